@@ -1,0 +1,570 @@
+package flow
+
+// This file is the only place that imports gopacket: google/gopacket decodes
+// link and network layers, the gopacket/gopacket fork's pcapgo reads files.
+// The two modules define LinkType differently (uint8 in google's, uint16 in
+// the fork's, which alone knows SLL2), so link types are converted with an
+// explicit switch, never a cast, and the link headers google's module does
+// not decode (SLL2, NFLOG, BSD null/loop) are stripped here by hand.
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	forkgopacket "github.com/gopacket/gopacket"
+	forklayers "github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// LinkType is a capture link type, numbered as the LINKTYPE_ values of
+// tcpdump.org's registry.
+type LinkType uint16
+
+// Link types the reader decodes. Packets of any other link type are counted
+// as skipped ("unsupported_link_type").
+const (
+	LinkNull     LinkType = 0   // BSD loopback, address family in host byte order
+	LinkEthernet LinkType = 1   // Ethernet, with 802.1Q and QinQ tags
+	LinkRawBSD   LinkType = 12  // raw IP (DLT_RAW on some BSDs)
+	LinkRawOBSD  LinkType = 14  // raw IP (DLT_RAW on OpenBSD)
+	LinkRaw      LinkType = 101 // raw IPv4 or IPv6
+	LinkLoop     LinkType = 108 // OpenBSD loopback, address family in network byte order
+	LinkLinuxSLL LinkType = 113 // Linux cooked capture v1
+	LinkIPv4     LinkType = 228 // raw IPv4
+	LinkIPv6     LinkType = 229 // raw IPv6
+	LinkNFLog    LinkType = 239 // Linux netfilter NFLOG
+	LinkSLL2     LinkType = 276 // Linux cooked capture v2
+)
+
+// Packet is one record read from a capture.
+type Packet struct {
+	Index    uint64    // 1-based position in the file, like Wireshark's frame number
+	Time     time.Time // capture timestamp, UTC
+	Length   int       // original length on the wire
+	LinkType LinkType
+	// Data holds the captured bytes (len(Data) is the capture length). It
+	// is owned by the Reader and valid until the next call to Next.
+	Data []byte
+}
+
+// Format names a capture file format.
+type Format string
+
+// Capture file formats the Reader recognises by magic number.
+const (
+	FormatPcap   Format = "pcap"
+	FormatPcapNG Format = "pcapng"
+)
+
+// ReadError reports a record that could not be read. Everything before it
+// was delivered; reading stops there.
+type ReadError struct {
+	Record uint64 // 1-based index of the record that failed
+	// Offset is the byte offset (in the decompressed stream) where the
+	// record starts when OffsetExact is set (pcap). For pcapng, whose
+	// reader reads ahead, it is how far into the stream reading had got,
+	// at most 4 KiB past the failed block's start.
+	Offset      int64
+	OffsetExact bool
+	Err         error
+}
+
+func (e *ReadError) Error() string {
+	where := "at"
+	if !e.OffsetExact {
+		where = "near"
+	}
+	return fmt.Sprintf("read record %d %s byte offset %d: %v", e.Record, where, e.Offset, e.Err)
+}
+
+func (e *ReadError) Unwrap() error { return e.Err }
+
+// ErrUnknownFormat is returned by NewReader when the input is neither pcap
+// nor pcapng (after gzip decompression, if gzipped).
+var ErrUnknownFormat = errors.New("not a pcap or pcapng capture")
+
+// Reader reads packets from a pcap or pcapng capture, either possibly
+// gzip-compressed; the format is told by the magic number, never by the
+// file name. It streams: one record in memory at a time. Its error is
+// sticky: after Next returns an error, it returns the same error.
+type Reader struct {
+	format  Format
+	gzipped bool
+	pcap    *pcapgo.Reader
+	ng      *pcapgo.NgReader
+	count   countingReader
+	link    LinkType
+	pkt     Packet
+	offset  int64 // pcap: offset of the next record
+	err     error
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// NewReader reads the file header of a capture from r and returns a
+// Reader positioned at the first packet.
+func NewReader(r io.Reader) (*Reader, error) {
+	rd := &Reader{}
+	br := bufio.NewReaderSize(r, 64<<10)
+	magic, err := br.Peek(4)
+	if err != nil {
+		return nil, fmt.Errorf("read file header: %w", noEOF(err))
+	}
+	var src io.Reader = br
+	if magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("read gzip header: %w", err)
+		}
+		rd.gzipped = true
+		br = bufio.NewReaderSize(zr, 64<<10)
+		if magic, err = br.Peek(4); err != nil {
+			return nil, fmt.Errorf("read file header: %w", noEOF(err))
+		}
+		src = br
+	}
+	switch binary.LittleEndian.Uint32(magic) {
+	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1:
+		rd.format = FormatPcap
+		rd.count.r = lenientPcapHeader(br)
+		p, err := pcapgo.NewReader(&rd.count)
+		if err != nil {
+			return nil, fmt.Errorf("read pcap header: %w", noEOF(err))
+		}
+		rd.pcap = p
+		rd.link = convertLinkType(p.LinkType())
+		rd.offset = 24
+	case 0x0a0d0d0a:
+		rd.format = FormatPcapNG
+		rd.count.r = src
+		ng, err := pcapgo.NewNgReader(&rd.count, pcapgo.NgReaderOptions{WantMixedLinkType: true})
+		if err != nil {
+			return nil, fmt.Errorf("read pcapng section header: %w", noEOF(err))
+		}
+		rd.ng = ng
+	default:
+		return nil, fmt.Errorf("%w: magic %08x", ErrUnknownFormat, binary.BigEndian.Uint32(magic))
+	}
+	return rd, nil
+}
+
+// lenientPcapHeader presents the pcap file header with minor version 4, the
+// only one pcapgo accepts; libpcap and Wireshark read files whose writers
+// put another minor version (0 is common in fuzzers' and old tools'
+// output), and the record format does not depend on it.
+func lenientPcapHeader(br *bufio.Reader) io.Reader {
+	hdr, err := br.Peek(24)
+	if err != nil || hdr[0] == 0xa1 { // big-endian file (magic a1b2c3d4 or a1b23c4d)
+		if err == nil && binary.BigEndian.Uint16(hdr[6:]) != 4 {
+			fixed := slices.Clone(hdr)
+			binary.BigEndian.PutUint16(fixed[6:], 4)
+			br.Discard(24)
+			return io.MultiReader(bytes.NewReader(fixed), br)
+		}
+		return br
+	}
+	if binary.LittleEndian.Uint16(hdr[6:]) != 4 {
+		fixed := slices.Clone(hdr)
+		binary.LittleEndian.PutUint16(fixed[6:], 4)
+		br.Discard(24)
+		return io.MultiReader(bytes.NewReader(fixed), br)
+	}
+	return br
+}
+
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// Format returns the capture's format.
+func (r *Reader) Format() Format { return r.format }
+
+// Gzipped reports whether the capture was gzip-compressed.
+func (r *Reader) Gzipped() bool { return r.gzipped }
+
+// Next returns the next packet. It returns io.EOF after the last one and a
+// *ReadError for a record that cannot be read (cut short, a length beyond
+// any snap length, a corrupt block). The packet's Data is valid until the
+// next call.
+func (r *Reader) Next() (*Packet, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	var (
+		data []byte
+		ci   forkgopacket.CaptureInfo
+		err  error
+	)
+	idx := r.pkt.Index + 1
+	if r.pcap != nil {
+		data, ci, err = r.pcap.ZeroCopyReadPacketData()
+		if err == nil {
+			r.pkt.LinkType = r.link
+		}
+	} else {
+		data, ci, err = r.ng.ZeroCopyReadPacketData()
+		if err == nil && len(ci.AncillaryData) > 0 {
+			lt, ok := ci.AncillaryData[0].(forklayers.LinkType)
+			if !ok {
+				err = errors.New("pcapng interface without a link type")
+			} else {
+				r.pkt.LinkType = convertLinkType(lt)
+			}
+		}
+	}
+	if err != nil {
+		if err == io.EOF {
+			r.err = io.EOF
+			return nil, io.EOF
+		}
+		re := &ReadError{Record: idx, Err: err}
+		if r.pcap != nil {
+			re.Offset, re.OffsetExact = r.offset, true
+		} else {
+			re.Offset = r.count.n
+		}
+		r.err = re
+		return nil, re
+	}
+	if r.pcap != nil {
+		r.offset += 16 + int64(len(data))
+	}
+	r.pkt.Index = idx
+	r.pkt.Time = ci.Timestamp
+	r.pkt.Length = ci.Length
+	r.pkt.Data = data
+	return &r.pkt, nil
+}
+
+// convertLinkType maps the fork's link type to ours. Every supported type
+// is listed; others keep their number and are skipped when decoded.
+func convertLinkType(lt forklayers.LinkType) LinkType {
+	switch lt {
+	case forklayers.LinkTypeNull:
+		return LinkNull
+	case forklayers.LinkTypeEthernet:
+		return LinkEthernet
+	case forklayers.LinkTypeRaw:
+		return LinkRaw
+	case forklayers.LinkTypeLoop:
+		return LinkLoop
+	case forklayers.LinkTypeLinuxSLL:
+		return LinkLinuxSLL
+	case forklayers.LinkTypeIPv4:
+		return LinkIPv4
+	case forklayers.LinkTypeIPv6:
+		return LinkIPv6
+	case forklayers.LinkTypeLinuxSLL2:
+		return LinkSLL2
+	case forklayers.LinkType(LinkNFLog), forklayers.LinkType(LinkRawBSD), forklayers.LinkType(LinkRawOBSD):
+		return LinkType(lt)
+	}
+	return LinkType(lt)
+}
+
+// netPacket is what the decoder extracts from one packet: the network
+// addresses and the transport header with its payload.
+type netPacket struct {
+	kind     Kind
+	skip     SkipReason
+	src, dst netip.Addr
+	proto    uint8
+	// l4 holds the captured transport bytes; l4Len is the transport
+	// length on the wire according to the IP header.
+	l4    []byte
+	l4Len int
+	// ipTruncated is set when the capture holds fewer bytes than the IP
+	// header says were sent.
+	ipTruncated bool
+}
+
+// decoder decodes link and network layers with gopacket's
+// DecodingLayerParser into layer structs it owns: no allocation per packet.
+type decoder struct {
+	eth     layers.Ethernet
+	dot1q   layers.Dot1Q
+	sll     layers.LinuxSLL
+	ip4     layers.IPv4
+	ip6     layers.IPv6
+	arp     layers.ARP
+	pEth    *gopacket.DecodingLayerParser
+	pSLL    *gopacket.DecodingLayerParser
+	pIP4    *gopacket.DecodingLayerParser
+	pIP6    *gopacket.DecodingLayerParser
+	decoded []gopacket.LayerType
+}
+
+func newDecoder() *decoder {
+	d := &decoder{decoded: make([]gopacket.LayerType, 0, 8)}
+	mk := func(first gopacket.LayerType) *gopacket.DecodingLayerParser {
+		p := gopacket.NewDecodingLayerParser(first, &d.eth, &d.dot1q, &d.sll, &d.ip4, &d.ip6, &d.arp)
+		p.IgnoreUnsupported = true
+		return p
+	}
+	d.pEth = mk(layers.LayerTypeEthernet)
+	d.pSLL = mk(layers.LayerTypeLinuxSLL)
+	d.pIP4 = mk(layers.LayerTypeIPv4)
+	d.pIP6 = mk(layers.LayerTypeIPv6)
+	return d
+}
+
+// Address families found in BSD null/loop and NFLOG headers.
+const (
+	afInet         = 2
+	afInet6Linux   = 10
+	afInet6NetBSD  = 24
+	afInet6FreeBSD = 28
+	afInet6Darwin  = 30
+)
+
+// decode fills np from one packet's bytes; cut says the capture holds
+// less than the original packet (snap length).
+func (d *decoder) decode(lt LinkType, data []byte, cut bool, np *netPacket) {
+	*np = netPacket{}
+	var p *gopacket.DecodingLayerParser
+	switch lt {
+	case LinkEthernet:
+		p = d.pEth
+	case LinkLinuxSLL:
+		p = d.pSLL
+	case LinkRaw, LinkRawBSD, LinkRawOBSD:
+		if len(data) == 0 {
+			np.skip = SkipTruncated
+			return
+		}
+		switch data[0] >> 4 {
+		case 4:
+			p = d.pIP4
+		case 6:
+			p = d.pIP6
+		default:
+			np.skip = SkipMalformed
+			return
+		}
+	case LinkIPv4:
+		p = d.pIP4
+	case LinkIPv6:
+		p = d.pIP6
+	case LinkNull, LinkLoop:
+		if len(data) < 4 {
+			np.skip = SkipTruncated
+			return
+		}
+		var fam uint32
+		if lt == LinkLoop {
+			fam = binary.BigEndian.Uint32(data)
+		} else if fam = binary.LittleEndian.Uint32(data); fam > 0xffff {
+			fam = binary.BigEndian.Uint32(data)
+		}
+		data = data[4:]
+		switch fam {
+		case afInet:
+			p = d.pIP4
+		case afInet6Linux, afInet6NetBSD, afInet6FreeBSD, afInet6Darwin:
+			p = d.pIP6
+		default:
+			// Some writers put an Ethernet type in the low half instead
+			// of an address family; Wireshark accepts that too.
+			switch fam & 0xffff {
+			case 0x0800:
+				p = d.pIP4
+			case 0x86dd:
+				p = d.pIP6
+			default:
+				np.kind = KindNonIP
+				return
+			}
+		}
+	case LinkSLL2:
+		// struct sll2_header: protocol (2), reserved (2), ifindex (4),
+		// hatype (2), pkttype (1), halen (1), addr (8).
+		if len(data) < 20 {
+			np.skip = SkipTruncated
+			return
+		}
+		proto := binary.BigEndian.Uint16(data)
+		data = data[20:]
+		switch proto {
+		case 0x0800:
+			p = d.pIP4
+		case 0x86dd:
+			p = d.pIP6
+		default:
+			np.kind = KindNonIP
+			return
+		}
+	case LinkNFLog:
+		var fam uint8
+		var ok bool
+		if data, fam, ok = nflogPayload(data); !ok {
+			np.skip = SkipMalformed
+			return
+		}
+		switch fam {
+		case afInet:
+			p = d.pIP4
+		case afInet6Linux:
+			p = d.pIP6
+		default:
+			np.kind = KindNonIP
+			return
+		}
+		if data == nil {
+			np.kind = KindNonIP // an NFLOG record without a packet
+			return
+		}
+	default:
+		np.skip = SkipUnsupportedLink
+		return
+	}
+	err := p.DecodeLayers(data, &d.decoded)
+	d.network(err, cut || p.Truncated, np)
+}
+
+// nflogPayload walks an NFLOG record's TLVs (lengths in host byte order,
+// little-endian on every capture seen) to the packet payload (type 9).
+func nflogPayload(b []byte) (payload []byte, family uint8, ok bool) {
+	if len(b) < 4 {
+		return nil, 0, false
+	}
+	family = b[0]
+	b = b[4:]
+	for len(b) >= 4 {
+		n := int(binary.LittleEndian.Uint16(b))
+		typ := binary.LittleEndian.Uint16(b[2:])
+		if n < 4 || n > len(b) {
+			return nil, family, false
+		}
+		if typ == 9 {
+			return b[4:n], family, true
+		}
+		n = (n + 3) &^ 3
+		if n > len(b) {
+			return nil, family, true
+		}
+		b = b[n:]
+	}
+	return nil, family, true
+}
+
+// network reads the decoded layers into np.
+func (d *decoder) network(err error, truncated bool, np *netPacket) {
+	var last gopacket.LayerType
+	for _, t := range d.decoded {
+		switch t {
+		case layers.LayerTypeIPv4, layers.LayerTypeIPv6, layers.LayerTypeARP:
+			last = t
+		}
+	}
+	switch last {
+	case layers.LayerTypeARP:
+		np.kind = KindARP
+		return
+	case layers.LayerTypeIPv4:
+		ip := &d.ip4
+		if ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0 {
+			np.skip = SkipFragment
+			return
+		}
+		np.src, _ = netip.AddrFromSlice(ip.SrcIP)
+		np.dst, _ = netip.AddrFromSlice(ip.DstIP)
+		np.proto = uint8(ip.Protocol)
+		np.l4 = ip.Payload
+		np.l4Len = int(ip.Length) - int(ip.IHL)*4
+		np.ipTruncated = len(ip.Payload) < np.l4Len
+	case layers.LayerTypeIPv6:
+		ip := &d.ip6
+		np.src, _ = netip.AddrFromSlice(ip.SrcIP)
+		np.dst, _ = netip.AddrFromSlice(ip.DstIP)
+		nh, b, wire := uint8(ip.NextHeader), ip.Payload, int(ip.Length)
+		if ip.HopByHop != nil {
+			nh = uint8(ip.HopByHop.NextHeader)
+			wire -= len(ip.HopByHop.Contents)
+		}
+		if !ipv6Transport(&nh, &b, &wire, np) {
+			return
+		}
+		np.proto, np.l4, np.l4Len = nh, b, wire
+		np.ipTruncated = len(b) < wire
+	default:
+		switch {
+		case err != nil && truncated:
+			np.skip = SkipTruncated
+		case err != nil:
+			np.skip = SkipMalformed
+		default:
+			np.kind = KindNonIP
+		}
+		return
+	}
+	if np.l4Len < 0 {
+		np.skip = SkipMalformed
+		return
+	}
+	np.kind = kindOfProto(np.proto)
+}
+
+// ipv6Transport walks IPv6 extension headers (RFC 8200 section 4) from the
+// header type *nh at *b to the transport header. It reports false, with np
+// set, for fragments and for chains it cannot walk.
+func ipv6Transport(nh *uint8, b *[]byte, wire *int, np *netPacket) bool {
+	for range 16 {
+		switch *nh {
+		case 0, 43, 60: // hop-by-hop, routing, destination options
+			if len(*b) < 2 {
+				np.skip = SkipTruncated
+				return false
+			}
+			n := (int((*b)[1]) + 1) * 8
+			if n > len(*b) {
+				np.skip = SkipTruncated
+				return false
+			}
+			*nh = (*b)[0]
+			*b = (*b)[n:]
+			*wire -= n
+		case 51: // authentication header: length in 4-byte units, minus 2
+			if len(*b) < 2 {
+				np.skip = SkipTruncated
+				return false
+			}
+			n := (int((*b)[1]) + 2) * 4
+			if n > len(*b) {
+				np.skip = SkipTruncated
+				return false
+			}
+			*nh = (*b)[0]
+			*b = (*b)[n:]
+			*wire -= n
+		case 44:
+			np.skip = SkipFragment
+			return false
+		default:
+			return true
+		}
+	}
+	np.skip = SkipMalformed
+	return false
+}

@@ -1,0 +1,384 @@
+package flow
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/netecology/netecology/tcpstate"
+)
+
+// Defaults for a zero Config.
+const (
+	DefaultMaxConns    = 1 << 16
+	DefaultIdleTimeout = 15 * time.Minute
+)
+
+// Config bounds an Analyzer. Its zero value is usable.
+type Config struct {
+	// MaxConns is the most connections tracked at once. When a new
+	// connection would exceed it, the one idle longest is ended and
+	// reported (EndEvicted). Zero means DefaultMaxConns.
+	MaxConns int
+	// IdleTimeout ends a connection that has carried no packet for this
+	// long, judged in capture time. Zero means DefaultIdleTimeout; a
+	// negative value disables idle ending.
+	IdleTimeout time.Duration
+	// OnConn, if set, receives each connection when it ends, in the order
+	// they end, and the Analyzer keeps none: memory is then bounded by the
+	// live connections alone. If nil, ended connections are kept and
+	// returned by Conns in first-seen order.
+	OnConn func(*Conn)
+}
+
+func (c Config) maxConns() int {
+	if c.MaxConns <= 0 {
+		return DefaultMaxConns
+	}
+	return c.MaxConns
+}
+
+func (c Config) idle() time.Duration {
+	if c.IdleTimeout == 0 {
+		return DefaultIdleTimeout
+	}
+	return c.IdleTimeout
+}
+
+// EndReason says why the tracking of a connection ended.
+type EndReason uint8
+
+const (
+	// EndOfCapture: the capture ended while the connection was tracked.
+	EndOfCapture EndReason = iota
+	// EndIdle: no packet for Config.IdleTimeout of capture time.
+	EndIdle
+	// EndEvicted: Config.MaxConns connections were live and this one had
+	// been idle longest.
+	EndEvicted
+	// EndPortReuse: a SYN with a new initial sequence number arrived on
+	// the same four-tuple after the connection had closed.
+	EndPortReuse
+)
+
+var endNames = [...]string{"end_of_capture", "idle", "evicted", "port_reuse"}
+
+// String returns the reason's name as used in reports.
+func (e EndReason) String() string {
+	if int(e) < len(endNames) {
+		return endNames[e]
+	}
+	return "unknown"
+}
+
+// MarshalText makes an EndReason appear by name in JSON.
+func (e EndReason) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
+
+// Conn is one TCP connection as reported. Its fields are final once the
+// connection has ended (it is passed to Config.OnConn or returned by Conns).
+type Conn struct {
+	// ID numbers connections from 1 in the order their first packet was seen.
+	ID     int            `json:"id"`
+	Client netip.AddrPort `json:"client"`
+	Server netip.AddrPort `json:"server"`
+	First  time.Time      `json:"first"`
+	Last   time.Time      `json:"last"`
+	// Duration is Last - First in seconds.
+	Duration float64        `json:"duration_s"`
+	State    tcpstate.State `json:"state"`
+	// Midstream is set when no SYN was seen, so the client was chosen by
+	// the fallback rule (see the package documentation).
+	Midstream bool      `json:"midstream"`
+	End       EndReason `json:"end"`
+	// FirstPacket and LastPacket are the 1-based capture indexes of the
+	// connection's first and last packets.
+	FirstPacket uint64 `json:"first_packet"`
+	LastPacket  uint64 `json:"last_packet"`
+	// ClientOptions and ServerOptions are what each side announced in its
+	// SYN.
+	ClientOptions tcpstate.HandshakeOptions `json:"client_options"`
+	ServerOptions tcpstate.HandshakeOptions `json:"server_options"`
+	C2S           tcpstate.DirStats         `json:"c2s"`
+	S2C           tcpstate.DirStats         `json:"s2c"`
+}
+
+// Summary accounts for every packet read: Packets = TCPPackets + the sum of
+// Other + the sum of Skipped.
+type Summary struct {
+	Packets    uint64 `json:"packets"`
+	TCPPackets uint64 `json:"tcp_packets"`
+	// Connections is the number of connections reported.
+	Connections int `json:"connections"`
+	// Skipped counts packets that could not be analysed, by reason.
+	Skipped map[string]uint64 `json:"skipped"`
+	// Other counts packets that are not TCP, by kind.
+	Other map[string]uint64 `json:"other"`
+	// TruncatedTCP counts TCP packets analysed although the capture cut
+	// their payload or options (snap length); they are in TCPPackets.
+	TruncatedTCP uint64 `json:"truncated_tcp"`
+	// Evicted counts connections ended early because MaxConns were live.
+	Evicted uint64 `json:"evicted"`
+	// MaxLive is the most connections tracked at once.
+	MaxLive int `json:"max_live"`
+}
+
+type connKey struct{ a, b netip.AddrPort }
+
+// live is a tracked connection, linked in a list by recency of use.
+type live struct {
+	key        connKey
+	conn       *Conn
+	tcp        *tcpstate.Conn
+	prev, next *live
+}
+
+// Analyzer demultiplexes packets into TCP connections. Feed it packets in
+// capture order with Add, then call Close. It is not safe for concurrent
+// use. It never reads the clock: time is the packets' timestamps.
+type Analyzer struct {
+	cfg     Config
+	dec     *decoder
+	np      netPacket
+	seg     tcpstate.Segment
+	table   map[connKey]*live
+	head    *live // most recently used
+	tail    *live // least recently used
+	nextID  int
+	done    []*Conn
+	other   [numKinds]uint64
+	skipped [numSkips]uint64
+	sum     Summary
+	closed  bool
+}
+
+// NewAnalyzer returns an Analyzer bounded by cfg.
+func NewAnalyzer(cfg Config) *Analyzer {
+	return &Analyzer{cfg: cfg, dec: newDecoder(), table: make(map[connKey]*live)}
+}
+
+// Add analyses one packet. The packet's data is not retained.
+func (a *Analyzer) Add(p *Packet) {
+	a.sum.Packets++
+	a.expire(p.Time)
+	np := &a.np
+	a.dec.decode(p.LinkType, p.Data, len(p.Data) < p.Length, np)
+	if np.skip != SkipNone {
+		a.skipped[np.skip]++
+		return
+	}
+	if np.kind != KindTCP {
+		a.other[np.kind]++
+		return
+	}
+	seg := &a.seg
+	sport, dport, res := parseTCP(np.l4, np.l4Len, seg)
+	switch res {
+	case tcpTruncated:
+		a.skipped[SkipTruncated]++
+		return
+	case tcpMalformed:
+		a.skipped[SkipMalformed]++
+		return
+	}
+	seg.Index = p.Index
+	seg.Time = p.Time
+	seg.WireLen = p.Length
+	if seg.Truncated() || seg.Opts.Malformed && len(p.Data) < p.Length {
+		a.sum.TruncatedTCP++
+	}
+	a.sum.TCPPackets++
+	src := netip.AddrPortFrom(np.src, sport)
+	dst := netip.AddrPortFrom(np.dst, dport)
+	key := connKey{src, dst}
+	if src.Compare(dst) > 0 {
+		key = connKey{dst, src}
+	}
+	l := a.table[key]
+	if l != nil && a.reused(l, src, seg) {
+		a.finish(l, EndPortReuse)
+		l = nil
+	}
+	if l == nil {
+		l = a.open(key, src, dst, seg, p)
+	} else {
+		a.touch(l)
+	}
+	d := tcpstate.ClientToServer
+	if src != l.conn.Client {
+		d = tcpstate.ServerToClient
+	}
+	l.tcp.Add(d, seg)
+	l.conn.LastPacket = p.Index
+}
+
+// reused reports whether seg, a SYN from src, opens a new connection on
+// the four-tuple of l: the old one has seen a FIN or RST and the SYN
+// carries another initial sequence number than the sender's previous one.
+func (a *Analyzer) reused(l *live, src netip.AddrPort, seg *tcpstate.Segment) bool {
+	if !seg.Flags.Has(tcpstate.SYN) || seg.Flags.Has(tcpstate.ACK) {
+		return false
+	}
+	st := l.tcp.Stats
+	if st[0].FIN+st[1].FIN+st[0].RST+st[1].RST == 0 {
+		return false
+	}
+	d := tcpstate.ClientToServer
+	if src != l.conn.Client {
+		d = tcpstate.ServerToClient
+	}
+	isn, ok := l.tcp.ISN(d)
+	return !ok || isn != seg.Seq
+}
+
+// open starts tracking a new connection.
+func (a *Analyzer) open(key connKey, src, dst netip.AddrPort, seg *tcpstate.Segment, p *Packet) *live {
+	if len(a.table) >= a.cfg.maxConns() && a.tail != nil {
+		a.sum.Evicted++
+		a.finish(a.tail, EndEvicted)
+	}
+	a.nextID++
+	c := &Conn{ID: a.nextID, FirstPacket: p.Index}
+	c.Client, c.Server = chooseClient(src, dst, seg.Flags)
+	c.Midstream = !seg.Flags.Has(tcpstate.SYN)
+	l := &live{key: key, conn: c, tcp: tcpstate.NewConn()}
+	a.table[key] = l
+	a.pushFront(l)
+	if n := len(a.table); n > a.sum.MaxLive {
+		a.sum.MaxLive = n
+	}
+	return l
+}
+
+// chooseClient decides which end of a new connection is the client, from
+// its first packet (sent by src to dst):
+//   - a SYN without ACK is sent by the client; a SYN/ACK by the server;
+//   - otherwise (picked up mid-stream) the end on a well-known port is the
+//     server: a port below 1024 or a common service port (see
+//     ServicePorts), when exactly one end has one;
+//   - otherwise the sender of the first packet is the client.
+func chooseClient(src, dst netip.AddrPort, f tcpstate.Flags) (client, server netip.AddrPort) {
+	if f.Has(tcpstate.SYN) {
+		if f.Has(tcpstate.ACK) {
+			return dst, src
+		}
+		return src, dst
+	}
+	sw, dw := wellKnown(src.Port()), wellKnown(dst.Port())
+	if sw && !dw {
+		return dst, src
+	}
+	return src, dst
+}
+
+// ServicePorts lists the ports above 1023 taken as a server's in the
+// mid-stream client rule: databases, proxies and common alternates.
+var ServicePorts = []uint16{1433, 1521, 1522, 1526, 2049, 3128, 3306, 3389, 5432, 5672, 6379, 8000, 8008, 8080, 8443, 8888, 9000, 9042, 9092, 9200, 11211, 27017}
+
+func wellKnown(port uint16) bool {
+	return port < 1024 || slices.Contains(ServicePorts, port)
+}
+
+// expire ends connections idle for longer than the idle timeout at time now.
+func (a *Analyzer) expire(now time.Time) {
+	idle := a.cfg.idle()
+	if idle < 0 {
+		return
+	}
+	for a.tail != nil && now.Sub(a.tail.tcp.Last) > idle {
+		a.finish(a.tail, EndIdle)
+	}
+}
+
+// finish ends the tracking of l and reports its connection.
+func (a *Analyzer) finish(l *live, why EndReason) {
+	delete(a.table, l.key)
+	a.unlink(l)
+	c, t := l.conn, l.tcp
+	c.First, c.Last = t.First, t.Last
+	c.Duration = t.Last.Sub(t.First).Seconds()
+	c.State = t.State()
+	c.End = why
+	c.C2S, c.S2C = t.Stats[0], t.Stats[1]
+	c.ClientOptions, c.ServerOptions = t.Options[0], t.Options[1]
+	a.sum.Connections++
+	if a.cfg.OnConn != nil {
+		a.cfg.OnConn(c)
+		return
+	}
+	a.done = append(a.done, c)
+}
+
+// Close ends every connection still tracked (EndOfCapture), in first-seen
+// order. Add must not be called after Close.
+func (a *Analyzer) Close() {
+	if a.closed {
+		return
+	}
+	a.closed = true
+	rest := make([]*live, 0, len(a.table))
+	for _, l := range a.table {
+		rest = append(rest, l)
+	}
+	slices.SortFunc(rest, func(x, y *live) int { return x.conn.ID - y.conn.ID })
+	for _, l := range rest {
+		a.finish(l, EndOfCapture)
+	}
+}
+
+// Conns returns the ended connections in first-seen order (by ID). It is
+// empty when Config.OnConn is set.
+func (a *Analyzer) Conns() []*Conn {
+	slices.SortFunc(a.done, func(x, y *Conn) int { return x.ID - y.ID })
+	return a.done
+}
+
+// Summary returns the packet accounting so far.
+func (a *Analyzer) Summary() Summary {
+	s := a.sum
+	s.Skipped = make(map[string]uint64)
+	s.Other = make(map[string]uint64)
+	for r, n := range a.skipped {
+		if n > 0 {
+			s.Skipped[SkipReason(r).String()] = n
+		}
+	}
+	for k, n := range a.other {
+		if n > 0 {
+			s.Other[Kind(k).String()] = n
+		}
+	}
+	return s
+}
+
+func (a *Analyzer) pushFront(l *live) {
+	l.prev, l.next = nil, a.head
+	if a.head != nil {
+		a.head.prev = l
+	}
+	a.head = l
+	if a.tail == nil {
+		a.tail = l
+	}
+}
+
+func (a *Analyzer) unlink(l *live) {
+	if l.prev != nil {
+		l.prev.next = l.next
+	} else {
+		a.head = l.next
+	}
+	if l.next != nil {
+		l.next.prev = l.prev
+	} else {
+		a.tail = l.prev
+	}
+	l.prev, l.next = nil, nil
+}
+
+func (a *Analyzer) touch(l *live) {
+	if a.head == l {
+		return
+	}
+	a.unlink(l)
+	a.pushFront(l)
+}
