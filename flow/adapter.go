@@ -234,6 +234,11 @@ func (r *Reader) Next() (*Packet, error) {
 			}
 		}
 	}
+	if err == io.EOF && r.pcap != nil && r.count.n > r.offset {
+		// pcapgo reports io.EOF when a record's data is missing entirely
+		// (the file ends right after its header): that is a cut record.
+		err = io.ErrUnexpectedEOF
+	}
 	if err != nil {
 		if err == io.EOF {
 			r.err = io.EOF
