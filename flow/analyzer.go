@@ -59,9 +59,12 @@ const (
 	// EndPortReuse: a SYN with a new initial sequence number arrived on
 	// the same four-tuple after the connection had closed.
 	EndPortReuse
+	// EndClosed: the connection had closed (FIN both ways, or RST) and
+	// was then ended by the end of the capture or by idleness.
+	EndClosed
 )
 
-var endNames = [...]string{"end_of_capture", "idle", "evicted", "port_reuse"}
+var endNames = [...]string{"end_of_capture", "idle", "evicted", "port_reuse", "closed"}
 
 // String returns the reason's name as used in reports.
 func (e EndReason) String() string {
@@ -297,6 +300,9 @@ func (a *Analyzer) finish(l *live, why EndReason) {
 	c.First, c.Last = t.First, t.Last
 	c.Duration = t.Last.Sub(t.First).Seconds()
 	c.State = t.State()
+	if (why == EndOfCapture || why == EndIdle) && t.Closed() {
+		why = EndClosed
+	}
 	c.End = why
 	c.C2S, c.S2C = t.Stats[0], t.Stats[1]
 	c.ClientOptions, c.ServerOptions = t.Options[0], t.Options[1]

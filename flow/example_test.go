@@ -56,5 +56,5 @@ func ExampleAnalyzer() {
 	}
 	a.Close()
 	// Output:
-	// ended: 10.0.0.1:40000 -> 10.0.0.2:80 complete end_of_capture
+	// ended: 10.0.0.1:40000 -> 10.0.0.2:80 complete closed
 }
