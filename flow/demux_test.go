@@ -1,0 +1,134 @@
+package flow_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/netecology/netecology/flow"
+)
+
+func analyzeRaw(t *testing.T, cfg flow.Config, pkts [][]byte, ts []time.Time) *flow.Result {
+	t.Helper()
+	res, err := flow.Analyze(bytes.NewReader(pcapFile(binary.LittleEndian, true, uint32(flow.LinkRaw), pkts, ts)), cfg)
+	require.NoError(t, err)
+	return res
+}
+
+func TestPortReuse(t *testing.T) {
+	first := handshake()
+	// The same four-tuple again with a new ISN after the FIN exchange.
+	second := [][]byte{
+		ipv4TCP(cli, srv, 40000, 80, 90000, 0x02, nil),
+		ipv4TCP(srv, cli, 80, 40000, 70000, 0x12, nil),
+		ipv4TCP(cli, srv, 40000, 80, 90001, 0x10, nil),
+	}
+	// A retransmitted SYN (same ISN) right after it is not a new connection.
+	second = append(second, ipv4TCP(cli, srv, 40000, 80, 90000, 0x02, nil))
+	pkts := append(first, second...)
+	res := analyzeRaw(t, flow.Config{}, pkts, times(len(pkts)))
+	require.Len(t, res.Conns, 2)
+	assert.Equal(t, flow.EndPortReuse, res.Conns[0].End)
+	assert.Equal(t, uint64(7), res.Conns[0].C2S.Packets+res.Conns[0].S2C.Packets)
+	assert.Equal(t, uint64(4), res.Conns[1].C2S.Packets+res.Conns[1].S2C.Packets)
+	assert.Equal(t, uint64(8), res.Conns[1].FirstPacket)
+	assert.Equal(t, "open", res.Conns[1].State.String())
+}
+
+func TestIdleTimeoutAndEviction(t *testing.T) {
+	// Three connections on different client ports, one data packet each,
+	// the third after a long silence.
+	pkts := [][]byte{
+		ipv4TCP(cli, srv, 40001, 80, 1, 0x18, []byte("a")),
+		ipv4TCP(cli, srv, 40002, 80, 1, 0x18, []byte("b")),
+		ipv4TCP(cli, srv, 40003, 80, 1, 0x18, []byte("c")),
+		ipv4TCP(cli, srv, 40001, 80, 2, 0x18, []byte("d")),
+	}
+	ts := []time.Time{t0, t0.Add(time.Second), t0.Add(2 * time.Second), t0.Add(time.Hour)}
+
+	// MaxConns 2: the third connection evicts the first (idle longest);
+	// its later packet then starts a new, mid-stream connection.
+	var ended []*flow.Conn
+	res := analyzeRaw(t, flow.Config{MaxConns: 2, IdleTimeout: -1, OnConn: func(c *flow.Conn) { ended = append(ended, c) }}, pkts, ts)
+	assert.Empty(t, res.Conns, "with OnConn set nothing is retained")
+	require.Len(t, ended, 4)
+	assert.Equal(t, 1, ended[0].ID)
+	assert.Equal(t, flow.EndEvicted, ended[0].End)
+	assert.Equal(t, flow.EndEvicted, ended[1].End, "the fourth connection evicts the second")
+	assert.Equal(t, uint64(2), res.Summary.Evicted)
+	assert.Equal(t, 2, res.Summary.MaxLive)
+	assert.Equal(t, 4, res.Summary.Connections)
+
+	// Idle timeout 10 min: the first three end idle before the fourth packet.
+	res = analyzeRaw(t, flow.Config{IdleTimeout: 10 * time.Minute}, pkts, ts)
+	require.Len(t, res.Conns, 4)
+	for _, c := range res.Conns[:3] {
+		assert.Equal(t, flow.EndIdle, c.End)
+	}
+	assert.Equal(t, flow.EndOfCapture, res.Conns[3].End)
+	assert.Equal(t, []int{1, 2, 3, 4}, []int{res.Conns[0].ID, res.Conns[1].ID, res.Conns[2].ID, res.Conns[3].ID})
+}
+
+func TestMidstreamClientRule(t *testing.T) {
+	// First packet from the server's port 5432 (a service port): the other
+	// end is the client even though the server spoke first.
+	pkts := [][]byte{
+		ipv4TCP(srv, cli, 5432, 51000, 7, 0x18, []byte("row")),
+		ipv4TCP(cli, srv, 51000, 5432, 9, 0x10, nil),
+		// Both ports ephemeral: the first sender is the client.
+		ipv4TCP(srv, cli, 50001, 50002, 7, 0x18, []byte("x")),
+	}
+	res := analyzeRaw(t, flow.Config{}, pkts, times(len(pkts)))
+	require.Len(t, res.Conns, 2)
+	assert.Equal(t, "10.0.0.1:51000", res.Conns[0].Client.String())
+	assert.True(t, res.Conns[0].Midstream)
+	assert.Equal(t, "midstream", res.Conns[0].State.String())
+	assert.Equal(t, uint64(1), res.Conns[0].S2C.Packets)
+	assert.Equal(t, "10.0.0.2:50001", res.Conns[1].Client.String())
+
+	// A SYN/ACK seen first: its receiver is the client.
+	pkts = [][]byte{ipv4TCP(srv, cli, 80, 40000, 5000, 0x12, nil)}
+	res = analyzeRaw(t, flow.Config{}, pkts, times(1))
+	require.Len(t, res.Conns, 1)
+	assert.Equal(t, "10.0.0.1:40000", res.Conns[0].Client.String())
+	assert.False(t, res.Conns[0].Midstream)
+}
+
+func TestUniqueBytesRetransmission(t *testing.T) {
+	pkts := handshake()
+	// Retransmit the request and send a server segment twice.
+	pkts = append(pkts[:5:5], pkts[3], pkts[4], pkts[5], pkts[6])
+	res := analyzeRaw(t, flow.Config{}, pkts, times(len(pkts)))
+	require.Len(t, res.Conns, 1)
+	c := res.Conns[0]
+	assert.Equal(t, uint64(36), c.C2S.PayloadBytes)
+	assert.Equal(t, uint64(18), c.C2S.UniqueBytes)
+	assert.Equal(t, uint64(48), c.S2C.PayloadBytes)
+	assert.Equal(t, uint64(24), c.S2C.UniqueBytes)
+}
+
+func TestAccountingKinds(t *testing.T) {
+	udp := ipv4TCP(cli, srv, 53, 53, 0, 0, nil)
+	udp[9] = 17
+	frag := ipv4TCP(cli, srv, 1, 2, 0, 0, nil)
+	frag[6] = 0x20 // more fragments
+	short := ipv4TCP(cli, srv, 1, 2, 0, 0, nil)[:30]
+	bad := ipv4TCP(cli, srv, 1, 2, 0, 0, nil)
+	bad[32] = 2 << 4 // TCP data offset 8 bytes
+	arp := ether(0x0806, nil, make([]byte, 28))
+	arp[14+1], arp[14+2], arp[14+4], arp[14+5], arp[14+7] = 1, 0x08, 6, 4, 1
+	recs := [][]byte{
+		ether(0x0800, nil, udp), ether(0x0800, nil, frag), ether(0x0800, nil, short),
+		ether(0x0800, nil, bad), arp, ether(0x88cc, nil, make([]byte, 30)),
+	}
+	res, err := flow.Analyze(bytes.NewReader(pcapFile(binary.LittleEndian, false, 1, recs, times(len(recs)))), flow.Config{})
+	require.NoError(t, err)
+	s := res.Summary
+	assert.Equal(t, uint64(6), s.Packets)
+	assert.Equal(t, map[string]uint64{"udp": 1, "arp": 1, "non_ip": 1}, s.Other)
+	assert.Equal(t, map[string]uint64{"ip_fragment": 1, "truncated": 1, "malformed": 1}, s.Skipped)
+}
