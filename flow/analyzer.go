@@ -29,6 +29,40 @@ type Config struct {
 	// live connections alone. If nil, ended connections are kept and
 	// returned by Conns in first-seen order.
 	OnConn func(*Conn)
+	// OnPacket, if set, is called for every packet read, after the
+	// Analyzer has classified it (and, for a TCP segment, fed it to its
+	// connection). It lets figures, echo matching and other per-packet
+	// consumers share one pass over a capture. The PacketInfo and the
+	// slices it refers to are reused: valid only during the call.
+	OnPacket func(*PacketInfo)
+}
+
+// PacketInfo describes one packet as the Analyzer classified it. It is
+// passed to Config.OnPacket and valid only during that call.
+type PacketInfo struct {
+	Index   uint64    // 1-based index of the packet in its capture
+	Time    time.Time // capture timestamp
+	WireLen int       // original frame length on the wire
+	// Kind is what the packet carried; KindUnknown when it was skipped.
+	Kind Kind
+	// Skip is the reason the packet could not be analysed, SkipNone if it
+	// was.
+	Skip SkipReason
+	// Src and Dst are the IP addresses, valid for IP packets.
+	Src, Dst netip.Addr
+	// Proto is the IP protocol number (after IPv6 extension headers).
+	Proto uint8
+	// L4 holds the captured transport bytes (transport header included);
+	// L4Len is the transport length on the wire per the IP header.
+	L4    []byte
+	L4Len int
+	// Conn, Dir and Seg are set for a TCP segment attributed to a
+	// connection: the connection (its ID, Client, Server, Midstream and
+	// FirstPacket are valid; the rest is final only once it ends), the
+	// direction, and the parsed segment.
+	Conn *Conn
+	Dir  tcpstate.Dir
+	Seg  *tcpstate.Segment
 }
 
 func (c Config) maxConns() int {
@@ -139,19 +173,21 @@ type live struct {
 // capture order with Add, then call Close. It is not safe for concurrent
 // use. It never reads the clock: time is the packets' timestamps.
 type Analyzer struct {
-	cfg     Config
-	dec     *decoder
-	np      netPacket
-	seg     tcpstate.Segment
-	table   map[connKey]*live
-	head    *live // most recently used
-	tail    *live // least recently used
-	nextID  int
-	done    []*Conn
-	other   [numKinds]uint64
-	skipped [numSkips]uint64
-	sum     Summary
-	closed  bool
+	cfg      Config
+	dec      *decoder
+	np       netPacket
+	seg      tcpstate.Segment
+	table    map[connKey]*live
+	head     *live // most recently used
+	tail     *live // least recently used
+	nextID   int
+	done     []*Conn
+	other    [numKinds]uint64
+	skipped  [numSkips]uint64
+	sum      Summary
+	closed   bool
+	info     PacketInfo
+	lastSkip SkipReason // why the last TCP packet was skipped
 }
 
 // NewAnalyzer returns an Analyzer bounded by cfg.
@@ -161,27 +197,48 @@ func NewAnalyzer(cfg Config) *Analyzer {
 
 // Add analyses one packet. The packet's data is not retained.
 func (a *Analyzer) Add(p *Packet) {
+	l, d := a.add(p)
+	if a.cfg.OnPacket == nil {
+		return
+	}
+	in := &a.info
+	np := &a.np
+	*in = PacketInfo{Index: p.Index, Time: p.Time, WireLen: p.Length, Kind: np.kind, Skip: np.skip,
+		Src: np.src, Dst: np.dst, Proto: np.proto, L4: np.l4, L4Len: np.l4Len}
+	if l != nil {
+		in.Conn, in.Dir, in.Seg = l.conn, d, &a.seg
+	} else if in.Kind == KindTCP {
+		in.Kind, in.Skip = KindUnknown, a.lastSkip
+	}
+	a.cfg.OnPacket(in)
+}
+
+// add classifies one packet and, for a TCP segment, feeds its connection,
+// which it returns with the segment's direction.
+func (a *Analyzer) add(p *Packet) (*live, tcpstate.Dir) {
 	a.sum.Packets++
 	a.expire(p.Time)
 	np := &a.np
 	a.dec.decode(p.LinkType, p.Data, len(p.Data) < p.Length, np)
 	if np.skip != SkipNone {
 		a.skipped[np.skip]++
-		return
+		return nil, 0
 	}
 	if np.kind != KindTCP {
 		a.other[np.kind]++
-		return
+		return nil, 0
 	}
 	seg := &a.seg
 	sport, dport, res := parseTCP(np.l4, np.l4Len, seg)
 	switch res {
 	case tcpTruncated:
 		a.skipped[SkipTruncated]++
-		return
+		a.lastSkip = SkipTruncated
+		return nil, 0
 	case tcpMalformed:
 		a.skipped[SkipMalformed]++
-		return
+		a.lastSkip = SkipMalformed
+		return nil, 0
 	}
 	seg.Index = p.Index
 	seg.Time = p.Time
@@ -212,6 +269,7 @@ func (a *Analyzer) Add(p *Packet) {
 	}
 	l.tcp.Add(d, seg)
 	l.conn.LastPacket = p.Index
+	return l, d
 }
 
 // reused reports whether seg, a SYN from src, opens a new connection on

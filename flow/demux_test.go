@@ -132,3 +132,43 @@ func TestAccountingKinds(t *testing.T) {
 	assert.Equal(t, map[string]uint64{"udp": 1, "arp": 1, "non_ip": 1}, s.Other)
 	assert.Equal(t, map[string]uint64{"ip_fragment": 1, "truncated": 1, "malformed": 1}, s.Skipped)
 }
+
+// TestOnPacket checks that the per-packet tap sees every packet once, with
+// the classification the summary counts and, for TCP, the connection and
+// direction the segment was attributed to.
+func TestOnPacket(t *testing.T) {
+	udp := ipv4TCP(cli, srv, 53, 53, 0, 0, nil)
+	udp[9] = 17
+	bad := ipv4TCP(cli, srv, 1, 2, 0, 0, nil)
+	bad[32] = 2 << 4 // TCP data offset 8 bytes
+	pkts := append(handshake(), udp, bad)
+	type seen struct {
+		index uint64
+		kind  flow.Kind
+		skip  flow.SkipReason
+		conn  int
+		dir   string
+	}
+	var got []seen
+	cfg := flow.Config{OnPacket: func(p *flow.PacketInfo) {
+		s := seen{index: p.Index, kind: p.Kind, skip: p.Skip}
+		if p.Conn != nil {
+			require.NotNil(t, p.Seg)
+			s.conn, s.dir = p.Conn.ID, p.Dir.String()
+		}
+		got = append(got, s)
+	}}
+	res := analyzeRaw(t, cfg, pkts, times(len(pkts)))
+	require.Len(t, got, len(pkts))
+	n := len(handshake())
+	for i := range n {
+		assert.Equal(t, uint64(i+1), got[i].index)
+		assert.Equal(t, flow.KindTCP, got[i].kind)
+		assert.Equal(t, 1, got[i].conn)
+	}
+	assert.Equal(t, "c2s", got[0].dir)
+	assert.Equal(t, "s2c", got[1].dir)
+	assert.Equal(t, seen{index: uint64(n + 1), kind: flow.KindUDP}, got[n])
+	assert.Equal(t, seen{index: uint64(n + 2), skip: flow.SkipMalformed}, got[n+1])
+	assert.Equal(t, uint64(len(pkts)), res.Summary.Packets)
+}
