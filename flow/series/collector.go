@@ -1,0 +1,419 @@
+package series
+
+import (
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/tcpstate"
+)
+
+// Defaults for a zero Config.
+const (
+	DefaultWidth     = 100 * time.Millisecond
+	DefaultMaxBins   = 1 << 16
+	DefaultMaxPoints = 1 << 18
+	// MaxClasses is the most traffic classes kept apart in the
+	// capture-wide bins; later classes are counted under "other".
+	MaxClasses = 8
+	// maxNear bounds the hosts remembered for the direction rule.
+	maxNear = 16
+)
+
+// Config chooses what a Collector keeps. Its zero value bins the whole
+// capture at DefaultWidth and records no connection's packets.
+type Config struct {
+	// Conns lists the IDs (flow.Conn.ID) of the connections whose packets
+	// are recorded and binned one by one.
+	Conns []int
+	// Width is the bin width. Zero means DefaultWidth.
+	Width time.Duration
+	// MaxBins is the most bins a series may hold; past it the width
+	// doubles and pairs of bins merge. Zero means DefaultMaxBins.
+	MaxBins int
+	// MaxPoints is the most packets recorded per chosen connection; later
+	// ones are binned and counted in ConnSeries.Dropped but not recorded.
+	// Zero means DefaultMaxPoints.
+	MaxPoints int
+}
+
+// Point is one packet of a chosen connection.
+type Point struct {
+	Index   uint64         `json:"index"` // 1-based packet index in the capture
+	Time    time.Time      `json:"time"`
+	Dir     tcpstate.Dir   `json:"dir"`      // 0 client to server, 1 server to client
+	WireLen int            `json:"wire_len"` // frame length on the wire
+	Len     int            `json:"len"`      // TCP payload length
+	Flags   tcpstate.Flags `json:"flags"`
+	// Seq and End are the sequence range [Seq, End) the segment occupies
+	// (payload, SYN and FIN), relative to its direction's base.
+	Seq int64 `json:"seq"`
+	End int64 `json:"end"`
+	// Ack is the acknowledgment number relative to the reverse
+	// direction's base; valid when Flags has ACK.
+	Ack int64 `json:"ack"`
+	// Window is the advertised receive window in bytes (scaled when the
+	// scale is known, see the package documentation).
+	Window int64 `json:"window"`
+	// Retrans marks a data segment that starts below the highest
+	// sequence number already sent in its direction.
+	Retrans bool `json:"retrans"`
+	// SACK holds the segment's SACK blocks (NSACK valid), relative to
+	// the reverse direction's base.
+	NSACK int         `json:"nsack"`
+	SACK  [4][2]int64 `json:"sack"`
+}
+
+// ConnSeries is what a Collector kept of one chosen connection.
+type ConnSeries struct {
+	ID     int            `json:"id"`
+	Client netip.AddrPort `json:"client"`
+	Server netip.AddrPort `json:"server"`
+	// Points holds the connection's packets in capture order.
+	Points []Point `json:"points"`
+	// Dropped counts packets beyond Config.MaxPoints, not in Points.
+	Dropped uint64 `json:"dropped"`
+	// Bins holds the wire bytes per direction, on the Result's grid.
+	Bins [2]Bins `json:"bins"`
+	// WireBytes and Packets total each direction.
+	WireBytes [2]uint64 `json:"wire_bytes"`
+	Packets   [2]uint64 `json:"packets"`
+	// WScale is the window-scale shift applied to each direction's
+	// windows, -1 when windows are left unscaled.
+	WScale [2]int8 `json:"wscale"`
+
+	st connState
+}
+
+// connState unwraps one connection's sequence numbers.
+type connState struct {
+	based   [2]bool
+	hi      [2]tcpstate.Seq // highest raw sequence number seen
+	hiRel   [2]int64        // its relative value
+	hiEnd   [2]int64        // highest End of a segment sent
+	synWS   [2]int8         // window scale announced in each SYN, -1 none
+	synSeen [2]bool
+	bins    [2]counts
+}
+
+// Class is one traffic class of the capture-wide bins: TCP by server port
+// ("tcp/5432"), other packets by kind ("udp", "icmp", "arp", ...),
+// packets the analysis skipped as "skipped", and "other" for the classes
+// past MaxClasses.
+type Class struct {
+	Name string  `json:"name"`
+	Bins [2]Bins `json:"bins"` // by direction
+}
+
+// Result is what a Collector gathered. Every Bins in it has the same
+// Start, Width and length.
+type Result struct {
+	// Start is the grid's origin: the capture's first packet time.
+	Start time.Time `json:"start"`
+	// Last is the latest packet time seen.
+	Last  time.Time     `json:"last"`
+	Width time.Duration `json:"width_ns"`
+	// Link holds the whole capture's wire bytes per direction.
+	Link [2]Bins `json:"link"`
+	// Classes splits Link by traffic class, in first-seen order.
+	Classes []Class `json:"classes"`
+	// Conns holds the chosen connections seen, in first-seen order.
+	Conns []*ConnSeries `json:"conns"`
+	// Packets counts the packets binned; Clamped those dated before
+	// Start, counted in bin 0.
+	Packets uint64 `json:"packets"`
+	Clamped uint64 `json:"clamped"`
+}
+
+// Conn returns the chosen connection with the given ID, or nil.
+func (r *Result) Conn(id int) *ConnSeries {
+	for _, c := range r.Conns {
+		if c.ID == id {
+			return c
+		}
+	}
+	return nil
+}
+
+type classKey struct {
+	kind flow.Kind
+	port uint16
+	skip bool
+}
+
+type class struct {
+	key  classKey
+	name string
+	bins [2]counts
+}
+
+// Collector gathers series from packets. Pass its Add method as
+// flow.Config.OnPacket, then call Result after the pass.
+type Collector struct {
+	cfg     Config
+	width   time.Duration
+	maxBins int
+	started bool
+	start   time.Time
+	last    time.Time
+	packets uint64
+	clamped uint64
+	nbins   int
+	classes []*class
+	other   *class
+	conns   []*ConnSeries
+	near    []netip.Addr
+}
+
+// NewCollector returns a Collector keeping what cfg asks for.
+func NewCollector(cfg Config) *Collector {
+	c := &Collector{cfg: cfg, width: cfg.Width, maxBins: cfg.MaxBins}
+	if c.width <= 0 {
+		c.width = DefaultWidth
+	}
+	if c.maxBins <= 0 {
+		c.maxBins = DefaultMaxBins
+	}
+	if c.cfg.MaxPoints <= 0 {
+		c.cfg.MaxPoints = DefaultMaxPoints
+	}
+	return c
+}
+
+// Add takes one packet, as flow.Config.OnPacket delivers it. It keeps no
+// reference to p.
+func (c *Collector) Add(p *flow.PacketInfo) {
+	if !c.started {
+		c.started, c.start, c.last = true, p.Time, p.Time
+	}
+	if p.Time.After(c.last) {
+		c.last = p.Time
+	}
+	c.packets++
+	i := c.index(p.Time)
+	d := c.dir(p)
+	c.classOf(p).bins[d].add(i, p.WireLen)
+	if p.Conn == nil || p.Seg == nil {
+		return
+	}
+	for _, id := range c.cfg.Conns {
+		if id == p.Conn.ID {
+			c.record(c.connSeries(p.Conn), i, p)
+			return
+		}
+	}
+}
+
+// index returns the bin of time t, widening the grid as needed.
+func (c *Collector) index(t time.Time) int {
+	off := t.Sub(c.start)
+	if off < 0 {
+		c.clamped++
+		off = 0
+	}
+	i := int(off / c.width)
+	for i >= c.maxBins {
+		c.widen()
+		i = int(off / c.width)
+	}
+	c.nbins = max(c.nbins, i+1)
+	return i
+}
+
+// widen doubles the bin width, merging pairs of bins in every series.
+func (c *Collector) widen() {
+	c.width *= 2
+	c.nbins = (c.nbins + 1) / 2
+	for _, k := range c.classes {
+		k.bins[0].halve()
+		k.bins[1].halve()
+	}
+	if c.other != nil {
+		c.other.bins[0].halve()
+		c.other.bins[1].halve()
+	}
+	for _, s := range c.conns {
+		s.st.bins[0].halve()
+		s.st.bins[1].halve()
+	}
+}
+
+// dir returns the direction a packet counts in (see the package
+// documentation), remembering TCP clients for the rule.
+func (c *Collector) dir(p *flow.PacketInfo) tcpstate.Dir {
+	if p.Conn != nil && p.Seg != nil {
+		c.remember(p.Conn.Client.Addr())
+		return p.Dir
+	}
+	if !p.Src.IsValid() {
+		return tcpstate.ClientToServer
+	}
+	if len(c.near) == 0 {
+		c.remember(p.Src)
+	}
+	for _, a := range c.near {
+		if a == p.Src {
+			return tcpstate.ClientToServer
+		}
+	}
+	for _, a := range c.near {
+		if a == p.Dst {
+			return tcpstate.ServerToClient
+		}
+	}
+	return tcpstate.ClientToServer
+}
+
+func (c *Collector) remember(a netip.Addr) {
+	for _, b := range c.near {
+		if a == b {
+			return
+		}
+	}
+	if len(c.near) < maxNear {
+		c.near = append(c.near, a)
+	}
+}
+
+func (c *Collector) classOf(p *flow.PacketInfo) *class {
+	k := classKey{kind: p.Kind}
+	switch {
+	case p.Skip != flow.SkipNone:
+		k = classKey{skip: true}
+	case p.Conn != nil:
+		k.port = p.Conn.Server.Port()
+	}
+	for _, cl := range c.classes {
+		if cl.key == k {
+			return cl
+		}
+	}
+	if len(c.classes) < MaxClasses {
+		cl := &class{key: k, name: k.name()}
+		c.classes = append(c.classes, cl)
+		return cl
+	}
+	if c.other == nil {
+		c.other = &class{name: "other"}
+	}
+	return c.other
+}
+
+func (k classKey) name() string {
+	switch {
+	case k.skip:
+		return "skipped"
+	case k.kind == flow.KindTCP && k.port != 0:
+		return "tcp/" + strconv.Itoa(int(k.port))
+	}
+	return k.kind.String()
+}
+
+func (c *Collector) connSeries(fc *flow.Conn) *ConnSeries {
+	for _, s := range c.conns {
+		if s.ID == fc.ID {
+			return s
+		}
+	}
+	s := &ConnSeries{ID: fc.ID, Client: fc.Client, Server: fc.Server, WScale: [2]int8{-1, -1}}
+	s.st.synWS = [2]int8{-1, -1}
+	c.conns = append(c.conns, s)
+	return s
+}
+
+// rel returns the sequence number q of direction d relative to its base,
+// making q the base if the direction has none yet.
+func (st *connState) rel(d tcpstate.Dir, q tcpstate.Seq) int64 {
+	if !st.based[d] {
+		st.based[d], st.hi[d] = true, q
+		return 0
+	}
+	r := st.hiRel[d] + int64(q.Diff(st.hi[d]))
+	if r > st.hiRel[d] {
+		st.hi[d], st.hiRel[d] = q, r
+	}
+	return r
+}
+
+func (c *Collector) record(s *ConnSeries, i int, p *flow.PacketInfo) {
+	d, seg, st := p.Dir, p.Seg, &s.st
+	st.bins[d].add(i, p.WireLen)
+	s.WireBytes[d] += uint64(p.WireLen)
+	s.Packets[d]++
+	if seg.Flags.Has(tcpstate.SYN) {
+		st.synSeen[d] = true
+		if seg.Opts.HasWScale {
+			st.synWS[d] = int8(min(seg.Opts.WScale, 14))
+		}
+		if st.synSeen[0] && st.synSeen[1] && st.synWS[0] >= 0 && st.synWS[1] >= 0 {
+			s.WScale = st.synWS
+		}
+	}
+	pt := Point{Index: p.Index, Time: p.Time, Dir: d, WireLen: p.WireLen, Len: seg.Len, Flags: seg.Flags}
+	pt.Seq = st.rel(d, seg.Seq)
+	pt.End = pt.Seq + int64(seg.SeqLen())
+	if seg.Len > 0 && !seg.Flags.Has(tcpstate.RST) {
+		first := pt.Seq
+		if seg.Flags.Has(tcpstate.SYN) {
+			first++
+		}
+		pt.Retrans = first < st.hiEnd[d]
+	}
+	if pt.End > st.hiEnd[d] && !seg.Flags.Has(tcpstate.RST) {
+		st.hiEnd[d] = pt.End
+	}
+	pt.Window = int64(seg.Window)
+	if ws := s.WScale[d]; ws >= 0 && !seg.Flags.Has(tcpstate.SYN) {
+		pt.Window <<= ws
+	}
+	if seg.Flags.Has(tcpstate.ACK) {
+		r := d.Reverse()
+		pt.Ack = st.rel(r, seg.Ack)
+		pt.NSACK = min(seg.Opts.NSACK, len(pt.SACK))
+		for j := range pt.NSACK {
+			b := seg.Opts.SACK[j]
+			pt.SACK[j] = [2]int64{st.rel(r, b.Left), st.rel(r, b.Right)}
+		}
+	}
+	if len(s.Points) >= c.cfg.MaxPoints {
+		s.Dropped++
+		return
+	}
+	s.Points = append(s.Points, pt)
+}
+
+// Result returns what was gathered so far. Its slices are copies: the
+// Collector may go on.
+func (c *Collector) Result() *Result {
+	r := &Result{Start: c.start, Last: c.last, Width: c.width, Packets: c.packets, Clamped: c.clamped}
+	n := c.nbins
+	for d := range 2 {
+		r.Link[d] = Bins{Start: c.start, Width: c.width, Bytes: make([]uint64, n), Packets: make([]uint64, n)}
+	}
+	all := c.classes
+	if c.other != nil {
+		all = append(all[:len(all):len(all)], c.other)
+	}
+	for _, k := range all {
+		cl := Class{Name: k.name}
+		for d := range 2 {
+			cl.Bins[d] = k.bins[d].bins(c.start, c.width, n)
+			for j, v := range cl.Bins[d].Bytes {
+				r.Link[d].Bytes[j] += v
+				r.Link[d].Packets[j] += cl.Bins[d].Packets[j]
+			}
+		}
+		r.Classes = append(r.Classes, cl)
+	}
+	for _, s := range c.conns {
+		cp := *s
+		cp.Points = append([]Point(nil), s.Points...)
+		for d := range 2 {
+			cp.Bins[d] = s.st.bins[d].bins(c.start, c.width, n)
+		}
+		cp.st = connState{}
+		r.Conns = append(r.Conns, &cp)
+	}
+	return r
+}

@@ -1,0 +1,56 @@
+// Package series turns one pass over a capture into the data behind the
+// figures: per-packet records of chosen connections (time, wire size,
+// direction, sequence range, ACK, window, flags) and byte counts in
+// fixed-width time bins, per direction, for those connections and for the
+// whole capture.
+//
+// A Collector is fed through flow.Config.OnPacket, so the figures share
+// the Analyzer's single pass:
+//
+//	col := series.NewCollector(series.Config{Conns: []int{1}})
+//	res, err := flow.AnalyzeFile(name, flow.Config{OnPacket: col.Add})
+//	data := col.Result()
+//
+// # Memory
+//
+// Capture-wide data is binned: memory grows with the capture's duration
+// divided by the bin width, never with its packet count. When a series
+// would need more than Config.MaxBins bins the width doubles and pairs of
+// bins merge, so a capture of any length fits. Per-packet records are
+// kept only for the connections named in Config.Conns, at most
+// Config.MaxPoints each (the rest are counted, not kept).
+//
+// # Time grid
+//
+// Every series shares one grid: bin i covers [Start+i*Width,
+// Start+(i+1)*Width), Start being the capture's first packet. A packet
+// whose timestamp is earlier than Start (a capture whose clock stepped
+// back) is counted in bin 0 and in Result.Clamped.
+//
+// # Directions
+//
+// A TCP segment counts in its connection's direction: ClientToServer or
+// ServerToClient (see the flow package for who is the client). Capture-wide
+// bins add the packets that are not TCP segments of a connection, by this
+// rule: a packet sent by a host seen as a TCP client (or, before any TCP
+// connection, by the sender of the capture's first IP packet) counts as
+// client to server, one sent to such a host as server to client, any
+// other as client to server.
+//
+// # Sequence numbers
+//
+// Points carry sequence numbers relative to the direction's base, the
+// first sequence number seen in that direction (its ISN when the SYN was
+// captured) or, if an ACK for that direction came first, the acknowledged
+// value; they are unwrapped to int64, so a connection may carry more than
+// 4 GiB. Windows are scaled by the sender's window-scale shift (RFC 7323)
+// when both SYNs were captured with the option, and left unscaled
+// otherwise.
+//
+// The derived labels are simple and documented where computed: a
+// retransmission is a data segment starting below the highest sequence
+// number already sent in its direction; RTT samples follow Karn's rule.
+//
+// A Collector is not safe for concurrent use; results are in first-seen
+// order.
+package series

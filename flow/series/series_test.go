@@ -1,0 +1,161 @@
+package series_test
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/series"
+	"github.com/netecology/netecology/tcpstate"
+)
+
+var (
+	t0     = time.Date(2026, 11, 22, 13, 0, 0, 0, time.UTC)
+	client = netip.MustParseAddrPort("10.0.0.1:40000")
+	server = netip.MustParseAddrPort("10.0.0.2:5432")
+)
+
+// packet builds the PacketInfo the Analyzer would pass for a segment of
+// conn (nil for a non-TCP packet).
+func packet(conn *flow.Conn, at time.Duration, wire int, d tcpstate.Dir, seg *tcpstate.Segment) *flow.PacketInfo {
+	p := &flow.PacketInfo{Time: t0.Add(at), WireLen: wire, Kind: flow.KindUDP,
+		Src: client.Addr(), Dst: server.Addr()}
+	if conn != nil {
+		p.Kind, p.Conn, p.Dir, p.Seg = flow.KindTCP, conn, d, seg
+		if d == tcpstate.ServerToClient {
+			p.Src, p.Dst = p.Dst, p.Src
+		}
+	}
+	return p
+}
+
+func TestBinBoundaries(t *testing.T) {
+	c := &flow.Conn{ID: 1, Client: client, Server: server}
+	col := series.NewCollector(series.Config{Conns: []int{1}, Width: 100 * time.Millisecond})
+	seg := &tcpstate.Segment{Flags: tcpstate.ACK}
+	// Edges: 0 and 99.999999 ms fall in bin 0; exactly 100 ms starts bin 1;
+	// 250 ms is bin 2.
+	col.Add(packet(c, 0, 100, tcpstate.ClientToServer, seg))
+	col.Add(packet(c, 100*time.Millisecond-1, 200, tcpstate.ServerToClient, seg))
+	col.Add(packet(c, 100*time.Millisecond, 300, tcpstate.ClientToServer, seg))
+	col.Add(packet(nil, 250*time.Millisecond, 60, 0, nil))
+	r := col.Result()
+
+	assert.Equal(t, t0, r.Start)
+	assert.Equal(t, 100*time.Millisecond, r.Width)
+	assert.Equal(t, []uint64{100, 300, 60}, r.Link[0].Bytes)
+	assert.Equal(t, []uint64{200, 0, 0}, r.Link[1].Bytes)
+	cs := r.Conn(1)
+	require.NotNil(t, cs)
+	assert.Equal(t, []uint64{100, 300, 0}, cs.Bins[0].Bytes)
+	assert.Equal(t, []uint64{1, 1, 0}, cs.Bins[0].Packets)
+	assert.Equal(t, []uint64{200, 0, 0}, cs.Bins[1].Bytes)
+	assert.Equal(t, t0.Add(200*time.Millisecond), r.Link[0].Edge(2))
+	// 300 bytes in 100 ms = 24 kbit/s.
+	assert.InDelta(t, 24.0, r.Link[0].Kbps(1), 1e-9)
+	require.Len(t, r.Classes, 2)
+	assert.Equal(t, "tcp/5432", r.Classes[0].Name)
+	assert.Equal(t, "udp", r.Classes[1].Name)
+}
+
+func TestWidenKeepsTotals(t *testing.T) {
+	col := series.NewCollector(series.Config{Width: 100 * time.Millisecond, MaxBins: 4})
+	at := []time.Duration{0, 350 * time.Millisecond, 450 * time.Millisecond, 1650 * time.Millisecond}
+	for i, d := range at {
+		col.Add(packet(nil, d, 10*(i+1), 0, nil))
+	}
+	r := col.Result()
+	// 1.65 s needs bin 16 at 100 ms; the width doubles three times to
+	// 800 ms (bin 2), merging 0, 0.35 and 0.45 s into bin 0.
+	assert.Equal(t, 800*time.Millisecond, r.Width)
+	assert.Equal(t, []uint64{10 + 20 + 30, 0, 40}, r.Link[0].Bytes)
+	assert.LessOrEqual(t, r.Link[0].Len(), 4)
+}
+
+func TestClampedAndDirections(t *testing.T) {
+	col := series.NewCollector(series.Config{})
+	// First IP packet's sender becomes the near host: its packets count
+	// client to server, packets to it server to client.
+	p := packet(nil, time.Second, 50, 0, nil)
+	col.Add(p)
+	back := packet(nil, 0, 70, 0, nil) // dated before the first packet
+	back.Src, back.Dst = server.Addr(), client.Addr()
+	col.Add(back)
+	r := col.Result()
+	assert.Equal(t, uint64(1), r.Clamped)
+	assert.Equal(t, []uint64{50}, r.Link[0].Bytes)
+	assert.Equal(t, []uint64{70}, r.Link[1].Bytes)
+}
+
+func TestEmpty(t *testing.T) {
+	r := series.NewCollector(series.Config{Conns: []int{1}}).Result()
+	assert.Empty(t, r.Conns)
+	assert.Zero(t, r.Link[0].Len())
+	assert.Nil(t, r.Conn(1))
+}
+
+func TestSequenceUnwrap(t *testing.T) {
+	c := &flow.Conn{ID: 7, Client: client, Server: server}
+	col := series.NewCollector(series.Config{Conns: []int{7}})
+	isn := tcpstate.Seq(0xffffff00) // wraps after 255 bytes
+	syn := &tcpstate.Segment{Seq: isn, Flags: tcpstate.SYN, Window: 1000,
+		Opts: tcpstate.Options{HasWScale: true, WScale: 3}}
+	synack := &tcpstate.Segment{Seq: 5000, Ack: isn + 1, Flags: tcpstate.SYN | tcpstate.ACK, Window: 2000,
+		Opts: tcpstate.Options{HasWScale: true, WScale: 2}}
+	d1 := &tcpstate.Segment{Seq: isn + 1, Ack: 5001, Flags: tcpstate.ACK, Len: 1000, Window: 100}
+	d2 := &tcpstate.Segment{Seq: isn + 1001, Ack: 5001, Flags: tcpstate.ACK, Len: 500, Window: 100}
+	re := &tcpstate.Segment{Seq: isn + 1, Ack: 5001, Flags: tcpstate.ACK, Len: 1000, Window: 100}
+	ack := &tcpstate.Segment{Seq: 5001, Ack: isn + 1501, Flags: tcpstate.ACK, Window: 0,
+		Opts: tcpstate.Options{NSACK: 1, SACK: [4]tcpstate.SACKBlock{{Left: isn + 1001, Right: isn + 1501}}}}
+	for i, s := range []*tcpstate.Segment{syn, synack, d1, d2, re, ack} {
+		d := tcpstate.ClientToServer
+		if s == synack || s == ack {
+			d = tcpstate.ServerToClient
+		}
+		col.Add(packet(c, time.Duration(i)*10*time.Millisecond, 54+s.Len, d, s))
+	}
+	cs := col.Result().Conn(7)
+	require.NotNil(t, cs)
+	require.Len(t, cs.Points, 6)
+	pts := cs.Points
+	assert.Equal(t, [2]int8{3, 2}, cs.WScale)
+	assert.Equal(t, [2]int64{0, 1}, [2]int64{pts[0].Seq, pts[0].End})
+	assert.Equal(t, [2]int64{1, 1001}, [2]int64{pts[2].Seq, pts[2].End})
+	assert.Equal(t, [2]int64{1001, 1501}, [2]int64{pts[3].Seq, pts[3].End}, "across the 2^32 wrap")
+	assert.Equal(t, int64(1), pts[1].Ack)
+	assert.Equal(t, int64(1501), pts[5].Ack)
+	assert.Equal(t, [2]int64{1001, 1501}, pts[5].SACK[0])
+	assert.Equal(t, int64(800), pts[2].Window, "100 << 3")
+	assert.Equal(t, int64(2000), pts[1].Window, "SYN windows are never scaled")
+	assert.Equal(t, []bool{false, false, false, false, true, false},
+		[]bool{pts[0].Retrans, pts[1].Retrans, pts[2].Retrans, pts[3].Retrans, pts[4].Retrans, pts[5].Retrans})
+
+	rtt := series.RTTSamples(pts)
+	// The SYN (0 ms) is answered by the SYN/ACK (10 ms); d1 (20 ms) acks
+	// the server's SYN; the final ACK (50 ms) covers d1, retransmitted so
+	// ambiguous, and d2 (end 1501, sent at 30 ms): one sample of 20 ms.
+	require.Len(t, rtt, 3)
+	assert.Equal(t, 10*time.Millisecond, rtt[0].RTT)
+	assert.Equal(t, tcpstate.ClientToServer, rtt[0].Dir)
+	assert.Equal(t, 10*time.Millisecond, rtt[1].RTT)
+	assert.Equal(t, tcpstate.ServerToClient, rtt[1].Dir)
+	assert.Equal(t, 20*time.Millisecond, rtt[2].RTT)
+	assert.Equal(t, int64(1501), rtt[2].Seq)
+}
+
+// Packets of connections not chosen cost no allocation once their bin
+// and class exist: capture-wide memory grows with time, not packets.
+func TestAddAllocs(t *testing.T) {
+	col := series.NewCollector(series.Config{Conns: []int{2}})
+	c := &flow.Conn{ID: 1, Client: client, Server: server}
+	p := packet(c, 0, 1514, tcpstate.ServerToClient, &tcpstate.Segment{Flags: tcpstate.ACK, Len: 1448})
+	col.Add(p)
+	allocs := testing.AllocsPerRun(1000, func() { col.Add(p) })
+	assert.Zero(t, allocs)
+	l := col.Result().Link[1]
+	assert.Equal(t, l.TotalPackets()*1514, l.TotalBytes())
+}
