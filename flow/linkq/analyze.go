@@ -1,0 +1,127 @@
+package linkq
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/netecology/netecology/flow"
+)
+
+// Config shapes an Analyzer. Its zero value is usable: echo matching with
+// port 7 for UDP and a 10 s timeout, fits over IP packet lengths, TCP RTT
+// samples, link use in 5-minute bins, and no verdict.
+type Config struct {
+	Echo EchoConfig
+	Fit  FitConfig
+	// NoTCPSamples leaves TCP RTT samples out of the fits (the TCP
+	// counters and the verdict are kept).
+	NoTCPSamples bool
+	Use          UseConfig
+	// Target enables the verdict when its RTT and Rate are set.
+	Target Target
+}
+
+// Report is the link-quality analysis of one capture.
+type Report struct {
+	Echo EchoStats `json:"echo"`
+	TCP  TCPStats  `json:"tcp"`
+	// Paths holds one RTT-versus-size analysis per path in first-seen
+	// order; DroppedPaths counts samples of paths beyond FitConfig.MaxPaths.
+	Paths        []PathFit `json:"paths"`
+	DroppedPaths uint64    `json:"dropped_paths"`
+	Use          UseReport `json:"use"`
+	// Verdicts holds one verdict per TCP connection, in the order they
+	// ended (nil without a target).
+	Verdicts []Verdict `json:"verdicts,omitempty"`
+	// Summary is the capture's packet accounting from flow.
+	Summary flow.Summary `json:"summary"`
+}
+
+// Analyzer computes link quality from the packets of one capture. Wire its
+// Packet and Conn methods to flow.Config.OnPacket and flow.Config.OnConn
+// (Analyze does this), then call Report. It keeps no packet: memory is
+// bounded by the limits in Config and by the connections flow tracks. It
+// is not safe for concurrent use.
+type Analyzer struct {
+	cfg      Config
+	echo     *echoMatcher
+	tcp      *tcpTracker
+	paths    *pathSet
+	use      *useAcc
+	verdicts []Verdict
+	done     bool
+}
+
+// New returns an Analyzer shaped by cfg.
+func New(cfg Config) *Analyzer {
+	return &Analyzer{cfg: cfg, echo: newEchoMatcher(cfg.Echo), tcp: newTCPTracker(),
+		paths: newPathSet(cfg.Fit), use: newUseAcc(cfg.Use)}
+}
+
+// Packet takes one packet as flow classified it. It neither keeps p nor
+// the bytes it refers to.
+func (a *Analyzer) Packet(p *flow.PacketInfo) {
+	if a.done || p.Skip != flow.SkipNone {
+		return
+	}
+	a.use.add(p)
+	if p.Seg != nil && p.Conn != nil {
+		a.tcp.add(p, a.cfg.Fit.Size, a.paths, !a.cfg.NoTCPSamples)
+		return
+	}
+	a.echo.add(p, a.cfg.Fit.Size, a.paths)
+}
+
+// Conn takes a connection flow reports ended: its verdict is made (with a
+// target) and its tracking dropped.
+func (a *Analyzer) Conn(c *flow.Conn) {
+	tc := a.tcp.conns[c.ID]
+	if tc == nil {
+		return
+	}
+	delete(a.tcp.conns, c.ID)
+	if a.cfg.Target.enabled() && !a.done {
+		a.verdicts = append(a.verdicts, verdict(c, tc, a.cfg.Target))
+	}
+}
+
+// Report ends the analysis (requests still unanswered count as lost) and
+// returns its results. Call it once, after the last packet and after
+// flow's Analyzer was closed.
+func (a *Analyzer) Report() *Report {
+	if !a.done {
+		a.done = true
+		a.echo.close()
+	}
+	return &Report{Echo: a.echo.stats, TCP: a.tcp.stats, Paths: a.paths.fits(), DroppedPaths: a.paths.dropped,
+		Use: a.use.report(), Verdicts: a.verdicts}
+}
+
+// Analyze reads a capture from r and returns its link-quality report. A
+// capture damaged part-way yields the report of what was read together
+// with the error, as flow.Analyze does.
+func Analyze(r io.Reader, cfg Config) (*Report, error) {
+	a := New(cfg)
+	res, err := flow.Analyze(r, flow.Config{OnPacket: a.Packet, OnConn: a.Conn})
+	if res == nil {
+		return nil, err
+	}
+	rep := a.Report()
+	rep.Summary = res.Summary
+	return rep, err
+}
+
+// AnalyzeFile is Analyze on the named file.
+func AnalyzeFile(name string, cfg Config) (*Report, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rep, err := Analyze(f, cfg)
+	if err != nil {
+		err = fmt.Errorf("%s: %w", name, err)
+	}
+	return rep, err
+}

@@ -1,0 +1,100 @@
+// Package linkq measures link quality from packet captures, in the manner
+// of Meek, Eichert and Takayama, "Wide Area Network Ecology" (LISA '98):
+// RTT against packet size (their Table 1 and Figure 1), link use per
+// interval, and a pathdiag-style verdict on TCP connections for a target
+// rate and RTT.
+//
+// It consumes what package flow's Analyzer classified, through
+// flow.Config.OnPacket and flow.Config.OnConn (Analyze and AnalyzeFile wire
+// them); it parses ICMP, ICMPv6 and UDP headers itself with bounds-checked
+// reads and never imports gopacket.
+//
+// # RTT against packet size
+//
+// Echo requests are paired with their replies: ICMP echo (RFC 792, types 8
+// and 0) and ICMPv6 echo (RFC 4443, types 128 and 129) by addresses,
+// identifier and sequence number; UDP echo (RFC 862, port 7 by default) by
+// addresses, ports and data, since it has no sequence number. For every
+// request the matcher keeps a 64-bit FNV-1a hash of its data and the data
+// length, never the data, and compares the reply's against them, as Meek
+// et al. compared MD5 sums: a reply whose data differ counts as Corrupted
+// (for UDP, a reply matching no request's data is taken as a corrupted
+// answer to the oldest open request of the same ports and length). Lost
+// requests (never answered), late replies (after EchoConfig.Timeout),
+// duplicate replies, replies without a request, ICMP errors quoting an echo
+// request (counted, never taken as replies), and truncated or malformed
+// ICMP and UDP headers are all counted in EchoStats. Requests are
+// remembered in a ring of EchoConfig.MaxOutstanding slots; when it is full
+// the oldest is forgotten and, if unanswered, counted lost.
+//
+// TCP gives RTT samples too (Source "tcp"): a data segment timed to the
+// pure ACK whose acknowledgment number is exactly its end. Karn's rule
+// applies: a segment any part of which was sent twice is never timed.
+// ACKs carrying data are not used, because their own serialization and
+// the application's think time would enter the sample. A sample measures
+// the path between the capture point and the receiver of the data: in a
+// capture taken next to a client, the server's data is timed over the
+// client's own stack only (microseconds), the client's over the WAN.
+//
+// Each path — source, requester (sender of the request or data) and
+// responder, in first-seen order — gets three fits of RTT = a + b·size:
+// least squares over every sample (Fit; computed in one pass), Theil–Sen
+// over the kept points (Robust; resists a minority of queued samples), and
+// least squares through the minimum RTT of each size bin (MinFit; queueing
+// only adds delay, so the minima trace the empty-queue line). The
+// intercept a is the fixed delay, the slope b the serialization per byte
+// (µs/byte and s/bit), the RMS residual the link's consistency (Meek et
+// al.: 0.155 ms on a good link, 1.017 ms on a troubled one). Sizes are IP
+// packet lengths by default (see SizeBasis for why and for the others).
+// The slope predicted from line speeds, the "estimated" column of their
+// Table 1, is 2·Σ 8/rate_i seconds per byte over the store-and-forward
+// links crossed each way: see EstimatedSlope.
+//
+// With the lab's formula RTT(N) = 2·delay + 2·(N+42)·8/rate for a ping
+// payload of N bytes (42 = 14 Ethernet + 20 IPv4 + 8 ICMP), the IP length
+// is N+28, so the IP-basis line has slope 16/rate s/byte and intercept
+// 2·delay + 2·14·8/rate: the Ethernet header's serialization lands in the
+// intercept.
+//
+// # Link use
+//
+// Frame bytes (the wire length, link header included) per interval, per
+// host pair and direction, with the mean rate and its percentage of a
+// committed or line rate (Meek et al.'s "percent of CIR"). Bins start at
+// multiples of the interval since the Unix epoch and are contiguous from a
+// pair's first to its last.
+//
+// # Verdict
+//
+// Given a Target (RTT and rate the application needs, NPAD's two
+// questions), each TCP connection's data direction is judged:
+//   - loss: retransmitted / data segments against the Mathis bound
+//     p ≤ (C·MSS/(RTT·rate))² (Mathis et al. 1997) with C = √(3/2) by
+//     default (MathisCDelayedACK ≈ 0.87 models delayed ACKs and is
+//     stricter). A data segment is retransmitted when its data end at or
+//     before the highest sequence number already seen in its direction.
+//     This differs from Wireshark on purpose: a resent segment that fills
+//     a hole soon after the hole was seen is "out-of-order" to Wireshark
+//     but a retransmission here, so the count matches the segments the
+//     lab's emulator dropped. Zero-window probes and keep-alives (rare)
+//     count as retransmissions.
+//   - window: the largest receive window the data receiver advertised,
+//     scaled by its SYN's window scale (RFC 7323) when both SYNs carried
+//     one, against rate × RTT.
+//   - mss: the MSS options of the SYNs against the 1460 bytes (1440 over
+//     IPv6) of a 1500-byte MTU. The Mathis bound uses the smaller MSS
+//     less 12 bytes when timestamps are on.
+//   - zero_window: the receiver advertising a zero window (a capture-side
+//     symptom of a slow reader).
+//
+// Every warning and failure carries an action, e.g. "raise the receiver's
+// maximum window to at least N bytes".
+//
+// # Memory and ownership
+//
+// Nothing holds packets. Memory is bounded by EchoConfig.MaxOutstanding,
+// FitConfig.MaxPaths and MaxPoints, UseConfig.MaxPairs and MaxBins, 256
+// segments in flight per TCP direction, and flow's own connection limit.
+// Results come out in first-seen order. An Analyzer is not safe for
+// concurrent use and never reads the clock.
+package linkq

@@ -1,0 +1,188 @@
+package linkq
+
+import (
+	"math"
+	"slices"
+)
+
+// Point is one RTT sample placed for a fit: the packet size in bytes (see
+// SizeBasis) and the round-trip time in milliseconds.
+type Point struct {
+	Size  int     `json:"size"`
+	RTTms float64 `json:"rtt_ms"`
+}
+
+// Line is a straight line RTT = Intercept + Slope·size fitted to points,
+// in the units of Meek et al.'s Table 1.
+type Line struct {
+	// N is the number of points the line was fitted to.
+	N int `json:"n"`
+	// OK is false when the points do not determine a line (fewer than
+	// two distinct sizes); the other fields are then zero.
+	OK bool `json:"ok"`
+	// InterceptMs is the RTT at size 0: the fixed delay (propagation,
+	// switching) of the path.
+	InterceptMs float64 `json:"intercept_ms"`
+	// SlopeUsPerByte is the RTT added per byte of packet, in
+	// microseconds: the serialization delay of the round trip.
+	SlopeUsPerByte float64 `json:"slope_us_per_byte"`
+	// SlopeSPerBit is the same slope in seconds per bit. Its inverse is
+	// the rate (bit/s) of a single link that would produce it in one
+	// direction, halved: see EstimatedSlope.
+	SlopeSPerBit float64 `json:"slope_s_per_bit"`
+	// RMSms is the root mean square of the residuals (divided by N), in
+	// milliseconds: Meek et al.'s single number for a link's consistency.
+	RMSms float64 `json:"rms_ms"`
+	// MaxResidMs is the largest absolute residual, in milliseconds.
+	MaxResidMs float64 `json:"max_resid_ms"`
+}
+
+// At returns the line's RTT in milliseconds at size bytes.
+func (l Line) At(size float64) float64 { return l.InterceptMs + l.SlopeUsPerByte/1000*size }
+
+func makeLine(n int, a, bMsPerByte float64) Line {
+	return Line{N: n, OK: true, InterceptMs: a, SlopeUsPerByte: bMsPerByte * 1000, SlopeSPerBit: bMsPerByte / 1000 / 8}
+}
+
+// residuals fills RMSms and MaxResidMs of l over pts.
+func (l *Line) residuals(pts []Point) {
+	var ss, mx float64
+	for _, p := range pts {
+		r := p.RTTms - l.At(float64(p.Size))
+		ss += r * r
+		mx = max(mx, math.Abs(r))
+	}
+	if len(pts) > 0 {
+		l.RMSms = math.Sqrt(ss / float64(len(pts)))
+	}
+	l.MaxResidMs = mx
+}
+
+// OLS fits a line to pts by ordinary least squares.
+func OLS(pts []Point) Line {
+	var acc olsAcc
+	for _, p := range pts {
+		acc.add(float64(p.Size), p.RTTms)
+	}
+	l := acc.line()
+	if l.OK {
+		l.residuals(pts)
+	}
+	return l
+}
+
+// olsAcc accumulates a least-squares fit in one pass without keeping the
+// points (Welford's updates of the means and co-moments, which stay
+// accurate when the RTTs are large and their spread small).
+type olsAcc struct {
+	n             int
+	mx, my        float64
+	cxx, cxy, cyy float64
+}
+
+func (a *olsAcc) add(x, y float64) {
+	a.n++
+	dx := x - a.mx
+	a.mx += dx / float64(a.n)
+	dy := y - a.my
+	a.my += dy / float64(a.n)
+	a.cxx += dx * (x - a.mx)
+	a.cxy += dx * (y - a.my)
+	a.cyy += dy * (y - a.my)
+}
+
+// line returns the fitted line with its RMS residual (the residual sum of
+// squares is Cyy - Cxy²/Cxx); MaxResidMs is left zero.
+func (a *olsAcc) line() Line {
+	if a.n < 2 || a.cxx <= 0 {
+		return Line{N: a.n}
+	}
+	b := a.cxy / a.cxx
+	l := makeLine(a.n, a.my-b*a.mx, b)
+	sse := max(a.cyy-a.cxy*b, 0)
+	l.RMSms = math.Sqrt(sse / float64(a.n))
+	return l
+}
+
+// theilSenMax bounds the points Theil–Sen uses: it looks at every pair, so
+// more points are thinned to this many by taking every k-th.
+const theilSenMax = 600
+
+// TheilSen fits a line resistant to outliers: the slope is the median of
+// the slopes between all pairs of points of different sizes, the
+// intercept the median of RTT - slope·size (Theil 1950, Sen 1968). Up to
+// 29 % of the points can be arbitrarily wrong without moving it. Above 600
+// points it uses an evenly spaced subset (every k-th point); the residuals
+// are over all points.
+func TheilSen(pts []Point) Line {
+	use := pts
+	if len(pts) > theilSenMax {
+		k := (len(pts) + theilSenMax - 1) / theilSenMax
+		use = make([]Point, 0, theilSenMax)
+		for i := 0; i < len(pts); i += k {
+			use = append(use, pts[i])
+		}
+	}
+	slopes := make([]float64, 0, len(use)*(len(use)-1)/2)
+	for i := range use {
+		for j := i + 1; j < len(use); j++ {
+			dx := float64(use[j].Size - use[i].Size)
+			if dx != 0 {
+				slopes = append(slopes, (use[j].RTTms-use[i].RTTms)/dx)
+			}
+		}
+	}
+	if len(slopes) == 0 {
+		return Line{N: len(pts)}
+	}
+	b := median(slopes)
+	icpt := make([]float64, len(use))
+	for i, p := range use {
+		icpt[i] = p.RTTms - b*float64(p.Size)
+	}
+	l := makeLine(len(pts), median(icpt), b)
+	l.residuals(pts)
+	return l
+}
+
+// median sorts v and returns its median.
+func median(v []float64) float64 {
+	slices.Sort(v)
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
+}
+
+// Bin is the smallest RTT seen among the samples whose size falls in
+// [Lo, Hi): queueing only ever adds delay, so the minimum per size is the
+// least disturbed estimate of the path's RTT at that size.
+type Bin struct {
+	Lo    int `json:"lo"`
+	Hi    int `json:"hi"`
+	Count int `json:"count"`
+	// MinRTTms is the smallest RTT in the bin and MinSize the size of the
+	// sample that had it.
+	MinRTTms float64 `json:"min_rtt_ms"`
+	MinSize  int     `json:"min_size"`
+}
+
+// EstimatedSlope returns the RTT slope (seconds per byte) that a path
+// whose packets cross store-and-forward links of the given rates (bit/s)
+// in each direction would show, links much faster than these neglected:
+// an echo of S bytes is serialized once per link on the way out and once
+// per link on the way back, so RTT(S) = fixed + 2·Σ 8·S/rate_i, and the
+// slope is 2·Σ 8/rate_i. For Meek et al.'s case of a fast backbone between
+// two access lines A and B that is 16·(1/rateA + 1/rateB); for a single
+// bottleneck link of rate r (the lab's emulated WAN), 16/r. Rates that are
+// not positive are ignored; with none it returns 0.
+func EstimatedSlope(lineSpeeds []float64) float64 {
+	var s float64
+	for _, r := range lineSpeeds {
+		if r > 0 && !math.IsInf(r, 0) {
+			s += 16 / r
+		}
+	}
+	return s
+}

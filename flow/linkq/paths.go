@@ -1,0 +1,266 @@
+package linkq
+
+import (
+	"math"
+	"net/netip"
+	"time"
+)
+
+// Source says where RTT samples came from.
+type Source uint8
+
+// Sample sources.
+const (
+	// SourceEcho: matched echo requests and replies (ICMP, ICMPv6, UDP).
+	SourceEcho Source = iota
+	// SourceTCP: a TCP data segment and the pure ACK that acknowledged
+	// exactly its end (Karn's rule: never a retransmitted segment).
+	SourceTCP
+)
+
+// String returns "echo" or "tcp".
+func (s Source) String() string {
+	if s == SourceTCP {
+		return "tcp"
+	}
+	return "echo"
+}
+
+// MarshalText makes a Source appear by name in JSON.
+func (s Source) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// SizeBasis chooses what "packet size" means in a fit.
+type SizeBasis uint8
+
+// Size bases. The slope does not depend on the choice (the sizes differ
+// by a constant for a given packet type); the intercept does, by that
+// constant times the slope.
+const (
+	// SizeIP is the IP packet length: the transport length from the IP
+	// header plus a 20-byte IPv4 or 40-byte IPv6 header (options and
+	// extension headers, rare on echo packets, are not added). It is the
+	// default because every link of the path carries it whatever the
+	// capture's link type (Ethernet, Linux cooked, raw IP); each link's
+	// own framing is a constant that moves into the intercept.
+	SizeIP SizeBasis = iota
+	// SizeFrame is the frame length on the capture's wire (what the
+	// capture header calls the original length).
+	SizeFrame
+	// SizePayload is the echo data length (ping -s N) for echoes and the
+	// TCP payload length for TCP samples.
+	SizePayload
+	numSizeBases
+)
+
+var sizeNames = [numSizeBases]string{"ip", "frame", "payload"}
+
+// String returns "ip", "frame" or "payload".
+func (b SizeBasis) String() string {
+	if b < numSizeBases {
+		return sizeNames[b]
+	}
+	return "unknown"
+}
+
+// MarshalText makes a SizeBasis appear by name in JSON.
+func (b SizeBasis) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
+
+// Defaults for a zero FitConfig.
+const (
+	DefaultBinWidth  = 64
+	DefaultMaxPoints = 10000
+	DefaultMaxPaths  = 1024
+)
+
+// FitConfig shapes the RTT-versus-size fits. Its zero value is usable.
+type FitConfig struct {
+	// Size is what a sample's size measures; the zero value is SizeIP.
+	Size SizeBasis
+	// BinWidth is the width in bytes of the size bins whose minimum RTT
+	// is reported. Zero means DefaultBinWidth.
+	BinWidth int
+	// MaxPoints is the most samples kept per path for the figure and the
+	// outlier-resistant fit; the least-squares fit and the bins use every
+	// sample. Zero means DefaultMaxPoints.
+	MaxPoints int
+	// MaxPaths is the most paths (source, requester, responder) tracked;
+	// samples of further paths are counted in Report.DroppedPaths. Zero
+	// means DefaultMaxPaths.
+	MaxPaths int
+	// LineSpeeds are the rates in bit/s of the store-and-forward links a
+	// packet crosses in each direction (for Meek et al., the access lines
+	// at both ends); they give PathFit.EstimatedSlopeUsPerByte. See
+	// EstimatedSlope.
+	LineSpeeds []float64
+}
+
+func (c FitConfig) binWidth() int {
+	if c.BinWidth <= 0 {
+		return DefaultBinWidth
+	}
+	return c.BinWidth
+}
+
+func (c FitConfig) maxPoints() int {
+	if c.MaxPoints <= 0 {
+		return DefaultMaxPoints
+	}
+	return c.MaxPoints
+}
+
+func (c FitConfig) maxPaths() int {
+	if c.MaxPaths <= 0 {
+		return DefaultMaxPaths
+	}
+	return c.MaxPaths
+}
+
+// PathFit is the RTT-versus-size analysis of one path: the samples from one
+// source between a requester (the sender of the echo request or of the
+// TCP data) and a responder. It is one row of a Table-1 style report.
+type PathFit struct {
+	Source Source     `json:"source"`
+	Src    netip.Addr `json:"src"`
+	Dst    netip.Addr `json:"dst"`
+	Size   SizeBasis  `json:"size_basis"`
+	// Samples counts the RTT samples of the path; ICMP, ICMPv6 and UDP
+	// count the echo samples by protocol.
+	Samples int `json:"samples"`
+	ICMP    int `json:"icmp,omitempty"`
+	ICMPv6  int `json:"icmpv6,omitempty"`
+	UDP     int `json:"udp,omitempty"`
+	SizeMin int `json:"size_min"`
+	SizeMax int `json:"size_max"`
+	// RTTMinMs and RTTMaxMs bound the samples' RTTs.
+	RTTMinMs float64 `json:"rtt_min_ms"`
+	RTTMaxMs float64 `json:"rtt_max_ms"`
+	// Fit is the least-squares line over every sample (MaxResidMs over
+	// the kept points only when some were dropped).
+	Fit Line `json:"fit"`
+	// Robust is the Theil–Sen line over the kept points.
+	Robust Line `json:"robust"`
+	// MinFit is the least-squares line through the per-bin minima.
+	MinFit Line `json:"min_fit"`
+	// EstimatedSlopeUsPerByte is the slope predicted by
+	// FitConfig.LineSpeeds (0 when none were given), the "estimated"
+	// column of Meek et al.'s Table 1; EstimatedSPerBit the same in
+	// seconds per bit.
+	EstimatedSlopeUsPerByte float64 `json:"estimated_slope_us_per_byte,omitempty"`
+	EstimatedSPerBit        float64 `json:"estimated_slope_s_per_bit,omitempty"`
+	// Bins lists the non-empty size bins in increasing size.
+	Bins []Bin `json:"bins"`
+	// Points are the samples kept (the first FitConfig.MaxPoints), in
+	// capture order, for a scatter plot; PointsDropped counts the rest.
+	Points        []Point `json:"points,omitempty"`
+	PointsDropped int     `json:"points_dropped"`
+}
+
+type pathKey struct {
+	src      Source
+	from, to netip.Addr
+}
+
+// pathAcc accumulates the samples of one path.
+type pathAcc struct {
+	key     pathKey
+	kinds   [numEchoKinds]int
+	ols     olsAcc
+	bins    []Bin // indexed by size / width
+	points  []Point
+	dropped int
+	sizeMin int
+	sizeMax int
+	rttMin  float64
+	rttMax  float64
+}
+
+// pathSet holds the paths in first-seen order.
+type pathSet struct {
+	cfg     FitConfig
+	index   map[pathKey]int
+	paths   []*pathAcc
+	dropped uint64 // samples of paths beyond MaxPaths
+}
+
+func newPathSet(cfg FitConfig) *pathSet {
+	return &pathSet{cfg: cfg, index: make(map[pathKey]int)}
+}
+
+// maxBinSize bounds the sizes binned: nothing larger than an IPv6
+// jumbogram-free packet plus framing exists; larger sizes share the last bin.
+const maxBinSize = 1 << 17
+
+// add records one RTT sample.
+func (s *pathSet) add(k pathKey, kind EchoKind, size int, rtt time.Duration) {
+	i, ok := s.index[k]
+	if !ok {
+		if len(s.paths) >= s.cfg.maxPaths() {
+			s.dropped++
+			return
+		}
+		i = len(s.paths)
+		s.index[k] = i
+		s.paths = append(s.paths, &pathAcc{key: k, sizeMin: math.MaxInt, rttMin: math.Inf(1)})
+	}
+	p := s.paths[i]
+	ms := float64(rtt) / float64(time.Millisecond)
+	size = min(max(size, 0), maxBinSize)
+	p.kinds[kind]++
+	p.ols.add(float64(size), ms)
+	p.sizeMin, p.sizeMax = min(p.sizeMin, size), max(p.sizeMax, size)
+	p.rttMin, p.rttMax = min(p.rttMin, ms), max(p.rttMax, ms)
+	w := s.cfg.binWidth()
+	b := size / w
+	for len(p.bins) <= b {
+		lo := len(p.bins) * w
+		p.bins = append(p.bins, Bin{Lo: lo, Hi: lo + w})
+	}
+	bin := &p.bins[b]
+	if bin.Count == 0 || ms < bin.MinRTTms {
+		bin.MinRTTms, bin.MinSize = ms, size
+	}
+	bin.Count++
+	if len(p.points) < s.cfg.maxPoints() {
+		p.points = append(p.points, Point{Size: size, RTTms: ms})
+	} else {
+		p.dropped++
+	}
+}
+
+// fits returns the analysis of every path in first-seen order.
+func (s *pathSet) fits() []PathFit {
+	est := EstimatedSlope(s.cfg.LineSpeeds)
+	out := make([]PathFit, 0, len(s.paths))
+	for _, p := range s.paths {
+		f := PathFit{
+			Source: p.key.src, Src: p.key.from, Dst: p.key.to, Size: s.cfg.Size,
+			Samples: p.ols.n, ICMP: p.kinds[EchoICMP], ICMPv6: p.kinds[EchoICMPv6], UDP: p.kinds[EchoUDP],
+			SizeMin: p.sizeMin, SizeMax: p.sizeMax, RTTMinMs: p.rttMin, RTTMaxMs: p.rttMax,
+			Points: p.points, PointsDropped: p.dropped,
+		}
+		f.Fit = p.ols.line()
+		if f.Fit.OK {
+			ml := f.Fit
+			ml.residuals(p.points)
+			f.Fit.MaxResidMs = ml.MaxResidMs
+			if p.dropped == 0 {
+				f.Fit.RMSms = ml.RMSms // same value, computed directly
+			}
+		}
+		f.Robust = TheilSen(p.points)
+		var mins []Point
+		for _, b := range p.bins {
+			if b.Count > 0 {
+				f.Bins = append(f.Bins, b)
+				mins = append(mins, Point{Size: b.MinSize, RTTms: b.MinRTTms})
+			}
+		}
+		f.MinFit = OLS(mins)
+		if est > 0 {
+			f.EstimatedSlopeUsPerByte = est * 1e6
+			f.EstimatedSPerBit = est / 8
+		}
+		out = append(out, f)
+	}
+	return out
+}

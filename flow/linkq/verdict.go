@@ -1,0 +1,286 @@
+package linkq
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"time"
+
+	"github.com/netecology/netecology/flow"
+)
+
+// Mathis constants (Mathis, Semke, Mahdavi, Ott 1997): rate ≤ (MSS/RTT)·C/√p.
+var (
+	// MathisC is C for periodic loss with an ACK for every segment,
+	// √(3/2) ≈ 1.22: the default, as in the model's paper and pathdiag.
+	MathisC = math.Sqrt(1.5)
+	// MathisCDelayedACK is C when the receiver ACKs every second segment
+	// (delayed ACK, RFC 5681), √(3/4) ≈ 0.87: cwnd grows half as fast, so
+	// the same rate tolerates half the loss. Linux and Windows receivers
+	// delay ACKs; choose it for a stricter test.
+	MathisCDelayedACK = math.Sqrt(0.75)
+)
+
+// MathisMaxLoss returns the largest loss rate at which a TCP flow with
+// segments of mss bytes can reach rate (bit/s) at the round-trip time rtt:
+// p ≤ (C·MSS/(RTT·rate))², rate in bytes per second. It returns 0 for
+// non-positive arguments.
+func MathisMaxLoss(mss int, rtt time.Duration, rate, c float64) float64 {
+	if mss <= 0 || rtt <= 0 || rate <= 0 || c <= 0 {
+		return 0
+	}
+	x := c * float64(mss) / (rtt.Seconds() * rate / 8)
+	return x * x
+}
+
+// Target is what an application needs of the path (NPAD's two questions):
+// a data rate at a round-trip time. The verdict is off while RTT or Rate
+// is zero.
+type Target struct {
+	// RTT is the round-trip time of the full path the application will
+	// use (the capture may have been taken on a short section of it).
+	RTT time.Duration `json:"rtt"`
+	// Rate is the data rate the application needs, in bit/s.
+	Rate float64 `json:"rate_bps"`
+	// C is the Mathis constant; zero means MathisC.
+	C float64 `json:"c"`
+}
+
+func (t Target) enabled() bool { return t.RTT > 0 && t.Rate > 0 }
+
+func (t Target) c() float64 {
+	if t.C <= 0 {
+		return MathisC
+	}
+	return t.C
+}
+
+// Level grades one check of a verdict.
+type Level uint8
+
+// Check levels, from good to bad; Info lines carry a figure without a
+// judgement.
+const (
+	Info Level = iota
+	Pass
+	Warning
+	Fail
+)
+
+var levelNames = [...]string{"info", "pass", "warning", "fail"}
+
+// String returns "info", "pass", "warning" or "fail".
+func (l Level) String() string {
+	if int(l) < len(levelNames) {
+		return levelNames[l]
+	}
+	return "unknown"
+}
+
+// MarshalText makes a Level appear by name in JSON.
+func (l Level) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
+
+// Check is one line of a verdict: what was measured, the limit it was
+// held to, and for a warning or failure what to do about it.
+type Check struct {
+	Name     string  `json:"name"`
+	Level    Level   `json:"level"`
+	Measured float64 `json:"measured"`
+	Limit    float64 `json:"limit"`
+	Message  string  `json:"message"`
+	Action   string  `json:"action,omitempty"`
+}
+
+// Verdict judges one TCP connection against a Target, pathdiag-style. The
+// data direction (the one that carried more payload) is the one judged.
+type Verdict struct {
+	Conn   int            `json:"conn"`
+	Client netip.AddrPort `json:"client"`
+	Server netip.AddrPort `json:"server"`
+	// DataDir is "c2s" or "s2c".
+	DataDir string `json:"data_dir"`
+	Target  Target `json:"target"`
+	// DataSegments and Retransmitted count the data direction's segments
+	// (see TCPStats); LossRate is their ratio and MaxLoss the Mathis
+	// bound for the target with MSS.
+	DataSegments  uint64  `json:"data_segments"`
+	Retransmitted uint64  `json:"retransmitted"`
+	LossRate      float64 `json:"loss_rate"`
+	MaxLoss       float64 `json:"max_loss"`
+	// MSS is the segment size used: the smaller MSS option of the SYNs,
+	// less 12 bytes when timestamps were negotiated; without SYNs, the
+	// largest payload seen. MaxSegment is the largest payload seen.
+	MSS        int `json:"mss"`
+	MaxSegment int `json:"max_segment"`
+	// MaxWindow is the largest receive window the data receiver
+	// advertised, scaled (-1 when the scale is unknown: no SYN seen);
+	// NeededWindow is rate × RTT in bytes.
+	MaxWindow    int64 `json:"max_window"`
+	NeededWindow int64 `json:"needed_window"`
+	// Overall is the worst level of the checks.
+	Overall Level   `json:"overall"`
+	Checks  []Check `json:"checks"`
+}
+
+// ethernetMSS is the MSS a 1500-byte MTU gives over IPv4 (1500 - 20 - 20);
+// IPv6 takes 20 bytes more.
+const ethernetMSS = 1460
+
+// verdict judges connection c from its tracked directions.
+func verdict(c *flow.Conn, tc *tcpConn, tg Target) Verdict {
+	dd := 0
+	if tc.dirs[1].payload > tc.dirs[0].payload {
+		dd = 1
+	}
+	d := &tc.dirs[dd]
+	v := Verdict{Conn: c.ID, Client: c.Client, Server: c.Server, DataDir: "c2s", Target: tg,
+		DataSegments: d.data, Retransmitted: d.retx, MaxSegment: d.maxSeg}
+	v.Target.C = tg.c()
+	sndOpt, rcvOpt := c.ClientOptions, c.ServerOptions
+	if dd == 1 {
+		v.DataDir = "s2c"
+		sndOpt, rcvOpt = rcvOpt, sndOpt
+	}
+	if d.data > 0 {
+		v.LossRate = float64(d.retx) / float64(d.data)
+	}
+
+	// MSS / MTU.
+	mssKnown := sndOpt.MSS > 0 || rcvOpt.MSS > 0
+	if mssKnown {
+		m := int(sndOpt.MSS)
+		if m == 0 || rcvOpt.MSS > 0 && int(rcvOpt.MSS) < m {
+			m = int(rcvOpt.MSS)
+		}
+		full := ethernetMSS
+		if !c.Client.Addr().Is4() {
+			full -= 20
+		}
+		ck := Check{Name: "mss", Measured: float64(m), Limit: float64(full)}
+		if m >= full {
+			ck.Level = Pass
+			ck.Message = fmt.Sprintf("MSS %d bytes: the path carries full 1500-byte packets", m)
+		} else {
+			ck.Level = Warning
+			ck.Message = fmt.Sprintf("MSS %d bytes is below the %d of a 1500-byte MTU", m, full)
+			ck.Action = "look for MSS clamping, a tunnel or PPPoE on the path; smaller segments need proportionally lower loss for the same rate"
+		}
+		if sndOpt.Timestamps && rcvOpt.Timestamps {
+			m -= 12 // the timestamp option rides in every segment
+		}
+		v.MSS = m
+		v.Checks = append(v.Checks, ck)
+	} else {
+		v.MSS = d.maxSeg
+		v.Checks = append(v.Checks, Check{Name: "mss", Level: Warning, Measured: float64(d.maxSeg),
+			Message: fmt.Sprintf("no SYN captured: MSS unknown, using the largest segment seen (%d bytes)", d.maxSeg),
+			Action:  "capture the connection from its start to check the MSS"})
+	}
+
+	// Loss against the Mathis bound.
+	v.MaxLoss = MathisMaxLoss(v.MSS, tg.RTT, tg.Rate, v.Target.C)
+	{
+		ck := Check{Name: "loss", Measured: v.LossRate, Limit: v.MaxLoss}
+		switch {
+		case d.data == 0 || v.MSS == 0:
+			ck.Level = Info
+			ck.Message = "no data segments: loss not measured"
+		case v.LossRate <= v.MaxLoss:
+			ck.Level = Pass
+			ck.Message = fmt.Sprintf("loss %.3f%% (%d of %d segments retransmitted) is within the %.3f%% that %s at %s allows with MSS %d",
+				100*v.LossRate, d.retx, d.data, 100*v.MaxLoss, rateString(tg.Rate), tg.RTT, v.MSS)
+			if n := 1 / v.MaxLoss; float64(d.data) < n {
+				ck.Message += fmt.Sprintf(" (only %d segments seen; %.0f are needed to resolve that rate)", d.data, math.Ceil(n))
+			}
+		default:
+			ck.Level = Fail
+			ck.Message = fmt.Sprintf("loss %.3f%% (%d of %d segments retransmitted) exceeds the %.3f%% that %s at %s allows with MSS %d",
+				100*v.LossRate, d.retx, d.data, 100*v.MaxLoss, rateString(tg.Rate), tg.RTT, v.MSS)
+			ck.Action = fmt.Sprintf("find and fix the loss on this path section: it must stay below %.4f%% (1 in %.0f segments); "+
+				"at %.3f%% the model allows only %s at %s",
+				100*v.MaxLoss, math.Ceil(1/v.MaxLoss), 100*v.LossRate,
+				rateString(mathisRate(v.MSS, tg.RTT, v.LossRate, v.Target.C)), tg.RTT)
+		}
+		v.Checks = append(v.Checks, ck)
+	}
+
+	// Receive window against rate × RTT.
+	v.NeededWindow = int64(math.Ceil(tg.Rate / 8 * tg.RTT.Seconds()))
+	rcv := &tc.dirs[1-dd] // the data receiver's segments carry its window
+	{
+		ck := Check{Name: "window", Limit: float64(v.NeededWindow)}
+		switch {
+		case c.Midstream && rcv.maxWin > 0:
+			v.MaxWindow = -1
+			ck.Level = Warning
+			ck.Measured = float64(rcv.maxWin)
+			ck.Message = fmt.Sprintf("no SYN captured: window scale unknown (largest raw window %d)", rcv.maxWin)
+			ck.Action = "capture the connection from its start to check the receive window"
+		case rcv.maxWin == 0 && rcv.zeroWin == 0:
+			v.MaxWindow = -1
+			ck.Level = Info
+			ck.Message = "no segment from the receiver: window not seen"
+		default:
+			shift := 0
+			if sndOpt.WScale >= 0 && rcvOpt.WScale >= 0 {
+				shift = int(min(rcvOpt.WScale, 14)) // RFC 7323: at most 14
+			}
+			v.MaxWindow = int64(rcv.maxWin) << shift
+			ck.Measured = float64(v.MaxWindow)
+			if v.MaxWindow >= v.NeededWindow {
+				ck.Level = Pass
+				ck.Message = fmt.Sprintf("largest receive window %d bytes covers the %d bytes (rate × RTT) the target needs", v.MaxWindow, v.NeededWindow)
+			} else {
+				ck.Level = Fail
+				ck.Message = fmt.Sprintf("largest receive window %d bytes is below the %d bytes (rate × RTT) the target needs: at most %s at %s",
+					v.MaxWindow, v.NeededWindow, rateString(float64(v.MaxWindow)*8/tg.RTT.Seconds()), tg.RTT)
+				ck.Action = fmt.Sprintf("raise the receiver's maximum window to at least %d bytes (socket receive buffer / tcp_rmem)", v.NeededWindow)
+				if shift == 0 && v.NeededWindow > 65535 {
+					ck.Action += " and enable window scaling (RFC 7323) on both ends"
+				}
+			}
+		}
+		v.Checks = append(v.Checks, ck)
+	}
+
+	// Capture-side symptom: the receiver closing its window.
+	if rcv.zeroWin > 0 {
+		v.Checks = append(v.Checks, Check{Name: "zero_window", Level: Warning, Measured: float64(rcv.zeroWin),
+			Message: fmt.Sprintf("the receiver advertised a zero window %d times: it did not read its data fast enough", rcv.zeroWin),
+			Action:  "make the receiving application read faster (or give it a larger buffer)"})
+	}
+
+	// Achieved rate, for information.
+	if span := d.last.Sub(d.first).Seconds(); span > 0 && d.payload > 0 {
+		r := float64(d.payload) * 8 / span
+		v.Checks = append(v.Checks, Check{Name: "rate", Level: Info, Measured: r, Limit: tg.Rate,
+			Message: fmt.Sprintf("data direction carried %d payload bytes in %.3f s: %s (target %s)", d.payload, span, rateString(r), rateString(tg.Rate))})
+	}
+	for _, ck := range v.Checks {
+		v.Overall = max(v.Overall, ck.Level)
+	}
+	return v
+}
+
+// mathisRate returns the rate (bit/s) the Mathis model allows at loss p.
+func mathisRate(mss int, rtt time.Duration, p, c float64) float64 {
+	if p <= 0 || rtt <= 0 {
+		return math.Inf(1)
+	}
+	return float64(mss) * 8 / rtt.Seconds() * c / math.Sqrt(p)
+}
+
+// rateString formats bit/s with an SI prefix.
+func rateString(bps float64) string {
+	switch {
+	case math.IsInf(bps, 0):
+		return "any rate"
+	case bps >= 1e9:
+		return fmt.Sprintf("%.3g Gbit/s", bps/1e9)
+	case bps >= 1e6:
+		return fmt.Sprintf("%.3g Mbit/s", bps/1e6)
+	case bps >= 1e3:
+		return fmt.Sprintf("%.3g kbit/s", bps/1e3)
+	}
+	return fmt.Sprintf("%.3g bit/s", bps)
+}
