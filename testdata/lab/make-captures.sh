@@ -1,0 +1,1218 @@
+#!/usr/bin/env bash
+# make-captures.sh - reproducible "WAN lab": real client/server applications
+# (PostgreSQL, MariaDB, nginx, curl, ping, a UDP echo service) talking across an emulated WAN
+# link between a client and a server network namespace, captured with
+# tcpdump/dumpcap on the client side.
+#
+#   [LAB_SET=SET] make-captures.sh [OUTDIR]  default OUTDIR: <this script's dir>/../corpus/lab
+#   [LAB_SET=SET] make-captures.sh --plan    print the capture plan of SET (tab-separated), run nothing
+#   [LAB_SET=SET] make-captures.sh --readme OUTDIR
+#                                            re-render README.md/groundtruth.json of OUTDIR
+#   make-captures.sh --big PATH [PACKETS]    one large capture over an unthrottled
+#                                            veth (default 3000000 packets)
+#   make-captures.sh --teardown              remove namespaces / stop lab processes
+#
+# Capture sets (LAB_SET, see plan()):
+#   default  wan512 / wan2m / wan2m-loss: 150 ms base RTT trans-Atlantic link, 23 captures
+#   rtt      rtt10 / rtt50: six wan2m workloads at the same 2000 kbit/s, no loss, base RTT 10 and
+#            50 ms (wan2m-* is the 150 ms member): validates what-if RTT projections
+#   holdout  h30 / h250 / hloss: another family (1-1.5 Mbit/s, 30-250 ms, 1 % loss) for
+#            hidden evaluation
+#   project  netecology's committed testdata/lab set: chatty and bulk sessions at 150 ms
+#            (wan2m) and the same at 10 and 50 ms, an ICMP ping sweep and a UDP echo sweep
+#
+# netecology's copy (testdata/lab/make-captures.sh) differs from ../shared/lab's by the
+# udp-echo task (a UDP echo server on port 7, RFC 862, and a client that sends 200
+# datagrams of 0..1472 B one at a time and checks every reply byte for byte) and the
+# project set; run it as  sudo LAB_SET=project testdata/lab/make-captures.sh testdata/lab
+# OUTDIR's groundtruth.json and README.md always cover every capture in OUTDIR:
+# a run replaces the entries of the captures it takes and keeps the others
+# (so LAB_SET=rtt can add to the folder of the default set).
+#
+# Everything runs inside three namespaces that the script creates itself:
+#   nse_client (10.77.0.1, c0) <-veth-> nse_wan (wc | emulator | ws) <-veth-> nse_server (10.77.0.2, s0)
+# No address outside 10.77.0.1/10.77.0.2 is ever used; the namespaces have no
+# default route, so nothing can leave the machine.
+#
+# Why a userspace emulator: this kernel is built without sch_netem
+# (CONFIG_NET_SCH_NETEM unset, no loadable modules), so `tc qdisc ... netem`
+# fails with "Specified qdisc kind is unknown". The bridge in nse_wan models
+# the link per direction exactly like `netem delay D rate R loss L limit N`:
+# a frame waits for the serializer (FIFO, at most N frames), takes
+# len(frame)*8/R seconds to serialize (len = Ethernet frame incl. 14-byte header,
+# no FCS/preamble), then arrives D later. Loss is Bernoulli per frame (seeded).
+#
+# Idempotent: every run first tears down leftovers of a previous run (its own
+# namespaces, the processes inside them, and the PIDs it recorded, each only if
+# it still runs the recorded program), and always tears down on exit. Only one
+# run at a time (/run/wanlab.pid). Server data/logs live in /var/tmp/wanlab.
+set -Eeuo pipefail
+
+SELF=$(readlink -f "$0")
+NS_C=nse_client NS_W=nse_wan NS_S=nse_server
+C_IP=10.77.0.1 S_IP=10.77.0.2
+C_MAC=02:77:00:00:00:01 S_MAC=02:77:00:00:00:02
+WORK=/var/tmp/wanlab                 # server data, logs, pid records
+PIDREC=$WORK/pids                    # "pid<TAB>comm<TAB>stop-signal" of every process we start
+PY=/usr/bin/python3
+DB_USER=lab DB_PASS=labpass DB_NAME=labdb
+NROWS_TABLE=20000    # rows in the orders table
+NROWS_QUERY=3000     # rows returned by the bulk query
+NCHATTY=200          # single-row queries in the chatty sessions
+FETCH=15             # psql FETCH_COUNT, like SQL*Plus' default arraysize 15
+BULK_SQL="SELECT * FROM orders WHERE order_id <= $NROWS_QUERY ORDER BY order_id"
+LAB_SET=${LAB_SET:-default}   # capture set: default, rtt or holdout (see plan())
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# ---------------------------------------------------------------- client tasks
+# Invoked as "$SELF __client TASK ..." inside nse_client (see run_client).
+client_task() {
+    local task=$1; shift
+    export PGPASSWORD=$DB_PASS PGCONNECT_TIMEOUT=20
+    local pgconn="host=$S_IP port=5432 user=$DB_USER dbname=$DB_NAME sslmode=disable gssencmode=disable application_name=wanlab"
+    local my=(mariadb --no-defaults --skip-ssl -h "$S_IP" -P 3306 -u "$DB_USER" -p"$DB_PASS" "$DB_NAME")
+    local cu=(curl -sS --fail --noproxy '*' --max-time 600)
+    unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
+    case $task in
+    pg-bulk)   psql -X -q -d "$pgconn" -c "$BULK_SQL" >/dev/null ;;
+    pg-fetch)  psql -X -q -v FETCH_COUNT="$FETCH" -d "$pgconn" -c "$BULK_SQL" >/dev/null ;;
+    pg-chatty) psql -X -q -d "$pgconn" -f "$WORK/chatty.sql" >/dev/null ;;
+    pg-chatty-n) head -n "$1" "$WORK/chatty.sql" | psql -X -q -d "$pgconn" >/dev/null ;;
+    my-bulk)   "${my[@]}" -e "$BULK_SQL" >/dev/null ;;
+    my-chatty) "${my[@]}" <"$WORK/chatty.sql" >/dev/null ;;
+    http-bulk) "${cu[@]}" "http://$S_IP/rows.csv" "http://$S_IP/blob.bin" >/dev/null ;;
+    http-chatty) "${cu[@]}" $(sed "s|^|http://$S_IP/row/|; s|\$|.csv|" "$WORK/chatty.ids") >/dev/null ;;
+    http-blob) "${cu[@]}" "http://$S_IP/blob.bin" >/dev/null ;;
+    mixed)     # one bulk HTTP download competing with a chatty SQL session
+        "${cu[@]}" "http://$S_IP/blob.bin" >/dev/null & local p=$!
+        sleep 1; client_task pg-chatty-n 40; wait "$p" ;;
+    ping-sweep) # ICMP echo, payload sizes 0..1472 in a fixed shuffled order, one at a time
+        local n
+        for n in $("$PY" -c 'import random
+s=[round(i*1472/199) for i in range(200)]; random.Random(7).shuffle(s); print(*s)'); do
+            ping -n -q -c 1 -W 5 -s "$n" "$S_IP" >/dev/null || echo "ping -s $n: no reply" >&2
+            sleep 0.05
+        done ;;
+    udp-echo)  # UDP echo (port 7), payload sizes 0..1472 in a fixed shuffled order, one at a time
+        "$PY" - "$S_IP" <<'PYEOF'
+import hashlib, random, socket, sys
+sizes = [round(i * 1472 / 199) for i in range(200)]
+random.Random(11).shuffle(sizes)
+rnd = random.Random(5)
+bad = lost = 0
+for n in sizes:
+    msg = rnd.randbytes(n)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    s.sendto(msg, (sys.argv[1], 7))
+    try:
+        got, _ = s.recvfrom(65535)
+        if hashlib.md5(got).digest() != hashlib.md5(msg).digest():
+            bad += 1
+    except socket.timeout:
+        lost += 1
+    s.close()
+print(f"udp-echo: {len(sizes)} sent, {lost} lost, {bad} corrupted", file=sys.stderr)
+PYEOF
+        sleep 0.05 ;;
+    big-loader) big_loader "$@" ;;
+    *) die "unknown client task $task" ;;
+    esac
+}
+
+# Load generator for --big: runs one kind of session in a loop until $WORK/big.stop exists.
+big_loader() {
+    local kind=$1 i=0
+    local pgconn="host=$S_IP port=5432 user=$DB_USER dbname=$DB_NAME sslmode=disable gssencmode=disable application_name=wanlab-big"
+    local cu=(curl -sS --noproxy '*' --max-time 120)
+    while [ ! -e "$WORK/big.stop" ]; do
+        i=$((i + 1))
+        case $kind in
+        pgbench)   pgbench -n -d "$pgconn" -c 4 -j 1 -T 5 -S -M extended >/dev/null 2>&1 || true ;;
+        pgbench-C) pgbench -n -d "$pgconn" -c 2 -j 1 -T 5 -S -C >/dev/null 2>&1 || true ;;
+        pg-bulk)   psql -X -q -d "$pgconn" -c "$BULK_SQL" >/dev/null || true ;;
+        pg-fetch)  psql -X -q -v FETCH_COUNT="$FETCH" -d "$pgconn" -c "$BULK_SQL" >/dev/null || true ;;
+        pg-chatty) psql -X -q -d "$pgconn" -f "$WORK/chatty.sql" >/dev/null || true ;;
+        http-bulk) "${cu[@]}" --limit-rate 20M "http://$S_IP/rows.csv" "http://$S_IP/blob.bin" >/dev/null || true ;;
+        http-chatty) "${cu[@]}" $(sed "s|^|http://$S_IP/row/|; s|\$|.csv|" "$WORK/chatty.ids") >/dev/null || true ;;
+        esac
+    done
+}
+
+if [ "${1:-}" = __client ]; then
+    shift
+    client_task "$@"
+    exit 0
+fi
+
+# ---------------------------------------------------------------- setup helpers
+need_root() { [ "$(id -u)" = 0 ] || die "run as root"; }
+
+install_deps() {
+    local need=0 c
+    for c in ip ethtool tcpdump tshark dumpcap capinfos curl ping setpriv chrt \
+             nginx mariadbd mariadb mariadb-install-db psql pgbench "$PY"; do
+        command -v "$c" >/dev/null 2>&1 || { log "missing: $c"; need=1; }
+    done
+    ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need=1
+    [ $need = 1 ] || return 0
+    log "installing Debian packages"
+    local made_policy=0
+    # keep package postinst scripts from starting system-wide services
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; made_policy=1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections || true
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends \
+        iproute2 ethtool tcpdump tshark wireshark-common curl iputils-ping util-linux \
+        postgresql postgresql-client postgresql-contrib nginx-light mariadb-server mariadb-client \
+        python3 procps ca-certificates
+    [ $made_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
+    return 0
+}
+
+# record PID, the program name it will have once its exec chain (ip netns exec,
+# setpriv, chrt) is done, and the signal that stops it cleanly
+record_pid() { printf '%s\t%s\t%s\n' "$1" "$2" "${3:-TERM}" >>"$PIDREC"; }
+
+# stop one process we started: TERM (or given signal), wait, then KILL
+stop_pid() {
+    local pid=$1 sig=${2:-TERM} i
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill -s "$sig" "$pid" 2>/dev/null || true
+    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    log "pid $pid did not stop on $sig, sending KILL"
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+ns_exists() { ip netns list 2>/dev/null | grep -q "^$1\( \|$\)"; }
+
+teardown() {
+    set +e
+    local pid comm sig ns
+    # 1. clients first (so that servers are not kept waiting for them)
+    if ns_exists $NS_C; then for pid in $(ip netns pids $NS_C 2>/dev/null); do stop_pid "$pid"; done; fi
+    # 2. processes this script recorded, newest first, with their own stop signal
+    #    (only if the PID still runs the same program)
+    if [ -f "$PIDREC" ]; then
+        tac "$PIDREC" | while IFS=$'\t' read -r pid comm sig; do
+            [ -n "$pid" ] || continue
+            if [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = "$comm" ]; then stop_pid "$pid" "${sig:-TERM}"; fi
+        done
+        rm -f "$PIDREC"
+    fi
+    # 3. anything still running inside our own namespaces (only we start processes there)
+    for ns in $NS_C $NS_W $NS_S; do
+        ns_exists "$ns" || continue
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do stop_pid "$pid"; done
+        ip netns del "$ns" 2>/dev/null
+    done
+    set -e
+}
+
+# one run at a time: a second concurrent run would tear down the first one's lab
+LOCKPID=/run/wanlab.pid
+take_lock() {
+    local other
+    other=$(cat "$LOCKPID" 2>/dev/null || true)
+    if [ -n "$other" ] && [ "$other" != $$ ] && tr '\0' ' ' 2>/dev/null <"/proc/$other/cmdline" | grep -q make-captures.sh; then
+        die "another make-captures.sh run is active (pid $other)"
+    fi
+    echo $$ >"$LOCKPID"
+}
+drop_lock() { [ "$(cat "$LOCKPID" 2>/dev/null)" = $$ ] && rm -f "$LOCKPID"; return 0; }
+
+on_exit() {
+    local rc=$?
+    trap - EXIT INT TERM
+    [ "$rc" = 0 ] || log "failed (exit $rc), tearing down"
+    teardown
+    # drop the server data (~200 MB); keep logs and $WORK/meta (used by --readme)
+    rm -rf "$WORK/pg/data" "$WORK/my/data" "$WORK/www" "$WORK/attempt"
+    drop_lock
+    exit "$rc"
+}
+
+# veth with offloads off, so every captured frame is a real <=1514-byte wire
+# frame with valid checksums (no TSO/GRO super-packets, no partial checksums)
+nooffload() { ip netns exec "$1" ethtool -K "$2" tso off gso off gro off tx off rx off >/dev/null 2>&1 || true; }
+
+make_ns() {
+    local ns
+    for ns in "$@"; do
+        ip netns add "$ns"
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+        ip -n "$ns" link set lo up
+    done
+}
+
+# topology wan:    c0 (nse_client) <-> wc [emulator] ws <-> s0 (nse_server)
+# topology direct: c0 (nse_client) <-> s0 (nse_server)
+setup_topology() {
+    local mode=$1
+    if [ "$mode" = wan ]; then
+        make_ns $NS_C $NS_W $NS_S
+        ip link add c0 netns $NS_C address $C_MAC type veth peer name wc netns $NS_W address 02:77:00:00:00:a1
+        ip link add s0 netns $NS_S address $S_MAC type veth peer name ws netns $NS_W address 02:77:00:00:00:a2
+        nooffload $NS_W wc; nooffload $NS_W ws
+        ip -n $NS_W link set wc up; ip -n $NS_W link set ws up
+    else
+        make_ns $NS_C $NS_S
+        ip link add c0 netns $NS_C address $C_MAC type veth peer name s0 netns $NS_S address $S_MAC
+    fi
+    nooffload $NS_C c0; nooffload $NS_S s0
+    ip -n $NS_C addr add $C_IP/24 dev c0
+    ip -n $NS_S addr add $S_IP/24 dev s0
+    ip -n $NS_C link set c0 up
+    ip -n $NS_S link set s0 up
+    # static neighbours: no ARP in the captures, first frame of a session is the SYN
+    ip -n $NS_C neigh replace $S_IP lladdr $S_MAC dev c0 nud permanent
+    ip -n $NS_S neigh replace $C_IP lladdr $C_MAC dev s0 nud permanent
+}
+
+write_emulator() {
+    cat >"$WORK/wanemu.py" <<'PYEOF'
+#!/usr/bin/python3
+"""Userspace WAN link emulator (stand-in for tc netem, absent from this kernel).
+Bridges two interfaces at L2 via AF_PACKET. Per direction: Bernoulli loss,
+FIFO serializer queue of at most --limit frames, serialization at --rate-kbit
+(frame length incl. Ethernet header), then --delay-ms propagation delay."""
+import argparse, collections, ctypes, json, os, random, select, signal, socket, struct, time
+
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+SO_TIMESTAMPNS = getattr(socket, 'SO_TIMESTAMPNS', 35)
+SPIN = 0.0005          # busy-wait the last 0.5 ms before a departure (VM timers are coarse)
+try:
+    ctypes.CDLL(None).prctl(29, 1, 0, 0, 0)      # PR_SET_TIMERSLACK = 1 ns
+except Exception:
+    pass
+
+ap = argparse.ArgumentParser()
+ap.add_argument('--if-a', required=True)
+ap.add_argument('--if-b', required=True)
+ap.add_argument('--delay-ms', type=float, default=75.0)
+ap.add_argument('--rate-kbit', type=float, default=0.0, help='0 = unlimited')
+ap.add_argument('--loss', type=float, default=0.0)
+ap.add_argument('--limit', type=int, default=1000)
+ap.add_argument('--seed', type=int, default=1)
+ap.add_argument('--stats')
+ap.add_argument('--ready')
+args = ap.parse_args()
+
+def mksock(ifname):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    s.bind((ifname, ETH_P_ALL))
+    s.setblocking(False)
+    try:
+        while True:
+            s.recv(65535)
+    except BlockingIOError:
+        pass
+    return s
+
+class Direction:
+    def __init__(self, name, seed):
+        self.name, self.rng = name, random.Random(seed)
+        self.q = collections.deque()      # (deliver_at, frame)
+        self.ser = collections.deque()    # txend of frames queued for / in serialization
+        self.busy_until = 0.0
+        self.rate, self.delay = args.rate_kbit * 1000.0, args.delay_ms / 1000.0
+        self.st = dict(rx_frames=0, rx_bytes=0, tx_frames=0, tx_bytes=0, lost=0, tail_dropped=0,
+                       max_frame=0, max_queue_frames=0, max_queue_delay_ms=0.0, max_late_ms=0.0,
+                       sum_late_ms=0.0)
+    def enqueue(self, frame, now):
+        st = self.st
+        st['rx_frames'] += 1; st['rx_bytes'] += len(frame)
+        st['max_frame'] = max(st['max_frame'], len(frame))
+        if args.loss > 0 and self.rng.random() < args.loss:
+            st['lost'] += 1; return
+        while self.ser and self.ser[0] <= now:
+            self.ser.popleft()
+        if len(self.ser) >= args.limit:
+            st['tail_dropped'] += 1; return
+        start = max(now, self.busy_until)
+        txend = start + (len(frame) * 8.0 / self.rate if self.rate > 0 else 0.0)
+        self.busy_until = txend
+        st['max_queue_delay_ms'] = max(st['max_queue_delay_ms'], (start - now) * 1000)
+        self.q.append((txend + self.delay, frame))
+        self.ser.append(txend)
+        st['max_queue_frames'] = max(st['max_queue_frames'], len(self.ser))
+
+sa, sb = mksock(args.if_a), mksock(args.if_b)
+a2b, b2a = Direction('client_to_server', args.seed * 2), Direction('server_to_client', args.seed * 2 + 1)
+route = {sa.fileno(): (sa, a2b), sb.fileno(): (sb, b2a)}
+out = [(a2b, sb), (b2a, sa)]
+running = True
+def stop(*_):
+    global running
+    running = False
+signal.signal(signal.SIGTERM, stop)
+signal.signal(signal.SIGINT, stop)
+if args.ready:
+    with open(args.ready, 'w') as f:
+        f.write(str(os.getpid()))
+
+while running:
+    now = time.monotonic()
+    nxt = None
+    for d, tx in out:
+        while d.q and d.q[0][0] <= now:
+            deliver, frame = d.q.popleft()
+            try:
+                tx.send(frame)
+            except OSError:
+                pass
+            late = (now - deliver) * 1000
+            d.st['tx_frames'] += 1; d.st['tx_bytes'] += len(frame)
+            d.st['max_late_ms'] = max(d.st['max_late_ms'], late); d.st['sum_late_ms'] += late
+        if d.q:
+            nxt = d.q[0][0] if nxt is None else min(nxt, d.q[0][0])
+    timeout = 0.5 if nxt is None else max(0.0, nxt - time.monotonic() - SPIN)
+    try:
+        r, _, _ = select.select([sa, sb], [], [], timeout)
+    except InterruptedError:
+        continue
+    for s in r:
+        sock, d = route[s.fileno()]
+        while True:
+            try:
+                frame, anc, _fl, addr = sock.recvmsg(65535, 64)
+            except BlockingIOError:
+                break
+            if addr[2] == PACKET_OUTGOING:
+                continue
+            now = time.monotonic()
+            t = now
+            for lvl, typ, data in anc:       # kernel rx timestamp, realtime -> monotonic
+                if lvl == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS and len(data) >= 16:
+                    sec, nsec = struct.unpack('qq', data[:16])
+                    t = sec + nsec * 1e-9 - (time.time() - now)
+                    if t > now or now - t > 0.05:
+                        t = now
+            d.enqueue(frame, t)
+
+if args.stats:
+    res = {}
+    for d in (a2b, b2a):
+        st = dict(d.st)
+        st['mean_late_ms'] = st.pop('sum_late_ms') / st['tx_frames'] if st['tx_frames'] else 0.0
+        res[d.name] = st
+    res['params'] = {k: v for k, v in vars(args).items() if k not in ('stats', 'ready')}
+    with open(args.stats, 'w') as f:
+        json.dump(res, f, indent=1)
+PYEOF
+}
+
+# ---------------------------------------------------------------- servers
+pg_bin() { ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1; }
+
+start_postgres() {
+    local bin; bin=$(pg_bin)
+    install -d -o postgres -g postgres -m 700 "$WORK/pg"
+    install -d -o postgres -g postgres -m 755 "$WORK/pg/sock"
+    (cd "$WORK" && setpriv --reuid=postgres --regid=postgres --init-groups -- \
+        "$bin/initdb" -D "$WORK/pg/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+        -E UTF8 --locale=C.UTF-8 >"$WORK/pg/initdb.log" 2>&1) || { cat "$WORK/pg/initdb.log" >&2; die "initdb failed"; }
+    echo "host all all 10.77.0.0/24 scram-sha-256" >>"$WORK/pg/data/pg_hba.conf"
+    cat >>"$WORK/pg/data/postgresql.conf" <<EOF
+listen_addresses = '$S_IP'
+port = 5432
+unix_socket_directories = '$WORK/pg/sock'
+ssl = off
+max_connections = 200
+shared_buffers = 128MB
+fsync = off
+synchronous_commit = off
+logging_collector = off
+EOF
+    (cd "$WORK" && exec ip netns exec $NS_S setpriv --reuid=postgres --regid=postgres --init-groups -- \
+        "$bin/postgres" -D "$WORK/pg/data" >"$WORK/pg/postgres.log" 2>&1) &
+    # the subshell execs ip, which execs setpriv, which execs postgres: $! is the postmaster
+    record_pid $! postgres INT     # SIGINT = fast shutdown
+    local i
+    for i in $(seq 1 100); do
+        "$bin/pg_isready" -q -h "$WORK/pg/sock" && break; sleep 0.2
+    done
+    "$bin/pg_isready" -q -h "$WORK/pg/sock" || { cat "$WORK/pg/postgres.log" >&2; die "postgres did not start"; }
+    psql -X -q -v ON_ERROR_STOP=1 -h "$WORK/pg/sock" -U postgres -d postgres <<EOF
+CREATE ROLE $DB_USER LOGIN PASSWORD '$DB_PASS';
+CREATE DATABASE $DB_NAME OWNER $DB_USER;
+EOF
+    psql -X -q -v ON_ERROR_STOP=1 -h "$WORK/pg/sock" -U $DB_USER -d $DB_NAME <<EOF
+CREATE TABLE orders (order_id int PRIMARY KEY, customer_id int, customer_name text,
+  product_code text, quantity int, unit_price numeric(10,2), order_date date, status text, comment text);
+INSERT INTO orders
+SELECT i, (i*7919)%1000+1, 'Customer '||lpad(((i*7919)%1000+1)::text,4,'0'),
+       'SKU-'||lpad(((i*104729)%5000)::text,5,'0'), i%17+1, ((i*37)%10000)/100.0+1,
+       date '2024-01-01' + i%365, (ARRAY['NEW','PAID','SHIPPED','DELIVERED','CANCELLED'])[i%5+1], md5(i::text)
+FROM generate_series(1,$NROWS_TABLE) i;
+ANALYZE orders;
+EOF
+}
+
+start_mariadb() {
+    install -d -o mysql -g mysql -m 750 "$WORK/my" "$WORK/my/tmp"
+    mariadb-install-db --no-defaults --user=mysql --datadir="$WORK/my/data" --skip-test-db \
+        --auth-root-authentication-method=socket >"$WORK/my/install.log" 2>&1 \
+        || { cat "$WORK/my/install.log" >&2; die "mariadb-install-db failed"; }
+    (cd "$WORK" && exec ip netns exec $NS_S setpriv --reuid=mysql --regid=mysql --init-groups -- \
+        mariadbd --no-defaults --datadir="$WORK/my/data" --socket="$WORK/my/mysqld.sock" \
+        --pid-file="$WORK/my/mysqld.pid" --tmpdir="$WORK/my/tmp" --log-error="$WORK/my/error.log" \
+        --bind-address=$S_IP --port=3306 --skip-name-resolve --skip-log-bin --max-connections=200 \
+        --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0 >/dev/null 2>&1) &
+    record_pid $! mariadbd
+    local i
+    for i in $(seq 1 150); do
+        mariadb-admin --no-defaults -S "$WORK/my/mysqld.sock" -u root ping >/dev/null 2>&1 && break; sleep 0.2
+    done
+    mariadb-admin --no-defaults -S "$WORK/my/mysqld.sock" -u root ping >/dev/null 2>&1 \
+        || { cat "$WORK/my/error.log" >&2; die "mariadb did not start"; }
+    mariadb --no-defaults -S "$WORK/my/mysqld.sock" -u root <<EOF
+CREATE DATABASE $DB_NAME;
+CREATE USER '$DB_USER'@'10.77.0.%' IDENTIFIED BY '$DB_PASS';
+GRANT ALL ON $DB_NAME.* TO '$DB_USER'@'10.77.0.%';
+USE $DB_NAME;
+CREATE TABLE orders (order_id int PRIMARY KEY, customer_id int, customer_name text,
+  product_code text, quantity int, unit_price decimal(10,2), order_date date, status text, comment text);
+INSERT INTO orders
+SELECT seq, (seq*7919)%1000+1, CONCAT('Customer ', LPAD((seq*7919)%1000+1,4,'0')),
+       CONCAT('SKU-', LPAD((seq*104729)%5000,5,'0')), seq%17+1, ((seq*37)%10000)/100.0+1,
+       DATE '2024-01-01' + INTERVAL (seq%365) DAY, ELT(seq%5+1,'NEW','PAID','SHIPPED','DELIVERED','CANCELLED'), MD5(seq)
+FROM seq_1_to_$NROWS_TABLE;
+EOF
+}
+
+start_nginx() {
+    local w=$WORK/www
+    install -d -m 755 "$WORK/nginx" "$w" "$w/row"
+    # same rows as the SQL bulk query, as CSV; and one small CSV per chatty query
+    psql -X -q -h "$WORK/pg/sock" -U $DB_USER -d $DB_NAME -c "\\copy ($BULK_SQL) TO '$w/rows.csv' CSV HEADER"
+    local id
+    psql -X -q -h "$WORK/pg/sock" -U $DB_USER -d $DB_NAME -At -F '|' \
+        -c "SELECT order_id, customer_id, customer_name, product_code, quantity, unit_price, order_date, status, comment FROM orders" \
+        | "$PY" -c '
+import sys
+hdr = "order_id,customer_id,customer_name,product_code,quantity,unit_price,order_date,status,comment\n"
+want = set(open(sys.argv[1]).read().split())
+for line in sys.stdin:
+    f = line.rstrip("\n").split("|")
+    if f[0] in want:
+        open(sys.argv[2] + "/" + f[0] + ".csv", "w").write(hdr + ",".join(f) + "\n")
+' "$WORK/chatty.ids" "$w/row"
+    "$PY" -c 'import random,sys; sys.stdout.buffer.write(random.Random(42).randbytes(300*1024))' >"$w/blob.bin"
+    echo "wanlab" >"$w/index.html"
+    chmod -R a+rX "$w"
+    cat >"$WORK/nginx/nginx.conf" <<EOF
+user www-data;
+worker_processes 1;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log;
+events { worker_connections 4096; }
+http {
+    access_log $WORK/nginx/access.log;
+    client_body_temp_path $WORK/nginx/body; proxy_temp_path $WORK/nginx/proxy;
+    fastcgi_temp_path $WORK/nginx/fastcgi; uwsgi_temp_path $WORK/nginx/uwsgi; scgi_temp_path $WORK/nginx/scgi;
+    types { text/csv csv; text/html html; application/octet-stream bin; }
+    sendfile on; tcp_nopush on; keepalive_timeout 65; keepalive_requests 100000;
+    server { listen $S_IP:80; root $w; }
+}
+EOF
+    (exec ip netns exec $NS_S nginx -e "$WORK/nginx/error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" >/dev/null 2>&1) &
+    record_pid $! nginx
+    local i
+    for i in $(seq 1 50); do
+        ip netns exec $NS_S curl -s --noproxy '*' -o /dev/null "http://$S_IP/index.html" && return 0; sleep 0.2
+    done
+    cat "$WORK/nginx/error.log" >&2; die "nginx did not start"
+}
+
+make_workload_files() {
+    # NCHATTY pseudo-random order ids, identical for SQL and HTTP chatty sessions
+    "$PY" -c "print('\n'.join(str(k*7919 % $NROWS_TABLE + 1) for k in range(1, $NCHATTY + 1)))" >"$WORK/chatty.ids"
+    sed 's/.*/SELECT * FROM orders WHERE order_id = &;/' "$WORK/chatty.ids" >"$WORK/chatty.sql"
+    chmod a+r "$WORK/chatty.ids" "$WORK/chatty.sql"
+}
+
+start_udp_echo() {   # RFC 862 echo over UDP on port 7 in the server namespace
+    (exec ip netns exec $NS_S "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 7))
+while True:
+    b, a = s.recvfrom(65535)
+    s.sendto(b, a)
+' "$S_IP" >/dev/null 2>&1) &
+    record_pid $! python3
+}
+
+start_servers() {   # [nomariadb]
+    make_workload_files
+    start_udp_echo
+    start_postgres
+    [ "${1:-}" = nomariadb ] || start_mariadb
+    start_nginx
+    log "servers up on $S_IP: postgres :5432, $([ "${1:-}" = nomariadb ] || echo "mariadb :3306, ")nginx :80"
+}
+
+# ---------------------------------------------------------------- emulator + capture
+EMU_PID=
+start_emu() {   # delay_ms rate_kbit loss limit
+    rm -f "$WORK/emu.ready"
+    # SCHED_FIFO so other processes in this VM cannot delay departures (chrt execs python: same PID)
+    ip netns exec $NS_W chrt -f 50 "$PY" "$WORK/wanemu.py" --if-a wc --if-b ws --delay-ms "$1" --rate-kbit "$2" \
+        --loss "$3" --limit "$4" --seed 1 --stats "$WORK/emu.json" --ready "$WORK/emu.ready" &
+    EMU_PID=$!
+    record_pid $EMU_PID python3
+    local i
+    for i in $(seq 1 100); do [ -s "$WORK/emu.ready" ] && return 0; sleep 0.05; done
+    die "emulator did not start"
+}
+stop_emu() { [ -n "$EMU_PID" ] && { stop_pid "$EMU_PID"; wait "$EMU_PID" 2>/dev/null || true; EMU_PID=; }; }
+
+run_client() { ip netns exec $NS_C bash "$SELF" __client "$@"; }
+
+# profiles: name delay_ms(one-way) rate_kbit loss limit settle_s
+declare -A PROF_DELAY PROF_RATE PROF_LOSS PROF_LIMIT PROF_SETTLE
+defprof() { PROF_DELAY[$1]=$2; PROF_RATE[$1]=$3; PROF_LOSS[$1]=$4; PROF_LIMIT[$1]=$5; PROF_SETTLE[$1]=$6; }
+defprof wan512     75  512  0     1000 1.5     # LAB_SET=default
+defprof wan2m      75  2000 0     1000 1.5
+defprof wan2m-loss 75  2000 0.005 1000 4
+defprof rtt10      5   2000 0     1000 1.5     # LAB_SET=rtt: wan2m at other RTTs
+defprof rtt50      25  2000 0     1000 1.5
+defprof h30        15  1000 0     1000 1.5     # LAB_SET=holdout
+defprof h250       125 1000 0     1000 1.5
+defprof hloss      60  1500 0.01  1000 4
+
+LATE_LIMIT_MS=${LATE_LIMIT_MS:-10}   # re-take a capture if the emulator ran later than this
+MAX_TRIES=${MAX_TRIES:-3}
+
+CAPLIST=()   # capture names, in order
+declare -A CAP_PROF CAP_FMT CAP_SNAP CAP_TASK CAP_DESC CAP_EXPECT
+# plan_add NAME PROFILE FORMAT(pcap|pcap-nsec|pcapng) SNAPLEN TASK "what it is" "expected behaviour"
+plan_add() {
+    [ -n "${PROF_RATE[$2]:-}" ] || die "plan_add $1: unknown profile $2"
+    CAPLIST+=("$1"); CAP_PROF[$1]=$2; CAP_FMT[$1]=$3; CAP_SNAP[$1]=$4; CAP_TASK[$1]=$5; CAP_DESC[$1]=$6; CAP_EXPECT[$1]=$7
+}
+cap_file() { local e=pcap; [ "${CAP_FMT[$1]}" = pcapng ] && e=pcapng; echo "$OUT/$1.$e"; }
+cap_tool() {
+    case ${CAP_FMT[$1]} in
+    pcap) echo "tcpdump -s ${CAP_SNAP[$1]}" ;;
+    pcap-nsec) echo "tcpdump -s ${CAP_SNAP[$1]} --time-stamp-precision=nano" ;;
+    pcapng) echo "dumpcap -n -s ${CAP_SNAP[$1]}" ;;
+    esac
+}
+# the planned profiles, each once, in order of first use
+plan_profiles() {
+    local n seen=" "
+    for n in "${CAPLIST[@]}"; do
+        [[ $seen == *" ${CAP_PROF[$n]} "* ]] || { seen+="${CAP_PROF[$n]} "; echo "${CAP_PROF[$n]}"; }
+    done
+}
+
+# what each client task is and how it should behave on any profile (plan_std)
+declare -A TASK_DESC TASK_EXPECT
+TASK_DESC[pg-bulk]="psql: one query returning 3000 rows (~380 KB of RowDescription/DataRow messages)"
+TASK_EXPECT[pg-bulk]="5 client turns (startup, 2x SCRAM, query, terminate); the result streams in full-size segments at link rate; the client ACKs every 1-2 segments (delayed ACK / quickack)"
+TASK_DESC[pg-fetch]="psql with FETCH_COUNT=15: the same 3000 rows through a cursor, 15 rows per FETCH round trip (like SQL*Plus arraysize 15)"
+TASK_EXPECT[pg-fetch]="~209 turns; each FETCH answer is ~2.1 KB (one 1448-B + one ~700-B segment) and is ACKed at once; time ~= turns x (RTT + serialization of one answer), the link idle for the rest of each turn"
+TASK_DESC[pg-chatty]="psql: 200 single-row queries, one per round trip (chatty)"
+TASK_EXPECT[pg-chatty]="~204 turns of ~50 B requests and ~410 B responses; many small segments; session time ~= 204 x RTT"
+TASK_DESC[http-bulk]="curl: rows.csv (the same 3000 rows as CSV, 278 KB) + blob.bin (300 KiB) over one keep-alive HTTP/1.1 connection"
+TASK_EXPECT[http-bulk]="2 requests; 405 full-size segments; throughput ~= link rate after slow start; the client ACKs every 1-2 segments; queueing inflates RTT"
+TASK_DESC[http-chatty]="curl: 200 sequential GETs of one-row CSV files over one keep-alive connection"
+TASK_EXPECT[http-chatty]="200 turns of ~85 B requests and ~420 B responses; no pure ACKs (each side's data ACKs the other); >= 1 RTT per turn"
+TASK_DESC[my-bulk]="mariadb client: the 3000-row query (MySQL protocol, text result set)"
+TASK_EXPECT[my-bulk]="3 client turns (login, query, quit); ~290 KB result streamed in full-size segments at link rate"
+TASK_DESC[my-chatty]="mariadb client: 200 single-row queries, one per round trip"
+TASK_EXPECT[my-chatty]="~202 turns of ~47 B requests and ~690 B responses; >= 1 RTT per turn"
+TASK_DESC[ping-sweep]="ping: 200 ICMP echoes, one at a time, payload 0..1472 B (evenly spread, shuffled order)"
+TASK_EXPECT[ping-sweep]="RTT(N) = 2*delay + 2*(N+42)*8/rate: fitted slope = serialization time per byte, intercept = fixed delay (see fits below)"
+TASK_DESC[udp-echo]="python3: 200 UDP echoes (port 7), one at a time, payload 0..1472 B (evenly spread, shuffled order), each reply compared byte for byte"
+TASK_EXPECT[udp-echo]="RTT(N) = 2*delay + 2*(N+42)*8/rate, as ping-sweep (UDP header 8 B = ICMP header 8 B); no loss, no corruption"
+TASK_DESC[mixed]="curl downloads blob.bin while, 1 s later, psql connects and runs 40 single-row queries on the same link"
+TASK_EXPECT[mixed]="2 connections; the chatty session's RTTs are inflated by the bulk transfer's queue (bufferbloat, several hundred ms)"
+
+# plan_std NAME PROFILE TASK [EXPECTED]: a pcap (snaplen 0) of TASK with its standard texts
+plan_std() { plan_add "$1" "$2" pcap 0 "$3" "${TASK_DESC[$3]}" "${4:-${TASK_EXPECT[$3]}}"; }
+# plan_tasks PROFILE TASK...: plan_std PROFILE-TASK for each TASK (pg-fetch is named pg-fetch15)
+plan_tasks() {
+    local p=$1 t; shift
+    for t in "$@"; do plan_std "$p-${t/#pg-fetch/pg-fetch15}" "$p" "$t"; done
+}
+
+# LAB_SET=default: 150 ms base RTT at 512 kbit/s and 2 Mbit/s, loss, capture formats
+plan_default() {
+    local P
+    for P in wan512 wan2m; do
+        plan_tasks $P pg-bulk
+        plan_std "$P-pg-fetch15" $P pg-fetch \
+            "~209 turns; each FETCH answer is ~2.1 KB (one 1448-B + one ~700-B segment) and is ACKed at once; time ~= turns x RTT, link mostly idle"
+    done
+    for P in wan512 wan2m; do
+        plan_tasks $P http-bulk http-chatty my-bulk my-chatty ping-sweep
+    done
+    plan_add wan512-pg-chatty wan512 pcapng 0 pg-chatty \
+        "psql: 200 single-row queries, one per round trip (chatty, SQL*Net-like); pcapng written by dumpcap" \
+        "${TASK_EXPECT[pg-chatty]}"
+    plan_add wan2m-pg-chatty wan2m pcap 0 pg-chatty "${TASK_DESC[pg-chatty]}" \
+        "like wan512-pg-chatty; the 4x faster link barely shortens it: RTT-bound"
+    plan_tasks wan512 mixed
+    plan_add wan2m-pg-bulk-s96 wan2m pcap 96 pg-bulk \
+        "as wan2m-pg-bulk, captured with snaplen 96 (headers + 30 B of TCP payload)" \
+        "as pg-bulk; frames longer than 96 B are truncated (caplen < len)"
+    plan_add wan2m-http-bulk-s96 wan2m pcap 96 http-bulk \
+        "as wan2m-http-bulk, captured with snaplen 96" \
+        "as http-bulk; frames truncated to 96 B"
+    plan_add wan2m-http-bulk-nsec wan2m pcap-nsec 0 http-bulk \
+        "as wan2m-http-bulk, pcap with nanosecond timestamps (magic a1b23c4d)" \
+        "as http-bulk"
+    plan_add wan2m-loss-pg-bulk wan2m-loss pcap 0 pg-bulk \
+        "psql 3000-row query over 2 Mbit/s with 0.5% random loss each way" \
+        "like wan2m-pg-bulk plus a few retransmissions (SACK / fast retransmit)"
+    plan_add wan2m-loss-http-bulk wan2m-loss pcap 0 http-bulk \
+        "curl rows.csv + blob.bin over 2 Mbit/s with 0.5% random loss each way" \
+        "like wan2m-http-bulk plus a few retransmissions and cwnd reductions"
+    plan_add wan2m-loss-pg-chatty wan2m-loss pcap 0 pg-chatty \
+        "psql 200 single-row queries over 2 Mbit/s with 0.5% random loss each way" \
+        "lost requests/responses cannot trigger dupacks: recovery by RTO / tail-loss probe, each costing >= ~0.3 s"
+}
+
+# LAB_SET=rtt: the wan2m workloads (2000 kbit/s, no loss) at base RTT 10 and 50 ms;
+# with wan2m (150 ms) a family for validating what-if RTT projections
+plan_rtt() {
+    local P
+    for P in rtt10 rtt50; do
+        plan_tasks $P pg-chatty pg-fetch pg-bulk http-bulk http-chatty my-chatty
+    done
+}
+
+# LAB_SET=project: netecology's committed testdata/lab (small: about 3 MB)
+plan_project() {
+    plan_tasks wan2m pg-chatty http-chatty http-bulk ping-sweep udp-echo
+    local P
+    for P in rtt10 rtt50; do
+        plan_tasks $P pg-chatty http-bulk
+    done
+}
+
+# LAB_SET=holdout: another family (other rates, RTTs and loss) for hidden evaluation
+plan_holdout() {
+    local P
+    for P in h30 h250; do
+        plan_tasks $P pg-chatty pg-fetch pg-bulk http-bulk http-chatty my-chatty my-bulk ping-sweep
+    done
+    plan_tasks hloss pg-bulk http-bulk pg-chatty ping-sweep
+    plan_tasks h250 mixed
+}
+
+plan() {
+    case $LAB_SET in
+    default) plan_default ;;
+    rtt) plan_rtt ;;
+    holdout) plan_holdout ;;
+    project) plan_project ;;
+    *) die "unknown LAB_SET '$LAB_SET' (default, rtt or holdout)" ;;
+    esac
+}
+
+# --plan: one tab-separated line per capture
+plan_print() {
+    local n p
+    printf '%s\t' name file profile delay_ms rate_kbit loss limit format snaplen task description; echo expected
+    for n in "${CAPLIST[@]}"; do
+        p=${CAP_PROF[$n]}
+        printf '%s\t' "$n" "$(basename "$(cap_file "$n")")" "$p" "${PROF_DELAY[$p]}" "${PROF_RATE[$p]}" \
+            "${PROF_LOSS[$p]}" "${PROF_LIMIT[$p]}" "${CAP_FMT[$n]}" "${CAP_SNAP[$n]}" "${CAP_TASK[$n]}" "${CAP_DESC[$n]}"
+        echo "${CAP_EXPECT[$n]}"
+    done
+}
+
+# capture NAME: run the planned task with a fresh emulator and a capture on c0.
+# Re-taken (up to MAX_TRIES) when the emulator was scheduled late by more than
+# LATE_LIMIT_MS (VM hiccups); the attempt with the smallest lateness is kept.
+capture() {
+    local name=$1 prof=${CAP_PROF[$1]} fmt=${CAP_FMT[$1]} snap=${CAP_SNAP[$1]}
+    local file; file=$(cap_file "$name")
+    local tmp="$WORK/attempt" err="$WORK/cap.err" try best=999999 late took i
+    mkdir -p "$WORK/meta"
+    rm -f "$file"
+    for try in $(seq 1 "$MAX_TRIES"); do
+        rm -f "$tmp" "$err" "$WORK/emu.json"
+        log "capture $name ($prof, $fmt, snaplen $snap, try $try): ${CAP_TASK[$name]}"
+        start_emu "${PROF_DELAY[$prof]}" "${PROF_RATE[$prof]}" "${PROF_LOSS[$prof]}" "${PROF_LIMIT[$prof]}"
+        case $fmt in
+        pcap)      ip netns exec $NS_C tcpdump -Z root -n -i c0 -s "$snap" -B 16384 -w "$tmp" 2>"$err" & ;;
+        pcap-nsec) ip netns exec $NS_C tcpdump -Z root -n -i c0 -s "$snap" -B 16384 --time-stamp-precision=nano -w "$tmp" 2>"$err" & ;;
+        pcapng)    ip netns exec $NS_C dumpcap -n -i c0 -s "$snap" -B 16 -w "$tmp" 2>"$err" & ;;
+        esac
+        local cpid=$!
+        record_pid $cpid "$([ "$fmt" = pcapng ] && echo dumpcap || echo tcpdump)" INT
+        for i in $(seq 1 100); do grep -qE "listening on|Capturing on" "$err" 2>/dev/null && break; sleep 0.05; done
+        grep -qE "listening on|Capturing on" "$err" || { cat "$err" >&2; die "capture did not start"; }
+        sleep 0.5
+        local t0=$SECONDS
+        run_client ${CAP_TASK[$name]} || log "WARNING: client task ${CAP_TASK[$name]} exited non-zero"
+        took=$((SECONDS - t0))
+        sleep "${PROF_SETTLE[$prof]}"
+        stop_pid "$cpid" INT
+        wait "$cpid" 2>/dev/null || true
+        stop_emu
+        if grep -qE "(^|[^0-9])[1-9][0-9]* packets? dropped by kernel" "$err"; then log "WARNING: capture drops: $(tr '\n' ' ' <"$err")"; fi
+        late=$("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(int(1000*max(d[k]["max_late_ms"] for k in ("client_to_server","server_to_client"))))' "$WORK/emu.json")
+        if [ "$late" -lt "$best" ]; then
+            best=$late
+            mv -f "$tmp" "$file"; chmod 644 "$file"   # dumpcap creates 0600
+            cp "$WORK/emu.json" "$WORK/meta/$name.emu.json"; echo "$took" >"$WORK/meta/$name.took"
+        fi
+        log "  -> $(capinfos -M -c "$file" | awk -F': *' '/Number of packets/{print $2}') packets, ${took}s, emulator max lateness $((late / 1000)).$(printf %03d $((late % 1000))) ms"
+        [ "$late" -le $((LATE_LIMIT_MS * 1000)) ] && break
+        log "  emulator lateness above ${LATE_LIMIT_MS} ms (VM scheduling hiccup)$([ "$try" -lt "$MAX_TRIES" ] && echo ", re-taking")"
+    done
+    echo "$try" >"$WORK/meta/$name.tries"
+}
+
+# ---------------------------------------------------------------- analysis for README
+write_analyser() {
+    cat >"$WORK/capstats.py" <<'PYEOF'
+#!/usr/bin/python3
+"""Ground-truth summary of one capture via tshark fields: per-direction
+segment counts/sizes, handshake RTTs, retransmissions, application turns,
+and an RTT-vs-size fit for ICMP echo."""
+import json, subprocess, sys, statistics
+path, cip = sys.argv[1], sys.argv[2]
+F = ['frame.time_epoch', 'frame.len', 'ip.src', 'ip.proto', 'tcp.stream', 'tcp.len', 'tcp.flags.syn',
+     'tcp.flags.ack', 'tcp.analysis.retransmission', 'tcp.analysis.fast_retransmission',
+     'icmp.type', 'icmp.ident', 'icmp.seq', 'ip.len', 'udp.srcport', 'udp.dstport', 'udp.length']
+cmd = ['tshark', '-n', '-r', path, '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=f']
+for f in F: cmd += ['-e', f]
+out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+d = {k: dict(pkts=0, data_segs=0, payload=0, pure_acks=0, retrans=0, seglens=[]) for k in ('c2s', 's2c')}
+syn = {}; hs = []; streams = set(); turns = 0; last = {}; echo = {}; pairs = []; uecho = None; upairs = []
+for line in out.splitlines():
+    v = line.split('\t') + [''] * len(F)
+    t, flen, src, proto, st, tl, fs, fa, rt, frt, it, iid, iseq, iplen, usp, udp_, ulen = v[:17]
+    k = 'c2s' if src == cip else 's2c'
+    if proto == '6':
+        x = d[k]; x['pkts'] += 1; tl = int(tl or 0)
+        streams.add(st)
+        if fs == '1' and fa != '1': syn.setdefault(st, float(t))
+        if fs == '1' and fa == '1' and st in syn and st not in dict(hs): hs.append((st, (float(t) - syn[st]) * 1000))
+        if rt or frt: x['retrans'] += 1
+        if tl > 0:
+            x['data_segs'] += 1; x['payload'] += tl; x['seglens'].append(tl)
+            if last.get(st) != k and k == 'c2s': turns += 1
+            last[st] = k
+        elif fs != '1': x['pure_acks'] += 1
+    elif proto == '1' and it in ('8', '0'):
+        key = (iid, iseq)
+        if it == '8': echo[key] = (float(t), int(iplen) - 28)
+        elif key in echo: pairs.append((echo[key][1], (float(t) - echo[key][0]) * 1000))
+    elif proto == '17' and '7' in (usp, udp_):
+        # one echo outstanding at a time: a reply answers the last request
+        if udp_ == '7': uecho = (float(t), int(ulen) - 8)
+        elif uecho: upairs.append((uecho[1], (float(t) - uecho[0]) * 1000)); uecho = None
+res = {}
+for k, x in d.items():
+    sl = x.pop('seglens')
+    x['mean_seg'] = round(statistics.mean(sl), 1) if sl else 0
+    x['median_seg'] = statistics.median(sl) if sl else 0
+    x['max_seg'] = max(sl) if sl else 0
+    res[k] = x
+res['tcp_streams'] = len(streams)
+res['requests'] = turns
+hsv = [r for _, r in hs]
+res['handshake_rtt_ms'] = [round(min(hsv), 3), round(statistics.median(hsv), 3), round(max(hsv), 3)] if hsv else None
+def fit(pairs):
+    xs = [p[0] for p in pairs]; ys = [p[1] for p in pairs]
+    n = len(xs); mx = sum(xs) / n; my = sum(ys) / n
+    sxx = sum((a - mx) ** 2 for a in xs); sxy = sum((a - mx) * (b - my) for a, b in zip(xs, ys))
+    slope = sxy / sxx if sxx else 0.0; icpt = my - slope * mx
+    resid = [b - (icpt + slope * a) for a, b in zip(xs, ys)]
+    return dict(pairs=n, min_payload=min(xs), max_payload=max(xs), slope_us_per_byte=round(slope * 1000, 4),
+                intercept_ms=round(icpt, 4), resid_max_ms=round(max(abs(r) for r in resid), 4),
+                rtt_min_ms=round(min(ys), 3), rtt_max_ms=round(max(ys), 3))
+if pairs: res['icmp'] = fit(pairs)
+if upairs: res['udp_echo'] = fit(upairs)
+print(json.dumps(res))
+PYEOF
+}
+
+# groundtruth.json: machine-readable profile parameters, emulator counters and
+# measured statistics for every capture; README.md is rendered from it.
+write_groundtruth() {
+    local name f gt="$OUT/groundtruth.json" tmpd="$WORK/gt"
+    rm -rf "$tmpd"; mkdir -p "$tmpd"
+    for name in "${CAPLIST[@]}"; do
+        f=$(cap_file "$name")
+        [ -f "$f" ] || { log "WARNING: $f missing"; continue; }
+        local ftype snapl pk sz du
+        IFS=$'\t' read -r _ ftype snapl _ _ pk sz du <<<"$(capinfos -M -T -r -t -l -c -s -u "$f")"
+        "$PY" "$WORK/capstats.py" "$f" "$C_IP" >"$tmpd/$name.stats"
+        "$PY" - "$name" "$(basename "$f")" "${CAP_PROF[$name]}" "$ftype" "$snapl" "$pk" "$sz" "$du" "$(cap_tool "$name")" \
+            "${CAP_TASK[$name]}" "${CAP_DESC[$name]}" "${CAP_EXPECT[$name]}" "$tmpd/$name.stats" \
+            "$WORK/meta/$name.emu.json" "$WORK/meta/$name.took" "$WORK/meta/$name.tries" "$OUT/groundtruth.json" \
+            >"$tmpd/$name.json" <<'PYEOF'
+import json, sys
+a = sys.argv[1:]
+def load(p, conv=json.load):
+    try:
+        with open(p) as f: return conv(f)
+    except Exception: return None
+emu = load(a[13])
+if emu: emu.pop('params', None)
+rec = dict(name=a[0], file=a[1], profile=a[2], format=a[3], snaplen=a[4], packets=int(a[5]),
+    size_bytes=int(a[6]), duration_s=float(a[7]), tool=a[8], task=a[9], description=a[10], expected=a[11],
+    measured=load(a[12]), emulator=emu, client_task_s=load(a[14], lambda f: int(f.read())),
+    tries=load(a[15], lambda f: int(f.read())))
+# --readme after $WORK was wiped: keep the run-time facts recorded in the previous groundtruth.json
+old = load(a[16])
+if old and emu is None:
+    prev = {f['file']: f for f in old.get('files', [])}.get(a[1])
+    if prev and prev.get('packets') == rec['packets'] and prev.get('size_bytes') == rec['size_bytes']:
+        for k in ('emulator', 'client_task_s', 'tries'):
+            rec[k] = prev.get(k)
+print(json.dumps(rec))
+PYEOF
+    done
+    # merged with the folder's previous ground truth: the entries of captures this
+    # run did not take stay as they are (in their order), the planned ones are
+    # replaced in place or appended
+    "$PY" - "$gt" "$tmpd" "$C_IP" "$S_IP" "$(prof_args)" "${CAPLIST[@]}" <<'PYEOF'
+import json, sys, os
+out, d, cip, sip, profs, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6:]
+outdir = os.path.dirname(out)
+prof = {}
+for item in filter(None, profs.split(';')):
+    p, dl, rt, ls, lim = item.split()
+    dl, rt, ls, lim = float(dl), float(rt), float(ls), int(lim)
+    prof[p] = dict(one_way_delay_ms=dl, base_rtt_ms=2 * dl, rate_kbit_each_way=rt, loss_each_way=ls,
+                   queue_limit_frames=lim, full_frame_serialization_ms=round(1514 * 8 / rt, 4),
+                   bdp_bytes=round(rt * 1000 / 8 * 2 * dl / 1000))
+new = {}
+for n in names:
+    if os.path.exists(os.path.join(d, n + '.json')):
+        f = json.load(open(os.path.join(d, n + '.json'))); new[f['file']] = f
+try:
+    old = json.load(open(out))
+except FileNotFoundError:
+    old = {}
+files = []
+for f in old.get('files', []):
+    if f['file'] in new:
+        files.append(new.pop(f['file']))
+    elif os.path.exists(os.path.join(outdir, f['file'])):
+        files.append(f)
+    else:
+        print(f"WARNING: {f['file']} is gone, dropped from groundtruth.json", file=sys.stderr)
+files += new.values()
+used = {f['profile'] for f in files}
+profiles = {p: prof.pop(p, v) for p, v in old.get('profiles', {}).items() if p in used or p in prof}
+profiles.update(prof)
+listed = {f['file'] for f in files}
+for x in sorted(os.listdir(outdir)):
+    if x.endswith(('.pcap', '.pcapng')) and x not in listed:
+        print(f"WARNING: {x} in {outdir} has no ground truth", file=sys.stderr)
+with open(out + '.tmp', 'w') as fh:
+    json.dump(dict(client_ip=cip, server_ip=sip, capture_point='client veth c0 in namespace nse_client',
+                   rtt_formula='2*one_way_delay + (request_frame_len + response_frame_len)*8/rate, frame len incl. 14-B Ethernet header',
+                   profiles=profiles, files=files), fh, indent=1)
+os.replace(out + '.tmp', out)
+PYEOF
+}
+
+# "name delay rate loss limit;" for each planned profile
+prof_args() {
+    local p
+    for p in $(plan_profiles); do
+        printf '%s %s %s %s %s;' "$p" "${PROF_DELAY[$p]}" "${PROF_RATE[$p]}" "${PROF_LOSS[$p]}" "${PROF_LIMIT[$p]}"
+    done
+}
+
+# Before a run: OUT's groundtruth.json is merged with at the end, so it must not
+# define a planned profile with other parameters for captures this run keeps.
+check_merge() {
+    [ -f "$OUT/groundtruth.json" ] || return 0
+    local n files=()
+    for n in "${CAPLIST[@]}"; do files+=("$(basename "$(cap_file "$n")")"); done
+    "$PY" - "$OUT/groundtruth.json" "$(prof_args)" "${files[@]}" <<'PYEOF' || die "cannot add LAB_SET=$LAB_SET to $OUT"
+import json, sys
+g = json.load(open(sys.argv[1])); planned = set(sys.argv[3:]); bad = []
+for item in filter(None, sys.argv[2].split(';')):
+    p, dl, rt, ls, lim = item.split()
+    o = g.get('profiles', {}).get(p)
+    if o and (o['one_way_delay_ms'], o['rate_kbit_each_way'], o['loss_each_way'], o['queue_limit_frames']) != \
+            (float(dl), float(rt), float(ls), int(lim)) and \
+            any(f['profile'] == p and f['file'] not in planned for f in g.get('files', [])):
+        bad.append(p)
+if bad:
+    sys.exit(f"{sys.argv[1]}: profile(s) {' '.join(bad)} have other parameters there, for captures this run keeps")
+PYEOF
+}
+
+write_readme() {
+    write_groundtruth
+    local r="$OUT/README.md"
+    log "writing $r"
+    {
+    cat <<EOF
+# WAN lab captures
+
+Real applications (PostgreSQL $(basename "$(dirname "$(pg_bin)")") / psql, MariaDB $(mariadbd --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -1), nginx $(nginx -v 2>&1 | grep -oE '[0-9.]+$') + curl, ping)
+talking across emulated WAN links between Linux network namespaces,
+captured on the **client** side (\`c0\` in \`nse_client\`, 10.77.0.1; the server
+is 10.77.0.2). Made by \`make-captures.sh\` (last run: \`LAB_SET=$LAB_SET\`, $(date -u +%Y-%m-%d);
+kernel $(uname -r), $(tcpdump --version 2>&1 | head -1), $(dumpcap --version 2>&1 | head -1 | cut -d' ' -f1-3)).
+Machine-readable ground truth for every file: \`groundtruth.json\`.
+
+Capture sets (\`LAB_SET\`): \`default\` = profiles wan512, wan2m, wan2m-loss (150 ms
+base RTT; workloads, loss, capture formats); \`rtt\` = rtt10, rtt50: the wan2m
+workloads at the same 2000 kbit/s with base RTT 10 and 50 ms (wan2m is the 150 ms
+member), for validating what-if RTT projections; \`holdout\` = h30, h250, hloss,
+for hidden evaluation. A run replaces its own captures' entries in this README
+and in \`groundtruth.json\` and keeps those of the other captures in the folder.
+
+## Link profiles (ground truth)
+
+This kernel lacks \`sch_netem\`, so the link is a userspace L2 bridge in a third
+namespace (\`nse_wan\`, run under SCHED_FIFO) with netem semantics: per direction,
+Bernoulli loss, a FIFO of at most *limit* frames, serialization at *rate* (of the
+whole Ethernet frame, 14-byte header included, no FCS/preamble), then the one-way
+*delay*. Both directions are identical. Offloads (TSO/GSO/GRO/checksum) are off,
+so every frame is a real <=1514-byte wire frame with valid checksums. Static ARP,
+IPv6 disabled: the captures hold only the application traffic.
+
+EOF
+    "$PY" - "$OUT/groundtruth.json" <<'PYEOF'
+import json, sys
+P = json.load(open(sys.argv[1]))['profiles']
+print('| profile | one-way delay | base RTT | rate (each way) | loss (each way) | queue limit | 1514-B frame serialization | BDP |')
+print('|---|---|---|---|---|---|---|---|')
+for n, p in P.items():
+    d, r = p['one_way_delay_ms'], p['rate_kbit_each_way']
+    print('| %s | %g ms | %g ms | %g kbit/s (%g bytes/s) | %g %% | %d frames | %.3f ms | %.0f bytes |' % (
+        n, d, 2 * d, r, r * 1000 / 8, p['loss_each_way'] * 100, p['queue_limit_frames'], 1514 * 8 / r, r * 1000 / 8 * 2 * d / 1000))
+print('''
+RTT of a request frame of L bytes answered at once by a frame of M bytes, queues
+empty: `2*delay + (L+M)*8/rate`. ICMP echo with payload N (`ping -s N`, a frame
+of N+42 bytes each way): `RTT(N) = 2*delay + 2*(N+42)*8/rate`. Per profile:
+
+| profile | SYN/SYN-ACK RTT (74+74 B) | ICMP RTT slope | ICMP RTT intercept (N = 0) |
+|---|---|---|---|''')
+num = lambda x: f'{x:.4f}'.rstrip('0').rstrip('.')
+for n, p in P.items():
+    d, r = p['one_way_delay_ms'], p['rate_kbit_each_way']
+    print(f"| {n} | {num(2 * d + 148 * 8 / r)} ms | {num(16e3 / r)} us/byte | {num(2 * d + 84 * 8 / r)} ms |")
+PYEOF
+    cat <<'EOF'
+
+The emulator adds ~0.05-0.5 ms per round trip (scheduling); its worst lateness
+per capture is listed below (a capture is re-taken, up to 3 times, when it
+exceeds 10 ms). Bulk transfers fill the FIFO (limit 1000 frames, netem's
+default: no tail drops here), so RTTs during bulk transfers are inflated by
+queueing (bufferbloat); "max queue" shows how much.
+
+Workload: table `orders` (20000 rows, 9 columns). Bulk query:
+`SELECT * FROM orders WHERE order_id <= 3000 ORDER BY order_id` (3000 rows); nginx
+serves exactly those rows as `rows.csv`. Chatty sessions: 200 single-row
+`SELECT * FROM orders WHERE order_id = N` (simple query protocol, one statement per
+round trip); the HTTP chatty session fetches the same 200 rows as 200 small CSV
+files over one keep-alive connection. `blob.bin` is 307200 random bytes.
+psql/libpq: `sslmode=disable`, SCRAM-SHA-256 login (2 extra round trips).
+MariaDB: mysql_native_password, no TLS. nginx: sendfile, tcp_nopush, keep-alive.
+
+## Files
+
+EOF
+    "$PY" - "$OUT/groundtruth.json" <<'PYEOF'
+import json, sys
+g = json.load(open(sys.argv[1]))
+print('| file | profile | format, snaplen (tool) | packets | size (bytes) | duration (s) | TCP conns | what it is | expected behaviour |')
+print('|---|---|---|---|---|---|---|---|---|')
+for f in g['files']:
+    m = f['measured']
+    snap = 'unlimited' if f['snaplen'] in ('(not set)', '262144', '0') else f['snaplen']
+    print(f"| `{f['file']}` | {f['profile']} | {f['format']}, snaplen {snap} (`{f['tool']}`) | {f['packets']} | "
+          f"{f['size_bytes']} | {f['duration_s']:.1f} | {m['tcp_streams']} | {f['description']} | {f['expected']} |")
+print('''
+## Measured per-file summary (from the captures themselves)
+
+c2s = client->server (10.77.0.1 -> 10.77.0.2), s2c = server->client. "data" =
+TCP segments with payload; "seg" = TCP payload bytes per data segment; "acks" =
+pure ACKs (no payload, no SYN); "retx" = segments tshark flags as
+retransmissions; "turns" = client->server application turns (client data after
+server data, or first data, per connection); "hs RTT" = SYN -> SYN/ACK at the
+client (min/median/max over connections); "emu drops" = frames discarded by the
+emulator (random loss + tail drop); "max queue" = longest wait in the s2c
+serializer FIFO; "emu late" = worst emulator lateness (both directions).
+''')
+print('| file | c2s pkts / data / acks / mean seg | s2c pkts / data / acks / mean seg / max seg | retx c2s/s2c | turns | hs RTT ms | emu drops c2s/s2c | max queue s2c ms | emu late ms |')
+print('|---|---|---|---|---|---|---|---|---|')
+for f in g['files']:
+    m, e = f['measured'], f['emulator']
+    c, v = m['c2s'], m['s2c']
+    hs = ' / '.join(f'{x:.2f}' for x in m['handshake_rtt_ms']) if m['handshake_rtt_ms'] else '-'
+    if e:
+        a, b = e['client_to_server'], e['server_to_client']
+        drops = f"{a['lost'] + a['tail_dropped']}/{b['lost'] + b['tail_dropped']}"
+        q = f"{b['max_queue_delay_ms']:.0f}"; late = f"{max(a['max_late_ms'], b['max_late_ms']):.2f}"
+    else:
+        drops = q = late = '-'
+    print(f"| `{f['file']}` | {c['pkts']} / {c['data_segs']} / {c['pure_acks']} / {c['mean_seg']} | "
+          f"{v['pkts']} / {v['data_segs']} / {v['pure_acks']} / {v['mean_seg']} / {v['max_seg']} | "
+          f"{c['retrans']}/{v['retrans']} | {m['requests']} | {hs} | {drops} | {q} | {late} |")
+print('''
+## Chatty vs bulk at a glance
+
+"turns x RTT" = client turns times the base RTT: the time a session needs for its
+round trips alone. "goodput" = server->client TCP payload / capture duration;
+"util" = goodput / link rate. RTT-bound sessions have turns x RTT close to their
+duration and low utilisation; bulk sessions the reverse.
+''')
+print('| file | turns | duration (s) | turns x RTT (s) | s2c payload (B) | goodput (kbit/s) | link (kbit/s) | util |')
+print('|---|---|---|---|---|---|---|---|')
+for f in g['files']:
+    m = f['measured']
+    if not m['tcp_streams']: continue
+    p = g['profiles'][f['profile']]
+    gp = m['s2c']['payload'] * 8 / f['duration_s'] / 1000 if f['duration_s'] else 0
+    print(f"| `{f['file']}` | {m['requests']} | {f['duration_s']:.1f} | {m['requests'] * p['base_rtt_ms'] / 1000:.1f} | "
+          f"{m['s2c']['payload']} | {gp:.0f} | {p['rate_kbit_each_way']:g} | {100 * gp / p['rate_kbit_each_way']:.0f} % |")
+print('''
+## ICMP RTT-vs-size fits (least squares over each capture: RTT ms vs ICMP payload bytes)
+''')
+print('| file | pairs | payload range (B) | RTT range (ms) | fitted slope (us/B) | expected | fitted intercept (ms) | expected | max residual (ms) |')
+print('|---|---|---|---|---|---|---|---|---|')
+for f in g['files']:
+    i = f['measured'].get('icmp')
+    if not i: continue
+    p = g['profiles'][f['profile']]
+    r = p['rate_kbit_each_way'] * 1000
+    print(f"| `{f['file']}` | {i['pairs']} | {i['min_payload']}-{i['max_payload']} | {i['rtt_min_ms']}-{i['rtt_max_ms']} | "
+          f"{i['slope_us_per_byte']} | {16e6 / r:.4f} | {i['intercept_ms']} | {p['base_rtt_ms'] + 2 * 42 * 8 / r * 1000:.4f} | {i['resid_max_ms']} |")
+PYEOF
+    cat <<'EOF'
+
+## Re-generating
+
+    sudo make-captures.sh /path/to/outdir                # LAB_SET=default; 10-15 min; installs its own Debian packages
+    sudo LAB_SET=rtt make-captures.sh /path/to/outdir    # adds the rtt set to the same folder (~5 min)
+    sudo LAB_SET=holdout make-captures.sh /path/to/other # the holdout set, kept apart (~10 min)
+    sudo make-big.sh /tmp/lab-big/big.pcap               # large unthrottled capture (kept out of this folder)
+
+TCP initial sequence numbers, ports, timestamps and jitter differ from run to
+run; link parameters, workloads, data and the emulator's loss pattern (seeded
+RNG, per frame index in each direction) are fixed.
+EOF
+    } >"$r"
+}
+
+# ---------------------------------------------------------------- main: corpus
+make_corpus() {
+    write_emulator
+    write_analyser
+    setup_topology wan
+    start_servers
+    local name
+    for name in "${CAPLIST[@]}"; do capture "$name"; done
+    write_readme
+}
+
+# ---------------------------------------------------------------- main: big capture
+make_big() {
+    local path=$1 target=${2:-3000000}
+    mkdir -p "$(dirname "$path")"
+    setup_topology direct
+    start_servers nomariadb
+    log "pgbench -i (scale 10)"
+    pgbench -i -q -s 10 -h "$WORK/pg/sock" -U $DB_USER $DB_NAME >/dev/null 2>&1 || die "pgbench -i failed"
+    rm -f "$WORK/big.stop" "$path"
+    local err=$WORK/big.err
+    ip netns exec $NS_C tcpdump -Z root -n -i c0 -s 0 -B 262144 -w "$path" 2>"$err" &
+    local cpid=$! i
+    record_pid $cpid tcpdump INT
+    for i in $(seq 1 100); do grep -q "listening on" "$err" 2>/dev/null && break; sleep 0.05; done
+    local base; base=$(ifpkts)
+    # many concurrent sessions of every kind
+    local kinds="pgbench pgbench pgbench-C pg-bulk pg-bulk pg-fetch pg-chatty pg-chatty http-bulk http-bulk http-chatty http-chatty http-chatty"
+    local k lpids=()
+    for k in $kinds; do
+        ip netns exec $NS_C bash "$SELF" __client big-loader "$k" & lpids+=($!); record_pid $! bash
+    done
+    log "big: load running (${#lpids[@]} loaders), target $target packets"
+    local n=0 t0=$SECONDS
+    while :; do
+        sleep 1
+        n=$(( $(ifpkts) - base ))
+        [ $(( (SECONDS - t0) % 10 )) = 0 ] && log "  $n packets, $((SECONDS - t0)) s"
+        # stop a little early: loaders finish the session they are in (pgbench runs up to 5 s)
+        [ "$n" -ge $((target * 97 / 100)) ] && break
+        [ $((SECONDS - t0)) -ge 1800 ] && { log "WARNING: time limit reached"; break; }
+    done
+    touch "$WORK/big.stop"     # loaders finish their current session and exit
+    for k in "${lpids[@]}"; do wait "$k" 2>/dev/null || true; done
+    sleep 1
+    stop_pid "$cpid" INT; wait "$cpid" 2>/dev/null || true
+    cat "$err" >&2
+    grep -qE "(^|[^0-9])[1-9][0-9]* packets? dropped by kernel" "$err" && log "WARNING: tcpdump dropped packets"
+    local info="$path.info.txt" syn='tcp[tcpflags] & (tcp-syn|tcp-ack) = tcp-syn'
+    {
+        echo "big capture made by make-captures.sh --big on $(date -u '+%Y-%m-%d %H:%M UTC'): unthrottled veth"
+        echo "10.77.0.1 (client, capture point c0) <-> 10.77.0.2 (server), offloads off (<=1514-B frames), no emulator."
+        echo "loaders: $kinds"
+        echo "tcpdump: $(grep -E 'captured|received|dropped' "$err" | tr '\n' ' ')"
+        echo "TCP connections (SYNs): postgres $(tcpdump -nr "$path" "dst port 5432 and $syn" 2>/dev/null | wc -l), http $(tcpdump -nr "$path" "dst port 80 and $syn" 2>/dev/null | wc -l)"
+        capinfos -M "$path"
+    } >"$info"
+    cat "$info" >&2
+}
+ifpkts() {   # frames seen on c0 (rx + tx) = frames tcpdump sees
+    ip -n $NS_C -s -j link show c0 | "$PY" -c 'import json,sys; s=json.load(sys.stdin)[0]["stats64"]; print(s["rx"]["packets"]+s["tx"]["packets"])'
+}
+
+# ---------------------------------------------------------------- entry
+main() {
+    case "${1:-}" in
+    --plan) OUT=; plan; plan_print; return 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$SELF"; return 0 ;;
+    esac
+    need_root
+    local mode=corpus
+    case "${1:-}" in
+    --teardown) take_lock; teardown; rm -rf "$WORK"; drop_lock; return 0 ;;
+    --big) mode=big; BIG_PATH=${2:?usage: $0 --big PATH [PACKETS]}; BIG_N=${3:-3000000} ;;
+    --readme)  # re-render README.md/groundtruth.json of OUTDIR from the last run's $WORK/meta
+        OUT=$(readlink -f "${2:?usage: $0 --readme OUTDIR}")
+        plan; check_merge; install -d -m 755 "$WORK"; write_analyser; write_readme; return 0 ;;
+    -*) die "unknown option $1" ;;
+    *)  OUT=$(readlink -f "${1:-$(dirname "$SELF")/../corpus/lab}")
+        plan; check_merge ;;   # before touching anything
+    esac
+    take_lock
+    install_deps
+    teardown
+    rm -rf "$WORK"; install -d -m 755 "$WORK"
+    : >"$PIDREC"
+    trap on_exit EXIT
+    trap 'exit 130' INT TERM
+    if [ $mode = big ]; then
+        make_big "$BIG_PATH" "$BIG_N"
+    else
+        mkdir -p "$OUT"
+        # README.md and groundtruth.json stay: write_readme merges into them
+        local name
+        for name in "${CAPLIST[@]}"; do rm -f "$(cap_file "$name")"; done
+        make_corpus
+        log "done: $OUT"
+        ls -l "$OUT" >&2
+    fi
+}
+
+main "$@"
