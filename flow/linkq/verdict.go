@@ -39,11 +39,11 @@ func MathisMaxLoss(mss int, rtt time.Duration, rate, c float64) float64 {
 type Target struct {
 	// RTT is the round-trip time of the full path the application will
 	// use (the capture may have been taken on a short section of it).
-	RTT time.Duration `json:"rtt"`
+	RTT time.Duration
 	// Rate is the data rate the application needs, in bit/s.
-	Rate float64 `json:"rate_bps"`
+	Rate float64
 	// C is the Mathis constant; zero means MathisC.
-	C float64 `json:"c"`
+	C float64
 }
 
 func (t Target) enabled() bool { return t.RTT > 0 && t.Rate > 0 }
@@ -99,7 +99,11 @@ type Verdict struct {
 	Server netip.AddrPort `json:"server"`
 	// DataDir is "c2s" or "s2c".
 	DataDir string `json:"data_dir"`
-	Target  Target `json:"target"`
+	// TargetRTTms, TargetRateBps and C are the target judged against
+	// and the Mathis constant used.
+	TargetRTTms   float64 `json:"target_rtt_ms"`
+	TargetRateBps float64 `json:"target_rate_bps"`
+	C             float64 `json:"c"`
 	// DataSegments and Retransmitted count the data direction's segments
 	// (see TCPStats); LossRate is their ratio and MaxLoss the Mathis
 	// bound for the target with MSS.
@@ -133,9 +137,9 @@ func verdict(c *flow.Conn, tc *tcpConn, tg Target) Verdict {
 		dd = 1
 	}
 	d := &tc.dirs[dd]
-	v := Verdict{Conn: c.ID, Client: c.Client, Server: c.Server, DataDir: "c2s", Target: tg,
+	v := Verdict{Conn: c.ID, Client: c.Client, Server: c.Server, DataDir: "c2s",
+		TargetRTTms: float64(tg.RTT) / float64(time.Millisecond), TargetRateBps: tg.Rate, C: tg.c(),
 		DataSegments: d.data, Retransmitted: d.retx, MaxSegment: d.maxSeg}
-	v.Target.C = tg.c()
 	sndOpt, rcvOpt := c.ClientOptions, c.ServerOptions
 	if dd == 1 {
 		v.DataDir = "s2c"
@@ -178,7 +182,7 @@ func verdict(c *flow.Conn, tc *tcpConn, tg Target) Verdict {
 	}
 
 	// Loss against the Mathis bound.
-	v.MaxLoss = MathisMaxLoss(v.MSS, tg.RTT, tg.Rate, v.Target.C)
+	v.MaxLoss = MathisMaxLoss(v.MSS, tg.RTT, tg.Rate, v.C)
 	{
 		ck := Check{Name: "loss", Measured: v.LossRate, Limit: v.MaxLoss}
 		switch {
@@ -199,7 +203,7 @@ func verdict(c *flow.Conn, tc *tcpConn, tg Target) Verdict {
 			ck.Action = fmt.Sprintf("find and fix the loss on this path section: it must stay below %.4f%% (1 in %.0f segments); "+
 				"at %.3f%% the model allows only %s at %s",
 				100*v.MaxLoss, math.Ceil(1/v.MaxLoss), 100*v.LossRate,
-				rateString(mathisRate(v.MSS, tg.RTT, v.LossRate, v.Target.C)), tg.RTT)
+				rateString(mathisRate(v.MSS, tg.RTT, v.LossRate, v.C)), tg.RTT)
 		}
 		v.Checks = append(v.Checks, ck)
 	}
