@@ -1,0 +1,162 @@
+package plot
+
+import (
+	"fmt"
+	"math"
+
+	gplot "gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+)
+
+// Layer is one traffic class of a bandwidth figure, by direction. All
+// layers of a figure share one grid (Start and Width).
+type Layer struct {
+	Name string
+	Bins [2]Bins
+}
+
+// BandwidthOptions shape a bandwidth figure. The zero value stacks the
+// layers in kbit/s with no rate line.
+type BandwidthOptions struct {
+	// Lines draws one line per layer instead of stacked areas.
+	Lines bool
+	// Rate is the link (or committed) rate in bits per second, drawn as a
+	// dashed line; zero draws none.
+	Rate float64
+	// Percent draws the vertical axis in percent of Rate.
+	Percent bool
+	// Names label the two directions; empty means "client→server" and
+	// "server→client".
+	Names [2]string
+}
+
+// Bandwidth draws a capture's bandwidth over time: one panel per
+// direction, each showing the layers stacked (or as lines), with the link
+// rate when given.
+func Bandwidth(h Header, layers []Layer, o BandwidthOptions) (*Figure, error) {
+	if err := h.validate(); err != nil {
+		return nil, fmt.Errorf("bandwidth: %w", err)
+	}
+	if len(layers) == 0 {
+		return nil, fmt.Errorf("bandwidth: %w: no layers", ErrNoData)
+	}
+	switch {
+	case !finite(o.Rate) || o.Rate < 0:
+		return nil, fmt.Errorf("bandwidth: %w: rate %v", ErrBadData, o.Rate)
+	case o.Percent && o.Rate == 0:
+		return nil, fmt.Errorf("bandwidth: %w: percent of rate needs a rate", ErrBadData)
+	}
+	g := layers[0].Bins[0]
+	n := 0
+	for _, l := range layers {
+		for _, b := range l.Bins {
+			if b.Width <= 0 || b.Start.IsZero() {
+				return nil, fmt.Errorf("bandwidth: %w: layer %q has width %v, start %v", ErrBadData, l.Name, b.Width, b.Start)
+			}
+			if b.Width != g.Width || !b.Start.Equal(g.Start) {
+				return nil, fmt.Errorf("bandwidth: %w: layer %q is not on the grid of layer %q", ErrBadData, l.Name, layers[0].Name)
+			}
+			n = max(n, len(b.Bytes))
+		}
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("bandwidth: %w: every layer is empty", ErrNoData)
+	}
+	x0, w := h.seconds(g.Start), g.Width.Seconds()
+	if err := span("bandwidth", x0, x0+float64(n)*w); err != nil {
+		return nil, err
+	}
+	names := (&FlowData{Names: o.Names}).names()
+	scale := 1.0 // kbit/s per unit drawn
+	unit := "kbit/s"
+	if o.Percent {
+		scale = o.Rate / 1000 / 100
+		unit = fmt.Sprintf("%% of %s", rateName(o.Rate))
+	}
+	var panels []*gplot.Plot
+	for dir := range 2 {
+		title := ""
+		if dir == 0 {
+			title = h.title()
+		}
+		xl := ""
+		if dir == 1 {
+			xl = "time since t=0, s"
+		}
+		p := newPanel(title, xl, fmt.Sprintf("%s, %s\nper %v", names[dir], unit, g.Width))
+		tops := layerSteps(layers, dir, n, x0, w, scale, !o.Lines)
+		for k, top := range tops {
+			clr := palette[k%len(palette)]
+			if o.Lines {
+				ln := line(top, clr, vg.Points(1))
+				ln.StepStyle = plotter.PostStep
+				p.Add(ln)
+				p.Legend.Add(layers[k].Name, ln)
+				continue
+			}
+			a := &area{XYs: top, Color: light(clr, 170)}
+			if k > 0 {
+				a.Base = make([]float64, len(top))
+				for i := range top {
+					a.Base[i] = tops[k-1][i].Y
+				}
+			}
+			a.Line.Color, a.Line.Width = clr, vg.Points(0.5)
+			p.Add(a)
+			p.Legend.Add(layers[k].Name, a)
+		}
+		if o.Rate > 0 {
+			r := o.Rate / 1000 / scale
+			ln := line(plotter.XYs{{X: x0, Y: r}, {X: x0 + float64(n)*w, Y: r}}, black, vg.Points(1), vg.Points(4), vg.Points(3))
+			p.Add(ln)
+			p.Legend.Add("rate "+rateName(o.Rate), ln)
+		}
+		p.Y.Min = 0
+		p.Y.Max *= 1.3 // room for the legend
+		p.X.Min = max(0, x0)
+		p.X.Max = h.xMax(x0 + float64(n)*w)
+		panels = append(panels, p)
+	}
+	lo := math.Max(panels[0].Y.Max, panels[1].Y.Max)
+	for _, p := range panels {
+		p.Y.Max = lo
+	}
+	return newFigure([]*gplot.Plot{panels[0]}, []*gplot.Plot{panels[1]}), nil
+}
+
+// layerSteps returns each layer of direction dir as a post-step line of
+// n+1 points (bin i's value at its left edge x0+i*w, the last repeated at
+// the right edge), in kbit/s divided by scale; stacked, each line is the
+// running sum of the layers up to it.
+func layerSteps(layers []Layer, dir, n int, x0, w, scale float64, stacked bool) []plotter.XYs {
+	out := make([]plotter.XYs, len(layers))
+	for k, l := range layers {
+		top := make(plotter.XYs, n+1)
+		for i := range n + 1 {
+			v := 0.0
+			if j := min(i, n-1); j < len(l.Bins[dir].Bytes) {
+				v = float64(l.Bins[dir].Bytes[j]) * 8 / 1000 / w / scale
+			}
+			if stacked && k > 0 {
+				v += out[k-1][i].Y
+			}
+			top[i] = plotter.XY{X: x0 + float64(i)*w, Y: v}
+		}
+		out[k] = top
+	}
+	return out
+}
+
+// rateName writes a rate in bits per second the way links are sold.
+func rateName(bps float64) string {
+	switch {
+	case bps >= 1e9:
+		return fmt.Sprintf("%g Gbit/s", bps/1e9)
+	case bps >= 1e6:
+		return fmt.Sprintf("%g Mbit/s", bps/1e6)
+	case bps >= 1e3:
+		return fmt.Sprintf("%g kbit/s", bps/1e3)
+	}
+	return fmt.Sprintf("%g bit/s", bps)
+}
