@@ -193,6 +193,9 @@ func load(name string, o options) (*capture, error) {
 		if c.ser.Packets == 0 {
 			return nil, fmt.Errorf("%s: no packets", name)
 		}
+		if c.ser.Packets == 1 || !c.ser.Last.After(c.ser.Start) {
+			return nil, fmt.Errorf("%s: %w: %d packet(s), all at one instant", name, plot.ErrNoData, c.ser.Packets)
+		}
 		return c, nil
 	}
 	if c.conn == nil || c.cs == nil {
