@@ -25,6 +25,7 @@
 # udp-echo task (a UDP echo server on port 7, RFC 862, and a client that sends 200
 # datagrams of 0..1472 B one at a time and checks every reply byte for byte) and the
 # project set; run it as  sudo LAB_SET=project testdata/lab/make-captures.sh testdata/lab
+# (LAB_ONLY="wan2m-pg-bulk ..." takes only the named captures of a set)
 # OUTDIR's groundtruth.json and README.md always cover every capture in OUTDIR:
 # a run replaces the entries of the captures it takes and keeps the others
 # (so LAB_SET=rtt can add to the folder of the default set).
@@ -696,7 +697,7 @@ plan_rtt() {
 
 # LAB_SET=project: netecology's committed testdata/lab (small: about 3 MB)
 plan_project() {
-    plan_tasks wan2m pg-chatty http-chatty http-bulk ping-sweep udp-echo
+    plan_tasks wan2m pg-chatty pg-bulk http-chatty http-bulk ping-sweep udp-echo
     local P
     for P in rtt10 rtt50; do
         plan_tasks $P pg-chatty http-bulk
@@ -719,8 +720,16 @@ plan() {
     rtt) plan_rtt ;;
     holdout) plan_holdout ;;
     project) plan_project ;;
-    *) die "unknown LAB_SET '$LAB_SET' (default, rtt or holdout)" ;;
+    *) die "unknown LAB_SET '$LAB_SET' (default, rtt, holdout or project)" ;;
     esac
+    # LAB_ONLY="name ...": take only these captures of the set (the others'
+    # files and ground truth in OUTDIR stay as they are)
+    if [ -n "${LAB_ONLY:-}" ]; then
+        local n keep=()
+        for n in "${CAPLIST[@]}"; do [[ " $LAB_ONLY " == *" $n "* ]] && keep+=("$n"); done
+        [ ${#keep[@]} -gt 0 ] || die "LAB_ONLY names no capture of set $LAB_SET"
+        CAPLIST=("${keep[@]}")
+    fi
 }
 
 # --plan: one tab-separated line per capture
