@@ -1,0 +1,54 @@
+package linkq_test
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	"github.com/netecology/netecology/flow/linkq"
+)
+
+// Fit RTT against packet size from echoes in a capture: ten pings of
+// growing size over a path with 30 ms of fixed delay and a 1 Mbit/s link
+// each way, one of them lost.
+func ExampleAnalyze() {
+	var pkts [][]byte
+	var at []time.Duration
+	for i := range 10 {
+		n := 100 * i
+		req := ipv4(hostA, hostB, 1, icmpEcho(8, 1, uint16(i), data(n, 0)))
+		pkts, at = append(pkts, req), append(at, time.Duration(i)*time.Second)
+		if i == 4 {
+			continue // lost
+		}
+		rep := ipv4(hostB, hostA, 1, icmpEcho(0, 1, uint16(i), data(n, 0)))
+		pkts, at = append(pkts, rep), append(at, time.Duration(i)*time.Second+linkRTT(30*time.Millisecond, 1e6, len(rep)))
+	}
+	rep, err := linkq.Analyze(bytes.NewReader(rawPcap(pkts, at)), linkq.Config{
+		Fit: linkq.FitConfig{LineSpeeds: []float64{1e6}},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%d requests, %d matched, %d lost\n", rep.Echo.Requests, rep.Echo.Matched, rep.Echo.Lost)
+	for _, p := range rep.Paths {
+		fmt.Printf("%s %s -> %s: %d samples, intercept %.3f ms, slope %.2f µs/byte (estimated %.2f), rms %.3f ms\n",
+			p.Source, p.Src, p.Dst, p.Samples, p.Fit.InterceptMs, p.Fit.SlopeUsPerByte, p.EstimatedSlopeUsPerByte, p.Fit.RMSms)
+	}
+	// Output:
+	// 10 requests, 9 matched, 1 lost
+	// echo 10.0.0.1 -> 10.0.0.2: 9 samples, intercept 30.224 ms, slope 16.00 µs/byte (estimated 16.00), rms 0.000 ms
+}
+
+// Judge a connection against what an application needs: the largest loss
+// the Mathis model allows for 2 Mbit/s at 150 ms with 1448-byte segments.
+func ExampleMathisMaxLoss() {
+	p := linkq.MathisMaxLoss(1448, 150*time.Millisecond, 2e6, linkq.MathisC)
+	fmt.Printf("at most %.3f%% loss (1 segment in %.0f)\n", 100*p, 1/p)
+	p = linkq.MathisMaxLoss(1448, 150*time.Millisecond, 2e6, linkq.MathisCDelayedACK)
+	fmt.Printf("with delayed ACKs: at most %.3f%%\n", 100*p)
+	// Output:
+	// at most 0.224% loss (1 segment in 447)
+	// with delayed ACKs: at most 0.112%
+}
