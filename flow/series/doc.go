@@ -50,6 +50,12 @@
 // The derived labels are simple and documented where computed: a
 // retransmission is a data segment starting below the highest sequence
 // number already sent in its direction; RTT samples follow Karn's rule.
+// Deliberate difference from tshark: Point.Retrans marks what tshark
+// calls a retransmission and also what it calls out-of-order (a segment
+// filling a hole left by a loss upstream of the capture point arrives
+// below the highest sequence number either way); on the lab's lossy
+// captures the frames match tshark's retransmission + out_of_order
+// flags exactly (see TestLabCaptures).
 //
 // A Collector is not safe for concurrent use; results are in first-seen
 // order.
