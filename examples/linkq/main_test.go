@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/netecology/netecology/flow/flowtest"
+)
+
+func runArgs(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"-json", "-csv", "x.pcap"},
+		{"-mode", "nope", "x.pcap"},
+		{"-rate", "fast", "x.pcap"},
+		{"-rate", "-2M", "x.pcap"},
+		{"-line-speeds", "2M,,", "x.pcap"},
+		{"-size", "bits", "x.pcap"},
+		{"-target-rtt", "150ms", "x.pcap"},
+		{"-mode", "verdict", "x.pcap"},
+		{"-interval", "0s", "x.pcap"},
+	} {
+		code, _, stderr := runArgs(args...)
+		assert.Equal(t, 2, code, "%v", args)
+		assert.Contains(t, stderr, "linkq:", "%v", args)
+	}
+}
+
+func TestParseRate(t *testing.T) {
+	for s, want := range map[string]float64{"2M": 2e6, "512k": 512e3, "1.5G": 1.5e9, "64000": 64000} {
+		v, err := parseRate(s)
+		require.NoError(t, err, s)
+		assert.Equal(t, want, v, s)
+	}
+}
+
+func TestBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk.pcap")
+	require.NoError(t, os.WriteFile(junk, []byte("not a capture at all"), 0o644))
+	code, out, stderr := runArgs(junk, filepath.Join(dir, "missing.pcap"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "junk.pcap")
+	assert.Contains(t, stderr, "missing.pcap")
+	assert.Contains(t, out, "RTT against packet size")
+}
+
+// labTruth reads the emulator's drop counters and tshark's data segment
+// count for one lab capture.
+func labTruth(t *testing.T, dir, file string) (lostS2C int, dataSegs int) {
+	b, err := os.ReadFile(filepath.Join(dir, "groundtruth.json"))
+	require.NoError(t, err)
+	var gt struct {
+		Files []struct {
+			File     string `json:"file"`
+			Measured struct {
+				S2C struct {
+					DataSegs int `json:"data_segs"`
+				} `json:"s2c"`
+			} `json:"measured"`
+			Emulator struct {
+				S2C struct {
+					Lost int `json:"lost"`
+				} `json:"server_to_client"`
+			} `json:"emulator"`
+		} `json:"files"`
+	}
+	require.NoError(t, json.Unmarshal(b, &gt))
+	for _, f := range gt.Files {
+		if f.File == file {
+			return f.Emulator.S2C.Lost, f.Measured.S2C.DataSegs
+		}
+	}
+	t.Fatalf("%s not in the ground truth", file)
+	return 0, 0
+}
+
+func TestLabText(t *testing.T) {
+	dir := flowtest.CorpusDir(t, "lab")
+	sweep := filepath.Join(dir, "wan2m-ping-sweep.pcap")
+	lossy := filepath.Join(dir, "wan2m-loss-pg-bulk.pcap")
+	clean := filepath.Join(dir, "wan2m-pg-bulk.pcap")
+	code, out, stderr := runArgs("-line-speeds", "2M", "-rate", "2M", "-target-rtt", "150ms", "-target-rate", "2M", sweep, lossy, clean)
+	require.Equal(t, 0, code, stderr)
+	// The sweep's row: 200 echoes, slope near the link's 8 µs/byte.
+	var row string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, sweep) && strings.Contains(l, " echo ") {
+			row = l
+		}
+	}
+	require.NotEmpty(t, row, out)
+	f := strings.Fields(row)
+	assert.Equal(t, "200", f[5])
+	assert.Equal(t, "28-1500", f[6])
+	assert.True(t, strings.HasPrefix(f[8], "7.98"), f[8])  // slope µs/byte
+	assert.True(t, strings.HasPrefix(f[7], "150.1"), f[7]) // intercept ms
+	assert.Equal(t, "8.0000", f[11])                       // estimated
+
+	lost, segs := labTruth(t, dir, "wan2m-loss-pg-bulk.pcap")
+	want := fmt.Sprintf("fail    loss        loss %.3f%% (%d of %d segments retransmitted) exceeds the 0.224%% that 2 Mbit/s at 150ms allows with MSS 1448",
+		100*float64(lost)/float64(segs), lost, segs)
+	assert.Contains(t, out, want)
+	assert.Contains(t, out, lossy+" conn 1 ")
+	assert.Contains(t, out, "target 2 Mbit/s at 150ms: FAIL")
+	_, segs = labTruth(t, dir, "wan2m-pg-bulk.pcap")
+	assert.Contains(t, out, fmt.Sprintf("pass    loss        loss 0.000%% (0 of %d segments retransmitted) is within the 0.224%%", segs))
+	assert.Contains(t, out, "target 2 Mbit/s at 150ms: PASS")
+}
+
+func TestLabJSONAndCSV(t *testing.T) {
+	dir := flowtest.CorpusDir(t, "lab")
+	sweep := filepath.Join(dir, "wan512-ping-sweep.pcap")
+	code, out, stderr := runArgs("-json", "-points", sweep)
+	require.Equal(t, 0, code, stderr)
+	var rep struct {
+		File  string `json:"file"`
+		Paths []struct {
+			Samples int `json:"samples"`
+			Fit     struct {
+				SlopeUsPerByte float64 `json:"slope_us_per_byte"`
+			} `json:"fit"`
+			Points []struct {
+				Size  int     `json:"size"`
+				RTTms float64 `json:"rtt_ms"`
+			} `json:"points"`
+		} `json:"paths"`
+		Echo struct {
+			Matched int `json:"matched"`
+		} `json:"echo"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	assert.Equal(t, sweep, rep.File)
+	require.Len(t, rep.Paths, 1)
+	assert.Equal(t, 200, rep.Echo.Matched)
+	assert.Len(t, rep.Paths[0].Points, 200)
+	assert.InEpsilon(t, 31.25, rep.Paths[0].Fit.SlopeUsPerByte, 0.05)
+
+	code, out, stderr = runArgs("-csv", "-mode", "use", "-interval", "1m", "-rate", "512k", sweep)
+	require.Equal(t, 0, code, stderr)
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	require.NoError(t, err)
+	require.Greater(t, len(rows), 1)
+	assert.Equal(t, useHeader, rows[0])
+	var bytesC2S int
+	for _, r := range rows[1:] {
+		if r[2] == "10.77.0.1" {
+			var n int
+			fmt.Sscan(r[4], &n)
+			bytesC2S += n
+		}
+	}
+	assert.Equal(t, 155600, bytesC2S) // the emulator's client-to-server bytes
+
+	code, out, stderr = runArgs("-csv", sweep)
+	require.Equal(t, 0, code, stderr)
+	rows, err = csv.NewReader(strings.NewReader(out)).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, rows, 2)
+	assert.Equal(t, fitHeader, rows[0])
+	assert.Equal(t, "200", rows[1][5])
+}
