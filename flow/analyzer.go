@@ -63,6 +63,9 @@ type PacketInfo struct {
 	Conn *Conn
 	Dir  tcpstate.Dir
 	Seg  *tcpstate.Segment
+	// Analysis is the TCP sequence analysis of the segment (labels, the
+	// packets they refer to, RTT sample, bytes in flight), set with Seg.
+	Analysis *tcpstate.Analysis
 }
 
 func (c Config) maxConns() int {
@@ -137,6 +140,14 @@ type Conn struct {
 	ServerOptions tcpstate.HandshakeOptions `json:"server_options"`
 	C2S           tcpstate.DirStats         `json:"c2s"`
 	S2C           tcpstate.DirStats         `json:"s2c"`
+	// RTT is the round-trip time analysis: handshake split, data→ACK and
+	// timestamp samples (see tcpstate.RTT).
+	RTT tcpstate.RTT `json:"rtt"`
+	// Vantage is where the capture was taken, inferred from the RTT split.
+	Vantage tcpstate.Vantage `json:"vantage"`
+	// Quality lists capture-quality issues and the conclusions they
+	// undermine; empty when the capture supports every figure.
+	Quality []tcpstate.Quality `json:"quality"`
 }
 
 // Summary accounts for every packet read: Packets = TCPPackets + the sum of
@@ -166,6 +177,7 @@ type live struct {
 	key        connKey
 	conn       *Conn
 	tcp        *tcpstate.Conn
+	an         *tcpstate.Analysis // analysis of the last segment
 	prev, next *live
 }
 
@@ -206,7 +218,7 @@ func (a *Analyzer) Add(p *Packet) {
 	*in = PacketInfo{Index: p.Index, Time: p.Time, WireLen: p.Length, Kind: np.kind, Skip: np.skip,
 		Src: np.src, Dst: np.dst, Proto: np.proto, L4: np.l4, L4Len: np.l4Len}
 	if l != nil {
-		in.Conn, in.Dir, in.Seg = l.conn, d, &a.seg
+		in.Conn, in.Dir, in.Seg, in.Analysis = l.conn, d, &a.seg, l.an
 	} else if in.Kind == KindTCP {
 		in.Kind, in.Skip = KindUnknown, a.lastSkip
 	}
@@ -267,7 +279,7 @@ func (a *Analyzer) add(p *Packet) (*live, tcpstate.Dir) {
 	if src != l.conn.Client {
 		d = tcpstate.ServerToClient
 	}
-	l.tcp.Add(d, seg)
+	l.an = l.tcp.Add(d, seg)
 	l.conn.LastPacket = p.Index
 	return l, d
 }
@@ -364,6 +376,10 @@ func (a *Analyzer) finish(l *live, why EndReason) {
 	c.End = why
 	c.C2S, c.S2C = t.Stats[0], t.Stats[1]
 	c.ClientOptions, c.ServerOptions = t.Options[0], t.Options[1]
+	c.RTT, c.Vantage, c.Quality = t.RTT(), t.Vantage(), t.Quality()
+	if c.Quality == nil {
+		c.Quality = []tcpstate.Quality{}
+	}
 	a.sum.Connections++
 	if a.cfg.OnConn != nil {
 		a.cfg.OnConn(c)

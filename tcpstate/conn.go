@@ -1,6 +1,8 @@
 package tcpstate
 
-import "time"
+import (
+	"time"
+)
 
 // State summarises how a connection began and ended, as far as the capture
 // shows.
@@ -34,6 +36,13 @@ func (s State) String() string {
 func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // DirStats counts one direction of a connection.
+//
+// The label counters count the segments of the direction that carry the
+// matching label, so that each compares one to one with the packets
+// carrying the tshark field named: Retransmissions ↔
+// tcp.analysis.retransmission (which Wireshark also puts on fast and
+// spurious retransmissions), FastRetransmissions ↔
+// tcp.analysis.fast_retransmission, and so on.
 type DirStats struct {
 	Packets      uint64 `json:"packets"`
 	WireBytes    uint64 `json:"wire_bytes"`    // original frame lengths
@@ -46,6 +55,52 @@ type DirStats struct {
 	RST         uint64 `json:"rst"`
 	// Truncated counts segments whose payload the capture cut short.
 	Truncated uint64 `json:"truncated"`
+
+	// DataSegments counts segments with payload (RST excluded); PureAcks
+	// those with ACK, no payload and none of SYN, FIN, RST.
+	DataSegments uint64 `json:"data_segments"`
+	PureAcks     uint64 `json:"pure_acks"`
+
+	Retransmissions         uint64 `json:"retransmissions"`          // tcp.analysis.retransmission
+	FastRetransmissions     uint64 `json:"fast_retransmissions"`     // tcp.analysis.fast_retransmission
+	SpuriousRetransmissions uint64 `json:"spurious_retransmissions"` // tcp.analysis.spurious_retransmission
+	OutOfOrder              uint64 `json:"out_of_order"`             // tcp.analysis.out_of_order
+	DupAcks                 uint64 `json:"dup_acks"`                 // tcp.analysis.duplicate_ack
+	ZeroWindows             uint64 `json:"zero_windows"`             // tcp.analysis.zero_window
+	ZeroWindowProbes        uint64 `json:"zero_window_probes"`       // tcp.analysis.zero_window_probe
+	ZeroWindowProbeAcks     uint64 `json:"zero_window_probe_acks"`   // tcp.analysis.zero_window_probe_ack
+	WindowFull              uint64 `json:"window_full"`              // tcp.analysis.window_full
+	WindowUpdates           uint64 `json:"window_updates"`           // tcp.analysis.window_update
+	KeepAlives              uint64 `json:"keepalives"`               // tcp.analysis.keep_alive
+	KeepAliveAcks           uint64 `json:"keepalive_acks"`           // tcp.analysis.keep_alive_ack
+	LostSegments            uint64 `json:"lost_segments"`            // tcp.analysis.lost_segment
+	AckedUnseen             uint64 `json:"acked_unseen"`             // tcp.analysis.ack_lost_segment
+
+	// RetransTimeout, RetransFast and RetransTLP split the
+	// retransmissions by cause (see Cause); the rest are of unknown cause.
+	RetransTimeout uint64 `json:"retrans_timeout"`
+	RetransFast    uint64 `json:"retrans_fast"`
+	RetransTLP     uint64 `json:"retrans_tlp"`
+	// SpuriousDSACK and SpuriousTS count retransmissions later shown
+	// unneeded: by a D-SACK block from the receiver (RFC 2883) or by the
+	// ACK echoing the original's timestamp (Eifel, RFC 3522).
+	SpuriousDSACK uint64 `json:"spurious_dsack"`
+	SpuriousTS    uint64 `json:"spurious_ts"`
+
+	// MSS is the largest segment the direction's sender may send: the MSS
+	// the receiver announced in its SYN (0 if not seen).
+	MSS uint32 `json:"mss"`
+	// MaxSegment is the largest payload seen.
+	MaxSegment uint32 `json:"max_segment"`
+	// MaxInFlight is the most bytes sent and not yet acknowledged, minus
+	// those SACKed (Wireshark's bytes in flight ignores SACK).
+	MaxInFlight uint32 `json:"max_in_flight"`
+	// MaxWindow is the largest receive window the direction's sender
+	// advertised, in bytes, with window scaling applied when known.
+	MaxWindow uint64 `json:"max_window"`
+	// MalformedOptions counts segments whose options could not be parsed
+	// to their end.
+	MalformedOptions uint64 `json:"malformed_options"`
 }
 
 // HandshakeOptions are the options a side announced in its SYN (or
@@ -58,7 +113,7 @@ type HandshakeOptions struct {
 	Timestamps    bool   `json:"timestamps"`
 }
 
-// Conn accumulates the state and counters of one TCP connection, fed its
+// Conn accumulates the state and analysis of one TCP connection, fed its
 // segments in capture order with Add. It knows nothing of capture formats.
 // A Conn is not safe for concurrent use.
 type Conn struct {
@@ -75,21 +130,55 @@ type Conn struct {
 	cov    [2]coverage
 	isn    [2]Seq
 	hasISN [2]bool
+
+	h  [2]half
+	an Analysis
+
+	prev      time.Time // previous segment's timestamp
+	mruSyn    time.Time // most recent SYN without ACK (Wireshark ts_mru_syn)
+	firstRTT  time.Duration
+	hs        handshake
+	timeBack  uint64
+	seqJumps  uint64
+	wsClamped uint64
+}
+
+// handshake records the times of the three-way handshake (RFC 9293 3.5).
+type handshake struct {
+	synDir          Dir
+	syn, synAck     time.Time
+	ack             time.Time
+	synSeq, synAckS Seq
+	haveSyn         bool
+	haveSynAck      bool
+	haveAck         bool
 }
 
 // NewConn returns an empty connection.
 func NewConn() *Conn {
 	c := &Conn{}
 	c.Options[0].WScale, c.Options[1].WScale = -1, -1
+	for d := range c.h {
+		c.h[d].init()
+	}
 	return c
 }
 
-// Add feeds one segment travelling in direction d.
-func (c *Conn) Add(d Dir, s *Segment) {
+// Add feeds one segment travelling in direction d and returns its
+// analysis, which stays valid until the next call to Add.
+func (c *Conn) Add(d Dir, s *Segment) *Analysis {
 	st := &c.Stats[d]
+	a := &c.an
+	*a = Analysis{Index: s.Index}
 	if st.Packets == 0 && c.Stats[d.Reverse()].Packets == 0 {
 		c.First = s.Time
+		c.prev = s.Time
 	}
+	if s.Time.Before(c.prev) {
+		c.timeBack++
+		a.Anomaly |= AnomalyTimeBackwards
+	}
+	c.prev = s.Time
 	if s.Time.After(c.Last) {
 		c.Last = s.Time
 	}
@@ -99,11 +188,23 @@ func (c *Conn) Add(d Dir, s *Segment) {
 	if s.Truncated() {
 		st.Truncated++
 	}
+	if s.Opts.Malformed {
+		st.MalformedOptions++
+		a.Anomaly |= AnomalyOptions
+	}
 	if s.Flags.Has(RST) {
 		st.RST++
 	}
 	if s.Flags.Has(FIN) {
 		st.FIN++
+	}
+	if s.Len > 0 && !s.Flags.Has(RST) {
+		st.DataSegments++
+	} else if s.Len == 0 && s.Flags&(SYN|FIN|RST) == 0 && s.Flags.Has(ACK) {
+		st.PureAcks++
+	}
+	if s.Len > int(st.MaxSegment) {
+		st.MaxSegment = uint32(min(s.Len, 1<<31))
 	}
 	first := s.Seq
 	if s.Flags.Has(SYN) {
@@ -114,6 +215,7 @@ func (c *Conn) Add(d Dir, s *Segment) {
 		o := &c.Options[d]
 		if s.Opts.HasMSS {
 			o.MSS = s.Opts.MSS
+			c.Stats[d.Reverse()].MSS = uint32(s.Opts.MSS)
 		}
 		if s.Opts.HasWScale {
 			o.WScale = int8(min(s.Opts.WScale, 127))
@@ -124,6 +226,67 @@ func (c *Conn) Add(d Dir, s *Segment) {
 	// A RST's payload is diagnostic text, not stream data (RFC 9293 3.5.3).
 	if s.Len > 0 && !s.Flags.Has(RST) {
 		st.UniqueBytes += c.cov[d].add(first, Size(s.Len))
+	}
+	c.trackHandshake(d, s)
+	c.analyze(d, s)
+	c.count(d, a)
+	return a
+}
+
+// count adds the segment's labels to the direction's counters.
+func (c *Conn) count(d Dir, a *Analysis) {
+	st := &c.Stats[d]
+	ls := a.Labels
+	if ls == 0 {
+		return
+	}
+	inc := func(l Label, n *uint64) {
+		if ls.Has(l) {
+			*n++
+		}
+	}
+	if ls.Has(Retransmission) || ls.Has(FastRetransmission) || ls.Has(SpuriousRetransmission) {
+		st.Retransmissions++
+	}
+	inc(FastRetransmission, &st.FastRetransmissions)
+	inc(SpuriousRetransmission, &st.SpuriousRetransmissions)
+	inc(OutOfOrder, &st.OutOfOrder)
+	inc(DupAck, &st.DupAcks)
+	inc(ZeroWindow, &st.ZeroWindows)
+	inc(ZeroWindowProbe, &st.ZeroWindowProbes)
+	inc(ZeroWindowProbeAck, &st.ZeroWindowProbeAcks)
+	inc(WindowFull, &st.WindowFull)
+	inc(WindowUpdate, &st.WindowUpdates)
+	inc(KeepAlive, &st.KeepAlives)
+	inc(KeepAliveAck, &st.KeepAliveAcks)
+	inc(LostSegment, &st.LostSegments)
+	inc(AckedUnseen, &st.AckedUnseen)
+	switch a.Cause {
+	case CauseTimeout:
+		st.RetransTimeout++
+	case CauseFast:
+		st.RetransFast++
+	case CauseTLP:
+		st.RetransTLP++
+	}
+}
+
+// trackHandshake records the SYN, SYN/ACK and ACK times.
+func (c *Conn) trackHandshake(d Dir, s *Segment) {
+	hs := &c.hs
+	switch {
+	case s.Flags.Has(SYN) && !s.Flags.Has(ACK):
+		if !hs.haveSynAck {
+			hs.syn, hs.synSeq, hs.synDir, hs.haveSyn = s.Time, s.Seq, d, true
+		}
+	case s.Flags.Has(SYN | ACK):
+		if hs.haveSyn && !hs.haveSynAck && d != hs.synDir && s.Ack == hs.synSeq.Add(1) {
+			hs.synAck, hs.synAckS, hs.haveSynAck = s.Time, s.Seq, true
+		}
+	case s.Flags.Has(ACK):
+		if hs.haveSynAck && !hs.haveAck && d == hs.synDir && s.Ack == hs.synAckS.Add(1) {
+			hs.ack, hs.haveAck = s.Time, true
+		}
 	}
 }
 
@@ -148,4 +311,120 @@ func (c *Conn) State() State {
 func (c *Conn) Closed() bool {
 	s := c.State()
 	return s == StateReset || s == StateComplete
+}
+
+// RTT returns the connection's round-trip time analysis so far. It
+// allocates (it sorts the kept samples); call it once the connection ends.
+func (c *Conn) RTT() RTT {
+	var r RTT
+	hs := &c.hs
+	// Legs: leg[d] is the round trip from the capture point to the
+	// receiver of direction d's data and back.
+	var leg [2]time.Duration
+	var haveLegs bool
+	if hs.haveSynAck {
+		leg[hs.synDir] = max(0, hs.synAck.Sub(hs.syn))
+		r.SynToSynAckMs = ms(leg[hs.synDir])
+		if hs.haveAck {
+			leg[hs.synDir.Reverse()] = max(0, hs.ack.Sub(hs.synAck))
+			r.SynAckToAckMs = ms(leg[hs.synDir.Reverse()])
+			r.HandshakeMs = ms(leg[0] + leg[1])
+			haveLegs = true
+		}
+	}
+	dirs := [2]*DirRTT{&r.C2S, &r.S2C}
+	for d := range dirs {
+		dirs[d].Data = c.h[d].rtt.summary()
+		dirs[d].TS = c.h[d].tsrtt.summary()
+	}
+	// The primary direction: its receiver is far from the capture point.
+	p := -1
+	switch {
+	case haveLegs:
+		p = 0
+		if leg[1] > leg[0] {
+			p = 1
+		}
+	case c.h[0].rtt.n > 0 && c.h[1].rtt.n > 0:
+		p = 0
+		if c.h[1].rtt.min > c.h[0].rtt.min {
+			p = 1
+		}
+	case c.h[0].rtt.n > 0:
+		p = 0
+	case c.h[1].rtt.n > 0:
+		p = 1
+	}
+	if p >= 0 && c.h[p].rtt.n > 0 {
+		sum := dirs[p].Data
+		if haveLegs {
+			add := ms(leg[1-p])
+			sum.MinMs += add
+			sum.MedianMs += add
+			sum.P95Ms += add
+			sum.MaxMs += add
+		}
+		r.RTTSummary = sum
+	}
+	return r
+}
+
+// Vantage infers where the capture was taken from the handshake split,
+// or without a handshake from the smallest data→ACK sample of each
+// direction.
+func (c *Conn) Vantage() Vantage {
+	var a, b time.Duration // capture→server→capture, capture→client→capture
+	hs := &c.hs
+	switch {
+	case hs.haveSynAck && hs.haveAck:
+		a, b = hs.synAck.Sub(hs.syn), hs.ack.Sub(hs.synAck)
+		if hs.synDir == ServerToClient {
+			a, b = b, a
+		}
+	case c.h[0].rtt.n > 0 && c.h[1].rtt.n > 0:
+		a, b = c.h[0].rtt.min, c.h[1].rtt.min
+	default:
+		return VantageUnknown
+	}
+	if a < 0 || b < 0 || a+b <= 0 {
+		return VantageUnknown
+	}
+	f := float64(a) / float64(a+b)
+	switch {
+	case f >= 0.8:
+		return VantageClient
+	case f <= 0.2:
+		return VantageServer
+	}
+	return VantageMiddle
+}
+
+// Quality lists the capture-quality issues found on the connection, in a
+// fixed order; nil when there are none.
+func (c *Conn) Quality() []Quality {
+	var q []Quality
+	add := func(i Issue, n uint64) {
+		if n > 0 {
+			q = append(q, Quality{Issue: i, Count: n, Affects: issueAffects[i]})
+		}
+	}
+	s0, s1 := &c.Stats[0], &c.Stats[1]
+	add(IssueCaptureLoss, s0.LostSegments+s1.LostSegments+s0.AckedUnseen+s1.AckedUnseen)
+	if (s0.Packets == 0) != (s1.Packets == 0) {
+		add(IssueOneSided, s0.Packets+s1.Packets)
+	}
+	add(IssueSnaplen, s0.Truncated+s1.Truncated)
+	var over uint64
+	for d := range c.h {
+		over += c.h[d].oversize
+	}
+	add(IssueOversize, over)
+	add(IssueTimeBackwards, c.timeBack)
+	if !c.SynSeen {
+		add(IssueNoHandshake, 1)
+	}
+	add(IssueBadOptions, s0.MalformedOptions+s1.MalformedOptions)
+	add(IssueWScale, c.wsClamped)
+	add(IssueSeqJump, c.seqJumps)
+	return q
 }

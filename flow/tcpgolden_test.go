@@ -1,0 +1,246 @@
+package flow_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/flowtest"
+	"github.com/netecology/netecology/tcpstate"
+)
+
+// tcpGolden is one file written by testdata/golden/tcp/gen_tcp.py: per
+// tshark stream and direction, the frames carrying each tcp.analysis flag.
+type tcpGolden struct {
+	File    string   `json:"file"`
+	Tshark  string   `json:"tshark"`
+	Labels  []string `json:"labels"`
+	Streams []struct {
+		Stream int                     `json:"stream"`
+		A      string                  `json:"a"`
+		B      string                  `json:"b"`
+		AB     map[string]goldenFrames `json:"ab"`
+		BA     map[string]goldenFrames `json:"ba"`
+	} `json:"streams"`
+}
+
+type goldenFrames struct {
+	N      uint64   `json:"n"`
+	Frames []uint64 `json:"frames"`
+}
+
+// tcpAgreementBar is the share of (connection, direction, label) cells
+// that must agree with tshark.
+const tcpAgreementBar = 0.995
+
+// labelCount returns our counter for a golden label name.
+func labelCount(s *tcpstate.DirStats, name string) (uint64, bool) {
+	m := map[string]uint64{
+		"retransmissions": s.Retransmissions, "fast_retransmissions": s.FastRetransmissions,
+		"spurious_retransmissions": s.SpuriousRetransmissions, "out_of_order": s.OutOfOrder,
+		"dup_acks": s.DupAcks, "zero_windows": s.ZeroWindows, "zero_window_probes": s.ZeroWindowProbes,
+		"zero_window_probe_acks": s.ZeroWindowProbeAcks, "window_full": s.WindowFull,
+		"window_updates": s.WindowUpdates, "keepalives": s.KeepAlives, "keepalive_acks": s.KeepAliveAcks,
+		"lost_segments": s.LostSegments, "acked_unseen": s.AckedUnseen,
+	}
+	v, ok := m[name]
+	return v, ok
+}
+
+// labelOf maps a golden label name to the labels whose packets it counts.
+var labelOf = map[string][]tcpstate.Label{
+	"retransmissions":          {tcpstate.Retransmission, tcpstate.FastRetransmission, tcpstate.SpuriousRetransmission},
+	"fast_retransmissions":     {tcpstate.FastRetransmission},
+	"spurious_retransmissions": {tcpstate.SpuriousRetransmission},
+	"out_of_order":             {tcpstate.OutOfOrder},
+	"dup_acks":                 {tcpstate.DupAck},
+	"zero_windows":             {tcpstate.ZeroWindow},
+	"zero_window_probes":       {tcpstate.ZeroWindowProbe},
+	"zero_window_probe_acks":   {tcpstate.ZeroWindowProbeAck},
+	"window_full":              {tcpstate.WindowFull},
+	"window_updates":           {tcpstate.WindowUpdate},
+	"keepalives":               {tcpstate.KeepAlive},
+	"keepalive_acks":           {tcpstate.KeepAliveAck},
+	"lost_segments":            {tcpstate.LostSegment},
+	"acked_unseen":             {tcpstate.AckedUnseen},
+}
+
+// knownTCPDiff is one row of testdata/golden/tcp/DIFFERENCES.md.
+type knownTCPDiff struct {
+	file, dir, label string
+	stream           int
+}
+
+// readKnownTCPDiffs parses the table rows "| golden | stream | dir | label
+// | tshark | ours | reason |" of DIFFERENCES.md.
+func readKnownTCPDiffs(t *testing.T, path string) map[knownTCPDiff]string {
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	out := map[knownTCPDiff]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		cols := strings.Split(strings.Trim(line, "|"), "|")
+		require.GreaterOrEqual(t, len(cols), 7, "bad row %q", line)
+		for i := range cols {
+			cols[i] = strings.Trim(strings.TrimSpace(cols[i]), "`")
+		}
+		st, err := strconv.Atoi(cols[1])
+		require.NoError(t, err, "row %q", line)
+		out[knownTCPDiff{cols[0], cols[2], cols[3], st}] = cols[6]
+	}
+	require.NoError(t, sc.Err())
+	return out
+}
+
+// TestTCPGolden compares, for every capture with a golden file, each
+// connection's per-direction label counts with tshark's tcp.analysis
+// flags. Aggregate agreement over (connection, direction, label) cells
+// must reach tcpAgreementBar, and every differing cell must be listed in
+// DIFFERENCES.md with its reason (and every listed one must still differ).
+func TestTCPGolden(t *testing.T) {
+	root := flowtest.RepoRoot()
+	dir := filepath.Join(root, "testdata", "golden", "tcp")
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files, "no goldens; run python3 testdata/golden/tcp/gen_tcp.py")
+	known := readKnownTCPDiffs(t, filepath.Join(dir, "DIFFERENCES.md"))
+	seen := map[knownTCPDiff]bool{}
+	var cells, agree, labelled, labelledAgree int
+	var unlisted []string
+	checked := 0
+	for _, gf := range files {
+		var g tcpGolden
+		raw, err := os.ReadFile(gf)
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(raw, &g), gf)
+		name := filepath.Base(gf)
+		rel := strings.TrimPrefix(g.File, "../shared/corpus/")
+		flowtest.CorpusDir(t, strings.SplitN(rel, "/", 2)[0])
+		frames := map[[3]int][]uint64{} // (conn ID, dir, label) -> packet indexes
+		res, _ := flow.AnalyzeFile(filepath.Join(root, g.File), flow.Config{OnPacket: func(p *flow.PacketInfo) {
+			if p.Analysis == nil || p.Analysis.Labels == 0 {
+				return
+			}
+			for l := tcpstate.Label(0); l < tcpstate.NumLabels; l++ {
+				if p.Analysis.Labels.Has(l) {
+					k := [3]int{p.Conn.ID, int(p.Dir), int(l)}
+					frames[k] = append(frames[k], p.Index)
+				}
+			}
+		}})
+		require.NotNil(t, res, g.File)
+		checked++
+		byPair := map[string][]*flow.Conn{}
+		for _, c := range res.Conns {
+			k := pairKey(c.Client.String(), c.Server.String())
+			byPair[k] = append(byPair[k], c)
+		}
+		used := map[string]int{}
+		for _, s := range g.Streams {
+			k := pairKey(s.A, s.B)
+			i := used[k]
+			used[k]++
+			var c *flow.Conn
+			if i < len(byPair[k]) {
+				c = byPair[k][i]
+			}
+			for _, d := range []string{"ab", "ba"} {
+				want := s.AB
+				if d == "ba" {
+					want = s.BA
+				}
+				var st *tcpstate.DirStats
+				our := tcpstate.ClientToServer
+				if c != nil {
+					st = &c.C2S
+					if (c.Client.String() == s.A) != (d == "ab") {
+						st, our = &c.S2C, tcpstate.ServerToClient
+					}
+				}
+				for _, lab := range g.Labels {
+					w := want[lab].N
+					var got uint64
+					if st != nil {
+						got, _ = labelCount(st, lab)
+					}
+					cells++
+					if w > 0 || got > 0 {
+						labelled++
+					}
+					key := knownTCPDiff{name, d, lab, s.Stream}
+					framesDiffer := false
+					if got == w && c != nil && w > 0 && uint64(len(want[lab].Frames)) == w {
+						// Same count: the very same packets too.
+						var ours []uint64
+						for _, l := range labelOf[lab] {
+							ours = append(ours, frames[[3]int{c.ID, int(our), int(l)}]...)
+						}
+						slices.Sort(ours)
+						if !slices.Equal(slices.Compact(ours), want[lab].Frames) {
+							framesDiffer = true
+						}
+					}
+					if got == w && !framesDiffer {
+						agree++
+						if w > 0 {
+							labelledAgree++
+						}
+						continue
+					}
+					seen[key] = true
+					if _, ok := known[key]; ok {
+						continue
+					}
+					var ours []uint64
+					if c != nil {
+						for _, l := range labelOf[lab] {
+							ours = append(ours, frames[[3]int{c.ID, int(our), int(l)}]...)
+						}
+						slices.Sort(ours)
+						ours = slices.Compact(ours)
+					}
+					unlisted = append(unlisted, fmt.Sprintf("| `%s` | %d | %s | %s | %d | %d | frames tshark %v ours %v |",
+						name, s.Stream, d, lab, w, got, want[lab].Frames, firstFrames(ours)))
+				}
+			}
+		}
+	}
+	for k, why := range known {
+		assert.True(t, seen[k], "DIFFERENCES.md lists %v (%s) but it now agrees with tshark: remove the row", k, why)
+	}
+	share := float64(agree) / float64(max(cells, 1))
+	t.Logf("%d captures, %d cells, %d agree (%.3f %%); cells where either side has a label: %d, both equal and non-zero: %d",
+		checked, cells, agree, 100*share, labelled, labelledAgree)
+	assert.GreaterOrEqual(t, share, tcpAgreementBar, "aggregate agreement with tshark below the bar")
+	assert.Empty(t, unlisted, "differences from tshark not listed in testdata/golden/tcp/DIFFERENCES.md:\n%s", strings.Join(unlisted, "\n"))
+}
+
+// firstFrames trims a frame list for a message.
+func firstFrames(f []uint64) []uint64 {
+	if len(f) > 64 {
+		return f[:64]
+	}
+	return f
+}
+
+func pairKey(a, b string) string {
+	if a > b {
+		a, b = b, a
+	}
+	return a + " " + b
+}

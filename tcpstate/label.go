@@ -1,0 +1,232 @@
+package tcpstate
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Label is one of the per-segment labels of TCP sequence analysis, named
+// after the tcp.analysis fields of Wireshark whose documented rules they
+// follow (Wireshark User's Guide, "TCP Analysis").
+type Label uint8
+
+// The labels, in the order Wireshark tries its rules.
+const (
+	// ZeroWindowProbe: one byte at SND.NXT while the receiver advertises
+	// a zero window.
+	ZeroWindowProbe Label = iota
+	// ZeroWindow: a segment (not SYN, FIN or RST) advertising a zero
+	// receive window.
+	ZeroWindow
+	// LostSegment: the segment starts beyond the highest sequence number
+	// seen so far in its direction ("previous segment not captured").
+	LostSegment
+	// KeepAlive: zero or one byte starting one before SND.NXT.
+	KeepAlive
+	// WindowUpdate: no data, same SEQ and ACK as before, a new non-zero
+	// window.
+	WindowUpdate
+	// WindowFull: the segment fills the receiver's advertised window to
+	// its right edge.
+	WindowFull
+	// KeepAliveAck: repeats the previous ACK right after a keep-alive
+	// from the other side.
+	KeepAliveAck
+	// ZeroWindowProbeAck: repeats the previous ACK and zero window right
+	// after a zero-window probe from the other side.
+	ZeroWindowProbeAck
+	// DupAck: no data, same SEQ, ACK and non-zero window as the previous
+	// segment of the direction.
+	DupAck
+	// AckedUnseen: acknowledges bytes the capture never showed ("ACKed
+	// segment that wasn't captured").
+	AckedUnseen
+	// SpuriousRetransmission: data that the receiver had already
+	// acknowledged.
+	SpuriousRetransmission
+	// FastRetransmission: resends the byte at least two duplicate ACKs
+	// asked for, within 20 ms of the last of them.
+	FastRetransmission
+	// OutOfOrder: does not advance SND.NXT and comes within the initial
+	// RTT (3 ms without a handshake) of the segment that did.
+	OutOfOrder
+	// Retransmission: does not advance SND.NXT and is none of the above.
+	Retransmission
+
+	// NumLabels is the number of labels.
+	NumLabels
+)
+
+var labelNames = [NumLabels]string{
+	"zero_window_probe", "zero_window", "lost_segment", "keep_alive", "window_update",
+	"window_full", "keep_alive_ack", "zero_window_probe_ack", "duplicate_ack",
+	"ack_lost_segment", "spurious_retransmission", "fast_retransmission", "out_of_order",
+	"retransmission",
+}
+
+// String returns the label's name, the suffix of Wireshark's field
+// (tcp.analysis.<name>).
+func (l Label) String() string {
+	if l < NumLabels {
+		return labelNames[l]
+	}
+	return "unknown"
+}
+
+// Labels is a set of labels.
+type Labels uint16
+
+// Has reports whether l is in the set.
+func (ls Labels) Has(l Label) bool { return ls&(1<<l) != 0 }
+
+// With returns the set with l added.
+func (ls Labels) With(l Label) Labels { return ls | 1<<l }
+
+// String lists the labels in the set, comma-separated.
+func (ls Labels) String() string {
+	var b strings.Builder
+	for l := Label(0); l < NumLabels; l++ {
+		if ls.Has(l) {
+			if b.Len() > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(l.String())
+		}
+	}
+	return b.String()
+}
+
+// Cause is why a retransmission was sent, as far as the capture tells.
+type Cause uint8
+
+// Retransmission causes.
+const (
+	// CauseNone: not a retransmission.
+	CauseNone Cause = iota
+	// CauseFast: fast retransmit or SACK-driven recovery: the receiver had
+	// sent duplicate ACKs or SACK blocks above the resent data (RFC 5681,
+	// RFC 6675).
+	CauseFast
+	// CauseTLP: a tail-loss probe (RFC 8985): the last segment sent again,
+	// before a retransmission timeout could have expired, with no
+	// duplicate ACK.
+	CauseTLP
+	// CauseTimeout: the retransmission timer expired (RFC 6298): the first
+	// unacknowledged byte sent again after a silence.
+	CauseTimeout
+	// CauseUnknown: none of the above could be told.
+	CauseUnknown
+)
+
+var causeNames = [...]string{"", "fast", "tlp", "timeout", "unknown"}
+
+// String returns the cause's name.
+func (c Cause) String() string {
+	if int(c) < len(causeNames) {
+		return causeNames[c]
+	}
+	return "unknown"
+}
+
+// Anomaly marks input a sane TCP would not produce, or a capture fault,
+// found on one segment.
+type Anomaly uint8
+
+// Anomalies.
+const (
+	// AnomalyTimeBackwards: the capture timestamp is earlier than the
+	// previous segment's of the connection.
+	AnomalyTimeBackwards Anomaly = 1 << iota
+	// AnomalySeqJump: the segment starts more than 2^30 bytes beyond
+	// SND.NXT, which no real window allows.
+	AnomalySeqJump
+	// AnomalyWScale: a window scale option above 14, clamped to 14
+	// (RFC 7323 section 2.3).
+	AnomalyWScale
+	// AnomalyOptions: malformed or truncated TCP options.
+	AnomalyOptions
+)
+
+// Analysis is what the sequence analysis found on one segment. Conn.Add
+// returns a pointer to one held by the Conn, valid until the next Add.
+type Analysis struct {
+	// Index is the segment's packet index (Segment.Index).
+	Index uint64
+	// Labels are the labels the segment carries.
+	Labels Labels
+	// Ref holds, per label, the packet index of the earlier segment the
+	// label refers to (0 if none is known); see Explain.
+	Ref [NumLabels]uint64
+	// DupAckNum is the duplicate ACK's number (1 for the first) when
+	// Labels has DupAck.
+	DupAckNum uint32
+	// Cause is why a retransmission was sent (CauseNone if the segment is
+	// not one).
+	Cause Cause
+	// AckOf is the packet index of the segment this one acknowledges
+	// exactly, if any; RTT is the data→ACK time it gave under Karn's rule
+	// (zero if no sample).
+	AckOf uint64
+	RTT   time.Duration
+	// TSRTT is the round-trip time from the TSval this segment's TSecr
+	// echoes first (zero if no sample).
+	TSRTT time.Duration
+	// InFlight is the bytes sent and not yet acknowledged in the
+	// segment's direction after it, minus those the receiver reported
+	// holding in SACK blocks; valid when the segment carries data.
+	InFlight uint32
+	// Anomaly marks bad input found on the segment.
+	Anomaly Anomaly
+}
+
+// Explain says, in one line, why the segment carries label l and which
+// earlier packet it refers to. It returns "" if the segment does not carry
+// l. It allocates; it is meant for reports, not the per-packet path.
+func (a *Analysis) Explain(l Label) string {
+	if !a.Labels.Has(l) {
+		return ""
+	}
+	ref := a.Ref[l]
+	pkt := func(format string) string {
+		if ref == 0 {
+			return ""
+		}
+		return fmt.Sprintf(format, ref)
+	}
+	switch l {
+	case ZeroWindowProbe:
+		return "one byte at the next sequence number while the receiver's window is zero" + pkt(" (zero window advertised in packet %d)")
+	case ZeroWindow:
+		return "advertises a zero receive window"
+	case LostSegment:
+		return "starts beyond the highest byte seen so far" + pkt(" (sent in packet %d)") + ": previous segment not captured"
+	case KeepAlive:
+		return "0 or 1 byte starting one before the next sequence number" + pkt(" (set by packet %d)")
+	case WindowUpdate:
+		return "no data, same SEQ/ACK as before, new window" + pkt(" (previous window in packet %d)")
+	case WindowFull:
+		return "fills the receiver's window to its right edge" + pkt(" (window advertised in packet %d)")
+	case KeepAliveAck:
+		return "repeats the previous ACK right after a keep-alive" + pkt(" (packet %d)")
+	case ZeroWindowProbeAck:
+		return "repeats the previous ACK and zero window right after a zero-window probe" + pkt(" (packet %d)")
+	case DupAck:
+		return fmt.Sprintf("duplicate ACK #%d: no data, same SEQ, ACK and window", a.DupAckNum) + pkt(" as packet %d")
+	case AckedUnseen:
+		return "acknowledges bytes beyond any captured segment of the other side" + pkt(" (highest seen in packet %d)")
+	case SpuriousRetransmission:
+		return "resends bytes the receiver had already acknowledged" + pkt(" (in packet %d)")
+	case FastRetransmission:
+		return "resends the byte duplicate ACKs asked for, within 20 ms" + pkt(" of packet %d")
+	case OutOfOrder:
+		return "does not advance the sequence and comes within the initial RTT" + pkt(" of packet %d, which did")
+	case Retransmission:
+		s := "does not advance the sequence: retransmission" + pkt(" of bytes first sent in packet %d")
+		if a.Cause != CauseNone {
+			s += " (cause: " + a.Cause.String() + ")"
+		}
+		return s
+	}
+	return ""
+}

@@ -1,0 +1,178 @@
+package tcpstate
+
+import (
+	"slices"
+	"time"
+)
+
+// MaxRTTSamples bounds the samples a sampler keeps for its quantiles. Up
+// to this many, the median and 95th percentile are exact; beyond it a
+// deterministic reservoir (Vitter's algorithm R with a fixed-seed
+// generator) keeps a uniform sample of them, so the quantiles are
+// estimates whose rank error is about 1/sqrt(MaxRTTSamples) (±1.6 %
+// of rank). Count, min and max are always exact.
+const MaxRTTSamples = 4096
+
+// RTTSummary is the distribution of a set of round-trip time samples, in
+// milliseconds.
+type RTTSummary struct {
+	Samples  uint64  `json:"samples"`
+	MinMs    float64 `json:"min_ms"`
+	MedianMs float64 `json:"median_ms"`
+	P95Ms    float64 `json:"p95_ms"`
+	MaxMs    float64 `json:"max_ms"`
+}
+
+// sampler collects RTT samples in bounded memory.
+type sampler struct {
+	n        uint64
+	min, max time.Duration
+	keep     []time.Duration // reservoir, at most MaxRTTSamples
+	rnd      uint64
+}
+
+// add records one sample; negative samples are dropped (never reported).
+func (s *sampler) add(d time.Duration) {
+	if d < 0 {
+		return
+	}
+	s.n++
+	if s.n == 1 || d < s.min {
+		s.min = d
+	}
+	if d > s.max {
+		s.max = d
+	}
+	if len(s.keep) < MaxRTTSamples {
+		s.keep = append(s.keep, d)
+		return
+	}
+	// Algorithm R: replace a random slot with probability k/n.
+	if s.rnd == 0 {
+		s.rnd = 0x9e3779b97f4a7c15
+	}
+	s.rnd ^= s.rnd << 13
+	s.rnd ^= s.rnd >> 7
+	s.rnd ^= s.rnd << 17
+	if j := s.rnd % s.n; j < MaxRTTSamples {
+		s.keep[j] = d
+	}
+}
+
+// summary returns the distribution (nearest-rank quantiles).
+func (s *sampler) summary() RTTSummary {
+	if s.n == 0 {
+		return RTTSummary{}
+	}
+	v := slices.Clone(s.keep)
+	slices.Sort(v)
+	q := func(p float64) time.Duration {
+		i := int(p*float64(len(v))+0.999999) - 1
+		return v[max(0, min(i, len(v)-1))]
+	}
+	return RTTSummary{Samples: s.n, MinMs: ms(s.min), MedianMs: ms(q(0.5)), P95Ms: ms(q(0.95)), MaxMs: ms(s.max)}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// RTT is the round-trip time analysis of a connection.
+//
+// The capture point splits each round trip in two: from the capture point
+// to the server and back (seen as SYN→SYN/ACK, and as client data → server
+// ACK), and from the capture point to the client and back (SYN/ACK→ACK,
+// server data → client ACK). HandshakeMs is the sum, the whole round trip
+// wherever the capture was taken.
+//
+// Samples, MinMs... describe the connection's round trip estimated from
+// data→ACK samples: the samples of the direction whose receiver is far
+// from the capture point (the larger handshake leg, or without handshake
+// the direction with the larger minimum sample), each plus the other
+// leg's handshake time when known. Per-direction figures are in C2S and
+// S2C, from data→ACK samples (Karn's rule: no sample from an ACK of
+// retransmitted data) and, apart, from timestamp echoes (RFC 7323).
+type RTT struct {
+	HandshakeMs float64 `json:"handshake_ms"`
+	// SynToSynAckMs and SynAckToAckMs are the two legs of the handshake
+	// (zero when not seen).
+	SynToSynAckMs float64 `json:"syn_synack_ms"`
+	SynAckToAckMs float64 `json:"synack_ack_ms"`
+	RTTSummary
+	C2S DirRTT `json:"c2s"`
+	S2C DirRTT `json:"s2c"`
+}
+
+// DirRTT holds one direction's RTT samples: the time from a segment of
+// that direction to the reverse segment acknowledging it (Data) or
+// echoing its timestamp (TS).
+type DirRTT struct {
+	Data RTTSummary `json:"data"`
+	TS   RTTSummary `json:"ts"`
+}
+
+// Vantage is where the capture was taken on the path, inferred from the
+// RTT split.
+type Vantage uint8
+
+// Vantage points.
+const (
+	// VantageUnknown: not enough RTT evidence.
+	VantageUnknown Vantage = iota
+	// VantageClient: near the client (the server leg is at least 80 % of
+	// the round trip).
+	VantageClient
+	// VantageServer: near the server (the client leg is at least 80 %).
+	VantageServer
+	// VantageMiddle: neither leg dominates.
+	VantageMiddle
+)
+
+var vantageNames = [...]string{"unknown", "near_client", "near_server", "middle"}
+
+// String returns the vantage's name as written in reports.
+func (v Vantage) String() string {
+	if int(v) < len(vantageNames) {
+		return vantageNames[v]
+	}
+	return "unknown"
+}
+
+// MarshalText makes a Vantage appear by name in JSON.
+func (v Vantage) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+// tsRing remembers when recent TSval values were first sent.
+const tsRingSize = 16
+
+type tsEntry struct {
+	val uint32
+	t   time.Time
+}
+
+type tsRing struct {
+	e    [tsRingSize]tsEntry
+	n    int // entries used
+	next int // slot to write next
+	last uint32
+}
+
+// sent records the first time val was seen; repeated values are ignored.
+func (r *tsRing) sent(val uint32, t time.Time) {
+	if r.n > 0 && r.last == val {
+		return
+	}
+	r.last = val
+	r.e[r.next] = tsEntry{val, t}
+	r.next = (r.next + 1) % tsRingSize
+	if r.n < tsRingSize {
+		r.n++
+	}
+}
+
+// find returns when val was first sent, if it is remembered.
+func (r *tsRing) find(val uint32) (time.Time, bool) {
+	for i := 0; i < r.n; i++ {
+		if e := &r.e[i]; e.val == val {
+			return e.t, true
+		}
+	}
+	return time.Time{}, false
+}
