@@ -1,0 +1,345 @@
+package appproto
+
+import "fmt"
+
+var mysqlPorts = []uint16{3306}
+
+// MySQL capability flags used here.
+const (
+	myClientSSL          = 1 << 11
+	myClientDeprecateEOF = 1 << 24
+	myMoreResults        = 0x0008 // SERVER_MORE_RESULTS_EXISTS
+)
+
+// MySQL commands whose response the framer follows.
+const (
+	myComQuit          = 0x01
+	myComQuery         = 0x03
+	myComFieldList     = 0x04
+	myComStatistics    = 0x09
+	myComStmtPrepare   = 0x16
+	myComStmtExecute   = 0x17
+	myComStmtLongData  = 0x18
+	myComStmtClose     = 0x19
+	myComStmtFetch     = 0x1c
+	myComBinlogDump    = 0x12
+	myComBinlogDumpGTI = 0x1e
+)
+
+var mysqlCommands = [...]string{0x00: "COM_SLEEP", 0x01: "COM_QUIT", 0x02: "COM_INIT_DB", 0x03: "COM_QUERY",
+	0x04: "COM_FIELD_LIST", 0x05: "COM_CREATE_DB", 0x06: "COM_DROP_DB", 0x07: "COM_REFRESH", 0x08: "COM_SHUTDOWN",
+	0x09: "COM_STATISTICS", 0x0a: "COM_PROCESS_INFO", 0x0b: "COM_CONNECT", 0x0c: "COM_PROCESS_KILL",
+	0x0d: "COM_DEBUG", 0x0e: "COM_PING", 0x0f: "COM_TIME", 0x10: "COM_DELAYED_INSERT", 0x11: "COM_CHANGE_USER",
+	0x12: "COM_BINLOG_DUMP", 0x13: "COM_TABLE_DUMP", 0x14: "COM_CONNECT_OUT", 0x15: "COM_REGISTER_SLAVE",
+	0x16: "COM_STMT_PREPARE", 0x17: "COM_STMT_EXECUTE", 0x18: "COM_STMT_SEND_LONG_DATA", 0x19: "COM_STMT_CLOSE",
+	0x1a: "COM_STMT_RESET", 0x1b: "COM_SET_OPTION", 0x1c: "COM_STMT_FETCH", 0x1d: "COM_DAEMON",
+	0x1e: "COM_BINLOG_DUMP_GTID", 0x1f: "COM_RESET_CONNECTION"}
+
+// MySQL is the MySQL / MariaDB client/server protocol. Every packet (a
+// 3-byte length and a sequence id) is a message. After the handshake
+// (server greeting, client response, authentication exchange ended by OK
+// or ERR), each client packet with sequence id 0 is a command and a
+// request; the server packets that answer it are its response, whose end
+// the framer finds by following the result: OK or ERR, or a result set's
+// column count, column definitions, rows and final EOF/OK (with the
+// "more results" flag followed), prepared-statement metadata. A client
+// asking for TLS makes the rest unknown.
+type MySQL struct{}
+
+// Name returns "mysql".
+func (MySQL) Name() string { return "mysql" }
+
+// Ports returns 3306.
+func (MySQL) Ports() []uint16 { return mysqlPorts }
+
+// Identify recognises a server greeting (protocol 10, a printable version
+// string) and, more weakly, a client command packet.
+func (MySQL) Identify(d Dir, b []byte) (float64, bool) {
+	if len(b) < 6 {
+		return 0, true
+	}
+	n, _ := le24(b, 0)
+	if n == 0 || b[3] != 0 {
+		return 0, false
+	}
+	if d == ServerToClient {
+		if b[4] != 10 && b[4] != 9 {
+			return 0, false
+		}
+		for i := 5; i < len(b) && i < 5+64 && int64(i) < 4+n; i++ {
+			c := b[i]
+			if c == 0 {
+				if i > 5 {
+					return 0.95, false
+				}
+				return 0, false
+			}
+			if c < 0x20 || c > 0x7e {
+				return 0, false
+			}
+		}
+		return 0, len(b) < 5+64
+	}
+	if int64(len(b)) == 4+n && b[4] == myComQuery && n > 1 {
+		return 0.55, false
+	}
+	return 0, false
+}
+
+// NewParser returns a MySQL parser.
+func (MySQL) NewParser(maxMessage int64) Parser { return &mysqlParser{max: maxMessage} }
+
+// Response states.
+const (
+	myIdle     = iota // no command pending
+	myFirst           // waiting for the first packet of a response
+	myCols            // column definitions to come (count in left)
+	myColsEOF         // the EOF after column definitions
+	myRows            // rows until EOF/OK or ERR
+	mySkip            // left more packets, then the response ends
+	myUntilEOF        // packets until EOF or ERR (COM_FIELD_LIST)
+)
+
+type mysqlParser struct {
+	max         int64
+	command     bool // handshake over: command phase
+	greeted     bool
+	serverCaps  uint32
+	clientCaps  uint32
+	sawResponse bool // the client's handshake response was seen
+	cmd         byte
+	state       int
+	left        uint64
+}
+
+func (p *mysqlParser) deprecateEOF() bool {
+	return p.serverCaps&p.clientCaps&myClientDeprecateEOF != 0
+}
+
+// Split frames one MySQL packet.
+func (p *mysqlParser) Split(d Dir, b []byte) (Frame, error) {
+	if len(b) < 4 {
+		return Frame{}, nil
+	}
+	n, _ := le24(b, 0)
+	seq := b[3]
+	if n > p.max {
+		return Frame{}, fmt.Errorf("mysql: packet length %d over the limit", n)
+	}
+	f := Frame{Len: 4 + n, Start: true, End: true}
+	// The fields read below lie in the packet; wait for them (bounded by
+	// the header limit) rather than guess.
+	need := min(4+n, 64)
+	if int64(len(b)) < need {
+		return Frame{}, nil
+	}
+	pl := b[4:min(int64(len(b)), 4+n)]
+	if !p.command && !p.greeted && !p.sawResponse {
+		// Picked up after the handshake: a client command (sequence id
+		// 0) or a server packet that is no greeting.
+		if d == ClientToServer && seq == 0 || d == ServerToClient && (len(pl) == 0 || pl[0] != 10 && pl[0] != 9) {
+			p.command = true
+		}
+	}
+	if !p.command {
+		return p.handshake(d, seq, pl, f)
+	}
+	if d == ClientToServer {
+		if seq != 0 || len(pl) == 0 {
+			f.Kind = "data"
+			return f, nil
+		}
+		c := pl[0]
+		f.Kind = "COM_UNKNOWN"
+		if int(c) < len(mysqlCommands) {
+			f.Kind = mysqlCommands[c]
+		}
+		f.Role = Request | RequestEnd
+		p.cmd, p.state = c, myFirst
+		switch c {
+		case myComQuit, myComStmtClose, myComStmtLongData:
+			f.Role |= NoResponse
+			p.state = myIdle
+		case myComQuery:
+			f.Verb = sqlVerb(pl[1:min(len(pl), 64)])
+		}
+		return f, nil
+	}
+	f.Kind = "response"
+	f.Role = Response
+	if len(pl) == 0 {
+		return f, nil
+	}
+	if pl[0] == 0xff {
+		f.Kind = "ERR"
+		f.Role |= Error | ResponseEnd
+		if code, ok := le16(pl, 1); ok {
+			f.Status = code
+		}
+		p.state = myIdle
+		return f, nil
+	}
+	eof := pl[0] == 0xfe && n < 9
+	switch p.state {
+	case myIdle:
+		f.Kind = "unsolicited"
+	case myFirst:
+		switch {
+		case pl[0] == 0x00 && n >= 7:
+			f.Kind = "OK"
+			if p.cmd == myComStmtPrepare {
+				cols, _ := le16(pl, 5)
+				params, _ := le16(pl, 7)
+				left := uint64(cols + params)
+				if !p.deprecateEOF() {
+					if cols > 0 {
+						left++
+					}
+					if params > 0 {
+						left++
+					}
+				}
+				if left > 0 {
+					p.state, p.left = mySkip, left
+					return f, nil
+				}
+			} else if p.moreResults(pl) {
+				return f, nil
+			}
+			f.Role |= ResponseEnd
+			p.state = myIdle
+		case pl[0] == 0xfb && (p.cmd == myComQuery || p.cmd == myComStmtExecute):
+			f.Kind = "LOCAL_INFILE" // the client sends the file, then the server answers OK
+		case p.cmd == myComQuery || p.cmd == myComStmtExecute || p.cmd == myComStmtFetch && !eof:
+			cols, _, ok := lenenc(pl, 0)
+			if !ok || cols == 0 {
+				return Frame{}, fmt.Errorf("mysql: bad column count")
+			}
+			f.Kind = "column_count"
+			if p.cmd == myComStmtFetch {
+				f.Kind = "row"
+				p.state = myRows
+				return f, nil
+			}
+			p.state, p.left = myCols, cols
+		case p.cmd == myComFieldList:
+			f.Kind = "column_def"
+			p.state = myUntilEOF
+		default:
+			if eof {
+				f.Kind = "EOF"
+			}
+			f.Role |= ResponseEnd
+			p.state = myIdle
+		}
+	case myCols:
+		f.Kind = "column_def"
+		if p.left--; p.left == 0 {
+			p.state = myColsEOF
+			if p.deprecateEOF() {
+				p.state = myRows
+			}
+		}
+	case myColsEOF:
+		if eof {
+			f.Kind = "EOF"
+			p.state = myRows
+			return f, nil
+		}
+		p.state = myRows
+		fallthrough
+	case myRows:
+		if !eof {
+			f.Kind = "row"
+			return f, nil
+		}
+		f.Kind = "EOF"
+		if p.moreResults(pl) {
+			p.state = myFirst
+			return f, nil
+		}
+		f.Role |= ResponseEnd
+		p.state = myIdle
+	case mySkip:
+		f.Kind = "definition"
+		if p.left--; p.left == 0 {
+			f.Role |= ResponseEnd
+			p.state = myIdle
+		}
+	case myUntilEOF:
+		f.Kind = "column_def"
+		if eof {
+			f.Kind = "EOF"
+			f.Role |= ResponseEnd
+			p.state = myIdle
+		}
+	}
+	return f, nil
+}
+
+// moreResults reads the status flags of an OK or EOF packet.
+func (p *mysqlParser) moreResults(pl []byte) bool {
+	var st int
+	var ok bool
+	if pl[0] == 0xfe && len(pl) <= 5 {
+		st, ok = le16(pl, 3)
+	} else {
+		_, o, ok1 := lenenc(pl, 1)
+		_, o, ok2 := lenenc(pl, o)
+		if !ok1 || !ok2 {
+			return false
+		}
+		st, ok = le16(pl, o)
+	}
+	return ok && st&myMoreResults != 0
+}
+
+// handshake frames the packets of the connection phase.
+func (p *mysqlParser) handshake(d Dir, seq byte, pl []byte, f Frame) (Frame, error) {
+	f.Kind = "handshake"
+	if d == ServerToClient {
+		if !p.greeted && len(pl) > 0 && (pl[0] == 10 || pl[0] == 9) && !p.sawResponse {
+			p.greeted = true
+			f.Kind = "greeting"
+			// version string, connection id, 8 bytes of scramble, filler,
+			// capability flags (low), charset, status, capability flags (high)
+			i := 1
+			for i < len(pl) && pl[i] != 0 {
+				i++
+			}
+			i += 1 + 4 + 8 + 1
+			lo, ok1 := le16(pl, i)
+			hi, ok2 := le16(pl, i+5)
+			if ok1 {
+				p.serverCaps = uint32(lo)
+			}
+			if ok2 {
+				p.serverCaps |= uint32(hi) << 16
+			}
+			return f, nil
+		}
+		if len(pl) > 0 && p.sawResponse {
+			switch pl[0] {
+			case 0x00:
+				f.Kind = "OK"
+				p.command = true
+			case 0xff:
+				f.Kind = "ERR"
+				p.command = true
+			}
+		}
+		return f, nil
+	}
+	if !p.sawResponse {
+		p.sawResponse = true
+		f.Kind = "handshake_response"
+		if caps, ok := le32(pl, 0); ok {
+			p.clientCaps = caps
+			if caps&myClientSSL != 0 && len(pl) == 32 {
+				f.Kind, f.Unframe = "ssl_request", true
+			}
+		}
+		return f, nil
+	}
+	return f, nil
+}

@@ -1,0 +1,174 @@
+package appproto
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/netecology/netecology/tcpstate"
+)
+
+// Dir is the direction of application bytes: tcpstate.ClientToServer or
+// tcpstate.ServerToClient.
+type Dir = tcpstate.Dir
+
+// Role says what part an application message plays in request/response
+// pairing. A Parser sets it on the frame that starts a message; the Conn
+// applies it (see the package documentation for the pairing rules).
+type Role uint16
+
+// Role bits.
+const (
+	// Request: a client message that opens a request, or joins the one
+	// being sent.
+	Request Role = 1 << iota
+	// RequestEnd: the request is complete once this message ends.
+	RequestEnd
+	// NoResponse: the request expects no response (a quit command); it is
+	// counted as a request but not as a transaction.
+	NoResponse
+	// EndsPrevious: opening this request completes the transaction whose
+	// response is being received (turn-based protocols such as TNS, whose
+	// responses carry no end marker the framer can see).
+	EndsPrevious
+	// Response: a server message that is part of the response to the
+	// oldest outstanding request.
+	Response
+	// ResponseEnd: the response is complete once this message ends.
+	ResponseEnd
+	// Interim: an interim response (HTTP 1xx): counted as a response but
+	// the transaction goes on.
+	Interim
+	// Error: the message reports an error (PostgreSQL ErrorResponse, MySQL
+	// ERR packet, HTTP status 5xx); it marks its transaction.
+	Error
+)
+
+// Has reports whether every bit of r2 is set in r.
+func (r Role) Has(r2 Role) bool { return r&r2 == r2 }
+
+// Frame is what a Parser's Split found at the start of the bytes it was
+// given: a piece of one direction's stream, Len bytes long. A message is a
+// run of frames from one with Start to one with End (a frame may be both).
+type Frame struct {
+	// Len is the number of bytes in the frame. It may exceed the bytes
+	// given to Split: the Conn then skips the rest as it arrives, without
+	// buffering it. Zero means Split needs more bytes to decide.
+	Len int64
+	// Start is set when the frame begins a message; End when it ends one.
+	Start, End bool
+	// Kind names the message (set with Start): "Data", "Query", "GET",
+	// "COM_QUERY"... It must not refer to the bytes given to Split (use
+	// constant strings): it is kept after Split returns.
+	Kind string
+	// Verb is, for a request, its first SQL keyword or HTTP method when
+	// known ("SELECT", "FETCH", "GET"); a constant string, like Kind.
+	Verb string
+	// Role places the message in request/response pairing (set with Start).
+	Role Role
+	// Status is a protocol status code carried by a response, when there is
+	// one (the HTTP status code; the MySQL error code).
+	Status int
+	// Unframe, set on a frame that ends a message, says the rest of both
+	// directions is no longer in this protocol's framing (a protocol
+	// upgrade, a switch to TLS): it is counted as unknown data.
+	Unframe bool
+}
+
+// Parser frames the two directions of one connection. It is created by a
+// Protocol for each connection and may keep state across calls and
+// directions (a negotiated version, the method of a pending request).
+type Parser interface {
+	// Split examines data, bytes of direction d that begin at a frame
+	// boundary, and returns the first frame. It returns a Frame with Len 0
+	// when it needs more bytes (it is called again with more), and an error
+	// when the bytes cannot be framed: the rest of that direction is then
+	// unknown. Split must not retain data, must check every read against
+	// len(data), and must not allocate memory sized by a length field.
+	Split(d Dir, data []byte) (Frame, error)
+}
+
+// Resyncer is implemented by parsers that can find a frame boundary again
+// after a gap in the stream (lost or truncated bytes).
+type Resyncer interface {
+	// Resync returns the offset in data of a plausible frame start, or -1
+	// when there is none in data.
+	Resync(d Dir, data []byte) int
+}
+
+// Protocol describes one application protocol to the Conn: how to
+// recognise it and how to frame it.
+type Protocol interface {
+	// Name is the protocol's short name as reported ("tns", "http").
+	Name() string
+	// Ports lists the server ports the protocol usually uses; a match adds
+	// to the confidence of a payload match and, alone, gives PortOnly.
+	Ports() []uint16
+	// Identify scores the first bytes a direction sent: 0 means not this
+	// protocol, up to 1 for certain. more reports that a decision needs
+	// more bytes (data is then a prefix of what may match).
+	Identify(d Dir, data []byte) (score float64, more bool)
+	// NewParser returns a parser for one connection. maxMessage bounds the
+	// length a frame header may declare (Config.MaxMessage); a binary
+	// protocol treats a larger length as a framing error.
+	NewParser(maxMessage int64) Parser
+}
+
+// Confidence levels reported with an identification. A payload match is
+// scored by the protocol; these are the fixed points.
+const (
+	// ConfidenceNone: no protocol identified ("unknown").
+	ConfidenceNone = 0.0
+	// ConfidencePort: identified by the server port alone.
+	ConfidencePort = 0.3
+	// ConfidenceConfirmed: a payload match, and both directions framed
+	// without error.
+	ConfidenceConfirmed = 1.0
+)
+
+// Registry is an ordered set of protocols tried on each connection. It is
+// a value the caller owns: there is no global registry. The zero value is
+// empty; DefaultRegistry returns one with the built-in protocols.
+type Registry struct {
+	protos []Protocol
+}
+
+// ErrDuplicate is returned by Register for a protocol name already
+// registered.
+var ErrDuplicate = errors.New("appproto: protocol already registered")
+
+// Register adds p. Protocols are tried in registration order; on equal
+// scores the first registered wins.
+func (r *Registry) Register(p Protocol) error {
+	if p == nil || p.Name() == "" {
+		return errors.New("appproto: register: protocol without a name")
+	}
+	if slices.ContainsFunc(r.protos, func(q Protocol) bool { return q.Name() == p.Name() }) {
+		return ErrDuplicate
+	}
+	r.protos = append(r.protos, p)
+	return nil
+}
+
+// Protocols returns the registered protocols in order. The slice is the
+// registry's: do not modify it.
+func (r *Registry) Protocols() []Protocol { return r.protos }
+
+// Lookup returns the protocol with the given name, or nil.
+func (r *Registry) Lookup(name string) Protocol {
+	for _, p := range r.protos {
+		if p.Name() == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// DefaultRegistry returns a new registry holding the built-in protocols:
+// TNS, HTTP/1.x, PostgreSQL, MySQL, TDS, TLS and Redis.
+func DefaultRegistry() *Registry {
+	r := &Registry{}
+	for _, p := range []Protocol{TNS{}, HTTP{}, Postgres{}, MySQL{}, TDS{}, TLS{}, Redis{}} {
+		_ = r.Register(p)
+	}
+	return r
+}

@@ -1,0 +1,160 @@
+package appproto
+
+import "fmt"
+
+// TNS packet types (Oracle Net / SQL*Net).
+const (
+	tnsConnect   = 1
+	tnsAccept    = 2
+	tnsAck       = 3
+	tnsRefuse    = 4
+	tnsRedirect  = 5
+	tnsData      = 6
+	tnsNull      = 7
+	tnsAbort     = 9
+	tnsResend    = 11
+	tnsMarker    = 12
+	tnsAttention = 13
+	tnsControl   = 14
+	// tnsLargeSDU is the first version whose packets after the Accept carry
+	// a 4-byte length in place of the 2-byte length and packet checksum.
+	tnsLargeSDU = 315
+)
+
+var tnsNames = [...]string{tnsConnect: "Connect", tnsAccept: "Accept", tnsAck: "Ack", tnsRefuse: "Refuse",
+	tnsRedirect: "Redirect", tnsData: "Data", tnsNull: "Null", tnsAbort: "Abort", tnsResend: "Resend",
+	tnsMarker: "Marker", tnsAttention: "Attention", tnsControl: "Control"}
+
+func tnsTypeName(t byte) string {
+	if int(t) < len(tnsNames) {
+		return tnsNames[t]
+	}
+	return ""
+}
+
+var tnsPorts = []uint16{1521, 1522, 1525, 1526, 1529, 2483}
+
+// TNS is Oracle's Transparent Network Substrate, the transport of SQL*Net
+// (Oracle Net). Every TNS packet is a message. Its 8-byte header is a
+// length, a packet checksum, the type, flags and a header checksum; once
+// an Accept has negotiated version 315 or later, the first four bytes of
+// every following packet are a 32-bit length. A client Data packet opens a
+// request; the server's packets up to the client's next Data packet are
+// its response (TNS marks no end of a reply that framing can see).
+type TNS struct{}
+
+// Name returns "tns".
+func (TNS) Name() string { return "tns" }
+
+// Ports returns the usual listener ports.
+func (TNS) Ports() []uint16 { return tnsPorts }
+
+// Identify recognises a Connect packet (client) or an Accept, Refuse,
+// Redirect or Resend packet (server) whose version and lengths are
+// plausible, and, more weakly, any packet header with a valid type and
+// zero checksums.
+func (TNS) Identify(d Dir, b []byte) (float64, bool) {
+	if len(b) < 8 {
+		return 0, true
+	}
+	n, _ := be16(b, 0)
+	typ := b[4]
+	if n < 8 || tnsTypeName(typ) == "" {
+		return 0, false
+	}
+	ver, ok := be16(b, 8)
+	switch {
+	case typ == tnsConnect && d == ClientToServer || typ == tnsAccept && d == ServerToClient:
+		if !ok {
+			return 0, true
+		}
+		if ver >= 300 && ver <= 400 && n >= 24 {
+			return 0.95, false
+		}
+		return 0, false
+	case typ == tnsResend && d == ServerToClient && n == 8, typ == tnsRefuse && d == ServerToClient, typ == tnsRedirect && d == ServerToClient:
+		return 0.7, false
+	}
+	if b[6] == 0 && b[7] == 0 && b[2] == 0 && b[3] == 0 && (n == len(b) || n < len(b)) {
+		return 0.5, false
+	}
+	return 0, false
+}
+
+// NewParser returns a TNS parser.
+func (TNS) NewParser(maxMessage int64) Parser { return &tnsParser{max: maxMessage} }
+
+type tnsParser struct {
+	max   int64
+	large bool
+}
+
+// Split frames one TNS packet.
+func (p *tnsParser) Split(d Dir, b []byte) (Frame, error) {
+	if len(b) < 8 {
+		return Frame{}, nil
+	}
+	var n int64
+	if p.large {
+		n, _ = be32(b, 0)
+	} else {
+		v, _ := be16(b, 0)
+		n = int64(v)
+	}
+	typ := b[4]
+	name := tnsTypeName(typ)
+	switch {
+	case name == "":
+		return Frame{}, fmt.Errorf("tns: packet type %d", typ)
+	case n < 8:
+		return Frame{}, fmt.Errorf("tns: length %d shorter than the header", n)
+	case n > p.max:
+		return Frame{}, fmt.Errorf("tns: length %d over the limit", n)
+	}
+	if typ == tnsAccept {
+		ver, ok := be16(b, 8)
+		if !ok {
+			if n >= 10 {
+				return Frame{}, nil
+			}
+		} else if ver >= tnsLargeSDU {
+			p.large = true
+		}
+	}
+	f := Frame{Len: n, Start: true, End: true, Kind: name}
+	switch {
+	case d == ClientToServer && typ == tnsData:
+		f.Role = Request | EndsPrevious
+	case d == ServerToClient && typ == tnsRefuse:
+		f.Role = Response | Error
+	case d == ServerToClient:
+		f.Role = Response
+	}
+	return f, nil
+}
+
+// Resync finds a plausible TNS header: a known type, a length of at least
+// a header and within the limit, zero header checksum (and zero packet
+// checksum with 2-byte lengths).
+func (p *tnsParser) Resync(d Dir, b []byte) int {
+	for i := 0; i+8 <= len(b); i++ {
+		h := b[i:]
+		if tnsTypeName(h[4]) == "" || h[6] != 0 || h[7] != 0 {
+			continue
+		}
+		var n int64
+		if p.large {
+			n, _ = be32(h, 0)
+		} else {
+			if h[2] != 0 || h[3] != 0 {
+				continue
+			}
+			v, _ := be16(h, 0)
+			n = int64(v)
+		}
+		if n >= 8 && n <= p.max {
+			return i
+		}
+	}
+	return -1
+}

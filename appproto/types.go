@@ -1,0 +1,187 @@
+package appproto
+
+import "time"
+
+// Defaults for a zero Config.
+const (
+	// DefaultMaxHeld is the default bound on out-of-order payload bytes
+	// held per direction while waiting for the bytes before them.
+	DefaultMaxHeld = 256 << 10
+	// DefaultMaxHeader is the default bound on the bytes a parser may need
+	// to see at once to find a frame (an HTTP header block, a partial
+	// binary header).
+	DefaultMaxHeader = 64 << 10
+	// DefaultMaxMessage is the default bound on the length a binary
+	// protocol's frame header may declare.
+	DefaultMaxMessage = 64 << 20
+	// DefaultMaxPending is the default bound on requests awaiting their
+	// response on one connection (pipelining).
+	DefaultMaxPending = 256
+	// identifyLimit is how many bytes per direction identification looks
+	// at before it decides.
+	identifyLimit = 2048
+)
+
+// Config bounds the application analysis of connections. Its zero value is
+// usable.
+type Config struct {
+	// Registry holds the protocols tried on each connection. Nil means a
+	// DefaultRegistry, made once per NewConn call: share one Registry
+	// across connections to avoid that.
+	Registry *Registry
+	// MaxHeld bounds the out-of-order payload bytes held per direction.
+	// When more would be held, the missing bytes before the earliest held
+	// segment are declared a gap. Zero means DefaultMaxHeld.
+	MaxHeld int
+	// MaxHeader bounds the bytes buffered per direction while a parser
+	// needs more to find a frame; beyond it the direction has a framing
+	// error. Zero means DefaultMaxHeader.
+	MaxHeader int
+	// MaxMessage bounds the length a binary frame header may declare
+	// (larger is a framing error, never an allocation). Zero means
+	// DefaultMaxMessage.
+	MaxMessage int64
+	// MaxPending bounds the requests awaiting a response, each kept with
+	// its timing. Requests beyond it are counted and their responses
+	// counted in order, but they are not reported as transactions. Zero
+	// means DefaultMaxPending.
+	MaxPending int
+	// OnTransaction, if set, receives each transaction when it completes.
+	// The Transaction is reused: valid only during the call.
+	OnTransaction func(*Transaction)
+	// OnMessage, if set, receives each message when it ends. The Message
+	// is reused: valid only during the call.
+	OnMessage func(*Message)
+}
+
+func (c *Config) maxHeld() int {
+	if c.MaxHeld <= 0 {
+		return DefaultMaxHeld
+	}
+	return c.MaxHeld
+}
+
+func (c *Config) maxHeader() int {
+	if c.MaxHeader <= 0 {
+		return DefaultMaxHeader
+	}
+	return c.MaxHeader
+}
+
+func (c *Config) maxMessage() int64 {
+	if c.MaxMessage <= 0 {
+		return DefaultMaxMessage
+	}
+	return c.MaxMessage
+}
+
+func (c *Config) maxPending() int {
+	if c.MaxPending <= 0 {
+		return DefaultMaxPending
+	}
+	return c.MaxPending
+}
+
+// Message is one application message: a TNS packet, an HTTP request or
+// response (headers and body), a PostgreSQL or MySQL packet, a TDS
+// message, a TLS record, a RESP value, or, for unknown data, a run of
+// bytes in one direction ended by PSH or by data in the other direction.
+type Message struct {
+	Dir    Dir    `json:"dir"`
+	Kind   string `json:"kind"`
+	Verb   string `json:"verb,omitempty"`
+	Role   Role   `json:"role"`
+	Status int    `json:"status,omitempty"`
+	// Unknown is set for data not framed by the connection's protocol.
+	Unknown bool `json:"unknown,omitempty"`
+	// First and Last are the capture times of the segments that carried
+	// the message's first and last bytes.
+	First time.Time `json:"first"`
+	Last  time.Time `json:"last"`
+	// Bytes counts the message's bytes, including bytes lost in gaps
+	// inside it; Segments the TCP segments that carried its bytes.
+	Bytes    int64 `json:"bytes"`
+	Segments int   `json:"segments"`
+	// FirstPacket and LastPacket are the capture indexes of those segments.
+	FirstPacket uint64 `json:"first_packet"`
+	LastPacket  uint64 `json:"last_packet"`
+}
+
+// Transaction is a request paired with its response.
+type Transaction struct {
+	// ID numbers the connection's transactions from 1, in completion order.
+	ID int `json:"id"`
+	// Kind and Verb are those of the request's first message.
+	Kind string `json:"kind"`
+	Verb string `json:"verb,omitempty"`
+	// Status is the response's status code, when the protocol has one.
+	Status int `json:"status,omitempty"`
+	// Error is set when a response message reported an error.
+	Error bool `json:"error,omitempty"`
+	// RequestFirst and RequestLast bound the request's bytes in time;
+	// ResponseFirst and ResponseLast the response's.
+	RequestFirst  time.Time `json:"request_first"`
+	RequestLast   time.Time `json:"request_last"`
+	ResponseFirst time.Time `json:"response_first"`
+	ResponseLast  time.Time `json:"response_last"`
+	// RequestBytes, RequestSegments and RequestMessages measure the
+	// request; the Response fields the response.
+	RequestBytes     int64 `json:"request_bytes"`
+	RequestSegments  int   `json:"request_segments"`
+	RequestMessages  int   `json:"request_messages"`
+	ResponseBytes    int64 `json:"response_bytes"`
+	ResponseSegments int   `json:"response_segments"`
+	ResponseMessages int   `json:"response_messages"`
+	// ServerTime is ResponseFirst - RequestLast in seconds: the time the
+	// server (and the network, one round trip) took to start answering.
+	ServerTime float64 `json:"server_time_s"`
+	// TransferTime is ResponseLast - ResponseFirst in seconds.
+	TransferTime float64 `json:"transfer_time_s"`
+	// Duration is ResponseLast - RequestFirst in seconds.
+	Duration float64 `json:"duration_s"`
+	// FirstPacket and LastPacket are the capture indexes of the request's
+	// first and the response's last segment.
+	FirstPacket uint64 `json:"first_packet"`
+	LastPacket  uint64 `json:"last_packet"`
+}
+
+// Stats are the per-connection application counters. They stay bounded
+// however long the connection: transactions are delivered one by one
+// through Config.OnTransaction.
+type Stats struct {
+	MessagesC2S uint64 `json:"messages_c2s"`
+	MessagesS2C uint64 `json:"messages_s2c"`
+	// Requests counts requests opened (an HTTP request, a PostgreSQL Query
+	// or Parse..Sync group, a MySQL command, a run of TNS Data packets);
+	// Responses counts responses completed, HTTP interim ones included.
+	Requests  uint64 `json:"requests"`
+	Responses uint64 `json:"responses"`
+	// Transactions counts requests paired with a response.
+	Transactions uint64 `json:"transactions"`
+	// Unanswered counts requests left without a response.
+	Unanswered uint64 `json:"unanswered"`
+	// Turns counts client application turns: client data that follows
+	// server data, or is the connection's first data.
+	Turns uint64 `json:"turns"`
+	// ServerTime is the sum of the transactions' server times, ServerTimeMax
+	// the largest, TransactionTime the sum of their durations (seconds).
+	ServerTime      float64 `json:"server_time_s"`
+	ServerTimeMax   float64 `json:"server_time_max_s"`
+	TransactionTime float64 `json:"transaction_time_s"`
+	// BytesC2S and BytesS2C count the application bytes delivered in order.
+	BytesC2S int64 `json:"bytes_c2s"`
+	BytesS2C int64 `json:"bytes_s2c"`
+	// UnknownBytes counts bytes not framed by the protocol (after a framing
+	// error or a gap that could not be resynchronised).
+	UnknownBytes int64 `json:"unknown_bytes"`
+	// Gaps counts holes in the byte streams (capture loss, snap length),
+	// GapBytes their size.
+	Gaps     uint64 `json:"gaps"`
+	GapBytes int64  `json:"gap_bytes"`
+	// Resyncs counts frame boundaries found again after a gap.
+	Resyncs uint64 `json:"resyncs"`
+	// FramingErrors counts directions whose framing failed; FramingError
+	// is the first failure.
+	FramingErrors uint64 `json:"framing_errors"`
+	FramingError  string `json:"framing_error,omitempty"`
+}
