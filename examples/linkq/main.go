@@ -34,12 +34,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/netecology/netecology/flow/linkq"
+	"github.com/netecology/netecology/plot"
 )
 
 func main() {
@@ -50,6 +52,7 @@ type options struct {
 	asJSON, asCSV bool
 	mode          string
 	points        bool
+	fig           string
 	cfg           linkq.Config
 	files         []string
 }
@@ -109,6 +112,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	size := fs.String("size", "ip", "packet size for fits: ip (IP length), frame (wire length) or payload (echo data)")
 	fs.IntVar(&o.cfg.Fit.BinWidth, "bin", linkq.DefaultBinWidth, "size bin width in bytes for the minimum-RTT line")
 	fs.BoolVar(&o.cfg.NoTCPSamples, "no-tcp", false, "fit echoes only, no TCP RTT samples")
+	fs.StringVar(&o.fig, "fig", "", "draw the first file's figure to this file (.png, .svg or .pdf): with -mode use, link use per interval")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: linkq [-json|-csv] [-mode all|fit|use|verdict] [-interval 5m] [-rate 2M] [-line-speeds a,b] [-target-rtt 150ms -target-rate 2M] FILE...")
 		fs.PrintDefaults()
@@ -157,6 +161,14 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	if o.mode == "verdict" && o.cfg.Target.RTT <= 0 {
 		return nil, errors.New("-mode verdict needs -target-rtt and -target-rate")
 	}
+	if o.fig != "" {
+		if o.mode != "use" {
+			return nil, errors.New("-fig draws the link use: use it with -mode use")
+		}
+		if _, err := figFormat(o.fig); err != nil {
+			return nil, err
+		}
+	}
 	if *delayed {
 		o.cfg.Target.C = linkq.MathisCDelayedACK
 	}
@@ -199,6 +211,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 		reps = append(reps, fr)
+	}
+	if o.fig != "" && len(reps) > 0 {
+		if err := drawFigure(o, reps[0]); err != nil {
+			fmt.Fprintln(stderr, "linkq:", err)
+			status = 1
+		}
 	}
 	var werr error
 	switch {
@@ -382,4 +400,70 @@ func rate(bps float64) string {
 		return g4(bps/1e3) + " kbit/s"
 	}
 	return g4(bps) + " bit/s"
+}
+
+// figFormat returns the figure format named by the file's extension.
+func figFormat(name string) (string, error) {
+	ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(name)), ".")
+	for _, f := range plot.Formats {
+		if ext == f {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("-fig %s: the name must end in .png, .svg or .pdf", name)
+}
+
+// useLayers puts every host pair's bins on one grid (the earliest bin of
+// the report), one stacked layer per pair, A→B as the first direction.
+func useLayers(u linkq.UseReport) (time.Time, []plot.Layer) {
+	var start time.Time
+	iv := time.Duration(u.IntervalS * float64(time.Second))
+	for _, p := range u.Pairs {
+		if len(p.Bins) > 0 && (start.IsZero() || p.Bins[0].Start.Before(start)) {
+			start = p.Bins[0].Start
+		}
+	}
+	var layers []plot.Layer
+	for _, p := range u.Pairs {
+		if len(p.Bins) == 0 {
+			continue
+		}
+		pad := int(p.Bins[0].Start.Sub(start) / iv)
+		l := plot.Layer{Name: p.A.String() + " ↔ " + p.B.String()}
+		for d := range 2 {
+			l.Bins[d] = plot.Bins{Label: l.Name, Start: start, Width: iv, Bytes: make([]uint64, pad+len(p.Bins))}
+		}
+		for i, b := range p.Bins {
+			l.Bins[0].Bytes[pad+i] = b.BytesAB
+			l.Bins[1].Bytes[pad+i] = b.BytesBA
+		}
+		layers = append(layers, l)
+	}
+	return start, layers
+}
+
+func drawFigure(o *options, r fileReport) error {
+	format, err := figFormat(o.fig)
+	if err != nil {
+		return err
+	}
+	start, layers := useLayers(r.Use)
+	if len(layers) == 0 {
+		return fmt.Errorf("%s: no IP traffic to draw", r.File)
+	}
+	bo := plot.BandwidthOptions{Rate: o.cfg.Use.Rate, Percent: o.cfg.Use.Rate > 0,
+		Names: [2]string{"first sender → peer", "peer → first sender"}}
+	fig, err := plot.Bandwidth(plot.Header{Title: "link use: " + r.File, Start: start}, layers, bo)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(o.fig)
+	if err != nil {
+		return err
+	}
+	if err := fig.Render(f, format); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -175,3 +175,43 @@ func TestLabJSONAndCSV(t *testing.T) {
 	assert.Equal(t, fitHeader, rows[0])
 	assert.Equal(t, "200", rows[1][5])
 }
+
+func TestUseFigure(t *testing.T) {
+	dir := flowtest.CorpusDir(t, "lab")
+	out := filepath.Join(t.TempDir(), "use.png")
+	code, _, stderr := runArgs("-mode", "use", "-interval", "200ms", "-rate", "2M", "-fig", out, filepath.Join(dir, "wan2m-pg-bulk.pcap"))
+	require.Equal(t, 0, code, stderr)
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Equal(t, "\x89PNG", string(b[:4]))
+
+	code, _, stderr = runArgs("-mode", "use", "-fig", "use.gif", "x.pcap")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, ".png, .svg or .pdf")
+	code, _, _ = runArgs("-fig", "use.png", "x.pcap")
+	assert.Equal(t, 2, code, "-fig needs -mode use")
+}
+
+func TestUseLayersShareOneGrid(t *testing.T) {
+	dir := flowtest.CorpusDir(t, "lab")
+	code, out, stderr := runArgs("-json", "-mode", "use", "-interval", "1s", filepath.Join(dir, "wan512-mixed.pcap"))
+	require.Equal(t, 0, code, stderr)
+	var r fileReport
+	require.NoError(t, json.Unmarshal([]byte(out), &r))
+	start, layers := useLayers(r.Use)
+	require.Len(t, layers, len(r.Use.Pairs))
+	var total, want uint64
+	for i, l := range layers {
+		for d := range 2 {
+			assert.Equal(t, start, l.Bins[d].Start)
+			for _, n := range l.Bins[d].Bytes {
+				total += n
+			}
+		}
+		for _, b := range r.Use.Pairs[i].Bins {
+			want += b.BytesAB + b.BytesBA
+		}
+	}
+	assert.Equal(t, want, total)
+	assert.NotZero(t, total)
+}

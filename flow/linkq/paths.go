@@ -1,6 +1,7 @@
 package linkq
 
 import (
+	"fmt"
 	"math"
 	"net/netip"
 	"time"
@@ -263,4 +264,28 @@ func (s *pathSet) fits() []PathFit {
 		out = append(out, f)
 	}
 	return out
+}
+
+// UnmarshalText reads a Source by name.
+func (s *Source) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "echo":
+		*s = SourceEcho
+	case "tcp":
+		*s = SourceTCP
+	default:
+		return fmt.Errorf("unknown source %q", b)
+	}
+	return nil
+}
+
+// UnmarshalText reads a SizeBasis by name.
+func (b *SizeBasis) UnmarshalText(t []byte) error {
+	for i, n := range sizeNames {
+		if n == string(t) {
+			*b = SizeBasis(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown size basis %q", t)
 }

@@ -288,3 +288,14 @@ func rateString(bps float64) string {
 	}
 	return fmt.Sprintf("%.3g bit/s", bps)
 }
+
+// UnmarshalText reads a Level by name.
+func (l *Level) UnmarshalText(t []byte) error {
+	for i, n := range levelNames {
+		if n == string(t) {
+			*l = Level(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown level %q", t)
+}

@@ -1,5 +1,7 @@
 package linkq
 
+import "fmt"
+
 // IP protocol numbers of the transports the echo parser reads.
 const (
 	protoICMP   = 1
@@ -212,3 +214,14 @@ func hasPort(ports []uint16, p uint16) bool {
 // be16 reads a big-endian uint16 at b[i:]; the caller has checked the
 // bounds.
 func be16(b []byte, i int) uint16 { return uint16(b[i])<<8 | uint16(b[i+1]) }
+
+// UnmarshalText reads an EchoKind by name.
+func (k *EchoKind) UnmarshalText(t []byte) error {
+	for i, n := range echoKindNames {
+		if n == string(t) {
+			*k = EchoKind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown echo kind %q", t)
+}
