@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/netecology/netecology/appproto"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -35,6 +36,16 @@ type Config struct {
 	// consumers share one pass over a capture. The PacketInfo and the
 	// slices it refers to are reused: valid only during the call.
 	OnPacket func(*PacketInfo)
+	// App bounds the application-protocol analysis of each connection
+	// (package appproto: out-of-order bytes held per direction, header and
+	// message size limits, protocol registry); its zero value works. Its
+	// OnTransaction is replaced by the one below.
+	App appproto.Config
+	// OnTransaction, if set, receives each application transaction (a
+	// request paired with its response) as it completes, with its
+	// connection (whose fields are final only once it ends). The
+	// Transaction is reused: valid only during the call.
+	OnTransaction func(*Conn, *appproto.Transaction)
 }
 
 // PacketInfo describes one packet as the Analyzer classified it. It is
@@ -140,6 +151,14 @@ type Conn struct {
 	ServerOptions tcpstate.HandshakeOptions `json:"server_options"`
 	C2S           tcpstate.DirStats         `json:"c2s"`
 	S2C           tcpstate.DirStats         `json:"s2c"`
+	// Proto is the application protocol identified ("tns", "http",
+	// "postgres", "mysql", "tds", "tls", "redis", or "unknown") and
+	// ProtoConfidence how sure that is, 0 to 1 (see package appproto).
+	Proto           string  `json:"proto"`
+	ProtoConfidence float64 `json:"proto_confidence"`
+	// App counts the connection's application messages, requests,
+	// transactions and turns.
+	App appproto.Stats `json:"app"`
 	// RTT is the round-trip time analysis: handshake split, data→ACK and
 	// timestamp samples (see tcpstate.RTT).
 	RTT tcpstate.RTT `json:"rtt"`
@@ -177,6 +196,7 @@ type live struct {
 	key        connKey
 	conn       *Conn
 	tcp        *tcpstate.Conn
+	app        *appproto.Conn
 	an         *tcpstate.Analysis // analysis of the last segment
 	prev, next *live
 }
@@ -200,6 +220,7 @@ type Analyzer struct {
 	closed   bool
 	info     PacketInfo
 	lastSkip SkipReason // why the last TCP packet was skipped
+	app      appGlue
 }
 
 // NewAnalyzer returns an Analyzer bounded by cfg.
@@ -280,6 +301,7 @@ func (a *Analyzer) add(p *Packet) (*live, tcpstate.Dir) {
 		d = tcpstate.ServerToClient
 	}
 	l.an = l.tcp.Add(d, seg)
+	a.appAdd(l, d, seg)
 	l.conn.LastPacket = p.Index
 	return l, d
 }
@@ -314,6 +336,7 @@ func (a *Analyzer) open(key connKey, src, dst netip.AddrPort, seg *tcpstate.Segm
 	c.Client, c.Server = chooseClient(src, dst, seg.Flags)
 	c.Midstream = !seg.Flags.Has(tcpstate.SYN)
 	l := &live{key: key, conn: c, tcp: tcpstate.NewConn()}
+	a.appOpen(l)
 	a.table[key] = l
 	a.pushFront(l)
 	if n := len(a.table); n > a.sum.MaxLive {
@@ -376,6 +399,7 @@ func (a *Analyzer) finish(l *live, why EndReason) {
 	c.End = why
 	c.C2S, c.S2C = t.Stats[0], t.Stats[1]
 	c.ClientOptions, c.ServerOptions = t.Options[0], t.Options[1]
+	a.appFinish(l)
 	c.RTT, c.Vantage, c.Quality = t.RTT(), t.Vantage(), t.Quality()
 	if c.Quality == nil {
 		c.Quality = []tcpstate.Quality{}
