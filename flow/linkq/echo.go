@@ -52,9 +52,8 @@ func (c EchoConfig) maxOutstanding() int {
 }
 
 // EchoStats counts the echo traffic of a capture. Every request ends as
-// exactly one of Matched, Corrupted, Late or Lost (or is still counted
-// in none if MaxOutstanding forgot it after it was answered); every reply
-// is Matched, Corrupted, Late, Duplicate or Orphan.
+// exactly one of Matched, Corrupted, Late, Lost or DuplicateRequests; every
+// reply is one of Matched, Corrupted, Late, Duplicates or Orphans.
 type EchoStats struct {
 	Requests uint64 `json:"requests"`
 	Replies  uint64 `json:"replies"`

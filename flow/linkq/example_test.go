@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/linkq"
 )
 
@@ -51,4 +52,36 @@ func ExampleMathisMaxLoss() {
 	// Output:
 	// at most 0.224% loss (1 segment in 447)
 	// with delayed ACKs: at most 0.112%
+}
+
+// Share one pass over a capture with other consumers: wire an Analyzer's
+// Packet and Conn methods into flow's Config.
+func ExampleNew() {
+	var pkts [][]byte
+	var at []time.Duration
+	for i := range 3 {
+		pkts = append(pkts, ipv4(hostA, hostB, 17, udpDatagram(40000, 7, data(200*i, 1))),
+			ipv4(hostB, hostA, 17, udpDatagram(7, 40000, data(200*i, 1))))
+		at = append(at, time.Duration(i)*time.Second, time.Duration(i)*time.Second+time.Duration(20+i)*time.Millisecond)
+	}
+	lq := linkq.New(linkq.Config{Fit: linkq.FitConfig{Size: linkq.SizePayload}})
+	res, err := flow.Analyze(bytes.NewReader(rawPcap(pkts, at)), flow.Config{OnPacket: lq.Packet, OnConn: lq.Conn})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	rep := lq.Report()
+	fmt.Println(res.Summary.Packets, "packets;", rep.Echo.Matched, "UDP echoes matched")
+	for _, p := range rep.Paths {
+		for _, pt := range p.Points {
+			fmt.Printf("%d bytes: %.1f ms\n", pt.Size, pt.RTTms)
+		}
+		fmt.Printf("intercept %.1f ms, slope %.1f µs/byte\n", p.Fit.InterceptMs, p.Fit.SlopeUsPerByte)
+	}
+	// Output:
+	// 6 packets; 3 UDP echoes matched
+	// 0 bytes: 20.0 ms
+	// 200 bytes: 21.0 ms
+	// 400 bytes: 22.0 ms
+	// intercept 20.0 ms, slope 5.0 µs/byte
 }
