@@ -63,6 +63,13 @@ type Point struct {
 	// the reverse direction's base.
 	NSACK int         `json:"nsack"`
 	SACK  [4][2]int64 `json:"sack"`
+	// Labels are the TCP analysis labels tcpstate gave the segment
+	// (retransmission, out of order, zero window, ...), when the flow
+	// Analyzer passed its analysis.
+	Labels tcpstate.Labels `json:"labels"`
+	// RTT is the data→ACK round-trip time this ACK gave under Karn's rule
+	// (tcpstate), zero if none; it times data sent in the other direction.
+	RTT time.Duration `json:"rtt_ns"`
 }
 
 // ConnSeries is what a Collector kept of one chosen connection.
@@ -120,6 +127,13 @@ type Result struct {
 	Classes []Class `json:"classes"`
 	// Conns holds the chosen connections seen, in first-seen order.
 	Conns []*ConnSeries `json:"conns"`
+	// MinRTT holds, per interval of the grid and by the direction of the
+	// data timed, the smallest data→ACK RTT sample of any connection
+	// (tcpstate's, Karn's rule), dated by the ACK; zero where an interval
+	// has none. Captured near one end, the samples of the data that end
+	// sends are network round trips, those of the data it receives its
+	// ACK delay.
+	MinRTT [2][]time.Duration `json:"min_rtt_ns"`
 	// Packets counts the packets binned; Clamped those dated before
 	// Start, counted in bin 0.
 	Packets uint64 `json:"packets"`
@@ -164,6 +178,7 @@ type Collector struct {
 	other   *class
 	conns   []*ConnSeries
 	near    []netip.Addr
+	minRTT  [2][]time.Duration
 }
 
 // NewCollector returns a Collector keeping what cfg asks for.
@@ -197,6 +212,9 @@ func (c *Collector) Add(p *flow.PacketInfo) {
 	if p.Conn == nil || p.Seg == nil {
 		return
 	}
+	if a := p.Analysis; a != nil && a.RTT > 0 {
+		c.addRTT(d.Reverse(), i, a.RTT)
+	}
 	for _, id := range c.cfg.Conns {
 		if id == p.Conn.ID {
 			c.record(c.connSeries(p.Conn), i, p)
@@ -221,9 +239,32 @@ func (c *Collector) index(t time.Time) int {
 	return i
 }
 
+// addRTT keeps the smallest sample of bin i for data direction d.
+func (c *Collector) addRTT(d tcpstate.Dir, i int, rtt time.Duration) {
+	m := c.minRTT[d]
+	for len(m) <= i {
+		m = append(m, 0)
+	}
+	if m[i] == 0 || rtt < m[i] {
+		m[i] = rtt
+	}
+	c.minRTT[d] = m
+}
+
 // widen doubles the bin width, merging pairs of bins in every series.
 func (c *Collector) widen() {
 	c.width *= 2
+	for d, m := range c.minRTT {
+		n := (len(m) + 1) / 2
+		for i := range n {
+			v := m[2*i]
+			if 2*i+1 < len(m) && m[2*i+1] > 0 && (v == 0 || m[2*i+1] < v) {
+				v = m[2*i+1]
+			}
+			m[i] = v
+		}
+		c.minRTT[d] = m[:n]
+	}
 	c.nbins = (c.nbins + 1) / 2
 	for _, k := range c.classes {
 		k.bins[0].halve()
@@ -376,6 +417,9 @@ func (c *Collector) record(s *ConnSeries, i int, p *flow.PacketInfo) {
 			pt.SACK[j] = [2]int64{st.rel(r, b.Left), st.rel(r, b.Right)}
 		}
 	}
+	if a := p.Analysis; a != nil {
+		pt.Labels, pt.RTT = a.Labels, a.RTT
+	}
 	if len(s.Points) >= c.cfg.MaxPoints {
 		s.Dropped++
 		return
@@ -390,6 +434,10 @@ func (c *Collector) Result() *Result {
 	n := c.nbins
 	for d := range 2 {
 		r.Link[d] = Bins{Start: c.start, Width: c.width, Bytes: make([]uint64, n), Packets: make([]uint64, n)}
+	}
+	for d := range 2 {
+		r.MinRTT[d] = make([]time.Duration, n)
+		copy(r.MinRTT[d], c.minRTT[d])
 	}
 	all := c.classes
 	if c.other != nil {

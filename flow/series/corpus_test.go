@@ -147,6 +147,48 @@ func TestLabCaptures(t *testing.T) {
 			assert.Equal(t, int64(fc.C2S.UniqueBytes+2), lastAck[1])
 			assert.Equal(t, int64(fc.S2C.UniqueBytes+2), lastAck[0])
 
+			// tcpstate's labels, passed through: its retransmission family
+			// and out-of-order are the segments our simple rule marks.
+			for _, p := range cs.Points {
+				l := p.Labels
+				theirs := l.Has(tcpstate.Retransmission) || l.Has(tcpstate.FastRetransmission) ||
+					l.Has(tcpstate.SpuriousRetransmission) || l.Has(tcpstate.OutOfOrder)
+				assert.Equal(t, theirs, p.Retrans, "packet %d labels %v", p.Index, l)
+			}
+			// Our RTT samples are tcpstate's (both Karn), except that we
+			// drop those of ACKs covering a hole filled out of order.
+			theirs := map[uint64]time.Duration{}
+			for _, p := range cs.Points {
+				if p.RTT > 0 {
+					theirs[p.Index] = p.RTT
+				}
+			}
+			ours := series.RTTSamples(cs.Points)
+			for _, s := range ours {
+				i := ackIndex(cs.Points, s.Time)
+				assert.Equal(t, theirs[i], s.RTT, "sample at packet %d", i)
+			}
+			lossy := gt.Measured.C2S.Retrans+gt.Measured.S2C.Retrans > 0 || retrans != [2]int{}
+			if !lossy {
+				assert.Len(t, ours, len(theirs))
+			}
+			assert.GreaterOrEqual(t, len(ours), len(theirs)-2)
+
+			// Capture-wide minimum RTT per interval, data sent by the
+			// client (captured at the client: network round trips): never
+			// below the link's floor (2 x 75 ms + serialization), and its
+			// smallest is the handshake's.
+			var lo time.Duration
+			for _, m := range sr.MinRTT[0] {
+				if m > 0 {
+					assert.GreaterOrEqual(t, m, 150336*time.Microsecond)
+					if lo == 0 || m < lo {
+						lo = m
+					}
+				}
+			}
+			assert.InDelta(t, gt.Measured.Handshake[0], float64(lo)/1e6, 0.001)
+
 			// Turns as the lab counts them; the handshake RTT sample.
 			assert.Len(t, series.Turns(cs.Points), gt.Measured.Requests)
 			rtt := series.RTTSamples(cs.Points)
@@ -195,4 +237,14 @@ func tsharkRetrans(t *testing.T, name string) (frames []uint64, ok bool) {
 		frames = append(frames, dir["out_of_order"].Frames...)
 	}
 	return frames, true
+}
+
+// ackIndex returns the index of the point captured at t.
+func ackIndex(pts []series.Point, t time.Time) uint64 {
+	for _, p := range pts {
+		if p.Time.Equal(t) {
+			return p.Index
+		}
+	}
+	return 0
 }

@@ -28,40 +28,63 @@ type pending struct {
 // capture order. A segment that occupies sequence space (data, SYN or
 // FIN) and is not a retransmission waits for the first ACK from the other
 // direction at or past its end; that ACK gives one sample, from the
-// latest such segment it covers. By Karn's rule (RFC 6298 section 3) a
-// segment whose range was retransmitted gives none. Captured at one end,
+// latest such segment it covers. By Karn's rule (RFC 6298 section 3) an
+// ACK that covers retransmitted bytes gives none, nor one that covers
+// data the receiver had already reported in a SACK block (its wait was
+// for a hole, not a round trip). Captured at one end,
 // the samples of the data that end sends are network round trips; those
 // of the data it receives are its own ACK delay.
 func RTTSamples(points []Point) []RTTSample {
 	var out []RTTSample
 	var q [2][]pending
+	var re [2][][2]int64 // retransmitted ranges not yet acknowledged
 	for _, p := range points {
 		if p.Flags.Has(tcpstate.RST) {
 			continue
 		}
 		if p.Flags.Has(tcpstate.ACK) {
 			r := p.Dir.Reverse()
+			// An ACK that covers retransmitted bytes is ambiguous.
+			ambiguous := false
+			k := 0
+			for _, x := range re[r] {
+				if x[0] < p.Ack {
+					ambiguous = true
+				}
+				if x[1] > p.Ack {
+					re[r][k] = x
+					k++
+				}
+			}
+			re[r] = re[r][:k]
 			n := 0
 			for n < len(q[r]) && q[r][n].end <= p.Ack {
+				ambiguous = ambiguous || q[r][n].ambiguous
 				n++
 			}
 			if n > 0 {
 				last := q[r][n-1]
-				if !last.ambiguous {
+				if !ambiguous {
 					out = append(out, RTTSample{Time: p.Time, RTT: p.Time.Sub(last.t), Dir: r, Seq: last.end})
 				}
 				q[r] = q[r][n:]
+			}
+			// Data the receiver reports holding in a SACK block has been
+			// acknowledged: a later cumulative ACK of it times the hole
+			// before it, not the round trip.
+			for _, b := range p.SACK[:min(p.NSACK, len(p.SACK))] {
+				for i := range q[r] {
+					if q[r][i].end > b[0] && q[r][i].start < b[1] {
+						q[r][i].ambiguous = true
+					}
+				}
 			}
 		}
 		if p.End <= p.Seq {
 			continue
 		}
 		if p.Retrans {
-			for i := range q[p.Dir] {
-				if q[p.Dir][i].end > p.Seq && q[p.Dir][i].start < p.End {
-					q[p.Dir][i].ambiguous = true
-				}
-			}
+			re[p.Dir] = append(re[p.Dir], [2]int64{p.Seq, p.End})
 			continue
 		}
 		q[p.Dir] = append(q[p.Dir], pending{start: p.Seq, end: p.End, t: p.Time})

@@ -136,15 +136,14 @@ func TestSequenceUnwrap(t *testing.T) {
 
 	rtt := series.RTTSamples(pts)
 	// The SYN (0 ms) is answered by the SYN/ACK (10 ms); d1 (20 ms) acks
-	// the server's SYN; the final ACK (50 ms) covers d1, retransmitted so
-	// ambiguous, and d2 (end 1501, sent at 30 ms): one sample of 20 ms.
-	require.Len(t, rtt, 3)
+	// the server's SYN. The final ACK (50 ms) covers d1's range, which was
+	// retransmitted: ambiguous (Karn), no sample although d2 was sent once.
+	require.Len(t, rtt, 2)
 	assert.Equal(t, 10*time.Millisecond, rtt[0].RTT)
 	assert.Equal(t, tcpstate.ClientToServer, rtt[0].Dir)
+	assert.Equal(t, int64(1), rtt[0].Seq)
 	assert.Equal(t, 10*time.Millisecond, rtt[1].RTT)
 	assert.Equal(t, tcpstate.ServerToClient, rtt[1].Dir)
-	assert.Equal(t, 20*time.Millisecond, rtt[2].RTT)
-	assert.Equal(t, int64(1501), rtt[2].Seq)
 }
 
 // Packets of connections not chosen cost no allocation once their bin
@@ -176,4 +175,45 @@ func BenchmarkCollectorAdd(b *testing.B) {
 		col.Add(p1)
 		col.Add(p2)
 	}
+}
+
+// A SACKed segment gives no sample when the cumulative ACK reaches it: the
+// ACK waited for the hole before it, not for a round trip.
+func TestRTTSampleSACKed(t *testing.T) {
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	ack := tcpstate.ACK
+	pts := []series.Point{
+		{Time: at(0), Dir: tcpstate.ServerToClient, Seq: 0, End: 100, Len: 100, Flags: ack},
+		{Time: at(1), Dir: tcpstate.ServerToClient, Seq: 100, End: 200, Len: 100, Flags: ack}, // SACKed below
+		{Time: at(150), Dir: tcpstate.ClientToServer, Flags: ack, Ack: 100, NSACK: 1, SACK: [4][2]int64{{100, 200}}},
+		{Time: at(400), Dir: tcpstate.ClientToServer, Flags: ack, Ack: 200},
+	}
+	rtt := series.RTTSamples(pts)
+	require.Len(t, rtt, 1)
+	assert.Equal(t, 150*time.Millisecond, rtt[0].RTT)
+	assert.Equal(t, int64(100), rtt[0].Seq)
+}
+
+// Capture-wide minimum RTT per interval from tcpstate's samples, merged by
+// minimum when the grid widens.
+func TestMinRTTBins(t *testing.T) {
+	c := &flow.Conn{ID: 1, Client: client, Server: server}
+	col := series.NewCollector(series.Config{Width: 100 * time.Millisecond, MaxBins: 2})
+	add := func(ms int, rtt time.Duration, d tcpstate.Dir) {
+		p := packet(c, time.Duration(ms)*time.Millisecond, 66, d, &tcpstate.Segment{Flags: tcpstate.ACK})
+		p.Analysis = &tcpstate.Analysis{RTT: rtt}
+		col.Add(p)
+	}
+	add(0, 0, tcpstate.ClientToServer)
+	add(50, 152*time.Millisecond, tcpstate.ServerToClient) // times c2s data
+	add(150, 151*time.Millisecond, tcpstate.ServerToClient)
+	add(160, 200*time.Microsecond, tcpstate.ClientToServer) // times s2c data
+	r := col.Result()
+	assert.Equal(t, 100*time.Millisecond, r.Width)
+	assert.Equal(t, []time.Duration{152 * time.Millisecond, 151 * time.Millisecond}, r.MinRTT[0])
+	assert.Equal(t, []time.Duration{0, 200 * time.Microsecond}, r.MinRTT[1])
+	add(250, 153*time.Millisecond, tcpstate.ServerToClient) // bin 2: the width doubles
+	r = col.Result()
+	assert.Equal(t, 200*time.Millisecond, r.Width)
+	assert.Equal(t, []time.Duration{151 * time.Millisecond, 153 * time.Millisecond}, r.MinRTT[0])
 }
