@@ -260,15 +260,21 @@ func (c *Conn) cause(f, r *half, s *Segment, ls Labels) Cause {
 	if srtt == 0 {
 		srtt = c.firstRTT
 	}
+	// SND.UNA: the receiver's last ACK, or without one in the capture the
+	// oldest segment still remembered as unacknowledged.
+	una, unaOK := r.lastAck, r.hasAcked
+	if !unaOK && len(f.segs) > 0 {
+		una, unaOK = f.segs[0].seq, true
+	}
 	tail := s.Seq.Add(s.SeqLen()) == f.sndNxt
 	if tail && !f.inRec && srtt > 0 && idle > 0 {
-		if s.Seq != r.lastAck || idle < srtt+200*time.Millisecond {
+		if s.Seq != una || idle < srtt+200*time.Millisecond {
 			// The tail sent again while earlier data is outstanding, or
 			// sooner than any RTO (at least SRTT + 200 ms in practice).
 			return CauseTLP
 		}
 	}
-	if s.Seq == r.lastAck && idle >= 200*time.Millisecond {
+	if unaOK && s.Seq == una && idle >= 200*time.Millisecond {
 		return CauseTimeout
 	}
 	return CauseUnknown

@@ -386,7 +386,8 @@ func (c *Conn) Vantage() Vantage {
 	default:
 		return VantageUnknown
 	}
-	if a < 0 || b < 0 || a+b <= 0 {
+	if a < 0 || b < 0 || a+b < 200*time.Microsecond {
+		// Too short a round trip (loopback, one host) to place the capture.
 		return VantageUnknown
 	}
 	f := float64(a) / float64(a+b)

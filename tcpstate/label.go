@@ -216,17 +216,20 @@ func (a *Analysis) Explain(l Label) string {
 	case AckedUnseen:
 		return "acknowledges bytes beyond any captured segment of the other side" + pkt(" (highest seen in packet %d)")
 	case SpuriousRetransmission:
-		return "resends bytes the receiver had already acknowledged" + pkt(" (in packet %d)")
+		return "resends bytes the receiver had already acknowledged" + pkt(" (in packet %d)") + a.cause()
 	case FastRetransmission:
 		return "resends the byte duplicate ACKs asked for, within 20 ms" + pkt(" of packet %d")
 	case OutOfOrder:
 		return "does not advance the sequence and comes within the initial RTT" + pkt(" of packet %d, which did")
 	case Retransmission:
-		s := "does not advance the sequence: retransmission" + pkt(" of bytes first sent in packet %d")
-		if a.Cause != CauseNone {
-			s += " (cause: " + a.Cause.String() + ")"
-		}
-		return s
+		return "does not advance the sequence: retransmission" + pkt(" of bytes first sent in packet %d") + a.cause()
 	}
 	return ""
+}
+
+func (a *Analysis) cause() string {
+	if a.Cause == CauseNone {
+		return ""
+	}
+	return " (cause: " + a.Cause.String() + ")"
 }

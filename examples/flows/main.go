@@ -1,12 +1,14 @@
 // Command flows lists the TCP connections of a packet capture.
 //
-//	go run ./examples/flows [-json] FILE|-
+//	go run ./examples/flows [-json | -explain] FILE|-
 //
 // FILE is a pcap or pcapng capture, possibly gzip-compressed; "-" reads
 // standard input. The default output is a table, one connection a line,
 // then the packet accounting. With -json it prints JSON lines: one object
 // of type "conn" per connection in first-seen order, then one of type
-// "summary" (the schema is in the project README).
+// "summary" (the schema is in the project README). With -explain it lists
+// each packet carrying a TCP analysis label (retransmission, duplicate ACK,
+// ...) with the rule that fired and the earlier packet it refers to.
 //
 // A capture damaged part-way is analysed up to the damage; the error is
 // printed to standard error (and in the summary's "error" field) and the
@@ -40,6 +42,7 @@ type summaryRecord struct {
 
 func main() {
 	asJSON := flag.Bool("json", false, "print JSON lines instead of a table")
+	explain := flag.Bool("explain", false, "list each packet with a TCP analysis label, the rule that fired and the packet it refers to")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: flows [-json] FILE|-")
 		flag.PrintDefaults()
@@ -48,6 +51,9 @@ func main() {
 	if flag.NArg() != 1 {
 		flag.Usage()
 		os.Exit(2)
+	}
+	if *explain {
+		os.Exit(runExplain(flag.Arg(0), os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(run(flag.Arg(0), *asJSON, os.Stdin, os.Stdout, os.Stderr))
 }

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+
+	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/tcpstate"
+)
+
+// runExplain prints every packet that carries a TCP analysis label, one
+// line per label: the packet, its connection and direction, the label,
+// the rule that fired and the earlier packet it refers to. Then one line
+// per connection with its label counts.
+func runExplain(name string, stdin io.Reader, stdout, stderr io.Writer) int {
+	w := bufio.NewWriter(stdout)
+	defer w.Flush()
+	var lines uint64
+	cfg := flow.Config{OnPacket: func(p *flow.PacketInfo) {
+		a := p.Analysis
+		if a == nil || (a.Labels == 0 && a.Anomaly == 0) {
+			return
+		}
+		for l := tcpstate.Label(0); l < tcpstate.NumLabels; l++ {
+			if a.Labels.Has(l) {
+				lines++
+				fmt.Fprintf(w, "%d\tconn %d %s\t%s\t%s\n", p.Index, p.Conn.ID, p.Dir, l, a.Explain(l))
+			}
+		}
+		if a.Anomaly != 0 {
+			lines++
+			fmt.Fprintf(w, "%d\tconn %d %s\tanomaly\t%s\n", p.Index, p.Conn.ID, p.Dir, anomalies(a.Anomaly))
+		}
+	}}
+	var (
+		res *flow.Result
+		err error
+	)
+	if name == "-" {
+		res, err = flow.Analyze(stdin, cfg)
+	} else {
+		res, err = flow.AnalyzeFile(name, cfg)
+	}
+	if res == nil {
+		w.Flush()
+		fmt.Fprintln(stderr, "flows:", err)
+		return 1
+	}
+	fmt.Fprintf(w, "%d labelled lines in %d connections\n", lines, len(res.Conns))
+	for _, c := range res.Conns {
+		fmt.Fprintf(w, "conn %d %s -> %s: vantage %s, handshake RTT %.3f ms, data RTT median %.3f ms (%d samples)",
+			c.ID, c.Client, c.Server, c.Vantage, c.RTT.HandshakeMs, c.RTT.MedianMs, c.RTT.Samples)
+		for _, q := range c.Quality {
+			fmt.Fprintf(w, "; %s x%d: %s", q.Issue, q.Count, q.Affects)
+		}
+		fmt.Fprintln(w)
+	}
+	if err != nil {
+		w.Flush()
+		fmt.Fprintln(stderr, "flows:", err)
+		return 1
+	}
+	return 0
+}
+
+func anomalies(a tcpstate.Anomaly) string {
+	s := ""
+	add := func(bit tcpstate.Anomaly, what string) {
+		if a&bit != 0 {
+			if s != "" {
+				s += "; "
+			}
+			s += what
+		}
+	}
+	add(tcpstate.AnomalyTimeBackwards, "capture time went backwards")
+	add(tcpstate.AnomalySeqJump, "sequence number jumps more than 2^30 bytes")
+	add(tcpstate.AnomalyWScale, "window scale above 14, clamped to 14")
+	add(tcpstate.AnomalyOptions, "malformed or truncated TCP options")
+	return s
+}
