@@ -2,6 +2,7 @@ package plot
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	gplot "gonum.org/v1/plot"
@@ -32,6 +33,10 @@ type TSGData struct {
 	Data []SeqRange
 	// Retrans holds retransmitted segments.
 	Retrans []SeqRange
+	// OutOfOrder holds segments that arrived below the highest sequence
+	// number but had not been seen before (their first copy was lost
+	// before the capture point, or the network reordered them).
+	OutOfOrder []SeqRange
 	// Ack holds the receiver's ACKs; it must not decrease.
 	Ack []SeqMark
 	// Window holds the right edge of the receiver's window (ACK plus the
@@ -78,7 +83,7 @@ func TimeSequence(h Header, d TSGData) (*Figure, error) {
 	if err := h.validate(); err != nil {
 		return nil, fmt.Errorf("time sequence: %w", err)
 	}
-	if len(d.Data)+len(d.Retrans) == 0 {
+	if len(d.Data)+len(d.Retrans)+len(d.OutOfOrder) == 0 {
 		return nil, fmt.Errorf("time sequence: %w: no data segments", ErrNoData)
 	}
 	data, err := ranges("segment", h, d.Data)
@@ -86,6 +91,10 @@ func TimeSequence(h Header, d TSGData) (*Figure, error) {
 		return nil, err
 	}
 	re, err := ranges("retransmission", h, d.Retrans)
+	if err != nil {
+		return nil, err
+	}
+	ooo, err := ranges("out-of-order segment", h, d.OutOfOrder)
 	if err != nil {
 		return nil, err
 	}
@@ -105,10 +114,12 @@ func TimeSequence(h Header, d TSGData) (*Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	lo, hi, _, _ := data.DataRange()
-	if len(re.X) > 0 {
-		a, b, _, _ := re.DataRange()
-		lo, hi = min(lo, a), max(hi, b)
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, v := range []*vranges{data, re, ooo} {
+		if len(v.X) > 0 {
+			a, b, _, _ := v.DataRange()
+			lo, hi = min(lo, a), max(hi, b)
+		}
 	}
 	if err := span("time sequence", lo, hi); err != nil {
 		return nil, err
@@ -147,6 +158,18 @@ func TimeSequence(h Header, d TSGData) (*Figure, error) {
 		s := scatter(tops, draw.CircleGlyph{}, vermillion, vg.Points(3))
 		p.Add(s)
 		p.Legend.Add(fmt.Sprintf("retransmission (%d)", len(re.X)), re, s)
+	}
+	if len(ooo.X) > 0 {
+		ooo.Line = draw.LineStyle{Color: orange, Width: vg.Points(1.5)}
+		ooo.Cap = vg.Points(3)
+		p.Add(ooo)
+		tops := make(plotter.XYs, len(ooo.X))
+		for i := range ooo.X {
+			tops[i] = plotter.XY{X: ooo.X[i], Y: ooo.Hi[i]}
+		}
+		s := scatter(tops, draw.SquareGlyph{}, orange, vg.Points(3))
+		p.Add(s)
+		p.Legend.Add(fmt.Sprintf("out of order (%d)", len(ooo.X)), ooo, s)
 	}
 	if len(zw) > 0 {
 		s := scatter(zw, draw.CrossGlyph{}, black, vg.Points(4))

@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netecology/netecology/appproto"
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/series"
 	"github.com/netecology/netecology/plot"
@@ -162,7 +163,13 @@ type capture struct {
 	ser  *series.Result
 	conn *flow.Conn
 	cs   *series.ConnSeries
+	// txs are the chosen connection's application transactions (at most
+	// maxTx), in completion order.
+	txs []plot.Transaction
 }
+
+// maxTx bounds the transactions kept for a timeline.
+const maxTx = 100000
 
 // load makes the pass. The bin width, unless set, is chosen from the
 // connection's duration, which a first pass would be needed to know; a
@@ -172,14 +179,23 @@ func load(name string, o options) (*capture, error) {
 	if o.width > 0 {
 		col = series.NewCollector(series.Config{Conns: []int{o.conn}, Width: o.width})
 	}
-	res, err := flow.AnalyzeFile(name, flow.Config{OnPacket: col.Add})
+	var txs []plot.Transaction
+	cfg := flow.Config{OnPacket: col.Add}
+	if o.kind == "timeline" {
+		cfg.OnTransaction = func(fc *flow.Conn, t *appproto.Transaction) {
+			if fc.ID == o.conn && len(txs) < maxTx {
+				txs = append(txs, plot.Transaction{Request: t.RequestFirst, FirstByte: t.ResponseFirst, LastByte: t.ResponseLast})
+			}
+		}
+	}
+	res, err := flow.AnalyzeFile(name, cfg)
 	if err != nil {
 		if res == nil {
 			return nil, err
 		}
 		fmt.Fprintln(os.Stderr, "figures: warning:", err)
 	}
-	c := &capture{name: filepath.Base(name), res: res, ser: col.Result()}
+	c := &capture{name: filepath.Base(name), res: res, ser: col.Result(), txs: txs}
 	for _, fc := range res.Conns {
 		if fc.ID == o.conn {
 			c.conn = fc
@@ -247,8 +263,12 @@ func (c *capture) coarsen(w time.Duration) {
 // header titles a figure of the chosen connection and sets its time
 // window: from its first packet, or the -from/-to zoom.
 func (c *capture) header(o options) plot.Header {
+	proto := ""
+	if c.conn.Proto != "" && c.conn.Proto != "unknown" {
+		proto = c.conn.Proto + " "
+	}
 	h := plot.Header{
-		Title: fmt.Sprintf("%s → %s  (%s, connection %d)", c.conn.Client, c.conn.Server, c.name, c.conn.ID),
+		Title: fmt.Sprintf("%s%s → %s  (%s, connection %d)", proto, c.conn.Client, c.conn.Server, c.name, c.conn.ID),
 		Start: c.conn.First.Add(seconds(o.from)),
 	}
 	if o.to > 0 {
@@ -335,15 +355,27 @@ func drawBandwidth(c *capture, o options) (*plot.Figure, error) {
 }
 
 func drawTSG(c *capture, h plot.Header, o options) (*plot.Figure, error) {
+	t, err := tsgData(c, h, o)
+	if err != nil {
+		return nil, err
+	}
+	return plot.TimeSequence(h, t)
+}
+
+// tsgData picks the time-sequence graph's inputs from the points: data of
+// the -dir direction (by tcpstate's labels when present), ACKs, windows,
+// SACK blocks and zero windows of the other.
+func tsgData(c *capture, h plot.Header, o options) (plot.TSGData, error) {
 	d := tcpstate.ServerToClient
 	switch o.dir {
 	case "c2s":
 		d = tcpstate.ClientToServer
 	case "s2c":
 	default:
-		return nil, fmt.Errorf("bad -dir %q: want c2s or s2c", o.dir)
+		return plot.TSGData{}, fmt.Errorf("bad -dir %q: want c2s or s2c", o.dir)
 	}
 	t := plot.TSGData{Name: [2]string{"client→server", "server→client"}[d]}
+	labeled := c.labeled()
 	var lastAck int64
 	for _, p := range c.cs.Points {
 		if !in(h, p.Time) || p.Flags.Has(tcpstate.RST) {
@@ -352,9 +384,16 @@ func drawTSG(c *capture, h plot.Header, o options) (*plot.Figure, error) {
 		if p.Dir == d {
 			if p.End > p.Seq {
 				r := plot.SeqRange{Time: p.Time, First: p.Seq, End: p.End}
-				if p.Retrans {
+				l := p.Labels
+				switch {
+				case labeled && l.Has(tcpstate.OutOfOrder):
+					t.OutOfOrder = append(t.OutOfOrder, r)
+				case labeled && (l.Has(tcpstate.Retransmission) || l.Has(tcpstate.FastRetransmission) ||
+					l.Has(tcpstate.SpuriousRetransmission)):
 					t.Retrans = append(t.Retrans, r)
-				} else {
+				case !labeled && p.Retrans:
+					t.Retrans = append(t.Retrans, r)
+				default:
 					t.Data = append(t.Data, r)
 				}
 			}
@@ -370,32 +409,55 @@ func drawTSG(c *capture, h plot.Header, o options) (*plot.Figure, error) {
 			lastAck = p.Ack
 		}
 		t.Window = append(t.Window, plot.SeqMark{Time: p.Time, Seq: p.Ack + p.Window})
-		if p.Window == 0 && !p.Flags.Has(tcpstate.SYN) {
+		zero := p.Window == 0 && !p.Flags.Has(tcpstate.SYN) && !p.Flags.Has(tcpstate.FIN)
+		if labeled {
+			zero = p.Labels.Has(tcpstate.ZeroWindow)
+		}
+		if zero {
 			t.ZeroWindow = append(t.ZeroWindow, plot.SeqMark{Time: p.Time, Seq: p.Ack})
 		}
 		for _, b := range p.SACK[:p.NSACK] {
 			t.SACK = append(t.SACK, plot.SeqRange{Time: p.Time, First: b[0], End: b[1]})
 		}
 	}
-	return plot.TimeSequence(h, t)
+	return t, nil
 }
 
+// drawRTT draws tcpstate's data→ACK samples of the connection (our own,
+// series.RTTSamples, when the capture was analysed without them).
 func drawRTT(c *capture, h plot.Header, o options) (*plot.Figure, error) {
 	var d plot.RTTData
 	var kept [2][]series.RTTSample
-	for _, s := range series.RTTSamples(c.cs.Points) {
+	add := func(s series.RTTSample) {
 		if in(h, s.Time) {
 			d.Samples = append(d.Samples, plot.RTTSample{Time: s.Time, RTT: s.RTT, Dir: s.Dir})
 			kept[s.Dir] = append(kept[s.Dir], s)
 		}
 	}
+	if c.labeled() {
+		for _, p := range c.cs.Points {
+			if p.RTT > 0 {
+				add(series.RTTSample{Time: p.Time, RTT: p.RTT, Dir: p.Dir.Reverse()})
+			}
+		}
+	} else {
+		for _, s := range series.RTTSamples(c.cs.Points) {
+			add(s)
+		}
+	}
 	// The minimum line follows the direction whose samples are network
-	// round trips: the data sent by the host the capture was taken near,
-	// whose median RTT is the larger (the other side's samples are that
-	// host's ACK delay).
+	// round trips: the data sent by the host the capture was taken near
+	// (tcpstate's vantage; if unknown, the direction whose median is the
+	// larger). The other direction's samples are that host's ACK delay.
 	net := tcpstate.ClientToServer
-	if median(kept[1]) > median(kept[0]) {
+	switch c.conn.Vantage {
+	case tcpstate.VantageServer:
 		net = tcpstate.ServerToClient
+	case tcpstate.VantageClient:
+	default:
+		if median(kept[1]) > median(kept[0]) {
+			net = tcpstate.ServerToClient
+		}
 	}
 	w := o.width
 	if w == 0 {
@@ -412,6 +474,17 @@ func drawRTT(c *capture, h plot.Header, o options) (*plot.Figure, error) {
 	return plot.RTT(h, d)
 }
 
+// labeled reports whether the points carry tcpstate's analysis (any
+// label or RTT sample).
+func (c *capture) labeled() bool {
+	for _, p := range c.cs.Points {
+		if p.Labels != 0 || p.RTT > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func median(s []series.RTTSample) time.Duration {
 	if len(s) == 0 {
 		return 0
@@ -424,16 +497,31 @@ func median(s []series.RTTSample) time.Duration {
 	return v[len(v)/2]
 }
 
+// drawTimeline draws the connection's application transactions, as
+// appproto paired them; for a protocol it does not frame, the turns seen
+// in the segments (series.Turns) instead.
 func drawTimeline(c *capture, h plot.Header, o options) (*plot.Figure, error) {
+	return plot.Timeline(h, timelineData(c, h, o))
+}
+
+// timelineData returns the transactions in the header's window, at most
+// -max of them.
+func timelineData(c *capture, h plot.Header, o options) []plot.Transaction {
+	all := c.txs
+	if len(all) == 0 {
+		for _, t := range series.Turns(c.cs.Points) {
+			all = append(all, plot.Transaction{Request: t.Request, FirstByte: t.FirstResponse, LastByte: t.LastResponse})
+		}
+	}
 	var tx []plot.Transaction
-	for _, t := range series.Turns(c.cs.Points) {
-		if !in(h, t.Request) || (!h.End.IsZero() && t.LastResponse.After(h.End)) {
+	for _, t := range all {
+		if !in(h, t.Request) || (!h.End.IsZero() && t.LastByte.After(h.End)) {
 			continue
 		}
 		if o.max > 0 && len(tx) == o.max {
 			break
 		}
-		tx = append(tx, plot.Transaction{Request: t.Request, FirstByte: t.FirstResponse, LastByte: t.LastResponse})
+		tx = append(tx, t)
 	}
-	return plot.Timeline(h, tx)
+	return tx
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -50,34 +51,52 @@ func TestKinds(t *testing.T) {
 }
 
 // The time-sequence graph of a lossy bulk transfer: the ACK line it is
-// given never goes back and ends at the last byte sent; the
-// retransmissions are the three segments tshark flags as retransmission
-// or out-of-order.
+// given never goes back and ends at the last byte sent (SYN + data + FIN);
+// it marks the two retransmissions and the one out-of-order segment tshark
+// flags (testdata/golden/tcp/lab_wan2m-loss-http-bulk.pcap.json: frames
+// 595 and 707, and 358); every data segment is drawn once.
 func TestTSGData(t *testing.T) {
 	c, err := load(lab(t, "wan2m-loss-http-bulk.pcap"), options{kind: "tsg", conn: 1})
 	require.NoError(t, err)
 	h := c.header(options{})
-	var acks, data, re int
-	var last int64
+	d, err := tsgData(c, h, options{dir: "s2c"})
+	require.NoError(t, err)
+	for i := 1; i < len(d.Ack); i++ {
+		require.GreaterOrEqual(t, d.Ack[i].Seq, d.Ack[i-1].Seq)
+	}
+	require.NotEmpty(t, d.Ack)
+	assert.Equal(t, int64(c.conn.S2C.UniqueBytes)+2, d.Ack[len(d.Ack)-1].Seq)
+	assert.Len(t, d.Retrans, 2)
+	assert.Len(t, d.OutOfOrder, 1)
+	assert.NotEmpty(t, d.SACK)
+	assert.Empty(t, d.ZeroWindow)
+	// Data segments: the server's segments with payload, SYN or FIN.
+	var occupying int
 	for _, p := range c.cs.Points {
-		if p.Dir == 0 && p.Flags.Has(16) { // client ACKs of server data
-			require.GreaterOrEqual(t, p.Ack, last)
-			last = p.Ack
-			acks++
-		}
 		if p.Dir == 1 && p.End > p.Seq {
-			if p.Retrans {
-				re++
-			} else {
-				data++
-			}
+			occupying++
 		}
 	}
-	assert.Equal(t, 3, re)
-	assert.Equal(t, int64(c.conn.S2C.UniqueBytes)+2, last, "SYN + data + FIN")
-	f, err := drawTSG(c, h, options{dir: "s2c"})
+	assert.Equal(t, occupying, len(d.Data)+len(d.Retrans)+len(d.OutOfOrder))
+	_, err = drawTSG(c, h, options{dir: "s2c"})
 	require.NoError(t, err)
-	assert.Equal(t, 1, f.Rows())
+	_, err = tsgData(c, h, options{dir: "up"})
+	assert.ErrorContains(t, err, "bad -dir")
+}
+
+// The timeline draws appproto's transactions: the 200 queries of the
+// chatty PostgreSQL session, each answered one round trip later.
+func TestTimelineData(t *testing.T) {
+	c, err := load(lab(t, "wan2m-pg-chatty.pcap"), options{kind: "timeline", conn: 1})
+	require.NoError(t, err)
+	tx := timelineData(c, c.header(options{}), options{})
+	require.Len(t, tx, int(c.conn.App.Transactions))
+	assert.Equal(t, 200, len(tx))
+	for _, x := range tx {
+		wait := x.FirstByte.Sub(x.Request)
+		assert.True(t, wait >= 150*time.Millisecond && wait < 200*time.Millisecond, "wait %v", wait)
+	}
+	assert.Len(t, timelineData(c, c.header(options{}), options{max: 20}), 20)
 }
 
 // pcap writes a capture of raw IPv4 packets (LINKTYPE_RAW).
