@@ -906,8 +906,12 @@ func (c *Conn) Close() {
 	c.identify(true)
 	for d := range c.dirs {
 		ds := &c.dirs[d]
+		// Bytes left over: an incomplete frame header, or bytes searched
+		// for a boundary in vain.
+		c.stats.UnknownBytes += int64(len(ds.buf))
+		ds.buf, ds.marks = ds.buf[:0], ds.marks[:0]
 		if ds.open {
-			if ds.skip > 0 || len(ds.buf) > 0 {
+			if ds.skip > 0 {
 				// An incomplete last frame: the message is cut short.
 				ds.msg.Role &^= ResponseEnd | RequestEnd
 			}

@@ -1,0 +1,93 @@
+// Package appproto identifies the application protocol of a TCP
+// connection, frames its two byte streams into application messages and
+// pairs requests with responses, with their timing. It knows nothing of
+// capture formats: it is fed the connection's TCP segments
+// (tcpstate.Segment: sequence number, payload, capture time and index) in
+// capture order, one Conn per connection.
+//
+// # What it models
+//
+// Reassembly. Each direction is rebuilt in sequence order from the SYN (or
+// from the first data seen): retransmitted bytes are dropped, out-of-order
+// segments are copied and held, at most Config.MaxHeld bytes per
+// direction; a hole that is never filled, and payload the capture's snap
+// length cut, become gaps. A gap inside a frame whose length is known is
+// skipped; a gap past a frame boundary loses the framing: parsers that
+// implement Resyncer look for the next plausible header, the others turn
+// the rest of that direction into unknown data. Stats.Gaps,
+// Stats.GapBytes and Stats.Resyncs count what happened.
+//
+// Identification. The first bytes of each direction (up to 2 KiB) are
+// offered to every Protocol of the Registry, which scores them from 0 to
+// 1; a matching server port adds 0.05. The best score of at least 0.5
+// wins. Without a payload match, a protocol whose port matches is reported
+// with ConfidencePort (0.3) and the data left unframed; without either the
+// protocol is "unknown". Confidence rises to ConfidenceConfirmed (1) once
+// both directions framed messages without error.
+//
+// Framing. A Parser's Split works like a bufio.SplitFunc: given the bytes
+// at a frame boundary, it returns the frame's length (which may exceed the
+// bytes given: the rest is skipped as it arrives, never buffered), or asks
+// for more, or fails. Only headers are buffered, at most Config.MaxHeader
+// bytes; a binary length above Config.MaxMessage is a framing error, and
+// no parser allocates a declared length. A framing error is counted on the
+// connection (Stats.FramingErrors, Stats.FramingError) and that direction
+// resynchronises or becomes unknown data; nothing panics. Unknown data is
+// cut into messages at PSH and at a change of direction.
+//
+// Messages carry their first- and last-byte times, bytes and segments.
+// For TNS a message is a TNS packet; for HTTP a request or a response,
+// body included; for PostgreSQL and MySQL a protocol message or packet;
+// for TDS a run of packets ended by EOM; for TLS a record; for Redis a
+// command or reply.
+//
+// Transactions. A Parser gives each message a Role. A client message with
+// Request opens a request (or joins the one being sent); RequestEnd, or
+// the first server message, closes it; pending requests queue (HTTP and
+// Redis pipelining, at most Config.MaxPending with timing). Server
+// messages with Response belong to the oldest closed request; ResponseEnd
+// completes it (PostgreSQL ReadyForQuery, the end of a MySQL result, an
+// HTTP response). Turn-based protocols (TNS, TLS application data, unknown
+// data) mark requests EndsPrevious: the next request completes the
+// transaction whose response was under way, and Close completes the last.
+// A Transaction reports request and response bytes, segments and
+// messages, the server time (first response byte - last request byte),
+// the transfer time (last - first response byte) and the duration; Stats
+// sums them per connection with the counts of messages, requests,
+// responses and turns (client data after server data, or the first data).
+// Transactions and messages are handed to Config.OnTransaction and
+// Config.OnMessage one by one, so memory stays bounded however long the
+// connection.
+//
+// # Protocols and references
+//
+// TNS (Oracle Net): the header layout (length, packet checksum, type,
+// flags, header checksum), the packet types and the 4-byte length used
+// after an Accept of version 315 or later follow Wireshark's
+// packet-tns.c. HTTP/1.x: RFC 9112 (message framing: Content-Length,
+// chunked, responses without body), RFC 9110 (1xx, 204, 304, HEAD,
+// CONNECT). PostgreSQL: the Frontend/Backend Protocol chapter of the
+// PostgreSQL documentation (version 3). MySQL/MariaDB: the client/server
+// protocol documentation (packet header, handshake, command phase, text
+// and binary result sets, OK/ERR/EOF, CLIENT_DEPRECATE_EOF). TDS:
+// Microsoft's [MS-TDS] packet header and EOM status bit. TLS: the record
+// layer of RFC 8446 section 5.1. Redis: the RESP2/RESP3 specification.
+//
+// Deviations: TNS responses have no end marker visible to framing, so a
+// TNS reply runs to the client's next Data packet. Connections that
+// switch to TLS from PostgreSQL (SSLRequest answered 'S'), MySQL (SSL
+// request) or HTTP (101, CONNECT) are counted as unknown data from there.
+// A client whose first bytes are lost is identified only if the server's
+// bytes are recognised; the direction of a connection picked up
+// mid-stream is the caller's choice and is not corrected. HTTP/2 and
+// HTTP/0.9 are not framed. MySQL packets of 16 MiB - 1 bytes (continued
+// packets) are counted as separate messages.
+//
+// # Ownership and concurrency
+//
+// Segment payloads are not retained after Add returns (held out-of-order
+// bytes are copied). The Message and Transaction passed to callbacks are
+// reused: valid only during the call. A Registry may be shared by many
+// Conns but must not be changed while they run. A Conn is not safe for
+// concurrent use; it never reads the clock (times are the segments').
+package appproto
