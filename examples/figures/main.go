@@ -50,7 +50,7 @@ func main() {
 	pair := flag.String("pair", "", "draw two connections side by side: FILE:CONN,FILE:CONN")
 	var o options
 	flag.StringVar(&o.kind, "kind", "flow", "figure: flow, bandwidth, tsg, rtt or timeline")
-	flag.IntVar(&o.conn, "conn", 1, "connection ID (as examples/flows numbers them)")
+	flag.IntVar(&o.conn, "conn", 1, "connection ID (as examples/flows numbers them); with -kind rtt, 0 draws the minimum RTT per interval over the whole capture")
 	flag.StringVar(&o.dir, "dir", "s2c", "tsg: the direction whose data is drawn, c2s or s2c")
 	flag.DurationVar(&o.width, "width", 0, "bandwidth interval (default: about 1/200 of the connection, at least 10ms)")
 	rate := flag.String("rate", "", "bandwidth: link rate, e.g. 2M or 512k (bits/s)")
@@ -202,7 +202,7 @@ func load(name string, o options) (*capture, error) {
 		}
 	}
 	c.cs = c.ser.Conn(o.conn)
-	if o.kind == "bandwidth" {
+	if o.captureWide() {
 		if o.width == 0 {
 			c.coarsen(autoWidth(c.ser.Last.Sub(c.ser.Start)))
 		}
@@ -249,6 +249,15 @@ func (c *capture) coarsen(w time.Duration) {
 		b.Bytes, b.Packets, b.Width = by, pk, b.Width*time.Duration(k)
 	}
 	for d := range 2 {
+		m := c.ser.MinRTT[d]
+		n := (len(m) + k - 1) / k
+		mm := make([]time.Duration, n)
+		for i, v := range m {
+			if v > 0 && (mm[i/k] == 0 || v < mm[i/k]) {
+				mm[i/k] = v
+			}
+		}
+		c.ser.MinRTT[d] = mm
 		merge(&c.ser.Link[d])
 		for i := range c.ser.Classes {
 			merge(&c.ser.Classes[i].Bins[d])
@@ -296,8 +305,11 @@ func draw(name string, o options) (*plot.Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.kind == "bandwidth" {
+	switch {
+	case o.kind == "bandwidth":
 		return drawBandwidth(c, o)
+	case o.captureWide():
+		return drawCaptureRTT(c, o)
 	}
 	h := c.header(o)
 	var fig *plot.Figure
@@ -334,7 +346,14 @@ func drawFlow(c *capture, h plot.Header) (*plot.Figure, error) {
 	return plot.PacketFlow(h, d)
 }
 
-func drawBandwidth(c *capture, o options) (*plot.Figure, error) {
+// captureWide reports whether the figure is of the whole capture rather
+// than of one connection: bandwidth, and rtt with -conn 0.
+func (o options) captureWide() bool {
+	return o.kind == "bandwidth" || o.kind == "rtt" && o.conn == 0
+}
+
+// captureHeader titles a capture-wide figure.
+func (c *capture) captureHeader(o options) plot.Header {
 	h := plot.Header{
 		Title: fmt.Sprintf("%s: %d packets, %d TCP connections", c.name, c.ser.Packets, len(c.res.Conns)),
 		Start: c.ser.Start.Add(seconds(o.from)),
@@ -342,9 +361,54 @@ func drawBandwidth(c *capture, o options) (*plot.Figure, error) {
 	if o.to > 0 {
 		h.End = c.ser.Start.Add(seconds(o.to))
 	}
+	return h
+}
+
+// className names a traffic class by the application protocol appproto
+// identified on its connections, when they agree: "postgres (tcp/5432)".
+func (c *capture) className(name string) string {
+	port, ok := strings.CutPrefix(name, "tcp/")
+	if !ok {
+		return name
+	}
+	proto := ""
+	for _, fc := range c.res.Conns {
+		if strconv.Itoa(int(fc.Server.Port())) != port || fc.Proto == "" || fc.Proto == "unknown" {
+			continue
+		}
+		if proto != "" && proto != fc.Proto {
+			return name
+		}
+		proto = fc.Proto
+	}
+	if proto == "" {
+		return name
+	}
+	return proto + " (" + name + ")"
+}
+
+// drawCaptureRTT draws the smallest RTT per interval over every
+// connection of the capture, for the data sent from the side most
+// connections were captured near (tcpstate's vantage).
+func drawCaptureRTT(c *capture, o options) (*plot.Figure, error) {
+	var near [4]int
+	for _, fc := range c.res.Conns {
+		near[fc.Vantage]++
+	}
+	net := tcpstate.ClientToServer
+	if near[tcpstate.VantageServer] > near[tcpstate.VantageClient] {
+		net = tcpstate.ServerToClient
+	}
+	h := c.captureHeader(o)
+	d := plot.RTTData{Min: plot.MinRTT{Start: c.ser.Start, Width: c.ser.Width, Min: c.ser.MinRTT[net]}}
+	return plot.RTT(h, d)
+}
+
+func drawBandwidth(c *capture, o options) (*plot.Figure, error) {
+	h := c.captureHeader(o)
 	var layers []plot.Layer
 	for _, cl := range c.ser.Classes {
-		l := plot.Layer{Name: cl.Name}
+		l := plot.Layer{Name: c.className(cl.Name)}
 		for dir := range 2 {
 			l.Bins[dir] = toBins(cl.Bins[dir], cl.Name)
 		}

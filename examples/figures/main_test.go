@@ -34,6 +34,7 @@ func TestKinds(t *testing.T) {
 		{"wan2m-pg-chatty.pcap", options{kind: "tsg", conn: 1, dir: "c2s"}},
 		{"wan2m-pg-chatty.pcap", options{kind: "rtt", conn: 1}},
 		{"wan2m-http-chatty.pcap", options{kind: "timeline", conn: 1, max: 20}},
+		{"wan512-mixed.pcap", options{kind: "rtt", conn: 0}},
 	} {
 		t.Run(c.o.kind+"/"+c.file, func(t *testing.T) {
 			f, err := draw(lab(t, c.file), c.o)
@@ -162,4 +163,30 @@ func TestTooLittle(t *testing.T) {
 	assert.ErrorContains(t, err, "unknown -kind")
 	_, err = drawPair(one, options{kind: "flow"})
 	assert.ErrorContains(t, err, "FILE:CONN")
+}
+
+// Capture-wide figures: classes named by the protocol appproto found, the
+// minimum RTT per interval of the client-side data, which the HTTP
+// transfer's queue inflates (wan512-mixed: a chatty PostgreSQL session
+// runs beside a bulk HTTP download on a 512 kbit/s, 150 ms link).
+func TestCaptureWide(t *testing.T) {
+	c, err := load(lab(t, "wan512-mixed.pcap"), options{kind: "rtt", conn: 0, width: time.Second})
+	require.NoError(t, err)
+	assert.Equal(t, "http (tcp/80)", c.className("tcp/80"))
+	assert.Equal(t, "postgres (tcp/5432)", c.className("tcp/5432"))
+	assert.Equal(t, "udp", c.className("udp"))
+	var lo, hi time.Duration
+	for _, m := range c.ser.MinRTT[0] {
+		if m > 0 {
+			if lo == 0 || m < lo {
+				lo = m
+			}
+			hi = max(hi, m)
+		}
+	}
+	// The floor is the link's (wan512: 151.3 ms for an empty frame); the
+	// worst interval's minimum is several times it.
+	assert.GreaterOrEqual(t, lo, 151*time.Millisecond)
+	assert.Less(t, lo, 160*time.Millisecond)
+	assert.Greater(t, hi, 3*lo)
 }
