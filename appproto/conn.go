@@ -763,6 +763,7 @@ func (c *Conn) complete(tx *txn) {
 	c.stats.Transactions++
 	t := &tx.Transaction
 	t.ID = int(c.stats.Transactions)
+	t.Proto = c.Protocol()
 	if t.ResponseLast.IsZero() {
 		t.ResponseLast = t.ResponseFirst
 	}

@@ -111,6 +111,8 @@ type Message struct {
 type Transaction struct {
 	// ID numbers the connection's transactions from 1, in completion order.
 	ID int `json:"id"`
+	// Proto is the connection's protocol, as Conn.Protocol reports it.
+	Proto string `json:"proto"`
 	// Kind and Verb are those of the request's first message.
 	Kind string `json:"kind"`
 	Verb string `json:"verb,omitempty"`

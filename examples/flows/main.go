@@ -9,6 +9,12 @@
 // "summary" (the schema is in the project README). With -explain it lists
 // each packet carrying a TCP analysis label (retransmission, duplicate ACK,
 // ...) with the rule that fired and the earlier packet it refers to.
+// With -transactions it lists each application transaction (an HTTP
+// request and its response, a PostgreSQL query up to ReadyForQuery, a
+// MySQL command and its result, a TNS Data call and the server's reply...)
+// with its bytes, segments, server time and transfer time, like
+// Packetbeat, then the turns and transactions of each connection; add
+// -json for JSON lines of type "transaction".
 //
 // A capture damaged part-way is analysed up to the damage; the error is
 // printed to standard error (and in the summary's "error" field) and the
@@ -42,6 +48,7 @@ type summaryRecord struct {
 
 func main() {
 	asJSON := flag.Bool("json", false, "print JSON lines instead of a table")
+	transactions := flag.Bool("transactions", false, "list each application transaction (request and response) with its timing; with -json as JSON lines")
 	explain := flag.Bool("explain", false, "list each packet with a TCP analysis label, the rule that fired and the packet it refers to")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: flows [-json] FILE|-")
@@ -54,6 +61,9 @@ func main() {
 	}
 	if *explain {
 		os.Exit(runExplain(flag.Arg(0), os.Stdin, os.Stdout, os.Stderr))
+	}
+	if *transactions {
+		os.Exit(runTransactions(flag.Arg(0), *asJSON, os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(run(flag.Arg(0), *asJSON, os.Stdin, os.Stdout, os.Stderr))
 }
