@@ -113,7 +113,7 @@ func RTT(h Header, d RTTData) (*Figure, error) {
 		}
 	}
 	for i, m := range mins {
-		l := line(m, black, vg.Points(1.2))
+		l := line(m, green, vg.Points(2))
 		l.StepStyle = plotter.PostStep
 		p.Add(l)
 		if i == 0 {
