@@ -57,6 +57,12 @@
 // captures the frames match tshark's retransmission + out_of_order
 // flags exactly (see TestLabCaptures).
 //
+// When the flow Analyzer passes tcpstate's analysis of a segment
+// (flow.PacketInfo.Analysis), Points carry its labels and RTT sample, and
+// Result.MinRTT keeps, per interval and by the direction of the data
+// timed, the smallest RTT sample over every connection: the minimum RTT of
+// a long capture in bounded memory.
+//
 // A Collector is not safe for concurrent use; results are in first-seen
 // order.
 package series
