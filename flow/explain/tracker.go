@@ -1,0 +1,753 @@
+package explain
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/tcpstate"
+)
+
+// Defaults for a zero Options.
+const (
+	DefaultTopStalls       = 5
+	DefaultMinBulkSegments = 4
+	DefaultSmallMessage    = 64
+	DefaultMaxPhases       = 32
+	defaultIW              = 10
+)
+
+// Options tunes an Explainer. Its zero value is usable.
+type Options struct {
+	// TopStalls is how many of the longest stalls each connection keeps.
+	// Zero means DefaultTopStalls.
+	TopStalls int
+	// MinBulkSegments is the fewest data segments in one direction, with no
+	// data the other way, that make a bulk phase. Zero means
+	// DefaultMinBulkSegments.
+	MinBulkSegments int
+	// SmallMessage is the largest payload of a segment counted as a small
+	// application message when it carries an ACK. Zero means
+	// DefaultSmallMessage.
+	SmallMessage int
+	// MaxPhases bounds the bulk phases kept per connection for the what-if
+	// model. Zero means DefaultMaxPhases.
+	MaxPhases int
+	// OnConn, if set, receives each connection's explanation when the
+	// connection ends, and the Explainer keeps none.
+	OnConn func(*Conn)
+}
+
+func (o *Options) norm() {
+	if o.TopStalls <= 0 {
+		o.TopStalls = DefaultTopStalls
+	}
+	if o.MinBulkSegments <= 0 {
+		o.MinBulkSegments = DefaultMinBulkSegments
+	}
+	if o.SmallMessage <= 0 {
+		o.SmallMessage = DefaultSmallMessage
+	}
+	if o.MaxPhases <= 0 {
+		o.MaxPhases = DefaultMaxPhases
+	}
+}
+
+// Explainer explains the connections of one capture. Feed it every packet
+// through OnPacket and every ended connection through OnConn, as
+// flow.Config does (see Hook). It is not safe for concurrent use.
+type Explainer struct {
+	opts  Options
+	live  map[*flow.Conn]*connState
+	done  []*Conn
+	spare *connState
+}
+
+// New returns an Explainer.
+func New(opts Options) *Explainer {
+	opts.norm()
+	return &Explainer{opts: opts, live: make(map[*flow.Conn]*connState)}
+}
+
+// Hook returns cfg with OnPacket and OnConn chained so that the Explainer
+// sees every packet and connection before cfg's own callbacks do.
+func (e *Explainer) Hook(cfg flow.Config) flow.Config {
+	onPacket, onConn := cfg.OnPacket, cfg.OnConn
+	cfg.OnPacket = func(p *flow.PacketInfo) {
+		e.OnPacket(p)
+		if onPacket != nil {
+			onPacket(p)
+		}
+	}
+	cfg.OnConn = func(c *flow.Conn) {
+		e.OnConn(c)
+		if onConn != nil {
+			onConn(c)
+		}
+	}
+	return cfg
+}
+
+// Conns returns the explanations of the ended connections in the order
+// they ended (empty when Options.OnConn is set).
+func (e *Explainer) Conns() []*Conn { return e.done }
+
+// OnPacket feeds one packet; packets that are not TCP segments of a
+// connection are ignored.
+func (e *Explainer) OnPacket(p *flow.PacketInfo) {
+	if p.Conn == nil || p.Seg == nil {
+		return
+	}
+	cs := e.live[p.Conn]
+	if cs == nil {
+		cs = e.spare
+		e.spare = nil
+		if cs == nil {
+			cs = new(connState)
+		}
+		cs.init(&e.opts)
+		e.live[p.Conn] = cs
+	}
+	cs.add(p.Dir, p.Seg)
+}
+
+// OnConn finishes the explanation of an ended connection and returns it
+// (nil if no segment of it was seen).
+func (e *Explainer) OnConn(c *flow.Conn) *Conn {
+	cs := e.live[c]
+	if cs == nil {
+		return nil
+	}
+	delete(e.live, c)
+	out := cs.finish(c)
+	e.spare = cs
+	if e.opts.OnConn != nil {
+		e.opts.OnConn(out)
+	} else {
+		e.done = append(e.done, out)
+	}
+	return out
+}
+
+// Spacing histogram: per-byte spacing of segments, in quarter octaves of
+// nanoseconds per byte from 2^-2 ns/B (32 Gbit/s) up.
+const (
+	nbins     = 112
+	binOrigin = -2.0
+	binsPerOc = 4.0
+)
+
+func spacingBin(nsPerByte float64) int {
+	if nsPerByte <= 0 {
+		return 0
+	}
+	i := int(math.Floor((math.Log2(nsPerByte) - binOrigin) * binsPerOc))
+	return min(max(i, 0), nbins-1)
+}
+
+func binLo(i int) float64 { return math.Exp2(binOrigin + float64(i)/binsPerOc) }
+func binHi(i int) float64 { return binLo(i + 1) }
+
+// gapHist holds far-side gaps whose split between transfer and a waiting
+// cause needs the bottleneck rate, known only at the end.
+type gapHist struct {
+	g [3][nbins]float64 // seconds of gap
+	w [3][nbins]float64 // wire bytes of the segment ending the gap
+}
+
+var splitCauses = [3]Cause{CauseWindowWait, CauseReceiverWindow, CauseServerThink}
+
+// dirState is one direction's sending state and its receiver's ACKs.
+type dirState struct {
+	hasHigh  bool
+	high     tcpstate.Seq // highest sequence sent (end of data)
+	maxSeg   int
+	segs     uint64
+	bytes    uint64
+	wire     uint64
+	ackValid bool
+	ackHigh  tcpstate.Seq // receiver's highest ACK of this direction
+	ring     [128]tcpstate.Seq
+	rhead    int
+	rlen     int
+	overflow int
+	acks     AckStats
+	holeOpen bool
+	holeEnd  tcpstate.Seq
+	dupSince int // receiver's duplicate ACKs since the last advance
+
+	// receiver side of the opposite direction: this side's window
+	mss      int  // MSS this side announced (0: none)
+	wsOpt    int8 // window scale this side announced, -1 none
+	ts       bool
+	win      uint64 // this side's last advertised window, scaled
+	winKnown bool
+	zeroWin  bool // this side advertised a zero window since the last event
+	segStats SegmentStats
+}
+
+// runState is the current run of data segments in one direction.
+type runState struct {
+	active      bool
+	dir         tcpstate.Dir
+	segs        int
+	bytes       uint64
+	wire        uint64
+	small       int
+	lastSmall   bool
+	bins        [5]uint64
+	flights     int
+	firstFlight int
+	lastT       time.Time
+	minSpacing  float64
+}
+
+type connState struct {
+	opts  *Options
+	first time.Time
+	last  time.Time
+	n     uint64
+
+	hs       int // 0 none, 1 SYN seen, 2 SYN/ACK seen, 3 done, -1 no handshake
+	synAckT  time.Time
+	vantage  Vantage
+	near     tcpstate.Dir
+	base     time.Duration
+	nsamples int
+	wsBoth   bool
+
+	d [2]dirState
+
+	// last event (data, SYN, FIN, RST or handshake end)
+	evT     time.Time
+	evDir   tcpstate.Dir
+	evValid bool
+	lastDir tcpstate.Dir
+	// near packets, for the trigger search
+	nearT     [32]time.Time
+	nearHead  int
+	nearLen   int
+	nearBytes uint64 // near wire bytes since the last far data event
+	farAckedNear bool // a far packet advanced the ACK of near data since the last event
+
+	// pending RTT sample: near data sent at sampleT ending at sampleEnd
+	samplePending bool
+	sampleT       time.Time
+	sampleEnd     tcpstate.Seq
+
+	sum      [numCauses]time.Duration
+	turnN    int
+	turnGap  time.Duration
+	turnWire uint64
+	gh       *gapHist
+	spacing  [nbins]uint32
+	spSum    [nbins]float64 // sum of the samples' spacing, ns per byte
+	spacingN int
+	stalls   []Stall
+	rtos     int
+
+	turns       int
+	payloadDir  tcpstate.Dir
+	payloadSeen bool
+
+	run     runState
+	phases  []Phase
+	dropped int
+}
+
+func (cs *connState) init(o *Options) {
+	stalls, phases, gh := cs.stalls[:0], cs.phases[:0], cs.gh
+	*cs = connState{opts: o, stalls: stalls, phases: phases, gh: gh}
+	if cs.gh != nil {
+		*cs.gh = gapHist{}
+	}
+	cs.d[0].wsOpt, cs.d[1].wsOpt = -1, -1
+}
+
+func isEvent(s *tcpstate.Segment) bool {
+	return s.Len > 0 || s.Flags&(tcpstate.SYN|tcpstate.FIN|tcpstate.RST) != 0
+}
+
+func (cs *connState) add(d tcpstate.Dir, s *tcpstate.Segment) {
+	t := s.Time
+	if cs.n == 0 {
+		cs.first, cs.evT = t, t
+		if s.Flags.Has(tcpstate.SYN) && !s.Flags.Has(tcpstate.ACK) && d == tcpstate.ClientToServer {
+			cs.hs = 1
+		} else {
+			cs.hs = -1
+			cs.vantage = VantageAssumedClient
+			cs.near = tcpstate.ClientToServer
+		}
+	}
+	cs.n++
+	if t.Before(cs.last) {
+		t = cs.last // a clock stepping back: keep time monotonic
+	} else {
+		cs.last = t
+	}
+	cs.lastDir = d
+	ds := &cs.d[d]
+	if s.Flags.Has(tcpstate.SYN) {
+		if s.Opts.HasMSS {
+			ds.mss = int(s.Opts.MSS)
+		}
+		if s.Opts.HasWScale {
+			ds.wsOpt = int8(min(s.Opts.WScale, 14))
+		}
+		ds.ts = ds.ts || s.Opts.HasTimestamps
+	}
+
+	// Retransmission and hole, judged before the state moves.
+	retx := false
+	if s.Len > 0 && !s.Flags.Has(tcpstate.RST) {
+		seq := s.Seq
+		if s.Flags.Has(tcpstate.SYN) {
+			seq = seq.Add(1)
+		}
+		end := seq.Add(tcpstate.Size(s.Len))
+		if ds.hasHigh && !ds.high.LessThan(end) {
+			retx = true
+		} else if ds.hasHigh && seq.LessThan(ds.high) {
+			retx = true // partly new
+		}
+		if ds.hasHigh && ds.high.LessThan(seq) && !ds.holeOpen {
+			ds.holeOpen, ds.holeEnd = true, seq
+		}
+	}
+
+	cs.handshake(d, s, t)
+	if isEvent(s) {
+		cs.event(d, s, t, retx)
+	}
+	cs.update(d, s, t, retx)
+}
+
+// handshake follows SYN, SYN/ACK, ACK and decides the vantage point. The
+// client's ACK ending the handshake is recorded as a client event.
+func (cs *connState) handshake(d tcpstate.Dir, s *tcpstate.Segment, t time.Time) {
+	switch cs.hs {
+	case 1:
+		if d == tcpstate.ServerToClient && s.Flags.Has(tcpstate.SYN|tcpstate.ACK) {
+			cs.hs, cs.synAckT = 2, t
+		} else if d == tcpstate.ServerToClient && s.Flags.Has(tcpstate.RST) {
+			cs.hs = 3
+			cs.near = tcpstate.ClientToServer
+		}
+	case 2:
+		if d == tcpstate.ClientToServer && s.Flags.Has(tcpstate.ACK) && !s.Flags.Has(tcpstate.SYN) {
+			cs.hs = 3
+			a := cs.synAckT.Sub(cs.first)
+			b := t.Sub(cs.synAckT)
+			switch {
+			case b*4 < a:
+				cs.vantage, cs.near = VantageClient, tcpstate.ClientToServer
+			case a*4 < b:
+				cs.vantage, cs.near = VantageServer, tcpstate.ServerToClient
+			default:
+				cs.vantage, cs.near = VantageMiddle, tcpstate.ClientToServer
+			}
+			cs.sample(t.Sub(cs.first))
+			cs.sum[CauseHandshake] += t.Sub(cs.evT)
+			cs.evT, cs.evDir, cs.evValid = t, tcpstate.ClientToServer, true
+			cs.noteNear(tcpstate.ClientToServer, t)
+		}
+	}
+}
+
+func (cs *connState) sample(rtt time.Duration) {
+	if rtt <= 0 {
+		return
+	}
+	cs.nsamples++
+	if cs.base == 0 || rtt < cs.base {
+		cs.base = rtt
+	}
+}
+
+func (cs *connState) noteNear(d tcpstate.Dir, t time.Time) {
+	if d != cs.near {
+		return
+	}
+	cs.nearT[cs.nearHead] = t
+	cs.nearHead = (cs.nearHead + 1) % len(cs.nearT)
+	cs.nearLen = min(cs.nearLen+1, len(cs.nearT))
+}
+
+// trigger returns the latest near packet sent at or before t (false if
+// none is remembered).
+func (cs *connState) trigger(t time.Time) (time.Time, bool) {
+	for i := 1; i <= cs.nearLen; i++ {
+		x := cs.nearT[(cs.nearHead-i+len(cs.nearT))%len(cs.nearT)]
+		if !x.After(t) {
+			return x, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func (cs *connState) think(side tcpstate.Dir) Cause {
+	if side == tcpstate.ClientToServer {
+		return CauseClientThink
+	}
+	return CauseServerThink
+}
+
+func (cs *connState) lossCause(gap time.Duration, sender tcpstate.Dir) Cause {
+	if gap >= 200*time.Millisecond && gap*2 >= cs.base*3 && cs.d[sender].dupSince == 0 {
+		cs.rtos++
+		return CauseRTO
+	}
+	return CauseLossRecovery
+}
+
+// rwndFull reports whether sender's data in flight fills the receiver's
+// last advertised window.
+func (cs *connState) rwndFull(sender tcpstate.Dir) bool {
+	ds, rs := &cs.d[sender], &cs.d[sender.Reverse()]
+	if !rs.winKnown || !ds.ackValid || !ds.hasHigh || !ds.ackHigh.LessThanEq(ds.high) {
+		return false
+	}
+	inflight := uint64(ds.ackHigh.Size(ds.high))
+	return inflight+uint64(max(ds.maxSeg, 1)) > rs.win
+}
+
+// event attributes the gap since the previous event, ending at a segment
+// of direction d carrying data, SYN, FIN or RST.
+func (cs *connState) event(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, retx bool) {
+	gap := t.Sub(cs.evT)
+	prevT := cs.evT
+	defer func() { cs.evT, cs.evDir, cs.evValid = t, d, true }()
+	if cs.hs >= 0 && cs.hs < 3 {
+		cs.sum[CauseHandshake] += gap
+		return
+	}
+	if !cs.evValid {
+		// first event of a connection picked up mid-stream: the gap since
+		// its first packet (pure ACKs) is the sender's own.
+		cs.sum[cs.think(d)] += gap
+		return
+	}
+	near, far := cs.near, cs.near.Reverse()
+	var c Cause
+	switch {
+	case retx || cs.d[d].holeOpen && d == far:
+		if retx {
+			c = cs.lossCause(gap, d)
+		} else {
+			c = CauseLossRecovery
+		}
+		cs.sum[c] += gap
+	case cs.evDir == near && d == near:
+		switch {
+		case cs.farAckedNear && cs.rwndFull(near):
+			c = CauseReceiverWindow
+		case cs.d[far].zeroWin:
+			c = CauseZeroWindow
+		case cs.farAckedNear:
+			c = CauseWindowWait
+		default:
+			c = cs.think(near)
+		}
+		cs.sum[c] += gap
+	case cs.evDir == near && d == far:
+		if cs.base > 0 && gap*2 < cs.base {
+			// too soon to answer the near event: the far side was sending anyway
+			c = CauseWindowWait
+			cs.farGap(c, gap, s)
+		} else {
+			c = CauseRoundTrip
+			cs.turnN++
+			cs.turnGap += gap
+			cs.turnWire += cs.nearBytes + uint64(s.WireLen)
+			if cs.base > 0 && gap > 2*cs.base {
+				c = cs.think(far)
+			}
+		}
+	case cs.evDir == far && d == far:
+		switch {
+		case cs.d[near].zeroWin:
+			c = CauseZeroWindow
+			cs.sum[c] += gap
+		default:
+			c = CauseWindowWait
+			if cs.rwndFull(far) {
+				c = CauseReceiverWindow
+			}
+			tr, ok := cs.trigger(t.Add(-cs.base * 9 / 10))
+			slack := max(cs.base/2, 20*time.Millisecond)
+			if !ok || tr.Before(prevT.Add(-4*cs.base)) || t.Sub(tr.Add(cs.base)) > slack {
+				c = cs.think(far)
+			}
+			cs.farGap(c, gap, s)
+			if s.Len >= 200 && cs.nearBytes == 0 && gap > 0 {
+				sp := float64(gap) / float64(s.WireLen)
+				cs.spacing[spacingBin(sp)]++
+				cs.spSum[spacingBin(sp)] += sp
+				cs.spacingN++
+			}
+		}
+	default: // far to near
+		c = cs.think(near)
+		cs.sum[c] += gap
+	}
+	if c != CauseTransfer {
+		cs.stall(prevT, t, gap, c, s.Index)
+	}
+}
+
+func (cs *connState) farGap(c Cause, gap time.Duration, s *tcpstate.Segment) {
+	if cs.gh == nil {
+		cs.gh = new(gapHist)
+	}
+	k := 0
+	for i, sc := range splitCauses {
+		if sc == c {
+			k = i
+		}
+	}
+	w := float64(max(s.WireLen, 1))
+	b := spacingBin(float64(gap) / w)
+	cs.gh.g[k][b] += gap.Seconds()
+	cs.gh.w[k][b] += w
+}
+
+// stall keeps the longest stalls.
+func (cs *connState) stall(start, end time.Time, gap time.Duration, c Cause, idx uint64) {
+	if gap <= 0 || cs.base > 0 && gap < cs.base/2 {
+		return
+	}
+	st := Stall{Start: start, End: end, DurationS: gap.Seconds(), Cause: c, Packet: idx}
+	k := cs.opts.TopStalls
+	if len(cs.stalls) == k && cs.stalls[k-1].DurationS >= st.DurationS {
+		return
+	}
+	if len(cs.stalls) == k {
+		cs.stalls = cs.stalls[:k-1]
+	}
+	i, _ := slices.BinarySearchFunc(cs.stalls, st.DurationS, func(x Stall, v float64) int {
+		if x.DurationS > v {
+			return -1
+		}
+		if x.DurationS < v {
+			return 1
+		}
+		return 0
+	})
+	cs.stalls = slices.Insert(cs.stalls, i, st)
+}
+
+// update moves the state on after segment s of direction d.
+func (cs *connState) update(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, retx bool) {
+	ds := &cs.d[d]
+	od := &cs.d[d.Reverse()]
+	o := cs.opts
+	if d == cs.near {
+		cs.noteNear(d, t)
+	}
+	if isEvent(s) {
+		cs.farAckedNear = false
+		cs.d[0].zeroWin, cs.d[1].zeroWin = false, false
+	}
+	// window
+	if !s.Flags.Has(tcpstate.RST) {
+		if s.Flags.Has(tcpstate.SYN) {
+			ds.win, ds.winKnown = uint64(s.Window), false
+		} else if cs.hs == 3 {
+			cs.wsBoth = cs.d[0].wsOpt >= 0 && cs.d[1].wsOpt >= 0
+			sh := 0
+			if cs.wsBoth {
+				sh = int(ds.wsOpt)
+			}
+			ds.win, ds.winKnown = uint64(s.Window)<<sh, true
+		}
+		if s.Window == 0 && !s.Flags.Has(tcpstate.SYN) {
+			ds.zeroWin = true
+		}
+	}
+	// ACK of the other direction's data
+	if s.Flags.Has(tcpstate.ACK) {
+		a := s.Ack
+		switch {
+		case !od.ackValid || od.ackHigh.LessThan(a):
+			covered := od.overflow
+			for od.rlen > 0 && od.ring[od.rhead].LessThanEq(a) {
+				od.rhead = (od.rhead + 1) % len(od.ring)
+				od.rlen--
+				covered++
+			}
+			od.overflow = 0
+			if covered > 0 {
+				st := &od.acks
+				st.Advances++
+				st.Covered[min(covered, 6)-1]++
+				switch {
+				case s.Len == 0:
+					st.Pure++
+				case s.Len <= o.SmallMessage:
+					st.SmallApp++
+				default:
+					st.Piggyback++
+				}
+				if d.Reverse() == cs.near && d == cs.near.Reverse() {
+					cs.farAckedNear = true
+				}
+			}
+			if od.ackValid || covered > 0 {
+				od.dupSince = 0
+			}
+			od.ackValid, od.ackHigh = true, a
+			if od.holeOpen && !a.LessThan(od.holeEnd) {
+				od.holeOpen = false
+			}
+			if cs.samplePending && d != cs.near && !a.LessThan(cs.sampleEnd) {
+				cs.samplePending = false
+				cs.sample(t.Sub(cs.sampleT))
+			}
+		case a == od.ackHigh && s.Len == 0 && s.Flags&(tcpstate.SYN|tcpstate.FIN|tcpstate.RST) == 0 && od.hasHigh && a.LessThan(od.high):
+			od.acks.DupAcks++
+			od.dupSince++
+		}
+	}
+	if s.Len == 0 || s.Flags.Has(tcpstate.RST) {
+		if s.Flags.Has(tcpstate.FIN) {
+			cs.endRun()
+		}
+		return
+	}
+	// data
+	seq := s.Seq
+	if s.Flags.Has(tcpstate.SYN) {
+		seq = seq.Add(1)
+	}
+	end := seq.Add(tcpstate.Size(s.Len))
+	ds.segs++
+	ds.bytes += uint64(s.Len)
+	ds.wire += uint64(s.WireLen)
+	ds.acks.DataSegments++
+	ds.maxSeg = max(ds.maxSeg, s.Len)
+	if d == cs.near {
+		cs.nearBytes += uint64(s.WireLen)
+	} else {
+		cs.nearBytes = 0
+	}
+	if retx {
+		ds.acks.Retransmissions++
+		if d == cs.near && cs.samplePending {
+			cs.samplePending = false // Karn: no sample across a retransmission
+		}
+	} else {
+		if ds.rlen == len(ds.ring) {
+			ds.rhead = (ds.rhead + 1) % len(ds.ring)
+			ds.rlen--
+			ds.overflow++
+		}
+		ds.ring[(ds.rhead+ds.rlen)%len(ds.ring)] = end
+		ds.rlen++
+		if d == cs.near && !cs.samplePending {
+			cs.samplePending, cs.sampleT, cs.sampleEnd = true, t, end
+		}
+	}
+	if !ds.hasHigh || ds.high.LessThan(end) {
+		ds.high, ds.hasHigh = end, true
+	}
+	if !retx {
+		if d == tcpstate.ClientToServer && (!cs.payloadSeen || cs.payloadDir != d) {
+			cs.turns++
+		}
+		cs.payloadSeen, cs.payloadDir = true, d
+		cs.runAdd(d, s, t)
+	}
+}
+
+// effMSS is the full segment size of direction d's data.
+func (cs *connState) effMSS(d tcpstate.Dir) (int, string) {
+	ds, rs := &cs.d[d], &cs.d[d.Reverse()]
+	if rs.mss > 0 {
+		m := rs.mss
+		if ds.ts && rs.ts {
+			m -= 12
+		}
+		return max(m, ds.maxSeg), "announced"
+	}
+	return ds.maxSeg, "max_seen"
+}
+
+func (cs *connState) runAdd(d tcpstate.Dir, s *tcpstate.Segment, t time.Time) {
+	r := &cs.run
+	if r.active && r.dir != d {
+		cs.endRun()
+	}
+	mss, _ := cs.effMSS(d)
+	small := s.Len < mss
+	if !r.active {
+		*r = runState{active: true, dir: d, flights: 1}
+	} else {
+		gap := t.Sub(r.lastT)
+		sp := float64(gap) / float64(max(s.WireLen, 1))
+		if cs.base > 0 && gap*2 > cs.base && (r.minSpacing == 0 || sp > 2*r.minSpacing) {
+			if r.flights == 1 {
+				r.firstFlight = r.segs
+			}
+			r.flights++
+		} else if sp > 0 && (r.minSpacing == 0 || sp < r.minSpacing) {
+			r.minSpacing = sp
+		}
+	}
+	r.segs++
+	r.bytes += uint64(s.Len)
+	r.wire += uint64(s.WireLen)
+	r.lastT = t
+	if small {
+		r.small++
+	}
+	r.lastSmall = small
+	bin := 4
+	if small && mss > 0 {
+		bin = min(s.Len*4/mss, 3)
+	}
+	r.bins[bin]++
+}
+
+// endRun closes the current run, counting it when it is a bulk phase.
+func (cs *connState) endRun() {
+	r := &cs.run
+	if !r.active {
+		return
+	}
+	r.active = false
+	if r.segs < cs.opts.MinBulkSegments {
+		return
+	}
+	ds := &cs.d[r.dir]
+	st := &ds.segStats
+	st.BulkPhases++
+	st.BulkSegments += uint64(r.segs)
+	st.BulkBytes += r.bytes
+	for i, n := range r.bins {
+		st.SizeBins[i] += n
+	}
+	nf := r.small
+	if r.lastSmall {
+		nf--
+	}
+	st.NonFinalSmall += uint64(nf)
+	st.Flights += r.flights
+	mss, _ := cs.effMSS(r.dir)
+	if mss > 0 {
+		full := int((r.bytes + uint64(mss) - 1) / uint64(mss))
+		if full < r.segs {
+			st.SavedSegments += uint64(r.segs - full)
+			perFlight := float64(r.segs) / float64(r.flights)
+			need := int(math.Ceil(float64(full) / perFlight))
+			st.SavedRoundTrips += max(r.flights-need, 0)
+		}
+	}
+	if len(cs.phases) < cs.opts.MaxPhases {
+		cs.phases = append(cs.phases, Phase{FromServer: r.dir == tcpstate.ServerToClient, Segments: r.segs,
+			Bytes: r.bytes, WireBytes: r.wire, Flights: r.flights, FirstFlight: r.firstFlight})
+	} else {
+		cs.dropped++
+	}
+}

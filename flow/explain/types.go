@@ -1,0 +1,406 @@
+package explain
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Cause is what a stretch of a connection's time was spent on. Every
+// inter-packet gap of a connection is attributed to causes; their sums make
+// up the Budget.
+type Cause uint8
+
+// Causes, in the order the Budget lists them.
+const (
+	// CauseTransfer: data being serialized at the observed bottleneck rate.
+	CauseTransfer Cause = iota
+	// CauseHandshake: from the SYN to the end of the three-way handshake.
+	CauseHandshake
+	// CauseClientThink: the client had all it needed and sent nothing.
+	CauseClientThink
+	// CauseServerThink: the server had all it needed and sent nothing.
+	CauseServerThink
+	// CauseRoundTrip: an application turn waiting one round trip for the
+	// other side's answer (request to response, network part).
+	CauseRoundTrip
+	// CauseWindowWait: a sender waiting for ACKs to open its (congestion)
+	// window: slow start, ACK clocking, delayed ACKs.
+	CauseWindowWait
+	// CauseReceiverWindow: a sender stopped by a full receiver window.
+	CauseReceiverWindow
+	// CauseZeroWindow: a sender stopped by a zero receiver window.
+	CauseZeroWindow
+	// CauseLossRecovery: from a loss to its repair (fast retransmit, SACK).
+	CauseLossRecovery
+	// CauseRTO: a retransmission timeout waited out.
+	CauseRTO
+	numCauses
+)
+
+var causeNames = [...]string{"transfer", "handshake", "client_think", "server_think", "round_trip",
+	"window_wait", "receiver_window", "zero_window", "loss_recovery", "rto"}
+
+// String returns the cause's name as used in reports.
+func (c Cause) String() string {
+	if int(c) < len(causeNames) {
+		return causeNames[c]
+	}
+	return "unknown"
+}
+
+// MarshalText makes a Cause appear by name in JSON.
+func (c Cause) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// Limit is what limited a connection's speed, in the spirit of T-RAT
+// (Zhang et al., SIGCOMM 2002).
+type Limit uint8
+
+// Rate-limiting causes.
+const (
+	// LimitUnknown: too little traffic to say.
+	LimitUnknown Limit = iota
+	// LimitApplication: the ends' own think time dominates.
+	LimitApplication
+	// LimitRoundTrip: application turns, each paying a round trip (chatty).
+	LimitRoundTrip
+	// LimitReceiverWindow: the receiver's advertised window.
+	LimitReceiverWindow
+	// LimitCongestionWindow: the sender's (congestion) window: waiting for
+	// ACKs with the link idle.
+	LimitCongestionWindow
+	// LimitBandwidth: data serialized at the bottleneck rate.
+	LimitBandwidth
+	// LimitLoss: loss recovery and retransmission timeouts.
+	LimitLoss
+)
+
+var limitNames = [...]string{"unknown", "application", "round_trip_bound", "receiver_window",
+	"congestion_window", "bandwidth", "loss"}
+
+// String returns the limit's name as used in reports.
+func (l Limit) String() string {
+	if int(l) < len(limitNames) {
+		return limitNames[l]
+	}
+	return "unknown"
+}
+
+// MarshalText makes a Limit appear by name in JSON.
+func (l Limit) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
+
+// AckVerdict sums up how a receiver acknowledges one direction's data.
+type AckVerdict uint8
+
+// ACK verdicts.
+const (
+	// AckInsufficient: too few ACKs of this direction's data to judge.
+	AckInsufficient AckVerdict = iota
+	// AckEverySegment: nearly every data segment gets its own ACK.
+	AckEverySegment
+	// AckDelayed: ACKs commonly cover two segments (RFC 5681 delayed ACK),
+	// possibly mixed with immediate ACKs (Linux quick-ack).
+	AckDelayed
+	// AckStretch: ACKs commonly cover three or more segments.
+	AckStretch
+)
+
+var ackVerdictNames = [...]string{"insufficient", "ack_every_segment", "delayed_ack", "stretch_acks"}
+
+// String returns the verdict's name as used in reports.
+func (v AckVerdict) String() string {
+	if int(v) < len(ackVerdictNames) {
+		return ackVerdictNames[v]
+	}
+	return "unknown"
+}
+
+// MarshalText makes an AckVerdict appear by name in JSON.
+func (v AckVerdict) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+// AckCarrier says what carries the ACKs of one direction's data.
+type AckCarrier uint8
+
+// ACK carriers.
+const (
+	// CarrierNone: no ACK advance seen.
+	CarrierNone AckCarrier = iota
+	// CarrierPureTCP: mostly segments without payload.
+	CarrierPureTCP
+	// CarrierApplication: mostly small application messages (payload of at
+	// most Options.SmallMessage bytes): the application acknowledging at
+	// its own level.
+	CarrierApplication
+	// CarrierPiggyback: mostly larger data going the other way (requests
+	// of a request/response exchange).
+	CarrierPiggyback
+	// CarrierMixed: no kind carries a majority.
+	CarrierMixed
+)
+
+var carrierNames = [...]string{"none", "pure_tcp", "application", "piggyback", "mixed"}
+
+// String returns the carrier's name as used in reports.
+func (c AckCarrier) String() string {
+	if int(c) < len(carrierNames) {
+		return carrierNames[c]
+	}
+	return "unknown"
+}
+
+// MarshalText makes an AckCarrier appear by name in JSON.
+func (c AckCarrier) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// Vantage is where on the path the capture was taken, as judged from the
+// handshake's timing.
+type Vantage uint8
+
+// Vantage points.
+const (
+	// VantageAssumedClient: no handshake seen; the capture is taken to be
+	// at the client.
+	VantageAssumedClient Vantage = iota
+	// VantageClient: the client answered the SYN/ACK much faster than the
+	// server answered the SYN.
+	VantageClient
+	// VantageServer: the server answered the SYN much faster than the
+	// client answered the SYN/ACK.
+	VantageServer
+	// VantageMiddle: both legs of the handshake took comparable time; the
+	// budget treats the capture as taken at the client.
+	VantageMiddle
+)
+
+var vantageNames = [...]string{"assumed_client", "client", "server", "middle"}
+
+// String returns the vantage's name as used in reports.
+func (v Vantage) String() string {
+	if int(v) < len(vantageNames) {
+		return vantageNames[v]
+	}
+	return "unknown"
+}
+
+// MarshalText makes a Vantage appear by name in JSON.
+func (v Vantage) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+// AckStats describes how the receiver of one direction's data acknowledged
+// it.
+type AckStats struct {
+	// DataSegments counts the direction's data segments (retransmissions
+	// included); Advances the receiver's segments that moved its ACK
+	// forward over at least one of them.
+	DataSegments uint64 `json:"data_segments"`
+	Advances     uint64 `json:"ack_advances"`
+	// AcksPerSegment is Advances / DataSegments.
+	AcksPerSegment float64 `json:"acks_per_segment"`
+	// Covered[i] counts ACK advances that covered i+1 data segments (the
+	// last bin: 6 or more).
+	Covered [6]uint64 `json:"covered"`
+	// MeanCovered is the mean number of segments an advance covered.
+	MeanCovered float64 `json:"mean_covered"`
+	// Pure counts advances carried by segments without payload; SmallApp
+	// by segments with at most Options.SmallMessage bytes of payload;
+	// Piggyback by larger data segments.
+	Pure      uint64     `json:"pure"`
+	SmallApp  uint64     `json:"small_app"`
+	Piggyback uint64     `json:"piggyback"`
+	Verdict   AckVerdict `json:"verdict"`
+	Carrier   AckCarrier `json:"carrier"`
+	// DupAcks counts duplicate ACKs; Retransmissions data segments that
+	// did not go beyond the highest sequence number already sent.
+	DupAcks         uint64 `json:"dup_acks"`
+	Retransmissions uint64 `json:"retransmissions"`
+}
+
+// SegmentStats describes one direction's segment sizes in bulk phases.
+type SegmentStats struct {
+	// MSS is the full segment size used as reference: the receiver's
+	// announced MSS less 12 bytes when timestamps were negotiated, raised
+	// to the largest segment seen if that is bigger; the largest segment
+	// seen when no MSS was announced.
+	MSS int `json:"mss"`
+	// MSSSource is "announced" or "max_seen".
+	MSSSource string `json:"mss_source"`
+	// MaxSegment is the largest payload seen in the direction.
+	MaxSegment int `json:"max_segment"`
+	// Segments and Bytes count all data segments and payload bytes.
+	Segments uint64 `json:"segments"`
+	Bytes    uint64 `json:"bytes"`
+	// MeanSegment is Bytes / Segments.
+	MeanSegment float64 `json:"mean_segment"`
+	// BulkPhases counts runs of at least Options.MinBulkSegments data
+	// segments without data the other way; BulkSegments and BulkBytes
+	// what they carried.
+	BulkPhases   int    `json:"bulk_phases"`
+	BulkSegments uint64 `json:"bulk_segments"`
+	BulkBytes    uint64 `json:"bulk_bytes"`
+	// SizeBins counts bulk-phase segments by payload relative to MSS:
+	// <25 %, 25-50 %, 50-75 %, 75-<100 %, full (>= MSS).
+	SizeBins [5]uint64 `json:"size_bins"`
+	// NonFinalSmall counts bulk-phase segments below the MSS that were not
+	// the last of their phase; NonFinalSmallShare divides it by the
+	// non-final segments.
+	NonFinalSmall      uint64  `json:"non_final_small"`
+	NonFinalSmallShare float64 `json:"non_final_small_share"`
+	// Flights counts the bursts the bulk phases were sent in (split where
+	// the sender paused for at least half a round trip).
+	Flights int `json:"flights"`
+	// What full-size segments would have saved in the bulk phases, at the
+	// observed sending pattern (same segments per flight, same ACKs per
+	// segment).
+	SavedSegments   uint64  `json:"saved_segments"`
+	SavedAcks       float64 `json:"saved_acks"`
+	SavedRoundTrips int     `json:"saved_round_trips"`
+}
+
+// Budget splits a connection's duration (first to last packet) into the
+// time spent on each Cause. The parts add up to DurationS.
+type Budget struct {
+	DurationS       float64 `json:"duration_s"`
+	TransferS       float64 `json:"transfer_s"`
+	HandshakeS      float64 `json:"handshake_s"`
+	ClientThinkS    float64 `json:"client_think_s"`
+	ServerThinkS    float64 `json:"server_think_s"`
+	RoundTripS      float64 `json:"round_trip_s"`
+	WindowWaitS     float64 `json:"window_wait_s"`
+	ReceiverWindowS float64 `json:"receiver_window_s"`
+	ZeroWindowS     float64 `json:"zero_window_s"`
+	LossRecoveryS   float64 `json:"loss_recovery_s"`
+	RTOS            float64 `json:"rto_s"`
+}
+
+// Part returns the seconds the budget attributes to cause c.
+func (b *Budget) Part(c Cause) float64 { return *b.part(c) }
+
+func (b *Budget) part(c Cause) *float64 {
+	switch c {
+	case CauseHandshake:
+		return &b.HandshakeS
+	case CauseClientThink:
+		return &b.ClientThinkS
+	case CauseServerThink:
+		return &b.ServerThinkS
+	case CauseRoundTrip:
+		return &b.RoundTripS
+	case CauseWindowWait:
+		return &b.WindowWaitS
+	case CauseReceiverWindow:
+		return &b.ReceiverWindowS
+	case CauseZeroWindow:
+		return &b.ZeroWindowS
+	case CauseLossRecovery:
+		return &b.LossRecoveryS
+	case CauseRTO:
+		return &b.RTOS
+	}
+	return &b.TransferS
+}
+
+// Sum returns the sum of the parts (equal to DurationS up to rounding).
+func (b *Budget) Sum() float64 {
+	s := 0.0
+	for c := Cause(0); c < numCauses; c++ {
+		s += b.Part(c)
+	}
+	return s
+}
+
+// WaitingS returns the time spent waiting on round trips: handshake,
+// application turns and window waits.
+func (b *Budget) WaitingS() float64 { return b.HandshakeS + b.RoundTripS + b.WindowWaitS }
+
+// ThinkS returns the client's and server's think time together.
+func (b *Budget) ThinkS() float64 { return b.ClientThinkS + b.ServerThinkS }
+
+// Stall is one long stretch of a connection's time with its cause.
+type Stall struct {
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	DurationS float64   `json:"duration_s"`
+	Cause     Cause     `json:"cause"`
+	// Packet is the capture index of the packet that ended the stall.
+	Packet uint64 `json:"packet"`
+}
+
+// Phase is one bulk phase as the what-if model replays it.
+type Phase struct {
+	// FromServer is set when the server sent the phase.
+	FromServer bool   `json:"from_server"`
+	Segments   int    `json:"segments"`
+	Bytes      uint64 `json:"bytes"`
+	WireBytes  uint64 `json:"wire_bytes"`
+	// Flights is the number of bursts observed; FirstFlight the segments
+	// in the first one (0 when the phase was one burst).
+	Flights     int `json:"flights"`
+	FirstFlight int `json:"first_flight"`
+}
+
+// Model holds what the what-if projection replays beyond the Budget.
+type Model struct {
+	// RoundTrips counts the application turns that paid a round trip
+	// (request to response).
+	RoundTrips int `json:"round_trips"`
+	// InitialWindow is the sender's initial window in segments: the first
+	// flight of the first bulk phase when it was seen as a separate burst,
+	// else 10 (RFC 6928).
+	InitialWindow int `json:"initial_window"`
+	// Phases lists the first MaxPhases bulk phases; PhasesDropped counts
+	// the rest.
+	Phases        []Phase `json:"phases"`
+	PhasesDropped int     `json:"phases_dropped"`
+	// RTOs counts retransmission timeouts.
+	RTOs int `json:"rtos"`
+}
+
+// Evidence holds the numbers a Limit verdict rests on.
+type Evidence struct {
+	// Share of the duration per group of causes.
+	ApplicationShare float64 `json:"application_share"`
+	RoundTripShare   float64 `json:"round_trip_share"`
+	WindowShare      float64 `json:"window_share"`
+	ReceiverShare    float64 `json:"receiver_window_share"`
+	TransferShare    float64 `json:"transfer_share"`
+	LossShare        float64 `json:"loss_share"`
+	// Utilisation is the payload rate (both directions) over the
+	// estimated bottleneck rate; 0 when the rate is unknown.
+	Utilisation float64 `json:"utilisation"`
+	// TurnsTimesRTTS is application turns times the base RTT.
+	TurnsTimesRTTS float64 `json:"turns_x_rtt_s"`
+}
+
+// Conn is the explanation of one TCP connection.
+type Conn struct {
+	ID     int            `json:"id"`
+	Client netip.AddrPort `json:"client"`
+	Server netip.AddrPort `json:"server"`
+	// Proto is the application protocol; ProtoSource says where it came
+	// from ("port": by the server's port).
+	Proto       string  `json:"proto"`
+	ProtoSource string  `json:"proto_source"`
+	First       time.Time `json:"first"`
+	Last        time.Time `json:"last"`
+	Vantage     Vantage `json:"vantage"`
+	// RTTms is the base round-trip time in milliseconds: the smallest of
+	// the handshake and request-to-ACK samples (0: none); RTTSamples
+	// counts the samples.
+	RTTms      float64 `json:"rtt_ms"`
+	RTTSamples int     `json:"rtt_samples"`
+	// RateBps is the estimated bottleneck rate in bytes per second, from
+	// the spacing of back-to-back data segments (0: unknown).
+	RateBps float64 `json:"rate_bytes_per_s"`
+	// Turns counts client application turns: client data after server
+	// data (or the first data).
+	Turns int `json:"turns"`
+	// C2S and S2C describe the ACKs of each direction's data and its
+	// segment sizes.
+	AcksC2S     AckStats     `json:"acks_c2s"`
+	AcksS2C     AckStats     `json:"acks_s2c"`
+	SegmentsC2S SegmentStats `json:"segments_c2s"`
+	SegmentsS2C SegmentStats `json:"segments_s2c"`
+	Budget      Budget       `json:"budget"`
+	// Stalls are the longest stalls (not transfer), longest first.
+	Stalls   []Stall  `json:"stalls"`
+	Limit    Limit    `json:"limit"`
+	Evidence Evidence `json:"evidence"`
+	Model    Model    `json:"model"`
+}
