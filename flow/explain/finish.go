@@ -111,6 +111,8 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 		st.Segments, st.Bytes = ds.segs, ds.bytes
 		if ds.segs > 0 {
 			st.MeanSegment = float64(ds.bytes) / float64(ds.segs)
+			st.Small = ds.small
+			st.SmallShare = float64(ds.small) / float64(ds.segs)
 		}
 		if nonFinal := st.BulkSegments - uint64(st.BulkPhases); nonFinal > 0 {
 			st.NonFinalSmallShare = float64(st.NonFinalSmall) / float64(nonFinal)

@@ -163,6 +163,7 @@ type dirState struct {
 	hasHigh  bool
 	high     tcpstate.Seq // highest sequence sent (end of data)
 	maxSeg   int
+	small    uint64 // data segments below the MSS
 	segs     uint64
 	bytes    uint64
 	wire     uint64
@@ -225,11 +226,11 @@ type connState struct {
 	evValid bool
 	lastDir tcpstate.Dir
 	// near packets, for the trigger search
-	nearT     [32]time.Time
-	nearHead  int
-	nearLen   int
-	nearBytes uint64 // near wire bytes since the last far data event
-	farAckedNear bool // a far packet advanced the ACK of near data since the last event
+	nearT        [32]time.Time
+	nearHead     int
+	nearLen      int
+	nearBytes    uint64 // near wire bytes since the last far data event
+	farAckedNear bool   // a far packet advanced the ACK of near data since the last event
 
 	// pending RTT sample: near data sent at sampleT ending at sampleEnd
 	samplePending bool
@@ -627,6 +628,9 @@ func (cs *connState) update(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, re
 	ds.wire += uint64(s.WireLen)
 	ds.acks.DataSegments++
 	ds.maxSeg = max(ds.maxSeg, s.Len)
+	if m, _ := cs.effMSS(d); s.Len < m {
+		ds.small++
+	}
 	if d == cs.near {
 		cs.nearBytes += uint64(s.WireLen)
 	} else {

@@ -228,6 +228,10 @@ type SegmentStats struct {
 	Bytes    uint64 `json:"bytes"`
 	// MeanSegment is Bytes / Segments.
 	MeanSegment float64 `json:"mean_segment"`
+	// Small counts data segments below MSS (all, not only in bulk
+	// phases); SmallShare divides it by Segments.
+	Small      uint64  `json:"small_segments"`
+	SmallShare float64 `json:"small_share"`
 	// BulkPhases counts runs of at least Options.MinBulkSegments data
 	// segments without data the other way; BulkSegments and BulkBytes
 	// what they carried.
@@ -375,11 +379,11 @@ type Conn struct {
 	Server netip.AddrPort `json:"server"`
 	// Proto is the application protocol; ProtoSource says where it came
 	// from ("port": by the server's port).
-	Proto       string  `json:"proto"`
-	ProtoSource string  `json:"proto_source"`
+	Proto       string    `json:"proto"`
+	ProtoSource string    `json:"proto_source"`
 	First       time.Time `json:"first"`
 	Last        time.Time `json:"last"`
-	Vantage     Vantage `json:"vantage"`
+	Vantage     Vantage   `json:"vantage"`
 	// RTTms is the base round-trip time in milliseconds: the smallest of
 	// the handshake and request-to-ACK samples (0: none); RTTSamples
 	// counts the samples.

@@ -1,0 +1,304 @@
+package explain_test
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/explain"
+	"github.com/netecology/netecology/flow/flowtest"
+)
+
+// groundTruth is the part of the lab's groundtruth.json the tests use.
+type groundTruth struct {
+	Profiles map[string]struct {
+		BaseRTTms float64 `json:"base_rtt_ms"`
+		RateKbit  float64 `json:"rate_kbit_each_way"`
+	} `json:"profiles"`
+	Files []struct {
+		Name     string  `json:"name"`
+		File     string  `json:"file"`
+		Profile  string  `json:"profile"`
+		Duration float64 `json:"duration_s"`
+		Measured struct {
+			C2S struct {
+				DataSegs int `json:"data_segs"`
+				PureAcks int `json:"pure_acks"`
+			} `json:"c2s"`
+			S2C struct {
+				DataSegs int `json:"data_segs"`
+			} `json:"s2c"`
+			Requests int `json:"requests"`
+		} `json:"measured"`
+	} `json:"files"`
+}
+
+func loadTruth(t *testing.T, dir string) *groundTruth {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "groundtruth.json"))
+	require.NoError(t, err)
+	var g groundTruth
+	require.NoError(t, json.Unmarshal(b, &g))
+	return &g
+}
+
+// explainFile explains a capture and also returns flow's own connections.
+func explainFile(t *testing.T, name string) ([]*explain.Conn, []*flow.Conn) {
+	t.Helper()
+	e := explain.New(explain.Options{})
+	var fcs []*flow.Conn
+	_, err := flow.AnalyzeFile(name, e.Hook(flow.Config{OnConn: func(c *flow.Conn) { fcs = append(fcs, c) }}))
+	require.NoError(t, err)
+	return e.Conns(), fcs
+}
+
+func one(t *testing.T, name string) *explain.Conn {
+	t.Helper()
+	cs, _ := explainFile(t, name)
+	require.Len(t, cs, 1, name)
+	return cs[0]
+}
+
+// labDirs returns the committed lab captures and, when present, the shared
+// lab corpus.
+func labDirs(t *testing.T) []string {
+	dirs := []string{filepath.Join(flowtest.RepoRoot(), "testdata", "lab")}
+	shared := filepath.Join(flowtest.RepoRoot(), "..", "shared", "corpus", "lab")
+	if st, err := os.Stat(shared); err == nil && st.IsDir() {
+		dirs = append(dirs, shared)
+	}
+	return dirs
+}
+
+func TestBudgetAddsUpOnEveryLabCapture(t *testing.T) {
+	n := 0
+	for _, dir := range labDirs(t) {
+		for _, f := range flowtest.Captures(t, dir) {
+			cs, fcs := explainFile(t, f)
+			require.Len(t, cs, len(fcs), f)
+			for i, c := range cs {
+				b := c.Budget
+				assert.InDelta(t, fcs[i].Duration, b.DurationS, 1e-6, "%s conn %d duration", f, c.ID)
+				assert.InDelta(t, b.DurationS, b.Sum(), 0.01*b.DurationS+1e-9, "%s conn %d: parts %+v", f, c.ID, b)
+				for cause := explain.CauseTransfer; cause <= explain.CauseRTO; cause++ {
+					assert.GreaterOrEqual(t, b.Part(cause), -1e-9, "%s %s", f, cause)
+				}
+				n++
+			}
+		}
+	}
+	assert.Greater(t, n, 8)
+}
+
+func TestChattyIsRoundTripBound(t *testing.T) {
+	dir := flowtest.CorpusDir(t, "lab")
+	g := loadTruth(t, dir)
+	for _, name := range []string{"wan2m-pg-fetch15", "wan2m-pg-chatty", "wan512-pg-fetch15", "wan2m-my-chatty", "wan2m-http-chatty"} {
+		for _, f := range g.Files {
+			if f.Name != name {
+				continue
+			}
+			c := one(t, filepath.Join(dir, f.File))
+			assert.Equal(t, explain.LimitRoundTrip, c.Limit, name)
+			// turns as the lab measured them (client data after server data)
+			assert.Equal(t, f.Measured.Requests, c.Turns, name)
+			assert.Greater(t, c.Evidence.RoundTripShare, 0.75, name)
+			base := g.Profiles[f.Profile].BaseRTTms
+			assert.InDelta(t, base, c.RTTms, 3, "%s base RTT", name)
+			// time waiting on round trips ~ turns x RTT
+			assert.InDelta(t, float64(c.Turns)*base/1000, c.Budget.RoundTripS, 0.05*c.Budget.RoundTripS, name)
+		}
+	}
+	// the committed copy
+	c := one(t, filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "wan2m-pg-chatty.pcap"))
+	assert.Equal(t, explain.LimitRoundTrip, c.Limit)
+	assert.InDelta(t, 204, c.Turns, 2)
+}
+
+func TestBulkIsBandwidthBoundWithDelayedAcks(t *testing.T) {
+	dir := flowtest.CorpusDir(t, "lab")
+	g := loadTruth(t, dir)
+	for _, name := range []string{"wan2m-http-bulk", "wan2m-pg-bulk", "wan512-http-bulk", "rtt10-pg-bulk"} {
+		for _, f := range g.Files {
+			if f.Name != name {
+				continue
+			}
+			c := one(t, filepath.Join(dir, f.File))
+			assert.Contains(t, []explain.Limit{explain.LimitBandwidth, explain.LimitCongestionWindow}, c.Limit, name)
+			a := c.AcksS2C
+			assert.Equal(t, explain.AckDelayed, a.Verdict, name)
+			assert.Equal(t, explain.CarrierPureTCP, a.Carrier, name)
+			assert.EqualValues(t, f.Measured.S2C.DataSegs, a.DataSegments, name)
+			// every pure ACK of the client but the handshake's and FIN's
+			// moves the ACK of the server's data
+			assert.InDelta(t, f.Measured.C2S.PureAcks, a.Advances, 0.02*float64(f.Measured.C2S.PureAcks)+3, name)
+			assert.Positive(t, a.Covered[1], name) // ACKs covering two segments
+			rate := g.Profiles[f.Profile].RateKbit * 1000 / 8
+			assert.InDelta(t, rate, c.RateBps, 0.03*rate, "%s bottleneck rate", name)
+			s := c.SegmentsS2C
+			assert.Equal(t, 1448, s.MSS, name)
+			assert.Less(t, s.NonFinalSmallShare, 0.02, name)
+			assert.Greater(t, c.Evidence.TransferShare, 0.5, name)
+		}
+	}
+}
+
+// goldenAcks is a file written by testdata/golden/explain/gen_acks.py.
+type goldenAcks struct {
+	File    string `json:"file"`
+	Streams []struct {
+		C2S, S2C struct {
+			DataSegments    uint64 `json:"data_segments"`
+			Retransmissions uint64 `json:"retransmissions"`
+			SmallSegments   uint64 `json:"small_segments"`
+			AckAdvances     uint64 `json:"ack_advances"`
+		}
+	} `json:"streams"`
+}
+
+func TestTNSAckBehaviourAgainstTshark(t *testing.T) {
+	dir := flowtest.CorpusDir(t, "public")
+	goldens, err := filepath.Glob(filepath.Join(flowtest.RepoRoot(), "testdata", "golden", "explain", "tns_*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, goldens)
+	for _, gf := range goldens {
+		b, err := os.ReadFile(gf)
+		require.NoError(t, err)
+		var g goldenAcks
+		require.NoError(t, json.Unmarshal(b, &g))
+		cs, _ := explainFile(t, filepath.Join(dir, g.File))
+		require.Len(t, cs, len(g.Streams), g.File)
+		for i, s := range g.Streams {
+			c := cs[i]
+			for _, x := range []struct {
+				name string
+				a    explain.AckStats
+				seg  explain.SegmentStats
+				want struct {
+					DataSegments    uint64 `json:"data_segments"`
+					Retransmissions uint64 `json:"retransmissions"`
+					SmallSegments   uint64 `json:"small_segments"`
+					AckAdvances     uint64 `json:"ack_advances"`
+				}
+			}{{"c2s", c.AcksC2S, c.SegmentsC2S, s.C2S}, {"s2c", c.AcksS2C, c.SegmentsS2C, s.S2C}} {
+				assert.Equal(t, x.want.DataSegments, x.a.DataSegments, "%s %s", g.File, x.name)
+				assert.Equal(t, x.want.Retransmissions, x.a.Retransmissions, "%s %s", g.File, x.name)
+				assert.Equal(t, x.want.AckAdvances, x.a.Advances, "%s %s", g.File, x.name)
+				assert.Equal(t, x.want.SmallSegments, x.seg.Small, "%s %s", g.File, x.name)
+				// SQL*Net: every data segment gets its own ACK
+				assert.Equal(t, explain.AckEverySegment, x.a.Verdict, "%s %s", g.File, x.name)
+				assert.Greater(t, x.seg.SmallShare, 0.95, "%s %s", g.File, x.name)
+			}
+			assert.Equal(t, "tns", c.Proto)
+		}
+	}
+}
+
+// TestWhatIfMatchesOtherRTTs projects each lab session to the RTT of its
+// sibling capture (same workload, same 2 Mbit/s link, another base RTT)
+// and compares with the sibling's measured duration. The RTT projected to
+// is the ground truth's small-frame RTT: base RTT plus the serialization of
+// a SYN and a SYN/ACK (148 bytes).
+func TestWhatIfMatchesOtherRTTs(t *testing.T) {
+	type set struct {
+		dir       string
+		workloads []string
+	}
+	sets := []set{{filepath.Join(flowtest.RepoRoot(), "testdata", "lab"), []string{"pg-chatty", "http-bulk"}}}
+	if dirs := labDirs(t); len(dirs) > 1 {
+		sets = append(sets, set{dirs[1], []string{"pg-chatty", "pg-fetch15", "http-chatty", "my-chatty", "http-bulk", "pg-bulk"}})
+	}
+	profiles := []string{"rtt10", "rtt50", "wan2m"}
+	var table strings.Builder
+	checked := 0
+	for _, s := range sets {
+		g := loadTruth(t, s.dir)
+		for _, w := range s.workloads {
+			conns := map[string]*explain.Conn{}
+			for _, p := range profiles {
+				f := filepath.Join(s.dir, p+"-"+w+".pcap")
+				if _, err := os.Stat(f); err != nil {
+					continue
+				}
+				conns[p] = one(t, f)
+			}
+			for _, from := range profiles {
+				for _, to := range profiles {
+					a, b := conns[from], conns[to]
+					if from == to || a == nil || b == nil {
+						continue
+					}
+					pr := g.Profiles[to]
+					rtt := pr.BaseRTTms + 148*8/pr.RateKbit
+					p := a.Project(time.Duration(rtt*float64(time.Millisecond)), 0)
+					want := b.Budget.DurationS
+					errPct := 100 * (p.DurationS - want) / want
+					table.WriteString(strings.Join([]string{filepath.Base(s.dir), w, from + "->" + to,
+						ftoa(want), ftoa(p.DurationS), ftoa(errPct) + "%"}, "\t") + "\n")
+					assert.Less(t, math.Abs(errPct), 10.0, "%s %s -> %s", w, from, to)
+					checked++
+				}
+			}
+		}
+	}
+	t.Logf("set\tworkload\tprojection\tmeasured_s\tprojected_s\terror\n%s", table.String())
+	assert.GreaterOrEqual(t, checked, 12)
+}
+
+func ftoa(f float64) string {
+	b, _ := json.Marshal(math.Round(f*1000) / 1000)
+	return string(b)
+}
+
+func TestProjectionScalesRoundTripsAndRate(t *testing.T) {
+	c := one(t, filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "wan2m-pg-chatty.pcap"))
+	same := c.Project(0, 0)
+	assert.InDelta(t, c.Budget.DurationS, same.DurationS, 1e-9, "projecting to the observed RTT and rate changes nothing")
+	fast := c.Project(time.Millisecond, 0)
+	// think times stay; the turns shrink by 150x
+	assert.InDelta(t, c.Budget.ThinkS(), fast.Budget.ThinkS(), 1e-9)
+	assert.InDelta(t, c.Budget.RoundTripS*1/c.RTTms, fast.Budget.RoundTripS, 1e-9)
+	assert.Less(t, fast.DurationS, c.Budget.DurationS/10)
+	assert.Equal(t, c.Model.RoundTrips+1, fast.RoundTrips)
+
+	bulk := one(t, filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "wan2m-http-bulk.pcap"))
+	half := bulk.Project(0, bulk.RateBps/2)
+	assert.InDelta(t, 2*bulk.Budget.TransferS, half.Budget.TransferS, 1e-9, "transfer doubles at half the rate")
+	// a longer RTT costs slow-start rounds for a bulk transfer
+	far := bulk.Project(500*time.Millisecond, 0)
+	assert.Greater(t, far.SlowStartRounds, 0)
+	assert.Greater(t, far.Budget.WindowWaitS, bulk.Budget.WindowWaitS)
+}
+
+func TestStallsAreBoundedAndSorted(t *testing.T) {
+	c := one(t, filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "wan2m-pg-chatty.pcap"))
+	require.Len(t, c.Stalls, explain.DefaultTopStalls)
+	for i := 1; i < len(c.Stalls); i++ {
+		assert.GreaterOrEqual(t, c.Stalls[i-1].DurationS, c.Stalls[i].DurationS)
+	}
+	for _, s := range c.Stalls {
+		assert.InDelta(t, s.End.Sub(s.Start).Seconds(), s.DurationS, 1e-9)
+		assert.NotEqual(t, explain.CauseTransfer, s.Cause)
+	}
+}
+
+func TestEnumsMarshalByName(t *testing.T) {
+	b, err := json.Marshal(struct {
+		C explain.Cause
+		L explain.Limit
+		V explain.AckVerdict
+		A explain.AckCarrier
+		P explain.Vantage
+	}{explain.CauseRTO, explain.LimitRoundTrip, explain.AckDelayed, explain.CarrierApplication, explain.VantageServer})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"C":"rto","L":"round_trip_bound","V":"delayed_ack","A":"application","P":"server"}`, string(b))
+	assert.Equal(t, "unknown", explain.Cause(200).String())
+}
