@@ -14,7 +14,6 @@ func chattyRound() (q, a []byte) {
 	return q, a
 }
 
-
 // TestSteadyStateAllocs: once a connection is identified, framing and
 // pairing a query round trip allocates nothing.
 func TestSteadyStateAllocs(t *testing.T) {
