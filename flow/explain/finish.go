@@ -120,6 +120,16 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 		st.SavedAcks = float64(st.SavedSegments) * a.AcksPerSegment
 	}
 	out.AcksC2S, out.AcksS2C = cs.d[0].acks, cs.d[1].acks
+	// tcpstate's labels follow tshark's rules: prefer them to the simple
+	// counts made here for the budget.
+	if fc.C2S.DataSegments+fc.S2C.DataSegments > 0 {
+		out.AcksC2S.Retransmissions, out.AcksS2C.Retransmissions = fc.C2S.Retransmissions, fc.S2C.Retransmissions
+		out.AcksC2S.DupAcks, out.AcksS2C.DupAcks = fc.C2S.DupAcks, fc.S2C.DupAcks
+	}
+	if fc.App.Turns > 0 {
+		out.Turns = int(fc.App.Turns)
+	}
+	out.Transactions = fc.App.Transactions
 	out.SegmentsC2S, out.SegmentsS2C = cs.d[0].segStats, cs.d[1].segStats
 
 	out.Stalls = append([]Stall(nil), cs.stalls...)
@@ -197,9 +207,12 @@ func limit(c *Conn) (Limit, Evidence) {
 	return l, e
 }
 
-// protoOf names the connection's application protocol by the server's
-// port.
+// protoOf names the connection's application protocol: as package
+// appproto identified it, else by the server's port.
 func protoOf(c *flow.Conn) (string, string) {
+	if c.Proto != "" && c.Proto != "unknown" {
+		return c.Proto, "appproto"
+	}
 	switch c.Server.Port() {
 	case 1521, 1522, 1526:
 		return "tns", "port"

@@ -378,7 +378,8 @@ type Conn struct {
 	Client netip.AddrPort `json:"client"`
 	Server netip.AddrPort `json:"server"`
 	// Proto is the application protocol; ProtoSource says where it came
-	// from ("port": by the server's port).
+	// from: "appproto" (identified from the payload by package appproto)
+	// or "port" (by the server's port, when appproto could not tell).
 	Proto       string    `json:"proto"`
 	ProtoSource string    `json:"proto_source"`
 	First       time.Time `json:"first"`
@@ -393,8 +394,12 @@ type Conn struct {
 	// the spacing of back-to-back data segments (0: unknown).
 	RateBps float64 `json:"rate_bytes_per_s"`
 	// Turns counts client application turns: client data after server
-	// data (or the first data).
+	// data (or the first data); from package appproto when it framed the
+	// connection.
 	Turns int `json:"turns"`
+	// Transactions counts requests paired with a response (package
+	// appproto; 0 when it did not frame the connection).
+	Transactions uint64 `json:"transactions"`
 	// C2S and S2C describe the ACKs of each direction's data and its
 	// segment sizes.
 	AcksC2S     AckStats     `json:"acks_c2s"`
