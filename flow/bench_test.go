@@ -104,3 +104,61 @@ func TestSteadyStateAllocs(t *testing.T) {
 		t.Fatalf("steady-state Add allocates %.1f times per packet", allocs)
 	}
 }
+
+// BenchmarkReadAnalyze is BenchmarkReadDemux with a per-packet consumer of
+// the TCP analysis (as examples/flows -explain and figures use it): the
+// whole read → decode → demultiplex → tcpstate path, labels, RTT samples
+// and bytes in flight included. It reports labelled packets per pass.
+func BenchmarkReadAnalyze(b *testing.B) {
+	path := benchCapture(b)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("capture %s (%d bytes)", path, len(data))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	var packets, labelled, samples uint64
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	for b.Loop() {
+		labelled, samples = 0, 0
+		rd, err := flow.NewReader(bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		a := flow.NewAnalyzer(flow.Config{
+			OnConn: func(*flow.Conn) {},
+			OnPacket: func(p *flow.PacketInfo) {
+				if p.Analysis != nil {
+					if p.Analysis.Labels != 0 {
+						labelled++
+					}
+					if p.Analysis.RTT > 0 {
+						samples++
+					}
+				}
+			},
+		})
+		for {
+			p, err := rd.Next()
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					b.Fatal(err)
+				}
+				break
+			}
+			a.Add(p)
+		}
+		a.Close()
+		packets = a.Summary().Packets
+	}
+	b.StopTimer()
+	runtime.ReadMemStats(&after)
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(float64(packets)/sec, "packets/s")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(uint64(b.N)*packets), "allocs/packet")
+	b.ReportMetric(float64(labelled), "labelled/op")
+	b.ReportMetric(float64(samples), "rtt-samples/op")
+}

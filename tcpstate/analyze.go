@@ -309,6 +309,9 @@ func (c *Conn) advance(f, r *half, s *Segment, a *Analysis) {
 	isRetx := a.Labels.Has(Retransmission) || a.Labels.Has(FastRetransmission) || a.Labels.Has(SpuriousRetransmission)
 	nextSeq := seq.Add(seglen)
 	if seglen > 0 || s.Flags&(SYN|FIN) != 0 {
+		if f.segs == nil {
+			f.segs = make([]sent, 0, 16)
+		}
 		if len(f.segs) < maxUnacked {
 			if s.Flags&(SYN|FIN) != 0 {
 				nextSeq = nextSeq.Add(1)
@@ -398,7 +401,8 @@ func (c *Conn) acked(f, r *half, s *Segment, a *Analysis) {
 	// if no byte up to the ACK was sent twice.
 	k := 0
 	ambiguous := false
-	var match *sent
+	var match sent
+	matched := false
 	for i := range r.segs {
 		g := &r.segs[i]
 		switch {
@@ -407,8 +411,7 @@ func (c *Conn) acked(f, r *half, s *Segment, a *Analysis) {
 				ambiguous = true
 			}
 			if g.end == ack {
-				m := *g
-				match = &m
+				match, matched = *g, true
 			}
 			continue // acknowledged: drop
 		case g.seq.LessThan(ack):
@@ -422,7 +425,7 @@ func (c *Conn) acked(f, r *half, s *Segment, a *Analysis) {
 	}
 	advanced := k < len(r.segs)
 	r.segs = r.segs[:k]
-	if match != nil && !ambiguous {
+	if matched && !ambiguous {
 		a.AckOf = match.idx
 		if d := now.Sub(match.t); d >= 0 {
 			a.RTT = d

@@ -44,6 +44,9 @@ func (s *sampler) add(d time.Duration) {
 		s.max = d
 	}
 	if len(s.keep) < MaxRTTSamples {
+		if s.keep == nil {
+			s.keep = make([]time.Duration, 0, 32)
+		}
 		s.keep = append(s.keep, d)
 		return
 	}
@@ -64,7 +67,9 @@ func (s *sampler) summary() RTTSummary {
 	if s.n == 0 {
 		return RTTSummary{}
 	}
-	v := slices.Clone(s.keep)
+	// Sorting in place is harmless: the reservoir's order carries no
+	// meaning.
+	v := s.keep
 	slices.Sort(v)
 	q := func(p float64) time.Duration {
 		i := int(p*float64(len(v))+0.999999) - 1

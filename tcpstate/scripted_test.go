@@ -137,7 +137,7 @@ func TestLabelLostAndOutOfOrder(t *testing.T) {
 	b.Handshake(20*time.Millisecond, time.Millisecond, so, sa)
 	b.Advance(5 * time.Millisecond)
 	seq := b.Nxt(c2s)
-	b.Lose(c2s, 100)     // the first segment arrives late at the capture point
+	b.Lose(c2s, 100)      // the first segment arrives late at the capture point
 	b.Send(c2s, 100, nil) // 4: previous segment not captured
 	b.Advance(time.Millisecond)
 	b.Packet(c2s, flowtest.Seg{Seq: seq, Len: 100}) // 5: within the initial RTT
@@ -163,7 +163,7 @@ func TestLabelFastRetransmissionAndDupAcks(t *testing.T) {
 	b.Advance(50 * time.Millisecond)
 	lost := seqs[1]
 	b.Packet(s2c, flowtest.Seg{Ack: lost}) // 8: ACKs the first only
-	for i := range 3 {                      // 9-11: three duplicates with SACK
+	for i := range 3 {                     // 9-11: three duplicates with SACK
 		b.Advance(time.Millisecond)
 		b.Packet(s2c, flowtest.Seg{Ack: lost, Opts: flowtest.OptSACK([2]uint32{seqs[2], seqs[2] + uint32(1000*(i/2+1))})})
 	}
