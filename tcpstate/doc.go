@@ -5,7 +5,8 @@
 //
 // Sequence numbers use the Seq (a point) and Size (a length) types, compared
 // modulo 2^32 with serial-number arithmetic (RFC 1982); SYN and FIN each
-// occupy one sequence number (RFC 9293 section 3.4).
+// occupy one sequence number (RFC 9293 section 3.4). Points exactly 2^31
+// apart are unordered.
 //
 // Per direction, a Conn counts packets, wire bytes, payload bytes and
 // unique payload bytes: the sequence space covered, each byte once, so a
@@ -13,6 +14,50 @@
 // most 32 holes below the highest byte seen; beyond that the count errs
 // low, never high.
 //
-// A Conn does not retain the payload slices it is given. It is not safe for
-// concurrent use.
+// # Sequence analysis
+//
+// Conn.Add returns an Analysis of each segment: the labels Wireshark's TCP
+// analysis gives (Wireshark User's Guide, "TCP Analysis"), tried in
+// Wireshark's order with its rules (zero-window probe, zero window,
+// previous segment not captured, keep-alive, window update, window full,
+// keep-alive ACK, zero-window-probe ACK, duplicate ACK, ACKed unseen
+// segment, then for segments with data, SYN or FIN: spurious
+// retransmission, fast retransmission, out-of-order, retransmission), the
+// earlier packet each label refers to (Analysis.Explain says it in words),
+// the cause of a retransmission (fast/SACK-driven, tail-loss probe,
+// timeout; heuristics, see Cause), the data→ACK RTT sample the segment
+// gave and the bytes in flight after it. The per-direction counters in
+// DirStats count the packets carrying each label, one to one with tshark's
+// tcp.analysis fields; the project's golden tests hold them to tshark 4.0
+// on every corpus capture. Deliberate extensions beyond Wireshark: bytes
+// in flight subtract the receiver's SACK blocks (Wireshark's ignore SACK,
+// its issues 6683 and 7703), and retransmissions later shown unneeded by a
+// D-SACK (RFC 2883) or by timestamps (Eifel, RFC 3522) are counted.
+//
+// # Round-trip time
+//
+// Conn.RTT splits the handshake at the capture point (SYN→SYN/ACK and
+// SYN/ACK→ACK), takes a data→ACK sample whenever an ACK covers exactly the
+// end of a segment and no byte up to it was sent twice (Karn's rule,
+// RFC 6298), and a timestamp sample from the first echo of each TSval
+// (RFC 7323). Samples never go negative: time going backwards drops the
+// sample and is counted. Quantiles are exact up to MaxRTTSamples samples
+// per sampler and estimated from a uniform reservoir beyond. Conn.Vantage
+// infers where the capture was taken from the split; Conn.Quality lists
+// capture faults and the conclusions they undermine.
+//
+// # Bad input
+//
+// Nothing a segment holds makes Add panic. Impossible sequence jumps
+// (more than 2^30 bytes), malformed options, window scales above 14
+// (clamped to 14, RFC 7323 section 2.3) and timestamps going backwards
+// are marked on the segment (Analysis.Anomaly) and counted in Quality.
+//
+// # Memory
+//
+// A Conn's memory is bounded: at most 1000 unacknowledged segments and
+// MaxRTTSamples samples per sampler per direction (4 samplers), 8 recent
+// retransmissions and 16 recent TSvals. Once those buffers have grown, Add
+// allocates nothing. A Conn does not retain the payload slices it is
+// given. It is not safe for concurrent use.
 package tcpstate
