@@ -271,7 +271,9 @@ func (c *Conn) drain(d Dir) {
 			cut := int(h.seq.Size(ds.next))
 			c.deliver(d, h.data[min(cut, len(h.data)):], h.wlen-cut, h.t, h.idx, h.psh)
 		}
-		ds.free = append(ds.free, h.data)
+		if len(ds.free) < 64 {
+			ds.free = append(ds.free, h.data)
+		}
 	}
 }
 
