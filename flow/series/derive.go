@@ -2,6 +2,7 @@ package series
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/netecology/netecology/tcpstate"
@@ -101,9 +102,13 @@ type MinRTT struct {
 	Min   []time.Duration `json:"min_ns"`
 }
 
+// MaxIntervals bounds the intervals MinPerInterval makes.
+const MaxIntervals = 1 << 20
+
 // MinPerInterval bins samples by their Time from start at the given
 // width and keeps each interval's smallest RTT. Samples before start are
-// ignored.
+// ignored. It fails when the samples would need more than MaxIntervals
+// intervals: choose a wider interval.
 func MinPerInterval(samples []RTTSample, start time.Time, width time.Duration) (MinRTT, error) {
 	if width <= 0 {
 		return MinRTT{}, errors.New("min rtt per interval: width must be positive")
@@ -115,6 +120,9 @@ func MinPerInterval(samples []RTTSample, start time.Time, width time.Duration) (
 			continue
 		}
 		i := int(off / width)
+		if i >= MaxIntervals {
+			return MinRTT{}, fmt.Errorf("min rtt per interval: a sample %v after the start needs more than %d intervals of %v", off, MaxIntervals, width)
+		}
 		for len(m.Min) <= i {
 			m.Min = append(m.Min, 0)
 		}

@@ -217,3 +217,21 @@ func TestMinRTTBins(t *testing.T) {
 	assert.Equal(t, 200*time.Millisecond, r.Width)
 	assert.Equal(t, []time.Duration{151 * time.Millisecond, 153 * time.Millisecond}, r.MinRTT[0])
 }
+
+func TestMinPerInterval(t *testing.T) {
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	s := []series.RTTSample{
+		{Time: at(-5), RTT: time.Millisecond}, // before the start: ignored
+		{Time: at(0), RTT: 152 * time.Millisecond},
+		{Time: at(999), RTT: 151 * time.Millisecond}, // still interval 0
+		{Time: at(1000), RTT: 160 * time.Millisecond},
+		{Time: at(3500), RTT: 150 * time.Millisecond},
+	}
+	m, err := series.MinPerInterval(s, t0, time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, []time.Duration{151 * time.Millisecond, 160 * time.Millisecond, 0, 150 * time.Millisecond}, m.Min)
+	_, err = series.MinPerInterval(s, t0, 0)
+	assert.Error(t, err)
+	_, err = series.MinPerInterval(s, t0, time.Microsecond)
+	assert.ErrorContains(t, err, "intervals", "3.5 s of 1 µs intervals is past MaxIntervals")
+}
