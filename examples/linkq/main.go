@@ -347,10 +347,10 @@ func writeText(w io.Writer, o *options, reps []fileReport) error {
 		}
 		fmt.Fprintln(tw)
 		fmt.Fprintln(tw, "Echoes:")
-		line("file", "requests", "replies", "matched", "lost", "late", "corrupted", "duplicates", "orphans", "icmp errors", "truncated", "malformed")
+		line("file", "requests", "replies", "matched", "lost", "late", "corrupted", "errored", "duplicates", "orphans", "icmp errors", "truncated", "malformed")
 		for _, r := range reps {
 			e := r.Echo
-			line(r.File, u(e.Requests), u(e.Replies), u(e.Matched), u(e.Lost), u(e.Late), u(e.Corrupted),
+			line(r.File, u(e.Requests), u(e.Replies), u(e.Matched), u(e.Lost), u(e.Late), u(e.Corrupted), u(e.Errored),
 				u(e.Duplicates), u(e.Orphans), u(e.ICMPErrors), u(e.Truncated), u(e.Malformed))
 		}
 		fmt.Fprintln(tw)

@@ -319,3 +319,40 @@ func TestLabVerdict(t *testing.T) {
 
 // pct formats a rate as the verdict's messages do.
 func pct(p float64) string { return fmt.Sprintf("%.3f%%", 100*p) }
+
+// TestPublicEchoes holds the echo counters on the public corpus's echo
+// captures (pings, ICMPv6, traceroutes, an ICMP tunnel) to tshark's
+// (testdata/golden/linkq/echo.json, made by gen_linkq.py).
+func TestPublicEchoes(t *testing.T) {
+	dir := flowtest.CorpusDir(t, "public/echo")
+	b, err := os.ReadFile(filepath.Join(flowtest.RepoRoot(), "testdata", "golden", "linkq", "echo.json"))
+	require.NoError(t, err)
+	var golden map[string]struct {
+		Requests          uint64 `json:"requests"`
+		Replies           uint64 `json:"replies"`
+		Matched           uint64 `json:"matched"`
+		ErrorsQuotingEcho uint64 `json:"errors_quoting_echo"`
+	}
+	require.NoError(t, json.Unmarshal(b, &golden))
+	require.NotEmpty(t, golden)
+	for name, g := range golden {
+		t.Run(name, func(t *testing.T) {
+			rep, err := linkq.AnalyzeFile(filepath.Join(dir, name), linkq.Config{})
+			require.NoError(t, err)
+			e := rep.Echo
+			assert.Equal(t, g.Requests, e.Requests, "requests")
+			assert.Equal(t, g.Replies, e.Replies, "replies")
+			assert.Equal(t, g.Matched, e.Matched, "matched")
+			assert.Equal(t, g.ErrorsQuotingEcho, e.ICMPErrors, "errors")
+			// Each traceroute error answers one probe.
+			assert.Equal(t, e.ICMPErrors, e.Errored)
+			assert.Equal(t, e.Requests, e.Matched+e.Corrupted+e.Late+e.Errored+e.Lost+e.DuplicateRequests)
+			assert.Equal(t, e.Replies, e.Matched+e.Corrupted+e.Late+e.Duplicates+e.Orphans)
+			if g.Matched > 0 {
+				require.Len(t, rep.Paths, 1)
+				assert.Equal(t, int(g.Matched), rep.Paths[0].Samples)
+			}
+			t.Logf("%s: %+v", name, e)
+		})
+	}
+}

@@ -22,8 +22,9 @@
 // answer to the oldest open request of the same ports and length). Lost
 // requests (never answered), late replies (after EchoConfig.Timeout),
 // duplicate replies, replies without a request, ICMP errors quoting an echo
-// request (counted, never taken as replies), and truncated or malformed
-// ICMP and UDP headers are all counted in EchoStats. Requests are
+// request (counted, never taken as replies; the quoted request is resolved
+// as Errored rather than lost, as a traceroute probe should be), and
+// truncated or malformed ICMP and UDP headers are all counted in EchoStats. Requests are
 // remembered in a ring of EchoConfig.MaxOutstanding slots; when it is full
 // the oldest is forgotten and, if unanswered, counted lost.
 //

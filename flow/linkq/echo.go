@@ -52,8 +52,9 @@ func (c EchoConfig) maxOutstanding() int {
 }
 
 // EchoStats counts the echo traffic of a capture. Every request ends as
-// exactly one of Matched, Corrupted, Late, Lost or DuplicateRequests; every
-// reply is one of Matched, Corrupted, Late, Duplicates or Orphans.
+// exactly one of Matched, Corrupted, Late, Errored, Lost or
+// DuplicateRequests; every reply is one of Matched, Corrupted, Late,
+// Duplicates or Orphans.
 type EchoStats struct {
 	Requests uint64 `json:"requests"`
 	Replies  uint64 `json:"replies"`
@@ -82,6 +83,9 @@ type EchoStats struct {
 	// ICMPErrors counts ICMP/ICMPv6 errors quoting an echo request
 	// (unreachable, time exceeded...): counted, never taken as replies.
 	ICMPErrors uint64 `json:"icmp_errors"`
+	// Errored counts requests answered by such an error instead of a
+	// reply (traceroute's probes, an unreachable host): not lost.
+	Errored uint64 `json:"errored"`
 	// Truncated and Malformed count ICMP and UDP packets whose headers
 	// the capture cut or whose length fields are invalid.
 	Truncated uint64 `json:"truncated"`
@@ -173,7 +177,7 @@ func (m *echoMatcher) add(p *flow.PacketInfo, basis SizeBasis, paths *pathSet) {
 	case ParseMalformed:
 		m.stats.Malformed++
 	case ParseErrorQuotingEcho:
-		m.stats.ICMPErrors++
+		m.icmpError(&e)
 	case ParseRequest:
 		m.request(p, &e, basis)
 	case ParseReply:
@@ -308,6 +312,25 @@ func (m *echoMatcher) reply(p *flow.PacketInfo, e *Echo, paths *pathSet) {
 	}
 	m.stats.Matched++
 	paths.add(pathKey{SourceEcho, r.key.src, r.key.dst}, e.Kind, r.size, rtt)
+}
+
+// icmpError counts an ICMP error quoting an echo request and, if that
+// request is remembered and unanswered, resolves it as Errored: the path
+// refused it (unreachable, TTL exceeded...), it was not lost on the way.
+func (m *echoMatcher) icmpError(e *Echo) {
+	m.stats.ICMPErrors++
+	k := echoKey{kind: e.Kind, src: e.Quoted[0], dst: e.Quoted[1], id: e.ID, seq: e.Seq}
+	var slot int32 = -1
+	if e.Kind == EchoUDP {
+		k.wireLen = int32(e.PayloadLen)
+		slot = m.findUDPByLength(k)
+	} else {
+		slot, _ = m.find(k)
+	}
+	if slot >= 0 {
+		m.ring[slot].state = stateAnswered
+		m.stats.Errored++
+	}
 }
 
 // find returns the oldest unanswered request with key k, or -1 and

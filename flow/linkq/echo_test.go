@@ -2,6 +2,7 @@ package linkq_test
 
 import (
 	"math"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -75,8 +76,9 @@ func TestEchoAccounting(t *testing.T) {
 	a.Packet(info(0, hostA, hostB, 1, icmpEcho(8, 1, 1, d)))
 	a.Packet(info(100*ms, hostB, hostA, 1, icmpEcho(0, 1, 1, d)))
 	a.Packet(info(101*ms, hostB, hostA, 1, icmpEcho(0, 1, 1, d)))
-	// seq 2: never answered (lost).
+	// seq 2: answered by an ICMP error (below); seq 8: never answered.
 	a.Packet(info(200*ms, hostA, hostB, 1, icmpEcho(8, 1, 2, d)))
+	a.Packet(info(210*ms, hostA, hostB, 1, icmpEcho(8, 1, 8, d)))
 	// seq 3: answered after the 1 s timeout (late).
 	a.Packet(info(300*ms, hostA, hostB, 1, icmpEcho(8, 1, 3, d)))
 	a.Packet(info(1500*ms, hostB, hostA, 1, icmpEcho(0, 1, 3, d)))
@@ -90,10 +92,12 @@ func TestEchoAccounting(t *testing.T) {
 	a.Packet(info(1810*ms, hostA, hostB, 1, icmpEcho(8, 1, 6, d)))
 	a.Packet(info(1900*ms, hostB, hostA, 1, icmpEcho(0, 1, 6, d)))
 	// A reply nobody asked for, one from the wrong host, an ICMP error
-	// quoting a request, a truncated ICMP header, a malformed UDP length.
+	// quoting request 2 (from a router), a truncated ICMP header, a
+	// malformed UDP length.
 	a.Packet(info(2000*ms, hostB, hostA, 1, icmpEcho(0, 9, 9, d)))
 	a.Packet(info(2000*ms, hostA, hostB, 1, icmpEcho(0, 1, 6, d)))
-	a.Packet(info(2100*ms, hostB, hostA, 1, append(icmpEcho(3, 0, 0, nil), ipv4(hostA, hostB, 1, icmpEcho(8, 1, 2, nil))...)))
+	router := netip.MustParseAddr("10.0.0.254")
+	a.Packet(info(2100*ms, router, hostA, 1, append(icmpEcho(11, 0, 0, nil), ipv4(hostA, hostB, 1, icmpEcho(8, 1, 2, nil))...)))
 	cut := info(2200*ms, hostB, hostA, 1, icmpEcho(0, 1, 7, d)[:5])
 	cut.L4Len = 72
 	a.Packet(cut)
@@ -102,7 +106,7 @@ func TestEchoAccounting(t *testing.T) {
 	a.Packet(info(2300*ms, hostA, hostB, 17, bad))
 	r := a.Report()
 	e := r.Echo
-	assert.Equal(t, uint64(7), e.Requests)
+	assert.Equal(t, uint64(8), e.Requests)
 	assert.Equal(t, uint64(8), e.Replies) // the truncated one is not counted
 	assert.Equal(t, uint64(2), e.Matched) // seq 1 and 6
 	assert.Equal(t, uint64(1), e.Duplicates)
@@ -112,6 +116,7 @@ func TestEchoAccounting(t *testing.T) {
 	assert.Equal(t, uint64(1), e.DuplicateRequests)
 	assert.Equal(t, uint64(2), e.Orphans)
 	assert.Equal(t, uint64(1), e.ICMPErrors)
+	assert.Equal(t, uint64(1), e.Errored)
 	assert.Equal(t, uint64(1), e.Truncated)
 	assert.Equal(t, uint64(1), e.Malformed)
 	require.Len(t, r.Paths, 1)

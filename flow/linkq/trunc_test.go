@@ -67,7 +67,7 @@ func TestGarbagePackets(t *testing.T) {
 	}
 	r := a.Report()
 	e := r.Echo
-	assert.Equal(t, e.Requests, e.Matched+e.Corrupted+e.Late+e.Lost+e.DuplicateRequests)
+	assert.Equal(t, e.Requests, e.Matched+e.Corrupted+e.Late+e.Errored+e.Lost+e.DuplicateRequests)
 	assert.Equal(t, e.Replies, e.Matched+e.Corrupted+e.Late+e.Duplicates+e.Orphans)
 	assert.NotZero(t, e.Requests)
 	assert.NotZero(t, e.Replies)

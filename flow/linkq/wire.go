@@ -1,6 +1,9 @@
 package linkq
 
-import "fmt"
+import (
+	"fmt"
+	"net/netip"
+)
 
 // IP protocol numbers of the transports the echo parser reads.
 const (
@@ -48,7 +51,9 @@ const (
 	ParseReply
 	// ParseErrorQuotingEcho: an ICMP or ICMPv6 error message (destination
 	// unreachable, time exceeded, ...) whose quoted packet is an echo
-	// request. Such a message is not a reply.
+	// request. Such a message is not a reply. The Echo describes the
+	// quoted request: Kind, ID, Seq, PayloadLen (UDP only), and Quoted
+	// holds its addresses; Payload is empty.
 	ParseErrorQuotingEcho
 	// ParseTruncated: the capture holds too few bytes for the headers.
 	ParseTruncated
@@ -68,6 +73,9 @@ type Echo struct {
 	// the capture cut the packet.
 	Payload    []byte
 	PayloadLen int
+	// Quoted holds the source and destination addresses of the request
+	// an ICMP error quotes (ParseErrorQuotingEcho only).
+	Quoted [2]netip.Addr
 }
 
 // ParseEcho classifies the transport bytes l4 of an IP packet of protocol
@@ -157,28 +165,33 @@ func isICMPError(proto, typ uint8) bool {
 // quotedEcho looks inside the packet quoted by an ICMP error (an IP header
 // and at least 8 bytes of its transport header) for an echo request.
 func quotedEcho(q []byte, udpPorts []uint16) (Echo, ParseResult) {
+	var e Echo
 	if len(q) < 1 {
-		return Echo{}, ParseNotEcho
+		return e, ParseNotEcho
 	}
 	var proto uint8
 	var l4 []byte
 	switch q[0] >> 4 {
 	case 4:
 		if len(q) < 20 {
-			return Echo{}, ParseNotEcho
+			return e, ParseNotEcho
 		}
 		ihl := int(q[0]&0x0f) * 4
 		if ihl < 20 || len(q) < ihl {
-			return Echo{}, ParseNotEcho
+			return e, ParseNotEcho
 		}
 		proto, l4 = q[9], q[ihl:]
+		e.Quoted[0] = netip.AddrFrom4([4]byte(q[12:16]))
+		e.Quoted[1] = netip.AddrFrom4([4]byte(q[16:20]))
 	case 6:
 		if len(q) < 40 {
-			return Echo{}, ParseNotEcho
+			return e, ParseNotEcho
 		}
 		proto, l4 = q[6], q[40:]
+		e.Quoted[0] = netip.AddrFrom16([16]byte(q[8:24]))
+		e.Quoted[1] = netip.AddrFrom16([16]byte(q[24:40]))
 	default:
-		return Echo{}, ParseNotEcho
+		return e, ParseNotEcho
 	}
 	if len(l4) < 8 {
 		return Echo{}, ParseNotEcho
@@ -188,18 +201,26 @@ func quotedEcho(q []byte, udpPorts []uint16) (Echo, ParseResult) {
 		if l4[0] != 8 {
 			return Echo{}, ParseNotEcho
 		}
+		e.Kind = EchoICMP
 	case protoICMPv6:
 		if l4[0] != 128 {
 			return Echo{}, ParseNotEcho
 		}
+		e.Kind = EchoICMPv6
 	case protoUDP:
 		if !hasPort(udpPorts, be16(l4, 2)) {
 			return Echo{}, ParseNotEcho
 		}
+		e.Kind = EchoUDP
+		e.PayloadLen = max(int(be16(l4, 4))-8, 0)
 	default:
 		return Echo{}, ParseNotEcho
 	}
-	return Echo{}, ParseErrorQuotingEcho
+	e.ID, e.Seq = be16(l4, 0), be16(l4, 2)
+	if e.Kind != EchoUDP {
+		e.ID, e.Seq = be16(l4, 4), be16(l4, 6)
+	}
+	return e, ParseErrorQuotingEcho
 }
 
 func hasPort(ports []uint16, p uint16) bool {

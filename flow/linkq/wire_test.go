@@ -1,6 +1,7 @@
 package linkq_test
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -104,4 +105,20 @@ func FuzzEcho(f *testing.F) {
 		a.Packet(p2)
 		a.Report()
 	})
+}
+
+func TestParseEchoQuoted(t *testing.T) {
+	e, res := linkq.ParseEcho(1, append(icmpEcho(11, 0, 0, nil), ipv4(hostA, hostB, 1, icmpEcho(8, 0x0200, 0x0d00, nil))...), 36, port7)
+	require.Equal(t, linkq.ParseErrorQuotingEcho, res)
+	assert.Equal(t, linkq.EchoICMP, e.Kind)
+	assert.Equal(t, [2]netip.Addr{hostA, hostB}, e.Quoted)
+	assert.Equal(t, uint16(0x0200), e.ID)
+	assert.Equal(t, uint16(0x0d00), e.Seq)
+
+	e, res = linkq.ParseEcho(1, append(icmpEcho(3, 0, 0, nil), ipv4(hostA, hostB, 17, udpDatagram(40000, 7, data(100, 0)))[:28]...), 36, port7)
+	require.Equal(t, linkq.ParseErrorQuotingEcho, res)
+	assert.Equal(t, linkq.EchoUDP, e.Kind)
+	assert.Equal(t, uint16(40000), e.ID)
+	assert.Equal(t, uint16(7), e.Seq)
+	assert.Equal(t, 100, e.PayloadLen, "from the quoted UDP length")
 }

@@ -81,3 +81,36 @@ for name in sorted(os.listdir(corpus)):
 with open(os.path.join(here, "linkq.json"), "w") as f:
     json.dump(out, f, indent=1, sort_keys=True)
     f.write("\n")
+
+# Echo captures of the public corpus: what tshark (two passes, so requests
+# know their response) counts. A frame's first icmp.type / icmpv6.type is
+# its own; a second one belongs to the packet an error quotes.
+pub = os.path.join(os.path.dirname(corpus), "public", "echo")
+echo = {}
+for name in sorted(os.listdir(pub)) if os.path.isdir(pub) else []:
+    path = os.path.join(pub, name)
+    out = subprocess.run(["tshark", "-2", "-n", "-r", path, "-Y", "icmp || icmpv6", "-T", "fields",
+                          "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=,",
+                          "-e", "icmp.type", "-e", "icmpv6.type", "-e", "icmp.resp_in", "-e", "icmpv6.resp_in"],
+                         check=True, capture_output=True, text=True).stdout
+    rec = {"requests": 0, "replies": 0, "matched": 0, "errors_quoting_echo": 0}
+    for line in out.splitlines():
+        t4, t6, r4, r6 = (line.split("\t") + [""] * 4)[:4]
+        types = [int(x) for x in (t4 or t6).split(",") if x]
+        if not types:
+            continue
+        own, v6 = types[0], bool(t6) and not t4
+        req, rep = (128, 129) if v6 else (8, 0)
+        if own == req:
+            rec["requests"] += 1
+            if r4 or r6:
+                rec["matched"] += 1
+        elif own == rep:
+            rec["replies"] += 1
+        elif len(types) > 1 and types[1] == req:
+            rec["errors_quoting_echo"] += 1
+    echo[name] = rec
+
+with open(os.path.join(here, "echo.json"), "w") as f:
+    json.dump(echo, f, indent=1, sort_keys=True)
+    f.write("\n")
