@@ -217,6 +217,10 @@ func load(name string, o options) (*capture, error) {
 	if c.conn == nil || c.cs == nil {
 		return c, fmt.Errorf("%s: no connection %d (it has %d; see go run ./examples/flows %s)", name, o.conn, len(res.Conns), name)
 	}
+	if c.cs.Dropped > 0 {
+		fmt.Fprintf(os.Stderr, "figures: warning: connection %d has %d packets; per-packet panels show the first %d (bandwidth panels all)\n",
+			o.conn, uint64(len(c.cs.Points))+c.cs.Dropped, len(c.cs.Points))
+	}
 	if o.width == 0 {
 		c.coarsen(autoWidth(c.conn.Last.Sub(c.conn.First)))
 	}
