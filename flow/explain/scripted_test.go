@@ -1,0 +1,179 @@
+package explain_test
+
+import (
+	"bytes"
+	"math"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/netecology/netecology/flow/explain"
+	"github.com/netecology/netecology/flow/flowtest"
+	"github.com/netecology/netecology/tcpstate"
+)
+
+const (
+	c2s = tcpstate.ClientToServer
+	s2c = tcpstate.ServerToClient
+)
+
+var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+func newBuilder() *flowtest.Builder {
+	return flowtest.NewBuilder(netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:5432"), t0)
+}
+
+func explainBytes(t *testing.T, pcap []byte) *explain.Conn {
+	t.Helper()
+	rep, err := explain.Analyze(bytes.NewReader(pcap), explain.Options{})
+	require.NoError(t, err)
+	require.Len(t, rep.Conns, 1)
+	return rep.Conns[0]
+}
+
+// Three request/response turns seen from the client: 100 ms to the server
+// and back, 5 ms of server time, 10 ms of client time before each request.
+func TestScriptedChattyBudget(t *testing.T) {
+	b := newBuilder()
+	b.Handshake(100*time.Millisecond, 100*time.Microsecond, flowtest.OptMSS(1460), flowtest.OptMSS(1460))
+	for range 3 {
+		b.Advance(10 * time.Millisecond)
+		b.Send(c2s, 100, nil)
+		b.Advance(105 * time.Millisecond)
+		b.Send(s2c, 500, nil)
+	}
+	b.Advance(time.Millisecond)
+	b.Ack(c2s, nil)
+	c := explainBytes(t, b.Bytes())
+	bu := c.Budget
+	base := 0.1001 // SYN to the handshake's ACK
+	assert.Equal(t, explain.VantageClient, c.Vantage)
+	assert.InDelta(t, base*1000, c.RTTms, 1e-6)
+	assert.InDelta(t, base+3*0.115+0.001, bu.DurationS, 1e-9)
+	assert.InDelta(t, base, bu.HandshakeS, 1e-9)
+	assert.InDelta(t, 3*0.010+0.001, bu.ClientThinkS, 1e-9)
+	assert.InDelta(t, 3*base, bu.RoundTripS, 1e-9)
+	assert.InDelta(t, 3*(0.105-base), bu.ServerThinkS, 1e-9)
+	assert.InDelta(t, bu.DurationS, bu.Sum(), 1e-9)
+	assert.Equal(t, 3, c.Turns)
+	assert.Equal(t, 3, c.Model.RoundTrips)
+	assert.Equal(t, explain.LimitRoundTrip, c.Limit)
+	// at 10 ms: handshake and turns shrink tenfold, think stays
+	p := c.Project(10*time.Millisecond+10*time.Microsecond, 0)
+	assert.InDelta(t, 0.01001+3*0.01001+3*0.010+0.001+3*(0.105-base), p.DurationS, 1e-9)
+	assert.Equal(t, 4, p.RoundTrips)
+}
+
+// A receiver that closes its window for 300 ms in the middle of a bulk
+// response.
+func TestScriptedZeroWindow(t *testing.T) {
+	b := newBuilder()
+	b.Handshake(50*time.Millisecond, 100*time.Microsecond, flowtest.OptMSS(1460), flowtest.OptMSS(1460))
+	b.Send(c2s, 60, nil)
+	b.Advance(50 * time.Millisecond)
+	for range 4 {
+		b.Send(s2c, 1460, nil)
+		b.Advance(time.Millisecond)
+	}
+	b.SetWindow(c2s, 0)
+	b.Ack(c2s, nil)
+	b.Advance(300 * time.Millisecond)
+	b.SetWindow(c2s, 65535)
+	b.Ack(c2s, nil)
+	b.Advance(50 * time.Millisecond)
+	for range 4 {
+		b.Send(s2c, 1460, nil)
+		b.Advance(time.Millisecond)
+	}
+	b.Ack(c2s, nil)
+	c := explainBytes(t, b.Bytes())
+	assert.InDelta(t, 0.001+0.300+0.050, c.Budget.ZeroWindowS, 1e-9)
+	assert.Equal(t, explain.LimitReceiverWindow, c.Limit)
+	assert.InDelta(t, c.Budget.DurationS, c.Budget.Sum(), 1e-9)
+	require.NotEmpty(t, c.Stalls)
+	assert.Equal(t, explain.CauseZeroWindow, c.Stalls[0].Cause)
+	assert.InDelta(t, 0.351, c.Stalls[0].DurationS, 1e-9)
+}
+
+// A request lost after the capture point and sent again by timeout.
+func TestScriptedRequestRTO(t *testing.T) {
+	b := newBuilder()
+	b.Handshake(50*time.Millisecond, 100*time.Microsecond, flowtest.OptMSS(1460), flowtest.OptMSS(1460))
+	seq := b.Send(c2s, 100, nil)
+	b.Advance(300 * time.Millisecond)
+	b.Packet(c2s, flowtest.Seg{Seq: seq, SetSeq: true, Len: 100})
+	b.Advance(55 * time.Millisecond)
+	b.Send(s2c, 300, nil)
+	c := explainBytes(t, b.Bytes())
+	assert.InDelta(t, 0.300, c.Budget.RTOS, 1e-9)
+	assert.EqualValues(t, 1, c.Model.RTOs)
+	assert.InDelta(t, 0.0501, c.Budget.RoundTripS, 1e-9)
+	assert.InDelta(t, 0.055-0.0501, c.Budget.ServerThinkS, 1e-9)
+	// at 150 ms the timeout grows with the RTT above its 200 ms floor
+	p := c.Project(150*time.Millisecond, 0)
+	assert.InDelta(t, 0.300*(0.2+0.150)/(0.2+0.0501), p.Budget.RTOS, 1e-9)
+}
+
+// FuzzScript builds a connection from fuzz bytes (sends, ACKs, window
+// changes, pauses, losses) and checks the invariants: the budget adds up to
+// the duration, no part is negative, projections are finite.
+func FuzzScript(f *testing.F) {
+	f.Add([]byte{0, 1, 50, 2, 200, 3, 0, 40, 1, 30})
+	f.Add([]byte{1, 2, 255, 2, 255, 2, 255, 5, 0, 200, 4, 5, 2, 10})
+	f.Fuzz(runScript)
+}
+
+// runScript is FuzzScript's body.
+func runScript(t *testing.T, script []byte) {
+	b := newBuilder()
+	{
+		if len(script) > 0 && script[0]%2 == 0 {
+			b.Handshake(time.Duration(script[0])*time.Millisecond, 100*time.Microsecond, flowtest.OptMSS(1460), nil)
+		}
+		for i := 1; i+1 < len(script) && i < 400; i += 2 {
+			op, arg := script[i]%8, int(script[i+1])
+			switch op {
+			case 0:
+				b.Advance(time.Duration(arg) * time.Millisecond)
+			case 1:
+				b.Send(c2s, arg*5+1, nil)
+			case 2:
+				b.Send(s2c, arg*5+1, nil)
+			case 3:
+				b.Ack(c2s, nil)
+			case 4:
+				b.Ack(s2c, nil)
+			case 5:
+				b.SetWindow(c2s, uint16(arg)*200)
+			case 6:
+				b.Lose(s2c, arg*5+1)
+			case 7:
+				b.Packet(s2c, flowtest.Seg{Seq: b.Nxt(s2c) - uint32(arg), SetSeq: true, Len: arg + 1})
+			}
+		}
+		rep, err := explain.Analyze(bytes.NewReader(b.Bytes()), explain.Options{})
+		if err != nil {
+			return
+		}
+		for _, c := range rep.Conns {
+			bu := c.Budget
+			if math.Abs(bu.Sum()-bu.DurationS) > 1e-6+0.01*bu.DurationS {
+				t.Fatalf("budget %+v sums to %v, duration %v", bu, bu.Sum(), bu.DurationS)
+			}
+			for k := explain.CauseTransfer; k <= explain.CauseRTO; k++ {
+				if bu.Part(k) < -1e-9 {
+					t.Fatalf("negative %s: %+v", k, bu)
+				}
+			}
+			for _, at := range []time.Duration{time.Millisecond, time.Second} {
+				p := c.Project(at, 1e5)
+				if math.IsNaN(p.DurationS) || math.IsInf(p.DurationS, 0) || p.DurationS < 0 {
+					t.Fatalf("projection %+v", p)
+				}
+			}
+		}
+	}
+}
