@@ -35,6 +35,7 @@ type mark struct {
 	end int
 	t   time.Time
 	idx uint64
+	psh bool // the segment had PSH (kept while identifying)
 }
 
 // held is an out-of-order segment waiting for the bytes before it.
@@ -281,10 +282,8 @@ func (c *Conn) drain(d Dir) {
 func (c *Conn) feed(d Dir, data []byte, t time.Time, idx uint64, psh bool) {
 	ds := &c.dirs[d]
 	if c.state == stIdentify {
-		if len(ds.buf) == 0 {
-			c.first[d] = t
-		}
 		ds.appendBuf(data, t, idx)
+		ds.marks[len(ds.marks)-1].psh = psh
 		c.identify(false)
 		return
 	}
@@ -855,18 +854,27 @@ func (c *Conn) identify(final bool) {
 	} else {
 		c.dirs[0].mode, c.dirs[1].mode = modeUnknown, modeUnknown
 	}
-	// Replay the buffered bytes, earlier direction first.
-	order := [2]Dir{ClientToServer, ServerToClient}
-	if len(c.dirs[0].buf) == 0 || len(c.dirs[1].buf) > 0 && c.first[1].Before(c.first[0]) {
-		order[0], order[1] = order[1], order[0]
-	}
-	for _, d := range order {
+	// Replay the buffered bytes in capture order, segment by segment, as
+	// if they arrived now.
+	var buf [2][]byte
+	var marks [2][]mark
+	for d := range c.dirs {
 		ds := &c.dirs[d]
-		if ds.mode == modeUnknown {
-			c.toUnknownBuffered(d)
-			continue
+		buf[d], marks[d] = ds.buf, ds.marks
+		ds.buf, ds.marks = nil, nil
+	}
+	var i, start [2]int
+	for i[0] < len(marks[0]) || i[1] < len(marks[1]) {
+		d := 0
+		if i[0] == len(marks[0]) || i[1] < len(marks[1]) && marks[1][i[1]].idx < marks[0][i[0]].idx {
+			d = 1
 		}
-		c.process(d)
+		m := marks[d][i[d]]
+		if m.end > start[d] {
+			c.feed(Dir(d), buf[d][start[d]:m.end], m.t, m.idx, m.psh)
+		}
+		start[d] = m.end
+		i[d]++
 	}
 }
 

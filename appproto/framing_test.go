@@ -243,3 +243,24 @@ func TestReassembly(t *testing.T) {
 	assert.Equal(t, int64(len(resp)-96), st.GapBytes)
 	assert.Equal(t, uint64(1), st.Transactions)
 }
+
+// TestUnknownTurns: data of no known protocol is cut into messages at each
+// change of direction and paired turn by turn, identification's wait for
+// more bytes notwithstanding (the bytes it held are replayed in capture
+// order).
+func TestUnknownTurns(t *testing.T) {
+	s := newScript(appproto.Config{}, 7000)
+	for i := range 5 {
+		s.send(c2s, 3*ms, []byte{byte('a' + i)})
+		s.send(s2c, ms, []byte{byte('a' + i)})
+	}
+	st := s.close()
+	assert.Equal(t, "unknown", s.c.Protocol())
+	assert.Equal(t, uint64(5), st.Turns)
+	assert.Equal(t, uint64(5), st.MessagesC2S)
+	assert.Equal(t, uint64(5), st.MessagesS2C)
+	require.Len(t, s.txns, 5)
+	for _, tx := range s.txns {
+		assert.InDelta(t, 0.001, tx.ServerTime, 1e-9)
+	}
+}
