@@ -113,13 +113,13 @@ func TestLabText(t *testing.T) {
 	assert.Equal(t, "8.0000", f[11])                       // estimated
 
 	lost, segs := labTruth(t, dir, "wan2m-loss-pg-bulk.pcap")
-	want := fmt.Sprintf("fail    loss        loss %.3f%% (%d of %d segments retransmitted) exceeds the 0.224%% that 2 Mbit/s at 150ms allows with MSS 1448",
+	want := fmt.Sprintf("fail    loss        s2c loss %.3f%% (%d of %d segments retransmitted) exceeds the 0.224%% that 2 Mbit/s at 150ms allows with MSS 1448",
 		100*float64(lost)/float64(segs), lost, segs)
 	assert.Contains(t, out, want)
 	assert.Contains(t, out, lossy+" conn 1 ")
 	assert.Contains(t, out, "target 2 Mbit/s at 150ms: FAIL")
 	_, segs = labTruth(t, dir, "wan2m-pg-bulk.pcap")
-	assert.Contains(t, out, fmt.Sprintf("pass    loss        loss 0.000%% (0 of %d segments retransmitted) is within the 0.224%%", segs))
+	assert.Contains(t, out, fmt.Sprintf("pass    loss        s2c loss 0.000%% (0 of %d segments retransmitted) is within the 0.224%%", segs))
 	assert.Contains(t, out, "target 2 Mbit/s at 150ms: PASS")
 }
 

@@ -262,12 +262,16 @@ func TestLabVerdict(t *testing.T) {
 	gt := readGroundTruth(t, dir)
 	golden := readGolden(t)
 	target := linkq.Target{RTT: 150 * time.Millisecond, Rate: 2e6}
-	cases := map[string]bool{ // file: lossy
-		"wan2m-loss-pg-bulk.pcap": true, "wan2m-loss-http-bulk.pcap": true, "wan2m-loss-pg-chatty.pcap": true,
-		"wan2m-pg-bulk.pcap": false, "wan2m-http-bulk.pcap": false,
+	// lossDir names the direction whose emulator drops were all data
+	// segments, so that its net retransmissions (spurious ones removed)
+	// must equal them; the other direction lost only pure ACKs (or
+	// nothing), so it has no net retransmission. "" for the clean files.
+	cases := map[string]string{
+		"wan2m-loss-pg-bulk.pcap": "s2c", "wan2m-loss-http-bulk.pcap": "s2c", "wan2m-loss-pg-chatty.pcap": "c2s",
+		"wan2m-pg-bulk.pcap": "", "wan2m-http-bulk.pcap": "",
 	}
 	for _, f := range gt.Files {
-		lossy, ok := cases[f.File]
+		lossDir, ok := cases[f.File]
 		if !ok {
 			continue
 		}
@@ -279,39 +283,55 @@ func TestLabVerdict(t *testing.T) {
 			require.NoError(t, err)
 			require.Len(t, rep.Verdicts, 1)
 			v := rep.Verdicts[0]
-			assert.Equal(t, g[0].DataSrc, map[string]string{"c2s": v.Client.Addr().String(), "s2c": v.Server.Addr().String()}[v.DataDir])
+			assert.Equal(t, "s2c", v.DataDir)
+			assert.Equal(t, g[0].DataSrc, v.Server.Addr().String())
 			assert.Equal(t, g[0].DataSegments, v.DataSegments)
+			assert.Equal(t, uint64(g[0].TsharkRetransmissions), v.TsharkRetransmissions)
 			assert.Equal(t, g[0].MSS-12, v.MSS) // timestamps on
 			assert.Equal(t, g[0].ReceiverMaxWindow, v.MaxWindow)
 			assert.Equal(t, gt.Profiles[f.Profile].BDPBytes, v.NeededWindow)
-			// Every frame the emulator dropped in the data direction was
-			// data, and was resent.
-			lost := f.Emulator.S2C.Lost
-			assert.Equal(t, uint64(lost), v.Retransmitted)
-			assert.InDelta(t, float64(lost)/float64(v.DataSegments), v.LossRate, 1e-12)
 			x := math.Sqrt(1.5) * float64(v.MSS) / (0.150 * 2e6 / 8)
 			assert.InDelta(t, x*x, v.MaxLoss, 1e-15)
-			checks := map[string]linkq.Check{}
+			emu := map[string]int{"c2s": f.Emulator.C2S.Lost, "s2c": f.Emulator.S2C.Lost}
+			failed := 0
 			for _, c := range v.Checks {
-				checks[c.Name] = c
+				switch c.Name {
+				case "loss":
+					assert.Equal(t, c.Limit, v.MaxLoss)
+					var data, retx, spur uint64
+					_, err := fmt.Sscanf(c.Message, c.Dir+" loss %f%% (%d of %d segments", new(float64), &retx, &data)
+					require.NoError(t, err, c.Message)
+					fmt.Sscanf(c.Message[strings.Index(c.Message, "retransmitted")+13:], ", %d of them needlessly", &spur)
+					want := 0
+					if c.Dir == lossDir {
+						want = emu[c.Dir]
+						require.NotZero(t, want)
+					}
+					assert.Equal(t, uint64(want), retx-spur, "%s net retransmissions", c.Dir)
+					assert.InDelta(t, float64(want)/float64(data), c.Measured, 1e-12)
+					assert.Contains(t, c.Message, pct(c.Measured)+" ("+fmt.Sprint(retx)+" of")
+					assert.Contains(t, c.Message, pct(x*x)+" that 2 Mbit/s at 150ms allows with MSS 1448")
+					if c.Measured > x*x {
+						failed++
+						assert.Equal(t, linkq.Fail, c.Level)
+						assert.Contains(t, c.Action, "must stay below 0.2236% (1 in 448 segments)")
+					} else {
+						assert.Equal(t, linkq.Pass, c.Level)
+						assert.Empty(t, c.Action)
+					}
+				case "window", "mss":
+					assert.Equal(t, linkq.Pass, c.Level, c.Name)
+				}
 			}
-			loss := checks["loss"]
-			assert.Equal(t, v.LossRate, loss.Measured)
-			assert.Contains(t, loss.Message, "loss "+pct(v.LossRate))
-			assert.Contains(t, loss.Message, pct(x*x))
-			if lossy {
-				assert.Equal(t, linkq.Fail, loss.Level)
+			if lossDir != "" {
+				assert.Equal(t, 1, failed)
 				assert.Equal(t, linkq.Fail, v.Overall)
-				assert.Contains(t, loss.Action, "must stay below")
 			} else {
-				assert.Equal(t, linkq.Pass, loss.Level)
+				assert.Zero(t, failed)
 				assert.Equal(t, linkq.Pass, v.Overall)
-				assert.Empty(t, loss.Action)
 			}
-			assert.Equal(t, linkq.Pass, checks["window"].Level)
-			assert.Equal(t, linkq.Pass, checks["mss"].Level)
-			t.Logf("%s: %s, loss %d/%d = %.3f%% (max %.3f%%), window %d (need %d)", f.File, v.Overall,
-				v.Retransmitted, v.DataSegments, 100*v.LossRate, 100*v.MaxLoss, v.MaxWindow, v.NeededWindow)
+			t.Logf("%s: %s, data-direction loss %d/%d (%d spurious) = %.3f%% (max %.3f%%), window %d (need %d)", f.File, v.Overall,
+				v.Retransmitted, v.DataSegments, v.Spurious, 100*v.LossRate, 100*v.MaxLoss, v.MaxWindow, v.NeededWindow)
 		})
 	}
 	assert.Empty(t, cases, "captures missing from the ground truth")

@@ -68,25 +68,30 @@
 // # Verdict
 //
 // Given a Target (RTT and rate the application needs, NPAD's two
-// questions), each TCP connection's data direction is judged:
-//   - loss: retransmitted / data segments against the Mathis bound
-//     p ≤ (C·MSS/(RTT·rate))² (Mathis et al. 1997) with C = √(3/2) by
-//     default (MathisCDelayedACK ≈ 0.87 models delayed ACKs and is
-//     stricter). A data segment is retransmitted when its data end at or
-//     before the highest sequence number already seen in its direction.
-//     This differs from Wireshark on purpose: a resent segment that fills
-//     a hole soon after the hole was seen is "out-of-order" to Wireshark
-//     but a retransmission here, so the count matches the segments the
-//     lab's emulator dropped. Zero-window probes and keep-alives (rare)
-//     count as retransmissions.
+// questions), each TCP connection is judged when flow reports it ended:
+//   - loss, in each direction that carried data: net retransmissions /
+//     data segments against the Mathis bound p ≤ (C·MSS/(RTT·rate))²
+//     (Mathis et al. 1997) with C = √(3/2) by default
+//     (MathisCDelayedACK ≈ 0.87 models a receiver that ACKs every second
+//     segment and is stricter: the sender's window grows half as fast). A
+//     data segment is retransmitted when its data end at or before the
+//     highest sequence number already seen in its direction; the
+//     retransmissions tcpstate showed needless (D-SACK, RFC 2883, or
+//     timestamps, RFC 3522) are taken off. This differs from Wireshark on
+//     purpose: a resent segment that fills a hole soon after the hole was
+//     seen is "out-of-order" to Wireshark but a retransmission here, so the
+//     count matches the segments the lab's emulator dropped (tcpstate's
+//     Wireshark-compatible count is reported next to it). Zero-window
+//     probes and keep-alives (rare) count as retransmissions.
 //   - window: the largest receive window the data receiver advertised,
 //     scaled by its SYN's window scale (RFC 7323) when both SYNs carried
 //     one, against rate × RTT.
 //   - mss: the MSS options of the SYNs against the 1460 bytes (1440 over
 //     IPv6) of a 1500-byte MTU. The Mathis bound uses the smaller MSS
 //     less 12 bytes when timestamps are on.
-//   - zero_window: the receiver advertising a zero window (a capture-side
-//     symptom of a slow reader).
+//   - capture-side symptoms: the receiver advertising a zero window (a slow
+//     reader), and from tcpstate's analysis retransmissions after a
+//     timeout and the sender filling the receiver's window.
 //
 // Every warning and failure carries an action, e.g. "raise the receiver's
 // maximum window to at least N bytes".

@@ -163,3 +163,31 @@ func TestMathisMaxLoss(t *testing.T) {
 	assert.Zero(t, linkq.MathisMaxLoss(0, time.Second, 1, 1))
 	assert.Zero(t, linkq.MathisMaxLoss(1448, 0, 1, 1))
 }
+
+// TestVerdictSpurious: a retransmission tcpstate showed needless (a D-SACK
+// came back) is not loss; timeouts and a full window are reported.
+func TestVerdictSpurious(t *testing.T) {
+	a := linkq.New(linkq.Config{Target: linkq.Target{RTT: 100 * time.Millisecond, Rate: 1e6}})
+	s := newTCPScript(a)
+	c2s, s2c := tcpstate.ClientToServer, tcpstate.ServerToClient
+	for i := range 4 {
+		s.seg(time.Duration(i)*time.Millisecond, c2s, ack, 1+uint32(i)*100, 1, 100, 1000)
+	}
+	s.seg(300*time.Millisecond, c2s, ack, 1, 1, 100, 1000) // resent after a timeout
+	s.seg(400*time.Millisecond, s2c, ack, 1, 401, 0, 20000) // covers 1 Mbit/s × 100 ms
+	s.conn.C2S.SpuriousDSACK = 1
+	s.conn.C2S.RetransTimeout = 1
+	s.conn.C2S.WindowFull = 2
+	a.Conn(s.conn)
+	v := a.Report().Verdicts[0]
+	assert.Equal(t, uint64(5), v.DataSegments)
+	assert.Equal(t, uint64(1), v.Retransmitted)
+	assert.Equal(t, uint64(1), v.Spurious)
+	assert.Zero(t, v.LossRate)
+	ck := checksByName(v)
+	assert.Equal(t, linkq.Pass, ck["loss"].Level)
+	assert.Contains(t, ck["loss"].Message, "c2s loss 0.000% (1 of 5 segments retransmitted, 1 of them needlessly)")
+	assert.Equal(t, linkq.Warning, ck["timeouts"].Level)
+	assert.Equal(t, 2.0, ck["window_full"].Measured)
+	assert.Equal(t, linkq.Warning, v.Overall)
+}

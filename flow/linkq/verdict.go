@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/tcpstate"
 )
 
 // Mathis constants (Mathis, Semke, Mahdavi, Ott 1997): rate ≤ (MSS/RTT)·C/√p.
@@ -83,7 +84,10 @@ func (l Level) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
 // Check is one line of a verdict: what was measured, the limit it was
 // held to, and for a warning or failure what to do about it.
 type Check struct {
-	Name     string  `json:"name"`
+	Name string `json:"name"`
+	// Dir is the direction a per-direction check (loss) is about: "c2s"
+	// or "s2c".
+	Dir      string  `json:"dir,omitempty"`
 	Level    Level   `json:"level"`
 	Measured float64 `json:"measured"`
 	Limit    float64 `json:"limit"`
@@ -92,7 +96,8 @@ type Check struct {
 }
 
 // Verdict judges one TCP connection against a Target, pathdiag-style. The
-// data direction (the one that carried more payload) is the one judged.
+// loss test is made for each direction that carried data; the summary
+// fields describe the data direction (the one that carried more payload).
 type Verdict struct {
 	Conn   int            `json:"conn"`
 	Client netip.AddrPort `json:"client"`
@@ -105,12 +110,17 @@ type Verdict struct {
 	TargetRateBps float64 `json:"target_rate_bps"`
 	C             float64 `json:"c"`
 	// DataSegments and Retransmitted count the data direction's segments
-	// (see TCPStats); LossRate is their ratio and MaxLoss the Mathis
-	// bound for the target with MSS.
-	DataSegments  uint64  `json:"data_segments"`
-	Retransmitted uint64  `json:"retransmitted"`
-	LossRate      float64 `json:"loss_rate"`
-	MaxLoss       float64 `json:"max_loss"`
+	// (see TCPStats); Spurious those retransmissions tcpstate showed
+	// unneeded (D-SACK or timestamps: the original had arrived); LossRate
+	// is (Retransmitted - Spurious) / DataSegments and MaxLoss the Mathis
+	// bound for the target with MSS. TsharkRetransmissions is tcpstate's
+	// Wireshark-compatible count, for reference.
+	DataSegments          uint64  `json:"data_segments"`
+	Retransmitted         uint64  `json:"retransmitted"`
+	Spurious              uint64  `json:"spurious"`
+	LossRate              float64 `json:"loss_rate"`
+	MaxLoss               float64 `json:"max_loss"`
+	TsharkRetransmissions uint64  `json:"tshark_retransmissions"`
 	// MSS is the segment size used: the smaller MSS option of the SYNs,
 	// less 12 bytes when timestamps were negotiated; without SYNs, the
 	// largest payload seen. MaxSegment is the largest payload seen.
@@ -181,31 +191,28 @@ func verdict(c *flow.Conn, tc *tcpConn, tg Target) Verdict {
 			Action:  "capture the connection from its start to check the MSS"})
 	}
 
-	// Loss against the Mathis bound.
+	// Loss against the Mathis bound, in each direction that carried data.
 	v.MaxLoss = MathisMaxLoss(v.MSS, tg.RTT, tg.Rate, v.C)
-	{
-		ck := Check{Name: "loss", Measured: v.LossRate, Limit: v.MaxLoss}
-		switch {
-		case d.data == 0 || v.MSS == 0:
-			ck.Level = Info
-			ck.Message = "no data segments: loss not measured"
-		case v.LossRate <= v.MaxLoss:
-			ck.Level = Pass
-			ck.Message = fmt.Sprintf("loss %.3f%% (%d of %d segments retransmitted) is within the %.3f%% that %s at %s allows with MSS %d",
-				100*v.LossRate, d.retx, d.data, 100*v.MaxLoss, rateString(tg.Rate), tg.RTT, v.MSS)
-			if n := 1 / v.MaxLoss; float64(d.data) < n {
-				ck.Message += fmt.Sprintf(" (only %d segments seen; %.0f are needed to resolve that rate)", d.data, math.Ceil(n))
-			}
-		default:
-			ck.Level = Fail
-			ck.Message = fmt.Sprintf("loss %.3f%% (%d of %d segments retransmitted) exceeds the %.3f%% that %s at %s allows with MSS %d",
-				100*v.LossRate, d.retx, d.data, 100*v.MaxLoss, rateString(tg.Rate), tg.RTT, v.MSS)
-			ck.Action = fmt.Sprintf("find and fix the loss on this path section: it must stay below %.4f%% (1 in %.0f segments); "+
-				"at %.3f%% the model allows only %s at %s",
-				100*v.MaxLoss, math.Ceil(1/v.MaxLoss), 100*v.LossRate,
-				rateString(mathisRate(v.MSS, tg.RTT, v.LossRate, v.C)), tg.RTT)
+	for _, k := range [2]int{dd, 1 - dd} {
+		x := &tc.dirs[k]
+		ts := st(c, k)
+		name := "c2s"
+		if k == 1 {
+			name = "s2c"
 		}
-		v.Checks = append(v.Checks, ck)
+		spur := min(ts.SpuriousDSACK+ts.SpuriousTS, x.retx)
+		lost := x.retx - spur
+		var rate float64
+		if x.data > 0 {
+			rate = float64(lost) / float64(x.data)
+		}
+		if k == dd {
+			v.Spurious, v.LossRate, v.TsharkRetransmissions = spur, rate, ts.Retransmissions
+		}
+		if x.data == 0 && k != dd {
+			continue
+		}
+		v.Checks = append(v.Checks, lossCheck(name, x.data, x.retx, spur, rate, v.MaxLoss, v.MSS, v.C, tg))
 	}
 
 	// Receive window against rate × RTT.
@@ -254,6 +261,19 @@ func verdict(c *flow.Conn, tc *tcpConn, tg Target) Verdict {
 			Action:  "make the receiving application read faster (or give it a larger buffer)"})
 	}
 
+	// Capture-side symptoms from tcpstate's analysis of each direction.
+	rto := c.C2S.RetransTimeout + c.S2C.RetransTimeout
+	if rto > 0 {
+		v.Checks = append(v.Checks, Check{Name: "timeouts", Level: Warning, Measured: float64(rto),
+			Message: fmt.Sprintf("%d retransmissions after a timeout: the sender waited at least one RTO (200 ms or more) each time", rto),
+			Action:  "find the loss; losses that no later data reveals (the last segment of a request or answer) need a timeout unless both ends use RACK-TLP"})
+	}
+	if wf := st(c, dd).WindowFull; wf > 0 {
+		v.Checks = append(v.Checks, Check{Name: "window_full", Level: Warning, Measured: float64(wf),
+			Message: fmt.Sprintf("the sender filled the receiver's advertised window %d times: the receive window limited the data rate", wf),
+			Action:  "raise the receiver's maximum window (socket receive buffer / tcp_rmem)"})
+	}
+
 	// Achieved rate, for information.
 	if span := d.last.Sub(d.first).Seconds(); span > 0 && d.payload > 0 {
 		r := float64(d.payload) * 8 / span
@@ -264,6 +284,45 @@ func verdict(c *flow.Conn, tc *tcpConn, tg Target) Verdict {
 		v.Overall = max(v.Overall, ck.Level)
 	}
 	return v
+}
+
+// st returns tcpstate's counters of direction k (0 = c2s) of c.
+func st(c *flow.Conn, k int) *tcpstate.DirStats {
+	if k == 1 {
+		return &c.S2C
+	}
+	return &c.C2S
+}
+
+// lossCheck judges the loss of one direction.
+func lossCheck(dir string, data, retx, spur uint64, rate, maxLoss float64, mss int, c float64, tg Target) Check {
+	ck := Check{Name: "loss", Dir: dir, Measured: rate, Limit: maxLoss}
+	lost := retx - spur
+	what := fmt.Sprintf("%s loss %.3f%% (%d of %d segments retransmitted", dir, 100*rate, retx, data)
+	if spur > 0 {
+		what += fmt.Sprintf(", %d of them needlessly", spur)
+	}
+	what += ")"
+	switch {
+	case data == 0 || mss == 0:
+		ck.Level = Info
+		ck.Message = dir + ": no data segments, loss not measured"
+	case rate <= maxLoss:
+		ck.Level = Pass
+		ck.Message = fmt.Sprintf("%s is within the %.3f%% that %s at %s allows with MSS %d",
+			what, 100*maxLoss, rateString(tg.Rate), tg.RTT, mss)
+		if n := 1 / maxLoss; float64(data) < n {
+			ck.Message += fmt.Sprintf(" (only %d segments seen; %.0f are needed to resolve that rate)", data, math.Ceil(n))
+		}
+	default:
+		ck.Level = Fail
+		ck.Message = fmt.Sprintf("%s exceeds the %.3f%% that %s at %s allows with MSS %d",
+			what, 100*maxLoss, rateString(tg.Rate), tg.RTT, mss)
+		ck.Action = fmt.Sprintf("find and fix the loss on this path section: it must stay below %.4f%% (1 in %.0f segments); "+
+			"at %.3f%% (%d lost) the model allows only %s at %s",
+			100*maxLoss, math.Ceil(1/maxLoss), 100*rate, lost, rateString(mathisRate(mss, tg.RTT, rate, c)), tg.RTT)
+	}
+	return ck
 }
 
 // mathisRate returns the rate (bit/s) the Mathis model allows at loss p.
