@@ -173,7 +173,7 @@ func TestVerdictSpurious(t *testing.T) {
 	for i := range 4 {
 		s.seg(time.Duration(i)*time.Millisecond, c2s, ack, 1+uint32(i)*100, 1, 100, 1000)
 	}
-	s.seg(300*time.Millisecond, c2s, ack, 1, 1, 100, 1000) // resent after a timeout
+	s.seg(300*time.Millisecond, c2s, ack, 1, 1, 100, 1000)  // resent after a timeout
 	s.seg(400*time.Millisecond, s2c, ack, 1, 401, 0, 20000) // covers 1 Mbit/s × 100 ms
 	s.conn.C2S.SpuriousDSACK = 1
 	s.conn.C2S.RetransTimeout = 1
