@@ -62,10 +62,13 @@ func New(cfg Config) *Analyzer {
 // Packet takes one packet as flow classified it. It neither keeps p nor
 // the bytes it refers to.
 func (a *Analyzer) Packet(p *flow.PacketInfo) {
-	if a.done || p.Skip != flow.SkipNone {
+	if a.done {
 		return
 	}
-	a.use.add(p)
+	a.use.add(p) // every IP packet occupies the link, analysable or not
+	if p.Skip != flow.SkipNone {
+		return
+	}
 	if p.Seg != nil && p.Conn != nil {
 		a.tcp.add(p, a.cfg.Fit.Size, a.paths, !a.cfg.NoTCPSamples)
 		return

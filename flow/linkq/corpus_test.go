@@ -200,7 +200,7 @@ func TestLabEchoLoss(t *testing.T) {
 func TestLabLinkUse(t *testing.T) {
 	dir := flowtest.CorpusDir(t, "lab")
 	gt := readGroundTruth(t, dir)
-	for _, name := range []string{"wan2m-ping-sweep.pcap", "wan2m-loss-pg-bulk.pcap", "wan512-http-bulk.pcap"} {
+	for _, name := range []string{"wan2m-ping-sweep.pcap", "wan2m-loss-pg-bulk.pcap", "wan512-http-bulk.pcap", "wan2m-pg-bulk-s96.pcap"} {
 		t.Run(name, func(t *testing.T) {
 			var emu *struct{ c2s, s2c emuDir }
 			for _, f := range gt.Files {
