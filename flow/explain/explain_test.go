@@ -32,9 +32,11 @@ type groundTruth struct {
 			C2S struct {
 				DataSegs int `json:"data_segs"`
 				PureAcks int `json:"pure_acks"`
+				Retrans  int `json:"retrans"`
 			} `json:"c2s"`
 			S2C struct {
 				DataSegs int `json:"data_segs"`
+				Retrans  int `json:"retrans"`
 			} `json:"s2c"`
 			Requests int `json:"requests"`
 		} `json:"measured"`
@@ -147,6 +149,42 @@ func TestBulkIsBandwidthBoundWithDelayedAcks(t *testing.T) {
 			assert.Equal(t, 1448, s.MSS, name)
 			assert.Less(t, s.NonFinalSmallShare, 0.02, name)
 			assert.Greater(t, c.Evidence.TransferShare, 0.5, name)
+			// each bulk transfer kept the 2 Mbit/s link busy
+			require.NotEmpty(t, c.Model.Phases, name)
+			for _, ph := range c.Model.Phases {
+				assert.True(t, ph.FromServer, name)
+				assert.Equal(t, explain.LimitBandwidth, ph.Limit, name)
+				assert.Greater(t, ph.Utilisation, 0.85, name)
+			}
+		}
+	}
+}
+
+func TestLossIsPricedOnLossyCaptures(t *testing.T) {
+	dir := flowtest.CorpusDir(t, "lab")
+	g := loadTruth(t, dir)
+	for _, f := range g.Files {
+		if !strings.HasPrefix(f.Name, "wan2m-") || strings.Contains(f.Name, "ping") || strings.Contains(f.Name, "udp") {
+			continue
+		}
+		c := one(t, filepath.Join(dir, f.File))
+		// retransmissions as tshark counts them (tcpstate's labels)
+		assert.EqualValues(t, f.Measured.C2S.Retrans, c.AcksC2S.Retransmissions, f.Name)
+		assert.EqualValues(t, f.Measured.S2C.Retrans, c.AcksS2C.Retransmissions, f.Name)
+		lossTime := c.Budget.LossRecoveryS + c.Budget.RTOS
+		if f.Measured.C2S.Retrans+f.Measured.S2C.Retrans == 0 {
+			assert.Zero(t, lossTime, f.Name)
+			continue
+		}
+		assert.Positive(t, lossTime, f.Name)
+		assert.Less(t, lossTime, 0.1*c.Budget.DurationS, f.Name)
+	}
+	// a lost request or answer in a chatty session waits for a timeout
+	for _, f := range g.Files {
+		if f.Name == "wan2m-loss-pg-chatty" {
+			c := one(t, filepath.Join(dir, f.File))
+			assert.Positive(t, c.Model.RTOs, f.Name)
+			assert.Greater(t, c.Budget.RTOS, 0.3, f.Name)
 		}
 	}
 }

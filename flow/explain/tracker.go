@@ -152,11 +152,13 @@ func binHi(i int) float64 { return binLo(i + 1) }
 // gapHist holds far-side gaps whose split between transfer and a waiting
 // cause needs the bottleneck rate, known only at the end.
 type gapHist struct {
-	g [3][nbins]float64 // seconds of gap
-	w [3][nbins]float64 // wire bytes of the segment ending the gap
+	g [4][nbins]float64 // seconds of gap
+	w [4][nbins]float64 // wire bytes of the segment ending the gap
 }
 
-var splitCauses = [3]Cause{CauseWindowWait, CauseReceiverWindow, CauseServerThink}
+// splitCauses are the causes whose gaps are split with the rate;
+// CauseServerThink stands for the far side's think time.
+var splitCauses = [4]Cause{CauseWindowWait, CauseReceiverWindow, CauseServerThink, CauseLossRecovery}
 
 // dirState is one direction's sending state and its receiver's ACKs.
 type dirState struct {
@@ -200,8 +202,10 @@ type runState struct {
 	bins        [5]uint64
 	flights     int
 	firstFlight int
+	firstT      time.Time
 	lastT       time.Time
 	minSpacing  float64
+	gaps        [numCauses]time.Duration // gaps ending in the run's segments, by cause
 }
 
 type connState struct {
@@ -439,7 +443,11 @@ func (cs *connState) event(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, ret
 		} else {
 			c = CauseLossRecovery
 		}
-		cs.sum[c] += gap
+		if c == CauseLossRecovery && d == far && cs.evDir == far {
+			cs.farGap(c, gap, s) // data flows on during recovery
+		} else {
+			cs.sum[c] += gap
+		}
 	case cs.evDir == near && d == near:
 		switch {
 		case cs.farAckedNear && cs.rwndFull(near):
@@ -493,6 +501,9 @@ func (cs *connState) event(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, ret
 		c = cs.think(near)
 		cs.sum[c] += gap
 	}
+	if r := &cs.run; r.active && r.dir == d && s.Len > 0 {
+		r.gaps[c] += gap
+	}
 	if c != CauseTransfer {
 		cs.stall(prevT, t, gap, c, s.Index)
 	}
@@ -502,11 +513,14 @@ func (cs *connState) farGap(c Cause, gap time.Duration, s *tcpstate.Segment) {
 	if cs.gh == nil {
 		cs.gh = new(gapHist)
 	}
-	k := 0
-	for i, sc := range splitCauses {
-		if sc == c {
-			k = i
-		}
+	k := 2 // the far side's think time
+	switch c {
+	case CauseWindowWait:
+		k = 0
+	case CauseReceiverWindow:
+		k = 1
+	case CauseLossRecovery:
+		k = 3
 	}
 	w := float64(max(s.WireLen, 1))
 	b := spacingBin(float64(gap) / w)
@@ -686,16 +700,25 @@ func (cs *connState) runAdd(d tcpstate.Dir, s *tcpstate.Segment, t time.Time) {
 	mss, _ := cs.effMSS(d)
 	small := s.Len < mss
 	if !r.active {
-		*r = runState{active: true, dir: d, flights: 1}
+		*r = runState{active: true, dir: d, flights: 1, firstT: t}
 	} else {
+		// a new flight: a pause of half a round trip that is not just the
+		// segment's serialization
 		gap := t.Sub(r.lastT)
 		sp := float64(gap) / float64(max(s.WireLen, 1))
-		if cs.base > 0 && gap*2 > cs.base && (r.minSpacing == 0 || sp > 2*r.minSpacing) {
-			if r.flights == 1 {
-				r.firstFlight = r.segs
+		if cs.base > 0 && gap*2 > cs.base {
+			ref := r.minSpacing
+			if sigma := cs.secPerByte(); sigma > 0 {
+				ref = sigma * 1e9
 			}
-			r.flights++
-		} else if sp > 0 && (r.minSpacing == 0 || sp < r.minSpacing) {
+			if ref == 0 || sp > 2*ref {
+				if r.flights == 1 {
+					r.firstFlight = r.segs
+				}
+				r.flights++
+			}
+		}
+		if sp > 0 && (r.minSpacing == 0 || sp < r.minSpacing) {
 			r.minSpacing = sp
 		}
 	}
@@ -749,9 +772,41 @@ func (cs *connState) endRun() {
 		}
 	}
 	if len(cs.phases) < cs.opts.MaxPhases {
-		cs.phases = append(cs.phases, Phase{FromServer: r.dir == tcpstate.ServerToClient, Segments: r.segs,
-			Bytes: r.bytes, WireBytes: r.wire, Flights: r.flights, FirstFlight: r.firstFlight})
+		ph := Phase{FromServer: r.dir == tcpstate.ServerToClient, Segments: r.segs,
+			Bytes: r.bytes, WireBytes: r.wire, Flights: r.flights, FirstFlight: r.firstFlight,
+			DurationS: r.lastT.Sub(r.firstT).Seconds()}
+		ph.Utilisation, ph.Limit = cs.phaseLimit(r, ph.DurationS)
+		cs.phases = append(cs.phases, ph)
 	} else {
 		cs.dropped++
 	}
+}
+
+// phaseLimit judges what limited one bulk phase: the bottleneck when the
+// phase kept it at least 80 % busy, else the cause of most of the time
+// between its segments.
+func (cs *connState) phaseLimit(r *runState, dur float64) (float64, Limit) {
+	sigma := cs.secPerByte()
+	util := 0.0
+	if sigma > 0 && dur > 0 {
+		util = min(float64(r.wire)*sigma/dur, 1)
+	}
+	if util >= 0.8 {
+		return util, LimitBandwidth
+	}
+	g := &r.gaps
+	best, l := time.Duration(0), LimitUnknown
+	if sigma > 0 {
+		l = LimitBandwidth
+	}
+	for _, x := range []struct {
+		d time.Duration
+		l Limit
+	}{{g[CauseWindowWait], LimitCongestionWindow}, {g[CauseReceiverWindow] + g[CauseZeroWindow], LimitReceiverWindow},
+		{g[CauseLossRecovery] + g[CauseRTO], LimitLoss}, {g[CauseClientThink] + g[CauseServerThink], LimitApplication}} {
+		if x.d > best {
+			best, l = x.d, x.l
+		}
+	}
+	return util, l
 }

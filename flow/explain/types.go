@@ -337,6 +337,15 @@ type Phase struct {
 	// in the first one (0 when the phase was one burst).
 	Flights     int `json:"flights"`
 	FirstFlight int `json:"first_flight"`
+	// DurationS is the time from the phase's first segment to its last;
+	// Utilisation the share of it the bottleneck was busy with the
+	// phase's bytes (at the rate estimated when the phase ended).
+	DurationS   float64 `json:"duration_s"`
+	Utilisation float64 `json:"utilisation"`
+	// Limit is what limited this transfer: bandwidth when the phase kept
+	// the bottleneck at least 80 % busy, else the cause of most of the
+	// time between its segments.
+	Limit Limit `json:"limit"`
 }
 
 // Model holds what the what-if projection replays beyond the Budget.
