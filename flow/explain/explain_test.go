@@ -340,3 +340,52 @@ func TestEnumsMarshalByName(t *testing.T) {
 	assert.JSONEq(t, `{"C":"rto","L":"round_trip_bound","V":"delayed_ack","A":"application","P":"server"}`, string(b))
 	assert.Equal(t, "unknown", explain.Cause(200).String())
 }
+
+func TestBudgetAddsUpOnPublicCaptures(t *testing.T) {
+	dir := flowtest.CorpusDir(t, "public")
+	n := 0
+	for _, f := range flowtest.Captures(t, dir) {
+		rep, err := explain.AnalyzeFile(f, explain.Options{})
+		if rep == nil {
+			t.Logf("%s: %v", f, err)
+			continue
+		}
+		for _, c := range rep.Conns {
+			b := c.Budget
+			assert.InDelta(t, b.DurationS, b.Sum(), 0.01*b.DurationS+1e-6, "%s conn %d: %+v", f, c.ID, b)
+			for k := explain.CauseTransfer; k <= explain.CauseRTO; k++ {
+				assert.GreaterOrEqual(t, b.Part(k), -1e-9, "%s conn %d %s", f, c.ID, k)
+			}
+			p := c.Project(100*time.Millisecond, 125000)
+			assert.False(t, math.IsNaN(p.DurationS) || p.DurationS < 0, "%s conn %d projection %+v", f, c.ID, p)
+			n++
+		}
+	}
+	t.Logf("%d connections", n)
+	assert.Positive(t, n)
+}
+
+// The LISA '98 comparison: SQL*Net (small segments, an ACK for each) next
+// to HTTP (full-size segments, an ACK for two), attributed by protocol.
+func TestByProtocolComparesTNSWithHTTP(t *testing.T) {
+	pub := flowtest.CorpusDir(t, "public")
+	tns, _ := explainFile(t, filepath.Join(pub, "tns", "trex_oracle.pcap"))
+	web, _ := explainFile(t, filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "wan2m-http-bulk.pcap"))
+	pg, _ := explainFile(t, filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "wan2m-pg-chatty.pcap"))
+	all := append(append(append([]*explain.Conn{}, tns...), web...), pg...)
+	rows := explain.ByProtocol(all, explain.WhatIf{RTT: 150 * time.Millisecond})
+	require.Len(t, rows, 3)
+	assert.Equal(t, []string{"tns", "http", "postgres"}, []string{rows[0].Label, rows[1].Label, rows[2].Label})
+	r, h := rows[0], rows[1]
+	assert.EqualValues(t, 147+145, r.Segments) // tshark: tcp.len > 0 frames
+	assert.Less(t, r.MeanSegment, 200.0)
+	assert.Greater(t, h.MeanSegment, 1400.0)
+	assert.InDelta(t, 1.0, r.AcksPerSegment, 0.05)
+	assert.InDelta(t, 0.66, h.AcksPerSegment, 0.05)
+	assert.Greater(t, r.SmallShare, 0.95)
+	assert.Less(t, h.SmallShare, 0.02)
+	// priced at 150 ms, every one of the TNS session's turns costs a round trip
+	require.NotNil(t, r.Projected)
+	assert.Greater(t, r.Projected.DurationS, float64(r.RoundTrips)*0.150)
+	assert.Equal(t, explain.LimitRoundTrip, rows[2].Limit)
+}
