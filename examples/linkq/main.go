@@ -270,6 +270,11 @@ func fitRows(reps []fileReport) [][]string {
 				rb = f4(p.Robust.SlopeUsPerByte)
 			}
 			row = append(row, rb)
+			if e := p.Echoes; e != nil {
+				row = append(row, strconv.Itoa(e.Requests), strconv.Itoa(e.Lost), strconv.Itoa(e.Corrupted))
+			} else {
+				row = append(row, "", "", "")
+			}
 			rows = append(rows, row)
 		}
 	}
@@ -278,7 +283,8 @@ func fitRows(reps []fileReport) [][]string {
 
 var fitHeader = []string{"file", "source", "src", "dst", "size", "n", "size_min", "size_max",
 	"intercept_ms", "slope_us_per_byte", "slope_s_per_bit", "rms_ms", "estimated_us_per_byte",
-	"min_intercept_ms", "min_slope_us_per_byte", "min_rms_ms", "theil_sen_slope_us_per_byte"}
+	"min_intercept_ms", "min_slope_us_per_byte", "min_rms_ms", "theil_sen_slope_us_per_byte",
+	"echo_requests", "echo_lost", "echo_corrupted"}
 
 func useRows(reps []fileReport) [][]string {
 	var rows [][]string
@@ -341,9 +347,16 @@ func writeText(w io.Writer, o *options, reps []fileReport) error {
 	line := func(cols ...string) { fmt.Fprintln(tw, strings.Join(cols, "\t")) }
 	if o.mode == "all" || o.mode == "fit" {
 		fmt.Fprintln(tw, "RTT against packet size (intercept = fixed delay, slope = serialization, rms = residual):")
-		line("file", "source", "path", "n", "sizes", "intercept ms", "slope µs/B", "slope s/bit", "rms ms", "est µs/B", "min-line ms", "min-line µs/B", "Theil-Sen µs/B")
+		line("file", "source", "path", "n", "sizes", "intercept ms", "slope µs/B", "slope s/bit", "rms ms", "est µs/B", "min-line ms", "min-line µs/B", "Theil-Sen µs/B", "lost")
 		for _, r := range fitRows(reps) {
-			line(r[0], r[1], r[2]+" -> "+r[3], r[5], r[6]+"-"+r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[16])
+			lost := "-"
+			if r[17] != "" {
+				lost = r[18] + "/" + r[17]
+				if r[19] != "0" {
+					lost += " (" + r[19] + " corrupted)"
+				}
+			}
+			line(r[0], r[1], r[2]+" -> "+r[3], r[5], r[6]+"-"+r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[16], lost)
 		}
 		fmt.Fprintln(tw)
 		fmt.Fprintln(tw, "Echoes:")

@@ -55,8 +55,9 @@ type Analyzer struct {
 
 // New returns an Analyzer shaped by cfg.
 func New(cfg Config) *Analyzer {
-	return &Analyzer{cfg: cfg, echo: newEchoMatcher(cfg.Echo), tcp: newTCPTracker(),
-		paths: newPathSet(cfg.Fit), use: newUseAcc(cfg.Use)}
+	paths := newPathSet(cfg.Fit)
+	return &Analyzer{cfg: cfg, echo: newEchoMatcher(cfg.Echo, paths), tcp: newTCPTracker(),
+		paths: paths, use: newUseAcc(cfg.Use)}
 }
 
 // Packet takes one packet as flow classified it. It neither keeps p nor
@@ -73,7 +74,7 @@ func (a *Analyzer) Packet(p *flow.PacketInfo) {
 		a.tcp.add(p, a.cfg.Fit.Size, a.paths, !a.cfg.NoTCPSamples)
 		return
 	}
-	a.echo.add(p, a.cfg.Fit.Size, a.paths)
+	a.echo.add(p, a.cfg.Fit.Size)
 }
 
 // Conn takes a connection flow reports ended: its verdict is made (with a

@@ -191,6 +191,7 @@ func TestLabEchoLoss(t *testing.T) {
 	assert.Equal(t, uint64(180), rep.Echo.Matched)
 	require.Len(t, rep.Paths, 1)
 	assert.InEpsilon(t, 8.0, rep.Paths[0].Fit.SlopeUsPerByte, 0.05)
+	assert.Equal(t, &linkq.PathEchoes{Requests: 200, Matched: 180, Lost: 20}, rep.Paths[0].Echoes)
 }
 
 // TestLabLinkUse checks the bytes per direction against the lab

@@ -118,6 +118,7 @@ type pending struct {
 	wireLen int32
 	state   uint8
 	next    int32 // next slot with the same key, -1 at the end
+	path    int32 // index of the path in the pathSet, -1 if none
 }
 
 type chain struct{ head, tail int32 }
@@ -127,6 +128,7 @@ type chain struct{ head, tail int32 }
 // the oldest slot of the ring is always the head of its chain.
 type echoMatcher struct {
 	cfg   EchoConfig
+	paths *pathSet
 	ports []uint16
 	ring  []pending
 	first int // slot of the oldest request
@@ -135,8 +137,37 @@ type echoMatcher struct {
 	stats EchoStats
 }
 
-func newEchoMatcher(cfg EchoConfig) *echoMatcher {
-	return &echoMatcher{cfg: cfg, ports: cfg.ports(), keys: make(map[echoKey]chain)}
+func newEchoMatcher(cfg EchoConfig, paths *pathSet) *echoMatcher {
+	return &echoMatcher{cfg: cfg, paths: paths, ports: cfg.ports(), keys: make(map[echoKey]chain)}
+}
+
+// How a request ended, for its path's counters.
+const (
+	outMatched = iota
+	outLost
+	outLate
+	outCorrupted
+	outErrored
+)
+
+// outcome counts how the request in slot i ended, on its path.
+func (m *echoMatcher) outcome(i int32, o int) {
+	c := m.paths.echoCount(m.ring[i].path)
+	if c == nil {
+		return
+	}
+	switch o {
+	case outMatched:
+		c.Matched++
+	case outLost:
+		c.Lost++
+	case outLate:
+		c.Late++
+	case outCorrupted:
+		c.Corrupted++
+	case outErrored:
+		c.Errored++
+	}
 }
 
 // fnv64 is FNV-1a over b: a 64-bit hash of echo data, so that only 8 bytes
@@ -166,7 +197,7 @@ func sizeOf(b SizeBasis, p *flow.PacketInfo, payloadLen int) int {
 }
 
 // add handles one packet; a matched reply becomes a sample in paths.
-func (m *echoMatcher) add(p *flow.PacketInfo, basis SizeBasis, paths *pathSet) {
+func (m *echoMatcher) add(p *flow.PacketInfo, basis SizeBasis) {
 	if p.Proto != protoICMP && p.Proto != protoICMPv6 && p.Proto != protoUDP || !p.Src.IsValid() {
 		return
 	}
@@ -181,7 +212,7 @@ func (m *echoMatcher) add(p *flow.PacketInfo, basis SizeBasis, paths *pathSet) {
 	case ParseRequest:
 		m.request(p, &e, basis)
 	case ParseReply:
-		m.reply(p, &e, paths)
+		m.reply(p, &e)
 	}
 }
 
@@ -216,8 +247,12 @@ func (m *echoMatcher) request(p *flow.PacketInfo, e *Echo, basis SizeBasis) {
 	}
 	slot := int32((m.first + m.n) % len(m.ring))
 	m.n++
+	pi := int32(m.paths.slot(pathKey{SourceEcho, k.src, k.dst}))
+	if c := m.paths.echoCount(pi); c != nil {
+		c.Requests++
+	}
 	m.ring[slot] = pending{key: k, t: p.Time, size: sizeOf(basis, p, e.PayloadLen), hash: h,
-		capLen: int32(len(e.Payload)), wireLen: int32(e.PayloadLen), state: stateActive, next: -1}
+		capLen: int32(len(e.Payload)), wireLen: int32(e.PayloadLen), state: stateActive, next: -1, path: pi}
 	if ok {
 		m.ring[c.tail].next = slot
 		c.tail = slot
@@ -233,6 +268,7 @@ func (m *echoMatcher) pop() {
 	if e.state == stateActive {
 		m.stats.Lost++
 		m.stats.Evicted++
+		m.outcome(int32(m.first), outLost)
 	}
 	m.unchain(int32(m.first))
 	m.first = (m.first + 1) % len(m.ring)
@@ -271,7 +307,7 @@ func (m *echoMatcher) expire(now time.Time) {
 	}
 }
 
-func (m *echoMatcher) reply(p *flow.PacketInfo, e *Echo, paths *pathSet) {
+func (m *echoMatcher) reply(p *flow.PacketInfo, e *Echo) {
 	m.stats.Replies++
 	h := fnv64(e.Payload)
 	// The reply travels from the responder back to the requester.
@@ -297,21 +333,21 @@ func (m *echoMatcher) reply(p *flow.PacketInfo, e *Echo, paths *pathSet) {
 	r.state = stateAnswered
 	rtt := p.Time.Sub(r.t)
 	switch {
-	case corrupt || r.wireLen != int32(e.PayloadLen):
+	case corrupt || r.wireLen != int32(e.PayloadLen) || r.capLen == int32(len(e.Payload)) && r.hash != h:
 		m.stats.Corrupted++
-		return
-	case r.capLen == int32(len(e.Payload)) && r.hash != h:
-		m.stats.Corrupted++
+		m.outcome(slot, outCorrupted)
 		return
 	case rtt > m.cfg.timeout() || rtt < 0:
 		m.stats.Late++
+		m.outcome(slot, outLate)
 		return
 	}
 	if r.capLen != int32(len(e.Payload)) || int(r.capLen) < int(r.wireLen) {
 		m.stats.Unverified++
 	}
 	m.stats.Matched++
-	paths.add(pathKey{SourceEcho, r.key.src, r.key.dst}, e.Kind, r.size, rtt)
+	m.outcome(slot, outMatched)
+	m.paths.addAt(int(r.path), e.Kind, r.size, rtt)
 }
 
 // icmpError counts an ICMP error quoting an echo request and, if that
@@ -330,6 +366,7 @@ func (m *echoMatcher) icmpError(e *Echo) {
 	if slot >= 0 {
 		m.ring[slot].state = stateAnswered
 		m.stats.Errored++
+		m.outcome(slot, outErrored)
 	}
 }
 
@@ -367,8 +404,10 @@ func (m *echoMatcher) findUDPByLength(k echoKey) int32 {
 // close counts the requests still unanswered as lost.
 func (m *echoMatcher) close() {
 	for j := 0; j < m.n; j++ {
-		if m.ring[(m.first+j)%len(m.ring)].state == stateActive {
+		i := int32((m.first + j) % len(m.ring))
+		if m.ring[i].state == stateActive {
 			m.stats.Lost++
+			m.outcome(i, outLost)
 		}
 	}
 	m.n = 0

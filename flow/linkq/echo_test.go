@@ -1,6 +1,7 @@
 package linkq_test
 
 import (
+	"encoding/json"
 	"math"
 	"net/netip"
 	"testing"
@@ -122,6 +123,7 @@ func TestEchoAccounting(t *testing.T) {
 	require.Len(t, r.Paths, 1)
 	assert.Equal(t, 2, r.Paths[0].Samples)
 	assert.InDelta(t, 100, r.Paths[0].RTTMinMs, 1e-9)
+	assert.Equal(t, &linkq.PathEchoes{Requests: 7, Matched: 2, Lost: 1, Late: 1, Corrupted: 2, Errored: 1}, r.Paths[0].Echoes)
 }
 
 func TestEchoUDP(t *testing.T) {
@@ -212,4 +214,39 @@ func TestEstimatedSlope(t *testing.T) {
 	assert.InDelta(t, 571.43e-6, linkq.EstimatedSlope([]float64{56000, 56000}), 1e-8)
 	assert.InDelta(t, 8e-6, linkq.EstimatedSlope([]float64{2e6}), 1e-15)
 	assert.Zero(t, linkq.EstimatedSlope([]float64{0, -1, math.Inf(1)}))
+}
+
+// TestEchoAllLost: a host that never answers still has its path, with
+// its requests counted lost and no samples; the report encodes to JSON.
+func TestEchoAllLost(t *testing.T) {
+	a := linkq.New(linkq.Config{})
+	for i := range 3 {
+		a.Packet(info(time.Duration(i)*time.Second, hostA, hostB, 1, icmpEcho(8, 1, uint16(i), nil)))
+	}
+	a.Packet(info(0, hostA, hostB6, 17, udpDatagram(1000, 7, data(10, 0))))
+	a.Packet(info(time.Millisecond, hostB6, hostA, 17, udpDatagram(7, 1000, data(10, 0))))
+	r := a.Report()
+	require.Len(t, r.Paths, 2)
+	assert.Equal(t, hostB, r.Paths[0].Dst)
+	assert.Zero(t, r.Paths[0].Samples)
+	assert.Equal(t, &linkq.PathEchoes{Requests: 3, Lost: 3}, r.Paths[0].Echoes)
+	assert.Zero(t, r.Paths[0].RTTMinMs)
+	assert.Equal(t, &linkq.PathEchoes{Requests: 1, Matched: 1}, r.Paths[1].Echoes)
+	assert.Equal(t, uint64(3), r.Echo.Lost)
+	b, err := json.Marshal(r)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"echoes":{"requests":3,"matched":0,"lost":3`)
+}
+
+// TestMaxPaths: samples of paths beyond the limit are counted, not kept.
+func TestMaxPaths(t *testing.T) {
+	a := linkq.New(linkq.Config{Fit: linkq.FitConfig{MaxPaths: 1}})
+	for i, dst := range []netip.Addr{hostB, hostB6} {
+		a.Packet(info(time.Duration(i)*time.Second, hostA, dst, 1, icmpEcho(8, 1, 1, nil)))
+		a.Packet(info(time.Duration(i)*time.Second+time.Millisecond, dst, hostA, 1, icmpEcho(0, 1, 1, nil)))
+	}
+	r := a.Report()
+	require.Len(t, r.Paths, 1)
+	assert.Equal(t, uint64(1), r.DroppedPaths)
+	assert.Equal(t, uint64(2), r.Echo.Matched)
 }

@@ -130,8 +130,10 @@ type PathFit struct {
 	ICMP    int `json:"icmp,omitempty"`
 	ICMPv6  int `json:"icmpv6,omitempty"`
 	UDP     int `json:"udp,omitempty"`
-	SizeMin int `json:"size_min"`
-	SizeMax int `json:"size_max"`
+	// Echoes counts the path's echo requests by outcome (echo paths only).
+	Echoes  *PathEchoes `json:"echoes,omitempty"`
+	SizeMin int         `json:"size_min"`
+	SizeMax int         `json:"size_max"`
 	// RTTMinMs and RTTMaxMs bound the samples' RTTs.
 	RTTMinMs float64 `json:"rtt_min_ms"`
 	RTTMaxMs float64 `json:"rtt_max_ms"`
@@ -156,6 +158,17 @@ type PathFit struct {
 	PointsDropped int     `json:"points_dropped"`
 }
 
+// PathEchoes counts the echo requests of one path by outcome: a path
+// whose every request was lost still appears, with no samples.
+type PathEchoes struct {
+	Requests  int `json:"requests"`
+	Matched   int `json:"matched"`
+	Lost      int `json:"lost"`
+	Late      int `json:"late"`
+	Corrupted int `json:"corrupted"`
+	Errored   int `json:"errored"`
+}
+
 type pathKey struct {
 	src      Source
 	from, to netip.Addr
@@ -164,6 +177,7 @@ type pathKey struct {
 // pathAcc accumulates the samples of one path.
 type pathAcc struct {
 	key     pathKey
+	echo    PathEchoes
 	kinds   [numEchoKinds]int
 	ols     olsAcc
 	bins    []Bin // indexed by size / width
@@ -191,17 +205,30 @@ func newPathSet(cfg FitConfig) *pathSet {
 // jumbogram-free packet plus framing exists; larger sizes share the last bin.
 const maxBinSize = 1 << 17
 
-// add records one RTT sample.
+// slot returns the index of path k, adding it if there is room, or -1.
+func (s *pathSet) slot(k pathKey) int {
+	if i, ok := s.index[k]; ok {
+		return i
+	}
+	if len(s.paths) >= s.cfg.maxPaths() {
+		return -1
+	}
+	i := len(s.paths)
+	s.index[k] = i
+	s.paths = append(s.paths, &pathAcc{key: k, sizeMin: math.MaxInt, rttMin: math.Inf(1)})
+	return i
+}
+
+// add records one RTT sample of path k.
 func (s *pathSet) add(k pathKey, kind EchoKind, size int, rtt time.Duration) {
-	i, ok := s.index[k]
-	if !ok {
-		if len(s.paths) >= s.cfg.maxPaths() {
-			s.dropped++
-			return
-		}
-		i = len(s.paths)
-		s.index[k] = i
-		s.paths = append(s.paths, &pathAcc{key: k, sizeMin: math.MaxInt, rttMin: math.Inf(1)})
+	s.addAt(s.slot(k), kind, size, rtt)
+}
+
+// addAt records one RTT sample of the path at index i (-1: no room).
+func (s *pathSet) addAt(i int, kind EchoKind, size int, rtt time.Duration) {
+	if i < 0 {
+		s.dropped++
+		return
 	}
 	p := s.paths[i]
 	ms := float64(rtt) / float64(time.Millisecond)
@@ -228,6 +255,14 @@ func (s *pathSet) add(k pathKey, kind EchoKind, size int, rtt time.Duration) {
 	}
 }
 
+// echoCount returns the echo counters of the path at index i, or nil.
+func (s *pathSet) echoCount(i int32) *PathEchoes {
+	if i < 0 || int(i) >= len(s.paths) {
+		return nil
+	}
+	return &s.paths[i].echo
+}
+
 // fits returns the analysis of every path in first-seen order.
 func (s *pathSet) fits() []PathFit {
 	est := EstimatedSlope(s.cfg.LineSpeeds)
@@ -236,8 +271,14 @@ func (s *pathSet) fits() []PathFit {
 		f := PathFit{
 			Source: p.key.src, Src: p.key.from, Dst: p.key.to, Size: s.cfg.Size,
 			Samples: p.ols.n, ICMP: p.kinds[EchoICMP], ICMPv6: p.kinds[EchoICMPv6], UDP: p.kinds[EchoUDP],
-			SizeMin: p.sizeMin, SizeMax: p.sizeMax, RTTMinMs: p.rttMin, RTTMaxMs: p.rttMax,
 			Points: p.points, PointsDropped: p.dropped,
+		}
+		if p.ols.n > 0 {
+			f.SizeMin, f.SizeMax, f.RTTMinMs, f.RTTMaxMs = p.sizeMin, p.sizeMax, p.rttMin, p.rttMax
+		}
+		if p.key.src == SourceEcho {
+			e := p.echo
+			f.Echoes = &e
 		}
 		f.Fit = p.ols.line()
 		if f.Fit.OK {
