@@ -31,12 +31,16 @@ import (
 	"text/tabwriter"
 
 	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/explain"
 	"github.com/netecology/netecology/tcpstate"
 )
 
 type connRecord struct {
 	Type string `json:"type"`
 	*flow.Conn
+	// Explain is why the connection took the time it did (package
+	// flow/explain).
+	Explain *explain.Conn `json:"explain,omitempty"`
 }
 
 type summaryRecord struct {
@@ -73,10 +77,12 @@ func run(name string, asJSON bool, stdin io.Reader, stdout, stderr io.Writer) in
 		res *flow.Result
 		err error
 	)
+	ex := explain.New(explain.Options{})
+	cfg := flow.Config{OnPacket: ex.OnPacket}
 	if name == "-" {
-		res, err = flow.Analyze(stdin, flow.Config{})
+		res, err = flow.Analyze(stdin, cfg)
 	} else {
-		res, err = flow.AnalyzeFile(name, flow.Config{})
+		res, err = flow.AnalyzeFile(name, cfg)
 	}
 	if res == nil {
 		fmt.Fprintln(stderr, "flows:", err)
@@ -87,7 +93,7 @@ func run(name string, asJSON bool, stdin io.Reader, stdout, stderr io.Writer) in
 	if asJSON {
 		enc := json.NewEncoder(w)
 		for _, c := range res.Conns {
-			if e := enc.Encode(connRecord{"conn", c}); e != nil {
+			if e := enc.Encode(connRecord{"conn", c, ex.OnConn(c)}); e != nil {
 				fmt.Fprintln(stderr, "flows:", e)
 				return 1
 			}
