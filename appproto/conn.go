@@ -80,6 +80,7 @@ type txn struct {
 	respStarted bool
 	reqIdx      uint64
 	respIdx     uint64
+	turn0, turn uint64 // the connection's turn count at the first and last message
 }
 
 // Conn identifies the protocol of one TCP connection, reassembles and
@@ -637,6 +638,7 @@ func (c *Conn) startMessage(d Dir, f *Frame, t time.Time, idx uint64, unknown bo
 				tx = &c.q[len(c.q)-1]
 				tx.Kind, tx.Verb = m.Kind, m.Verb
 				tx.RequestFirst, tx.FirstPacket = t, idx
+				tx.turn0 = c.stats.Turns
 				c.stats.Requests++
 				c.accum = tx.id
 			}
@@ -690,6 +692,9 @@ func (c *Conn) endMessage(d Dir) {
 		c.cfg.OnMessage(m)
 	}
 	tx := c.find(ds.msgTxn)
+	if tx != nil {
+		tx.turn = c.stats.Turns
+	}
 	if tx == nil {
 		switch {
 		case d == ClientToServer && c.phantom && m.Role.Has(NoResponse):
@@ -775,6 +780,7 @@ func (c *Conn) complete(tx *txn) {
 	t.TransferTime = t.ResponseLast.Sub(t.ResponseFirst).Seconds()
 	t.Duration = t.ResponseLast.Sub(t.RequestFirst).Seconds()
 	t.LastPacket = tx.respIdx
+	t.Turns = int(tx.turn-tx.turn0) + 1
 	c.stats.ServerTime += t.ServerTime
 	c.stats.ServerTimeMax = max(c.stats.ServerTimeMax, t.ServerTime)
 	c.stats.TransactionTime += t.Duration

@@ -21,8 +21,9 @@
 // offered to every Protocol of the Registry, which scores them from 0 to
 // 1; a matching server port adds 0.05. The best score of at least 0.5
 // wins. Without a payload match, a protocol whose port matches is reported
-// with ConfidencePort (0.3) and the data left unframed; without either the
-// protocol is "unknown". Confidence rises to ConfidenceConfirmed (1) once
+// with ConfidencePort (0.3) and the data left unframed (so is a
+// connection that carried no payload); without either the protocol is
+// "unknown". Confidence rises to ConfidenceConfirmed (1) once
 // both directions framed messages without error.
 //
 // Framing. A Parser's Split works like a bufio.SplitFunc: given the bytes
@@ -52,7 +53,8 @@
 // transaction whose response was under way, and Close completes the last.
 // A Transaction reports request and response bytes, segments and
 // messages, the server time (first response byte - last request byte),
-// the transfer time (last - first response byte) and the duration; Stats
+// the transfer time (last - first response byte), the duration and the
+// client turns it took (more than 1 for exchanges such as COPY); Stats
 // sums them per connection with the counts of messages, requests,
 // responses and turns (client data after server data, or the first data).
 // Transactions and messages are handed to Config.OnTransaction and

@@ -264,3 +264,23 @@ func TestUnknownTurns(t *testing.T) {
 		assert.InDelta(t, 0.001, tx.ServerTime, 1e-9)
 	}
 }
+
+// TestTransactionTurns: a COPY FROM STDIN goes back and forth inside one
+// transaction (Query, CopyInResponse, CopyData.., CopyDone, then
+// CommandComplete and ReadyForQuery): two client turns.
+func TestTransactionTurns(t *testing.T) {
+	s := newScript(appproto.Config{}, 5432)
+	s.send(c2s, 0, pgStartup(196608, []byte("user\x00u\x00\x00")))
+	s.send(s2c, ms, pgMsg('Z', []byte("I")))
+	s.send(c2s, ms, pgMsg('Q', []byte("COPY t FROM STDIN\x00")))
+	s.send(s2c, ms, pgMsg('G', make([]byte, 3)))
+	s.send(c2s, ms, cat(pgMsg('d', []byte("1\t2\n")), pgMsg('c', nil)))
+	s.send(s2c, ms, cat(pgMsg('C', []byte("COPY 1\x00")), pgMsg('Z', []byte("I"))))
+	s.send(c2s, ms, pgMsg('Q', []byte("SELECT 1\x00")))
+	s.send(s2c, ms, pgMsg('Z', []byte("I")))
+	s.close()
+	require.Len(t, s.txns, 2)
+	assert.Equal(t, "COPY", s.txns[0].Verb)
+	assert.Equal(t, 2, s.txns[0].Turns)
+	assert.Equal(t, 1, s.txns[1].Turns)
+}

@@ -141,6 +141,10 @@ type Transaction struct {
 	TransferTime float64 `json:"transfer_time_s"`
 	// Duration is ResponseLast - RequestFirst in seconds.
 	Duration float64 `json:"duration_s"`
+	// Turns counts the client turns (client data after server data) from
+	// the request's first message to the response's last: 1 for a plain
+	// request and response, more when the exchange goes back and forth.
+	Turns int `json:"turns"`
 	// FirstPacket and LastPacket are the capture indexes of the request's
 	// first and the response's last segment.
 	FirstPacket uint64 `json:"first_packet"`

@@ -28,7 +28,7 @@ func runTransactions(name string, asJSON bool, stdin io.Reader, stdout, stderr i
 	enc := json.NewEncoder(w)
 	var encErr error
 	if !asJSON {
-		fmt.Fprintln(tw, "conn\ttxn\tproto\trequest\tstart\treq B\treq segs\tresp B\tresp segs\tserver ms\ttransfer ms\ttotal ms\tstatus\t")
+		fmt.Fprintln(tw, "conn\ttxn\tproto\trequest\tstart\treq B\treq segs\tresp B\tresp segs\tturns\tserver ms\ttransfer ms\ttotal ms\tstatus\t")
 	}
 	cfg := flow.Config{OnTransaction: func(c *flow.Conn, t *appproto.Transaction) {
 		if asJSON {
@@ -48,9 +48,9 @@ func runTransactions(name string, asJSON bool, stdin io.Reader, stdout, stderr i
 		case t.Error:
 			status = "error"
 		}
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t%s\t\n", c.ID, t.ID, t.Proto, what,
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t%s\t\n", c.ID, t.ID, t.Proto, what,
 			t.RequestFirst.Format("15:04:05.000000"), t.RequestBytes, t.RequestSegments, t.ResponseBytes,
-			t.ResponseSegments, t.ServerTime*1e3, t.TransferTime*1e3, t.Duration*1e3, status)
+			t.ResponseSegments, t.Turns, t.ServerTime*1e3, t.TransferTime*1e3, t.Duration*1e3, status)
 	}}
 	var (
 		res *flow.Result
