@@ -1,6 +1,7 @@
 package linkq_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"net/netip"
@@ -249,4 +250,27 @@ func TestMaxPaths(t *testing.T) {
 	require.Len(t, r.Paths, 1)
 	assert.Equal(t, uint64(1), r.DroppedPaths)
 	assert.Equal(t, uint64(2), r.Echo.Matched)
+}
+
+// TestIPv6ThroughFlow: ICMPv6 and UDP echoes over IPv6 read from a
+// capture, sized as IP packets (40-byte header).
+func TestIPv6ThroughFlow(t *testing.T) {
+	pkts := [][]byte{
+		ipv6(hostA6, hostB6, 58, icmpEcho(128, 5, 1, data(100, 0))),
+		ipv6(hostB6, hostA6, 58, icmpEcho(129, 5, 1, data(100, 0))),
+		ipv6(hostA6, hostB6, 17, udpDatagram(5000, 7, data(300, 0))),
+		ipv6(hostB6, hostA6, 17, udpDatagram(7, 5000, data(300, 0))),
+	}
+	ms := time.Millisecond
+	rep, err := linkq.Analyze(bytes.NewReader(rawPcap(pkts, []time.Duration{0, 10 * ms, 20 * ms, 32 * ms})), linkq.Config{})
+	require.NoError(t, err)
+	assert.Equal(t, uint64(2), rep.Echo.Matched)
+	require.Len(t, rep.Paths, 1)
+	p := rep.Paths[0]
+	assert.Equal(t, 1, p.ICMPv6)
+	assert.Equal(t, 1, p.UDP)
+	assert.Equal(t, []linkq.Point{{148, 10}, {348, 12}}, p.Points)
+	// Two points: the line through them is exact.
+	assert.InDelta(t, 10, p.Fit.SlopeUsPerByte, 1e-9)
+	assert.InDelta(t, 10-148*0.010, p.Fit.InterceptMs, 1e-9) // 10 µs/byte = 0.010 ms/byte
 }

@@ -95,3 +95,16 @@ func rawPcap(pkts [][]byte, at []time.Duration) []byte {
 	}
 	return buf.Bytes()
 }
+
+// ipv6 wraps l4 in an IPv6 header (no extension headers).
+func ipv6(src, dst netip.Addr, next uint8, l4 []byte) []byte {
+	b := make([]byte, 40, 40+len(l4))
+	b[0] = 0x60
+	binary.BigEndian.PutUint16(b[4:], uint16(len(l4)))
+	b[6] = next
+	b[7] = 64
+	s, d := src.As16(), dst.As16()
+	copy(b[8:], s[:])
+	copy(b[24:], d[:])
+	return append(b, l4...)
+}
