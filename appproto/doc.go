@@ -20,7 +20,8 @@
 // Identification. The first bytes of each direction (up to 2 KiB) are
 // offered to every Protocol of the Registry, which scores them from 0 to
 // 1; a matching server port adds 0.05. The best score of at least 0.5
-// wins. Without a payload match, a protocol whose port matches is reported
+// wins, so a weak match (0.45: a bare TNS header, a lone MySQL query
+// packet, a Redis status line) counts only on the protocol's port. Without a payload match, a protocol whose port matches is reported
 // with ConfidencePort (0.3) and the data left unframed (so is a
 // connection that carried no payload); without either the protocol is
 // "unknown". Confidence rises to ConfidenceConfirmed (1) once

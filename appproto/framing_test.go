@@ -284,3 +284,9 @@ func TestTransactionTurns(t *testing.T) {
 	assert.Equal(t, 2, s.txns[0].Turns)
 	assert.Equal(t, 1, s.txns[1].Turns)
 }
+
+func TestRoleString(t *testing.T) {
+	assert.Equal(t, "request|request_end", (appproto.Request | appproto.RequestEnd).String())
+	assert.Equal(t, "response|error", (appproto.Response | appproto.Error).String())
+	assert.Equal(t, "", appproto.Role(0).String())
+}

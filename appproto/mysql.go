@@ -81,7 +81,7 @@ func (MySQL) Identify(d Dir, b []byte) (float64, bool) {
 		return 0, len(b) < 5+64
 	}
 	if int64(len(b)) == 4+n && b[4] == myComQuery && n > 1 {
-		return 0.55, false
+		return weakMatch, false
 	}
 	return 0, false
 }

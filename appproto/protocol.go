@@ -125,6 +125,31 @@ const (
 	ConfidenceConfirmed = 1.0
 )
 
+// weakMatch is the score of payload that fits a protocol loosely: below
+// the 0.5 threshold alone, above it with the server port's 0.05.
+const weakMatch = 0.45
+
+// roleNames name the Role bits, in bit order.
+var roleNames = [...]string{"request", "request_end", "no_response", "ends_previous", "response", "response_end", "interim", "error"}
+
+// String returns the set bits' names joined by "|", e.g.
+// "request|request_end"; "" for none.
+func (r Role) String() string {
+	var b []byte
+	for i, n := range roleNames {
+		if r&(1<<i) != 0 {
+			if len(b) > 0 {
+				b = append(b, '|')
+			}
+			b = append(b, n...)
+		}
+	}
+	return string(b)
+}
+
+// MarshalText makes a Role appear by name in JSON.
+func (r Role) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
 // Registry is an ordered set of protocols tried on each connection. It is
 // a value the caller owns: there is no global registry. The zero value is
 // empty; DefaultRegistry returns one with the built-in protocols.

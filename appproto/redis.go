@@ -49,7 +49,7 @@ func (Redis) Identify(d Dir, b []byte) (float64, bool) {
 		return 0, false
 	}
 	if (b[0] == '+' || b[0] == '-') && lineEnd(b, 512) > 0 {
-		return 0.5, false
+		return weakMatch, false
 	}
 	return 0, false
 }

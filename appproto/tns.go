@@ -75,8 +75,10 @@ func (TNS) Identify(d Dir, b []byte) (float64, bool) {
 	case typ == tnsResend && d == ServerToClient && n == 8, typ == tnsRefuse && d == ServerToClient, typ == tnsRedirect && d == ServerToClient:
 		return 0.7, false
 	}
-	if b[6] == 0 && b[7] == 0 && b[2] == 0 && b[3] == 0 && (n == len(b) || n < len(b)) {
-		return 0.5, false
+	// Any other header with zero checksums is a weak match, enough only
+	// with the port (see the package documentation).
+	if b[6] == 0 && b[7] == 0 && b[2] == 0 && b[3] == 0 {
+		return weakMatch, false
 	}
 	return 0, false
 }
