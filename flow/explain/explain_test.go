@@ -119,6 +119,18 @@ func TestChattyIsRoundTripBound(t *testing.T) {
 			assert.InDelta(t, float64(c.Turns)*base/1000, c.Budget.RoundTripS, 0.05*c.Budget.RoundTripS, name)
 		}
 	}
+	// each FETCH answer is one message in a 1448-byte and a ~700-byte
+	// segment: several segments, but no segment to save
+	for _, f := range g.Files {
+		if f.Name == "wan2m-pg-fetch15" {
+			c := one(t, filepath.Join(dir, f.File))
+			s := c.SegmentsS2C
+			assert.GreaterOrEqual(t, s.MultiSegmentMessages, uint64(200))
+			assert.Equal(t, 2*s.MultiSegmentMessages, s.MessageSegments)
+			assert.Zero(t, s.MessageSavedSegments)
+			assert.InDelta(t, 2100, float64(s.MessageBytes)/float64(s.MultiSegmentMessages), 150)
+		}
+	}
 	// the committed copy
 	c := one(t, filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "wan2m-pg-chatty.pcap"))
 	assert.Equal(t, explain.LimitRoundTrip, c.Limit)

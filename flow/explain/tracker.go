@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/netecology/netecology/appproto"
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/tcpstate"
 )
@@ -70,7 +71,7 @@ func New(opts Options) *Explainer {
 	return &Explainer{opts: opts, live: make(map[*flow.Conn]*connState)}
 }
 
-// Hook returns cfg with OnPacket and OnConn chained so that the Explainer
+// Hook returns cfg with OnPacket, OnTransaction and OnConn chained so that the Explainer
 // sees every packet and connection before cfg's own callbacks do.
 func (e *Explainer) Hook(cfg flow.Config) flow.Config {
 	onPacket, onConn := cfg.OnPacket, cfg.OnConn
@@ -78,6 +79,13 @@ func (e *Explainer) Hook(cfg flow.Config) flow.Config {
 		e.OnPacket(p)
 		if onPacket != nil {
 			onPacket(p)
+		}
+	}
+	onTx := cfg.OnTransaction
+	cfg.OnTransaction = func(c *flow.Conn, t *appproto.Transaction) {
+		e.OnTransaction(c, t)
+		if onTx != nil {
+			onTx(c, t)
 		}
 	}
 	cfg.OnConn = func(c *flow.Conn) {
@@ -110,6 +118,32 @@ func (e *Explainer) OnPacket(p *flow.PacketInfo) {
 		e.live[p.Conn] = cs
 	}
 	cs.add(p.Dir, p.Seg)
+}
+
+// OnTransaction counts an application transaction's messages that spanned
+// several segments (see SegmentStats.MultiSegmentMessages).
+func (e *Explainer) OnTransaction(c *flow.Conn, t *appproto.Transaction) {
+	cs := e.live[c]
+	if cs == nil {
+		return
+	}
+	cs.message(tcpstate.ClientToServer, t.RequestSegments, t.RequestBytes)
+	cs.message(tcpstate.ServerToClient, t.ResponseSegments, t.ResponseBytes)
+}
+
+func (cs *connState) message(d tcpstate.Dir, segs int, bytes int64) {
+	if segs < 2 || bytes <= 0 {
+		return
+	}
+	st := &cs.d[d].segStats
+	st.MultiSegmentMessages++
+	st.MessageSegments += uint64(segs)
+	st.MessageBytes += uint64(bytes)
+	if mss, _ := cs.effMSS(d); mss > 0 {
+		if full := (bytes + int64(mss) - 1) / int64(mss); full < int64(segs) {
+			st.MessageSavedSegments += uint64(int64(segs) - full)
+		}
+	}
 }
 
 // OnConn finishes the explanation of an ended connection and returns it

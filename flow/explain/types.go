@@ -246,6 +246,16 @@ type SegmentStats struct {
 	// non-final segments.
 	NonFinalSmall      uint64  `json:"non_final_small"`
 	NonFinalSmallShare float64 `json:"non_final_small_share"`
+	// MultiSegmentMessages counts the direction's application messages
+	// (requests from the client, responses from the server, as package
+	// appproto paired them) that spanned two or more segments;
+	// MessageSegments and MessageBytes what they carried, and
+	// MessageSavedSegments how many fewer segments full-size ones would
+	// have needed.
+	MultiSegmentMessages uint64 `json:"multi_segment_messages"`
+	MessageSegments      uint64 `json:"message_segments"`
+	MessageBytes         uint64 `json:"message_bytes"`
+	MessageSavedSegments uint64 `json:"message_saved_segments"`
 	// Flights counts the bursts the bulk phases were sent in (split where
 	// the sender paused for at least half a round trip).
 	Flights int `json:"flights"`
