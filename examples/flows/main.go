@@ -78,7 +78,7 @@ func run(name string, asJSON bool, stdin io.Reader, stdout, stderr io.Writer) in
 		err error
 	)
 	ex := explain.New(explain.Options{})
-	cfg := flow.Config{OnPacket: ex.OnPacket}
+	cfg := flow.Config{OnPacket: ex.OnPacket, OnTransaction: ex.OnTransaction}
 	if name == "-" {
 		res, err = flow.Analyze(stdin, cfg)
 	} else {
