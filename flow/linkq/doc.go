@@ -29,8 +29,11 @@
 // the oldest is forgotten and, if unanswered, counted lost.
 //
 // TCP gives RTT samples too (Source "tcp"): a data segment timed to the
-// pure ACK whose acknowledgment number is exactly its end. Karn's rule
-// applies: a segment any part of which was sent twice is never timed.
+// pure ACK whose acknowledgment number is exactly its end. The sample is
+// tcpstate's (flow.PacketInfo.Analysis: its data→ACK RTT under Karn's
+// rule, for the segment it names); without that analysis linkq applies
+// Karn's rule itself: a segment any part of which was sent twice is never
+// timed.
 // ACKs carrying data are not used, because their own serialization and
 // the application's think time would enter the sample. A sample measures
 // the path between the capture point and the receiver of the data: in a

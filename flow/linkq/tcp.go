@@ -30,6 +30,7 @@ type TCPStats struct {
 // sent is a data segment awaiting its ACK.
 type sent struct {
 	first, end tcpstate.Seq
+	index      uint64 // packet index
 	t          time.Time
 	size       int
 	retx       bool
@@ -108,7 +109,7 @@ func (t *tcpTracker) add(p *flow.PacketInfo, basis SizeBasis, paths *pathSet, sa
 				t.stats.Forgotten++
 			}
 			retx := d.hasHi && first.LessThan(d.hi) // partly resent
-			d.inflight = append(d.inflight, sent{first: first, end: end, t: p.Time, size: sizeOf(basis, p, s.Len), retx: retx})
+			d.inflight = append(d.inflight, sent{first: first, end: end, index: p.Index, t: p.Time, size: sizeOf(basis, p, s.Len), retx: retx})
 			d.hi, d.hasHi = end, true
 		}
 	}
@@ -119,18 +120,23 @@ func (t *tcpTracker) add(p *flow.PacketInfo, basis SizeBasis, paths *pathSet, sa
 	r := &c.dirs[p.Dir.Reverse()]
 	pure := s.Len == 0 && !s.Flags.Has(tcpstate.SYN) && !s.Flags.Has(tcpstate.FIN) && !s.Flags.Has(tcpstate.RST)
 	n := 0
+	an := p.Analysis
 	for n < len(r.inflight) && r.inflight[n].end.LessThanEq(s.Ack) {
 		f := &r.inflight[n]
 		if f.end == s.Ack {
+			rtt := p.Time.Sub(f.t)
+			ok := !f.retx && rtt >= 0
+			if an != nil {
+				// tcpstate's sample, under its Karn rule, when flow
+				// gives it: for the segment it names.
+				rtt, ok = an.RTT, an.RTT > 0 && an.AckOf == f.index
+			}
 			switch {
 			case f.retx:
 				t.stats.Ambiguous++
-			case pure && sample:
-				rtt := p.Time.Sub(f.t)
-				if rtt >= 0 {
-					t.stats.RTTSamples++
-					paths.add(pathKey{SourceTCP, p.Dst, p.Src}, EchoNone, f.size, rtt)
-				}
+			case ok && pure && sample:
+				t.stats.RTTSamples++
+				paths.add(pathKey{SourceTCP, p.Dst, p.Src}, EchoNone, f.size, rtt)
 			}
 		}
 		n++

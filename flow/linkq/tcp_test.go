@@ -191,3 +191,30 @@ func TestVerdictSpurious(t *testing.T) {
 	assert.Equal(t, 2.0, ck["window_full"].Measured)
 	assert.Equal(t, linkq.Warning, v.Overall)
 }
+
+// TestTCPRTTFromTcpstate: when flow passes tcpstate's analysis, its RTT
+// sample is used for the segment it names, and a segment tcpstate did not
+// time (Karn) gives none.
+func TestTCPRTTFromTcpstate(t *testing.T) {
+	a := linkq.New(linkq.Config{})
+	c := &flow.Conn{ID: 1, Client: netip.AddrPortFrom(hostA, 40000), Server: netip.AddrPortFrom(hostB, 80)}
+	send := func(idx uint64, at time.Duration, d tcpstate.Dir, seq, ackn uint32, n int, an *tcpstate.Analysis) {
+		src, dst := hostA, hostB
+		if d == tcpstate.ServerToClient {
+			src, dst = hostB, hostA
+		}
+		sg := &tcpstate.Segment{Index: idx, Time: t0.Add(at), Seq: tcpstate.Seq(seq), Ack: tcpstate.Seq(ackn), Flags: ack, Len: n, Window: 1000}
+		a.Packet(&flow.PacketInfo{Index: idx, Time: sg.Time, Kind: flow.KindTCP, Src: src, Dst: dst, Proto: 6,
+			L4Len: 20 + n, Conn: c, Dir: d, Seg: sg, Analysis: an})
+	}
+	ms := time.Millisecond
+	send(1, 0, tcpstate.ClientToServer, 1, 1, 500, &tcpstate.Analysis{Index: 1})
+	send(2, 30*ms, tcpstate.ServerToClient, 1, 501, 0, &tcpstate.Analysis{Index: 2, AckOf: 1, RTT: 29 * ms})
+	send(3, 100*ms, tcpstate.ClientToServer, 501, 1, 100, &tcpstate.Analysis{Index: 3})
+	send(4, 130*ms, tcpstate.ServerToClient, 1, 601, 0, &tcpstate.Analysis{Index: 4}) // no sample from tcpstate
+	a.Conn(c)
+	r := a.Report()
+	assert.Equal(t, uint64(1), r.TCP.RTTSamples)
+	require.Len(t, r.Paths, 1)
+	assert.Equal(t, []linkq.Point{{540, 29}}, r.Paths[0].Points)
+}
