@@ -177,3 +177,28 @@ func runScript(t *testing.T, script []byte) {
 		}
 	}
 }
+
+// The same exchange captured at the server: the server's think time is
+// seen directly, the client's hides behind a round trip.
+func TestScriptedServerVantage(t *testing.T) {
+	b := newBuilder()
+	b.Handshake(100*time.Microsecond, 100*time.Millisecond, flowtest.OptMSS(1460), flowtest.OptMSS(1460))
+	for range 3 {
+		b.Advance(time.Millisecond) // request arrives just after the ACK or the last answer's round trip
+		b.Send(c2s, 100, nil)
+		b.Advance(5 * time.Millisecond)
+		b.Send(s2c, 500, nil)
+		b.Advance(109 * time.Millisecond) // 100 ms round trip, 9 ms of client think
+	}
+	b.Send(c2s, 50, nil)
+	c := explainBytes(t, b.Bytes())
+	bu := c.Budget
+	assert.Equal(t, explain.VantageServer, c.Vantage)
+	assert.InDelta(t, 100.1, c.RTTms, 1e-6)
+	assert.InDelta(t, 3*0.005, bu.ServerThinkS, 1e-9)
+	assert.InDelta(t, 3*0.1001, bu.RoundTripS, 1e-9)
+	// 1 ms before the first request, then 110 ms between an answer and the
+	// next request (109 ms for the last), less a round trip each
+	assert.InDelta(t, 0.001+2*(0.110-0.1001)+(0.109-0.1001), bu.ClientThinkS, 1e-9)
+	assert.InDelta(t, bu.DurationS, bu.Sum(), 1e-9)
+}

@@ -262,6 +262,7 @@ type connState struct {
 	evT     time.Time
 	evDir   tcpstate.Dir
 	evValid bool
+	evData  bool // the last event carried payload
 	lastDir tcpstate.Dir
 	// near packets, for the trigger search
 	nearT        [32]time.Time
@@ -389,7 +390,7 @@ func (cs *connState) handshake(d tcpstate.Dir, s *tcpstate.Segment, t time.Time)
 			}
 			cs.sample(t.Sub(cs.first))
 			cs.sum[CauseHandshake] += t.Sub(cs.evT)
-			cs.evT, cs.evDir, cs.evValid = t, tcpstate.ClientToServer, true
+			cs.evT, cs.evDir, cs.evValid, cs.evData = t, tcpstate.ClientToServer, true, false
 			cs.noteNear(tcpstate.ClientToServer, t)
 		}
 	}
@@ -457,7 +458,8 @@ func (cs *connState) rwndFull(sender tcpstate.Dir) bool {
 func (cs *connState) event(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, retx bool) {
 	gap := t.Sub(cs.evT)
 	prevT := cs.evT
-	defer func() { cs.evT, cs.evDir, cs.evValid = t, d, true }()
+	evData := cs.evData
+	defer func() { cs.evT, cs.evDir, cs.evValid, cs.evData = t, d, true, s.Len > 0 }()
 	if cs.hs >= 0 && cs.hs < 3 {
 		cs.sum[CauseHandshake] += gap
 		return
@@ -510,6 +512,10 @@ func (cs *connState) event(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, ret
 		}
 	case cs.evDir == far && d == far:
 		switch {
+		case !evData:
+			// after the far side's SYN, FIN or handshake ACK: its own pace
+			c = cs.think(far)
+			cs.sum[c] += gap
 		case cs.d[near].zeroWin:
 			c = CauseZeroWindow
 			cs.sum[c] += gap
