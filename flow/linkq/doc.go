@@ -26,7 +26,11 @@
 // as Errored rather than lost, as a traceroute probe should be), and
 // truncated or malformed ICMP and UDP headers are all counted in EchoStats. Requests are
 // remembered in a ring of EchoConfig.MaxOutstanding slots; when it is full
-// the oldest is forgotten and, if unanswered, counted lost.
+// the oldest is forgotten and, if unanswered, counted lost. Requests with
+// equal keys (UDP echoes of equal data, ICMP sequence numbers coming round)
+// are answered in order, except that one unanswered for longer than the
+// timeout gives way to a younger one: it is lost, and the reply is not
+// taken for a late answer to it.
 //
 // TCP gives RTT samples too (Source "tcp"): a data segment timed to the
 // pure ACK whose acknowledgment number is exactly its end. The sample is

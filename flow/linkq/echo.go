@@ -208,7 +208,7 @@ func (m *echoMatcher) add(p *flow.PacketInfo, basis SizeBasis) {
 	case ParseMalformed:
 		m.stats.Malformed++
 	case ParseErrorQuotingEcho:
-		m.icmpError(&e)
+		m.icmpError(&e, p.Time)
 	case ParseRequest:
 		m.request(p, &e, basis)
 	case ParseReply:
@@ -231,8 +231,11 @@ func (m *echoMatcher) request(p *flow.PacketInfo, e *Echo, basis SizeBasis) {
 	k := m.keyOf(e, p.Src, p.Dst, h)
 	c, ok := m.keys[k]
 	if ok && e.Kind != EchoUDP {
+		// The same identifier and sequence again while the first is
+		// awaiting its reply: a repeat. After the timeout it is a new
+		// request (sequence numbers came round).
 		for i := c.head; i >= 0; i = m.ring[i].next {
-			if m.ring[i].state == stateActive {
+			if m.ring[i].state == stateActive && p.Time.Sub(m.ring[i].t) <= m.cfg.timeout() {
 				m.stats.DuplicateRequests++
 				return
 			}
@@ -315,7 +318,7 @@ func (m *echoMatcher) reply(p *flow.PacketInfo, e *Echo) {
 	if e.Kind == EchoUDP {
 		k.id, k.seq = e.Seq, e.ID
 	}
-	slot, answered := m.find(k)
+	slot, answered := m.find(k, p.Time)
 	corrupt := false
 	if slot < 0 && e.Kind == EchoUDP && !answered {
 		slot = m.findUDPByLength(k)
@@ -353,7 +356,7 @@ func (m *echoMatcher) reply(p *flow.PacketInfo, e *Echo) {
 // icmpError counts an ICMP error quoting an echo request and, if that
 // request is remembered and unanswered, resolves it as Errored: the path
 // refused it (unreachable, TTL exceeded...), it was not lost on the way.
-func (m *echoMatcher) icmpError(e *Echo) {
+func (m *echoMatcher) icmpError(e *Echo, now time.Time) {
 	m.stats.ICMPErrors++
 	k := echoKey{kind: e.Kind, src: e.Quoted[0], dst: e.Quoted[1], id: e.ID, seq: e.Seq}
 	var slot int32 = -1
@@ -361,7 +364,7 @@ func (m *echoMatcher) icmpError(e *Echo) {
 		k.wireLen = int32(e.PayloadLen)
 		slot = m.findUDPByLength(k)
 	} else {
-		slot, _ = m.find(k)
+		slot, _ = m.find(k, now)
 	}
 	if slot >= 0 {
 		m.ring[slot].state = stateAnswered
@@ -371,16 +374,33 @@ func (m *echoMatcher) icmpError(e *Echo) {
 }
 
 // find returns the oldest unanswered request with key k, or -1 and
-// whether an answered one exists.
-func (m *echoMatcher) find(k echoKey) (int32, bool) {
+// whether an answered one exists. An unanswered request older than the
+// timeout (at now) with a younger unanswered one of the same key behind it
+// is taken as lost: the reply is the younger one's (a tool repeating equal
+// UDP data, or ICMP sequence numbers coming round again).
+func (m *echoMatcher) find(k echoKey, now time.Time) (int32, bool) {
 	c, ok := m.keys[k]
 	if !ok {
 		return -1, false
 	}
+	to := m.cfg.timeout()
+	found := int32(-1)
 	for i := c.head; i >= 0; i = m.ring[i].next {
-		if m.ring[i].state == stateActive {
-			return i, false
+		if m.ring[i].state != stateActive {
+			continue
 		}
+		if found >= 0 {
+			m.ring[found].state = stateAnswered
+			m.stats.Lost++
+			m.outcome(found, outLost)
+		}
+		found = i
+		if now.Sub(m.ring[i].t) <= to {
+			break
+		}
+	}
+	if found >= 0 {
+		return found, false
 	}
 	return -1, true
 }

@@ -274,3 +274,31 @@ func TestIPv6ThroughFlow(t *testing.T) {
 	assert.InDelta(t, 10, p.Fit.SlopeUsPerByte, 1e-9)
 	assert.InDelta(t, 10-148*0.010, p.Fit.InterceptMs, 1e-9) // 10 µs/byte = 0.010 ms/byte
 }
+
+// TestEchoRepeatedData: a UDP echo tool sending equal data each time; one
+// reply is lost. Later replies belong to the younger requests, not to the
+// unanswered one, so only one request is lost and no RTT is inflated.
+func TestEchoRepeatedData(t *testing.T) {
+	a := linkq.New(linkq.Config{Echo: linkq.EchoConfig{Timeout: 2 * time.Second}})
+	d := make([]byte, 64) // all zeros, every time
+	for i := range 10 {
+		at := time.Duration(i) * 5 * time.Second
+		a.Packet(info(at, hostA, hostB, 17, udpDatagram(40000, 7, d)))
+		if i != 3 {
+			a.Packet(info(at+40*time.Millisecond, hostB, hostA, 17, udpDatagram(7, 40000, d)))
+		}
+	}
+	// ICMP sequence numbers coming round: the old unanswered request is
+	// lost, the new one with the same id and sequence is not a repeat.
+	a.Packet(info(100*time.Second, hostA, hostB, 1, icmpEcho(8, 1, 1, d)))
+	a.Packet(info(200*time.Second, hostA, hostB, 1, icmpEcho(8, 1, 1, d)))
+	a.Packet(info(200*time.Second+40*time.Millisecond, hostB, hostA, 1, icmpEcho(0, 1, 1, d)))
+	r := a.Report()
+	e := r.Echo
+	assert.Equal(t, uint64(10), e.Matched)
+	assert.Equal(t, uint64(2), e.Lost)
+	assert.Zero(t, e.Late+e.DuplicateRequests)
+	require.Len(t, r.Paths, 1)
+	assert.InDelta(t, 40, r.Paths[0].RTTMaxMs, 1e-9)
+	assert.Equal(t, &linkq.PathEchoes{Requests: 12, Matched: 10, Lost: 2}, r.Paths[0].Echoes)
+}
