@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,7 +32,16 @@ type tcpGolden struct {
 		B      string                  `json:"b"`
 		AB     map[string]goldenFrames `json:"ab"`
 		BA     map[string]goldenFrames `json:"ba"`
+		ABRTT  *goldenRTT              `json:"ab_ack_rtt"`
+		BARTT  *goldenRTT              `json:"ba_ack_rtt"`
 	} `json:"streams"`
+}
+
+// goldenRTT is tshark's tcp.analysis.ack_rtt for one direction's data:
+// count and nearest-rank median.
+type goldenRTT struct {
+	N        uint64  `json:"n"`
+	MedianMs float64 `json:"median_ms"`
 }
 
 type goldenFrames struct {
@@ -123,6 +133,7 @@ func TestTCPGolden(t *testing.T) {
 	var cells, agree, labelled, labelledAgree int
 	var unlisted []string
 	checked := 0
+	var rttDirs, rttSame, rttKarn int
 	for _, gf := range files {
 		var g tcpGolden
 		raw, err := os.ReadFile(gf)
@@ -170,6 +181,39 @@ func TestTCPGolden(t *testing.T) {
 					st = &c.C2S
 					if (c.Client.String() == s.A) != (d == "ab") {
 						st, our = &c.S2C, tcpstate.ServerToClient
+					}
+				}
+				if c != nil {
+					rttDirs++
+					gr := s.ABRTT
+					if d == "ba" {
+						gr = s.BARTT
+					}
+					ours := c.RTT.C2S.Data
+					if our == tcpstate.ServerToClient {
+						ours = c.RTT.S2C.Data
+					}
+					var wn uint64
+					var wmed float64
+					if gr != nil {
+						wn, wmed = gr.N, gr.MedianMs
+					}
+					retx := want["retransmissions"].N + want["out_of_order"].N + want["keepalives"].N
+					switch {
+					case ours.Samples == wn && (wn == 0 || math.Abs(ours.MedianMs-wmed) < 0.0015):
+						rttSame++
+					case retx > 0 && ours.Samples < wn:
+						// Karn's rule: we take no sample from an ACK of
+						// data sent more than once (retransmitted,
+						// out-of-order, a keep-alive's byte); tshark does.
+						rttKarn++
+					default:
+						key := knownTCPDiff{name, d, "ack_rtt", s.Stream}
+						seen[key] = true
+						if _, ok := known[key]; !ok {
+							unlisted = append(unlisted, fmt.Sprintf("| `%s` | %d | %s | ack_rtt | %d (median %.3f ms) | %d (median %.3f ms) | ? |",
+								name, s.Stream, d, wn, wmed, ours.Samples, ours.MedianMs))
+						}
 					}
 				}
 				for _, lab := range g.Labels {
@@ -223,6 +267,8 @@ func TestTCPGolden(t *testing.T) {
 	for k, why := range known {
 		assert.True(t, seen[k], "DIFFERENCES.md lists %v (%s) but it now agrees with tshark: remove the row", k, why)
 	}
+	t.Logf("data→ACK RTT per connection direction: %d compared, %d same sample count and median as tshark's ack_rtt, %d fewer samples by Karn's rule after retransmissions",
+		rttDirs, rttSame, rttKarn)
 	share := float64(agree) / float64(max(cells, 1))
 	t.Logf("%d captures, %d cells, %d agree (%.3f %%); cells where either side has a label: %d, both equal and non-zero: %d",
 		checked, cells, agree, 100*share, labelled, labelledAgree)

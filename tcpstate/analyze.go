@@ -285,18 +285,24 @@ func (c *Conn) cause(f, r *half, s *Segment, ls Labels) Cause {
 func (f *half) noteRetx(s *Segment) {
 	f.inRec = true
 	end := s.Seq.Add(s.SeqLen())
-	for i := range f.segs {
-		g := &f.segs[i]
-		if g.seq.LessThan(end) && s.Seq.LessThan(g.end) {
-			g.retx = true
-		}
-	}
+	f.markRetx(s.Seq, end)
 	if f.nretx == maxRetx {
 		copy(f.retxs[:], f.retxs[1:])
 		f.nretx--
 	}
 	f.retxs[f.nretx] = retx{seq: s.Seq, end: end, tsval: s.Opts.TSVal, hasTS: s.Opts.HasTimestamps}
 	f.nretx++
+}
+
+// markRetx marks the remembered segments overlapping [seq, end) as sent
+// more than once.
+func (f *half) markRetx(seq, end Seq) {
+	for i := range f.segs {
+		g := &f.segs[i]
+		if g.seq.LessThan(end) && seq.LessThan(g.end) {
+			g.retx = true
+		}
+	}
 }
 
 // advance updates the direction's state after segment s (Wireshark's
@@ -308,6 +314,12 @@ func (c *Conn) advance(f, r *half, s *Segment, a *Analysis) {
 	seglen := Size(s.Len)
 	isRetx := a.Labels.Has(Retransmission) || a.Labels.Has(FastRetransmission) || a.Labels.Has(SpuriousRetransmission)
 	nextSeq := seq.Add(seglen)
+	if !isRetx && seglen > 0 && f.sndNxtOK && seq.LessThan(f.sndNxt) {
+		// Bytes sent before (a keep-alive's byte, an out-of-order
+		// segment): an ACK of them is ambiguous too (Karn's rule).
+		isRetx = true
+		f.markRetx(seq, seq.Add(seglen))
+	}
 	if seglen > 0 || s.Flags&(SYN|FIN) != 0 {
 		if f.segs == nil {
 			f.segs = make([]sent, 0, 16)
@@ -427,7 +439,8 @@ func (c *Conn) acked(f, r *half, s *Segment, a *Analysis) {
 	r.segs = r.segs[:k]
 	if matched && !ambiguous {
 		a.AckOf = match.idx
-		if d := now.Sub(match.t); d >= 0 {
+		// A zero sample only says the clock could not tell: not taken.
+		if d := now.Sub(match.t); d > 0 {
 			a.RTT = d
 			r.rtt.add(d)
 			if r.srtt == 0 {
@@ -444,7 +457,7 @@ func (c *Conn) acked(f, r *half, s *Segment, a *Analysis) {
 	if s.Opts.HasTimestamps && s.Opts.TSEcr != 0 && (!f.echoOK || s.Opts.TSEcr != f.lastEcho) {
 		f.lastEcho, f.echoOK = s.Opts.TSEcr, true
 		if t, ok := r.ts.find(s.Opts.TSEcr); ok {
-			if d := now.Sub(t); d >= 0 {
+			if d := now.Sub(t); d > 0 {
 				a.TSRTT = d
 				r.tsrtt.add(d)
 			}

@@ -308,6 +308,7 @@ func TestSequenceWrap(t *testing.T) {
 	b.Handshake(10*time.Millisecond, time.Millisecond, nil, nil)
 	for range 10 {
 		b.Send(c2s, 100, nil)
+		b.Advance(time.Millisecond)
 		b.Send(s2c, 10, nil) // the server's data ACKs the client's
 		b.Advance(5 * time.Millisecond)
 		b.Ack(c2s, nil)

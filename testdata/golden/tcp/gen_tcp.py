@@ -11,7 +11,9 @@ written as Go's netip.AddrPort prints them (1.2.3.4:80, [::1]:80).
 Each golden lists, per stream, its endpoints and, for each label with at
 least one packet, the count and (up to MAX_FRAMES) the frame numbers, so a
 disagreement can be traced to packets. Labels absent from a stream are
-zero.
+zero. "ab_ack_rtt"/"ba_ack_rtt" hold the count and nearest-rank median (ms)
+of tcp.analysis.ack_rtt for the data sent a->b (b->a): the ACK carrying it
+travels the other way.
 
 Run from the repository root:  python3 testdata/golden/tcp/gen_tcp.py
 Needs tshark (apt-get install -y tshark). The goldens are committed; tests
@@ -41,6 +43,7 @@ LABELS = [
     ("acked_unseen", "tcp.analysis.ack_lost_segment"),
 ]
 BASE = ["frame.number", "tcp.stream", "ip.src", "ipv6.src", "tcp.srcport", "ip.dst", "ipv6.dst", "tcp.dstport"]
+EXTRA = ["tcp.analysis.ack_rtt"]
 
 
 def captures():
@@ -55,13 +58,14 @@ def endpoint(ip, port):
 
 
 def golden(rel):
-    fields = BASE + [f for _, f in LABELS]
+    fields = BASE + [f for _, f in LABELS] + EXTRA
     cmd = ["tshark", "-n", "-r", os.path.join(ROOT, rel), "-T", "fields", "-E", "separator=\t",
            "-E", "occurrence=f", "-o", "tcp.desegment_tcp_streams:FALSE"]
     for f in fields:
         cmd += ["-e", f]
     p = subprocess.run(cmd, capture_output=True, text=True)
     streams = {}
+    rtts = {}
     order = []
     for line in p.stdout.splitlines():
         v = line.split("\t") + [""] * len(fields)
@@ -73,14 +77,25 @@ def golden(rel):
         s = streams.get(st)
         if s is None:
             s = streams[st] = dict(stream=int(st), a=src, b=dst, first_frame=int(num), ab={}, ba={})
+            rtts[st] = {"ab": [], "ba": []}
             order.append(st)
         d = s["ab"] if src == s["a"] else s["ba"]
+        rtt = v[8 + len(LABELS)]
+        if rtt != "":
+            # The ACK's RTT belongs to the data of the other direction.
+            rtts[st]["ba" if src == s["a"] else "ab"].append(float(rtt) * 1000)
         for i, (name, _) in enumerate(LABELS):
             if v[8 + i] != "":
                 e = d.setdefault(name, {"n": 0, "frames": []})
                 e["n"] += 1
                 if len(e["frames"]) < MAX_FRAMES:
                     e["frames"].append(int(num))
+    for st, r in rtts.items():
+        for d in ("ab", "ba"):
+            v = sorted(r[d])
+            if v:
+                # Nearest-rank median, as ours: the ceil(n/2)-th smallest.
+                streams[st][d + "_ack_rtt"] = {"n": len(v), "median_ms": round(v[(len(v) + 1) // 2 - 1], 6)}
     ver = subprocess.run(["tshark", "-v"], capture_output=True, text=True).stdout.splitlines()[0]
     err = p.stderr.strip().splitlines()
     err = [e for e in err if "Running as user" not in e and "dangerous" not in e]
