@@ -12,8 +12,9 @@
 // # Use
 //
 // An Explainer rides on flow's single pass: Hook chains it into a
-// flow.Config (it needs Config.OnPacket for every segment and Config.OnConn
-// when a connection ends); AnalyzeFile does both for a file.
+// flow.Config (it needs Config.OnPacket for every segment, Config.OnConn
+// when a connection ends and, optionally, Config.OnTransaction);
+// AnalyzeFile does it all for a file.
 //
 //	rep, err := explain.AnalyzeFile("session.pcap", explain.Options{})
 //	for _, c := range rep.Conns {
@@ -58,10 +59,15 @@
 //   - far data, then near data: the near side's think time;
 //   - near data, then near data: a window wait when the far side's ACK in
 //     between released it, else the near side's think time;
-//   - a segment that does not go beyond the highest sequence number sent
-//     (a retransmission), or far data while a sequence hole is open:
-//     loss recovery, or an RTO wait when the gap is at least 200 ms and
-//     1.5 RTT with no duplicate ACK before it.
+//   - a retransmission (tcpstate's labels: retransmission, fast or
+//     spurious retransmission, out-of-order), or far data while a sequence
+//     hole is open: loss recovery, or an RTO wait when tcpstate found the
+//     retransmission was sent on a timeout. Without labels (an Explainer
+//     fed by hand) a segment not beyond the highest sequence sent counts
+//     as a retransmission, and an RTO is a gap of at least 200 ms and 1.5
+//     RTT with no duplicate ACK before it. Keep-alives are not losses.
+//     During recovery the serialization of the data still flowing is
+//     transfer.
 //
 // The base RTT is the smallest sample: the handshake (SYN to the ACK of the
 // SYN/ACK, a whole round trip at any capture point) and near data to the
@@ -119,10 +125,12 @@
 // identification when flow.Conn has one, else a guess from the server's
 // port. ByProtocol adds up the connections per protocol in first-seen
 // order. Turns and transactions come from appproto when it framed the
-// connection; retransmission and duplicate-ACK counts from tcpstate's
-// tshark-compatible labels. The budget itself uses its own simpler
-// retransmission test (data not beyond the highest sequence sent), as it
-// must decide online.
+// connection; retransmission and duplicate-ACK counts, and the budget's
+// loss judgement, from tcpstate's tshark-compatible labels (flow's
+// PacketInfo.Analysis). Multi-segment application messages come from
+// appproto's transactions (Config.OnTransaction, chained by Hook). The
+// base RTT and bottleneck rate are estimated here, online, because the
+// budget needs them while the connection is still open.
 //
 // # Memory
 //

@@ -117,7 +117,7 @@ func (e *Explainer) OnPacket(p *flow.PacketInfo) {
 		cs.init(&e.opts)
 		e.live[p.Conn] = cs
 	}
-	cs.add(p.Dir, p.Seg)
+	cs.add(p.Dir, p.Seg, p.Analysis)
 }
 
 // OnTransaction counts an application transaction's messages that spanned
@@ -309,7 +309,7 @@ func isEvent(s *tcpstate.Segment) bool {
 	return s.Len > 0 || s.Flags&(tcpstate.SYN|tcpstate.FIN|tcpstate.RST) != 0
 }
 
-func (cs *connState) add(d tcpstate.Dir, s *tcpstate.Segment) {
+func (cs *connState) add(d tcpstate.Dir, s *tcpstate.Segment, an *tcpstate.Analysis) {
 	t := s.Time
 	if cs.n == 0 {
 		cs.first, cs.evT = t, t
@@ -357,9 +357,30 @@ func (cs *connState) add(d tcpstate.Dir, s *tcpstate.Segment) {
 		}
 	}
 
+	// The loss judgement for the budget: tcpstate's labels (tshark's
+	// rules) when the Analyzer gives them, else the sequence test above.
+	loss := Cause(0)
+	if retx {
+		loss = CauseLossRecovery
+	}
+	if an != nil && s.Len > 0 {
+		switch {
+		case an.Labels.Has(tcpstate.KeepAlive):
+			loss = 0
+		case an.Labels.Has(tcpstate.Retransmission) || an.Labels.Has(tcpstate.FastRetransmission) ||
+			an.Labels.Has(tcpstate.SpuriousRetransmission) || an.Labels.Has(tcpstate.OutOfOrder):
+			loss = CauseLossRecovery
+			if an.Cause == tcpstate.CauseTimeout {
+				loss = CauseRTO
+			}
+		default:
+			loss = 0
+		}
+	}
+
 	cs.handshake(d, s, t)
 	if isEvent(s) {
-		cs.event(d, s, t, retx)
+		cs.event(d, s, t, loss, an != nil)
 	}
 	cs.update(d, s, t, retx)
 }
@@ -455,7 +476,7 @@ func (cs *connState) rwndFull(sender tcpstate.Dir) bool {
 
 // event attributes the gap since the previous event, ending at a segment
 // of direction d carrying data, SYN, FIN or RST.
-func (cs *connState) event(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, retx bool) {
+func (cs *connState) event(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, loss Cause, labelled bool) {
 	gap := t.Sub(cs.evT)
 	prevT := cs.evT
 	evData := cs.evData
@@ -473,10 +494,14 @@ func (cs *connState) event(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, ret
 	near, far := cs.near, cs.near.Reverse()
 	var c Cause
 	switch {
-	case retx || cs.d[d].holeOpen && d == far:
-		if retx {
+	case loss != 0 || cs.d[d].holeOpen && d == far:
+		switch {
+		case loss == CauseRTO:
+			c = CauseRTO
+			cs.rtos++
+		case loss != 0 && !labelled:
 			c = cs.lossCause(gap, d)
-		} else {
+		default:
 			c = CauseLossRecovery
 		}
 		if c == CauseLossRecovery && d == far && cs.evDir == far {
