@@ -30,7 +30,11 @@ type Projection struct {
 // Think times and zero-window stalls stay; the handshake, application
 // turns, receiver-window stalls and loss recovery scale with the RTT;
 // retransmission timeouts scale with RTT plus a 200 ms floor; transfer
-// scales with the rate. Window waits are replayed: each bulk phase is
+// scales with the rate (only when the observed rate is known: a
+// connection without back-to-back data segments, such as a chatty session
+// of one-segment answers, keeps its serialization inside the far side's
+// think time, and a rate change leaves it as it is). Window waits are
+// replayed: each bulk phase is
 // sent in slow-start rounds from the initial window, doubling per round,
 // each round that does not fill the path (window x segment time < RTT)
 // leaving the link idle for the rest of the round trip; the projected
