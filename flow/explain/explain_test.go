@@ -401,3 +401,37 @@ func TestByProtocolComparesTNSWithHTTP(t *testing.T) {
 	assert.Greater(t, r.Projected.DurationS, float64(r.RoundTrips)*0.150)
 	assert.Equal(t, explain.LimitRoundTrip, rows[2].Limit)
 }
+
+// TestWhatIfMatchesOtherRates projects the 150 ms sessions at 2 Mbit/s to
+// 512 kbit/s and back and compares with the lab's captures at that rate.
+func TestWhatIfMatchesOtherRates(t *testing.T) {
+	dir := flowtest.CorpusDir(t, "lab")
+	g := loadTruth(t, dir)
+	find := func(name string) string {
+		for _, f := range g.Files {
+			if f.Name == name {
+				return filepath.Join(dir, f.File)
+			}
+		}
+		return ""
+	}
+	var table strings.Builder
+	for _, w := range []string{"pg-chatty", "pg-fetch15", "http-chatty", "my-chatty", "http-bulk", "pg-bulk", "my-bulk"} {
+		fa, fb := find("wan2m-"+w), find("wan512-"+w)
+		require.NotEmpty(t, fa, w)
+		require.NotEmpty(t, fb, w)
+		a, b := one(t, fa), one(t, fb)
+		for _, x := range []struct {
+			from, to *explain.Conn
+			name     string
+			rate     float64
+		}{{a, b, "2M->512k", g.Profiles["wan512"].RateKbit * 1000 / 8}, {b, a, "512k->2M", g.Profiles["wan2m"].RateKbit * 1000 / 8}} {
+			p := x.from.Project(0, x.rate)
+			want := x.to.Budget.DurationS
+			errPct := 100 * (p.DurationS - want) / want
+			table.WriteString(strings.Join([]string{w, x.name, ftoa(want), ftoa(p.DurationS), ftoa(errPct) + "%"}, "\t") + "\n")
+			assert.Less(t, math.Abs(errPct), 10.0, "%s %s", w, x.name)
+		}
+	}
+	t.Logf("workload\tprojection\tmeasured_s\tprojected_s\terror\n%s", table.String())
+}
