@@ -25,6 +25,7 @@ type sent struct {
 // retx is a recent retransmission awaiting evidence that it was spurious.
 type retx struct {
 	seq, end Seq
+	idx      uint64
 	tsval    uint32
 	hasTS    bool
 	judged   bool
@@ -290,7 +291,7 @@ func (f *half) noteRetx(s *Segment) {
 		copy(f.retxs[:], f.retxs[1:])
 		f.nretx--
 	}
-	f.retxs[f.nretx] = retx{seq: s.Seq, end: end, tsval: s.Opts.TSVal, hasTS: s.Opts.HasTimestamps}
+	f.retxs[f.nretx] = retx{seq: s.Seq, end: end, idx: s.Index, tsval: s.Opts.TSVal, hasTS: s.Opts.HasTimestamps}
 	f.nretx++
 }
 
@@ -485,6 +486,7 @@ func (c *Conn) acked(f, r *half, s *Segment, a *Analysis) {
 		if dsack != nil && dsack.Left.LessThan(x.end) && x.seq.LessThan(dsack.Right) {
 			x.judged = true
 			st.SpuriousDSACK++
+			a.Unneeded, a.Evidence = x.idx, EvidenceDSACK
 			continue
 		}
 		if x.seq.LessThan(ack) && s.Flags.Has(ACK) {
@@ -492,6 +494,7 @@ func (c *Conn) acked(f, r *half, s *Segment, a *Analysis) {
 				x.judged = true
 				if int32(s.Opts.TSEcr-x.tsval) < 0 {
 					st.SpuriousTS++
+					a.Unneeded, a.Evidence = x.idx, EvidenceTS
 				}
 			}
 		}

@@ -178,6 +178,39 @@ type Analysis struct {
 	InFlight uint32
 	// Anomaly marks bad input found on the segment.
 	Anomaly Anomaly
+	// Unneeded is the packet index of an earlier retransmission of the
+	// other direction that this segment shows was unneeded, and Evidence
+	// how (EvidenceNone when it shows none).
+	Unneeded uint64
+	Evidence Evidence
+}
+
+// Evidence is how an ACK shows that a retransmission was unneeded.
+type Evidence uint8
+
+// Kinds of evidence of a spurious retransmission.
+const (
+	// EvidenceNone: none.
+	EvidenceNone Evidence = iota
+	// EvidenceDSACK: a D-SACK block reports the retransmitted bytes as
+	// received twice (RFC 2883).
+	EvidenceDSACK
+	// EvidenceTS: the first ACK covering the retransmission echoes a
+	// timestamp older than the retransmission's: the original arrived
+	// (Eifel detection, RFC 3522).
+	EvidenceTS
+)
+
+// ExplainEvidence says which retransmission the segment shows was
+// unneeded, and how; "" when it shows none.
+func (a *Analysis) ExplainEvidence() string {
+	switch a.Evidence {
+	case EvidenceDSACK:
+		return fmt.Sprintf("D-SACK: the retransmission in packet %d was unneeded (the bytes arrived twice)", a.Unneeded)
+	case EvidenceTS:
+		return fmt.Sprintf("timestamp echo older than the retransmission in packet %d: the original arrived, the retransmission was unneeded", a.Unneeded)
+	}
+	return ""
 }
 
 // Explain says, in one line, why the segment carries label l and which

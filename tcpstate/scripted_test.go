@@ -200,6 +200,9 @@ func TestLabelSpuriousRetransmissionDSACK(t *testing.T) {
 	assert.Equal(t, uint64(1), r.conn.C2S.SpuriousRetransmissions)
 	assert.Equal(t, uint64(1), r.conn.C2S.Retransmissions)
 	assert.Equal(t, uint64(1), r.conn.C2S.SpuriousDSACK)
+	assert.Equal(t, uint64(6), r.an[7].Unneeded)
+	ev := r.an[7]
+	assert.Equal(t, "D-SACK: the retransmission in packet 6 was unneeded (the bytes arrived twice)", ev.ExplainEvidence())
 	// Packet 5 acknowledged packet 4 exactly: a 50 ms sample.
 	assert.Equal(t, uint64(4), r.an[5].AckOf)
 	assert.Equal(t, 50*time.Millisecond, r.an[5].RTT)
@@ -219,6 +222,8 @@ func TestSpuriousByTimestamps(t *testing.T) {
 	r := run(t, b)
 	assert.Equal(t, []uint64{5}, r.labelled[tcpstate.Retransmission])
 	assert.Equal(t, uint64(1), r.conn.C2S.SpuriousTS)
+	assert.Equal(t, tcpstate.EvidenceTS, r.an[6].Evidence)
+	assert.Equal(t, uint64(5), r.an[6].Unneeded)
 	assert.Equal(t, 401*time.Millisecond, r.an[6].TSRTT, "echo of TSval 151 sent in packet 4")
 }
 

@@ -19,7 +19,7 @@ func runExplain(name string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var lines uint64
 	cfg := flow.Config{OnPacket: func(p *flow.PacketInfo) {
 		a := p.Analysis
-		if a == nil || (a.Labels == 0 && a.Anomaly == 0) {
+		if a == nil || (a.Labels == 0 && a.Anomaly == 0 && a.Evidence == tcpstate.EvidenceNone) {
 			return
 		}
 		for l := tcpstate.Label(0); l < tcpstate.NumLabels; l++ {
@@ -27,6 +27,10 @@ func runExplain(name string, stdin io.Reader, stdout, stderr io.Writer) int {
 				lines++
 				fmt.Fprintf(w, "%d\tconn %d %s\t%s\t%s\n", p.Index, p.Conn.ID, p.Dir, l, a.Explain(l))
 			}
+		}
+		if a.Evidence != tcpstate.EvidenceNone {
+			lines++
+			fmt.Fprintf(w, "%d\tconn %d %s\tspurious_evidence\t%s\n", p.Index, p.Conn.ID, p.Dir, a.ExplainEvidence())
 		}
 		if a.Anomaly != 0 {
 			lines++
