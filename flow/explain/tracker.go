@@ -71,8 +71,12 @@ func New(opts Options) *Explainer {
 	return &Explainer{opts: opts, live: make(map[*flow.Conn]*connState)}
 }
 
-// Hook returns cfg with OnPacket, OnTransaction and OnConn chained so that the Explainer
-// sees every packet and connection before cfg's own callbacks do.
+// Hook returns cfg with OnPacket, OnTransaction and OnConn chained so
+// that the Explainer sees every packet, transaction and connection before
+// cfg's own callbacks do. As OnConn is then set, flow's Analyzer keeps no
+// ended connection (flow.Result.Conns is empty): receive them through
+// cfg.OnConn.
+
 func (e *Explainer) Hook(cfg flow.Config) flow.Config {
 	onPacket, onConn := cfg.OnPacket, cfg.OnConn
 	cfg.OnPacket = func(p *flow.PacketInfo) {
