@@ -202,3 +202,22 @@ func TestScriptedServerVantage(t *testing.T) {
 	assert.InDelta(t, 0.001+2*(0.110-0.1001)+(0.109-0.1001), bu.ClientThinkS, 1e-9)
 	assert.InDelta(t, bu.DurationS, bu.Sum(), 1e-9)
 }
+
+// A capture that lost the SYN/ACK: the handshake ends with the first data
+// and the rest is still attributed.
+func TestScriptedMissingSynAck(t *testing.T) {
+	b := newBuilder()
+	b.Packet(c2s, flowtest.Seg{Flags: tcpstate.SYN, Opts: flowtest.OptMSS(1460)})
+	b.Advance(80 * time.Millisecond)
+	b.Send(c2s, 100, nil) // the SYN/ACK and the ACK were not captured
+	b.Advance(60 * time.Millisecond)
+	b.Send(s2c, 300, nil)
+	b.Advance(10 * time.Millisecond)
+	b.Send(c2s, 100, nil)
+	c := explainBytes(t, b.Bytes())
+	assert.Equal(t, explain.VantageAssumedClient, c.Vantage)
+	assert.InDelta(t, 0.080, c.Budget.HandshakeS, 1e-9)
+	assert.InDelta(t, 0.010, c.Budget.ClientThinkS, 1e-9)
+	assert.InDelta(t, c.Budget.DurationS, c.Budget.Sum(), 1e-9)
+	assert.InDelta(t, 0.060, c.Budget.RoundTripS+c.Budget.ServerThinkS, 1e-9)
+}

@@ -392,6 +392,15 @@ func (cs *connState) add(d tcpstate.Dir, s *tcpstate.Segment, an *tcpstate.Analy
 // handshake follows SYN, SYN/ACK, ACK and decides the vantage point. The
 // client's ACK ending the handshake is recorded as a client event.
 func (cs *connState) handshake(d tcpstate.Dir, s *tcpstate.Segment, t time.Time) {
+	if (cs.hs == 1 || cs.hs == 2) && s.Len > 0 && !s.Flags.Has(tcpstate.SYN) && (cs.hs == 1 || d == tcpstate.ServerToClient) {
+		// data before the handshake completed as seen: part of it was
+		// not captured; the vantage cannot be told
+		cs.hs = 3
+		cs.vantage, cs.near = VantageAssumedClient, tcpstate.ClientToServer
+		cs.sum[CauseHandshake] += t.Sub(cs.evT)
+		cs.evT = t
+		return
+	}
 	switch cs.hs {
 	case 1:
 		if d == tcpstate.ServerToClient && s.Flags.Has(tcpstate.SYN|tcpstate.ACK) {
