@@ -137,7 +137,7 @@ func (c *Conn) analyze(d Dir, s *Segment) {
 	} else if s.Flags.Has(ACK) && c.firstRTT == 0 && !c.mruSyn.IsZero() {
 		c.firstRTT = max(now.Sub(c.mruSyn), 0)
 	}
-	if f.sndNxtOK && seq.Diff(f.sndNxt) > 1<<30 {
+	if jump := seq.Diff(f.sndNxt); f.sndNxtOK && (jump > 1<<30 || jump < -(1<<30)) {
 		c.seqJumps++
 		a.Anomaly |= AnomalySeqJump
 	}

@@ -138,8 +138,8 @@ const (
 	// AnomalyTimeBackwards: the capture timestamp is earlier than the
 	// previous segment's of the connection.
 	AnomalyTimeBackwards Anomaly = 1 << iota
-	// AnomalySeqJump: the segment starts more than 2^30 bytes beyond
-	// SND.NXT, which no real window allows.
+	// AnomalySeqJump: the segment starts more than 2^30 bytes away from
+	// SND.NXT, which no real window (at most 2^30, RFC 7323) allows.
 	AnomalySeqJump
 	// AnomalyWScale: a window scale option above 14, clamped to 14
 	// (RFC 7323 section 2.3).

@@ -419,3 +419,18 @@ func TestOneSided(t *testing.T) {
 	assert.Equal(t, tcpstate.VantageUnknown, r.conn.Vantage)
 	assert.Zero(t, r.conn.RTT.Samples)
 }
+
+func TestSeqJump(t *testing.T) {
+	b := newB()
+	b.Handshake(10*time.Millisecond, time.Millisecond, nil, nil)        // 1-3
+	b.Send(c2s, 100, nil)                                               // 4
+	b.Packet(c2s, flowtest.Seg{Seq: b.Nxt(c2s) + 0x70000000, Len: 100}) // 5: impossible jump
+	r := run(t, b)
+	assert.Equal(t, tcpstate.AnomalySeqJump, r.an[5].Anomaly)
+	assert.Equal(t, []uint64{5}, r.labelled[tcpstate.LostSegment], "labelled as tshark does")
+	var issues []tcpstate.Issue
+	for _, q := range r.conn.Quality {
+		issues = append(issues, q.Issue)
+	}
+	assert.Contains(t, issues, tcpstate.IssueSeqJump)
+}
