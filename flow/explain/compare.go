@@ -6,7 +6,7 @@ import "time"
 // bytes per second. A zero field keeps the observed value; a zero WhatIf
 // projects nothing.
 type WhatIf struct {
-	RTT     time.Duration `json:"rtt"`
+	RTT     time.Duration `json:"rtt_ns"`
 	RateBps float64       `json:"rate_bytes_per_s"`
 }
 
