@@ -3,6 +3,7 @@ package linkq_test
 import (
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -121,4 +122,65 @@ func TestParseEchoQuoted(t *testing.T) {
 	assert.Equal(t, uint16(40000), e.ID)
 	assert.Equal(t, uint16(7), e.Seq)
 	assert.Equal(t, 100, e.PayloadLen, "from the quoted UDP length")
+}
+
+// FuzzMatcher drives the echo matcher with a script of requests, replies
+// and ICMP errors over a tiny ring, so that keys repeat, chains grow and
+// requests are evicted, and checks the accounting identities.
+func FuzzMatcher(f *testing.F) {
+	f.Add([]byte{0, 1, 1, 10, 1, 1, 1, 10, 2, 1, 1, 10, 3, 1, 1, 10})
+	f.Add([]byte{2, 0, 0, 5, 2, 0, 0, 5, 3, 0, 0, 5, 3, 0, 0, 250, 4, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, script []byte) {
+		a := runScript(script)
+		r := a.Report()
+		e := r.Echo
+		if e.Requests != e.Matched+e.Corrupted+e.Late+e.Errored+e.Lost+e.DuplicateRequests {
+			t.Fatalf("requests do not add up: %+v", e)
+		}
+		if e.Replies != e.Matched+e.Corrupted+e.Late+e.Duplicates+e.Orphans {
+			t.Fatalf("replies do not add up: %+v", e)
+		}
+		var sum linkq.PathEchoes
+		samples := 0
+		for _, p := range r.Paths {
+			if p.Echoes != nil {
+				sum.Requests += p.Echoes.Requests
+				sum.Matched += p.Echoes.Matched
+				sum.Lost += p.Echoes.Lost
+			}
+			samples += p.Samples
+		}
+		if uint64(samples) != e.Matched || uint64(sum.Matched) != e.Matched || uint64(sum.Lost) != e.Lost ||
+			uint64(sum.Requests) != e.Requests-e.DuplicateRequests {
+			t.Fatalf("paths disagree with the totals: %+v vs %+v, %d samples", sum, e, samples)
+		}
+	})
+}
+
+// runScript plays a FuzzMatcher script into a new Analyzer.
+func runScript(script []byte) *linkq.Analyzer {
+	a := linkq.New(linkq.Config{Echo: linkq.EchoConfig{MaxOutstanding: 5, Timeout: time.Second}})
+	at := time.Duration(0)
+	for len(script) >= 4 {
+		op, id, seq, dt := script[0]%6, uint16(script[1]%3), uint16(script[2]%3), script[3]
+		script = script[4:]
+		at += time.Duration(dt) * 10 * time.Millisecond
+		d := data(int(seq)*3, byte(id))
+		switch op {
+		case 0:
+			a.Packet(info(at, hostA, hostB, 1, icmpEcho(8, id, seq, d)))
+		case 1:
+			a.Packet(info(at, hostB, hostA, 1, icmpEcho(0, id, seq, d)))
+		case 2:
+			a.Packet(info(at, hostA, hostB, 17, udpDatagram(4000+id, 7, d)))
+		case 3:
+			a.Packet(info(at, hostB, hostA, 17, udpDatagram(7, 4000+id, d)))
+		case 4:
+			q := ipv4(hostA, hostB, 1, icmpEcho(8, id, seq, nil))
+			a.Packet(info(at, hostB, hostA, 1, append(icmpEcho(11, 0, 0, nil), q...)))
+		case 5:
+			a.Packet(info(at, hostB, hostA, 17, udpDatagram(7, 4000+id, data(int(seq)*3, 99))))
+		}
+	}
+	return a
 }
