@@ -6,7 +6,9 @@ type Issue uint8
 // Capture-quality issues.
 const (
 	// IssueCaptureLoss: the capture misses segments the endpoints
-	// exchanged (previous segment not captured, ACKed unseen segment).
+	// exchanged: bytes ACKed but never seen, or holes in a direction's
+	// sequence space never filled. (A hole later filled by a
+	// retransmission was network loss upstream of the capture point.)
 	IssueCaptureLoss Issue = iota
 	// IssueOneSided: only one direction of the connection was captured.
 	IssueOneSided
@@ -35,7 +37,7 @@ var issueNames = [...]string{"capture_loss", "one_sided", "snaplen_truncated", "
 
 // issueAffects names the conclusions each issue undermines.
 var issueAffects = [...]string{
-	"retransmissions, lost_segments and bytes in flight may be capture artefacts, not network loss",
+	"lost_segments and acked_unseen are capture artefacts, not network loss; unique bytes and in-flight figures err low",
 	"no RTT, no ACK-based labels, no in-flight figures",
 	"application payload cannot be decoded in full",
 	"segment counts, max_segment and in-flight are those of the host stack, not the wire",
