@@ -259,12 +259,12 @@ func TestTNSAckBehaviourAgainstTshark(t *testing.T) {
 // a SYN and a SYN/ACK (148 bytes).
 func TestWhatIfMatchesOtherRTTs(t *testing.T) {
 	type set struct {
-		dir       string
+		name, dir string
 		workloads []string
 	}
-	sets := []set{{filepath.Join(flowtest.RepoRoot(), "testdata", "lab"), []string{"pg-chatty", "http-bulk"}}}
+	sets := []set{{"testdata", filepath.Join(flowtest.RepoRoot(), "testdata", "lab"), []string{"pg-chatty", "http-bulk"}}}
 	if dirs := labDirs(t); len(dirs) > 1 {
-		sets = append(sets, set{dirs[1], []string{"pg-chatty", "pg-fetch15", "http-chatty", "my-chatty", "http-bulk", "pg-bulk"}})
+		sets = append(sets, set{"corpus", dirs[1], []string{"pg-chatty", "pg-fetch15", "http-chatty", "my-chatty", "http-bulk", "pg-bulk"}})
 	}
 	profiles := []string{"rtt10", "rtt50", "wan2m"}
 	var table strings.Builder
@@ -291,7 +291,7 @@ func TestWhatIfMatchesOtherRTTs(t *testing.T) {
 					p := a.Project(time.Duration(rtt*float64(time.Millisecond)), 0)
 					want := b.Budget.DurationS
 					errPct := 100 * (p.DurationS - want) / want
-					table.WriteString(strings.Join([]string{filepath.Base(s.dir), w, from + "->" + to,
+					table.WriteString(strings.Join([]string{s.name, w, from + "->" + to,
 						ftoa(want), ftoa(p.DurationS), ftoa(errPct) + "%"}, "\t") + "\n")
 					assert.Less(t, math.Abs(errPct), 10.0, "%s %s -> %s", w, from, to)
 					checked++
