@@ -311,14 +311,14 @@ func verdictRows(reps []fileReport) [][]string {
 		for _, v := range r.Verdicts {
 			for _, c := range v.Checks {
 				rows = append(rows, []string{r.File, strconv.Itoa(v.Conn), v.Client.String(), v.Server.String(),
-					v.DataDir, c.Name, c.Level.String(), g4(c.Measured), g4(c.Limit), c.Message, c.Action})
+					v.DataDir, c.Name, c.Dir, c.Level.String(), g4(c.Measured), g4(c.Limit), c.Message, c.Action})
 			}
 		}
 	}
 	return rows
 }
 
-var verdictHeader = []string{"file", "conn", "client", "server", "data_dir", "check", "level", "measured", "limit", "message", "action"}
+var verdictHeader = []string{"file", "conn", "client", "server", "data_dir", "check", "dir", "level", "measured", "limit", "message", "action"}
 
 func writeCSV(w io.Writer, mode string, reps []fileReport) error {
 	cw := csv.NewWriter(w)

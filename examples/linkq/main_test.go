@@ -215,3 +215,38 @@ func TestUseLayersShareOneGrid(t *testing.T) {
 	assert.Equal(t, want, total)
 	assert.NotZero(t, total)
 }
+
+func TestLabVerdictCSVAndJSON(t *testing.T) {
+	dir := flowtest.CorpusDir(t, "lab")
+	f := filepath.Join(dir, "wan2m-loss-pg-chatty.pcap")
+	code, out, stderr := runArgs("-csv", "-mode", "verdict", "-target-rtt", "150ms", "-target-rate", "2M", "-delayed-ack", f)
+	require.Equal(t, 0, code, stderr)
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	require.NoError(t, err)
+	assert.Equal(t, verdictHeader, rows[0])
+	levels := map[string]string{}
+	for _, r := range rows[1:] {
+		assert.Equal(t, "s2c", r[4])
+		levels[r[5]+" "+r[6]] = r[7] // check, its direction
+		if r[5] == "loss" {
+			assert.Equal(t, "0.001118", r[9][:8], "Mathis bound with C=0.87: (0.866·1448/37500)²")
+		}
+	}
+	// The server's one resend was needless (D-SACK); the client lost one
+	// request in 206.
+	assert.Equal(t, "pass", levels["loss s2c"])
+	assert.Equal(t, "fail", levels["loss c2s"])
+	assert.Equal(t, "pass", levels["window "])
+	assert.Equal(t, "warning", levels["timeouts "])
+
+	code, out, stderr = runArgs("-json", "-target-rtt", "150ms", "-target-rate", "2M", f)
+	require.Equal(t, 0, code, stderr)
+	var r fileReport
+	require.NoError(t, json.Unmarshal([]byte(out), &r))
+	require.Len(t, r.Verdicts, 1)
+	v := r.Verdicts[0]
+	assert.Equal(t, "fail", v.Overall.String())
+	assert.Equal(t, 150.0, v.TargetRTTms)
+	assert.Equal(t, 2e6, v.TargetRateBps)
+	assert.Equal(t, uint64(1), v.Spurious)
+}
