@@ -436,3 +436,20 @@ func TestSeqJump(t *testing.T) {
 	}
 	assert.Contains(t, issues, tcpstate.IssueSeqJump)
 }
+
+func TestIPv6DupAck(t *testing.T) {
+	b := flowtest.NewBuilder(netip.MustParseAddrPort("[2001:db8::1]:40000"), netip.MustParseAddrPort("[2001:db8::2]:443"), t0)
+	b.Handshake(30*time.Millisecond, time.Millisecond, nil, nil) // 1-3
+	b.Send(c2s, 1000, nil)                                       // 4
+	b.Lose(c2s, 1000)
+	b.Send(c2s, 1000, nil) // 5: previous segment not captured
+	b.Advance(30 * time.Millisecond)
+	una := b.Nxt(c2s) - 2000
+	b.Packet(s2c, flowtest.Seg{Ack: una}) // 6
+	b.Packet(s2c, flowtest.Seg{Ack: una}) // 7: duplicate
+	r := run(t, b)
+	assert.Equal(t, "[2001:db8::1]:40000", r.conn.Client.String())
+	assert.Equal(t, []uint64{5}, r.labelled[tcpstate.LostSegment])
+	assert.Equal(t, []uint64{7}, r.labelled[tcpstate.DupAck])
+	assert.Equal(t, uint64(6), r.an[7].Ref[tcpstate.DupAck])
+}
