@@ -257,10 +257,10 @@ func (c *Conn) cause(f, r *half, s *Segment, ls Labels) Cause {
 		return CauseUnknown
 	}
 	idle := s.Time.Sub(f.lastSend)
-	srtt := f.srtt
-	if srtt == 0 {
-		srtt = c.firstRTT
-	}
+	// The sender's round trip: its smoothed data→ACK samples cover only
+	// the capture point to the receiver and back, so take at least the
+	// handshake's full round trip.
+	srtt := max(f.srtt, c.firstRTT)
 	// SND.UNA: the receiver's last ACK, or without one in the capture the
 	// oldest segment still remembered as unacknowledged.
 	una, unaOK := r.lastAck, r.hasAcked

@@ -111,8 +111,8 @@ func TestLabelRetransmissionTimeout(t *testing.T) {
 	b.Handshake(100*time.Millisecond, time.Millisecond, so, sa) // packets 1-3
 	b.Advance(10 * time.Millisecond)
 	seq := b.Send(c2s, 100, nil) // 4
-	b.Advance(300 * time.Millisecond)
-	b.Packet(c2s, flowtest.Seg{Seq: seq, Len: 100}) // 5: resent after silence
+	b.Advance(400 * time.Millisecond)
+	b.Packet(c2s, flowtest.Seg{Seq: seq, Len: 100}) // 5: resent after a silence longer than SRTT + 200 ms
 	b.Advance(100 * time.Millisecond)
 	b.Ack(s2c, nil) // 6
 	r := run(t, b)
@@ -452,4 +452,21 @@ func TestIPv6DupAck(t *testing.T) {
 	assert.Equal(t, []uint64{5}, r.labelled[tcpstate.LostSegment])
 	assert.Equal(t, []uint64{7}, r.labelled[tcpstate.DupAck])
 	assert.Equal(t, uint64(6), r.an[7].Ref[tcpstate.DupAck])
+}
+
+// TestCauseTLP: the last of several outstanding segments sent again after
+// about two round trips, before any retransmission timeout (at least SRTT
+// + 200 ms) could expire, is a tail-loss probe (RFC 8985).
+func TestCauseTLP(t *testing.T) {
+	b := newB()
+	b.Handshake(50*time.Millisecond, time.Millisecond, nil, nil) // 1-3
+	b.Send(c2s, 1000, nil)                                       // 4
+	last := b.Send(c2s, 1000, nil)                               // 5
+	b.Advance(110 * time.Millisecond)
+	b.Packet(c2s, flowtest.Seg{Seq: last, Len: 1000}) // 6: the tail again
+	r := run(t, b)
+	assert.Equal(t, []uint64{6}, r.labelled[tcpstate.Retransmission])
+	assert.Equal(t, tcpstate.CauseTLP, r.an[6].Cause)
+	assert.Equal(t, uint64(5), r.an[6].Ref[tcpstate.Retransmission])
+	assert.Equal(t, uint64(1), r.conn.C2S.RetransTLP)
 }
