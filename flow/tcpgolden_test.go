@@ -129,6 +129,17 @@ func TestTCPGolden(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, files, "no goldens; run python3 testdata/golden/tcp/gen_tcp.py")
 	known := readKnownTCPDiffs(t, filepath.Join(dir, "DIFFERENCES.md"))
+	// Every capture of the corpus has its golden: a new capture needs
+	// gen_tcp.py run again.
+	for _, sub := range []string{"public", "lab"} {
+		cdir := flowtest.CorpusDir(t, sub)
+		for _, p := range flowtest.Captures(t, cdir) {
+			rel, err := filepath.Rel(filepath.Dir(cdir), p)
+			require.NoError(t, err)
+			name := strings.ReplaceAll(filepath.ToSlash(rel), "/", "_") + ".json"
+			assert.FileExists(t, filepath.Join(dir, name), "no golden for %s: run python3 testdata/golden/tcp/gen_tcp.py", p)
+		}
+	}
 	seen := map[knownTCPDiff]bool{}
 	var cells, agree, labelled, labelledAgree int
 	var unlisted []string
@@ -350,6 +361,9 @@ func TestLabHandshakeRTT(t *testing.T) {
 			continue // ping sweeps: no TCP
 		}
 		t.Run(f.Name, func(t *testing.T) {
+			if _, err := os.Stat(filepath.Join(dir, f.File)); err != nil {
+				t.Skipf("%s listed in groundtruth.json but not in the corpus", f.File)
+			}
 			p := gt.Profiles[f.Profile]
 			require.NotZero(t, p.RateKbit)
 			want := p.BaseRTTMs + 148*8/p.RateKbit
@@ -390,6 +404,9 @@ func TestLabChattyRTT(t *testing.T) {
 			continue
 		}
 		t.Run(f.Name, func(t *testing.T) {
+			if _, err := os.Stat(filepath.Join(dir, f.File)); err != nil {
+				t.Skipf("%s listed in groundtruth.json but not in the corpus", f.File)
+			}
 			p := gt.Profiles[f.Profile]
 			m := f.Measured
 			want := p.BaseRTTMs + (m.C2S.MeanSeg+m.S2C.MeanSeg+2*frameOverhead)*8/p.RateKbit
