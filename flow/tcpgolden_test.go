@@ -33,6 +33,10 @@ type tcpGolden struct {
 		AB     map[string]goldenFrames `json:"ab"`
 		BA     map[string]goldenFrames `json:"ba"`
 		ABRTT  *goldenRTT              `json:"ab_ack_rtt"`
+		MaxBIF struct {
+			AB, BA uint32
+			SACK   bool
+		} `json:"max_bif"`
 		BARTT  *goldenRTT              `json:"ba_ack_rtt"`
 	} `json:"streams"`
 }
@@ -145,6 +149,8 @@ func TestTCPGolden(t *testing.T) {
 	var unlisted []string
 	checked := 0
 	var rttDirs, rttSame, rttKarn int
+	var bifDirs, bifSame int
+	var bifDiff []string
 	for _, gf := range files {
 		var g tcpGolden
 		raw, err := os.ReadFile(gf)
@@ -192,6 +198,24 @@ func TestTCPGolden(t *testing.T) {
 					st = &c.C2S
 					if (c.Client.String() == s.A) != (d == "ab") {
 						st, our = &c.S2C, tcpstate.ServerToClient
+					}
+				}
+				if c != nil && !s.MaxBIF.SACK && len(s.AB)+len(s.BA) == 0 {
+					// No SACK and no label on the stream: our SACK-aware
+					// bytes in flight must equal tshark's.
+					bifDirs++
+					w := s.MaxBIF.AB
+					if d == "ba" {
+						w = s.MaxBIF.BA
+					}
+					if st.MaxInFlight == w {
+						bifSame++
+					} else {
+						key := knownTCPDiff{name, d, "max_in_flight", s.Stream}
+						seen[key] = true
+						if _, ok := known[key]; !ok {
+							bifDiff = append(bifDiff, fmt.Sprintf("| `%s` | %d | %s | max_in_flight | %d | %d | ? |", name, s.Stream, d, w, st.MaxInFlight))
+						}
 					}
 				}
 				if c != nil {
@@ -280,6 +304,8 @@ func TestTCPGolden(t *testing.T) {
 	}
 	t.Logf("data→ACK RTT per connection direction: %d compared, %d same sample count and median as tshark's ack_rtt, %d fewer samples by Karn's rule after retransmissions",
 		rttDirs, rttSame, rttKarn)
+	t.Logf("max bytes in flight on directions of streams with no SACK and no label: %d compared, %d equal to tshark's", bifDirs, bifSame)
+	assert.Empty(t, bifDiff, "max bytes in flight differs from tshark's, not listed in DIFFERENCES.md:\n%s", strings.Join(bifDiff, "\n"))
 	share := float64(agree) / float64(max(cells, 1))
 	t.Logf("%d captures, %d cells, %d agree (%.3f %%); cells where either side has a label: %d, both equal and non-zero: %d",
 		checked, cells, agree, 100*share, labelled, labelledAgree)

@@ -374,9 +374,15 @@ func (c *Conn) advance(f, r *half, s *Segment, a *Analysis) {
 		c.acked(f, r, s, a)
 	}
 
-	// Bytes in flight of this direction after the segment, SACK-aware.
-	if seglen > 0 && f.sndNxtOK && r.hasAcked {
-		una := r.lastAck
+	// Bytes in flight of this direction after the segment, SACK-aware:
+	// from SND.UNA (the receiver's last ACK, or before it has ACKed
+	// anything the oldest segment remembered) to SND.NXT, less the bytes
+	// the receiver's last SACK blocks hold.
+	una, unaOK := r.lastAck, r.hasAcked
+	if !unaOK && len(f.segs) > 0 {
+		una, unaOK = f.segs[0].seq, true
+	}
+	if seglen > 0 && f.sndNxtOK && unaOK {
 		if una.LessThanEq(f.sndNxt) {
 			fl := uint64(una.Size(f.sndNxt))
 			for i := 0; i < r.nsack; i++ {

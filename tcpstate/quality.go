@@ -38,7 +38,7 @@ var issueNames = [...]string{"capture_loss", "one_sided", "snaplen_truncated", "
 // issueAffects names the conclusions each issue undermines.
 var issueAffects = [...]string{
 	"lost_segments and acked_unseen are capture artefacts, not network loss; unique bytes and in-flight figures err low",
-	"no RTT, no ACK-based labels, no in-flight figures",
+	"no RTT samples, no ACK-based labels; bytes in flight count from the oldest segment seen, not the receiver's ACK",
 	"application payload cannot be decoded in full",
 	"segment counts, max_segment and in-flight are those of the host stack, not the wire",
 	"RTT samples and timing-based labels (out-of-order, fast retransmission) are unreliable",

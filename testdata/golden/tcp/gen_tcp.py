@@ -13,7 +13,9 @@ least one packet, the count and (up to MAX_FRAMES) the frame numbers, so a
 disagreement can be traced to packets. Labels absent from a stream are
 zero. "ab_ack_rtt"/"ba_ack_rtt" hold the count and nearest-rank median (ms)
 of tcp.analysis.ack_rtt for the data sent a->b (b->a): the ACK carrying it
-travels the other way.
+travels the other way. "max_bif" holds the largest
+tcp.analysis.bytes_in_flight per direction and whether any SACK block was
+seen on the stream.
 
 Run from the repository root:  python3 testdata/golden/tcp/gen_tcp.py
 Needs tshark (apt-get install -y tshark). The goldens are committed; tests
@@ -43,7 +45,7 @@ LABELS = [
     ("acked_unseen", "tcp.analysis.ack_lost_segment"),
 ]
 BASE = ["frame.number", "tcp.stream", "ip.src", "ipv6.src", "tcp.srcport", "ip.dst", "ipv6.dst", "tcp.dstport"]
-EXTRA = ["tcp.analysis.ack_rtt"]
+EXTRA = ["tcp.analysis.ack_rtt", "tcp.analysis.bytes_in_flight", "tcp.options.sack_le"]
 
 
 def captures():
@@ -66,6 +68,7 @@ def golden(rel):
     p = subprocess.run(cmd, capture_output=True, text=True)
     streams = {}
     rtts = {}
+    bif = {}
     order = []
     for line in p.stdout.splitlines():
         v = line.split("\t") + [""] * len(fields)
@@ -78,9 +81,16 @@ def golden(rel):
         if s is None:
             s = streams[st] = dict(stream=int(st), a=src, b=dst, first_frame=int(num), ab={}, ba={})
             rtts[st] = {"ab": [], "ba": []}
+            bif[st] = {"ab": 0, "ba": 0, "sack": False}
             order.append(st)
         d = s["ab"] if src == s["a"] else s["ba"]
         rtt = v[8 + len(LABELS)]
+        b = v[9 + len(LABELS)]
+        if b != "":
+            k = "ab" if src == s["a"] else "ba"
+            bif[st][k] = max(bif[st][k], int(b))
+        if v[10 + len(LABELS)] != "":
+            bif[st]["sack"] = True
         if rtt != "":
             # The ACK's RTT belongs to the data of the other direction.
             rtts[st]["ba" if src == s["a"] else "ab"].append(float(rtt) * 1000)
@@ -90,6 +100,8 @@ def golden(rel):
                 e["n"] += 1
                 if len(e["frames"]) < MAX_FRAMES:
                     e["frames"].append(int(num))
+    for st, b in bif.items():
+        streams[st]["max_bif"] = {"ab": b["ab"], "ba": b["ba"], "sack": b["sack"]}
     for st, r in rtts.items():
         for d in ("ab", "ba"):
             v = sorted(r[d])
