@@ -37,7 +37,7 @@ type tcpGolden struct {
 			AB, BA uint32
 			SACK   bool
 		} `json:"max_bif"`
-		BARTT  *goldenRTT              `json:"ba_ack_rtt"`
+		BARTT *goldenRTT `json:"ba_ack_rtt"`
 	} `json:"streams"`
 }
 
