@@ -537,6 +537,7 @@ func (c *Conn) gap(d Dir, n int64, t time.Time, idx uint64, psh bool) {
 		}
 		return
 	case modeLost:
+		c.stats.UnknownBytes += int64(len(ds.buf))
 		ds.buf, ds.marks = ds.buf[:0], ds.marks[:0]
 		return
 	}
@@ -553,6 +554,19 @@ func (c *Conn) gap(d Dir, n int64, t time.Time, idx uint64, psh bool) {
 		c.endMessage(d)
 	}
 	ds.skip, ds.fEnd, ds.fUnfr = 0, false, false
+	if tr, ok := c.parser.(Truncator); ok && len(ds.buf) > 0 && ds.skip == 0 {
+		// The gap cut a frame header: a parser that recognises its start
+		// still counts the message.
+		if f, ok := tr.SplitTruncated(d, ds.buf); ok {
+			m := ds.marks[0]
+			c.startMessage(d, &f, m.t, m.idx, false)
+			c.accountRange(d, ds.marks, 0, len(ds.buf))
+			c.account(d, n, t, 0)
+			c.endMessage(d)
+			ds.buf, ds.marks = ds.buf[:0], ds.marks[:0]
+		}
+	}
+	c.stats.UnknownBytes += int64(len(ds.buf))
 	ds.buf, ds.marks = ds.buf[:0], ds.marks[:0]
 	if _, ok := c.parser.(Resyncer); ok {
 		ds.mode = modeLost

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -50,9 +49,6 @@ func TestLabGroundTruth(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &gt))
 	require.NotEmpty(t, gt.Files)
 	for _, f := range gt.Files {
-		if strings.Contains(f.File, "-s96") {
-			continue // snap length 96: see testdata/golden/app/DIFFERENCES.md
-		}
 		t.Run(f.File, func(t *testing.T) {
 			conns, txns := analyze(t, filepath.Join(dir, f.File))
 			var turns, trans uint64

@@ -290,3 +290,25 @@ func TestRoleString(t *testing.T) {
 	assert.Equal(t, "response|error", (appproto.Response | appproto.Error).String())
 	assert.Equal(t, "", appproto.Role(0).String())
 }
+
+// TestHTTPHeaderCutBySnaplen: the snap length keeps the request and status
+// lines but cuts the header blocks: both messages are still counted and
+// paired; the bodies are unknown.
+func TestHTTPHeaderCutBySnaplen(t *testing.T) {
+	s := newScript(appproto.Config{}, 80)
+	req := []byte("GET /rows.csv HTTP/1.1\r\nHost: 10.77.0.2\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n")
+	s.seg(c2s, s.seq[c2s], req[:30], len(req), tcpstate.PSH)
+	s.seq[c2s] = s.seq[c2s].Add(tcpstate.Size(len(req)))
+	s.now = s.now.Add(150 * ms)
+	resp := []byte("HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Length: 5000\r\n\r\n")
+	s.seg(s2c, s.seq[s2c], resp[:30], len(resp)+1400, 0)
+	s.seq[s2c] = s.seq[s2c].Add(tcpstate.Size(len(resp) + 1400))
+	s.seg(s2c, s.seq[s2c], []byte("1,2,3,4\n5,6,7,8\n9,10,11,12\n13"), 1448, 0)
+	st := s.close()
+	assert.Equal(t, uint64(1), st.Requests)
+	assert.Equal(t, uint64(1), st.Responses)
+	require.Len(t, s.txns, 1)
+	assert.Equal(t, 200, s.txns[0].Status)
+	assert.InDelta(t, 0.150, s.txns[0].ServerTime, 1e-9)
+	assert.Equal(t, uint64(0), st.FramingErrors)
+}

@@ -363,3 +363,57 @@ func (p *httpParser) Resync(d Dir, b []byte) int {
 	}
 	return -1
 }
+
+// SplitTruncated recognises a request or status line whose header block a
+// gap cut: the message is counted, its body unknown.
+func (p *httpParser) SplitTruncated(d Dir, b []byte) (Frame, bool) {
+	if p.phase[d] != httpStart {
+		return Frame{}, false
+	}
+	line := lineEnd(b, 8192)
+	if line < 0 {
+		return Frame{}, false
+	}
+	first := bytes.TrimRight(b[:line], "\r\n")
+	f := Frame{Start: true, End: true}
+	if d == ClientToServer {
+		m, _ := httpMethod(first)
+		if m == "" || !bytes.Contains(first, []byte(" HTTP/1.")) {
+			return Frame{}, false
+		}
+		f.Kind, f.Verb, f.Role = m, m, Request|RequestEnd
+		if p.pn < httpMaxPending && p.pover == 0 {
+			var k uint8
+			if m == "HEAD" {
+				k = 1
+			}
+			p.pend[(p.ph+p.pn)%httpMaxPending] = k
+			p.pn++
+		} else {
+			p.pover++
+		}
+		return f, true
+	}
+	if !bytes.HasPrefix(first, []byte("HTTP/1.")) {
+		return Frame{}, false
+	}
+	code, ok := statusCode(first)
+	if !ok {
+		return Frame{}, false
+	}
+	f.Kind, f.Status, f.Role = "response", code, Response|ResponseEnd
+	if code < 200 && code != 101 {
+		f.Role = Response | Interim
+		return f, true
+	}
+	if code >= 500 {
+		f.Role |= Error
+	}
+	if p.pn > 0 {
+		p.ph = (p.ph + 1) % httpMaxPending
+		p.pn--
+	} else if p.pover > 0 {
+		p.pover--
+	}
+	return f, true
+}

@@ -95,6 +95,17 @@ type Resyncer interface {
 	Resync(d Dir, data []byte) int
 }
 
+// Truncator is implemented by parsers that can recognise a message whose
+// header a gap cut short (a snap length keeps only the first bytes of each
+// packet).
+type Truncator interface {
+	// SplitTruncated examines data, the start of a frame that Split could
+	// not complete before a gap, and returns the message it begins (Start,
+	// Kind, Verb, Role, Status; Len and End are ignored: the message ends
+	// at the gap) or ok=false when data does not say.
+	SplitTruncated(d Dir, data []byte) (f Frame, ok bool)
+}
+
 // Protocol describes one application protocol to the Conn: how to
 // recognise it and how to frame it.
 type Protocol interface {
