@@ -14,7 +14,9 @@
 // length cut, become gaps. A gap inside a frame whose length is known is
 // skipped; a gap past a frame boundary loses the framing: parsers that
 // implement Resyncer look for the next plausible header, the others turn
-// the rest of that direction into unknown data. Stats.Gaps,
+// the rest of that direction into unknown data. A parser that implements
+// Truncator still counts a message whose header the gap cut (HTTP request
+// and status lines under a short snap length). Stats.Gaps,
 // Stats.GapBytes and Stats.Resyncs count what happened.
 //
 // Identification. The first bytes of each direction (up to 2 KiB) are
