@@ -13,6 +13,7 @@ import (
 const (
 	DefaultMaxConns    = 1 << 16
 	DefaultIdleTimeout = 15 * time.Minute
+	DefaultCloseLinger = time.Minute
 )
 
 // Config bounds an Analyzer. Its zero value is usable.
@@ -25,6 +26,14 @@ type Config struct {
 	// long, judged in capture time. Zero means DefaultIdleTimeout; a
 	// negative value disables idle ending.
 	IdleTimeout time.Duration
+	// CloseLinger ends a connection that has closed (FIN both ways, or a
+	// RST) once it has carried no packet for this long, judged in capture
+	// time, so closed connections do not hold memory until the idle
+	// timeout. Late packets within it (the last ACK, a retransmitted FIN)
+	// still count. Zero means DefaultCloseLinger (one minute, Linux's
+	// TIME-WAIT); a negative value keeps closed connections until the idle
+	// timeout.
+	CloseLinger time.Duration
 	// OnConn, if set, receives each connection when it ends, in the order
 	// they end, and the Analyzer keeps none: memory is then bounded by the
 	// live connections alone. If nil, ended connections are kept and
@@ -84,6 +93,13 @@ func (c Config) maxConns() int {
 		return DefaultMaxConns
 	}
 	return c.MaxConns
+}
+
+func (c Config) linger() time.Duration {
+	if c.CloseLinger == 0 {
+		return DefaultCloseLinger
+	}
+	return c.CloseLinger
 }
 
 func (c Config) idle() time.Duration {
@@ -199,28 +215,38 @@ type live struct {
 	app        *appproto.Conn
 	an         *tcpstate.Analysis // analysis of the last segment
 	prev, next *live
+	closing    bool // queued in Analyzer.closing
+}
+
+// closingEntry is a closed connection waiting out Config.CloseLinger.
+type closingEntry struct {
+	l  *live
+	id int
+	at time.Time // the connection's last packet when queued
 }
 
 // Analyzer demultiplexes packets into TCP connections. Feed it packets in
 // capture order with Add, then call Close. It is not safe for concurrent
 // use. It never reads the clock: time is the packets' timestamps.
 type Analyzer struct {
-	cfg      Config
-	dec      *decoder
-	np       netPacket
-	seg      tcpstate.Segment
-	table    map[connKey]*live
-	head     *live // most recently used
-	tail     *live // least recently used
-	nextID   int
-	done     []*Conn
-	other    [numKinds]uint64
-	skipped  [numSkips]uint64
-	sum      Summary
-	closed   bool
-	info     PacketInfo
-	lastSkip SkipReason // why the last TCP packet was skipped
-	app      appGlue
+	cfg         Config
+	dec         *decoder
+	np          netPacket
+	seg         tcpstate.Segment
+	table       map[connKey]*live
+	head        *live // most recently used
+	tail        *live // least recently used
+	nextID      int
+	done        []*Conn
+	other       [numKinds]uint64
+	skipped     [numSkips]uint64
+	sum         Summary
+	closed      bool
+	info        PacketInfo
+	lastSkip    SkipReason     // why the last TCP packet was skipped
+	closing     []closingEntry // closed connections waiting out CloseLinger
+	closingHead int
+	app         appGlue
 }
 
 // NewAnalyzer returns an Analyzer bounded by cfg.
@@ -301,6 +327,10 @@ func (a *Analyzer) add(p *Packet) (*live, tcpstate.Dir) {
 		d = tcpstate.ServerToClient
 	}
 	l.an = l.tcp.Add(d, seg)
+	if !l.closing && l.tcp.Closed() && a.cfg.linger() >= 0 {
+		l.closing = true
+		a.closing = append(a.closing, closingEntry{l: l, id: l.conn.ID, at: l.tcp.Last})
+	}
 	a.appAdd(l, d, seg)
 	l.conn.LastPacket = p.Index
 	return l, d
@@ -376,12 +406,42 @@ func wellKnown(port uint16) bool {
 
 // expire ends connections idle for longer than the idle timeout at time now.
 func (a *Analyzer) expire(now time.Time) {
+	a.expireClosed(now)
 	idle := a.cfg.idle()
 	if idle < 0 {
 		return
 	}
 	for a.tail != nil && now.Sub(a.tail.tcp.Last) > idle {
 		a.finish(a.tail, EndIdle)
+	}
+}
+
+// expireClosed ends closed connections quiet for longer than the close
+// linger at time now. The queue is in order of closing; an entry not yet
+// due stops the walk, unless its connection carried a packet since it was
+// queued, in which case it moves to the back with that packet's time.
+func (a *Analyzer) expireClosed(now time.Time) {
+	linger := a.cfg.linger()
+	for a.closingHead < len(a.closing) {
+		e := &a.closing[a.closingHead]
+		l := e.l
+		switch {
+		case a.table[l.key] != l || l.conn.ID != e.id: // ended otherwise
+		case now.Sub(l.tcp.Last) > linger:
+			a.finish(l, EndClosed)
+		case l.tcp.Last.After(e.at):
+			a.closing = append(a.closing, closingEntry{l: l, id: e.id, at: l.tcp.Last})
+		default:
+			return
+		}
+		a.closing[a.closingHead] = closingEntry{}
+		a.closingHead++
+		if a.closingHead > 64 && a.closingHead*2 > len(a.closing) {
+			k := copy(a.closing, a.closing[a.closingHead:])
+			clear(a.closing[k:])
+			a.closing = a.closing[:k]
+			a.closingHead = 0
+		}
 	}
 }
 

@@ -172,3 +172,40 @@ func TestOnPacket(t *testing.T) {
 	assert.Equal(t, seen{index: uint64(n + 2), skip: flow.SkipMalformed}, got[n+1])
 	assert.Equal(t, uint64(len(pkts)), res.Summary.Packets)
 }
+
+// TestCloseLinger checks that a closed connection is ended once it has
+// been quiet for Config.CloseLinger (so it stops holding memory before the
+// idle timeout), that a late packet within the linger still counts, and
+// that a negative linger keeps it until the end.
+func TestCloseLinger(t *testing.T) {
+	pkts := handshake()
+	ts := times(len(pkts))
+	// The last ACK of the FIN comes 30 s late, within the linger.
+	pkts = append(pkts, ipv4TCP(srv, cli, 80, 40000, 5026, 0x10, nil))
+	ts = append(ts, ts[len(ts)-1].Add(30*time.Second))
+	// Another connection's packets 70 s and 120 s after that.
+	other := ipv4TCP(cli, srv, 40001, 80, 1, 0x18, []byte("x"))
+	pkts = append(pkts, other, other)
+	ts = append(ts, ts[len(ts)-1].Add(70*time.Second), ts[len(ts)-1].Add(120*time.Second))
+
+	var order []int
+	var first *flow.Conn
+	res := analyzeRaw(t, flow.Config{OnConn: func(c *flow.Conn) {
+		order = append(order, c.ID)
+		if c.ID == 1 {
+			first = c
+		}
+	}}, pkts, ts)
+	assert.Equal(t, []int{1, 2}, order, "connection 1 ends (quiet 70 s > 60 s) before the capture does")
+	require.NotNil(t, first)
+	assert.Equal(t, flow.EndClosed, first.End)
+	assert.Equal(t, uint64(8), first.C2S.Packets+first.S2C.Packets, "the late ACK within the linger belongs to it")
+	assert.Equal(t, uint64(8), first.LastPacket)
+	assert.Equal(t, 1, res.Summary.MaxLive, "the closed connection was gone when the other was live alone")
+
+	// Disabled: both connections live together until the capture ends.
+	order = nil
+	res = analyzeRaw(t, flow.Config{CloseLinger: -1, OnConn: func(c *flow.Conn) { order = append(order, c.ID) }}, pkts, ts)
+	assert.Equal(t, 2, res.Summary.MaxLive)
+	assert.Equal(t, []int{1, 2}, order)
+}

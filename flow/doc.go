@@ -41,7 +41,10 @@
 // Memory is bounded by the live connections, not by the capture: Config
 // limits how many are tracked (the least recently active is ended and
 // reported when the limit is reached) and ends connections idle for longer
-// than a timeout measured in capture time. Ended connections are reported,
+// than a timeout measured in capture time; a connection that has closed
+// (FIN both ways, or RST) is ended once quiet for Config.CloseLinger (one
+// minute by default), so closed connections do not wait for the idle
+// timeout. Ended connections are reported,
 // never dropped: through Config.OnConn as they end, or kept and returned by
 // Analyzer.Conns in first-seen order (by ID).
 //
