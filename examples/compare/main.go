@@ -24,11 +24,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
 )
 
@@ -62,29 +61,14 @@ func main() {
 	os.Exit(run(flag.Args(), *asJSON, *rtt, *rate, *by, os.Stdout, os.Stderr))
 }
 
-// parseRate reads a rate in bit/s with an optional k, M or G suffix and
-// returns bytes per second.
+// parseRate reads a rate in bit/s (flow.ParseBitRate; empty means none)
+// and returns bytes per second.
 func parseRate(s string) (float64, error) {
 	if s == "" {
 		return 0, nil
 	}
-	mult := 1.0
-	switch strings.ToLower(s[len(s)-1:]) {
-	case "k":
-		mult = 1e3
-	case "m":
-		mult = 1e6
-	case "g":
-		mult = 1e9
-	}
-	if mult != 1 {
-		s = s[:len(s)-1]
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v <= 0 {
-		return 0, fmt.Errorf("bad rate %q: want bits per second, e.g. 2M", s)
-	}
-	return v * mult / 8, nil
+	v, err := flow.ParseBitRate(s)
+	return v / 8, err
 }
 
 func run(files []string, asJSON bool, rtt time.Duration, rateArg, by string, stdout, stderr io.Writer) int {

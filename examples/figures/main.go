@@ -70,7 +70,7 @@ func main() {
 		os.Exit(2)
 	}
 	if *rate != "" {
-		r, err := parseRate(*rate)
+		r, err := flow.ParseBitRate(*rate)
 		if err != nil {
 			fail(err)
 		}
@@ -111,23 +111,6 @@ func main() {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "figures:", err)
 	os.Exit(1)
-}
-
-func parseRate(s string) (float64, error) {
-	mult := 1.0
-	switch {
-	case strings.HasSuffix(s, "k"), strings.HasSuffix(s, "K"):
-		mult, s = 1e3, s[:len(s)-1]
-	case strings.HasSuffix(s, "M"), strings.HasSuffix(s, "m"):
-		mult, s = 1e6, s[:len(s)-1]
-	case strings.HasSuffix(s, "G"), strings.HasSuffix(s, "g"):
-		mult, s = 1e9, s[:len(s)-1]
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v <= 0 {
-		return 0, fmt.Errorf("bad -rate %q: want a positive number of bits/s, e.g. 2M", s)
-	}
-	return v * mult, nil
 }
 
 func drawPair(spec string, o options) (*plot.Figure, error) {
