@@ -40,6 +40,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/linkq"
 	"github.com/netecology/netecology/plot"
 )
@@ -57,26 +58,9 @@ type options struct {
 	files         []string
 }
 
-// parseRate reads a rate in bit/s with an optional k, M or G suffix.
-func parseRate(s string) (float64, error) {
-	s = strings.TrimSpace(s)
-	mul := 1.0
-	if n := len(s); n > 0 {
-		switch s[n-1] {
-		case 'k', 'K':
-			mul, s = 1e3, s[:n-1]
-		case 'm', 'M':
-			mul, s = 1e6, s[:n-1]
-		case 'g', 'G':
-			mul, s = 1e9, s[:n-1]
-		}
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v <= 0 || v*mul > 1e15 {
-		return 0, fmt.Errorf("bad rate %q: want a positive number of bit/s, optionally with k, M or G", s)
-	}
-	return v * mul, nil
-}
+// parseRate reads a rate in bit/s with an optional k, M or G suffix, as
+// the project's other tools do.
+func parseRate(s string) (float64, error) { return flow.ParseBitRate(s) }
 
 type rateFlag struct{ v *float64 }
 
