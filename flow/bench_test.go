@@ -28,10 +28,11 @@ func benchCapture(b *testing.B) string {
 	return filepath.Join(flowtest.CorpusDir(b, "public/big"), "zeek_echo-connections.pcap")
 }
 
-// BenchmarkReadDemux measures the read → decode → demultiplex path on a
-// whole capture held in memory (so disk speed is not measured). One op is
-// one pass over the file; packets/s and allocs/packet are reported.
-func BenchmarkReadDemux(b *testing.B) {
+// benchPasses reads the benchmark capture into memory (so disk speed is
+// not measured) and runs one analysis pass per op with the Config that cfg
+// returns (called once per pass, before it), reporting packets/s and
+// allocations per packet.
+func benchPasses(b *testing.B, cfg func() flow.Config) {
 	path := benchCapture(b)
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -49,7 +50,7 @@ func BenchmarkReadDemux(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		a := flow.NewAnalyzer(flow.Config{OnConn: func(*flow.Conn) {}})
+		a := flow.NewAnalyzer(cfg())
 		for {
 			p, err := rd.Next()
 			if err != nil {
@@ -68,6 +69,12 @@ func BenchmarkReadDemux(b *testing.B) {
 	sec := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(float64(packets)/sec, "packets/s")
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(uint64(b.N)*packets), "allocs/packet")
+}
+
+// BenchmarkReadDemux measures the read → decode → demultiplex path on a
+// whole capture held in memory. One op is one pass over the file.
+func BenchmarkReadDemux(b *testing.B) {
+	benchPasses(b, func() flow.Config { return flow.Config{OnConn: func(*flow.Conn) {}} })
 }
 
 // TestSteadyStateAllocs checks the per-packet path allocates nothing once
@@ -110,25 +117,10 @@ func TestSteadyStateAllocs(t *testing.T) {
 // whole read → decode → demultiplex → tcpstate path, labels, RTT samples
 // and bytes in flight included. It reports labelled packets per pass.
 func BenchmarkReadAnalyze(b *testing.B) {
-	path := benchCapture(b)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("capture %s (%d bytes)", path, len(data))
-	b.ReportAllocs()
-	b.SetBytes(int64(len(data)))
-	var packets, labelled, samples uint64
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	b.ResetTimer()
-	for b.Loop() {
+	var labelled, samples uint64
+	benchPasses(b, func() flow.Config {
 		labelled, samples = 0, 0
-		rd, err := flow.NewReader(bytes.NewReader(data))
-		if err != nil {
-			b.Fatal(err)
-		}
-		a := flow.NewAnalyzer(flow.Config{
+		return flow.Config{
 			OnConn: func(*flow.Conn) {},
 			OnPacket: func(p *flow.PacketInfo) {
 				if p.Analysis != nil {
@@ -140,25 +132,8 @@ func BenchmarkReadAnalyze(b *testing.B) {
 					}
 				}
 			},
-		})
-		for {
-			p, err := rd.Next()
-			if err != nil {
-				if !errors.Is(err, io.EOF) {
-					b.Fatal(err)
-				}
-				break
-			}
-			a.Add(p)
 		}
-		a.Close()
-		packets = a.Summary().Packets
-	}
-	b.StopTimer()
-	runtime.ReadMemStats(&after)
-	sec := b.Elapsed().Seconds() / float64(b.N)
-	b.ReportMetric(float64(packets)/sec, "packets/s")
-	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(uint64(b.N)*packets), "allocs/packet")
+	})
 	b.ReportMetric(float64(labelled), "labelled/op")
 	b.ReportMetric(float64(samples), "rtt-samples/op")
 }
