@@ -11,6 +11,9 @@
 //   - TimeSequence: the tcptrace/Stevens time-sequence graph;
 //   - RTT: round-trip time samples and the minimum per interval;
 //   - Timeline: application transactions as NetLogger-style lifelines.
+//   - EchoFit: round-trip time against packet size with fitted lines (Figure
+//     1 of Meek et al.: intercept = fixed delay, slope = serialization per
+//     byte, RMS residual = the link's consistency).
 //
 // The package draws results only; it does no analysis. Data comes in as
 // small plain types (Packet, Bins, SeqRange, ...), which the constructors

@@ -181,3 +181,33 @@ func TestBeside(t *testing.T) {
 	_, err = plot.Beside()
 	assert.ErrorIs(t, err, plot.ErrNoData)
 }
+
+func TestEchoFit(t *testing.T) {
+	// Points on RTT = 150 ms + 8 µs/B·size, as on a 2 Mbit/s link.
+	var d plot.EchoFitData
+	for size := 28.0; size <= 1500; size += 98 {
+		d.Points = append(d.Points, plot.EchoPoint{Size: size, RTTms: 150 + 0.008*size})
+	}
+	d.Lines = []plot.FitLine{{Name: "least squares", InterceptMs: 150, SlopeUsPerByte: 8, RMSms: 0.1}}
+	f, err := plot.EchoFit(plot.Header{Title: "echo 10.0.0.1 → 10.0.0.2", Start: t0}, d)
+	require.NoError(t, err)
+	lo, hi := f.YRange(0, 0)
+	assert.LessOrEqual(t, lo, 150+0.008*28)
+	assert.GreaterOrEqual(t, hi, 150+0.008*1498)
+	var b bytes.Buffer
+	require.NoError(t, f.Render(&b, "svg"))
+	assert.Contains(t, b.String(), "least squares: 150.000 ms + 8.0000 µs/B, RMS 0.100 ms")
+	assert.Contains(t, b.String(), "2026-11-22 13:14 UTC")
+
+	h := plot.Header{Title: "x"}
+	_, err = plot.EchoFit(h, plot.EchoFitData{Points: d.Points[:1]})
+	assert.ErrorIs(t, err, plot.ErrNoData)
+	_, err = plot.EchoFit(h, plot.EchoFitData{Points: []plot.EchoPoint{{Size: 100, RTTms: 1}, {Size: 100, RTTms: 2}}})
+	assert.Error(t, err, "one size only: no line can be drawn")
+	for _, bad := range []plot.EchoPoint{{Size: -1, RTTms: 1}, {Size: 1, RTTms: 0}, {Size: math.NaN(), RTTms: 1}, {Size: 1, RTTms: math.Inf(1)}} {
+		_, err = plot.EchoFit(h, plot.EchoFitData{Points: []plot.EchoPoint{{Size: 10, RTTms: 1}, bad}})
+		assert.ErrorIs(t, err, plot.ErrBadData, "%+v", bad)
+	}
+	_, err = plot.EchoFit(h, plot.EchoFitData{Points: d.Points, Lines: []plot.FitLine{{SlopeUsPerByte: math.NaN()}}})
+	assert.ErrorIs(t, err, plot.ErrBadData)
+}

@@ -96,7 +96,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	size := fs.String("size", "ip", "packet size for fits: ip (IP length), frame (wire length) or payload (echo data)")
 	fs.IntVar(&o.cfg.Fit.BinWidth, "bin", linkq.DefaultBinWidth, "size bin width in bytes for the minimum-RTT line")
 	fs.BoolVar(&o.cfg.NoTCPSamples, "no-tcp", false, "fit echoes only, no TCP RTT samples")
-	fs.StringVar(&o.fig, "fig", "", "draw the first file's figure to this file (.png, .svg or .pdf): with -mode use, link use per interval")
+	fs.StringVar(&o.fig, "fig", "", "draw the first file's figure to this file (.png, .svg or .pdf): with -mode fit, RTT against size with the fitted lines of its first path (Meek et al.'s Figure 1); with -mode use, link use per interval")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: linkq [-json|-csv] [-mode all|fit|use|verdict] [-interval 5m] [-rate 2M] [-line-speeds a,b] [-target-rtt 150ms -target-rate 2M] FILE...")
 		fs.PrintDefaults()
@@ -146,8 +146,8 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("-mode verdict needs -target-rtt and -target-rate")
 	}
 	if o.fig != "" {
-		if o.mode != "use" {
-			return nil, errors.New("-fig draws the link use: use it with -mode use")
+		if o.mode != "use" && o.mode != "fit" {
+			return nil, errors.New("-fig draws the RTT-vs-size fit (-mode fit) or the link use (-mode use)")
 		}
 		if _, err := figFormat(o.fig); err != nil {
 			return nil, err
@@ -189,18 +189,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			fr.Error = err.Error()
 		}
+		if o.fig != "" && len(reps) == 0 { // the first file's figure, points still there
+			if err := drawFigure(o, fr); err != nil {
+				fmt.Fprintln(stderr, "linkq:", err)
+				status = 1
+			}
+		}
 		if !o.points {
 			for i := range rep.Paths {
 				rep.Paths[i].Points = nil
 			}
 		}
 		reps = append(reps, fr)
-	}
-	if o.fig != "" && len(reps) > 0 {
-		if err := drawFigure(o, reps[0]); err != nil {
-			fmt.Fprintln(stderr, "linkq:", err)
-			status = 1
-		}
 	}
 	var werr error
 	switch {
@@ -439,18 +439,49 @@ func useLayers(u linkq.UseReport) (time.Time, []plot.Layer) {
 	return start, layers
 }
 
+// fitFigure draws the first path with a fitted line: its samples and the
+// least-squares, per-bin-minimum and Theil–Sen lines.
+func fitFigure(r fileReport) (*plot.Figure, error) {
+	for _, pf := range r.Paths {
+		if !pf.Fit.OK || len(pf.Points) < 2 {
+			continue
+		}
+		d := plot.EchoFitData{SizeLabel: fmt.Sprintf("packet size (%s), bytes", pf.Size)}
+		for _, pt := range pf.Points {
+			d.Points = append(d.Points, plot.EchoPoint{Size: float64(pt.Size), RTTms: pt.RTTms})
+		}
+		for _, l := range []struct {
+			name string
+			line linkq.Line
+		}{{"least squares", pf.Fit}, {"through per-bin minima", pf.MinFit}, {"Theil–Sen", pf.Robust}} {
+			if l.line.OK {
+				d.Lines = append(d.Lines, plot.FitLine{Name: l.name, InterceptMs: l.line.InterceptMs,
+					SlopeUsPerByte: l.line.SlopeUsPerByte, RMSms: l.line.RMSms})
+			}
+		}
+		title := fmt.Sprintf("RTT vs size, %s %s → %s (%s)", pf.Source, pf.Src, pf.Dst, filepath.Base(r.File))
+		return plot.EchoFit(plot.Header{Title: title}, d)
+	}
+	return nil, fmt.Errorf("%s: no path with a fit to draw", r.File)
+}
+
 func drawFigure(o *options, r fileReport) error {
 	format, err := figFormat(o.fig)
 	if err != nil {
 		return err
 	}
-	start, layers := useLayers(r.Use)
-	if len(layers) == 0 {
-		return fmt.Errorf("%s: no IP traffic to draw", r.File)
+	var fig *plot.Figure
+	if o.mode == "fit" {
+		fig, err = fitFigure(r)
+	} else {
+		start, layers := useLayers(r.Use)
+		if len(layers) == 0 {
+			return fmt.Errorf("%s: no IP traffic to draw", r.File)
+		}
+		bo := plot.BandwidthOptions{Rate: o.cfg.Use.Rate, Percent: o.cfg.Use.Rate > 0,
+			Names: [2]string{"first sender → peer", "peer → first sender"}}
+		fig, err = plot.Bandwidth(plot.Header{Title: "link use: " + r.File, Start: start}, layers, bo)
 	}
-	bo := plot.BandwidthOptions{Rate: o.cfg.Use.Rate, Percent: o.cfg.Use.Rate > 0,
-		Names: [2]string{"first sender → peer", "peer → first sender"}}
-	fig, err := plot.Bandwidth(plot.Header{Title: "link use: " + r.File, Start: start}, layers, bo)
 	if err != nil {
 		return err
 	}

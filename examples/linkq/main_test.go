@@ -189,7 +189,34 @@ func TestUseFigure(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, ".png, .svg or .pdf")
 	code, _, _ = runArgs("-fig", "use.png", "x.pcap")
-	assert.Equal(t, 2, code, "-fig needs -mode use")
+	assert.Equal(t, 2, code, "-fig needs -mode use or fit")
+}
+
+// TestFitFigure draws Figure 1 (RTT against size with the fitted lines)
+// from the committed ping sweep; -fig must not leak the points into the
+// printed report.
+func TestFitFigure(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "fit.svg")
+	sweep := filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "wan2m-ping-sweep.pcap")
+	code, stdout, stderr := runArgs("-json", "-mode", "fit", "-no-tcp", "-fig", out, sweep)
+	require.Equal(t, 0, code, stderr)
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	svg := string(b)
+	assert.True(t, strings.HasPrefix(svg, "<?xml"))
+	// The legend carries the least-squares line's figures, the same the
+	// report prints (slope 8.0027 µs/B against the link's 8).
+	var r fileReport
+	require.NoError(t, json.Unmarshal([]byte(stdout), &r))
+	require.NotEmpty(t, r.Paths)
+	fit := r.Paths[0].Fit
+	assert.InDelta(t, 8.0, fit.SlopeUsPerByte, 0.4)
+	assert.Contains(t, svg, fmt.Sprintf("least squares: %.3f ms + %.4f µs/B", fit.InterceptMs, fit.SlopeUsPerByte))
+	assert.Empty(t, r.Paths[0].Points, "points only with -points")
+
+	code, _, stderr = runArgs("-mode", "fit", "-no-tcp", "-fig", out, filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "wan2m-pg-chatty.pcap"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "no path with a fit to draw")
 }
 
 func TestUseLayersShareOneGrid(t *testing.T) {
