@@ -21,13 +21,23 @@
 //	      |-- directed byte streams ----> appproto   protocol identification,
 //	      |                                          message framing
 //	      v
-//	results (typed structs, JSON tags) --> plot (figures), examples/ (tools)
+//	results (typed structs, JSON tags)
+//	      |
+//	      |-- flow/explain  why a connection was slow: ACKs per segment,
+//	      |                 small segments, a time budget that adds up,
+//	      |                 the limiting cause, what-if at another RTT/rate
+//	      |-- flow/linkq    echo RTT-vs-size fits, link use, verdicts
+//	      |-- flow/series   figure data in bounded bins
+//	      v
+//	plot (figures), examples/ (flows, compare, figures, linkq)
 //
 // Only flow imports gopacket; tcpstate and appproto take plain values
 // (netip.AddrPort, sequence numbers, time.Time, []byte) and know nothing of
 // capture formats. Library packages never print, never exit and never read
 // the clock: time is the capture's.
 //
+// The consumers of flow (explain, linkq, series) ride on the same single
+// pass through flow.Config's callbacks (OnPacket, OnTransaction, OnConn).
 // The command-line tools under examples/ use the public API only; start
-// with examples/flows.
+// with examples/compare and examples/flows.
 package netecology
