@@ -2,6 +2,7 @@ package plot
 
 import (
 	"fmt"
+	"image/color"
 	"math"
 	"time"
 
@@ -147,30 +148,8 @@ func TimeSequence(h Header, d TSGData) (*Figure, error) {
 	data.Cap = vg.Points(2)
 	p.Add(data)
 	p.Legend.Add("data segment", data)
-	if len(re.X) > 0 {
-		re.Line = draw.LineStyle{Color: vermillion, Width: vg.Points(1.5)}
-		re.Cap = vg.Points(3)
-		p.Add(re)
-		tops := make(plotter.XYs, len(re.X))
-		for i := range re.X {
-			tops[i] = plotter.XY{X: re.X[i], Y: re.Hi[i]}
-		}
-		s := scatter(tops, draw.CircleGlyph{}, vermillion, vg.Points(3))
-		p.Add(s)
-		p.Legend.Add(fmt.Sprintf("retransmission (%d)", len(re.X)), re, s)
-	}
-	if len(ooo.X) > 0 {
-		ooo.Line = draw.LineStyle{Color: orange, Width: vg.Points(1.5)}
-		ooo.Cap = vg.Points(3)
-		p.Add(ooo)
-		tops := make(plotter.XYs, len(ooo.X))
-		for i := range ooo.X {
-			tops[i] = plotter.XY{X: ooo.X[i], Y: ooo.Hi[i]}
-		}
-		s := scatter(tops, draw.SquareGlyph{}, orange, vg.Points(3))
-		p.Add(s)
-		p.Legend.Add(fmt.Sprintf("out of order (%d)", len(ooo.X)), ooo, s)
-	}
+	addMarked(p, re, vermillion, draw.CircleGlyph{}, "retransmission")
+	addMarked(p, ooo, orange, draw.SquareGlyph{}, "out of order")
 	if len(zw) > 0 {
 		s := scatter(zw, draw.CrossGlyph{}, black, vg.Points(4))
 		p.Add(s)
@@ -181,4 +160,23 @@ func TimeSequence(h Header, d TSGData) (*Figure, error) {
 	f := newFigure([]*gplot.Plot{p})
 	f.Height = 2 * PanelHeight
 	return f, nil
+}
+
+// addMarked draws segments that a label singles out (retransmissions,
+// out-of-order segments): their ranges in a colour, a glyph on each top,
+// and one legend entry with the count. Nothing is drawn for none.
+func addMarked(p *gplot.Plot, v *vranges, clr color.RGBA, glyph draw.GlyphDrawer, name string) {
+	if len(v.X) == 0 {
+		return
+	}
+	v.Line = draw.LineStyle{Color: clr, Width: vg.Points(1.5)}
+	v.Cap = vg.Points(3)
+	p.Add(v)
+	tops := make(plotter.XYs, len(v.X))
+	for i := range v.X {
+		tops[i] = plotter.XY{X: v.X[i], Y: v.Hi[i]}
+	}
+	s := scatter(tops, glyph, clr, vg.Points(3))
+	p.Add(s)
+	p.Legend.Add(fmt.Sprintf("%s (%d)", name, len(v.X)), v, s)
 }
