@@ -36,8 +36,10 @@
 // capture formats. Library packages never print, never exit and never read
 // the clock: time is the capture's.
 //
-// The consumers of flow (explain, linkq, series) ride on the same single
-// pass through flow.Config's callbacks (OnPacket, OnTransaction, OnConn).
+// The consumers of flow (explain, linkq, series, and a tool's own output)
+// ride on the same single pass: each is a flow.Consumer listed in
+// flow.Config.Consumers, called in a documented order (packets, application
+// transactions, connection ends) on the Analyzer's goroutine.
 // The command-line tools under examples/ use the public API only; start
 // with examples/compare and examples/flows.
 package netecology

@@ -17,13 +17,18 @@ import (
 // analyze runs flow over a capture and collects its transactions.
 func analyze(t *testing.T, path string) ([]*flow.Conn, []appproto.Transaction) {
 	t.Helper()
-	var txns []appproto.Transaction
-	res, err := flow.AnalyzeFile(path, flow.Config{OnTransaction: func(_ *flow.Conn, tx *appproto.Transaction) {
-		txns = append(txns, *tx)
-	}})
+	var tc txCollector
+	res, err := flow.AnalyzeFile(path, flow.Config{KeepConns: true, Consumers: []flow.Consumer{&tc}})
 	require.NotNil(t, res, "%v", err)
-	return res.Conns, txns
+	return res.Conns, tc.txns
 }
+
+// txCollector keeps a copy of every transaction of a pass.
+type txCollector struct{ txns []appproto.Transaction }
+
+func (*txCollector) Packet(*flow.PacketInfo)                             {}
+func (*txCollector) ConnEnd(*flow.Conn)                                  {}
+func (c *txCollector) Transaction(_ *flow.Conn, t *appproto.Transaction) { c.txns = append(c.txns, *t) }
 
 // TestLabGroundTruth checks application turns against the lab's ground
 // truth (groundtruth.json: measured.requests counts client turns) and the

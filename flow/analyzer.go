@@ -34,31 +34,24 @@ type Config struct {
 	// TIME-WAIT); a negative value keeps closed connections until the idle
 	// timeout.
 	CloseLinger time.Duration
-	// OnConn, if set, receives each connection when it ends, in the order
-	// they end, and the Analyzer keeps none: memory is then bounded by the
-	// live connections alone. If nil, ended connections are kept and
-	// returned by Conns in first-seen order.
-	OnConn func(*Conn)
-	// OnPacket, if set, is called for every packet read, after the
-	// Analyzer has classified it (and, for a TCP segment, fed it to its
-	// connection). It lets figures, echo matching and other per-packet
-	// consumers share one pass over a capture. The PacketInfo and the
-	// slices it refers to are reused: valid only during the call.
-	OnPacket func(*PacketInfo)
+	// Consumers receive the pass: every packet, every transaction (those
+	// that implement TransactionConsumer) and every connection's end, in
+	// the order documented on Consumer, each in the order listed.
+	Consumers []Consumer
+	// KeepConns keeps every ended connection, returned by Conns (and in
+	// Result.Conns) in first-seen order. Memory then grows with the
+	// number of connections in the capture; without it, memory is bounded
+	// by the live connections alone and ended connections reach the
+	// Consumers only.
+	KeepConns bool
 	// App bounds the application-protocol analysis of each connection
 	// (package appproto: out-of-order bytes held per direction, header and
-	// message size limits, protocol registry); its zero value works. Its
-	// OnTransaction is replaced by the one below.
+	// message size limits, protocol registry); its zero value works.
 	App appproto.Config
-	// OnTransaction, if set, receives each application transaction (a
-	// request paired with its response) as it completes, with its
-	// connection (whose fields are final only once it ends). The
-	// Transaction is reused: valid only during the call.
-	OnTransaction func(*Conn, *appproto.Transaction)
 }
 
 // PacketInfo describes one packet as the Analyzer classified it. It is
-// passed to Config.OnPacket and valid only during that call.
+// passed to each Consumer's Packet method and valid only during that call.
 type PacketInfo struct {
 	Index   uint64    // 1-based index of the packet in its capture
 	Time    time.Time // capture timestamp
@@ -86,6 +79,10 @@ type PacketInfo struct {
 	// Analysis is the TCP sequence analysis of the segment (labels, the
 	// packets they refer to, RTT sample, bytes in flight), set with Seg.
 	Analysis *tcpstate.Analysis
+	// TCP is the connection's TCP state after the segment, set with Seg:
+	// the authority on the connection's TCP facts (vantage, handshake,
+	// windows) that consumers may query but must not feed.
+	TCP *tcpstate.Conn
 }
 
 func (c Config) maxConns() int {
@@ -142,7 +139,8 @@ func (e EndReason) String() string {
 func (e EndReason) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
 
 // Conn is one TCP connection as reported. Its fields are final once the
-// connection has ended (it is passed to Config.OnConn or returned by Conns).
+// connection has ended (it is passed to Consumer.ConnEnd, and returned by
+// Conns with Config.KeepConns).
 type Conn struct {
 	// ID numbers connections from 1 in the order their first packet was seen.
 	ID     int            `json:"id"`
@@ -254,10 +252,11 @@ func NewAnalyzer(cfg Config) *Analyzer {
 	return &Analyzer{cfg: cfg, dec: newDecoder(), table: make(map[connKey]*live)}
 }
 
-// Add analyses one packet. The packet's data is not retained.
+// Add analyses one packet and passes it to the Consumers. The packet's
+// data is not retained.
 func (a *Analyzer) Add(p *Packet) {
 	l, d := a.add(p)
-	if a.cfg.OnPacket == nil {
+	if len(a.cfg.Consumers) == 0 {
 		return
 	}
 	in := &a.info
@@ -265,11 +264,13 @@ func (a *Analyzer) Add(p *Packet) {
 	*in = PacketInfo{Index: p.Index, Time: p.Time, WireLen: p.Length, Kind: np.kind, Skip: np.skip,
 		Src: np.src, Dst: np.dst, Proto: np.proto, L4: np.l4, L4Len: np.l4Len}
 	if l != nil {
-		in.Conn, in.Dir, in.Seg, in.Analysis = l.conn, d, &a.seg, l.an
+		in.Conn, in.Dir, in.Seg, in.Analysis, in.TCP = l.conn, d, &a.seg, l.an, l.tcp
 	} else if in.Kind == KindTCP {
 		in.Kind, in.Skip = KindUnknown, a.lastSkip
 	}
-	a.cfg.OnPacket(in)
+	for _, c := range a.cfg.Consumers {
+		c.Packet(in)
+	}
 }
 
 // add classifies one packet and, for a TCP segment, feeds its connection,
@@ -465,11 +466,12 @@ func (a *Analyzer) finish(l *live, why EndReason) {
 		c.Quality = []tcpstate.Quality{}
 	}
 	a.sum.Connections++
-	if a.cfg.OnConn != nil {
-		a.cfg.OnConn(c)
-		return
+	if a.cfg.KeepConns {
+		a.done = append(a.done, c)
 	}
-	a.done = append(a.done, c)
+	for _, x := range a.cfg.Consumers {
+		x.ConnEnd(c)
+	}
 }
 
 // Close ends every connection still tracked (EndOfCapture), in first-seen
@@ -489,8 +491,8 @@ func (a *Analyzer) Close() {
 	}
 }
 
-// Conns returns the ended connections in first-seen order (by ID). It is
-// empty when Config.OnConn is set.
+// Conns returns the ended connections in first-seen order (by ID) when
+// Config.KeepConns is set; it is empty otherwise.
 func (a *Analyzer) Conns() []*Conn {
 	slices.SortFunc(a.done, func(x, y *Conn) int { return x.ID - y.ID })
 	return a.done

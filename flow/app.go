@@ -7,11 +7,13 @@ import (
 
 // appGlue feeds the application analysis (package appproto) from the
 // Analyzer: one appproto.Conn per connection, fed every segment after
-// tcpstate, closed when the connection ends.
+// tcpstate, closed when the connection ends. Transactions go to the
+// Consumers that implement TransactionConsumer.
 type appGlue struct {
 	ready bool
 	cfg   appproto.Config
-	cur   *Conn // the connection being fed, for Config.OnTransaction
+	txc   []TransactionConsumer
+	cur   *Conn // the connection being fed
 }
 
 // appOpen creates the application state of a new connection.
@@ -23,8 +25,17 @@ func (a *Analyzer) appOpen(l *live) {
 		if g.cfg.Registry == nil {
 			g.cfg.Registry = appproto.DefaultRegistry()
 		}
-		if on := a.cfg.OnTransaction; on != nil {
-			g.cfg.OnTransaction = func(t *appproto.Transaction) { on(g.cur, t) }
+		for _, c := range a.cfg.Consumers {
+			if t, ok := c.(TransactionConsumer); ok {
+				g.txc = append(g.txc, t)
+			}
+		}
+		if len(g.txc) > 0 {
+			g.cfg.OnTransaction = func(t *appproto.Transaction) {
+				for _, c := range g.txc {
+					c.Transaction(g.cur, t)
+				}
+			}
 		}
 	}
 	l.app = appproto.NewConn(&g.cfg, l.conn.Client.Port(), l.conn.Server.Port())

@@ -77,7 +77,7 @@ func TestAppGolden(t *testing.T) {
 			continue
 		}
 		t.Run(rel, func(t *testing.T) {
-			res, err := flow.AnalyzeFile(filepath.Join(corpus, rel), flow.Config{})
+			res, err := flow.AnalyzeFile(filepath.Join(corpus, rel), flow.Config{KeepConns: true})
 			require.NotNil(t, res, "%v", err)
 			byEnds := map[[2]string]*flow.Conn{}
 			for _, c := range res.Conns {

@@ -74,7 +74,7 @@ func benchPasses(b *testing.B, cfg func() flow.Config) {
 // BenchmarkReadDemux measures the read → decode → demultiplex path on a
 // whole capture held in memory. One op is one pass over the file.
 func BenchmarkReadDemux(b *testing.B) {
-	benchPasses(b, func() flow.Config { return flow.Config{OnConn: func(*flow.Conn) {}} })
+	benchPasses(b, func() flow.Config { return flow.Config{} })
 }
 
 // TestSteadyStateAllocs checks the per-packet path allocates nothing once
@@ -88,7 +88,7 @@ func TestSteadyStateAllocs(t *testing.T) {
 		}
 		return r
 	}
-	a := flow.NewAnalyzer(flow.Config{})
+	a := flow.NewAnalyzer(flow.Config{KeepConns: true})
 	r := rd()
 	var held []flow.Packet
 	for {
@@ -120,19 +120,16 @@ func BenchmarkReadAnalyze(b *testing.B) {
 	var labelled, samples uint64
 	benchPasses(b, func() flow.Config {
 		labelled, samples = 0, 0
-		return flow.Config{
-			OnConn: func(*flow.Conn) {},
-			OnPacket: func(p *flow.PacketInfo) {
-				if p.Analysis != nil {
-					if p.Analysis.Labels != 0 {
-						labelled++
-					}
-					if p.Analysis.RTT > 0 {
-						samples++
-					}
+		return flow.Config{Consumers: []flow.Consumer{flow.PacketFunc(func(p *flow.PacketInfo) {
+			if p.Analysis != nil {
+				if p.Analysis.Labels != 0 {
+					labelled++
 				}
-			},
-		}
+				if p.Analysis.RTT > 0 {
+					samples++
+				}
+			}
+		})}}
 	})
 	b.ReportMetric(float64(labelled), "labelled/op")
 	b.ReportMetric(float64(samples), "rtt-samples/op")

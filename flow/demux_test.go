@@ -30,7 +30,7 @@ func TestPortReuse(t *testing.T) {
 	// A retransmitted SYN (same ISN) right after it is not a new connection.
 	second = append(second, ipv4TCP(cli, srv, 40000, 80, 90000, 0x02, nil))
 	pkts := append(first, second...)
-	res := analyzeRaw(t, flow.Config{}, pkts, times(len(pkts)))
+	res := analyzeRaw(t, flow.Config{KeepConns: true}, pkts, times(len(pkts)))
 	require.Len(t, res.Conns, 2)
 	assert.Equal(t, flow.EndPortReuse, res.Conns[0].End)
 	assert.Equal(t, uint64(7), res.Conns[0].C2S.Packets+res.Conns[0].S2C.Packets)
@@ -53,8 +53,8 @@ func TestIdleTimeoutAndEviction(t *testing.T) {
 	// MaxConns 2: the third connection evicts the first (idle longest);
 	// its later packet then starts a new, mid-stream connection.
 	var ended []*flow.Conn
-	res := analyzeRaw(t, flow.Config{MaxConns: 2, IdleTimeout: -1, OnConn: func(c *flow.Conn) { ended = append(ended, c) }}, pkts, ts)
-	assert.Empty(t, res.Conns, "with OnConn set nothing is retained")
+	res := analyzeRaw(t, flow.Config{MaxConns: 2, IdleTimeout: -1, Consumers: []flow.Consumer{flow.ConnFunc(func(c *flow.Conn) { ended = append(ended, c) })}}, pkts, ts)
+	assert.Empty(t, res.Conns, "without KeepConns nothing is retained")
 	require.Len(t, ended, 4)
 	assert.Equal(t, 1, ended[0].ID)
 	assert.Equal(t, flow.EndEvicted, ended[0].End)
@@ -64,7 +64,7 @@ func TestIdleTimeoutAndEviction(t *testing.T) {
 	assert.Equal(t, 4, res.Summary.Connections)
 
 	// Idle timeout 10 min: the first three end idle before the fourth packet.
-	res = analyzeRaw(t, flow.Config{IdleTimeout: 10 * time.Minute}, pkts, ts)
+	res = analyzeRaw(t, flow.Config{IdleTimeout: 10 * time.Minute, KeepConns: true}, pkts, ts)
 	require.Len(t, res.Conns, 4)
 	for _, c := range res.Conns[:3] {
 		assert.Equal(t, flow.EndIdle, c.End)
@@ -82,7 +82,7 @@ func TestMidstreamClientRule(t *testing.T) {
 		// Both ports ephemeral: the first sender is the client.
 		ipv4TCP(srv, cli, 50001, 50002, 7, 0x18, []byte("x")),
 	}
-	res := analyzeRaw(t, flow.Config{}, pkts, times(len(pkts)))
+	res := analyzeRaw(t, flow.Config{KeepConns: true}, pkts, times(len(pkts)))
 	require.Len(t, res.Conns, 2)
 	assert.Equal(t, "10.0.0.1:51000", res.Conns[0].Client.String())
 	assert.True(t, res.Conns[0].Midstream)
@@ -92,7 +92,7 @@ func TestMidstreamClientRule(t *testing.T) {
 
 	// A SYN/ACK seen first: its receiver is the client.
 	pkts = [][]byte{ipv4TCP(srv, cli, 80, 40000, 5000, 0x12, nil)}
-	res = analyzeRaw(t, flow.Config{}, pkts, times(1))
+	res = analyzeRaw(t, flow.Config{KeepConns: true}, pkts, times(1))
 	require.Len(t, res.Conns, 1)
 	assert.Equal(t, "10.0.0.1:40000", res.Conns[0].Client.String())
 	assert.False(t, res.Conns[0].Midstream)
@@ -102,7 +102,7 @@ func TestUniqueBytesRetransmission(t *testing.T) {
 	pkts := handshake()
 	// Retransmit the request and send a server segment twice.
 	pkts = append(pkts[:5:5], pkts[3], pkts[4], pkts[5], pkts[6])
-	res := analyzeRaw(t, flow.Config{}, pkts, times(len(pkts)))
+	res := analyzeRaw(t, flow.Config{KeepConns: true}, pkts, times(len(pkts)))
 	require.Len(t, res.Conns, 1)
 	c := res.Conns[0]
 	assert.Equal(t, uint64(36), c.C2S.PayloadBytes)
@@ -125,7 +125,7 @@ func TestAccountingKinds(t *testing.T) {
 		ether(0x0800, nil, udp), ether(0x0800, nil, frag), ether(0x0800, nil, short),
 		ether(0x0800, nil, bad), arp, ether(0x88cc, nil, make([]byte, 30)),
 	}
-	res, err := flow.Analyze(bytes.NewReader(pcapFile(binary.LittleEndian, false, 1, recs, times(len(recs)))), flow.Config{})
+	res, err := flow.Analyze(bytes.NewReader(pcapFile(binary.LittleEndian, false, 1, recs, times(len(recs)))), flow.Config{KeepConns: true})
 	require.NoError(t, err)
 	s := res.Summary
 	assert.Equal(t, uint64(6), s.Packets)
@@ -133,10 +133,10 @@ func TestAccountingKinds(t *testing.T) {
 	assert.Equal(t, map[string]uint64{"ip_fragment": 1, "truncated": 1, "malformed": 1}, s.Skipped)
 }
 
-// TestOnPacket checks that the per-packet tap sees every packet once, with
+// TestConsumerPacket checks that a Consumer sees every packet once, with
 // the classification the summary counts and, for TCP, the connection and
 // direction the segment was attributed to.
-func TestOnPacket(t *testing.T) {
+func TestConsumerPacket(t *testing.T) {
 	udp := ipv4TCP(cli, srv, 53, 53, 0, 0, nil)
 	udp[9] = 17
 	bad := ipv4TCP(cli, srv, 1, 2, 0, 0, nil)
@@ -150,14 +150,15 @@ func TestOnPacket(t *testing.T) {
 		dir   string
 	}
 	var got []seen
-	cfg := flow.Config{OnPacket: func(p *flow.PacketInfo) {
+	cfg := flow.Config{Consumers: []flow.Consumer{flow.PacketFunc(func(p *flow.PacketInfo) {
 		s := seen{index: p.Index, kind: p.Kind, skip: p.Skip}
 		if p.Conn != nil {
 			require.NotNil(t, p.Seg)
+			require.NotNil(t, p.TCP)
 			s.conn, s.dir = p.Conn.ID, p.Dir.String()
 		}
 		got = append(got, s)
-	}}
+	})}}
 	res := analyzeRaw(t, cfg, pkts, times(len(pkts)))
 	require.Len(t, got, len(pkts))
 	n := len(handshake())
@@ -190,12 +191,12 @@ func TestCloseLinger(t *testing.T) {
 
 	var order []int
 	var first *flow.Conn
-	res := analyzeRaw(t, flow.Config{OnConn: func(c *flow.Conn) {
+	res := analyzeRaw(t, flow.Config{Consumers: []flow.Consumer{flow.ConnFunc(func(c *flow.Conn) {
 		order = append(order, c.ID)
 		if c.ID == 1 {
 			first = c
 		}
-	}}, pkts, ts)
+	})}}, pkts, ts)
 	assert.Equal(t, []int{1, 2}, order, "connection 1 ends (quiet 70 s > 60 s) before the capture does")
 	require.NotNil(t, first)
 	assert.Equal(t, flow.EndClosed, first.End)
@@ -205,7 +206,7 @@ func TestCloseLinger(t *testing.T) {
 
 	// Disabled: both connections live together until the capture ends.
 	order = nil
-	res = analyzeRaw(t, flow.Config{CloseLinger: -1, OnConn: func(c *flow.Conn) { order = append(order, c.ID) }}, pkts, ts)
+	res = analyzeRaw(t, flow.Config{CloseLinger: -1, Consumers: []flow.Consumer{flow.ConnFunc(func(c *flow.Conn) { order = append(order, c.ID) })}}, pkts, ts)
 	assert.Equal(t, 2, res.Summary.MaxLive)
 	assert.Equal(t, []int{1, 2}, order)
 }

@@ -44,9 +44,17 @@
 // than a timeout measured in capture time; a connection that has closed
 // (FIN both ways, or RST) is ended once quiet for Config.CloseLinger (one
 // minute by default), so closed connections do not wait for the idle
-// timeout. Ended connections are reported,
-// never dropped: through Config.OnConn as they end, or kept and returned by
-// Analyzer.Conns in first-seen order (by ID).
+// timeout. Ended connections are reported, never dropped: to every
+// Consumer in Config.Consumers as they end, and, with Config.KeepConns,
+// kept and returned by Analyzer.Conns in first-seen order (by ID).
+//
+// # Consumers
+//
+// Figures, explanations, link quality and a tool's output share the one
+// pass over a capture as Consumers (see Consumer for the order of calls):
+// each receives every packet with its TCP analysis, the application
+// transactions when it implements TransactionConsumer, and every
+// connection as it ends.
 //
 // # Decoding
 //

@@ -47,7 +47,7 @@ func FuzzCapture(f *testing.F) {
 	f.Add([]byte{0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a})
 	f.Add([]byte{0x1f, 0x8b, 8, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		res, _ := flow.Analyze(bytes.NewReader(b), flow.Config{MaxConns: 4})
+		res, _ := flow.Analyze(bytes.NewReader(b), flow.Config{MaxConns: 4, KeepConns: true})
 		if res != nil {
 			checkAccounting(t, res)
 		}
@@ -68,7 +68,7 @@ func FuzzPacket(f *testing.F) {
 	f.Add(uint8(1), opts)
 	f.Fuzz(func(t *testing.T, link uint8, p []byte) {
 		lt := links[int(link)%len(links)]
-		res, err := flow.Analyze(bytes.NewReader(pcapFile(binary.LittleEndian, false, lt, [][]byte{p}, times(1))), flow.Config{})
+		res, err := flow.Analyze(bytes.NewReader(pcapFile(binary.LittleEndian, false, lt, [][]byte{p}, times(1))), flow.Config{KeepConns: true})
 		if err != nil {
 			t.Fatalf("a well-formed file with one record: %v", err)
 		}

@@ -62,7 +62,7 @@ func TestConvGolden(t *testing.T) {
 				rel := strings.TrimPrefix(g.File, "../shared/corpus/")
 				flowtest.CorpusDir(t, strings.SplitN(rel, "/", 2)[0])
 			}
-			res, err := flow.AnalyzeFile(path, flow.Config{})
+			res, err := flow.AnalyzeFile(path, flow.Config{KeepConns: true})
 			if res == nil {
 				t.Fatalf("no result: %v", err)
 			}

@@ -43,7 +43,7 @@ func TestPcapNGMixedLinkTypes(t *testing.T) {
 	_, _ = zw.Write(buf.Bytes())
 	require.NoError(t, zw.Close())
 	for _, in := range [][]byte{buf.Bytes(), gz.Bytes()} {
-		res, err := flow.Analyze(bytes.NewReader(in), flow.Config{})
+		res, err := flow.Analyze(bytes.NewReader(in), flow.Config{KeepConns: true})
 		require.NoError(t, err)
 		assert.Equal(t, flow.FormatPcapNG, res.Format)
 		require.Len(t, res.Conns, 1)

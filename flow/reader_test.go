@@ -137,7 +137,7 @@ func TestReaderFormats(t *testing.T) {
 			_, _ = zw.Write(raw)
 			require.NoError(t, zw.Close())
 			for _, in := range [][]byte{raw, gz.Bytes()} {
-				res, err := flow.Analyze(bytes.NewReader(in), flow.Config{})
+				res, err := flow.Analyze(bytes.NewReader(in), flow.Config{KeepConns: true})
 				require.NoError(t, err)
 				assert.Equal(t, flow.FormatPcap, res.Format)
 				require.Len(t, res.Conns, 1)
@@ -204,7 +204,7 @@ func TestLinkTypes(t *testing.T) {
 			for i, p := range pkts {
 				recs[i] = w.f(p)
 			}
-			res, err := flow.Analyze(bytes.NewReader(pcapFile(binary.LittleEndian, false, w.link, recs, times(len(recs)))), flow.Config{})
+			res, err := flow.Analyze(bytes.NewReader(pcapFile(binary.LittleEndian, false, w.link, recs, times(len(recs)))), flow.Config{KeepConns: true})
 			require.NoError(t, err)
 			require.Len(t, res.Conns, 1, "summary %+v", res.Summary)
 			assert.Equal(t, uint64(7), res.Summary.TCPPackets)
@@ -212,7 +212,7 @@ func TestLinkTypes(t *testing.T) {
 		})
 	}
 	t.Run("unsupported", func(t *testing.T) {
-		res, err := flow.Analyze(bytes.NewReader(pcapFile(binary.LittleEndian, false, 147, pkts, times(len(pkts)))), flow.Config{})
+		res, err := flow.Analyze(bytes.NewReader(pcapFile(binary.LittleEndian, false, 147, pkts, times(len(pkts)))), flow.Config{KeepConns: true})
 		require.NoError(t, err)
 		assert.Equal(t, map[string]uint64{"unsupported_link_type": 7}, res.Summary.Skipped)
 	})
@@ -233,7 +233,7 @@ func TestReadTruncation(t *testing.T) {
 	full := pcapFile(binary.LittleEndian, false, 1, recs, times(len(recs)))
 	require.Equal(t, off, len(full))
 	for cut := 0; cut < len(full); cut++ {
-		res, err := flow.Analyze(bytes.NewReader(full[:cut]), flow.Config{})
+		res, err := flow.Analyze(bytes.NewReader(full[:cut]), flow.Config{KeepConns: true})
 		if cut < 24 {
 			require.Error(t, err, "cut %d", cut)
 			assert.Nil(t, res)
@@ -272,7 +272,7 @@ func TestHugeRecordLength(t *testing.T) {
 	binary.LittleEndian.PutUint32(hdr[12:], 3<<30)
 	b = append(b, hdr...)
 	b = append(b, make([]byte, 100)...)
-	res, err := flow.Analyze(bytes.NewReader(b), flow.Config{})
+	res, err := flow.Analyze(bytes.NewReader(b), flow.Config{KeepConns: true})
 	var re *flow.ReadError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, uint64(2), re.Record)
@@ -281,7 +281,7 @@ func TestHugeRecordLength(t *testing.T) {
 }
 
 func TestUnknownFormat(t *testing.T) {
-	_, err := flow.Analyze(bytes.NewReader([]byte("this is not a capture file")), flow.Config{})
+	_, err := flow.Analyze(bytes.NewReader([]byte("this is not a capture file")), flow.Config{KeepConns: true})
 	assert.ErrorIs(t, err, flow.ErrUnknownFormat)
 }
 
@@ -291,7 +291,7 @@ func TestBrokenCorpus(t *testing.T) {
 	dir := flowtest.CorpusDir(t, "public/broken")
 	for _, f := range flowtest.Captures(t, dir) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			res, err := flow.AnalyzeFile(f, flow.Config{})
+			res, err := flow.AnalyzeFile(f, flow.Config{KeepConns: true})
 			if res == nil {
 				require.Error(t, err)
 				return
@@ -312,19 +312,19 @@ func TestBrokenCorpus(t *testing.T) {
 		})
 	}
 	// Named expectations from the corpus description (SOURCES.md).
-	res, err := flow.AnalyzeFile(filepath.Join(dir, "ppa_http-fault-post.pcap"), flow.Config{})
+	res, err := flow.AnalyzeFile(filepath.Join(dir, "ppa_http-fault-post.pcap"), flow.Config{KeepConns: true})
 	var re *flow.ReadError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, uint64(25), res.Summary.Packets, "25 readable packets")
 	assert.True(t, re.OffsetExact)
 	// Record 1 is whole; record 2's header claims over 1 GB (tshark clamps
 	// and shows garbage, capinfos counts it): we refuse it and stop.
-	res, err = flow.AnalyzeFile(filepath.Join(dir, "sv_fuzz_bug-6875.pcap"), flow.Config{})
+	res, err = flow.AnalyzeFile(filepath.Join(dir, "sv_fuzz_bug-6875.pcap"), flow.Config{KeepConns: true})
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, uint64(1), res.Summary.Packets)
 	assert.Equal(t, uint64(2), re.Record)
 	assert.Equal(t, int64(228), re.Offset)
-	res, err = flow.AnalyzeFile(filepath.Join(dir, "td_tcp_rst_data-trunc.pcap"), flow.Config{})
+	res, err = flow.AnalyzeFile(filepath.Join(dir, "td_tcp_rst_data-trunc.pcap"), flow.Config{KeepConns: true})
 	require.NoError(t, err)
 	assert.Equal(t, uint64(1), res.Summary.TruncatedTCP, "the snaplen-cut RST is analysed and counted truncated")
 	require.Len(t, res.Conns, 1)
@@ -338,7 +338,7 @@ func TestStdinLikeReader(t *testing.T) {
 		recs[i] = ether(0x0800, nil, p)
 	}
 	b := pcapFile(binary.LittleEndian, true, 1, recs, times(len(recs)))
-	res, err := flow.Analyze(iotestOneByte{bytes.NewReader(b)}, flow.Config{})
+	res, err := flow.Analyze(iotestOneByte{bytes.NewReader(b)}, flow.Config{KeepConns: true})
 	require.NoError(t, err)
 	assert.Equal(t, uint64(7), res.Summary.TCPPackets)
 }

@@ -160,7 +160,7 @@ func TestTCPGolden(t *testing.T) {
 		rel := strings.TrimPrefix(g.File, "../shared/corpus/")
 		flowtest.CorpusDir(t, strings.SplitN(rel, "/", 2)[0])
 		frames := map[[3]int][]uint64{} // (conn ID, dir, label) -> packet indexes
-		res, _ := flow.AnalyzeFile(filepath.Join(root, g.File), flow.Config{OnPacket: func(p *flow.PacketInfo) {
+		res, _ := flow.AnalyzeFile(filepath.Join(root, g.File), flow.Config{KeepConns: true, Consumers: []flow.Consumer{flow.PacketFunc(func(p *flow.PacketInfo) {
 			if p.Analysis == nil || p.Analysis.Labels == 0 {
 				return
 			}
@@ -170,7 +170,7 @@ func TestTCPGolden(t *testing.T) {
 					frames[k] = append(frames[k], p.Index)
 				}
 			}
-		}})
+		})}})
 		require.NotNil(t, res, g.File)
 		checked++
 		byPair := map[string][]*flow.Conn{}
@@ -393,7 +393,7 @@ func TestLabHandshakeRTT(t *testing.T) {
 			p := gt.Profiles[f.Profile]
 			require.NotZero(t, p.RateKbit)
 			want := p.BaseRTTMs + 148*8/p.RateKbit
-			res, err := flow.AnalyzeFile(filepath.Join(dir, f.File), flow.Config{})
+			res, err := flow.AnalyzeFile(filepath.Join(dir, f.File), flow.Config{KeepConns: true})
 			require.NoError(t, err)
 			require.NotEmpty(t, res.Conns)
 			best := 0.0
@@ -436,7 +436,7 @@ func TestLabChattyRTT(t *testing.T) {
 			p := gt.Profiles[f.Profile]
 			m := f.Measured
 			want := p.BaseRTTMs + (m.C2S.MeanSeg+m.S2C.MeanSeg+2*frameOverhead)*8/p.RateKbit
-			res, err := flow.AnalyzeFile(filepath.Join(dir, f.File), flow.Config{})
+			res, err := flow.AnalyzeFile(filepath.Join(dir, f.File), flow.Config{KeepConns: true})
 			require.NoError(t, err)
 			require.Len(t, res.Conns, 1)
 			r := res.Conns[0].RTT

@@ -43,7 +43,7 @@ func run(t *testing.T, b *flowtest.Builder) *result {
 	t.Helper()
 	r := &result{an: map[uint64]tcpstate.Analysis{}, labelled: map[tcpstate.Label][]uint64{}}
 	data := b.Bytes()
-	res, err := flow.Analyze(bytes.NewReader(data), flow.Config{OnPacket: func(p *flow.PacketInfo) {
+	res, err := flow.Analyze(bytes.NewReader(data), flow.Config{KeepConns: true, Consumers: []flow.Consumer{flow.PacketFunc(func(p *flow.PacketInfo) {
 		if p.Analysis == nil {
 			return
 		}
@@ -53,7 +53,7 @@ func run(t *testing.T, b *flowtest.Builder) *result {
 				r.labelled[l] = append(r.labelled[l], p.Index)
 			}
 		}
-	}})
+	})}})
 	require.NoError(t, err)
 	require.Len(t, res.Conns, 1)
 	r.conn = res.Conns[0]

@@ -154,6 +154,20 @@ type capture struct {
 // maxTx bounds the transactions kept for a timeline.
 const maxTx = 100000
 
+// txCollector keeps the application transactions of one connection.
+type txCollector struct {
+	conn int
+	txs  []plot.Transaction
+}
+
+func (*txCollector) Packet(*flow.PacketInfo) {}
+func (*txCollector) ConnEnd(*flow.Conn)      {}
+func (x *txCollector) Transaction(fc *flow.Conn, t *appproto.Transaction) {
+	if fc.ID == x.conn && len(x.txs) < maxTx {
+		x.txs = append(x.txs, plot.Transaction{Request: t.RequestFirst, FirstByte: t.ResponseFirst, LastByte: t.ResponseLast})
+	}
+}
+
 // load makes the pass. The bin width, unless set, is chosen from the
 // connection's duration, which a first pass would be needed to know; a
 // fine grid (10 ms) is taken and coarsened afterwards instead.
@@ -162,16 +176,13 @@ func load(name string, o options) (*capture, error) {
 	if o.width > 0 {
 		col = series.NewCollector(series.Config{Conns: []int{o.conn}, Width: o.width})
 	}
-	var txs []plot.Transaction
-	cfg := flow.Config{OnPacket: col.Add}
+	tc := &txCollector{conn: o.conn}
+	cfg := flow.Config{Consumers: []flow.Consumer{col}, KeepConns: true}
 	if o.kind == "timeline" {
-		cfg.OnTransaction = func(fc *flow.Conn, t *appproto.Transaction) {
-			if fc.ID == o.conn && len(txs) < maxTx {
-				txs = append(txs, plot.Transaction{Request: t.RequestFirst, FirstByte: t.ResponseFirst, LastByte: t.ResponseLast})
-			}
-		}
+		cfg.Consumers = append(cfg.Consumers, tc)
 	}
 	res, err := flow.AnalyzeFile(name, cfg)
+	txs := tc.txs
 	if err != nil {
 		if res == nil {
 			return nil, err

@@ -17,7 +17,7 @@ func runExplain(name string, stdin io.Reader, stdout, stderr io.Writer) int {
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
 	var lines uint64
-	cfg := flow.Config{OnPacket: func(p *flow.PacketInfo) {
+	cfg := flow.Config{KeepConns: true, Consumers: []flow.Consumer{flow.PacketFunc(func(p *flow.PacketInfo) {
 		a := p.Analysis
 		if a == nil || (a.Labels == 0 && a.Anomaly == 0 && a.Evidence == tcpstate.EvidenceNone) {
 			return
@@ -36,7 +36,7 @@ func runExplain(name string, stdin io.Reader, stdout, stderr io.Writer) int {
 			lines++
 			fmt.Fprintf(w, "%d\tconn %d %s\tanomaly\t%s\n", p.Index, p.Conn.ID, p.Dir, anomalies(a.Anomaly))
 		}
-	}}
+	})}}
 	var (
 		res *flow.Result
 		err error

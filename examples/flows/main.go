@@ -27,7 +27,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/netecology/netecology/flow"
@@ -73,12 +75,21 @@ func main() {
 }
 
 func run(name string, asJSON bool, stdin io.Reader, stdout, stderr io.Writer) int {
+	w := bufio.NewWriter(stdout)
+	defer w.Flush()
+	var cfg flow.Config
+	var jw *jsonWriter
+	if asJSON {
+		ex := explain.New(explain.Options{})
+		jw = &jsonWriter{enc: json.NewEncoder(w), ex: ex, pending: map[int]connRecord{}, next: 1}
+		cfg.Consumers = []flow.Consumer{ex, jw}
+	} else {
+		cfg.KeepConns = true
+	}
 	var (
 		res *flow.Result
 		err error
 	)
-	ex := explain.New(explain.Options{})
-	cfg := flow.Config{OnPacket: ex.OnPacket, OnTransaction: ex.OnTransaction}
 	if name == "-" {
 		res, err = flow.Analyze(stdin, cfg)
 	} else {
@@ -88,22 +99,17 @@ func run(name string, asJSON bool, stdin io.Reader, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "flows:", err)
 		return 1
 	}
-	w := bufio.NewWriter(stdout)
-	defer w.Flush()
 	if asJSON {
-		enc := json.NewEncoder(w)
-		for _, c := range res.Conns {
-			if e := enc.Encode(connRecord{"conn", c, ex.OnConn(c)}); e != nil {
-				fmt.Fprintln(stderr, "flows:", e)
-				return 1
-			}
-		}
+		jw.flush()
 		s := summaryRecord{Type: "summary", Summary: res.Summary, Format: res.Format}
 		if err != nil {
 			s.Error = err.Error()
 		}
-		if e := enc.Encode(s); e != nil {
-			fmt.Fprintln(stderr, "flows:", e)
+		if jw.err == nil {
+			jw.err = jw.enc.Encode(s)
+		}
+		if jw.err != nil {
+			fmt.Fprintln(stderr, "flows:", jw.err)
 			return 1
 		}
 	} else {
@@ -115,6 +121,50 @@ func run(name string, asJSON bool, stdin io.Reader, stdout, stderr io.Writer) in
 		return 1
 	}
 	return 0
+}
+
+// jsonWriter is the pass's consumer for -json: it writes each connection,
+// with its explanation, as soon as every connection seen before it has
+// ended, so the records come in first-seen order (by id) while the pass
+// runs.
+type jsonWriter struct {
+	enc     *json.Encoder
+	ex      *explain.Explainer
+	pending map[int]connRecord
+	next    int
+	err     error
+}
+
+func (*jsonWriter) Packet(*flow.PacketInfo) {}
+
+func (j *jsonWriter) ConnEnd(c *flow.Conn) {
+	j.pending[c.ID] = connRecord{"conn", c, j.ex.Ended()}
+	for {
+		r, ok := j.pending[j.next]
+		if !ok {
+			return
+		}
+		delete(j.pending, j.next)
+		j.next++
+		if j.err == nil {
+			j.err = j.enc.Encode(r)
+		}
+	}
+}
+
+// flush writes what is still pending, in id order.
+func (j *jsonWriter) flush() {
+	ids := make([]int, 0, len(j.pending))
+	for id := range j.pending {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if j.err == nil {
+			j.err = j.enc.Encode(j.pending[id])
+		}
+	}
+	clear(j.pending)
 }
 
 func printTable(w io.Writer, res *flow.Result) {
@@ -133,11 +183,11 @@ func printTable(w io.Writer, res *flow.Result) {
 	tw.Flush()
 	s := res.Summary
 	fmt.Fprintf(w, "\n%d packets (%s): %d TCP in %d connections", s.Packets, res.Format, s.TCPPackets, s.Connections)
-	for k, n := range s.Other {
-		fmt.Fprintf(w, ", %d %s", n, k)
+	for _, k := range slices.Sorted(maps.Keys(s.Other)) {
+		fmt.Fprintf(w, ", %d %s", s.Other[k], k)
 	}
-	for k, n := range s.Skipped {
-		fmt.Fprintf(w, ", %d skipped (%s)", n, k)
+	for _, k := range slices.Sorted(maps.Keys(s.Skipped)) {
+		fmt.Fprintf(w, ", %d skipped (%s)", s.Skipped[k], k)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "bytes are frame bytes on the wire; data is unique TCP payload (retransmissions once); * = picked up mid-stream")

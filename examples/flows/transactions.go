@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/netecology/netecology/appproto"
@@ -30,7 +31,8 @@ func runTransactions(name string, asJSON bool, stdin io.Reader, stdout, stderr i
 	if !asJSON {
 		fmt.Fprintln(tw, "conn\ttxn\tproto\trequest\tstart\treq B\treq segs\tresp B\tresp segs\tturns\tserver ms\ttransfer ms\ttotal ms\tstatus\t")
 	}
-	cfg := flow.Config{OnTransaction: func(c *flow.Conn, t *appproto.Transaction) {
+	out := &txPrinter{}
+	out.tx = func(c *flow.Conn, t *appproto.Transaction) {
 		if asJSON {
 			if err := enc.Encode(txnRecord{"transaction", c.ID, c.Client.String(), c.Server.String(), t}); err != nil && encErr == nil {
 				encErr = err
@@ -51,7 +53,15 @@ func runTransactions(name string, asJSON bool, stdin io.Reader, stdout, stderr i
 		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t%s\t\n", c.ID, t.ID, t.Proto, what,
 			t.RequestFirst.Format("15:04:05.000000"), t.RequestBytes, t.RequestSegments, t.ResponseBytes,
 			t.ResponseSegments, t.Turns, t.ServerTime*1e3, t.TransferTime*1e3, t.Duration*1e3, status)
-	}}
+	}
+	if !asJSON {
+		out.end = func(c *flow.Conn) {
+			if a := c.App; a.MessagesC2S+a.MessagesS2C > 0 {
+				out.conns = append(out.conns, c)
+			}
+		}
+	}
+	cfg := flow.Config{Consumers: []flow.Consumer{out}}
 	var (
 		res *flow.Result
 		err error
@@ -73,11 +83,9 @@ func runTransactions(name string, asJSON bool, stdin io.Reader, stdout, stderr i
 		tw.Flush()
 		fmt.Fprintln(w)
 		fmt.Fprintln(tw, "conn\tclient\tserver\tproto\tconfidence\tturns\trequests\ttransactions\tserver s\ttransactions s\tdur s\t")
-		for _, c := range res.Conns {
+		slices.SortFunc(out.conns, func(x, y *flow.Conn) int { return x.ID - y.ID })
+		for _, c := range out.conns {
 			a := c.App
-			if a.MessagesC2S+a.MessagesS2C == 0 {
-				continue
-			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%.2f\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t\n", c.ID, c.Client, c.Server, c.Proto,
 				c.ProtoConfidence, a.Turns, a.Requests, a.Transactions, a.ServerTime, a.TransactionTime, c.Duration)
 		}
@@ -91,3 +99,22 @@ func runTransactions(name string, asJSON bool, stdin io.Reader, stdout, stderr i
 	}
 	return 0
 }
+
+// txPrinter is the pass's consumer for -transactions: each transaction as
+// it completes, and the connections that carried any for the closing
+// table.
+type txPrinter struct {
+	tx    func(*flow.Conn, *appproto.Transaction)
+	end   func(*flow.Conn)
+	conns []*flow.Conn
+}
+
+func (*txPrinter) Packet(*flow.PacketInfo) {}
+
+func (p *txPrinter) ConnEnd(c *flow.Conn) {
+	if p.end != nil {
+		p.end(c)
+	}
+}
+
+func (p *txPrinter) Transaction(c *flow.Conn, t *appproto.Transaction) { p.tx(c, t) }

@@ -25,26 +25,26 @@ func BenchmarkExplainBulk(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		if _, err := explain.Analyze(bytes.NewReader(data), explain.Options{OnConn: func(*explain.Conn) {}}); err != nil {
+		if _, err := explain.Analyze(bytes.NewReader(data), explain.Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
 // The per-packet path does not allocate once a connection is tracked.
-func TestOnPacketDoesNotAllocate(t *testing.T) {
+func TestPacketDoesNotAllocate(t *testing.T) {
 	data := readLab(t, "wan2m-http-bulk.pcap")
 	rd, err := flow.NewReader(bytes.NewReader(data))
 	require.NoError(t, err)
 	e := explain.New(explain.Options{})
 	var infos []flow.PacketInfo
 	var segs []tcpstate.Segment
-	a := flow.NewAnalyzer(flow.Config{OnPacket: func(p *flow.PacketInfo) {
+	a := flow.NewAnalyzer(flow.Config{Consumers: []flow.Consumer{flow.PacketFunc(func(p *flow.PacketInfo) {
 		if p.Seg != nil {
 			infos = append(infos, *p)
 			segs = append(segs, *p.Seg)
 		}
-	}})
+	})}})
 	for {
 		p, err := rd.Next()
 		if err != nil {
@@ -56,10 +56,10 @@ func TestOnPacketDoesNotAllocate(t *testing.T) {
 	for i := range infos {
 		infos[i].Seg = &segs[i]
 	}
-	e.OnPacket(&infos[0]) // the connection's state is allocated here
+	e.Packet(&infos[0]) // the connection's state is allocated here
 	i := 1
 	allocs := testing.AllocsPerRun(len(infos)-2, func() {
-		e.OnPacket(&infos[i])
+		e.Packet(&infos[i])
 		i++
 	})
 	require.Zero(t, allocs)

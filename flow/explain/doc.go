@@ -11,10 +11,11 @@
 //
 // # Use
 //
-// An Explainer rides on flow's single pass: Hook chains it into a
-// flow.Config (it needs Config.OnPacket for every segment, Config.OnConn
-// when a connection ends and, optionally, Config.OnTransaction);
-// AnalyzeFile does it all for a file.
+// An Explainer rides on flow's single pass as a flow.TransactionConsumer:
+// list it in flow.Config.Consumers, and read each connection's explanation
+// with Ended from a consumer listed after it, as the connection ends (or
+// set Options.Keep and read Conns after the pass). AnalyzeFile does it all
+// for a file.
 //
 //	rep, err := explain.AnalyzeFile("session.pcap", explain.Options{})
 //	for _, c := range rep.Conns {
@@ -128,7 +129,7 @@
 // connection; retransmission and duplicate-ACK counts, and the budget's
 // loss judgement, from tcpstate's tshark-compatible labels (flow's
 // PacketInfo.Analysis). Multi-segment application messages come from
-// appproto's transactions (Config.OnTransaction, chained by Hook). The
+// appproto's transactions (the Explainer's Transaction method). The
 // base RTT and bottleneck rate are estimated here, online, because the
 // budget needs them while the connection is still open.
 //

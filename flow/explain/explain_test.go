@@ -55,9 +55,9 @@ func loadTruth(t *testing.T, dir string) *groundTruth {
 // explainFile explains a capture and also returns flow's own connections.
 func explainFile(t *testing.T, name string) ([]*explain.Conn, []*flow.Conn) {
 	t.Helper()
-	e := explain.New(explain.Options{})
+	e := explain.New(explain.Options{Keep: true})
 	var fcs []*flow.Conn
-	_, err := flow.AnalyzeFile(name, e.Hook(flow.Config{OnConn: func(c *flow.Conn) { fcs = append(fcs, c) }}))
+	_, err := flow.AnalyzeFile(name, flow.Config{Consumers: []flow.Consumer{e, flow.ConnFunc(func(c *flow.Conn) { fcs = append(fcs, c) })}})
 	require.NoError(t, err)
 	return e.Conns(), fcs
 }

@@ -20,15 +20,17 @@ type Report struct {
 // As with flow.Analyze, a capture damaged part-way yields the explanation
 // of what was read together with the error.
 func Analyze(r io.Reader, opts Options) (*Report, error) {
+	opts.Keep = true
 	e := New(opts)
-	res, err := flow.Analyze(r, e.Hook(flow.Config{OnConn: func(*flow.Conn) {}}))
+	res, err := flow.Analyze(r, flow.Config{Consumers: []flow.Consumer{e}})
 	return e.report(res), err
 }
 
 // AnalyzeFile is Analyze on the named file.
 func AnalyzeFile(name string, opts Options) (*Report, error) {
+	opts.Keep = true
 	e := New(opts)
-	res, err := flow.AnalyzeFile(name, e.Hook(flow.Config{OnConn: func(*flow.Conn) {}}))
+	res, err := flow.AnalyzeFile(name, flow.Config{Consumers: []flow.Consumer{e}})
 	if res == nil && err != nil {
 		return nil, fmt.Errorf("explain: %w", err)
 	}

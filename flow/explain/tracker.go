@@ -35,9 +35,11 @@ type Options struct {
 	// MaxPhases bounds the bulk phases kept per connection for the what-if
 	// model. Zero means DefaultMaxPhases.
 	MaxPhases int
-	// OnConn, if set, receives each connection's explanation when the
-	// connection ends, and the Explainer keeps none.
-	OnConn func(*Conn)
+	// Keep keeps every connection's explanation, returned by Conns;
+	// memory then grows with the connections of the capture. Without it
+	// only the explanation of the connection that ended last is held
+	// (Ended).
+	Keep bool
 }
 
 func (o *Options) norm() {
@@ -55,15 +57,23 @@ func (o *Options) norm() {
 	}
 }
 
-// Explainer explains the connections of one capture. Feed it every packet
-// through OnPacket and every ended connection through OnConn, as
-// flow.Config does (see Hook). It is not safe for concurrent use.
+// Explainer explains the connections of one capture. It is a
+// flow.TransactionConsumer: list it in flow.Config.Consumers. Its memory
+// is bounded by the live connections (fixed per connection) unless
+// Options.Keep is set. It is not safe for concurrent use.
+//
+// When a connection ends, the Explainer finishes its explanation in
+// ConnEnd; consumers listed after it in flow.Config.Consumers read it with
+// Ended in their own ConnEnd.
 type Explainer struct {
 	opts  Options
 	live  map[*flow.Conn]*connState
 	done  []*Conn
+	ended *Conn
 	spare *connState
 }
+
+var _ flow.TransactionConsumer = (*Explainer)(nil)
 
 // New returns an Explainer.
 func New(opts Options) *Explainer {
@@ -71,43 +81,19 @@ func New(opts Options) *Explainer {
 	return &Explainer{opts: opts, live: make(map[*flow.Conn]*connState)}
 }
 
-// Hook returns cfg with OnPacket, OnTransaction and OnConn chained so
-// that the Explainer sees every packet, transaction and connection before
-// cfg's own callbacks do. As OnConn is then set, flow's Analyzer keeps no
-// ended connection (flow.Result.Conns is empty): receive them through
-// cfg.OnConn.
-
-func (e *Explainer) Hook(cfg flow.Config) flow.Config {
-	onPacket, onConn := cfg.OnPacket, cfg.OnConn
-	cfg.OnPacket = func(p *flow.PacketInfo) {
-		e.OnPacket(p)
-		if onPacket != nil {
-			onPacket(p)
-		}
-	}
-	onTx := cfg.OnTransaction
-	cfg.OnTransaction = func(c *flow.Conn, t *appproto.Transaction) {
-		e.OnTransaction(c, t)
-		if onTx != nil {
-			onTx(c, t)
-		}
-	}
-	cfg.OnConn = func(c *flow.Conn) {
-		e.OnConn(c)
-		if onConn != nil {
-			onConn(c)
-		}
-	}
-	return cfg
-}
-
 // Conns returns the explanations of the ended connections in the order
-// they ended (empty when Options.OnConn is set).
+// they ended (empty unless Options.Keep is set).
 func (e *Explainer) Conns() []*Conn { return e.done }
 
-// OnPacket feeds one packet; packets that are not TCP segments of a
+// Ended returns the explanation of the connection whose ConnEnd was
+// delivered last (nil if no segment of it was seen, or before any
+// ConnEnd). It stays valid until the next ConnEnd, or for good with
+// Options.Keep.
+func (e *Explainer) Ended() *Conn { return e.ended }
+
+// Packet feeds one packet; packets that are not TCP segments of a
 // connection are ignored.
-func (e *Explainer) OnPacket(p *flow.PacketInfo) {
+func (e *Explainer) Packet(p *flow.PacketInfo) {
 	if p.Conn == nil || p.Seg == nil {
 		return
 	}
@@ -124,9 +110,9 @@ func (e *Explainer) OnPacket(p *flow.PacketInfo) {
 	cs.add(p.Dir, p.Seg, p.Analysis)
 }
 
-// OnTransaction counts an application transaction's messages that spanned
+// Transaction counts an application transaction's messages that spanned
 // several segments (see SegmentStats.MultiSegmentMessages).
-func (e *Explainer) OnTransaction(c *flow.Conn, t *appproto.Transaction) {
+func (e *Explainer) Transaction(c *flow.Conn, t *appproto.Transaction) {
 	cs := e.live[c]
 	if cs == nil {
 		return
@@ -150,22 +136,19 @@ func (cs *connState) message(d tcpstate.Dir, segs int, bytes int64) {
 	}
 }
 
-// OnConn finishes the explanation of an ended connection and returns it
-// (nil if no segment of it was seen).
-func (e *Explainer) OnConn(c *flow.Conn) *Conn {
+// ConnEnd finishes the explanation of an ended connection (see Ended).
+func (e *Explainer) ConnEnd(c *flow.Conn) {
+	e.ended = nil
 	cs := e.live[c]
 	if cs == nil {
-		return nil
+		return
 	}
 	delete(e.live, c)
-	out := cs.finish(c)
+	e.ended = cs.finish(c)
 	e.spare = cs
-	if e.opts.OnConn != nil {
-		e.opts.OnConn(out)
-	} else {
-		e.done = append(e.done, out)
+	if e.opts.Keep {
+		e.done = append(e.done, e.ended)
 	}
-	return out
 }
 
 // Spacing histogram: per-byte spacing of segments, in quarter octaves of

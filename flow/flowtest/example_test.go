@@ -25,7 +25,7 @@ func ExampleBuilder() {
 	b.Advance(75 * time.Millisecond)
 	b.Ack(tcpstate.ClientToServer, nil)
 
-	res, err := flow.Analyze(bytes.NewReader(b.Bytes()), flow.Config{})
+	res, err := flow.Analyze(bytes.NewReader(b.Bytes()), flow.Config{KeepConns: true})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -38,9 +38,9 @@ type Report struct {
 	Summary flow.Summary `json:"summary"`
 }
 
-// Analyzer computes link quality from the packets of one capture. Wire its
-// Packet and Conn methods to flow.Config.OnPacket and flow.Config.OnConn
-// (Analyze does this), then call Report. It keeps no packet: memory is
+// Analyzer computes link quality from the packets of one capture. It is a
+// flow.Consumer: list it in flow.Config.Consumers (Analyze does this), then
+// call Report after the pass. It keeps no packet: memory is
 // bounded by the limits in Config and by the connections flow tracks. It
 // is not safe for concurrent use.
 type Analyzer struct {
@@ -52,6 +52,8 @@ type Analyzer struct {
 	verdicts []Verdict
 	done     bool
 }
+
+var _ flow.Consumer = (*Analyzer)(nil)
 
 // New returns an Analyzer shaped by cfg.
 func New(cfg Config) *Analyzer {
@@ -77,9 +79,9 @@ func (a *Analyzer) Packet(p *flow.PacketInfo) {
 	a.echo.add(p, a.cfg.Fit.Size)
 }
 
-// Conn takes a connection flow reports ended: its verdict is made (with a
-// target) and its tracking dropped.
-func (a *Analyzer) Conn(c *flow.Conn) {
+// ConnEnd takes a connection flow reports ended: its verdict is made (with
+// a target) and its tracking dropped.
+func (a *Analyzer) ConnEnd(c *flow.Conn) {
 	tc := a.tcp.conns[c.ID]
 	if tc == nil {
 		return
@@ -107,7 +109,7 @@ func (a *Analyzer) Report() *Report {
 // with the error, as flow.Analyze does.
 func Analyze(r io.Reader, cfg Config) (*Report, error) {
 	a := New(cfg)
-	res, err := flow.Analyze(r, flow.Config{OnPacket: a.Packet, OnConn: a.Conn})
+	res, err := flow.Analyze(r, flow.Config{Consumers: []flow.Consumer{a}})
 	if res == nil {
 		return nil, err
 	}

@@ -174,7 +174,7 @@ func TestLabEchoLoss(t *testing.T) {
 	path := filepath.Join(flowtest.CorpusDir(t, "lab"), "wan2m-ping-sweep.pcap")
 	a := linkq.New(linkq.Config{})
 	var replies, dropped uint64
-	_, err := flow.AnalyzeFile(path, flow.Config{OnPacket: func(p *flow.PacketInfo) {
+	_, err := flow.AnalyzeFile(path, flow.Config{Consumers: []flow.Consumer{flow.PacketFunc(func(p *flow.PacketInfo) {
 		if _, res := linkq.ParseEcho(p.Proto, p.L4, p.L4Len, nil); res == linkq.ParseReply {
 			replies++
 			if replies%10 == 3 {
@@ -183,7 +183,7 @@ func TestLabEchoLoss(t *testing.T) {
 			}
 		}
 		a.Packet(p)
-	}, OnConn: a.Conn})
+	}), flow.ConnFunc(a.ConnEnd)}})
 	require.NoError(t, err)
 	rep := a.Report()
 	require.Equal(t, uint64(20), dropped)

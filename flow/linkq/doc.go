@@ -4,9 +4,8 @@
 // interval, and a pathdiag-style verdict on TCP connections for a target
 // rate and RTT.
 //
-// It consumes what package flow's Analyzer classified, through
-// flow.Config.OnPacket and flow.Config.OnConn (Analyze and AnalyzeFile wire
-// them); it parses ICMP, ICMPv6 and UDP headers itself with bounds-checked
+// It consumes what package flow's Analyzer classified, as a flow.Consumer
+// (Analyze and AnalyzeFile list it in flow.Config.Consumers); it parses ICMP, ICMPv6 and UDP headers itself with bounds-checked
 // reads and never imports gopacket.
 //
 // # RTT against packet size

@@ -65,7 +65,7 @@ func ExampleNew() {
 		at = append(at, time.Duration(i)*time.Second, time.Duration(i)*time.Second+time.Duration(20+i)*time.Millisecond)
 	}
 	lq := linkq.New(linkq.Config{Fit: linkq.FitConfig{Size: linkq.SizePayload}})
-	res, err := flow.Analyze(bytes.NewReader(rawPcap(pkts, at)), flow.Config{OnPacket: lq.Packet, OnConn: lq.Conn})
+	res, err := flow.Analyze(bytes.NewReader(rawPcap(pkts, at)), flow.Config{Consumers: []flow.Consumer{lq}})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -14,7 +14,7 @@ import (
 )
 
 // tcpScript feeds an Analyzer the segments of one connection, as flow
-// would pass them through OnPacket.
+// would pass them to a Consumer.
 type tcpScript struct {
 	a    *linkq.Analyzer
 	conn *flow.Conn
@@ -70,7 +70,7 @@ func TestTCPRTTKarn(t *testing.T) {
 	s.seg(at+2*time.Second, c2s, ack, seq, 1, 100, 1000)
 	seq += 100
 	s.seg(at+2*time.Second+50*ms, s2c, ack, 1, seq, 10, 1000)
-	a.Conn(s.conn)
+	a.ConnEnd(s.conn)
 	r := a.Report()
 	assert.Equal(t, uint64(9), r.TCP.DataSegments) // 8 from the client, 1 from the server
 	assert.Equal(t, uint64(1), r.TCP.Retransmitted)
@@ -119,7 +119,7 @@ func TestVerdictWindowAndMSS(t *testing.T) {
 		s.seg(time.Duration(4+i)*time.Millisecond, c2s, ack, 1, 5001+uint32(i+1)*1360, 0, 16384)
 	}
 	s.seg(20*time.Millisecond, c2s, ack, 1, 5001+10*1360, 0, 0) // reader stalls
-	a.Conn(s.conn)
+	a.ConnEnd(s.conn)
 	r := a.Report()
 	require.Len(t, r.Verdicts, 1)
 	v := r.Verdicts[0]
@@ -147,7 +147,7 @@ func TestVerdictMidstream(t *testing.T) {
 	s.conn.Midstream = true
 	s.seg(0, tcpstate.ServerToClient, ack, 100, 1, 1000, 500)
 	s.seg(time.Millisecond, tcpstate.ClientToServer, ack, 1, 1100, 0, 2000)
-	a.Conn(s.conn)
+	a.ConnEnd(s.conn)
 	v := a.Report().Verdicts[0]
 	ck := checksByName(v)
 	assert.Equal(t, linkq.Warning, ck["mss"].Level)
@@ -178,7 +178,7 @@ func TestVerdictSpurious(t *testing.T) {
 	s.conn.C2S.SpuriousDSACK = 1
 	s.conn.C2S.RetransTimeout = 1
 	s.conn.C2S.WindowFull = 2
-	a.Conn(s.conn)
+	a.ConnEnd(s.conn)
 	v := a.Report().Verdicts[0]
 	assert.Equal(t, uint64(5), v.DataSegments)
 	assert.Equal(t, uint64(1), v.Retransmitted)
@@ -212,7 +212,7 @@ func TestTCPRTTFromTcpstate(t *testing.T) {
 	send(2, 30*ms, tcpstate.ServerToClient, 1, 501, 0, &tcpstate.Analysis{Index: 2, AckOf: 1, RTT: 29 * ms})
 	send(3, 100*ms, tcpstate.ClientToServer, 501, 1, 100, &tcpstate.Analysis{Index: 3})
 	send(4, 130*ms, tcpstate.ServerToClient, 1, 601, 0, &tcpstate.Analysis{Index: 4}) // no sample from tcpstate
-	a.Conn(c)
+	a.ConnEnd(c)
 	r := a.Report()
 	assert.Equal(t, uint64(1), r.TCP.RTTSamples)
 	require.Len(t, r.Paths, 1)

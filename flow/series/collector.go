@@ -162,8 +162,8 @@ type class struct {
 	bins [2]counts
 }
 
-// Collector gathers series from packets. Pass its Add method as
-// flow.Config.OnPacket, then call Result after the pass.
+// Collector gathers series from packets. It is a flow.Consumer: list it
+// in flow.Config.Consumers, then call Result after the pass.
 type Collector struct {
 	cfg     Config
 	width   time.Duration
@@ -196,9 +196,15 @@ func NewCollector(cfg Config) *Collector {
 	return c
 }
 
-// Add takes one packet, as flow.Config.OnPacket delivers it. It keeps no
+var _ flow.Consumer = (*Collector)(nil)
+
+// ConnEnd does nothing: a chosen connection's series is complete when the
+// pass ends.
+func (c *Collector) ConnEnd(*flow.Conn) {}
+
+// Packet takes one packet, as flow's Analyzer delivers it. It keeps no
 // reference to p.
-func (c *Collector) Add(p *flow.PacketInfo) {
+func (c *Collector) Packet(p *flow.PacketInfo) {
 	if !c.started {
 		c.started, c.start, c.last = true, p.Time, p.Time
 	}

@@ -68,7 +68,7 @@ func labTruth(t *testing.T, dir, name string) labFile {
 func collect(t *testing.T, path string, cfg series.Config) (*flow.Result, *series.Result) {
 	t.Helper()
 	col := series.NewCollector(cfg)
-	res, err := flow.AnalyzeFile(path, flow.Config{OnPacket: col.Add})
+	res, err := flow.AnalyzeFile(path, flow.Config{KeepConns: true, Consumers: []flow.Consumer{col}})
 	require.NoError(t, err)
 	return res, col.Result()
 }

@@ -4,11 +4,11 @@
 // fixed-width time bins, per direction, for those connections and for the
 // whole capture.
 //
-// A Collector is fed through flow.Config.OnPacket, so the figures share
-// the Analyzer's single pass:
+// A Collector is a flow.Consumer, so the figures share the Analyzer's
+// single pass:
 //
 //	col := series.NewCollector(series.Config{Conns: []int{1}})
-//	res, err := flow.AnalyzeFile(name, flow.Config{OnPacket: col.Add})
+//	res, err := flow.AnalyzeFile(name, flow.Config{Consumers: []flow.Consumer{col}})
 //	data := col.Result()
 //
 // # Memory

@@ -10,14 +10,14 @@ import (
 )
 
 // Bin a few packets of connection 1 at 100 ms and print the bins. In a
-// real pass the Collector's Add is flow.Config.OnPacket; here the packets
-// are made by hand.
+// real pass the Collector is one of flow.Config.Consumers; here the
+// packets are made by hand.
 func ExampleCollector() {
 	col := series.NewCollector(series.Config{Conns: []int{1}, Width: 100 * time.Millisecond})
 	conn := &flow.Conn{ID: 1, Client: client, Server: server}
 	send := func(ms int, wire int, d tcpstate.Dir, seq tcpstate.Seq, n int) {
 		seg := &tcpstate.Segment{Seq: seq, Ack: 1, Flags: tcpstate.ACK, Len: n}
-		col.Add(packet(conn, time.Duration(ms)*time.Millisecond, wire, d, seg))
+		col.Packet(packet(conn, time.Duration(ms)*time.Millisecond, wire, d, seg))
 	}
 	send(0, 120, tcpstate.ClientToServer, 100, 66)  // request
 	send(150, 520, tcpstate.ServerToClient, 1, 466) // response

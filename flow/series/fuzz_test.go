@@ -62,7 +62,7 @@ func fuzzBody(t *testing.T, data []byte) {
 			} else {
 				p = packet(c, now.Sub(t0), wire, d, seg)
 			}
-			col.Add(p)
+			col.Packet(p)
 		}
 		r := col.Result()
 		require.Equal(t, fed[0]+fed[1], r.Link[0].TotalBytes()+r.Link[1].TotalBytes())

@@ -39,10 +39,10 @@ func TestBinBoundaries(t *testing.T) {
 	seg := &tcpstate.Segment{Flags: tcpstate.ACK}
 	// Edges: 0 and 99.999999 ms fall in bin 0; exactly 100 ms starts bin 1;
 	// 250 ms is bin 2.
-	col.Add(packet(c, 0, 100, tcpstate.ClientToServer, seg))
-	col.Add(packet(c, 100*time.Millisecond-1, 200, tcpstate.ServerToClient, seg))
-	col.Add(packet(c, 100*time.Millisecond, 300, tcpstate.ClientToServer, seg))
-	col.Add(packet(nil, 250*time.Millisecond, 60, 0, nil))
+	col.Packet(packet(c, 0, 100, tcpstate.ClientToServer, seg))
+	col.Packet(packet(c, 100*time.Millisecond-1, 200, tcpstate.ServerToClient, seg))
+	col.Packet(packet(c, 100*time.Millisecond, 300, tcpstate.ClientToServer, seg))
+	col.Packet(packet(nil, 250*time.Millisecond, 60, 0, nil))
 	r := col.Result()
 
 	assert.Equal(t, t0, r.Start)
@@ -66,7 +66,7 @@ func TestWidenKeepsTotals(t *testing.T) {
 	col := series.NewCollector(series.Config{Width: 100 * time.Millisecond, MaxBins: 4})
 	at := []time.Duration{0, 350 * time.Millisecond, 450 * time.Millisecond, 1650 * time.Millisecond}
 	for i, d := range at {
-		col.Add(packet(nil, d, 10*(i+1), 0, nil))
+		col.Packet(packet(nil, d, 10*(i+1), 0, nil))
 	}
 	r := col.Result()
 	// 1.65 s needs bin 16 at 100 ms; the width doubles three times to
@@ -81,10 +81,10 @@ func TestClampedAndDirections(t *testing.T) {
 	// First IP packet's sender becomes the near host: its packets count
 	// client to server, packets to it server to client.
 	p := packet(nil, time.Second, 50, 0, nil)
-	col.Add(p)
+	col.Packet(p)
 	back := packet(nil, 0, 70, 0, nil) // dated before the first packet
 	back.Src, back.Dst = server.Addr(), client.Addr()
-	col.Add(back)
+	col.Packet(back)
 	r := col.Result()
 	assert.Equal(t, uint64(1), r.Clamped)
 	assert.Equal(t, []uint64{50}, r.Link[0].Bytes)
@@ -116,7 +116,7 @@ func TestSequenceUnwrap(t *testing.T) {
 		if s == synack || s == ack {
 			d = tcpstate.ServerToClient
 		}
-		col.Add(packet(c, time.Duration(i)*10*time.Millisecond, 54+s.Len, d, s))
+		col.Packet(packet(c, time.Duration(i)*10*time.Millisecond, 54+s.Len, d, s))
 	}
 	cs := col.Result().Conn(7)
 	require.NotNil(t, cs)
@@ -152,8 +152,8 @@ func TestAddAllocs(t *testing.T) {
 	col := series.NewCollector(series.Config{Conns: []int{2}})
 	c := &flow.Conn{ID: 1, Client: client, Server: server}
 	p := packet(c, 0, 1514, tcpstate.ServerToClient, &tcpstate.Segment{Flags: tcpstate.ACK, Len: 1448})
-	col.Add(p)
-	allocs := testing.AllocsPerRun(1000, func() { col.Add(p) })
+	col.Packet(p)
+	allocs := testing.AllocsPerRun(1000, func() { col.Packet(p) })
 	assert.Zero(t, allocs)
 	l := col.Result().Link[1]
 	assert.Equal(t, l.TotalPackets()*1514, l.TotalBytes())
@@ -172,8 +172,8 @@ func BenchmarkCollectorAdd(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		t := t0.Add(time.Duration(i%100000) * time.Millisecond)
 		p1.Time, p2.Time = t, t
-		col.Add(p1)
-		col.Add(p2)
+		col.Packet(p1)
+		col.Packet(p2)
 	}
 }
 
@@ -202,7 +202,7 @@ func TestMinRTTBins(t *testing.T) {
 	add := func(ms int, rtt time.Duration, d tcpstate.Dir) {
 		p := packet(c, time.Duration(ms)*time.Millisecond, 66, d, &tcpstate.Segment{Flags: tcpstate.ACK})
 		p.Analysis = &tcpstate.Analysis{RTT: rtt}
-		col.Add(p)
+		col.Packet(p)
 	}
 	add(0, 0, tcpstate.ClientToServer)
 	add(50, 152*time.Millisecond, tcpstate.ServerToClient) // times c2s data
