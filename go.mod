@@ -1,6 +1,6 @@
 module github.com/netecology/netecology
 
-go 1.26.8
+go 1.25.0
 
 require (
 	github.com/google/gopacket v1.1.19

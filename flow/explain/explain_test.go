@@ -69,20 +69,12 @@ func one(t *testing.T, name string) *explain.Conn {
 	return cs[0]
 }
 
-// labDirs returns the committed lab captures and, when present, the shared
-// lab corpus.
-func labDirs(t *testing.T) []string {
-	dirs := []string{filepath.Join(flowtest.RepoRoot(), "testdata", "lab")}
-	shared := filepath.Join(flowtest.RepoRoot(), "..", "shared", "corpus", "lab")
-	if st, err := os.Stat(shared); err == nil && st.IsDir() {
-		dirs = append(dirs, shared)
-	}
-	return dirs
-}
-
+// TestBudgetAddsUpOnEveryLabCapture: on every lab capture (the committed
+// ones, and the shared lab corpus when present) each connection's budget
+// parts add up to its duration, none negative.
 func TestBudgetAddsUpOnEveryLabCapture(t *testing.T) {
-	n := 0
-	for _, dir := range labDirs(t) {
+	check := func(t *testing.T, dir string) int {
+		n := 0
 		for _, f := range flowtest.Captures(t, dir) {
 			cs, fcs := explainFile(t, f)
 			require.Len(t, cs, len(fcs), f)
@@ -96,8 +88,17 @@ func TestBudgetAddsUpOnEveryLabCapture(t *testing.T) {
 				n++
 			}
 		}
+		return n
 	}
-	assert.Greater(t, n, 8)
+	t.Run("committed", func(t *testing.T) {
+		// testdata/lab holds 8 TCP captures of one connection each (and
+		// two echo sweeps without TCP); see testdata/lab/README.md.
+		assert.GreaterOrEqual(t, check(t, filepath.Join(flowtest.RepoRoot(), "testdata", "lab")), 8)
+	})
+	t.Run("corpus", func(t *testing.T) {
+		// ../shared/corpus/lab: 33 TCP captures, one connection each.
+		assert.GreaterOrEqual(t, check(t, flowtest.CorpusDir(t, "lab")), 33)
+	})
 }
 
 func TestChattyIsRoundTripBound(t *testing.T) {
@@ -258,18 +259,27 @@ func TestTNSAckBehaviourAgainstTshark(t *testing.T) {
 // is the ground truth's small-frame RTT: base RTT plus the serialization of
 // a SYN and a SYN/ACK (148 bytes).
 func TestWhatIfMatchesOtherRTTs(t *testing.T) {
-	type set struct {
-		name, dir string
-		workloads []string
-	}
-	sets := []set{{"testdata", filepath.Join(flowtest.RepoRoot(), "testdata", "lab"), []string{"pg-chatty", "http-bulk"}}}
-	if dirs := labDirs(t); len(dirs) > 1 {
-		sets = append(sets, set{"corpus", dirs[1], []string{"pg-chatty", "pg-fetch15", "http-chatty", "my-chatty", "http-bulk", "pg-bulk"}})
-	}
+	t.Run("committed", func(t *testing.T) {
+		// testdata/lab: pg-chatty and http-bulk at 10, 50 and 150 ms: 2
+		// workloads x 6 ordered pairs.
+		whatIfPairs(t, "testdata", filepath.Join(flowtest.RepoRoot(), "testdata", "lab"), []string{"pg-chatty", "http-bulk"}, 12)
+	})
+	t.Run("corpus", func(t *testing.T) {
+		whatIfPairs(t, "corpus", flowtest.CorpusDir(t, "lab"), []string{"pg-chatty", "pg-fetch15", "http-chatty", "my-chatty", "http-bulk", "pg-bulk"}, 36)
+	})
+}
+
+// whatIfPairs projects every workload of dir between each pair of the
+// 10/50/150 ms profiles and requires each within 10 % and at least want
+// pairs checked.
+func whatIfPairs(t *testing.T, name, dir string, workloads []string, want int) {
 	profiles := []string{"rtt10", "rtt50", "wan2m"}
 	var table strings.Builder
 	checked := 0
-	for _, s := range sets {
+	for _, s := range []struct {
+		name, dir string
+		workloads []string
+	}{{name, dir, workloads}} {
 		g := loadTruth(t, s.dir)
 		for _, w := range s.workloads {
 			conns := map[string]*explain.Conn{}
@@ -300,7 +310,7 @@ func TestWhatIfMatchesOtherRTTs(t *testing.T) {
 		}
 	}
 	t.Logf("set\tworkload\tprojection\tmeasured_s\tprojected_s\terror\n%s", table.String())
-	assert.GreaterOrEqual(t, checked, 12)
+	assert.GreaterOrEqual(t, checked, want)
 }
 
 func ftoa(f float64) string {
