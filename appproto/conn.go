@@ -109,7 +109,6 @@ type Conn struct {
 	phantom bool
 	closed  bool
 	lastT   time.Time
-	first   [2]time.Time // time of each direction's first buffered byte
 }
 
 // NewConn returns the application state of a connection between a client
@@ -670,16 +669,14 @@ func (c *Conn) startMessage(d Dir, f *Frame, t time.Time, idx uint64, unknown bo
 		}
 		if m.Role&(Response|ResponseEnd|Interim) != 0 {
 			ds.ghost = len(c.q) == 0 && c.over > 0
-			for i := range c.q {
-				tx := &c.q[i]
-				if !tx.reqDone {
-					break
-				}
+			// The response belongs to the oldest queued request, once
+			// that request is complete.
+			if len(c.q) > 0 && c.q[0].reqDone {
+				tx := &c.q[0]
 				if !tx.respStarted {
 					tx.respStarted, tx.ResponseFirst = true, t
 				}
 				ds.msgTxn = tx.id
-				break
 			}
 		}
 	}

@@ -73,10 +73,9 @@ const httpMaxPending = 64
 type httpParser struct {
 	phase [2]uint8
 	// methods of requests awaiting a response: 0 other, 1 HEAD, 2 CONNECT.
-	pend     [httpMaxPending]uint8
-	ph, pn   int
-	pover    int     // requests not in pend (assumed neither HEAD nor CONNECT)
-	chunkEnd [2]bool // the message's last frame is the chunked body's end
+	pend   [httpMaxPending]uint8
+	ph, pn int
+	pover  int // requests not in pend (assumed neither HEAD nor CONNECT)
 }
 
 var (
