@@ -277,8 +277,13 @@ func (a *Analyzer) Add(p *Packet) {
 // which it returns with the segment's direction.
 func (a *Analyzer) add(p *Packet) (*live, tcpstate.Dir) {
 	a.sum.Packets++
-	a.expire(p.Time)
 	np := &a.np
+	if !timeInRange(p.Time) {
+		*np = netPacket{skip: SkipTimestamp}
+		a.skipped[SkipTimestamp]++
+		return nil, 0
+	}
+	a.expire(p.Time)
 	a.dec.decode(p.LinkType, p.Data, len(p.Data) < p.Length, np)
 	if np.skip != SkipNone {
 		a.skipped[np.skip]++
@@ -335,6 +340,18 @@ func (a *Analyzer) add(p *Packet) (*live, tcpstate.Dir) {
 	a.appAdd(l, d, seg)
 	l.conn.LastPacket = p.Index
 	return l, d
+}
+
+// The range of capture timestamps analysed: the years 1 to 9999 (UTC), all
+// that reports (RFC 3339) can write.
+var (
+	minTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	maxTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).Unix()
+)
+
+func timeInRange(t time.Time) bool {
+	s := t.Unix()
+	return s >= minTime && s <= maxTime
 }
 
 // reused reports whether seg, a SYN from src, opens a new connection on

@@ -59,10 +59,14 @@ const (
 	SkipUnsupportedLink
 	// SkipFragment: an IPv4 or IPv6 fragment; fragments are not reassembled.
 	SkipFragment
+	// SkipTimestamp: the packet's timestamp lies outside the years 1 to
+	// 9999 (a pcapng interface's time resolution or offset, or damage,
+	// can say so), where no time arithmetic or report can follow it.
+	SkipTimestamp
 	numSkips
 )
 
-var skipNames = [numSkips]string{"", "truncated", "malformed", "unsupported_link_type", "ip_fragment"}
+var skipNames = [numSkips]string{"", "truncated", "malformed", "unsupported_link_type", "ip_fragment", "timestamp_out_of_range"}
 
 // String returns the reason's name as used in reports.
 func (r SkipReason) String() string {
