@@ -44,6 +44,15 @@ type Config struct {
 	// by the live connections alone and ended connections reach the
 	// Consumers only.
 	KeepConns bool
+	// Workers is how many goroutines analyse connections in parallel:
+	// the goroutine calling Add reads the packets' headers and assigns
+	// each connection, by a hash of its four-tuple, to one of Workers
+	// shards, each of which owns its connections' TCP state, application
+	// analysis and consumer state. Zero or one means no goroutine: all of
+	// it on the caller's. It takes effect only when every Consumer is a
+	// Forker (else the pass runs on one goroutine); the results are the
+	// same either way.
+	Workers int
 	// App bounds the application-protocol analysis of each connection
 	// (package appproto: out-of-order bytes held per direction, header and
 	// message size limits, protocol registry); its zero value works.
@@ -205,77 +214,136 @@ type Summary struct {
 
 type connKey struct{ a, b netip.AddrPort }
 
-// live is a tracked connection, linked in a list by recency of use.
-type live struct {
+// entry is the demultiplexer's record of a live connection: what it
+// needs to decide when the connection ends (its FIN/RST and SYN numbers
+// as the segments carried them, its last packet's time), its place in
+// the list by recency of use, and its shard's state.
+type entry struct {
 	key        connKey
 	conn       *Conn
-	tcp        *tcpstate.Conn
-	app        *appproto.Conn
-	an         *tcpstate.Analysis // analysis of the last segment
-	prev, next *live
+	shard      int
+	sc         *sconn
+	last       time.Time
+	fin        [2]bool
+	rst        bool
+	isn        [2]tcpstate.Seq
+	hasISN     [2]bool
+	prev, next *entry
 	closing    bool // queued in Analyzer.closing
+}
+
+// closed reports whether the connection has closed (as tcpstate.Conn's
+// Closed): a RST was seen, or a FIN in each direction.
+func (e *entry) closed() bool { return e.rst || e.fin[0] && e.fin[1] }
+
+// note mirrors what segment s of direction d tells the demultiplexer.
+func (e *entry) note(d tcpstate.Dir, s *tcpstate.Segment) {
+	if s.Time.After(e.last) {
+		e.last = s.Time
+	}
+	if s.Flags.Has(tcpstate.FIN) {
+		e.fin[d] = true
+	}
+	if s.Flags.Has(tcpstate.RST) {
+		e.rst = true
+	}
+	if s.Flags.Has(tcpstate.SYN) {
+		e.isn[d], e.hasISN[d] = s.Seq, true
+	}
 }
 
 // closingEntry is a closed connection waiting out Config.CloseLinger.
 type closingEntry struct {
-	l  *live
+	e  *entry
 	id int
 	at time.Time // the connection's last packet when queued
 }
 
-// Analyzer demultiplexes packets into TCP connections. Feed it packets in
-// capture order with Add, then call Close. It is not safe for concurrent
-// use. It never reads the clock: time is the packets' timestamps.
+// Analyzer demultiplexes packets into TCP connections and analyses them.
+// Feed it packets in capture order with Add, then call Close. It is not
+// safe for concurrent use (with Config.Workers it runs goroutines of its
+// own, which Close ends). It never reads the clock: time is the packets'
+// timestamps.
 type Analyzer struct {
 	cfg         Config
 	dec         *decoder
 	np          netPacket
 	seg         tcpstate.Segment
-	table       map[connKey]*live
-	head        *live // most recently used
-	tail        *live // least recently used
+	table       map[connKey]*entry
+	head        *entry // most recently used
+	tail        *entry // least recently used
 	nextID      int
 	done        []*Conn
 	other       [numKinds]uint64
 	skipped     [numSkips]uint64
 	sum         Summary
 	closed      bool
-	info        PacketInfo
 	lastSkip    SkipReason     // why the last TCP packet was skipped
 	closing     []closingEntry // closed connections waiting out CloseLinger
 	closingHead int
-	app         appGlue
+	ev          event  // the event being built (one worker)
+	endSeq      uint64 // connections ended so far
+	inline      *shard
+	par         *parallel
 }
 
 // NewAnalyzer returns an Analyzer bounded by cfg.
 func NewAnalyzer(cfg Config) *Analyzer {
-	return &Analyzer{cfg: cfg, dec: newDecoder(), table: make(map[connKey]*live)}
+	a := &Analyzer{cfg: cfg, dec: newDecoder(), table: make(map[connKey]*entry)}
+	if forks, ok := forkAll(cfg.Consumers, cfg.Workers); ok {
+		a.par = newParallel(a, forks)
+	} else {
+		a.inline = newShard(&a.cfg, cfg.Consumers, func(c *Conn, _ uint64) { a.ended(c) })
+	}
+	return a
 }
 
 // Add analyses one packet and passes it to the Consumers. The packet's
 // data is not retained.
 func (a *Analyzer) Add(p *Packet) {
-	l, d := a.add(p)
-	if len(a.cfg.Consumers) == 0 {
-		return
+	e, d := a.add(p)
+	sh := 0
+	if e != nil {
+		sh = e.shard
 	}
-	in := &a.info
+	ev := a.event(sh)
 	np := &a.np
-	*in = PacketInfo{Index: p.Index, Time: p.Time, WireLen: p.Length, Kind: np.kind, Skip: np.skip,
+	ev.kind = evPacket
+	ev.info = PacketInfo{Index: p.Index, Time: p.Time, WireLen: p.Length, Kind: np.kind, Skip: np.skip,
 		Src: np.src, Dst: np.dst, Proto: np.proto, L4: np.l4, L4Len: np.l4Len}
-	if l != nil {
-		in.Conn, in.Dir, in.Seg, in.Analysis, in.TCP = l.conn, d, &a.seg, l.an, l.tcp
-	} else if in.Kind == KindTCP {
-		in.Kind, in.Skip = KindUnknown, a.lastSkip
+	ev.sc, ev.dir = nil, d
+	if e != nil {
+		ev.sc = e.sc
+		ev.seg = a.seg
+	} else if ev.info.Kind == KindTCP {
+		ev.info.Kind, ev.info.Skip = KindUnknown, a.lastSkip
 	}
-	for _, c := range a.cfg.Consumers {
-		c.Packet(in)
-	}
+	a.dispatch(sh, ev)
 }
 
-// add classifies one packet and, for a TCP segment, feeds its connection,
-// which it returns with the segment's direction.
-func (a *Analyzer) add(p *Packet) (*live, tcpstate.Dir) {
+// event returns the event to fill next for shard sh. With one worker it
+// is handled (dispatch) before the next is asked for.
+func (a *Analyzer) event(sh int) *event {
+	if a.par != nil {
+		return a.par.slot(sh)
+	}
+	return &a.ev
+}
+
+// dispatch hands a filled event to shard sh.
+func (a *Analyzer) dispatch(sh int, ev *event) {
+	if a.par != nil {
+		a.par.send(sh, ev)
+		return
+	}
+	a.inline.handle(ev)
+}
+
+// add classifies one packet and, for a TCP segment (parsed into a.seg),
+// finds its connection, which it returns with the segment's direction.
+// Connections it ends on the way (idle, closed, evicted, reused) are
+// dispatched before it returns.
+func (a *Analyzer) add(p *Packet) (*entry, tcpstate.Dir) {
 	a.sum.Packets++
 	np := &a.np
 	if !timeInRange(p.Time) {
@@ -318,28 +386,26 @@ func (a *Analyzer) add(p *Packet) (*live, tcpstate.Dir) {
 	if src.Compare(dst) > 0 {
 		key = connKey{dst, src}
 	}
-	l := a.table[key]
-	if l != nil && a.reused(l, src, seg) {
-		a.finish(l, EndPortReuse)
-		l = nil
+	e := a.table[key]
+	if e != nil && a.reused(e, src, seg) {
+		a.finish(e, EndPortReuse)
+		e = nil
 	}
-	if l == nil {
-		l = a.open(key, src, dst, seg, p)
+	if e == nil {
+		e = a.open(key, src, dst, seg, p)
 	} else {
-		a.touch(l)
+		a.touch(e)
 	}
 	d := tcpstate.ClientToServer
-	if src != l.conn.Client {
+	if src != e.conn.Client {
 		d = tcpstate.ServerToClient
 	}
-	l.an = l.tcp.Add(d, seg)
-	if !l.closing && l.tcp.Closed() && a.cfg.linger() >= 0 {
-		l.closing = true
-		a.closing = append(a.closing, closingEntry{l: l, id: l.conn.ID, at: l.tcp.Last})
+	e.note(d, seg)
+	if !e.closing && e.closed() && a.cfg.linger() >= 0 {
+		e.closing = true
+		a.closing = append(a.closing, closingEntry{e: e, id: e.conn.ID, at: e.last})
 	}
-	a.appAdd(l, d, seg)
-	l.conn.LastPacket = p.Index
-	return l, d
+	return e, d
 }
 
 // The range of capture timestamps analysed: the years 1 to 9999 (UTC), all
@@ -355,26 +421,24 @@ func timeInRange(t time.Time) bool {
 }
 
 // reused reports whether seg, a SYN from src, opens a new connection on
-// the four-tuple of l: the old one has seen a FIN or RST and the SYN
+// the four-tuple of e: the old one has seen a FIN or RST and the SYN
 // carries another initial sequence number than the sender's previous one.
-func (a *Analyzer) reused(l *live, src netip.AddrPort, seg *tcpstate.Segment) bool {
+func (a *Analyzer) reused(e *entry, src netip.AddrPort, seg *tcpstate.Segment) bool {
 	if !seg.Flags.Has(tcpstate.SYN) || seg.Flags.Has(tcpstate.ACK) {
 		return false
 	}
-	st := l.tcp.Stats
-	if st[0].FIN+st[1].FIN+st[0].RST+st[1].RST == 0 {
+	if !e.fin[0] && !e.fin[1] && !e.rst {
 		return false
 	}
 	d := tcpstate.ClientToServer
-	if src != l.conn.Client {
+	if src != e.conn.Client {
 		d = tcpstate.ServerToClient
 	}
-	isn, ok := l.tcp.ISN(d)
-	return !ok || isn != seg.Seq
+	return !e.hasISN[d] || e.isn[d] != seg.Seq
 }
 
 // open starts tracking a new connection.
-func (a *Analyzer) open(key connKey, src, dst netip.AddrPort, seg *tcpstate.Segment, p *Packet) *live {
+func (a *Analyzer) open(key connKey, src, dst netip.AddrPort, seg *tcpstate.Segment, p *Packet) *entry {
 	if len(a.table) >= a.cfg.maxConns() && a.tail != nil {
 		a.sum.Evicted++
 		a.finish(a.tail, EndEvicted)
@@ -383,14 +447,16 @@ func (a *Analyzer) open(key connKey, src, dst netip.AddrPort, seg *tcpstate.Segm
 	c := &Conn{ID: a.nextID, FirstPacket: p.Index}
 	c.Client, c.Server = chooseClient(src, dst, seg.Flags)
 	c.Midstream = !seg.Flags.Has(tcpstate.SYN)
-	l := &live{key: key, conn: c, tcp: tcpstate.NewConn()}
-	a.appOpen(l)
-	a.table[key] = l
-	a.pushFront(l)
+	e := &entry{key: key, conn: c, sc: &sconn{conn: c}}
+	if a.par != nil {
+		e.shard = a.par.shardOf(key)
+	}
+	a.table[key] = e
+	a.pushFront(e)
 	if n := len(a.table); n > a.sum.MaxLive {
 		a.sum.MaxLive = n
 	}
-	return l
+	return e
 }
 
 // chooseClient decides which end of a new connection is the client, from
@@ -429,7 +495,7 @@ func (a *Analyzer) expire(now time.Time) {
 	if idle < 0 {
 		return
 	}
-	for a.tail != nil && now.Sub(a.tail.tcp.Last) > idle {
+	for a.tail != nil && now.Sub(a.tail.last) > idle {
 		a.finish(a.tail, EndIdle)
 	}
 }
@@ -441,14 +507,14 @@ func (a *Analyzer) expire(now time.Time) {
 func (a *Analyzer) expireClosed(now time.Time) {
 	linger := a.cfg.linger()
 	for a.closingHead < len(a.closing) {
-		e := &a.closing[a.closingHead]
-		l := e.l
+		ce := &a.closing[a.closingHead]
+		e := ce.e
 		switch {
-		case a.table[l.key] != l || l.conn.ID != e.id: // ended otherwise
-		case now.Sub(l.tcp.Last) > linger:
-			a.finish(l, EndClosed)
-		case l.tcp.Last.After(e.at):
-			a.closing = append(a.closing, closingEntry{l: l, id: e.id, at: l.tcp.Last})
+		case a.table[e.key] != e || e.conn.ID != ce.id: // ended otherwise
+		case now.Sub(e.last) > linger:
+			a.finish(e, EndClosed)
+		case e.last.After(ce.at):
+			a.closing = append(a.closing, closingEntry{e: e, id: ce.id, at: e.last})
 		default:
 			return
 		}
@@ -463,48 +529,47 @@ func (a *Analyzer) expireClosed(now time.Time) {
 	}
 }
 
-// finish ends the tracking of l and reports its connection.
-func (a *Analyzer) finish(l *live, why EndReason) {
-	delete(a.table, l.key)
-	a.unlink(l)
-	c, t := l.conn, l.tcp
-	c.First, c.Last = t.First, t.Last
-	c.Duration = t.Last.Sub(t.First).Seconds()
-	c.State = t.State()
-	if (why == EndOfCapture || why == EndIdle) && t.Closed() {
+// finish ends the tracking of e: its shard finishes the connection and
+// reports it.
+func (a *Analyzer) finish(e *entry, why EndReason) {
+	delete(a.table, e.key)
+	a.unlink(e)
+	if (why == EndOfCapture || why == EndIdle) && e.closed() {
 		why = EndClosed
 	}
-	c.End = why
-	c.C2S, c.S2C = t.Stats[0], t.Stats[1]
-	c.ClientOptions, c.ServerOptions = t.Options[0], t.Options[1]
-	a.appFinish(l)
-	c.RTT, c.Vantage, c.Quality = t.RTT(), t.Vantage(), t.Quality()
-	if c.Quality == nil {
-		c.Quality = []tcpstate.Quality{}
-	}
 	a.sum.Connections++
+	ev := a.event(e.shard)
+	ev.kind, ev.sc, ev.why, ev.seq = evEnd, e.sc, why, a.endSeq
+	a.endSeq++
+	a.dispatch(e.shard, ev)
+}
+
+// ended is called, in the order the connections ended, with each ended
+// connection once its shard has finished it; on the caller's goroutine.
+func (a *Analyzer) ended(c *Conn) {
 	if a.cfg.KeepConns {
 		a.done = append(a.done, c)
-	}
-	for _, x := range a.cfg.Consumers {
-		x.ConnEnd(c)
 	}
 }
 
 // Close ends every connection still tracked (EndOfCapture), in first-seen
-// order. Add must not be called after Close.
+// order, and waits for the shards to finish. Add must not be called after
+// Close.
 func (a *Analyzer) Close() {
 	if a.closed {
 		return
 	}
 	a.closed = true
-	rest := make([]*live, 0, len(a.table))
-	for _, l := range a.table {
-		rest = append(rest, l)
+	rest := make([]*entry, 0, len(a.table))
+	for _, e := range a.table {
+		rest = append(rest, e)
 	}
-	slices.SortFunc(rest, func(x, y *live) int { return x.conn.ID - y.conn.ID })
-	for _, l := range rest {
-		a.finish(l, EndOfCapture)
+	slices.SortFunc(rest, func(x, y *entry) int { return x.conn.ID - y.conn.ID })
+	for _, e := range rest {
+		a.finish(e, EndOfCapture)
+	}
+	if a.par != nil {
+		a.par.close()
 	}
 }
 
@@ -533,35 +598,35 @@ func (a *Analyzer) Summary() Summary {
 	return s
 }
 
-func (a *Analyzer) pushFront(l *live) {
-	l.prev, l.next = nil, a.head
+func (a *Analyzer) pushFront(e *entry) {
+	e.prev, e.next = nil, a.head
 	if a.head != nil {
-		a.head.prev = l
+		a.head.prev = e
 	}
-	a.head = l
+	a.head = e
 	if a.tail == nil {
-		a.tail = l
+		a.tail = e
 	}
 }
 
-func (a *Analyzer) unlink(l *live) {
-	if l.prev != nil {
-		l.prev.next = l.next
+func (a *Analyzer) unlink(e *entry) {
+	if e.prev != nil {
+		e.prev.next = e.next
 	} else {
-		a.head = l.next
+		a.head = e.next
 	}
-	if l.next != nil {
-		l.next.prev = l.prev
+	if e.next != nil {
+		e.next.prev = e.prev
 	} else {
-		a.tail = l.prev
+		a.tail = e.prev
 	}
-	l.prev, l.next = nil, nil
+	e.prev, e.next = nil, nil
 }
 
-func (a *Analyzer) touch(l *live) {
-	if a.head == l {
+func (a *Analyzer) touch(e *entry) {
+	if a.head == e {
 		return
 	}
-	a.unlink(l)
-	a.pushFront(l)
+	a.unlink(e)
+	a.pushFront(e)
 }

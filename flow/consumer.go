@@ -41,6 +41,25 @@ type TransactionConsumer interface {
 	Transaction(c *Conn, t *appproto.Transaction)
 }
 
+// A Forker is a Consumer that can run in parallel shards (Config.Workers
+// above one). Before the first packet the Analyzer calls Fork once per
+// shard; each fork receives, on its shard's goroutine, the Packet,
+// Transaction and ConnEnd calls of the connections assigned to that shard
+// (and shard 0's of the packets of no connection), each in capture order,
+// as a single consumer would. The Forker itself then receives ConnEnd for
+// every connection, on the Analyzer's goroutine and in the order the
+// connections ended (as one worker would have called it), each after its
+// fork's ConnEnd has returned; its Packet and Transaction are not called.
+// Close calls Merge once, with the forks in shard order, after each has
+// seen its last call, so that the Forker can combine what they gathered.
+type Forker interface {
+	Consumer
+	// Fork returns a new consumer for one shard.
+	Fork() Consumer
+	// Merge combines the forks' results into the Forker.
+	Merge(forks []Consumer)
+}
+
 // ConnFunc adapts a function to a Consumer that receives each ended
 // connection and ignores packets.
 type ConnFunc func(*Conn)

@@ -139,3 +139,30 @@ func readGz(path string) ([]byte, error) {
 	}
 	return io.ReadAll(zr)
 }
+
+// TestWorkersSameOutput runs `flows -json` with one worker (everything on
+// one goroutine) and with three (connections sharded over goroutines) on
+// every committed lab capture and every corpus capture, and requires the
+// same bytes.
+func TestWorkersSameOutput(t *testing.T) {
+	defer func(w int) { workers = w }(workers)
+	root := flowtest.RepoRoot()
+	for _, set := range goldenSets {
+		t.Run(set.name, func(t *testing.T) {
+			dir := filepath.Join(root, "testdata", "lab")
+			if set.corpus != "" {
+				dir = flowtest.CorpusDir(t, set.corpus)
+			}
+			for _, f := range flowtest.Captures(t, dir) {
+				var one, three bytes.Buffer
+				workers = 1
+				run(f, true, nil, &one, io.Discard)
+				workers = 3
+				run(f, true, nil, &three, io.Discard)
+				if d := firstDiff(one.Bytes(), three.Bytes()); d != "" {
+					t.Errorf("%s: 3 workers differ from 1:\n%s", f, d)
+				}
+			}
+		})
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"runtime"
 	"slices"
 	"text/tabwriter"
 
@@ -74,10 +75,14 @@ func main() {
 	os.Exit(run(flag.Arg(0), *asJSON, os.Stdin, os.Stdout, os.Stderr))
 }
 
+// workers is how many goroutines analyse connections (flow.Config.Workers):
+// one per processor the Go runtime uses.
+var workers = runtime.GOMAXPROCS(0)
+
 func run(name string, asJSON bool, stdin io.Reader, stdout, stderr io.Writer) int {
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
-	var cfg flow.Config
+	cfg := flow.Config{Workers: workers}
 	var jw *jsonWriter
 	if asJSON {
 		ex := explain.New(explain.Options{})
@@ -136,6 +141,13 @@ type jsonWriter struct {
 }
 
 func (*jsonWriter) Packet(*flow.PacketInfo) {}
+
+// Fork returns a consumer that does nothing: the records are written by
+// the jsonWriter itself, as connections end (see flow.Forker).
+func (*jsonWriter) Fork() flow.Consumer { return flow.ConnFunc(func(*flow.Conn) {}) }
+
+// Merge does nothing.
+func (*jsonWriter) Merge([]flow.Consumer) {}
 
 func (j *jsonWriter) ConnEnd(c *flow.Conn) {
 	j.pending[c.ID] = connRecord{"conn", c, j.ex.Ended()}

@@ -3,6 +3,7 @@ package explain
 import (
 	"math"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/netecology/netecology/appproto"
@@ -71,9 +72,19 @@ type Explainer struct {
 	done  []*Conn
 	ended *Conn
 	spare *connState
+
+	// With flow.Config.Workers, the root (forked) receives the
+	// explanations its forks finish (root) through results.
+	root   *Explainer
+	forked bool
+	mu     sync.Mutex
+	result map[*flow.Conn]*Conn
 }
 
-var _ flow.TransactionConsumer = (*Explainer)(nil)
+var (
+	_ flow.TransactionConsumer = (*Explainer)(nil)
+	_ flow.Forker              = (*Explainer)(nil)
+)
 
 // New returns an Explainer.
 func New(opts Options) *Explainer {
@@ -139,17 +150,41 @@ func (cs *connState) message(d tcpstate.Dir, segs int, bytes int64) {
 // ConnEnd finishes the explanation of an ended connection (see Ended).
 func (e *Explainer) ConnEnd(c *flow.Conn) {
 	e.ended = nil
-	cs := e.live[c]
-	if cs == nil {
-		return
+	if e.forked {
+		// The fork that saw the connection has finished it.
+		e.mu.Lock()
+		e.ended = e.result[c]
+		delete(e.result, c)
+		e.mu.Unlock()
+	} else if cs := e.live[c]; cs != nil {
+		delete(e.live, c)
+		e.ended = cs.finish(c)
+		e.spare = cs
+		if r := e.root; r != nil {
+			r.mu.Lock()
+			r.result[c] = e.ended
+			r.mu.Unlock()
+			return
+		}
 	}
-	delete(e.live, c)
-	e.ended = cs.finish(c)
-	e.spare = cs
-	if e.opts.Keep {
+	if e.ended != nil && e.opts.Keep {
 		e.done = append(e.done, e.ended)
 	}
 }
+
+// Fork returns an Explainer for one shard of a parallel pass (see
+// flow.Forker); its explanations reach e as their connections end.
+func (e *Explainer) Fork() flow.Consumer {
+	e.forked = true
+	if e.result == nil {
+		e.result = make(map[*flow.Conn]*Conn)
+	}
+	return &Explainer{opts: e.opts, live: make(map[*flow.Conn]*connState), root: e}
+}
+
+// Merge does nothing: the forks' explanations have reached e through
+// ConnEnd.
+func (e *Explainer) Merge([]flow.Consumer) {}
 
 // Spacing histogram: per-byte spacing of segments, in quarter octaves of
 // nanoseconds per byte from 2^-2 ns/B (32 Gbit/s) up.

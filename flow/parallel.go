@@ -1,0 +1,226 @@
+package flow
+
+import (
+	"net/netip"
+	"sync"
+)
+
+// Batching of the work handed to the shards' goroutines.
+const (
+	batchEvents = 512       // events per batch
+	batchBytes  = 512 << 10 // packet bytes copied per batch
+	batchDepth  = 4         // batches in flight per shard
+)
+
+// batch is a run of events for one shard, with the packet bytes they
+// refer to copied into its arena (the Reader's buffer is reused).
+type batch struct {
+	evs   [batchEvents]event
+	n     int
+	arena []byte
+}
+
+// endNotice is a connection a shard has finished, with its place in the
+// order the connections ended.
+type endNotice struct {
+	seq  uint64
+	conn *Conn
+}
+
+// parallel runs the shards of an Analyzer with Config.Workers > 1 on
+// goroutines of their own. The Analyzer's goroutine reads, decodes and
+// demultiplexes, and fills one batch per shard; each shard's goroutine
+// analyses its connections with its forks of the consumers. Finished
+// connections come back and are delivered to the Analyzer and the root
+// consumers (Forkers) in the order they ended, on the Analyzer's
+// goroutine.
+type parallel struct {
+	a      *Analyzer
+	roots  []Forker
+	forks  [][]Consumer // per shard, one fork per root
+	in     []chan *batch
+	free   []chan *batch
+	cur    []*batch
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	back   []endNotice // finished, not yet taken (guarded by mu)
+	taken  []endNotice
+	next   uint64 // the next end to deliver
+	early  map[uint64]*Conn
+	closed bool
+}
+
+// forkAll returns, when workers > 1 and every consumer is a Forker, the
+// consumers as Forkers.
+func forkAll(cons []Consumer, workers int) ([]Forker, bool) {
+	if workers <= 1 {
+		return nil, false
+	}
+	fs := make([]Forker, len(cons))
+	for i, c := range cons {
+		f, ok := c.(Forker)
+		if !ok {
+			return nil, false
+		}
+		fs[i] = f
+	}
+	return fs, true
+}
+
+func newParallel(a *Analyzer, roots []Forker) *parallel {
+	n := a.cfg.Workers
+	p := &parallel{a: a, roots: roots, forks: make([][]Consumer, n), in: make([]chan *batch, n),
+		free: make([]chan *batch, n), cur: make([]*batch, n), early: map[uint64]*Conn{}}
+	for i := range n {
+		p.forks[i] = make([]Consumer, len(roots))
+		for j, r := range roots {
+			p.forks[i][j] = r.Fork()
+		}
+		p.in[i] = make(chan *batch, batchDepth)
+		p.free[i] = make(chan *batch, batchDepth+1)
+		for range batchDepth {
+			p.free[i] <- &batch{arena: make([]byte, 0, batchBytes)}
+		}
+		p.cur[i] = &batch{arena: make([]byte, 0, batchBytes)}
+		sh := newShard(&a.cfg, p.forks[i], p.finished)
+		p.wg.Add(1)
+		go p.run(sh, p.in[i], p.free[i])
+	}
+	return p
+}
+
+// run is a shard's goroutine.
+func (p *parallel) run(sh *shard, in <-chan *batch, free chan<- *batch) {
+	defer p.wg.Done()
+	for b := range in {
+		for i := range b.n {
+			ev := &b.evs[i]
+			sh.handle(ev)
+			ev.sc, ev.info, ev.seg.Payload = nil, PacketInfo{}, nil
+		}
+		b.n, b.arena = 0, b.arena[:0]
+		free <- b
+	}
+}
+
+// finished is called by a shard's goroutine for each connection it ended.
+func (p *parallel) finished(c *Conn, seq uint64) {
+	p.mu.Lock()
+	p.back = append(p.back, endNotice{seq, c})
+	p.mu.Unlock()
+}
+
+// shardOf assigns a connection to a shard by its four-tuple (FNV-1a).
+func (p *parallel) shardOf(k connKey) int {
+	h := uint64(14695981039346656037)
+	mix := func(ap [18]byte) {
+		for _, b := range ap {
+			h ^= uint64(b)
+			h *= 1099511628211
+		}
+	}
+	for _, ap := range [2][18]byte{addrPortBytes(k.a), addrPortBytes(k.b)} {
+		mix(ap)
+	}
+	return int(h % uint64(len(p.in)))
+}
+
+func addrPortBytes(ap netip.AddrPort) [18]byte {
+	var b [18]byte
+	a := ap.Addr().As16()
+	copy(b[:], a[:])
+	b[16], b[17] = byte(ap.Port()>>8), byte(ap.Port())
+	return b
+}
+
+// slot returns the event to fill next for shard sh.
+func (p *parallel) slot(sh int) *event { return &p.cur[sh].evs[p.cur[sh].n] }
+
+// send commits the event filled in slot(sh): the packet bytes it refers
+// to are copied into the batch, which goes to the shard when full.
+func (p *parallel) send(sh int, ev *event) {
+	b := p.cur[sh]
+	if ev.kind == evPacket {
+		l4 := ev.info.L4
+		if len(b.arena)+len(l4) > cap(b.arena) && b.n > 0 {
+			nb := p.take(sh)
+			nb.evs[0] = *ev
+			p.flush(sh, b)
+			p.cur[sh] = nb
+			b, ev = nb, &nb.evs[0]
+		}
+		if len(l4) > cap(b.arena) {
+			b.arena = make([]byte, 0, len(l4))
+		}
+		at := len(b.arena)
+		b.arena = append(b.arena, l4...)
+		cp := b.arena[at:len(b.arena):len(b.arena)]
+		if ev.sc != nil {
+			off := cap(l4) - cap(ev.seg.Payload)
+			ev.seg.Payload = cp[off : off+len(ev.seg.Payload)]
+		}
+		ev.info.L4 = cp
+	}
+	b.n++
+	if b.n == batchEvents {
+		p.flush(sh, b)
+		p.cur[sh] = p.take(sh)
+	}
+}
+
+// take returns an empty batch for shard sh, waiting for the shard to give
+// one back if none is free, and delivers what the shards have finished.
+func (p *parallel) take(sh int) *batch {
+	b := <-p.free[sh]
+	p.deliver()
+	return b
+}
+
+func (p *parallel) flush(sh int, b *batch) { p.in[sh] <- b }
+
+// deliver passes the finished connections on, in the order they ended, as
+// far as that order is complete.
+func (p *parallel) deliver() {
+	p.mu.Lock()
+	p.taken, p.back = p.back, p.taken[:0]
+	p.mu.Unlock()
+	for _, e := range p.taken {
+		p.early[e.seq] = e.conn
+	}
+	for {
+		c, ok := p.early[p.next]
+		if !ok {
+			return
+		}
+		delete(p.early, p.next)
+		p.next++
+		p.a.ended(c)
+		for _, r := range p.roots {
+			r.ConnEnd(c)
+		}
+	}
+}
+
+// close sends what is left, waits for the shards, delivers the last
+// connections and merges the forks into their roots.
+func (p *parallel) close() {
+	if p.closed {
+		return
+	}
+	p.closed = true
+	for sh, b := range p.cur {
+		if b.n > 0 {
+			p.flush(sh, b)
+		}
+		close(p.in[sh])
+	}
+	p.wg.Wait()
+	p.deliver()
+	for j, r := range p.roots {
+		forks := make([]Consumer, len(p.forks))
+		for i := range p.forks {
+			forks[i] = p.forks[i][j]
+		}
+		r.Merge(forks)
+	}
+}

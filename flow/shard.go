@@ -1,0 +1,127 @@
+package flow
+
+import (
+	"github.com/netecology/netecology/appproto"
+	"github.com/netecology/netecology/tcpstate"
+)
+
+// evKind is what an event asks of a shard.
+type evKind uint8
+
+const (
+	// evPacket: a packet, of the connection sc or of none.
+	evPacket evKind = iota
+	// evEnd: the connection sc has ended (why).
+	evEnd
+)
+
+// event is one unit of work the demultiplexer hands a shard: a packet
+// with its classification and, for a TCP segment, the parsed segment; or
+// the end of a connection.
+type event struct {
+	kind evKind
+	sc   *sconn
+	dir  tcpstate.Dir
+	why  EndReason
+	seq  uint64 // evEnd: how many connections ended before this one
+	info PacketInfo
+	seg  tcpstate.Segment
+}
+
+// sconn is a shard's state of one live connection: its report, TCP state
+// and application analysis, created at its first segment.
+type sconn struct {
+	conn *Conn
+	tcp  *tcpstate.Conn
+	app  *appproto.Conn
+}
+
+// shard analyses the connections assigned to it: their TCP state,
+// application analysis and the consumers' work. With one worker the
+// Analyzer's only shard runs on the caller's goroutine with the
+// Consumers themselves; with several, each runs on its own goroutine with
+// the consumers' forks.
+type shard struct {
+	cons  []Consumer
+	txc   []TransactionConsumer
+	app   appproto.Config
+	cur   *Conn // the connection being fed, for its transactions
+	ended func(c *Conn, seq uint64)
+}
+
+func newShard(cfg *Config, cons []Consumer, ended func(*Conn, uint64)) *shard {
+	s := &shard{cons: cons, app: cfg.App, ended: ended}
+	if s.app.Registry == nil {
+		s.app.Registry = appproto.DefaultRegistry()
+	}
+	for _, c := range cons {
+		if t, ok := c.(TransactionConsumer); ok {
+			s.txc = append(s.txc, t)
+		}
+	}
+	if len(s.txc) > 0 {
+		s.app.OnTransaction = func(t *appproto.Transaction) {
+			for _, c := range s.txc {
+				c.Transaction(s.cur, t)
+			}
+		}
+	}
+	return s
+}
+
+// handle does what ev asks.
+func (s *shard) handle(ev *event) {
+	if ev.kind == evEnd {
+		s.finish(ev.sc, ev.why, ev.seq)
+		return
+	}
+	in := &ev.info
+	if sc := ev.sc; sc != nil {
+		if sc.tcp == nil {
+			s.open(sc)
+		}
+		an := sc.tcp.Add(ev.dir, &ev.seg)
+		s.cur = sc.conn
+		sc.app.Add(ev.dir, &ev.seg)
+		sc.conn.LastPacket = ev.seg.Index
+		in.Conn, in.Dir, in.Seg, in.Analysis, in.TCP = sc.conn, ev.dir, &ev.seg, an, sc.tcp
+	}
+	for _, c := range s.cons {
+		c.Packet(in)
+	}
+}
+
+// open creates the TCP and application state of a new connection.
+func (s *shard) open(sc *sconn) {
+	sc.tcp = tcpstate.NewConn()
+	sc.app = appproto.NewConn(&s.app, sc.conn.Client.Port(), sc.conn.Server.Port())
+}
+
+// finish fills the report of an ended connection from its TCP state and
+// application analysis, passes it to the consumers and releases the state.
+func (s *shard) finish(sc *sconn, why EndReason, seq uint64) {
+	if sc.tcp == nil {
+		s.open(sc)
+	}
+	c, t := sc.conn, sc.tcp
+	c.First, c.Last = t.First, t.Last
+	c.Duration = t.Last.Sub(t.First).Seconds()
+	c.State = t.State()
+	c.End = why
+	c.C2S, c.S2C = t.Stats[0], t.Stats[1]
+	c.ClientOptions, c.ServerOptions = t.Options[0], t.Options[1]
+	s.cur = c
+	sc.app.Close()
+	c.Proto = sc.app.Protocol()
+	c.ProtoConfidence = sc.app.Confidence()
+	c.App = sc.app.Stats()
+	c.RTT, c.Vantage, c.Quality = t.RTT(), t.Vantage(), t.Quality()
+	if c.Quality == nil {
+		c.Quality = []tcpstate.Quality{}
+	}
+	sc.tcp, sc.app = nil, nil
+	for _, x := range s.cons {
+		x.ConnEnd(c)
+	}
+	s.ended(c, seq)
+}
