@@ -1,7 +1,6 @@
 package flow
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,20 +24,7 @@ func Analyze(r io.Reader, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := NewAnalyzer(cfg)
-	var readErr error
-	for {
-		p, err := rd.Next()
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				readErr = err
-			}
-			break
-		}
-		a.Add(p)
-	}
-	a.Close()
-	return &Result{Format: rd.Format(), Gzipped: rd.Gzipped(), Conns: a.Conns(), Summary: a.Summary()}, readErr
+	return AnalyzeSource(rd, cfg)
 }
 
 // AnalyzeFile is Analyze on the named file.

@@ -16,7 +16,7 @@ func BenchmarkJSON(b *testing.B) {
 		b.Skip("NETECOLOGY_BIG names no capture (make one with testdata/lab/make-big.sh)")
 	}
 	for b.Loop() {
-		if code := run(path, true, nil, io.Discard, io.Discard); code != 0 {
+		if code := run([]string{path}, true, nil, io.Discard, io.Discard); code != 0 {
 			b.Fatalf("exit %d", code)
 		}
 	}

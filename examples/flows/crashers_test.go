@@ -18,7 +18,7 @@ import (
 func jsonLines(t *testing.T, path string) (conns []map[string]any, summary map[string]any) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	run(path, true, nil, &out, &errOut)
+	run([]string{path}, true, nil, &out, &errOut)
 	sc := bufio.NewScanner(&out)
 	sc.Buffer(nil, 1<<24)
 	for sc.Scan() {

@@ -13,7 +13,7 @@ import (
 // line per label: the packet, its connection and direction, the label,
 // the rule that fired and the earlier packet it refers to. Then one line
 // per connection with its label counts.
-func runExplain(name string, stdin io.Reader, stdout, stderr io.Writer) int {
+func runExplain(names []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
 	var lines uint64
@@ -37,18 +37,8 @@ func runExplain(name string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(w, "%d\tconn %d %s\tanomaly\t%s\n", p.Index, p.Conn.ID, p.Dir, anomalies(a.Anomaly))
 		}
 	})}}
-	var (
-		res *flow.Result
-		err error
-	)
-	if name == "-" {
-		res, err = flow.Analyze(stdin, cfg)
-	} else {
-		res, err = flow.AnalyzeFile(name, cfg)
-	}
+	res, err := analyze(names, cfg, stdin, stderr)
 	if res == nil {
-		w.Flush()
-		fmt.Fprintln(stderr, "flows:", err)
 		return 1
 	}
 	fmt.Fprintf(w, "%d labelled lines in %d connections\n", lines, len(res.Conns))

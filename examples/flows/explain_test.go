@@ -19,7 +19,7 @@ import (
 func TestExplain(t *testing.T) {
 	dir := flowtest.CorpusDir(t, "lab")
 	var out, errOut bytes.Buffer
-	code := runExplain(filepath.Join(dir, "wan2m-loss-pg-chatty.pcap"), nil, &out, &errOut)
+	code := runExplain([]string{filepath.Join(dir, "wan2m-loss-pg-chatty.pcap")}, nil, &out, &errOut)
 	require.Equal(t, 0, code, errOut.String())
 	text := out.String()
 	for _, want := range []string{

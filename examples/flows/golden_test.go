@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"io"
@@ -55,7 +56,7 @@ func TestJSONGolden(t *testing.T) {
 				seen[gname] = true
 				t.Run(rel, func(t *testing.T) {
 					var out, errOut bytes.Buffer
-					run(f, true, nil, &out, &errOut)
+					run([]string{f}, true, nil, &out, &errOut)
 					gpath := filepath.Join(gdir, gname)
 					if *update {
 						require.NoError(t, os.MkdirAll(gdir, 0o755))
@@ -156,13 +157,57 @@ func TestWorkersSameOutput(t *testing.T) {
 			for _, f := range flowtest.Captures(t, dir) {
 				var one, three bytes.Buffer
 				workers = 1
-				run(f, true, nil, &one, io.Discard)
+				run([]string{f}, true, nil, &one, io.Discard)
 				workers = 3
-				run(f, true, nil, &three, io.Discard)
+				run([]string{f}, true, nil, &three, io.Discard)
 				if d := firstDiff(one.Bytes(), three.Bytes()); d != "" {
 					t.Errorf("%s: 3 workers differ from 1:\n%s", f, d)
 				}
 			}
 		})
 	}
+}
+
+// TestRotatedHalves splits each committed lab capture in two at its middle
+// record, as tcpdump -C would rotate it (or editcap -c), and requires
+// `flows -json` of the two halves read as one capture to equal the
+// output for the whole file: connections that span the files are counted
+// once.
+func TestRotatedHalves(t *testing.T) {
+	dir := filepath.Join(flowtest.RepoRoot(), "testdata", "lab")
+	for _, f := range flowtest.Captures(t, dir) {
+		if filepath.Ext(f) != ".pcap" {
+			continue
+		}
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		a, b := splitPcap(t, raw)
+		tmp := t.TempDir()
+		pa, pb := filepath.Join(tmp, "a.pcap"), filepath.Join(tmp, "b.pcap")
+		require.NoError(t, os.WriteFile(pa, a, 0o644))
+		require.NoError(t, os.WriteFile(pb, b, 0o644))
+		var whole, halves bytes.Buffer
+		run([]string{f}, true, nil, &whole, io.Discard)
+		run([]string{pa, pb}, true, nil, &halves, io.Discard)
+		if d := firstDiff(whole.Bytes(), halves.Bytes()); d != "" {
+			t.Errorf("%s: two halves differ from the whole:\n%s", f, d)
+		}
+	}
+}
+
+// splitPcap cuts a little-endian pcap file into two files at its middle
+// record, each with the file header.
+func splitPcap(t *testing.T, raw []byte) ([]byte, []byte) {
+	t.Helper()
+	require.Equal(t, []byte{0xd4, 0xc3, 0xb2, 0xa1}, raw[:4], "little-endian microsecond pcap expected")
+	var offs []int
+	for off := 24; off+16 <= len(raw); {
+		offs = append(offs, off)
+		off += 16 + int(binary.LittleEndian.Uint32(raw[off+8:]))
+	}
+	require.Greater(t, len(offs), 2)
+	mid := offs[len(offs)/2]
+	a := append([]byte(nil), raw[:mid]...)
+	b := append(append([]byte(nil), raw[:24]...), raw[mid:]...)
+	return a, b
 }

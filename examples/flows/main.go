@@ -1,12 +1,17 @@
 // Command flows lists the TCP connections of a packet capture.
 //
-//	go run ./examples/flows [-json | -explain] FILE|-
+//	go run ./examples/flows [-json | -explain | -transactions] [-q] FILE...|-
 //
 // FILE is a pcap or pcapng capture, possibly gzip-compressed; "-" reads
-// standard input. The default output is a table, one connection a line,
-// then the packet accounting. With -json it prints JSON lines: one object
-// of type "conn" per connection in first-seen order, then one of type
-// "summary" (the schema is in the project README). With -explain it lists
+// standard input. Several files are read as one capture (the rotated files
+// of tcpdump -C or -G), their packets merged by timestamp. The default
+// output is a table, one connection a line, then the packet accounting.
+// With -json it prints JSON lines: one object of type "conn" per
+// connection, then one of type "summary" (the schema is in the project
+// README). Records come out as connections end, in first-seen order (by
+// id) as long as no more than 2048 ended connections wait for an earlier
+// one still open; past that the rest come in the order they end (the
+// summary's "order" says "first_seen" or "end"). With -explain it lists
 // each packet carrying a TCP analysis label (retransmission, duplicate ACK,
 // ...) with the rule that fired and the earlier packet it refers to.
 // With -transactions it lists each application transaction (an HTTP
@@ -16,9 +21,10 @@
 // Packetbeat, then the turns and transactions of each connection; add
 // -json for JSON lines of type "transaction".
 //
-// A capture damaged part-way is analysed up to the damage; the error is
-// printed to standard error (and in the summary's "error" field) and the
-// exit status is 1.
+// On a terminal, a progress line on standard error shows how far the
+// reading has got (-q turns it off). A capture damaged part-way is
+// analysed up to the damage; the error is printed to standard error (and
+// in the summary's "error" field) and the exit status is 1.
 package main
 
 import (
@@ -31,8 +37,8 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"text/tabwriter"
 
+	"github.com/netecology/netecology/examples/internal/cli"
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
 	"github.com/netecology/netecology/tcpstate"
@@ -50,75 +56,105 @@ type summaryRecord struct {
 	Type string `json:"type"`
 	flow.Summary
 	Format flow.Format `json:"format"`
-	Error  string      `json:"error,omitempty"`
+	// Order is the order of the conn records: "first_seen" (by id) or
+	// "end" (as the connections ended, once too many waited).
+	Order string `json:"order"`
+	Error string `json:"error,omitempty"`
 }
+
+// reorderWindow bounds the ended connections held back to be written in
+// first-seen order.
+const reorderWindow = 2048
 
 func main() {
 	asJSON := flag.Bool("json", false, "print JSON lines instead of a table")
 	transactions := flag.Bool("transactions", false, "list each application transaction (request and response) with its timing; with -json as JSON lines")
 	explain := flag.Bool("explain", false, "list each packet with a TCP analysis label, the rule that fired and the packet it refers to")
+	quiet := flag.Bool("q", false, "no progress line on standard error")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: flows [-json] FILE|-")
+		fmt.Fprintln(os.Stderr, "usage: flows [-json | -explain | -transactions] [-q] FILE...|-")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if flag.NArg() != 1 {
+	if flag.NArg() == 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if *explain {
-		os.Exit(runExplain(flag.Arg(0), os.Stdin, os.Stdout, os.Stderr))
+	progress = !*quiet
+	switch {
+	case *explain:
+		os.Exit(runExplain(flag.Args(), os.Stdin, os.Stdout, os.Stderr))
+	case *transactions:
+		os.Exit(runTransactions(flag.Args(), *asJSON, os.Stdin, os.Stdout, os.Stderr))
 	}
-	if *transactions {
-		os.Exit(runTransactions(flag.Arg(0), *asJSON, os.Stdin, os.Stdout, os.Stderr))
-	}
-	os.Exit(run(flag.Arg(0), *asJSON, os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(run(flag.Args(), *asJSON, os.Stdin, os.Stdout, os.Stderr))
 }
 
 // workers is how many goroutines analyse connections (flow.Config.Workers):
 // one per processor the Go runtime uses.
 var workers = runtime.GOMAXPROCS(0)
 
-func run(name string, asJSON bool, stdin io.Reader, stdout, stderr io.Writer) int {
+// progress enables the progress line (when standard error is a terminal).
+var progress = true
+
+// analyze opens the captures named and runs the pass over them, with a
+// progress line on stderr when it is a terminal. It returns nil (having
+// said why on stderr) if the input cannot be read at all.
+func analyze(names []string, cfg flow.Config, stdin io.Reader, stderr io.Writer) (*flow.Result, error) {
+	in, err := cli.Open(names, stdin)
+	if err != nil {
+		fmt.Fprintln(stderr, "flows:", err)
+		return nil, err
+	}
+	defer in.Close()
+	if f, ok := stderr.(*os.File); ok {
+		defer in.Progress(f, !progress, "flows")()
+	}
+	return in.Analyze(cfg)
+}
+
+func run(names []string, asJSON bool, stdin io.Reader, stdout, stderr io.Writer) int {
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
 	cfg := flow.Config{Workers: workers}
-	var jw *jsonWriter
+	out := &connWriter{pending: map[int]connRecord{}, next: 1}
 	if asJSON {
-		ex := explain.New(explain.Options{})
-		jw = &jsonWriter{enc: json.NewEncoder(w), ex: ex, pending: map[int]connRecord{}, next: 1}
-		cfg.Consumers = []flow.Consumer{ex, jw}
+		out.ex = explain.New(explain.Options{})
+		enc := json.NewEncoder(w)
+		out.write = enc.Encode
+		cfg.Consumers = []flow.Consumer{out.ex, out}
 	} else {
-		cfg.KeepConns = true
+		out.write = func(v any) error {
+			if !out.header {
+				out.header = true
+				tableHeader(w)
+			}
+			return tableRow(w, v.(connRecord).Conn)
+		}
+		cfg.Consumers = []flow.Consumer{out}
 	}
-	var (
-		res *flow.Result
-		err error
-	)
-	if name == "-" {
-		res, err = flow.Analyze(stdin, cfg)
-	} else {
-		res, err = flow.AnalyzeFile(name, cfg)
-	}
+	res, err := analyze(names, cfg, stdin, stderr)
 	if res == nil {
-		fmt.Fprintln(stderr, "flows:", err)
 		return 1
 	}
+	out.flush()
 	if asJSON {
-		jw.flush()
-		s := summaryRecord{Type: "summary", Summary: res.Summary, Format: res.Format}
+		s := summaryRecord{Type: "summary", Summary: res.Summary, Format: res.Format, Order: out.order()}
 		if err != nil {
 			s.Error = err.Error()
 		}
-		if jw.err == nil {
-			jw.err = jw.enc.Encode(s)
+		if out.err == nil {
+			out.err = out.write(s)
 		}
-		if jw.err != nil {
-			fmt.Fprintln(stderr, "flows:", jw.err)
-			return 1
+	} else if out.err == nil {
+		if !out.header {
+			tableHeader(w)
 		}
-	} else {
-		printTable(w, res)
+		tableSummary(w, res, out.order())
+	}
+	if out.err != nil {
+		fmt.Fprintln(stderr, "flows:", out.err)
+		return 1
 	}
 	if err != nil {
 		w.Flush()
@@ -128,71 +164,95 @@ func run(name string, asJSON bool, stdin io.Reader, stdout, stderr io.Writer) in
 	return 0
 }
 
-// jsonWriter is the pass's consumer for -json: it writes each connection,
-// with its explanation, as soon as every connection seen before it has
-// ended, so the records come in first-seen order (by id) while the pass
-// runs.
-type jsonWriter struct {
-	enc     *json.Encoder
-	ex      *explain.Explainer
-	pending map[int]connRecord
-	next    int
-	err     error
+// connWriter is the pass's consumer for the connection list: it writes
+// each connection (with its explanation when ex is set) as soon as every
+// connection seen before it has ended, so the records come in first-seen
+// order while the pass runs; once more than reorderWindow wait, it writes
+// the rest as they end.
+type connWriter struct {
+	ex       *explain.Explainer
+	write    func(any) error
+	pending  map[int]connRecord
+	next     int
+	endOrder bool
+	header   bool // the table's header is written
+	err      error
 }
 
-func (*jsonWriter) Packet(*flow.PacketInfo) {}
+func (j *connWriter) emit(r connRecord) {
+	if j.err == nil {
+		j.err = j.write(r)
+	}
+}
+
+func (*connWriter) Packet(*flow.PacketInfo) {}
 
 // Fork returns a consumer that does nothing: the records are written by
-// the jsonWriter itself, as connections end (see flow.Forker).
-func (*jsonWriter) Fork() flow.Consumer { return flow.ConnFunc(func(*flow.Conn) {}) }
+// the connWriter itself, as connections end (see flow.Forker).
+func (*connWriter) Fork() flow.Consumer { return flow.ConnFunc(func(*flow.Conn) {}) }
 
 // Merge does nothing.
-func (*jsonWriter) Merge([]flow.Consumer) {}
+func (*connWriter) Merge([]flow.Consumer) {}
 
-func (j *jsonWriter) ConnEnd(c *flow.Conn) {
-	j.pending[c.ID] = connRecord{"conn", c, j.ex.Ended()}
+func (j *connWriter) ConnEnd(c *flow.Conn) {
+	r := connRecord{Type: "conn", Conn: c}
+	if j.ex != nil {
+		r.Explain = j.ex.Ended()
+	}
+	if j.endOrder {
+		j.emit(r)
+		return
+	}
+	j.pending[c.ID] = r
 	for {
 		r, ok := j.pending[j.next]
 		if !ok {
-			return
+			break
 		}
 		delete(j.pending, j.next)
 		j.next++
-		if j.err == nil {
-			j.err = j.enc.Encode(r)
-		}
+		j.emit(r)
+	}
+	if len(j.pending) > reorderWindow {
+		j.endOrder = true
+		j.flush()
 	}
 }
 
 // flush writes what is still pending, in id order.
-func (j *jsonWriter) flush() {
-	ids := make([]int, 0, len(j.pending))
-	for id := range j.pending {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		if j.err == nil {
-			j.err = j.enc.Encode(j.pending[id])
-		}
+func (j *connWriter) flush() {
+	for _, id := range slices.Sorted(maps.Keys(j.pending)) {
+		j.emit(j.pending[id])
 	}
 	clear(j.pending)
 }
 
-func printTable(w io.Writer, res *flow.Result) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "id\tclient\tserver\tstart\tdur s\tstate\tc2s pkts\tc2s bytes\tc2s data\ts2c pkts\ts2c bytes\ts2c data\t")
-	for _, c := range res.Conns {
-		state := c.State.String()
-		if c.Midstream && c.State != tcpstate.StateMidstream {
-			state += "*"
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%.3f\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n",
-			c.ID, c.Client, c.Server, c.First.Format("15:04:05.000"), c.Duration, state,
-			c.C2S.Packets, c.C2S.WireBytes, c.C2S.UniqueBytes,
-			c.S2C.Packets, c.S2C.WireBytes, c.S2C.UniqueBytes)
+func (j *connWriter) order() string {
+	if j.endOrder {
+		return "end"
 	}
-	tw.Flush()
+	return "first_seen"
+}
+
+const tableFormat = "%6s  %21s  %21s  %12s  %9s  %9s  %8s  %10s  %10s  %8s  %10s  %10s\n"
+
+func tableHeader(w io.Writer) {
+	fmt.Fprintf(w, tableFormat, "id", "client", "server", "start", "dur s", "state", "c2s pkts", "c2s bytes", "c2s data", "s2c pkts", "s2c bytes", "s2c data")
+}
+
+func tableRow(w io.Writer, c *flow.Conn) error {
+	state := c.State.String()
+	if c.Midstream && c.State != tcpstate.StateMidstream {
+		state += "*"
+	}
+	u := func(v uint64) string { return fmt.Sprint(v) }
+	_, err := fmt.Fprintf(w, tableFormat, fmt.Sprint(c.ID), c.Client, c.Server, c.First.Format("15:04:05.000"),
+		fmt.Sprintf("%.3f", c.Duration), state, u(c.C2S.Packets), u(c.C2S.WireBytes), u(c.C2S.UniqueBytes),
+		u(c.S2C.Packets), u(c.S2C.WireBytes), u(c.S2C.UniqueBytes))
+	return err
+}
+
+func tableSummary(w io.Writer, res *flow.Result, order string) {
 	s := res.Summary
 	fmt.Fprintf(w, "\n%d packets (%s): %d TCP in %d connections", s.Packets, res.Format, s.TCPPackets, s.Connections)
 	for _, k := range slices.Sorted(maps.Keys(s.Other)) {
@@ -202,5 +262,8 @@ func printTable(w io.Writer, res *flow.Result) {
 		fmt.Fprintf(w, ", %d skipped (%s)", s.Skipped[k], k)
 	}
 	fmt.Fprintln(w)
+	if order == "end" {
+		fmt.Fprintln(w, "rows in the order connections ended (too many waited for an earlier one still open); id gives first-seen order")
+	}
 	fmt.Fprintln(w, "bytes are frame bytes on the wire; data is unique TCP payload (retransmissions once); * = picked up mid-stream")
 }

@@ -22,7 +22,7 @@ type txnRecord struct {
 
 // runTransactions lists every application transaction as it completes,
 // with its timing, then one line per connection that carried any.
-func runTransactions(name string, asJSON bool, stdin io.Reader, stdout, stderr io.Writer) int {
+func runTransactions(names []string, asJSON bool, stdin io.Reader, stdout, stderr io.Writer) int {
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -62,17 +62,8 @@ func runTransactions(name string, asJSON bool, stdin io.Reader, stdout, stderr i
 		}
 	}
 	cfg := flow.Config{Consumers: []flow.Consumer{out}}
-	var (
-		res *flow.Result
-		err error
-	)
-	if name == "-" {
-		res, err = flow.Analyze(stdin, cfg)
-	} else {
-		res, err = flow.AnalyzeFile(name, cfg)
-	}
+	res, err := analyze(names, cfg, stdin, stderr)
 	if res == nil {
-		fmt.Fprintln(stderr, "flows:", err)
 		return 1
 	}
 	if encErr != nil {

@@ -21,7 +21,7 @@ import (
 func TestTransactionsJSON(t *testing.T) {
 	dir := flowtest.CorpusDir(t, "lab")
 	var out, errOut bytes.Buffer
-	code := runTransactions(filepath.Join(dir, "wan2m-pg-chatty.pcap"), true, nil, &out, &errOut)
+	code := runTransactions([]string{filepath.Join(dir, "wan2m-pg-chatty.pcap")}, true, nil, &out, &errOut)
 	require.Equal(t, 0, code, errOut.String())
 	selects := 0
 	sc := bufio.NewScanner(&out)
@@ -48,7 +48,7 @@ func TestTransactionsJSON(t *testing.T) {
 func TestTransactionsTableTNS(t *testing.T) {
 	dir := flowtest.CorpusDir(t, "public/tns")
 	var out, errOut bytes.Buffer
-	code := runTransactions(filepath.Join(dir, "trex_oracle.pcap"), false, nil, &out, &errOut)
+	code := runTransactions([]string{filepath.Join(dir, "trex_oracle.pcap")}, false, nil, &out, &errOut)
 	require.Equal(t, 0, code, errOut.String())
 	n := 0
 	for _, l := range strings.Split(out.String(), "\n") {
