@@ -17,9 +17,6 @@ const (
 	// DefaultMaxPending is the default bound on requests awaiting their
 	// response on one connection (pipelining).
 	DefaultMaxPending = 256
-	// identifyLimit is how many bytes per direction identification looks
-	// at before it decides.
-	identifyLimit = 2048
 )
 
 // Config bounds the application analysis of connections. Its zero value is
