@@ -26,15 +26,19 @@ type Conn struct {
 	id         identifier
 	fr         framing
 	pair       pairing
-	onMessage  func(*Message)
+	msgs       MessageHandler // nil: messages are not reported
 	maxMessage int64
 	lastT      time.Time
 	closed     bool
 }
 
 // NewConn returns the application state of a connection between a client
-// and a server port. cfg is copied.
-func NewConn(cfg *Config, clientPort, serverPort uint16) *Conn {
+// and a server port. cfg is copied (nil means a zero Config). h receives
+// the connection's transactions during Add and Close, and its messages
+// too if it is a MessageHandler (see Handler for the order and the
+// lifetime of what it is given); nil means none are reported, the Stats
+// still count them.
+func NewConn(cfg *Config, clientPort, serverPort uint16, h Handler) *Conn {
 	var cf Config
 	if cfg != nil {
 		cf = *cfg
@@ -46,10 +50,10 @@ func NewConn(cfg *Config, clientPort, serverPort uint16) *Conn {
 	c := &Conn{
 		id:         identifier{reg: reg, port: serverPort},
 		fr:         framing{maxHeader: cf.maxHeader()},
-		pair:       newPairing(cf.maxPending(), cf.OnTransaction),
-		onMessage:  cf.OnMessage,
+		pair:       newPairing(cf.maxPending(), h),
 		maxMessage: cf.maxMessage(),
 	}
+	c.msgs, _ = h.(MessageHandler)
 	for d := range c.rs {
 		c.rs[d] = newReassembler(Dir(d), cf.maxHeld(), c)
 	}
@@ -143,10 +147,10 @@ func (c *Conn) identify(final bool) {
 // started passes a message that framing started to pairing.
 func (c *Conn) started(m *Message) { c.pair.start(m) }
 
-// ended passes a message that framing ended to the caller, then pairing.
+// ended passes a message that framing ended to the handler, then pairing.
 func (c *Conn) ended(m *Message) {
-	if c.onMessage != nil {
-		c.onMessage(m)
+	if c.msgs != nil {
+		c.msgs.Message(m)
 	}
 	c.pair.end(m)
 }

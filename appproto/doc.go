@@ -60,9 +60,9 @@
 // client turns it took (more than 1 for exchanges such as COPY); Stats
 // sums them per connection with the counts of messages, requests,
 // responses and turns (client data after server data, or the first data).
-// Transactions and messages are handed to Config.OnTransaction and
-// Config.OnMessage one by one, so memory stays bounded however long the
-// connection.
+// Transactions (and messages, for a MessageHandler) are handed one by one
+// to the Handler given to NewConn, during Add and Close, so memory stays
+// bounded however long the connection.
 //
 // # Protocols and references
 //
@@ -91,7 +91,7 @@
 // # Ownership and concurrency
 //
 // Segment payloads are not retained after Add returns (held out-of-order
-// bytes are copied). The Message and Transaction passed to callbacks are
+// bytes are copied). The Message and Transaction passed to a Handler are
 // reused: valid only during the call. A Registry may be shared by many
 // Conns but must not be changed while they run. A Conn is not safe for
 // concurrent use; it never reads the clock (times are the segments').

@@ -23,8 +23,8 @@ type openMsg struct {
 // transactions. It sees messages only, never bytes.
 type pairing struct {
 	maxPending int
-	proto      string // the connection's protocol, as Conn.Protocol reports it
-	onTx       func(*Transaction)
+	proto      string  // the connection's protocol, as Conn.Protocol reports it
+	h          Handler // nil: transactions are counted only
 
 	q      []txn
 	nextID uint64
@@ -43,8 +43,8 @@ type pairing struct {
 }
 
 // newPairing returns the pairing state of a connection.
-func newPairing(maxPending int, onTx func(*Transaction)) pairing {
-	return pairing{maxPending: maxPending, onTx: onTx, last: -1}
+func newPairing(maxPending int, h Handler) pairing {
+	return pairing{maxPending: maxPending, h: h, last: -1}
 }
 
 // start places a message that has just started (its Dir, Kind, Verb,
@@ -228,8 +228,8 @@ func (p *pairing) complete(tx *txn) {
 	p.stats.ServerTime += t.ServerTime
 	p.stats.ServerTimeMax = max(p.stats.ServerTimeMax, t.ServerTime)
 	p.stats.TransactionTime += t.Duration
-	if p.onTx != nil {
-		p.onTx(t)
+	if p.h != nil {
+		p.h.Transaction(t)
 	}
 	if p.accum == tx.id {
 		p.accum = 0
