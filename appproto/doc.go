@@ -29,6 +29,14 @@
 // "unknown". Confidence rises to ConfidenceConfirmed (1) once
 // both directions framed messages without error.
 //
+// Server ports. The Registry holds the one table of well-known server
+// ports: each protocol's Ports, and those of services it does not parse
+// (RegisterService; DefaultRegistry adds NFS, RDP, AMQP, Kafka, MongoDB
+// and others). Registry.ServerPort names the service of a port and
+// Registry.IsServerPort tells which end of a connection picked up
+// mid-stream is the server (any port below 1024, or a named one); both
+// are a binary search that allocates nothing.
+//
 // Framing. A Parser's Split works like a bufio.SplitFunc: given the bytes
 // at a frame boundary, it returns the frame's length (which may exceed the
 // bytes given: the rest is skipped as it arrives, never buffered), or asks
