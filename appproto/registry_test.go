@@ -22,7 +22,7 @@ func TestServerPort(t *testing.T) {
 		5432: "postgres", 3306: "mysql", 1433: "tds", 6379: "redis",
 		// Further ports of the built-in protocols (their Ports).
 		1525: "tns", 2483: "tns", 3128: "http", 993: "tls",
-		// Services without a parser (flow.ServicePorts before the table).
+		// Services without a parser (from the list flow kept before the table).
 		2049: "nfs", 3389: "rdp", 5672: "amqp", 9000: "http-alt", 9042: "cassandra", 9092: "kafka",
 		9200: "elasticsearch", 11211: "memcached", 27017: "mongodb",
 	} {

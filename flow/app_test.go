@@ -53,3 +53,28 @@ func TestTransactionConn(t *testing.T) {
 	assert.Equal(t, uint64(2), res.Conns[0].App.Transactions)
 	assert.Equal(t, uint64(1), res.Conns[1].App.Transactions)
 }
+
+// TestMidstreamServerPortFromRegistry: the mid-stream client rule takes
+// its well-known ports from the registry of Config.App, the one port
+// table: a service registered there makes its end the server.
+func TestMidstreamServerPortFromRegistry(t *testing.T) {
+	pkts := [][]byte{
+		// First packet from port 7000 to an ephemeral port: without a
+		// claim on 7000 its sender is the client.
+		ipv4TCP(srv, cli, 7000, 51000, 7, 0x18, []byte("row")),
+		// 2483 is one of the TNS protocol's Ports (Oracle's registered
+		// listener port): the server's end in the default registry.
+		ipv4TCP(srv, cli, 2483, 51001, 7, 0x18, []byte("row")),
+	}
+	res := analyzeRaw(t, flow.Config{KeepConns: true}, pkts, times(len(pkts)))
+	require.Len(t, res.Conns, 2)
+	assert.Equal(t, "10.0.0.2:7000", res.Conns[0].Client.String())
+	assert.Equal(t, "10.0.0.1:51001", res.Conns[1].Client.String())
+
+	reg := appproto.DefaultRegistry()
+	require.NoError(t, reg.RegisterService("inhouse", 7000))
+	res = analyzeRaw(t, flow.Config{KeepConns: true, App: appproto.Config{Registry: reg}}, pkts, times(len(pkts)))
+	require.Len(t, res.Conns, 2)
+	assert.Equal(t, "10.0.0.1:51000", res.Conns[0].Client.String())
+	assert.Equal(t, "10.0.0.2:7000", res.Conns[0].Server.String())
+}
