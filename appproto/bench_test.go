@@ -19,7 +19,7 @@ func chattyRound() (q, a []byte) {
 func TestSteadyStateAllocs(t *testing.T) {
 	cfg := appproto.Config{}
 	s := &script{now: t0}
-	s.c = appproto.NewConn(&cfg, 40000, 5432)
+	s.c = appproto.NewConn(&cfg, 40000, 5432, nil)
 	s.send(c2s, 0, pgStartup(196608, []byte("user\x00u\x00\x00")))
 	s.send(s2c, ms, cat(pgMsg('R', be32(0)), pgMsg('Z', []byte("I"))))
 	q, a := chattyRound()
@@ -43,7 +43,7 @@ func TestSteadyStateAllocs(t *testing.T) {
 func BenchmarkChattyRound(b *testing.B) {
 	cfg := appproto.Config{}
 	s := &script{now: t0}
-	s.c = appproto.NewConn(&cfg, 40000, 5432)
+	s.c = appproto.NewConn(&cfg, 40000, 5432, nil)
 	s.send(c2s, 0, pgStartup(196608, []byte("user\x00u\x00\x00")))
 	q, a := chattyRound()
 	b.ReportAllocs()

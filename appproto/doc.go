@@ -29,6 +29,14 @@
 // "unknown". Confidence rises to ConfidenceConfirmed (1) once
 // both directions framed messages without error.
 //
+// Server ports. The Registry holds the one table of well-known server
+// ports: each protocol's Ports, and those of services it does not parse
+// (RegisterService; DefaultRegistry adds NFS, RDP, AMQP, Kafka, MongoDB
+// and others). Registry.ServerPort names the service of a port and
+// Registry.IsServerPort tells which end of a connection picked up
+// mid-stream is the server (any port below 1024, or a named one); both
+// are a binary search that allocates nothing.
+//
 // Framing. A Parser's Split works like a bufio.SplitFunc: given the bytes
 // at a frame boundary, it returns the frame's length (which may exceed the
 // bytes given: the rest is skipped as it arrives, never buffered), or asks
@@ -60,9 +68,9 @@
 // client turns it took (more than 1 for exchanges such as COPY); Stats
 // sums them per connection with the counts of messages, requests,
 // responses and turns (client data after server data, or the first data).
-// Transactions and messages are handed to Config.OnTransaction and
-// Config.OnMessage one by one, so memory stays bounded however long the
-// connection.
+// Transactions (and messages, for a MessageHandler) are handed one by one
+// to the Handler given to NewConn, during Add and Close, so memory stays
+// bounded however long the connection.
 //
 // # Protocols and references
 //
@@ -91,7 +99,7 @@
 // # Ownership and concurrency
 //
 // Segment payloads are not retained after Add returns (held out-of-order
-// bytes are copied). The Message and Transaction passed to callbacks are
+// bytes are copied). The Message and Transaction passed to a Handler are
 // reused: valid only during the call. A Registry may be shared by many
 // Conns but must not be changed while they run. A Conn is not safe for
 // concurrent use; it never reads the clock (times are the segments').

@@ -12,13 +12,11 @@ import (
 // of the transaction is the round trip plus the server's work.
 func Example() {
 	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	cfg := appproto.Config{
-		OnTransaction: func(t *appproto.Transaction) {
-			fmt.Printf("%s %s: request %d B, response %d B in %d segment(s), server time %.3f s\n",
-				t.Kind, t.Verb, t.RequestBytes, t.ResponseBytes, t.ResponseSegments, t.ServerTime)
-		},
-	}
-	c := appproto.NewConn(&cfg, 40000, 5432)
+	show := appproto.HandlerFunc(func(t *appproto.Transaction) {
+		fmt.Printf("%s %s: request %d B, response %d B in %d segment(s), server time %.3f s\n",
+			t.Kind, t.Verb, t.RequestBytes, t.ResponseBytes, t.ResponseSegments, t.ServerTime)
+	})
+	c := appproto.NewConn(&appproto.Config{}, 40000, 5432, show)
 	seq := [2]tcpstate.Seq{100, 900}
 	var idx uint64
 	send := func(d appproto.Dir, at time.Duration, p []byte) {

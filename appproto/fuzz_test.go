@@ -12,7 +12,9 @@ import (
 // directly over each direction's bytes, and a whole Conn fed the two
 // directions in interleaved segments of a fuzzed size. Invariants: no
 // panic; frames have a positive length or ask for more; the Conn accounts
-// for every byte; transactions never outnumber requests.
+// for every byte; transactions never outnumber requests; the Handler is
+// given every message and transaction the Stats count, each with sane
+// sizes and at least one turn.
 func fuzzFramer(f *testing.F, p appproto.Protocol, seeds [][2][]byte) {
 	for _, s := range seeds {
 		f.Add(s[0], s[1], uint16(7))
@@ -36,15 +38,9 @@ func fuzzFramer(f *testing.F, p appproto.Protocol, seeds [][2][]byte) {
 		if err := reg.Register(p); err != nil {
 			t.Fatal(err)
 		}
-		var msgs [2]int64
-		cfg := appproto.Config{Registry: reg, MaxHeader: 4096, MaxMessage: 1 << 20,
-			OnMessage: func(m *appproto.Message) {
-				if m.Bytes < 0 || m.Segments < 0 {
-					t.Fatalf("message %+v", *m)
-				}
-				msgs[m.Dir]++
-			}}
-		c := appproto.NewConn(&cfg, 40000, p.Ports()[0])
+		cfg := appproto.Config{Registry: reg, MaxHeader: 4096, MaxMessage: 1 << 20}
+		h := &fuzzHandler{t: t}
+		c := appproto.NewConn(&cfg, 40000, p.Ports()[0], h)
 		seq := [2]tcpstate.Seq{1, 1}
 		var idx uint64
 		rest := [2][]byte{c2sData, s2cData}
@@ -70,10 +66,32 @@ func fuzzFramer(f *testing.F, p appproto.Protocol, seeds [][2][]byte) {
 		if st.Transactions > st.Requests || st.UnknownBytes > int64(len(c2sData)+len(s2cData)) {
 			t.Fatalf("stats %+v", st)
 		}
-		if int64(st.MessagesC2S) != msgs[0] || int64(st.MessagesS2C) != msgs[1] {
-			t.Fatalf("messages %d/%d, reported %d/%d", st.MessagesC2S, st.MessagesS2C, msgs[0], msgs[1])
+		if st.MessagesC2S != h.msgs[0] || st.MessagesS2C != h.msgs[1] || st.Transactions != h.txns {
+			t.Fatalf("messages %d/%d, transactions %d; reported %d/%d, %d",
+				st.MessagesC2S, st.MessagesS2C, st.Transactions, h.msgs[0], h.msgs[1], h.txns)
 		}
 	})
+}
+
+// fuzzHandler checks and counts what a fuzzed Conn reports.
+type fuzzHandler struct {
+	t    *testing.T
+	msgs [2]uint64
+	txns uint64
+}
+
+func (h *fuzzHandler) Message(m *appproto.Message) {
+	if m.Bytes < 0 || m.Segments < 0 {
+		h.t.Fatalf("message %+v", *m)
+	}
+	h.msgs[m.Dir]++
+}
+
+func (h *fuzzHandler) Transaction(t *appproto.Transaction) {
+	if t.RequestBytes < 0 || t.ResponseBytes < 0 || t.Turns < 1 {
+		h.t.Fatalf("transaction %+v", *t)
+	}
+	h.txns++
 }
 
 func FuzzTNS(f *testing.F) {

@@ -22,9 +22,7 @@ type script struct {
 
 func newScript(cfg appproto.Config, serverPort uint16) *script {
 	s := &script{now: t0, seq: [2]tcpstate.Seq{1000, 5000}}
-	cfg.OnMessage = func(m *appproto.Message) { s.msgs = append(s.msgs, *m) }
-	cfg.OnTransaction = func(t *appproto.Transaction) { s.txns = append(s.txns, *t) }
-	s.c = appproto.NewConn(&cfg, 40000, serverPort)
+	s.c = appproto.NewConn(&cfg, 40000, serverPort, s)
 	for d := range 2 {
 		flags := tcpstate.SYN
 		if d == 1 {
@@ -35,6 +33,12 @@ func newScript(cfg appproto.Config, serverPort uint16) *script {
 	}
 	return s
 }
+
+// Message records a message (script is an appproto.MessageHandler).
+func (s *script) Message(m *appproto.Message) { s.msgs = append(s.msgs, *m) }
+
+// Transaction records a transaction.
+func (s *script) Transaction(t *appproto.Transaction) { s.txns = append(s.txns, *t) }
 
 // seg feeds one segment of wire length wlen (len(p) if 0) at seq.
 func (s *script) seg(d appproto.Dir, seq tcpstate.Seq, p []byte, wlen int, f tcpstate.Flags) {

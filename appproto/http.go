@@ -89,86 +89,22 @@ func (p *httpParser) Split(d Dir, b []byte) (Frame, error) {
 	if p.phase[d] == httpChunk {
 		return p.chunk(d, b)
 	}
-	// Tolerate empty lines before a start line (RFC 9112 section 2.2).
-	skip := 0
-	for skip < len(b) && (b[skip] == '\r' || b[skip] == '\n') && skip < 4 {
-		skip++
+	first, fields, hdrEnd, err := p.headerBlock(d, b)
+	if err != nil || hdrEnd == 0 {
+		return Frame{}, err
 	}
-	line := lineEnd(b[skip:], 8192)
-	if line < 0 {
-		if len(b)-skip >= 8192 {
-			return Frame{}, errHTTPStartLine
-		}
-		if len(b) > skip && !p.plausible(d, b[skip:]) {
-			return Frame{}, errHTTPStartLine
-		}
-		return Frame{}, nil
-	}
-	first := bytes.TrimRight(b[skip:skip+line], "\r\n")
-	hdrEnd := headerEnd(b[skip:])
-	if !p.plausible(d, first) {
-		return Frame{}, errHTTPStartLine
-	}
-	if hdrEnd < 0 {
-		return Frame{}, nil
-	}
-	hdrEnd += skip
-	clen, chunked, err := bodyHeaders(b[skip+line : hdrEnd])
+	clen, chunked, err := bodyHeaders(fields)
 	if err != nil {
 		return Frame{}, err
 	}
-	f := Frame{Start: true, End: true}
+	var f Frame
 	if d == ClientToServer {
-		m, _ := httpMethod(first)
-		f.Kind, f.Verb, f.Role = m, m, Request|RequestEnd
-		var k uint8
-		switch m {
-		case "HEAD":
-			k = 1
-		case "CONNECT":
-			k = 2
-		}
-		if p.pn < httpMaxPending && p.pover == 0 {
-			p.pend[(p.ph+p.pn)%httpMaxPending] = k
-			p.pn++
-		} else {
-			p.pover++
-		}
+		f = p.request(first)
 	} else {
-		code, ok := statusCode(first)
-		if !ok {
-			return Frame{}, errHTTPStartLine
-		}
-		f.Kind, f.Status = "response", code
-		f.Role = Response | ResponseEnd
-		if code >= 500 {
-			f.Role |= Error
-		}
-		if code < 200 && code != 101 {
-			f.Role = Response | Interim
-			f.Len = int64(hdrEnd)
-			return f, nil
-		}
-		var k uint8
-		if p.pn > 0 {
-			k = p.pend[p.ph]
-			p.ph = (p.ph + 1) % httpMaxPending
-			p.pn--
-		} else if p.pover > 0 {
-			p.pover--
-		}
-		if code == 101 || k == 2 && code/100 == 2 {
-			f.Len, f.Unframe = int64(hdrEnd), true
-			return f, nil
-		}
-		if k == 1 || code == 204 || code == 304 {
-			f.Len = int64(hdrEnd)
-			return f, nil
-		}
-		if !chunked && clen < 0 {
-			// Delimited by the end of the connection.
-			f.Len = 1 << 62
-			return f, nil
+		var whole bool
+		f, whole, err = p.response(first, int64(hdrEnd), clen, chunked)
+		if err != nil || whole {
+			return f, err
 		}
 	}
 	switch {
@@ -181,6 +117,104 @@ func (p *httpParser) Split(d Dir, b []byte) (Frame, error) {
 		f.Len = int64(hdrEnd)
 	}
 	return f, nil
+}
+
+// headerBlock finds the header block at the start of b: its start line,
+// its header fields and its length, empty lines before it included; a
+// length of 0 means more bytes are needed.
+func (p *httpParser) headerBlock(d Dir, b []byte) (first, fields []byte, n int, err error) {
+	// Tolerate empty lines before a start line (RFC 9112 section 2.2).
+	skip := 0
+	for skip < len(b) && (b[skip] == '\r' || b[skip] == '\n') && skip < 4 {
+		skip++
+	}
+	line := lineEnd(b[skip:], 8192)
+	if line < 0 {
+		if len(b)-skip >= 8192 || len(b) > skip && !p.plausible(d, b[skip:]) {
+			return nil, nil, 0, errHTTPStartLine
+		}
+		return nil, nil, 0, nil
+	}
+	first = bytes.TrimRight(b[skip:skip+line], "\r\n")
+	if !p.plausible(d, first) {
+		return nil, nil, 0, errHTTPStartLine
+	}
+	end := headerEnd(b[skip:])
+	if end < 0 {
+		return nil, nil, 0, nil
+	}
+	end += skip
+	return first, b[skip+line : end], end, nil
+}
+
+// request frames a request's header block from its request line, and
+// queues the method for the response.
+func (p *httpParser) request(first []byte) Frame {
+	m, _ := httpMethod(first)
+	var k uint8
+	switch m {
+	case "HEAD":
+		k = 1
+	case "CONNECT":
+		k = 2
+	}
+	p.push(k)
+	return Frame{Start: true, End: true, Kind: m, Verb: m, Role: Request | RequestEnd}
+}
+
+// response frames a response from its status line, given the header
+// block's length and body headers; whole reports a response without a
+// body to frame (interim, no body, a protocol switch, or delimited by the
+// end of the connection), whose Len is final.
+func (p *httpParser) response(first []byte, hdrEnd, clen int64, chunked bool) (f Frame, whole bool, err error) {
+	code, ok := statusCode(first)
+	if !ok {
+		return Frame{}, true, errHTTPStartLine
+	}
+	f = Frame{Start: true, End: true, Kind: "response", Status: code, Role: Response | ResponseEnd}
+	if code >= 500 {
+		f.Role |= Error
+	}
+	if code < 200 && code != 101 {
+		f.Role = Response | Interim
+		f.Len = hdrEnd
+		return f, true, nil
+	}
+	k := p.pop()
+	switch {
+	case code == 101 || k == 2 && code/100 == 2:
+		f.Len, f.Unframe = hdrEnd, true
+	case k == 1 || code == 204 || code == 304:
+		f.Len = hdrEnd
+	case !chunked && clen < 0:
+		f.Len = 1 << 62 // delimited by the end of the connection
+	default:
+		return f, false, nil
+	}
+	return f, true, nil
+}
+
+// push queues the method kind of a request awaiting its response.
+func (p *httpParser) push(k uint8) {
+	if p.pn < httpMaxPending && p.pover == 0 {
+		p.pend[(p.ph+p.pn)%httpMaxPending] = k
+		p.pn++
+		return
+	}
+	p.pover++
+}
+
+// pop returns the method kind of the oldest request awaiting a response.
+func (p *httpParser) pop() uint8 {
+	var k uint8
+	if p.pn > 0 {
+		k = p.pend[p.ph]
+		p.ph = (p.ph + 1) % httpMaxPending
+		p.pn--
+	} else if p.pover > 0 {
+		p.pover--
+	}
+	return k
 }
 
 // plausible reports whether b can begin a start line of direction d.
@@ -381,16 +415,11 @@ func (p *httpParser) SplitTruncated(d Dir, b []byte) (Frame, bool) {
 			return Frame{}, false
 		}
 		f.Kind, f.Verb, f.Role = m, m, Request|RequestEnd
-		if p.pn < httpMaxPending && p.pover == 0 {
-			var k uint8
-			if m == "HEAD" {
-				k = 1
-			}
-			p.pend[(p.ph+p.pn)%httpMaxPending] = k
-			p.pn++
-		} else {
-			p.pover++
+		var k uint8
+		if m == "HEAD" {
+			k = 1
 		}
+		p.push(k)
 		return f, true
 	}
 	if !bytes.HasPrefix(first, []byte("HTTP/1.")) {
@@ -408,11 +437,6 @@ func (p *httpParser) SplitTruncated(d Dir, b []byte) (Frame, bool) {
 	if code >= 500 {
 		f.Role |= Error
 	}
-	if p.pn > 0 {
-		p.ph = (p.ph + 1) % httpMaxPending
-		p.pn--
-	} else if p.pover > 0 {
-		p.pover--
-	}
+	p.pop()
 	return f, true
 }

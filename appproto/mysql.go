@@ -134,37 +134,55 @@ func (p *mysqlParser) Split(d Dir, b []byte) (Frame, error) {
 		return Frame{}, nil
 	}
 	pl := b[4:min(int64(len(b)), 4+n)]
-	if !p.command && !p.greeted && !p.sawResponse {
-		// Picked up after the handshake: a client command (sequence id
-		// 0) or a server packet that is no greeting.
-		if d == ClientToServer && seq == 0 || d == ServerToClient && (len(pl) == 0 || pl[0] != 10 && pl[0] != 9) {
-			p.command = true
-		}
-	}
-	if !p.command {
+	p.pickUp(d, seq, pl)
+	switch {
+	case !p.command:
 		return p.handshake(d, seq, pl, f)
+	case d == ClientToServer:
+		return p.clientCommand(seq, pl, f), nil
 	}
-	if d == ClientToServer {
-		if seq != 0 || len(pl) == 0 {
-			f.Kind = "data"
-			return f, nil
-		}
-		c := pl[0]
-		f.Kind = "COM_UNKNOWN"
-		if int(c) < len(mysqlCommands) {
-			f.Kind = mysqlCommands[c]
-		}
-		f.Role = Request | RequestEnd
-		p.cmd, p.state = c, myFirst
-		switch c {
-		case myComQuit, myComStmtClose, myComStmtLongData:
-			f.Role |= NoResponse
-			p.state = myIdle
-		case myComQuery:
-			f.Verb = sqlVerb(pl[1:min(len(pl), 64)])
-		}
-		return f, nil
+	return p.response(pl, n, f)
+}
+
+// pickUp enters the command phase when the connection was picked up after
+// the handshake: the first packet is a client command (sequence id 0) or
+// a server packet that is no greeting.
+func (p *mysqlParser) pickUp(d Dir, seq byte, pl []byte) {
+	if p.command || p.greeted || p.sawResponse {
+		return
 	}
+	if d == ClientToServer && seq == 0 || d == ServerToClient && (len(pl) == 0 || pl[0] != 10 && pl[0] != 9) {
+		p.command = true
+	}
+}
+
+// clientCommand frames a client packet of the command phase: with
+// sequence id 0 it is a command, and a request.
+func (p *mysqlParser) clientCommand(seq byte, pl []byte, f Frame) Frame {
+	if seq != 0 || len(pl) == 0 {
+		f.Kind = "data"
+		return f
+	}
+	c := pl[0]
+	f.Kind = "COM_UNKNOWN"
+	if int(c) < len(mysqlCommands) {
+		f.Kind = mysqlCommands[c]
+	}
+	f.Role = Request | RequestEnd
+	p.cmd, p.state = c, myFirst
+	switch c {
+	case myComQuit, myComStmtClose, myComStmtLongData:
+		f.Role |= NoResponse
+		p.state = myIdle
+	case myComQuery:
+		f.Verb = sqlVerb(pl[1:min(len(pl), 64)])
+	}
+	return f
+}
+
+// response frames a server packet of the command phase (payload pl,
+// length n) by following the response to the pending command.
+func (p *mysqlParser) response(pl []byte, n int64, f Frame) (Frame, error) {
 	f.Kind = "response"
 	f.Role = Response
 	if len(pl) == 0 {
@@ -184,82 +202,9 @@ func (p *mysqlParser) Split(d Dir, b []byte) (Frame, error) {
 	case myIdle:
 		f.Kind = "unsolicited"
 	case myFirst:
-		switch {
-		case pl[0] == 0x00 && n >= 7:
-			f.Kind = "OK"
-			if p.cmd == myComStmtPrepare {
-				cols, _ := le16(pl, 5)
-				params, _ := le16(pl, 7)
-				left := uint64(cols + params)
-				if !p.deprecateEOF() {
-					if cols > 0 {
-						left++
-					}
-					if params > 0 {
-						left++
-					}
-				}
-				if left > 0 {
-					p.state, p.left = mySkip, left
-					return f, nil
-				}
-			} else if p.moreResults(pl) {
-				return f, nil
-			}
-			f.Role |= ResponseEnd
-			p.state = myIdle
-		case pl[0] == 0xfb && (p.cmd == myComQuery || p.cmd == myComStmtExecute):
-			f.Kind = "LOCAL_INFILE" // the client sends the file, then the server answers OK
-		case p.cmd == myComQuery || p.cmd == myComStmtExecute || p.cmd == myComStmtFetch && !eof:
-			cols, _, ok := lenenc(pl, 0)
-			if !ok || cols == 0 {
-				return Frame{}, fmt.Errorf("mysql: bad column count")
-			}
-			f.Kind = "column_count"
-			if p.cmd == myComStmtFetch {
-				f.Kind = "row"
-				p.state = myRows
-				return f, nil
-			}
-			p.state, p.left = myCols, cols
-		case p.cmd == myComFieldList:
-			f.Kind = "column_def"
-			p.state = myUntilEOF
-		default:
-			if eof {
-				f.Kind = "EOF"
-			}
-			f.Role |= ResponseEnd
-			p.state = myIdle
-		}
-	case myCols:
-		f.Kind = "column_def"
-		if p.left--; p.left == 0 {
-			p.state = myColsEOF
-			if p.deprecateEOF() {
-				p.state = myRows
-			}
-		}
-	case myColsEOF:
-		if eof {
-			f.Kind = "EOF"
-			p.state = myRows
-			return f, nil
-		}
-		p.state = myRows
-		fallthrough
-	case myRows:
-		if !eof {
-			f.Kind = "row"
-			return f, nil
-		}
-		f.Kind = "EOF"
-		if p.moreResults(pl) {
-			p.state = myFirst
-			return f, nil
-		}
-		f.Role |= ResponseEnd
-		p.state = myIdle
+		return p.firstResponse(pl, n, eof, f)
+	case myCols, myColsEOF, myRows:
+		return p.resultSet(pl, eof, f), nil
 	case mySkip:
 		f.Kind = "definition"
 		if p.left--; p.left == 0 {
@@ -275,6 +220,106 @@ func (p *mysqlParser) Split(d Dir, b []byte) (Frame, error) {
 		}
 	}
 	return f, nil
+}
+
+// firstResponse frames the first packet of a response: OK, a result set's
+// column count, a LOCAL INFILE request, the first column of a field list,
+// or an answer in one packet.
+func (p *mysqlParser) firstResponse(pl []byte, n int64, eof bool, f Frame) (Frame, error) {
+	rows := p.cmd == myComQuery || p.cmd == myComStmtExecute
+	switch {
+	case pl[0] == 0x00 && n >= 7:
+		return p.firstOK(pl, f), nil
+	case pl[0] == 0xfb && rows:
+		f.Kind = "LOCAL_INFILE" // the client sends the file, then the server answers OK
+	case rows || p.cmd == myComStmtFetch && !eof:
+		cols, _, ok := lenenc(pl, 0)
+		if !ok || cols == 0 {
+			return Frame{}, fmt.Errorf("mysql: bad column count")
+		}
+		f.Kind = "column_count"
+		if p.cmd == myComStmtFetch {
+			f.Kind = "row"
+			p.state = myRows
+			return f, nil
+		}
+		p.state, p.left = myCols, cols
+	case p.cmd == myComFieldList:
+		f.Kind = "column_def"
+		p.state = myUntilEOF
+	default:
+		if eof {
+			f.Kind = "EOF"
+		}
+		f.Role |= ResponseEnd
+		p.state = myIdle
+	}
+	return f, nil
+}
+
+// firstOK frames an OK that answers a command: it ends the response,
+// unless more results follow or it is a prepared statement's, followed by
+// its parameter and column definitions.
+func (p *mysqlParser) firstOK(pl []byte, f Frame) Frame {
+	f.Kind = "OK"
+	if p.cmd == myComStmtPrepare {
+		cols, _ := le16(pl, 5)
+		params, _ := le16(pl, 7)
+		left := uint64(cols + params)
+		if !p.deprecateEOF() {
+			if cols > 0 {
+				left++
+			}
+			if params > 0 {
+				left++
+			}
+		}
+		if left > 0 {
+			p.state, p.left = mySkip, left
+			return f
+		}
+	} else if p.moreResults(pl) {
+		return f
+	}
+	f.Role |= ResponseEnd
+	p.state = myIdle
+	return f
+}
+
+// resultSet frames a packet of a result set after its column count:
+// column definitions, the EOF after them (unless CLIENT_DEPRECATE_EOF),
+// rows, and the EOF or OK that ends the set (the response, unless more
+// results follow).
+func (p *mysqlParser) resultSet(pl []byte, eof bool, f Frame) Frame {
+	switch p.state {
+	case myCols:
+		f.Kind = "column_def"
+		if p.left--; p.left == 0 {
+			p.state = myColsEOF
+			if p.deprecateEOF() {
+				p.state = myRows
+			}
+		}
+		return f
+	case myColsEOF:
+		p.state = myRows
+		if eof {
+			f.Kind = "EOF"
+			return f
+		}
+	}
+	if !eof {
+		f.Kind = "row"
+		return f
+	}
+	f.Kind = "EOF"
+	if p.moreResults(pl) {
+		p.state = myFirst
+		return f
+	}
+	f.Role |= ResponseEnd
+	p.state = myIdle
+	return f
 }
 
 // moreResults reads the status flags of an OK or EOF packet.

@@ -1,11 +1,6 @@
 package appproto
 
-import (
-	"errors"
-	"slices"
-
-	"github.com/netecology/netecology/tcpstate"
-)
+import "github.com/netecology/netecology/tcpstate"
 
 // Dir is the direction of application bytes: tcpstate.ClientToServer or
 // tcpstate.ServerToClient.
@@ -112,7 +107,9 @@ type Protocol interface {
 	// Name is the protocol's short name as reported ("tns", "http").
 	Name() string
 	// Ports lists the server ports the protocol usually uses; a match adds
-	// to the confidence of a payload match and, alone, gives PortOnly.
+	// to the confidence of a payload match and, alone, gives
+	// ConfidencePort. Register copies them into the Registry's port table
+	// (Registry.ServerPort).
 	Ports() []uint16
 	// Identify scores the first bytes a direction sent: 0 means not this
 	// protocol, up to 1 for certain. more reports that a decision needs
@@ -160,51 +157,3 @@ func (r Role) String() string {
 
 // MarshalText makes a Role appear by name in JSON.
 func (r Role) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
-
-// Registry is an ordered set of protocols tried on each connection. It is
-// a value the caller owns: there is no global registry. The zero value is
-// empty; DefaultRegistry returns one with the built-in protocols.
-type Registry struct {
-	protos []Protocol
-}
-
-// ErrDuplicate is returned by Register for a protocol name already
-// registered.
-var ErrDuplicate = errors.New("appproto: protocol already registered")
-
-// Register adds p. Protocols are tried in registration order; on equal
-// scores the first registered wins.
-func (r *Registry) Register(p Protocol) error {
-	if p == nil || p.Name() == "" {
-		return errors.New("appproto: register: protocol without a name")
-	}
-	if slices.ContainsFunc(r.protos, func(q Protocol) bool { return q.Name() == p.Name() }) {
-		return ErrDuplicate
-	}
-	r.protos = append(r.protos, p)
-	return nil
-}
-
-// Protocols returns the registered protocols in order. The slice is the
-// registry's: do not modify it.
-func (r *Registry) Protocols() []Protocol { return r.protos }
-
-// Lookup returns the protocol with the given name, or nil.
-func (r *Registry) Lookup(name string) Protocol {
-	for _, p := range r.protos {
-		if p.Name() == name {
-			return p
-		}
-	}
-	return nil
-}
-
-// DefaultRegistry returns a new registry holding the built-in protocols:
-// TNS, HTTP/1.x, PostgreSQL, MySQL, TDS, TLS and Redis.
-func DefaultRegistry() *Registry {
-	r := &Registry{}
-	for _, p := range []Protocol{TNS{}, HTTP{}, Postgres{}, MySQL{}, TDS{}, TLS{}, Redis{}} {
-		_ = r.Register(p)
-	}
-	return r
-}

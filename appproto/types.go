@@ -17,13 +17,11 @@ const (
 	// DefaultMaxPending is the default bound on requests awaiting their
 	// response on one connection (pipelining).
 	DefaultMaxPending = 256
-	// identifyLimit is how many bytes per direction identification looks
-	// at before it decides.
-	identifyLimit = 2048
 )
 
 // Config bounds the application analysis of connections. Its zero value is
-// usable.
+// usable. It holds no callbacks: each Conn's results go to the Handler
+// given to NewConn, so one Config may be shared by every connection.
 type Config struct {
 	// Registry holds the protocols tried on each connection. Nil means a
 	// DefaultRegistry, made once per NewConn call: share one Registry
@@ -46,12 +44,6 @@ type Config struct {
 	// counted in order, but they are not reported as transactions. Zero
 	// means DefaultMaxPending.
 	MaxPending int
-	// OnTransaction, if set, receives each transaction when it completes.
-	// The Transaction is reused: valid only during the call.
-	OnTransaction func(*Transaction)
-	// OnMessage, if set, receives each message when it ends. The Message
-	// is reused: valid only during the call.
-	OnMessage func(*Message)
 }
 
 func (c *Config) maxHeld() int {
@@ -153,7 +145,7 @@ type Transaction struct {
 
 // Stats are the per-connection application counters. They stay bounded
 // however long the connection: transactions are delivered one by one
-// through Config.OnTransaction.
+// to the Conn's Handler.
 type Stats struct {
 	MessagesC2S uint64 `json:"messages_c2s"`
 	MessagesS2C uint64 `json:"messages_s2c"`

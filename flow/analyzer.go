@@ -55,7 +55,9 @@ type Config struct {
 	Workers int
 	// App bounds the application-protocol analysis of each connection
 	// (package appproto: out-of-order bytes held per direction, header and
-	// message size limits, protocol registry); its zero value works.
+	// message size limits, protocol registry); its zero value works. The
+	// registry's server ports also pick the server of a connection seen
+	// without its handshake (appproto.Registry.IsServerPort).
 	App appproto.Config
 }
 
@@ -290,6 +292,10 @@ type Analyzer struct {
 // NewAnalyzer returns an Analyzer bounded by cfg.
 func NewAnalyzer(cfg Config) *Analyzer {
 	a := &Analyzer{cfg: cfg, dec: newDecoder(), table: make(map[connKey]*entry)}
+	if a.cfg.App.Registry == nil {
+		// One registry, read only, for the client rule and every shard.
+		a.cfg.App.Registry = appproto.DefaultRegistry()
+	}
 	if forks, ok := forkAll(cfg.Consumers, cfg.Workers); ok {
 		a.par = newParallel(a, forks)
 	} else {
@@ -445,7 +451,7 @@ func (a *Analyzer) open(key connKey, src, dst netip.AddrPort, seg *tcpstate.Segm
 	}
 	a.nextID++
 	c := &Conn{ID: a.nextID, FirstPacket: p.Index}
-	c.Client, c.Server = chooseClient(src, dst, seg.Flags)
+	c.Client, c.Server = chooseClient(src, dst, seg.Flags, a.cfg.App.Registry)
 	c.Midstream = !seg.Flags.Has(tcpstate.SYN)
 	e := &entry{key: key, conn: c, sc: &sconn{conn: c}}
 	if a.par != nil {
@@ -463,29 +469,21 @@ func (a *Analyzer) open(key connKey, src, dst netip.AddrPort, seg *tcpstate.Segm
 // its first packet (sent by src to dst):
 //   - a SYN without ACK is sent by the client; a SYN/ACK by the server;
 //   - otherwise (picked up mid-stream) the end on a well-known port is the
-//     server: a port below 1024 or a common service port (see
-//     ServicePorts), when exactly one end has one;
+//     server: a port below 1024 or one the protocol registry names (see
+//     appproto.Registry.IsServerPort), when exactly one end has one;
 //   - otherwise the sender of the first packet is the client.
-func chooseClient(src, dst netip.AddrPort, f tcpstate.Flags) (client, server netip.AddrPort) {
+func chooseClient(src, dst netip.AddrPort, f tcpstate.Flags, reg *appproto.Registry) (client, server netip.AddrPort) {
 	if f.Has(tcpstate.SYN) {
 		if f.Has(tcpstate.ACK) {
 			return dst, src
 		}
 		return src, dst
 	}
-	sw, dw := wellKnown(src.Port()), wellKnown(dst.Port())
+	sw, dw := reg.IsServerPort(src.Port()), reg.IsServerPort(dst.Port())
 	if sw && !dw {
 		return dst, src
 	}
 	return src, dst
-}
-
-// ServicePorts lists the ports above 1023 taken as a server's in the
-// mid-stream client rule: databases, proxies and common alternates.
-var ServicePorts = []uint16{1433, 1521, 1522, 1526, 2049, 3128, 3306, 3389, 5432, 5672, 6379, 8000, 8008, 8080, 8443, 8888, 9000, 9042, 9092, 9200, 11211, 27017}
-
-func wellKnown(port uint16) bool {
-	return port < 1024 || slices.Contains(ServicePorts, port)
 }
 
 // expire ends connections idle for longer than the idle timeout at time now.

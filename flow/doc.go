@@ -31,7 +31,8 @@
 // Connections are keyed by the four-tuple. The client is the sender of the
 // SYN (or the receiver of the SYN/ACK). A connection picked up mid-stream is
 // marked Midstream and its client chosen by a fixed rule: the end on a
-// well-known port (below 1024, or in ServicePorts) is the server when
+// well-known port (below 1024, or named by the protocol registry of
+// Config.App: appproto.Registry.IsServerPort) is the server when
 // exactly one end has one; otherwise the sender of the first packet seen is
 // the client. A SYN carrying a new initial sequence number on a four-tuple
 // whose connection has seen a FIN or RST starts a new connection

@@ -29,11 +29,22 @@ type event struct {
 }
 
 // sconn is a shard's state of one live connection: its report, TCP state
-// and application analysis, created at its first segment.
+// and application analysis, created at its first segment. It is the
+// appproto.Handler of its application analysis when the shard has
+// TransactionConsumers (txc): each transaction reaches them with its own
+// connection.
 type sconn struct {
 	conn *Conn
 	tcp  *tcpstate.Conn
 	app  *appproto.Conn
+	txc  []TransactionConsumer
+}
+
+// Transaction passes t, a transaction of sc, to the TransactionConsumers.
+func (sc *sconn) Transaction(t *appproto.Transaction) {
+	for _, c := range sc.txc {
+		c.Transaction(sc.conn, t)
+	}
 }
 
 // shard analyses the connections assigned to it: their TCP state,
@@ -45,7 +56,6 @@ type shard struct {
 	cons  []Consumer
 	txc   []TransactionConsumer
 	app   appproto.Config
-	cur   *Conn // the connection being fed, for its transactions
 	ended func(c *Conn, seq uint64)
 }
 
@@ -57,13 +67,6 @@ func newShard(cfg *Config, cons []Consumer, ended func(*Conn, uint64)) *shard {
 	for _, c := range cons {
 		if t, ok := c.(TransactionConsumer); ok {
 			s.txc = append(s.txc, t)
-		}
-	}
-	if len(s.txc) > 0 {
-		s.app.OnTransaction = func(t *appproto.Transaction) {
-			for _, c := range s.txc {
-				c.Transaction(s.cur, t)
-			}
 		}
 	}
 	return s
@@ -81,7 +84,6 @@ func (s *shard) handle(ev *event) {
 			s.open(sc)
 		}
 		an := sc.tcp.Add(ev.dir, &ev.seg)
-		s.cur = sc.conn
 		sc.app.Add(ev.dir, &ev.seg)
 		sc.conn.LastPacket = ev.seg.Index
 		in.Conn, in.Dir, in.Seg, in.Analysis, in.TCP = sc.conn, ev.dir, &ev.seg, an, sc.tcp
@@ -94,7 +96,11 @@ func (s *shard) handle(ev *event) {
 // open creates the TCP and application state of a new connection.
 func (s *shard) open(sc *sconn) {
 	sc.tcp = tcpstate.NewConn()
-	sc.app = appproto.NewConn(&s.app, sc.conn.Client.Port(), sc.conn.Server.Port())
+	var h appproto.Handler
+	if len(s.txc) > 0 {
+		sc.txc, h = s.txc, sc
+	}
+	sc.app = appproto.NewConn(&s.app, sc.conn.Client.Port(), sc.conn.Server.Port(), h)
 }
 
 // finish fills the report of an ended connection from its TCP state and
@@ -110,7 +116,6 @@ func (s *shard) finish(sc *sconn, why EndReason, seq uint64) {
 	c.End = why
 	c.C2S, c.S2C = t.Stats[0], t.Stats[1]
 	c.ClientOptions, c.ServerOptions = t.Options[0], t.Options[1]
-	s.cur = c
 	sc.app.Close()
 	c.Proto = sc.app.Protocol()
 	c.ProtoConfidence = sc.app.Confidence()
