@@ -33,7 +33,6 @@ type MultiReader struct {
 	err   error // the first damage seen
 	last  *multiFile
 	pkt   Packet
-	done  bool
 }
 
 type multiFile struct {
