@@ -486,7 +486,7 @@ func tsgData(c *capture, h plot.Header, o options) (plot.TSGData, error) {
 }
 
 // drawRTT draws tcpstate's data→ACK samples of the connection (our own,
-// series.RTTSamples, when the capture was analysed without them).
+// series.MeasureRTT, when the capture was analysed without them).
 func drawRTT(c *capture, h plot.Header, o options) (*plot.Figure, error) {
 	var d plot.RTTData
 	var kept [2][]series.RTTSample
@@ -503,7 +503,7 @@ func drawRTT(c *capture, h plot.Header, o options) (*plot.Figure, error) {
 			}
 		}
 	} else {
-		for _, s := range series.RTTSamples(c.cs.Points) {
+		for _, s := range series.MeasureRTT(c.cs.Points) {
 			add(s)
 		}
 	}
@@ -561,7 +561,7 @@ func median(s []series.RTTSample) time.Duration {
 
 // drawTimeline draws the connection's application transactions, as
 // appproto paired them; for a protocol it does not frame, the turns seen
-// in the segments (series.Turns) instead.
+// in the segments (series.SplitTurns) instead.
 func drawTimeline(c *capture, h plot.Header, o options) (*plot.Figure, error) {
 	return plot.Timeline(h, timelineData(c, h, o))
 }
@@ -571,7 +571,7 @@ func drawTimeline(c *capture, h plot.Header, o options) (*plot.Figure, error) {
 func timelineData(c *capture, h plot.Header, o options) []plot.Transaction {
 	all := c.txs
 	if len(all) == 0 {
-		for _, t := range series.Turns(c.cs.Points) {
+		for _, t := range series.SplitTurns(c.cs.Points) {
 			all = append(all, plot.Transaction{Request: t.Request, FirstByte: t.FirstResponse, LastByte: t.LastResponse})
 		}
 	}
