@@ -352,20 +352,9 @@ func mathisRate(mss int, rtt time.Duration, p, c float64) float64 {
 	return float64(mss) * 8 / rtt.Seconds() * c / math.Sqrt(p)
 }
 
-// rateString formats bit/s with an SI prefix.
-func rateString(bps float64) string {
-	switch {
-	case math.IsInf(bps, 0):
-		return "any rate"
-	case bps >= 1e9:
-		return fmt.Sprintf("%.3g Gbit/s", bps/1e9)
-	case bps >= 1e6:
-		return fmt.Sprintf("%.3g Mbit/s", bps/1e6)
-	case bps >= 1e3:
-		return fmt.Sprintf("%.3g kbit/s", bps/1e3)
-	}
-	return fmt.Sprintf("%.3g bit/s", bps)
-}
+// rateString formats bit/s with an SI prefix and three significant
+// digits, as the messages give rates.
+func rateString(bps float64) string { return siRate(bps, 3) }
 
 // UnmarshalText reads a Level by name.
 func (l *Level) UnmarshalText(t []byte) error {
