@@ -410,59 +410,31 @@ func figFormat(name string) (string, error) {
 	return "", fmt.Errorf("-fig %s: the name must end in .png, .svg or .pdf", name)
 }
 
-// useLayers puts every host pair's bins on one grid (the earliest bin of
-// the report), one stacked layer per pair, A→B as the first direction.
-func useLayers(u linkq.UseReport) (time.Time, []plot.Layer) {
-	var start time.Time
-	iv := time.Duration(u.IntervalS * float64(time.Second))
-	for _, p := range u.Pairs {
-		if len(p.Bins) > 0 && (start.IsZero() || p.Bins[0].Start.Before(start)) {
-			start = p.Bins[0].Start
-		}
+// fitFigure draws the report's figure path (linkq.Report.FigurePath): its
+// samples and fitted lines.
+func fitFigure(r fileReport) (*plot.Figure, error) {
+	pf := r.FigurePath()
+	if pf == nil {
+		return nil, fmt.Errorf("%s: no path with a fit to draw", r.File)
 	}
-	var layers []plot.Layer
-	for _, p := range u.Pairs {
-		if len(p.Bins) == 0 {
-			continue
-		}
-		pad := int(p.Bins[0].Start.Sub(start) / iv)
-		l := plot.Layer{Name: p.A.String() + " ↔ " + p.B.String()}
-		for d := range 2 {
-			l.Bins[d] = plot.Bins{Label: l.Name, Start: start, Width: iv, Bytes: make([]uint64, pad+len(p.Bins))}
-		}
-		for i, b := range p.Bins {
-			l.Bins[0].Bytes[pad+i] = b.BytesAB
-			l.Bins[1].Bytes[pad+i] = b.BytesBA
-		}
-		layers = append(layers, l)
-	}
-	return start, layers
+	title := fmt.Sprintf("RTT vs size, %s %s → %s (%s)", pf.Source, pf.Src, pf.Dst, filepath.Base(r.File))
+	return plot.EchoFit(plot.Header{Title: title}, plot.EchoFitData{Points: linkq.Points(pf.Points), Lines: pf.Lines(),
+		SizeLabel: fmt.Sprintf("packet size (%s), bytes", pf.Size)})
 }
 
-// fitFigure draws the first path with a fitted line: its samples and the
-// least-squares, per-bin-minimum and Theil–Sen lines.
-func fitFigure(r fileReport) (*plot.Figure, error) {
-	for _, pf := range r.Paths {
-		if !pf.Fit.OK || len(pf.Points) < 2 {
-			continue
-		}
-		d := plot.EchoFitData{SizeLabel: fmt.Sprintf("packet size (%s), bytes", pf.Size)}
-		for _, pt := range pf.Points {
-			d.Points = append(d.Points, plot.EchoPoint{Size: float64(pt.Size), RTTms: pt.RTTms})
-		}
-		for _, l := range []struct {
-			name string
-			line linkq.Line
-		}{{"least squares", pf.Fit}, {"through per-bin minima", pf.MinFit}, {"Theil–Sen", pf.Robust}} {
-			if l.line.OK {
-				d.Lines = append(d.Lines, plot.FitLine{Name: l.name, InterceptMs: l.line.InterceptMs,
-					SlopeUsPerByte: l.line.SlopeUsPerByte, RMSms: l.line.RMSms})
-			}
-		}
-		title := fmt.Sprintf("RTT vs size, %s %s → %s (%s)", pf.Source, pf.Src, pf.Dst, filepath.Base(r.File))
-		return plot.EchoFit(plot.Header{Title: title}, d)
+// useFigure draws the link use of every host pair, stacked on one grid.
+func useFigure(o *options, r fileReport) (*plot.Figure, error) {
+	pairs := r.Use.OnGrid()
+	if len(pairs) == 0 {
+		return nil, fmt.Errorf("%s: no IP traffic to draw", r.File)
 	}
-	return nil, fmt.Errorf("%s: no path with a fit to draw", r.File)
+	layers := make([]plot.Layer, len(pairs))
+	for i, p := range pairs {
+		layers[i] = plot.Layer{Name: p.String(), Bins: [2]plot.ByteBinner{p.Bins[0], p.Bins[1]}}
+	}
+	bo := plot.BandwidthOptions{Rate: o.cfg.Use.Rate, Percent: o.cfg.Use.Rate > 0,
+		Names: [2]string{"first sender → peer", "peer → first sender"}}
+	return plot.Bandwidth(plot.Header{Title: "link use: " + r.File, Start: pairs[0].Bins[0].Start}, layers, bo)
 }
 
 func drawFigure(o *options, r fileReport) error {
@@ -474,13 +446,7 @@ func drawFigure(o *options, r fileReport) error {
 	if o.mode == "fit" {
 		fig, err = fitFigure(r)
 	} else {
-		start, layers := useLayers(r.Use)
-		if len(layers) == 0 {
-			return fmt.Errorf("%s: no IP traffic to draw", r.File)
-		}
-		bo := plot.BandwidthOptions{Rate: o.cfg.Use.Rate, Percent: o.cfg.Use.Rate > 0,
-			Names: [2]string{"first sender → peer", "peer → first sender"}}
-		fig, err = plot.Bandwidth(plot.Header{Title: "link use: " + r.File, Start: start}, layers, bo)
+		fig, err = useFigure(o, r)
 	}
 	if err != nil {
 		return err

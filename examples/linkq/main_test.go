@@ -219,30 +219,6 @@ func TestFitFigure(t *testing.T) {
 	assert.Contains(t, stderr, "no path with a fit to draw")
 }
 
-func TestUseLayersShareOneGrid(t *testing.T) {
-	dir := flowtest.CorpusDir(t, "lab")
-	code, out, stderr := runArgs("-json", "-mode", "use", "-interval", "1s", filepath.Join(dir, "wan512-mixed.pcap"))
-	require.Equal(t, 0, code, stderr)
-	var r fileReport
-	require.NoError(t, json.Unmarshal([]byte(out), &r))
-	start, layers := useLayers(r.Use)
-	require.Len(t, layers, len(r.Use.Pairs))
-	var total, want uint64
-	for i, l := range layers {
-		for d := range 2 {
-			assert.Equal(t, start, l.Bins[d].Start)
-			for _, n := range l.Bins[d].Bytes {
-				total += n
-			}
-		}
-		for _, b := range r.Use.Pairs[i].Bins {
-			want += b.BytesAB + b.BytesBA
-		}
-	}
-	assert.Equal(t, want, total)
-	assert.NotZero(t, total)
-}
-
 func TestLabVerdictCSVAndJSON(t *testing.T) {
 	dir := flowtest.CorpusDir(t, "lab")
 	f := filepath.Join(dir, "wan2m-loss-pg-chatty.pcap")
