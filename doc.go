@@ -31,6 +31,10 @@
 //	      v
 //	plot (figures), examples/ (flows, compare, figures, linkq)
 //
+// plot imports neither flow nor its consumers: it reads results through
+// small interfaces in the manner of gonum/plot's plotter.XYer, which the
+// types of flow/series and flow/linkq implement.
+//
 // Only flow imports gopacket; tcpstate and appproto take plain values
 // (netip.AddrPort, sequence numbers, time.Time, []byte) and know nothing of
 // capture formats. Library packages never print, never exit and never read

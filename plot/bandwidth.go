@@ -3,6 +3,7 @@ package plot
 import (
 	"fmt"
 	"math"
+	"time"
 
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -10,10 +11,11 @@ import (
 )
 
 // Layer is one traffic class of a bandwidth figure, by direction. All
-// layers of a figure share one grid (Start and Width).
+// layers of a figure share one grid (start and width); a nil Bins is a
+// direction without traffic.
 type Layer struct {
 	Name string
-	Bins [2]Bins
+	Bins [2]ByteBinner
 }
 
 // BandwidthOptions shape a bandwidth figure. The zero value stacks the
@@ -47,23 +49,11 @@ func Bandwidth(h Header, layers []Layer, o BandwidthOptions) (*Figure, error) {
 	case o.Percent && o.Rate == 0:
 		return nil, fmt.Errorf("bandwidth: %w: percent of rate needs a rate", ErrBadData)
 	}
-	g := layers[0].Bins[0]
-	n := 0
-	for _, l := range layers {
-		for _, b := range l.Bins {
-			if b.Width <= 0 || b.Start.IsZero() {
-				return nil, fmt.Errorf("bandwidth: %w: layer %q has width %v, start %v", ErrBadData, l.Name, b.Width, b.Start)
-			}
-			if b.Width != g.Width || !b.Start.Equal(g.Start) {
-				return nil, fmt.Errorf("bandwidth: %w: layer %q is not on the grid of layer %q", ErrBadData, l.Name, layers[0].Name)
-			}
-			n = max(n, len(b.Bytes))
-		}
+	start, width, n, err := layerGrid(layers)
+	if err != nil {
+		return nil, err
 	}
-	if n == 0 {
-		return nil, fmt.Errorf("bandwidth: %w: every layer is empty", ErrNoData)
-	}
-	x0, w := h.seconds(g.Start), g.Width.Seconds()
+	x0, w := h.seconds(start), width.Seconds()
 	if err := span("bandwidth", x0, x0+float64(n)*w); err != nil {
 		return nil, err
 	}
@@ -84,7 +74,7 @@ func Bandwidth(h Header, layers []Layer, o BandwidthOptions) (*Figure, error) {
 		if dir == 1 {
 			xl = "time since t=0, s"
 		}
-		p := newPanel(title, xl, fmt.Sprintf("%s, %s\nper %v", names[dir], unit, g.Width))
+		p := newPanel(title, xl, fmt.Sprintf("%s, %s\nper %v", names[dir], unit, width))
 		tops := layerSteps(layers, dir, n, x0, w, scale, !o.Lines)
 		for k, top := range tops {
 			clr := palette[k%len(palette)]
@@ -125,6 +115,34 @@ func Bandwidth(h Header, layers []Layer, o BandwidthOptions) (*Figure, error) {
 	return newFigure([]*gplot.Plot{panels[0]}, []*gplot.Plot{panels[1]}), nil
 }
 
+// layerGrid checks that the layers' bins share one grid and returns it
+// with the most bins of any layer.
+func layerGrid(layers []Layer) (start time.Time, width time.Duration, n int, err error) {
+	first := ""
+	for _, l := range layers {
+		for _, b := range l.Bins {
+			if b == nil {
+				continue
+			}
+			s, w := b.Grid()
+			if w <= 0 || s.IsZero() {
+				return start, width, 0, fmt.Errorf("bandwidth: %w: layer %q has width %v, start %v", ErrBadData, l.Name, w, s)
+			}
+			if width == 0 {
+				start, width, first = s, w, l.Name
+			}
+			if w != width || !s.Equal(start) {
+				return start, width, 0, fmt.Errorf("bandwidth: %w: layer %q is not on the grid of layer %q", ErrBadData, l.Name, first)
+			}
+			n = max(n, b.Len())
+		}
+	}
+	if n == 0 {
+		return start, width, 0, fmt.Errorf("bandwidth: %w: every layer is empty", ErrNoData)
+	}
+	return start, width, n, nil
+}
+
 // layerSteps returns each layer of direction dir as a post-step line of
 // n+1 points (bin i's value at its left edge x0+i*w, the last repeated at
 // the right edge), in kbit/s divided by scale; stacked, each line is the
@@ -135,8 +153,8 @@ func layerSteps(layers []Layer, dir, n int, x0, w, scale float64, stacked bool) 
 		top := make(plotter.XYs, n+1)
 		for i := range n + 1 {
 			v := 0.0
-			if j := min(i, n-1); j < len(l.Bins[dir].Bytes) {
-				v = float64(l.Bins[dir].Bytes[j]) * 8 / 1000 / w / scale
+			if j, b := min(i, n-1), l.Bins[dir]; j < length(b) {
+				v = float64(b.BinBytes(j)) * 8 / 1000 / w / scale
 			}
 			if stacked && k > 0 {
 				v += out[k-1][i].Y

@@ -15,10 +15,15 @@
 //     1 of Meek et al.: intercept = fixed delay, slope = serialization per
 //     byte, RMS residual = the link's consistency).
 //
-// The package draws results only; it does no analysis. Data comes in as
-// small plain types (Packet, Bins, SeqRange, ...), which the constructors
-// copy and validate: no data, too little to span a time axis, a negative
-// or non-finite value, or a time before the figure's start is an error
+// The package draws results only; it does no analysis. Data comes in
+// through small interfaces in the manner of gonum's plotter.XYer
+// (ByteBinner, MinRTTer, Packeter, RTTSampler, SeqRanger, SeqMarker,
+// Transactioner, FitLiner), which package flow/series's results (Bins,
+// MinRTT, Points, RTTSamples, SeqRanges, SeqMarks, Turns) and package
+// flow/linkq's (Points, NamedLines) implement, so they plug in without
+// conversion. The constructors read the data once, copy what they draw
+// and validate it: no data, too little to span a time axis, a negative or
+// non-finite value, or a time before the figure's start is an error
 // (wrapping ErrNoData or ErrBadData), never a broken file. A Figure is a
 // grid of panels; Beside puts figures side by side on shared vertical
 // scales, and Render writes one to any io.Writer. Only command-line tools

@@ -12,46 +12,43 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// Bins is a series of byte counts in consecutive fixed-width time bins:
-// bin i covers [Start+i*Width, Start+(i+1)*Width).
-type Bins struct {
-	Label string
-	Start time.Time
-	Width time.Duration
-	Bytes []uint64
-}
-
-func (b Bins) validate(what string) error {
+// validBins checks that b has bins on a usable grid; name says which
+// bins they are in an error.
+func validBins(what, name string, b ByteBinner) error {
+	if length(b) == 0 {
+		return fmt.Errorf("%s: %w: %s bins are empty", what, ErrNoData, name)
+	}
+	start, width := b.Grid()
 	switch {
-	case len(b.Bytes) == 0:
-		return fmt.Errorf("%s: %w: bins %q are empty", what, ErrNoData, b.Label)
-	case b.Width <= 0:
-		return fmt.Errorf("%s: %w: bins %q have width %v", what, ErrBadData, b.Label, b.Width)
-	case b.Start.IsZero():
-		return fmt.Errorf("%s: %w: bins %q have no start time", what, ErrBadData, b.Label)
+	case width <= 0:
+		return fmt.Errorf("%s: %w: %s bins have width %v", what, ErrBadData, name, width)
+	case start.IsZero():
+		return fmt.Errorf("%s: %w: %s bins have no start time", what, ErrBadData, name)
 	}
 	return nil
 }
 
-// kbps returns bin i in kbit/s.
-func (b Bins) kbps(i int) float64 {
-	return float64(b.Bytes[i]) * 8 / 1000 / b.Width.Seconds()
+// kbps returns the bytes counted in a bin of the given width in kbit/s.
+func kbps(bytes uint64, width time.Duration) float64 {
+	return float64(bytes) * 8 / 1000 / width.Seconds()
 }
 
 // steps returns the bins as a post-step line in kbit/s against seconds
 // since h.Start, times sign (-1 draws below the axis): one point at each
 // bin's left edge and one at the last bin's right edge. Bins that end
 // before h.Start are left out.
-func (b Bins) steps(h Header, sign float64) plotter.XYs {
-	xy := make(plotter.XYs, 0, len(b.Bytes)+1)
-	w := b.Width.Seconds()
-	x0 := h.seconds(b.Start)
-	for i := range b.Bytes {
+func steps(b ByteBinner, h Header, sign float64) plotter.XYs {
+	n := b.Len()
+	start, width := b.Grid()
+	xy := make(plotter.XYs, 0, n+1)
+	w := width.Seconds()
+	x0 := h.seconds(start)
+	for i := range n {
 		x := x0 + float64(i)*w
 		if x+w <= 0 {
 			continue
 		}
-		xy = append(xy, plotter.XY{X: x, Y: sign * b.kbps(i)})
+		xy = append(xy, plotter.XY{X: x, Y: sign * kbps(b.BinBytes(i), width)})
 	}
 	if n := len(xy); n > 0 {
 		xy = append(xy, plotter.XY{X: xy[n-1].X + w, Y: xy[n-1].Y})

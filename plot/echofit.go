@@ -9,29 +9,15 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// EchoPoint is one matched echo (or other RTT sample) placed for a fit:
-// the packet size in bytes and the round-trip time in milliseconds.
-type EchoPoint struct {
-	Size  float64
-	RTTms float64
-}
-
-// FitLine is a straight line RTT = InterceptMs + SlopeUsPerByte·size/1000
-// to draw over the points, named in the legend. RMSms, when positive, is
-// shown with it.
-type FitLine struct {
-	Name           string
-	InterceptMs    float64
-	SlopeUsPerByte float64
-	RMSms          float64
-}
-
 // EchoFitData is what an RTT-versus-size figure draws (Figure 1 of Meek
 // et al., "Wide Area Network Ecology"): the samples as a scatter and one or
 // more fitted lines, the first drawn solid and the others dashed.
 type EchoFitData struct {
-	Points []EchoPoint
-	Lines  []FitLine
+	// Points are the samples: x the packet size in bytes, y the
+	// round-trip time in milliseconds.
+	Points plotter.XYer
+	// Lines are the lines fitted to them; nil draws none.
+	Lines FitLiner
 	// SizeLabel names the size axis; empty means "packet size, bytes".
 	SizeLabel string
 }
@@ -43,24 +29,30 @@ type EchoFitData struct {
 // ignored). At least two points of different sizes are needed; sizes must
 // be non-negative and RTTs positive, all finite.
 func EchoFit(h Header, d EchoFitData) (*Figure, error) {
-	if len(d.Points) < 2 {
-		return nil, fmt.Errorf("echo fit: %w: %d points, need two", ErrNoData, len(d.Points))
+	n := length(d.Points)
+	if n < 2 {
+		return nil, fmt.Errorf("echo fit: %w: %d points, need two", ErrNoData, n)
 	}
-	pts := make(plotter.XYs, len(d.Points))
-	lo, hi := d.Points[0].Size, d.Points[0].Size
-	for i, p := range d.Points {
-		if !finite(p.Size, p.RTTms) || p.Size < 0 || p.RTTms <= 0 {
-			return nil, fmt.Errorf("echo fit: %w: point %d (size %v, rtt %v ms)", ErrBadData, i, p.Size, p.RTTms)
+	pts := make(plotter.XYs, n)
+	lo, _ := d.Points.XY(0)
+	hi := lo
+	for i := range n {
+		size, rtt := d.Points.XY(i)
+		if !finite(size, rtt) || size < 0 || rtt <= 0 {
+			return nil, fmt.Errorf("echo fit: %w: point %d (size %v, rtt %v ms)", ErrBadData, i, size, rtt)
 		}
-		pts[i] = plotter.XY{X: p.Size, Y: p.RTTms}
-		lo, hi = min(lo, p.Size), max(hi, p.Size)
+		pts[i] = plotter.XY{X: size, Y: rtt}
+		lo, hi = min(lo, size), max(hi, size)
 	}
 	if err := span("echo fit", lo, hi); err != nil {
 		return nil, err
 	}
-	for i, l := range d.Lines {
-		if !finite(l.InterceptMs, l.SlopeUsPerByte, l.RMSms) {
-			return nil, fmt.Errorf("echo fit: %w: line %d (%q) is not finite", ErrBadData, i, l.Name)
+	lines := make([]fitLine, length(d.Lines))
+	for i := range lines {
+		l := &lines[i]
+		l.name, l.intercept, l.slope, l.rms = d.Lines.FitLine(i)
+		if !finite(l.intercept, l.slope, l.rms) {
+			return nil, fmt.Errorf("echo fit: %w: line %d (%q) is not finite", ErrBadData, i, l.name)
 		}
 	}
 	label := d.SizeLabel
@@ -76,10 +68,10 @@ func EchoFit(h Header, d EchoFitData) (*Figure, error) {
 	s := scatter(pts, draw.CircleGlyph{}, blue, vg.Points(2))
 	p.Add(s)
 	p.Legend.Add(fmt.Sprintf("%d samples", len(pts)), s)
-	for i, l := range d.Lines {
+	for i, l := range lines {
 		xy := plotter.XYs{
-			{X: lo, Y: l.InterceptMs + l.SlopeUsPerByte*lo/1000},
-			{X: hi, Y: l.InterceptMs + l.SlopeUsPerByte*hi/1000},
+			{X: lo, Y: l.intercept + l.slope*lo/1000},
+			{X: hi, Y: l.intercept + l.slope*hi/1000},
 		}
 		var dashes []vg.Length
 		if i > 0 {
@@ -87,13 +79,19 @@ func EchoFit(h Header, d EchoFitData) (*Figure, error) {
 		}
 		ln := line(xy, palette[(i+1)%len(palette)], vg.Points(1.5), dashes...)
 		p.Add(ln)
-		text := fmt.Sprintf("%s: %.3f ms + %.4f µs/B", l.Name, l.InterceptMs, l.SlopeUsPerByte)
-		if l.RMSms > 0 {
-			text += fmt.Sprintf(", RMS %.3f ms", l.RMSms)
+		text := fmt.Sprintf("%s: %.3f ms + %.4f µs/B", l.name, l.intercept, l.slope)
+		if l.rms > 0 {
+			text += fmt.Sprintf(", RMS %.3f ms", l.rms)
 		}
 		p.Legend.Add(text, ln)
 	}
 	p.Legend.Top = false
 	p.Legend.Left = false
 	return newFigure([]*gplot.Plot{p}), nil
+}
+
+// fitLine is one line of an echo figure, as read from a FitLiner.
+type fitLine struct {
+	name                  string
+	intercept, slope, rms float64
 }

@@ -6,26 +6,27 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/netecology/netecology/flow/series"
 	"github.com/netecology/netecology/plot"
 	"github.com/netecology/netecology/tcpstate"
 )
 
 // Draw the packet-flow figure of one short exchange and write it as SVG
-// to memory: a tool would write to a file named by its user.
+// to memory: a tool would write to a file named by its user. The data is
+// what package flow/series collects (series.Points, series.Bins), made by
+// hand here; it plugs in as it is.
 func ExamplePacketFlow() {
 	start := time.Date(2026, 11, 22, 13, 14, 33, 0, time.UTC)
 	ms := func(n int) time.Time { return start.Add(time.Duration(n) * time.Millisecond) }
-	grid := func(b ...uint64) plot.Bins {
-		return plot.Bins{Start: start, Width: 100 * time.Millisecond, Bytes: b}
+	grid := func(b ...uint64) series.Bins {
+		return series.Bins{Start: start, Width: 100 * time.Millisecond, Bytes: b}
 	}
-	d := plot.FlowData{
-		Packets: []plot.Packet{
-			{Time: ms(0), Bytes: 120, Dir: tcpstate.ClientToServer},
-			{Time: ms(150), Bytes: 520, Dir: tcpstate.ServerToClient},
-			{Time: ms(151), Bytes: 66, Dir: tcpstate.ClientToServer, PureACK: true},
-		},
-		Conn: [2]plot.Bins{grid(120, 66), grid(0, 520)},
+	packets := series.Points{
+		{Time: ms(0), WireLen: 120, Dir: tcpstate.ClientToServer, Len: 66, End: 66},
+		{Time: ms(150), WireLen: 520, Dir: tcpstate.ServerToClient, Len: 466, End: 466},
+		{Time: ms(151), WireLen: 66, Dir: tcpstate.ClientToServer, Seq: 66, End: 66}, // pure ACK
 	}
+	d := plot.FlowData{Packets: packets, Conn: [2]plot.ByteBinner{grid(120, 66), grid(0, 520)}}
 	fig, err := plot.PacketFlow(plot.Header{Title: "10.0.0.1:40000 → 10.0.0.2:5432", Start: start}, d)
 	if err != nil {
 		fmt.Println(err)
@@ -40,7 +41,7 @@ func ExamplePacketFlow() {
 		bytes.Contains(svg.Bytes(), []byte("<svg")))
 
 	// A one-packet connection cannot span a time axis: an error, no file.
-	d.Packets = d.Packets[:1]
+	d.Packets = packets[:1]
 	_, err = plot.PacketFlow(plot.Header{Start: start}, d)
 	fmt.Println(err, errors.Is(err, plot.ErrNoData))
 	// Output:
@@ -51,10 +52,10 @@ func ExamplePacketFlow() {
 // Stack two traffic classes against a 512 kbit/s link, in percent of it.
 func ExampleBandwidth() {
 	start := time.Date(2026, 11, 22, 13, 15, 7, 0, time.UTC)
-	grid := func(b ...uint64) plot.Bins { return plot.Bins{Start: start, Width: time.Second, Bytes: b} }
+	grid := func(b ...uint64) series.Bins { return series.Bins{Start: start, Width: time.Second, Bytes: b} }
 	layers := []plot.Layer{
-		{Name: "tcp/80", Bins: [2]plot.Bins{grid(2000, 1000), grid(60000, 64000)}},
-		{Name: "tcp/5432", Bins: [2]plot.Bins{grid(500), grid(1000, 0)}},
+		{Name: "tcp/80", Bins: [2]plot.ByteBinner{grid(2000, 1000), grid(60000, 64000)}},
+		{Name: "tcp/5432", Bins: [2]plot.ByteBinner{grid(500), grid(1000, 0)}},
 	}
 	fig, err := plot.Bandwidth(plot.Header{Title: "mixed", Start: start}, layers,
 		plot.BandwidthOptions{Rate: 512e3, Percent: true})

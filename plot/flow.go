@@ -2,7 +2,6 @@ package plot
 
 import (
 	"fmt"
-	"time"
 
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -12,28 +11,15 @@ import (
 	"github.com/netecology/netecology/tcpstate"
 )
 
-// Packet is one packet of the connection a packet-flow figure shows.
-type Packet struct {
-	Time time.Time
-	// Bytes is the packet's size on the wire (whole frame).
-	Bytes int
-	// Dir: ClientToServer packets are drawn above the axis,
-	// ServerToClient below.
-	Dir tcpstate.Dir
-	// PureACK marks a packet that carries no data (no payload, SYN or
-	// FIN); it is drawn as a ring rather than a triangle.
-	PureACK bool
-}
-
 // FlowData is what a packet-flow figure draws.
 type FlowData struct {
 	// Packets are the connection's packets; at least two, spanning time.
-	Packets []Packet
+	Packets Packeter
 	// Conn is the connection's bandwidth, by direction; required.
-	Conn [2]Bins
+	Conn [2]ByteBinner
 	// Link is the whole capture's bandwidth, by direction; drawn as
 	// shaded areas behind Conn when it has bins.
-	Link [2]Bins
+	Link [2]ByteBinner
 	// Names label the two directions; empty means "client→server" and
 	// "server→client".
 	Names [2]string
@@ -53,30 +39,33 @@ func (d *FlowData) names() [2]string {
 // flowPoints splits the packets into the four scatter series of the top
 // panel: data and pure ACKs of each direction, as (seconds since start,
 // signed bytes). It validates the packets.
-func flowPoints(h Header, pk []Packet) (data, acks [2]plotter.XYs, err error) {
-	if len(pk) < 2 {
-		return data, acks, fmt.Errorf("packet flow: %w: %d packet(s), need two or more", ErrNoData, len(pk))
+func flowPoints(h Header, pk Packeter) (data, acks [2]plotter.XYs, err error) {
+	n := length(pk)
+	if n < 2 {
+		return data, acks, fmt.Errorf("packet flow: %w: %d packet(s), need two or more", ErrNoData, n)
 	}
-	lo, hi := h.seconds(pk[0].Time), h.seconds(pk[0].Time)
-	for i, p := range pk {
-		x := h.seconds(p.Time)
+	first, _, _, _ := pk.Packet(0)
+	lo, hi := h.seconds(first), h.seconds(first)
+	for i := range n {
+		t, size, dir, pure := pk.Packet(i)
+		x := h.seconds(t)
 		switch {
-		case p.Time.Before(h.Start):
+		case t.Before(h.Start):
 			return data, acks, fmt.Errorf("packet flow: %w: packet %d at %.6f s, before the start", ErrBadData, i, x)
-		case p.Bytes < 0:
-			return data, acks, fmt.Errorf("packet flow: %w: packet %d has size %d", ErrBadData, i, p.Bytes)
-		case p.Dir > tcpstate.ServerToClient:
-			return data, acks, fmt.Errorf("packet flow: %w: packet %d has direction %d", ErrBadData, i, p.Dir)
+		case size < 0:
+			return data, acks, fmt.Errorf("packet flow: %w: packet %d has size %d", ErrBadData, i, size)
+		case dir > tcpstate.ServerToClient:
+			return data, acks, fmt.Errorf("packet flow: %w: packet %d has direction %d", ErrBadData, i, dir)
 		}
 		lo, hi = min(lo, x), max(hi, x)
-		y := float64(p.Bytes)
-		if p.Dir == tcpstate.ServerToClient {
+		y := float64(size)
+		if dir == tcpstate.ServerToClient {
 			y = -y
 		}
-		if p.PureACK {
-			acks[p.Dir] = append(acks[p.Dir], plotter.XY{X: x, Y: y})
+		if pure {
+			acks[dir] = append(acks[dir], plotter.XY{X: x, Y: y})
 		} else {
-			data[p.Dir] = append(data[p.Dir], plotter.XY{X: x, Y: y})
+			data[dir] = append(data[dir], plotter.XY{X: x, Y: y})
 		}
 	}
 	return data, acks, span("packet flow", lo, hi)
@@ -96,8 +85,8 @@ func PacketFlow(h Header, d FlowData) (*Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, b := range d.Conn {
-		if err := b.validate("packet flow"); err != nil {
+	for dir, b := range d.Conn {
+		if err := validBins("packet flow", "connection "+tcpstate.Dir(dir).String(), b); err != nil {
 			return nil, err
 		}
 	}
@@ -120,21 +109,22 @@ func PacketFlow(h Header, d FlowData) (*Figure, error) {
 	}
 	top.Legend.Left = false
 
-	bot := newPanel("", "time since t=0, s", fmt.Sprintf("kbit/s per %v\n%s above, %s below", d.Conn[0].Width, names[0], names[1]))
+	_, width := d.Conn[0].Grid()
+	bot := newPanel("", "time since t=0, s", fmt.Sprintf("kbit/s per %v\n%s above, %s below", width, names[0], names[1]))
 	sign := [2]float64{1, -1}
 	for dir := range 2 {
-		if len(d.Link[dir].Bytes) == 0 {
+		if length(d.Link[dir]) == 0 {
 			continue
 		}
-		if err := d.Link[dir].validate("packet flow"); err != nil {
+		if err := validBins("packet flow", "capture "+tcpstate.Dir(dir).String(), d.Link[dir]); err != nil {
 			return nil, err
 		}
-		a := &area{XYs: d.Link[dir].steps(h, sign[dir]), Color: light(dirColor[dir], 60)}
+		a := &area{XYs: steps(d.Link[dir], h, sign[dir]), Color: light(dirColor[dir], 60)}
 		bot.Add(a)
 		bot.Legend.Add(names[dir]+", whole capture", a)
 	}
 	for dir := range 2 {
-		l := line(d.Conn[dir].steps(h, sign[dir]), dirColor[dir], vg.Points(1))
+		l := line(steps(d.Conn[dir], h, sign[dir]), dirColor[dir], vg.Points(1))
 		l.StepStyle = plotter.PostStep
 		bot.Add(l)
 		bot.Legend.Add(names[dir]+", this connection", l)

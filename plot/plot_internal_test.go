@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gonum.org/v1/plot/plotter"
 
+	"github.com/netecology/netecology/flow/series"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -19,8 +20,8 @@ func at(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) 
 // in 100 ms is 20 kbit/s; a bin that ends before the start is left out,
 // one that straddles it is kept (the axis clips it).
 func TestBinsSteps(t *testing.T) {
-	b := Bins{Start: at(-150), Width: 100 * time.Millisecond, Bytes: []uint64{999, 250, 0, 1250}}
-	got := b.steps(Header{Start: t0}, -1)
+	b := series.Bins{Start: at(-150), Width: 100 * time.Millisecond, Bytes: []uint64{999, 250, 0, 1250}}
+	got := steps(b, Header{Start: t0}, -1)
 	want := plotter.XYs{{X: -0.05, Y: -20}, {X: 0.05, Y: 0}, {X: 0.15, Y: -100}, {X: 0.25, Y: -100}}
 	require.Len(t, got, len(want))
 	for i := range want {
@@ -31,12 +32,13 @@ func TestBinsSteps(t *testing.T) {
 
 func TestFlowPoints(t *testing.T) {
 	h := Header{Start: t0}
-	pk := []Packet{
-		{Time: at(0), Bytes: 74, Dir: tcpstate.ClientToServer},
-		{Time: at(150), Bytes: 74, Dir: tcpstate.ServerToClient},
-		{Time: at(151), Bytes: 66, Dir: tcpstate.ClientToServer, PureACK: true},
-		{Time: at(152), Bytes: 120, Dir: tcpstate.ClientToServer},
-		{Time: at(302), Bytes: 520, Dir: tcpstate.ServerToClient},
+	// A pure ACK occupies no sequence space (End == Seq).
+	pk := series.Points{
+		{Time: at(0), WireLen: 74, Dir: tcpstate.ClientToServer, End: 1},
+		{Time: at(150), WireLen: 74, Dir: tcpstate.ServerToClient, End: 1},
+		{Time: at(151), WireLen: 66, Dir: tcpstate.ClientToServer, Seq: 1, End: 1},
+		{Time: at(152), WireLen: 120, Dir: tcpstate.ClientToServer, Seq: 1, End: 55},
+		{Time: at(302), WireLen: 520, Dir: tcpstate.ServerToClient, Seq: 1, End: 455},
 	}
 	data, acks, err := flowPoints(h, pk)
 	require.NoError(t, err)
@@ -47,8 +49,8 @@ func TestFlowPoints(t *testing.T) {
 }
 
 func TestLayerSteps(t *testing.T) {
-	g := func(b ...uint64) [2]Bins {
-		return [2]Bins{{Start: t0, Width: time.Second, Bytes: b}, {Start: t0, Width: time.Second}}
+	g := func(b ...uint64) [2]ByteBinner {
+		return [2]ByteBinner{series.Bins{Start: t0, Width: time.Second, Bytes: b}, series.Bins{Start: t0, Width: time.Second}}
 	}
 	layers := []Layer{{Name: "a", Bins: g(1000, 2000)}, {Name: "b", Bins: g(500)}}
 	// 1000 bytes/s = 8 kbit/s.

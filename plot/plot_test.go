@@ -9,7 +9,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/plot/plotter"
 
+	"github.com/netecology/netecology/flow/linkq"
+	"github.com/netecology/netecology/flow/series"
 	"github.com/netecology/netecology/plot"
 	"github.com/netecology/netecology/tcpstate"
 )
@@ -18,19 +21,22 @@ var t0 = time.Date(2026, 11, 22, 13, 14, 33, 0, time.UTC)
 
 func at(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 
-func bins(b ...uint64) plot.Bins {
-	return plot.Bins{Start: t0, Width: 100 * time.Millisecond, Bytes: b}
+func bins(b ...uint64) series.Bins {
+	return series.Bins{Start: t0, Width: 100 * time.Millisecond, Bytes: b}
+}
+
+// flowPackets are a request, its answer and the pure ACK of the answer
+// (no sequence space: End == Seq).
+func flowPackets() series.Points {
+	return series.Points{
+		{Time: at(0), WireLen: 120, Dir: tcpstate.ClientToServer, End: 66},
+		{Time: at(150), WireLen: 520, Dir: tcpstate.ServerToClient, End: 466},
+		{Time: at(151), WireLen: 66, Dir: tcpstate.ClientToServer, Seq: 66, End: 66},
+	}
 }
 
 func flowData() plot.FlowData {
-	return plot.FlowData{
-		Packets: []plot.Packet{
-			{Time: at(0), Bytes: 120, Dir: tcpstate.ClientToServer},
-			{Time: at(150), Bytes: 520, Dir: tcpstate.ServerToClient},
-			{Time: at(151), Bytes: 66, Dir: tcpstate.ClientToServer, PureACK: true},
-		},
-		Conn: [2]plot.Bins{bins(120, 66), bins(0, 520)},
-	}
+	return plot.FlowData{Packets: flowPackets(), Conn: [2]plot.ByteBinner{bins(120, 66), bins(0, 520)}}
 }
 
 func TestPacketFlowErrors(t *testing.T) {
@@ -44,13 +50,16 @@ func TestPacketFlowErrors(t *testing.T) {
 		want error
 	}{
 		"empty":         {h, func(d *plot.FlowData) { d.Packets = nil }, plot.ErrNoData},
-		"one packet":    {h, func(d *plot.FlowData) { d.Packets = d.Packets[:1] }, plot.ErrNoData},
-		"one instant":   {h, func(d *plot.FlowData) { d.Packets[1].Time, d.Packets[2].Time = t0, t0 }, plot.ErrNoData},
-		"negative size": {h, func(d *plot.FlowData) { d.Packets[1].Bytes = -1 }, plot.ErrBadData},
-		"before start":  {h, func(d *plot.FlowData) { d.Packets[0].Time = at(-1) }, plot.ErrBadData},
-		"bad dir":       {h, func(d *plot.FlowData) { d.Packets[0].Dir = 7 }, plot.ErrBadData},
-		"no conn bins":  {h, func(d *plot.FlowData) { d.Conn[1].Bytes = nil }, plot.ErrNoData},
-		"zero width":    {h, func(d *plot.FlowData) { d.Conn[0].Width = 0 }, plot.ErrBadData},
+		"no points":     {h, func(d *plot.FlowData) { d.Packets = series.Points{} }, plot.ErrNoData},
+		"one packet":    {h, func(d *plot.FlowData) { d.Packets = flowPackets()[:1] }, plot.ErrNoData},
+		"one instant":   {h, editPackets(func(p series.Points) { p[1].Time, p[2].Time = t0, t0 }), plot.ErrNoData},
+		"negative size": {h, editPackets(func(p series.Points) { p[1].WireLen = -1 }), plot.ErrBadData},
+		"before start":  {h, editPackets(func(p series.Points) { p[0].Time = at(-1) }), plot.ErrBadData},
+		"bad dir":       {h, editPackets(func(p series.Points) { p[0].Dir = 7 }), plot.ErrBadData},
+		"no conn bins":  {h, func(d *plot.FlowData) { d.Conn[1] = bins() }, plot.ErrNoData},
+		"nil conn bins": {h, func(d *plot.FlowData) { d.Conn[1] = nil }, plot.ErrNoData},
+		"zero width":    {h, func(d *plot.FlowData) { d.Conn[0] = series.Bins{Start: t0, Bytes: []uint64{1}} }, plot.ErrBadData},
+		"bad link bins": {h, func(d *plot.FlowData) { d.Link[0] = series.Bins{Width: time.Second, Bytes: []uint64{1}} }, plot.ErrBadData},
 		"zero start":    {plot.Header{}, func(*plot.FlowData) {}, plot.ErrBadData},
 		"end <= start":  {plot.Header{Start: t0, End: t0}, func(*plot.FlowData) {}, plot.ErrBadData},
 	} {
@@ -64,9 +73,18 @@ func TestPacketFlowErrors(t *testing.T) {
 	}
 }
 
+// editPackets returns an edit of a FlowData's packets.
+func editPackets(f func(series.Points)) func(*plot.FlowData) {
+	return func(d *plot.FlowData) {
+		p := flowPackets()
+		f(p)
+		d.Packets = p
+	}
+}
+
 func TestBandwidthErrors(t *testing.T) {
 	h := plot.Header{Start: t0}
-	l := []plot.Layer{{Name: "tcp/80", Bins: [2]plot.Bins{bins(1, 2), bins(3)}}}
+	l := []plot.Layer{{Name: "tcp/80", Bins: [2]plot.ByteBinner{bins(1, 2), bins(3)}}}
 	_, err := plot.Bandwidth(h, l, plot.BandwidthOptions{Rate: 2e6, Percent: true})
 	require.NoError(t, err)
 	for name, c := range map[string]struct {
@@ -79,9 +97,12 @@ func TestBandwidthErrors(t *testing.T) {
 		"Inf rate":        {l, plot.BandwidthOptions{Rate: math.Inf(1)}, plot.ErrBadData},
 		"negative rate":   {l, plot.BandwidthOptions{Rate: -1}, plot.ErrBadData},
 		"percent no rate": {l, plot.BandwidthOptions{Percent: true}, plot.ErrBadData},
-		"all empty":       {[]plot.Layer{{Bins: [2]plot.Bins{bins(), bins()}}}, plot.BandwidthOptions{}, plot.ErrNoData},
-		"off grid": {append(l[:1:1], plot.Layer{Name: "udp", Bins: [2]plot.Bins{
-			{Start: at(50), Width: 100 * time.Millisecond}, bins()}}), plot.BandwidthOptions{}, plot.ErrBadData},
+		"all empty":       {[]plot.Layer{{Bins: [2]plot.ByteBinner{bins(), bins()}}}, plot.BandwidthOptions{}, plot.ErrNoData},
+		"all nil":         {[]plot.Layer{{Name: "udp"}}, plot.BandwidthOptions{}, plot.ErrNoData},
+		"off grid": {append(l[:1:1], plot.Layer{Name: "udp", Bins: [2]plot.ByteBinner{
+			series.Bins{Start: at(50), Width: 100 * time.Millisecond}, bins()}}), plot.BandwidthOptions{}, plot.ErrBadData},
+		"no grid": {[]plot.Layer{{Name: "udp", Bins: [2]plot.ByteBinner{series.Bins{Bytes: []uint64{1}}}}},
+			plot.BandwidthOptions{}, plot.ErrBadData},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := plot.Bandwidth(h, c.l, c.o)
@@ -92,51 +113,61 @@ func TestBandwidthErrors(t *testing.T) {
 
 func TestTimeSequenceErrors(t *testing.T) {
 	h := plot.Header{Start: t0}
-	ok := plot.TSGData{
-		Data: []plot.SeqRange{{Time: at(0), First: 1, End: 1449}, {Time: at(6), First: 1449, End: 2897}},
-		Ack:  []plot.SeqMark{{Time: at(150), Seq: 1449}, {Time: at(156), Seq: 2897}},
-	}
+	data := series.SeqRanges{{Time: at(0), First: 1, End: 1449}, {Time: at(6), First: 1449, End: 2897}}
+	ok := plot.TSGData{Data: data, Ack: series.SeqMarks{{Time: at(150), Seq: 1449}, {Time: at(156), Seq: 2897}}}
 	_, err := plot.TimeSequence(h, ok)
 	require.NoError(t, err)
 
 	back := ok
-	back.Ack = []plot.SeqMark{{Time: at(150), Seq: 2897}, {Time: at(156), Seq: 1449}}
+	back.Ack = series.SeqMarks{{Time: at(150), Seq: 2897}, {Time: at(156), Seq: 1449}}
 	_, err = plot.TimeSequence(h, back)
 	assert.ErrorIs(t, err, plot.ErrBadData, "an ACK line that goes back")
 
 	inverted := ok
-	inverted.Data = []plot.SeqRange{{Time: at(0), First: 10, End: 1}}
+	inverted.Data = series.SeqRanges{{Time: at(0), First: 10, End: 1}}
 	_, err = plot.TimeSequence(h, inverted)
 	assert.ErrorIs(t, err, plot.ErrBadData)
+
+	early := ok
+	early.ZeroWindow = series.SeqMarks{{Time: at(-1), Seq: 1}}
+	_, err = plot.TimeSequence(h, early)
+	assert.ErrorIs(t, err, plot.ErrBadData, "a mark before the start")
 
 	_, err = plot.TimeSequence(h, plot.TSGData{Ack: ok.Ack})
 	assert.ErrorIs(t, err, plot.ErrNoData)
 
 	one := ok
-	one.Data = one.Data[:1]
+	one.Data = data[:1]
 	_, err = plot.TimeSequence(h, one)
 	assert.ErrorIs(t, err, plot.ErrNoData, "one segment spans no time")
 }
 
 func TestRTTAndTimelineErrors(t *testing.T) {
 	h := plot.Header{Start: t0}
-	s := []plot.RTTSample{{Time: at(150), RTT: 150 * time.Millisecond}, {Time: at(400), RTT: 151 * time.Millisecond}}
+	s := series.RTTSamples{{Time: at(150), RTT: 150 * time.Millisecond}, {Time: at(400), RTT: 151 * time.Millisecond}}
 	_, err := plot.RTT(h, plot.RTTData{Samples: s})
 	require.NoError(t, err)
 	_, err = plot.RTT(h, plot.RTTData{})
 	assert.ErrorIs(t, err, plot.ErrNoData)
-	_, err = plot.RTT(h, plot.RTTData{Samples: []plot.RTTSample{s[0], {Time: at(1), RTT: -1}}})
+	_, err = plot.RTT(h, plot.RTTData{Samples: series.RTTSamples{s[0], {Time: at(1), RTT: -1}}})
 	assert.ErrorIs(t, err, plot.ErrBadData)
-	_, err = plot.RTT(h, plot.RTTData{Min: plot.MinRTT{Start: t0, Width: time.Second, Min: []time.Duration{150 * time.Millisecond}}})
+	mins := series.MinRTT{Start: t0, Width: time.Second, Min: []time.Duration{150 * time.Millisecond}}
+	_, err = plot.RTT(h, plot.RTTData{Min: mins})
 	assert.NoError(t, err, "a minimum alone spans its interval")
+	_, err = plot.RTT(h, plot.RTTData{Min: series.MinRTT{Start: t0, Min: mins.Min}})
+	assert.ErrorIs(t, err, plot.ErrBadData, "intervals without a width")
+	_, err = plot.RTT(h, plot.RTTData{Min: series.MinRTT{Start: t0, Width: time.Second, Min: []time.Duration{-1}}})
+	assert.ErrorIs(t, err, plot.ErrBadData)
 
-	tx := []plot.Transaction{{Request: at(0), FirstByte: at(150), LastByte: at(160)}, {Request: at(300)}}
+	tx := series.Turns{{Request: at(0), FirstResponse: at(150), LastResponse: at(160)}, {Request: at(300)}}
 	_, err = plot.Timeline(h, tx)
 	require.NoError(t, err)
 	_, err = plot.Timeline(h, nil)
 	assert.ErrorIs(t, err, plot.ErrNoData)
-	_, err = plot.Timeline(h, []plot.Transaction{{Request: at(10), FirstByte: at(5), LastByte: at(20)}})
+	_, err = plot.Timeline(h, series.Turns{{Request: at(10), FirstResponse: at(5), LastResponse: at(20)}})
 	assert.ErrorIs(t, err, plot.ErrBadData)
+	_, err = plot.Timeline(h, series.Turns{{Request: at(10), LastResponse: at(20)}})
+	assert.ErrorIs(t, err, plot.ErrBadData, "a last byte without a first")
 }
 
 func TestRender(t *testing.T) {
@@ -157,7 +188,9 @@ func TestBeside(t *testing.T) {
 	a, err := plot.PacketFlow(h, flowData())
 	require.NoError(t, err)
 	big := flowData()
-	big.Packets[1].Bytes = 1514
+	pk := flowPackets()
+	pk[1].WireLen = 1514
+	big.Packets = pk
 	big.Conn[1] = bins(0, 15140)
 	b, err := plot.PacketFlow(h, big)
 	require.NoError(t, err)
@@ -174,7 +207,7 @@ func TestBeside(t *testing.T) {
 	lo, _ := p.YRange(0, 0)
 	assert.Less(t, lo, -1514.0, "the shared size scale holds the 1514-byte frame")
 
-	tl, err := plot.Timeline(h, []plot.Transaction{{Request: at(0), FirstByte: at(150), LastByte: at(160)}})
+	tl, err := plot.Timeline(h, series.Turns{{Request: at(0), FirstResponse: at(150), LastResponse: at(160)}})
 	require.NoError(t, err)
 	_, err = plot.Beside(a, tl)
 	assert.Error(t, err, "2 rows beside 1")
@@ -184,11 +217,12 @@ func TestBeside(t *testing.T) {
 
 func TestEchoFit(t *testing.T) {
 	// Points on RTT = 150 ms + 8 µs/B·size, as on a 2 Mbit/s link.
-	var d plot.EchoFitData
-	for size := 28.0; size <= 1500; size += 98 {
-		d.Points = append(d.Points, plot.EchoPoint{Size: size, RTTms: 150 + 0.008*size})
+	var pts linkq.Points
+	for size := 28; size <= 1500; size += 98 {
+		pts = append(pts, linkq.Point{Size: size, RTTms: 150 + 0.008*float64(size)})
 	}
-	d.Lines = []plot.FitLine{{Name: "least squares", InterceptMs: 150, SlopeUsPerByte: 8, RMSms: 0.1}}
+	line := linkq.Line{OK: true, InterceptMs: 150, SlopeUsPerByte: 8, RMSms: 0.1}
+	d := plot.EchoFitData{Points: pts, Lines: linkq.NamedLines{{Name: "least squares", Line: line}}}
 	f, err := plot.EchoFit(plot.Header{Title: "echo 10.0.0.1 → 10.0.0.2", Start: t0}, d)
 	require.NoError(t, err)
 	lo, hi := f.YRange(0, 0)
@@ -200,14 +234,17 @@ func TestEchoFit(t *testing.T) {
 	assert.Contains(t, b.String(), "2026-11-22 13:14 UTC")
 
 	h := plot.Header{Title: "x"}
-	_, err = plot.EchoFit(h, plot.EchoFitData{Points: d.Points[:1]})
+	_, err = plot.EchoFit(h, plot.EchoFitData{Points: pts[:1]})
 	assert.ErrorIs(t, err, plot.ErrNoData)
-	_, err = plot.EchoFit(h, plot.EchoFitData{Points: []plot.EchoPoint{{Size: 100, RTTms: 1}, {Size: 100, RTTms: 2}}})
+	_, err = plot.EchoFit(h, plot.EchoFitData{})
+	assert.ErrorIs(t, err, plot.ErrNoData)
+	_, err = plot.EchoFit(h, plot.EchoFitData{Points: plotter.XYs{{X: 100, Y: 1}, {X: 100, Y: 2}}})
 	assert.Error(t, err, "one size only: no line can be drawn")
-	for _, bad := range []plot.EchoPoint{{Size: -1, RTTms: 1}, {Size: 1, RTTms: 0}, {Size: math.NaN(), RTTms: 1}, {Size: 1, RTTms: math.Inf(1)}} {
-		_, err = plot.EchoFit(h, plot.EchoFitData{Points: []plot.EchoPoint{{Size: 10, RTTms: 1}, bad}})
+	for _, bad := range []plotter.XY{{X: -1, Y: 1}, {X: 1, Y: 0}, {X: math.NaN(), Y: 1}, {X: 1, Y: math.Inf(1)}} {
+		_, err = plot.EchoFit(h, plot.EchoFitData{Points: plotter.XYs{{X: 10, Y: 1}, bad}})
 		assert.ErrorIs(t, err, plot.ErrBadData, "%+v", bad)
 	}
-	_, err = plot.EchoFit(h, plot.EchoFitData{Points: d.Points, Lines: []plot.FitLine{{SlopeUsPerByte: math.NaN()}}})
+	nan := linkq.NamedLines{{Name: "nan", Line: linkq.Line{OK: true, SlopeUsPerByte: math.NaN()}}}
+	_, err = plot.EchoFit(h, plot.EchoFitData{Points: pts, Lines: nan})
 	assert.ErrorIs(t, err, plot.ErrBadData)
 }

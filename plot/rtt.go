@@ -12,30 +12,81 @@ import (
 	"github.com/netecology/netecology/tcpstate"
 )
 
-// RTTSample is one round-trip time, dated by the ACK that ended it, for
-// data sent in direction Dir.
-type RTTSample struct {
-	Time time.Time
-	RTT  time.Duration
-	Dir  tcpstate.Dir
-}
-
-// MinRTT is the smallest RTT per interval: interval i covers
-// [Start+i*Width, Start+(i+1)*Width); a zero Min[i] means no sample.
-type MinRTT struct {
-	Start time.Time
-	Width time.Duration
-	Min   []time.Duration
-}
-
 // RTTData is what an RTT figure draws: samples, the minimum per interval,
 // or both.
 type RTTData struct {
-	Samples []RTTSample
-	Min     MinRTT
+	Samples RTTSampler
+	Min     MinRTTer
 	// Names label the two directions' samples; empty means "client→server
 	// data" and "server→client data".
 	Names [2]string
+}
+
+// extent is the smallest and largest of the x values added.
+type extent struct {
+	lo, hi float64
+	set    bool
+}
+
+func (e *extent) add(x float64) {
+	if !e.set {
+		e.lo, e.hi, e.set = x, x, true
+	}
+	e.lo, e.hi = min(e.lo, x), max(e.hi, x)
+}
+
+// rttPoints reads and validates the samples: per direction of the data
+// timed, (seconds since the start, RTT in ms).
+func rttPoints(h Header, s RTTSampler, ext *extent) (pts [2]plotter.XYs, err error) {
+	for i := range length(s) {
+		t, rtt, dir := s.RTTSample(i)
+		if t.Before(h.Start) || rtt < 0 || dir > tcpstate.ServerToClient {
+			return pts, fmt.Errorf("rtt: %w: sample %d (%v, %v, dir %d)", ErrBadData, i, t, rtt, dir)
+		}
+		x := h.seconds(t)
+		ext.add(x)
+		pts[dir] = append(pts[dir], plotter.XY{X: x, Y: ms(rtt)})
+	}
+	return pts, nil
+}
+
+// minRuns reads and validates the minimum per interval as post-step lines,
+// one per run of intervals with a sample, and returns the intervals'
+// width.
+func minRuns(h Header, m MinRTTer, ext *extent) (runs []plotter.XYs, width time.Duration, err error) {
+	n := length(m)
+	if n == 0 {
+		return nil, 0, nil
+	}
+	start, width := m.Grid()
+	if width <= 0 || start.IsZero() {
+		return nil, 0, fmt.Errorf("rtt: %w: minimum per interval has width %v, start %v", ErrBadData, width, start)
+	}
+	w := width.Seconds()
+	x0 := h.seconds(start)
+	var run plotter.XYs
+	for i := range n {
+		v := m.BinMin(i)
+		if v < 0 {
+			return nil, 0, fmt.Errorf("rtt: %w: minimum %d is %v", ErrBadData, i, v)
+		}
+		x := x0 + float64(i)*w
+		if v == 0 {
+			if len(run) > 0 {
+				runs = append(runs, append(run, plotter.XY{X: x, Y: run[len(run)-1].Y}))
+				run = nil
+			}
+			continue
+		}
+		ext.add(x)
+		ext.add(x + w)
+		run = append(run, plotter.XY{X: x, Y: ms(v)})
+	}
+	if len(run) > 0 {
+		last := x0 + float64(n)*w
+		runs = append(runs, append(run, plotter.XY{X: last, Y: run[len(run)-1].Y}))
+	}
+	return runs, width, nil
 }
 
 // RTT draws round-trip times over time: each sample as a mark, by the
@@ -44,56 +95,19 @@ func RTT(h Header, d RTTData) (*Figure, error) {
 	if err := h.validate(); err != nil {
 		return nil, fmt.Errorf("rtt: %w", err)
 	}
-	var pts [2]plotter.XYs
-	first := true
-	var lo, hi float64
-	extend := func(x float64) {
-		if first {
-			lo, hi, first = x, x, false
-		}
-		lo, hi = min(lo, x), max(hi, x)
+	var ext extent
+	pts, err := rttPoints(h, d.Samples, &ext)
+	if err != nil {
+		return nil, err
 	}
-	for i, s := range d.Samples {
-		if s.Time.Before(h.Start) || s.RTT < 0 || s.Dir > tcpstate.ServerToClient {
-			return nil, fmt.Errorf("rtt: %w: sample %d (%v, %v, dir %d)", ErrBadData, i, s.Time, s.RTT, s.Dir)
-		}
-		x := h.seconds(s.Time)
-		extend(x)
-		pts[s.Dir] = append(pts[s.Dir], plotter.XY{X: x, Y: ms(s.RTT)})
+	mins, width, err := minRuns(h, d.Min, &ext)
+	if err != nil {
+		return nil, err
 	}
-	var mins []plotter.XYs // runs of intervals with a sample
-	if len(d.Min.Min) > 0 {
-		if d.Min.Width <= 0 || d.Min.Start.IsZero() {
-			return nil, fmt.Errorf("rtt: %w: minimum per interval has width %v, start %v", ErrBadData, d.Min.Width, d.Min.Start)
-		}
-		w := d.Min.Width.Seconds()
-		x0 := h.seconds(d.Min.Start)
-		var run plotter.XYs
-		for i, m := range d.Min.Min {
-			if m < 0 {
-				return nil, fmt.Errorf("rtt: %w: minimum %d is %v", ErrBadData, i, m)
-			}
-			x := x0 + float64(i)*w
-			if m == 0 {
-				if len(run) > 0 {
-					mins = append(mins, append(run, plotter.XY{X: x, Y: run[len(run)-1].Y}))
-					run = nil
-				}
-				continue
-			}
-			extend(x)
-			extend(x + w)
-			run = append(run, plotter.XY{X: x, Y: ms(m)})
-		}
-		if len(run) > 0 {
-			last := x0 + float64(len(d.Min.Min))*w
-			mins = append(mins, append(run, plotter.XY{X: last, Y: run[len(run)-1].Y}))
-		}
-	}
-	if first {
+	if !ext.set {
 		return nil, fmt.Errorf("rtt: %w: no sample", ErrNoData)
 	}
-	if err := span("rtt", lo, hi); err != nil {
+	if err := span("rtt", ext.lo, ext.hi); err != nil {
 		return nil, err
 	}
 	names := d.Names
@@ -117,13 +131,13 @@ func RTT(h Header, d RTTData) (*Figure, error) {
 		l.StepStyle = plotter.PostStep
 		p.Add(l)
 		if i == 0 {
-			p.Legend.Add(fmt.Sprintf("minimum per %v", d.Min.Width), l)
+			p.Legend.Add(fmt.Sprintf("minimum per %v", width), l)
 		}
 	}
 	p.Y.Min = 0
 	p.Y.Max *= 1.25
 	p.X.Min = max(0, p.X.Min)
-	p.X.Max = h.xMax(hi)
+	p.X.Max = h.xMax(ext.hi)
 	return newFigure([]*gplot.Plot{p}), nil
 }
 

@@ -3,20 +3,12 @@ package plot
 import (
 	"fmt"
 	"image/color"
-	"time"
 
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
-
-// Transaction is one application request and its response: when the
-// request was sent, when the first and the last byte of the response
-// came. FirstByte and LastByte are zero for an unanswered request.
-type Transaction struct {
-	Request, FirstByte, LastByte time.Time
-}
 
 // Lifeline levels, top to bottom.
 const (
@@ -30,35 +22,38 @@ const (
 // transaction a line falling through its events, so that the turns, the
 // waits for the network and the think times between requests show at a
 // glance.
-func Timeline(h Header, tx []Transaction) (*Figure, error) {
+func Timeline(h Header, tx Transactioner) (*Figure, error) {
 	if err := h.validate(); err != nil {
 		return nil, fmt.Errorf("timeline: %w", err)
 	}
-	if len(tx) == 0 {
+	n := length(tx)
+	if n == 0 {
 		return nil, fmt.Errorf("timeline: %w: no transaction", ErrNoData)
 	}
 	var lines []plotter.XYs
 	var req, first, last plotter.XYs
-	lo, hi := h.seconds(tx[0].Request), h.seconds(tx[0].Request)
-	for i, t := range tx {
-		answered := !t.FirstByte.IsZero()
+	r0, _, _ := tx.Transaction(0)
+	lo, hi := h.seconds(r0), h.seconds(r0)
+	for i := range n {
+		request, firstByte, lastByte := tx.Transaction(i)
+		answered := !firstByte.IsZero()
 		switch {
-		case t.Request.IsZero() || t.Request.Before(h.Start):
-			return nil, fmt.Errorf("timeline: %w: transaction %d request at %v", ErrBadData, i, t.Request)
-		case answered && (t.FirstByte.Before(t.Request) || t.LastByte.Before(t.FirstByte)):
+		case request.IsZero() || request.Before(h.Start):
+			return nil, fmt.Errorf("timeline: %w: transaction %d request at %v", ErrBadData, i, request)
+		case answered && (firstByte.Before(request) || lastByte.Before(firstByte)):
 			return nil, fmt.Errorf("timeline: %w: transaction %d events out of order (%v, %v, %v)",
-				ErrBadData, i, t.Request, t.FirstByte, t.LastByte)
-		case !answered && !t.LastByte.IsZero():
+				ErrBadData, i, request, firstByte, lastByte)
+		case !answered && !lastByte.IsZero():
 			return nil, fmt.Errorf("timeline: %w: transaction %d has a last byte but no first", ErrBadData, i)
 		}
-		r := plotter.XY{X: h.seconds(t.Request), Y: levelRequest}
+		r := plotter.XY{X: h.seconds(request), Y: levelRequest}
 		req = append(req, r)
 		lo, hi = min(lo, r.X), max(hi, r.X)
 		if !answered {
 			continue
 		}
-		f := plotter.XY{X: h.seconds(t.FirstByte), Y: levelFirst}
-		l := plotter.XY{X: h.seconds(t.LastByte), Y: levelLast}
+		f := plotter.XY{X: h.seconds(firstByte), Y: levelFirst}
+		l := plotter.XY{X: h.seconds(lastByte), Y: levelLast}
 		first, last = append(first, f), append(last, l)
 		lines = append(lines, plotter.XYs{r, f, l})
 		hi = max(hi, l.X)
@@ -88,7 +83,7 @@ func Timeline(h Header, tx []Transaction) (*Figure, error) {
 			p.Add(scatter(s.xy, s.shape, s.clr, vg.Points(2)))
 		}
 	}
-	p.Title.Text += fmt.Sprintf("\n%d transactions", len(tx))
+	p.Title.Text += fmt.Sprintf("\n%d transactions", n)
 	p.Y.Min, p.Y.Max = -0.4, 2.4
 	p.X.Min = max(0, lo-0.01*(hi-lo))
 	p.X.Max = h.xMax(hi)

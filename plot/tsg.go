@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"time"
 
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -12,68 +11,90 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// SeqRange is a range [First, End) of relative sequence numbers (bytes)
-// at a time: a data segment or a SACK block.
-type SeqRange struct {
-	Time       time.Time
-	First, End int64
-}
-
-// SeqMark is a relative sequence number at a time: an ACK, the right
-// edge of the receive window, a zero-window advertisement.
-type SeqMark struct {
-	Time time.Time
-	Seq  int64
-}
-
 // TSGData is what a time-sequence graph draws, for one direction of data.
 type TSGData struct {
 	// Name names the direction, e.g. "server→client".
 	Name string
 	// Data holds the data segments sent (first transmissions); required.
-	Data []SeqRange
+	Data SeqRanger
 	// Retrans holds retransmitted segments.
-	Retrans []SeqRange
+	Retrans SeqRanger
 	// OutOfOrder holds segments that arrived below the highest sequence
 	// number but had not been seen before (their first copy was lost
 	// before the capture point, or the network reordered them).
-	OutOfOrder []SeqRange
+	OutOfOrder SeqRanger
 	// Ack holds the receiver's ACKs; it must not decrease.
-	Ack []SeqMark
+	Ack SeqMarker
 	// Window holds the right edge of the receiver's window (ACK plus the
 	// advertised window) at each ACK.
-	Window []SeqMark
+	Window SeqMarker
 	// SACK holds the SACK blocks the receiver reported.
-	SACK []SeqRange
+	SACK SeqRanger
 	// ZeroWindow marks the ACKs that advertised a zero window.
-	ZeroWindow []SeqMark
+	ZeroWindow SeqMarker
 }
 
-func ranges(what string, h Header, rs []SeqRange) (*vranges, error) {
+func ranges(what string, h Header, rs SeqRanger) (*vranges, error) {
 	v := &vranges{}
-	for i, r := range rs {
-		if r.Time.Before(h.Start) || r.End < r.First {
-			return nil, fmt.Errorf("time sequence: %w: %s %d (%v, %d-%d)", ErrBadData, what, i, r.Time, r.First, r.End)
+	for i := range length(rs) {
+		t, first, end := rs.SeqRange(i)
+		if t.Before(h.Start) || end < first {
+			return nil, fmt.Errorf("time sequence: %w: %s %d (%v, %d-%d)", ErrBadData, what, i, t, first, end)
 		}
-		v.X = append(v.X, h.seconds(r.Time))
-		v.Lo = append(v.Lo, float64(r.First)/1000)
-		v.Hi = append(v.Hi, float64(r.End)/1000)
+		v.X = append(v.X, h.seconds(t))
+		v.Lo = append(v.Lo, float64(first)/1000)
+		v.Hi = append(v.Hi, float64(end)/1000)
 	}
 	return v, nil
 }
 
-func marks(what string, h Header, ms []SeqMark, monotone bool) (plotter.XYs, error) {
-	xy := make(plotter.XYs, 0, len(ms))
-	for i, m := range ms {
-		if m.Time.Before(h.Start) {
+func marks(what string, h Header, ms SeqMarker, monotone bool) (plotter.XYs, error) {
+	n := length(ms)
+	xy := make(plotter.XYs, 0, n)
+	var prev int64
+	for i := range n {
+		t, seq := ms.SeqMark(i)
+		if t.Before(h.Start) {
 			return nil, fmt.Errorf("time sequence: %w: %s %d before the start", ErrBadData, what, i)
 		}
-		if monotone && i > 0 && m.Seq < ms[i-1].Seq {
-			return nil, fmt.Errorf("time sequence: %w: %s %d goes back from %d to %d", ErrBadData, what, i, ms[i-1].Seq, m.Seq)
+		if monotone && i > 0 && seq < prev {
+			return nil, fmt.Errorf("time sequence: %w: %s %d goes back from %d to %d", ErrBadData, what, i, prev, seq)
 		}
-		xy = append(xy, plotter.XY{X: h.seconds(m.Time), Y: float64(m.Seq) / 1000})
+		prev = seq
+		xy = append(xy, plotter.XY{X: h.seconds(t), Y: float64(seq) / 1000})
 	}
 	return xy, nil
+}
+
+// tsgInputs are a time-sequence graph's data, read and validated.
+type tsgInputs struct {
+	data, re, ooo, sack *vranges
+	ack, win, zw        plotter.XYs
+}
+
+// readTSG reads and validates every series of d.
+func readTSG(h Header, d TSGData) (in tsgInputs, err error) {
+	for _, r := range []struct {
+		what string
+		from SeqRanger
+		to   **vranges
+	}{{"segment", d.Data, &in.data}, {"retransmission", d.Retrans, &in.re},
+		{"out-of-order segment", d.OutOfOrder, &in.ooo}, {"SACK block", d.SACK, &in.sack}} {
+		if *r.to, err = ranges(r.what, h, r.from); err != nil {
+			return in, err
+		}
+	}
+	for _, m := range []struct {
+		what     string
+		from     SeqMarker
+		monotone bool
+		to       *plotter.XYs
+	}{{"ACK", d.Ack, true, &in.ack}, {"window", d.Window, false, &in.win}, {"zero window", d.ZeroWindow, false, &in.zw}} {
+		if *m.to, err = marks(m.what, h, m.from, m.monotone); err != nil {
+			return in, err
+		}
+	}
+	return in, nil
 }
 
 // TimeSequence draws the time-sequence graph of tcptrace and Stevens:
@@ -84,37 +105,14 @@ func TimeSequence(h Header, d TSGData) (*Figure, error) {
 	if err := h.validate(); err != nil {
 		return nil, fmt.Errorf("time sequence: %w", err)
 	}
-	if len(d.Data)+len(d.Retrans)+len(d.OutOfOrder) == 0 {
+	if length(d.Data)+length(d.Retrans)+length(d.OutOfOrder) == 0 {
 		return nil, fmt.Errorf("time sequence: %w: no data segments", ErrNoData)
 	}
-	data, err := ranges("segment", h, d.Data)
+	in, err := readTSG(h, d)
 	if err != nil {
 		return nil, err
 	}
-	re, err := ranges("retransmission", h, d.Retrans)
-	if err != nil {
-		return nil, err
-	}
-	ooo, err := ranges("out-of-order segment", h, d.OutOfOrder)
-	if err != nil {
-		return nil, err
-	}
-	sack, err := ranges("SACK block", h, d.SACK)
-	if err != nil {
-		return nil, err
-	}
-	ack, err := marks("ACK", h, d.Ack, true)
-	if err != nil {
-		return nil, err
-	}
-	win, err := marks("window", h, d.Window, false)
-	if err != nil {
-		return nil, err
-	}
-	zw, err := marks("zero window", h, d.ZeroWindow, false)
-	if err != nil {
-		return nil, err
-	}
+	data, re, ooo, sack, ack, win, zw := in.data, in.re, in.ooo, in.sack, in.ack, in.win, in.zw
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, v := range []*vranges{data, re, ooo} {
 		if len(v.X) > 0 {

@@ -19,12 +19,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/netecology/netecology/appproto"
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/series"
 	"github.com/netecology/netecology/plot"
@@ -146,50 +144,44 @@ type capture struct {
 	ser  *series.Result
 	conn *flow.Conn
 	cs   *series.ConnSeries
-	// txs are the chosen connection's application transactions (at most
-	// maxTx), in completion order.
-	txs []plot.Transaction
+	// turns are the chosen connection's application transactions (at
+	// most maxTx), in completion order, for a timeline.
+	turns series.Turns
 }
 
 // maxTx bounds the transactions kept for a timeline.
 const maxTx = 100000
 
-// txCollector keeps the application transactions of one connection.
-type txCollector struct {
-	conn int
-	txs  []plot.Transaction
-}
-
-func (*txCollector) Packet(*flow.PacketInfo) {}
-func (*txCollector) ConnEnd(*flow.Conn)      {}
-func (x *txCollector) Transaction(fc *flow.Conn, t *appproto.Transaction) {
-	if fc.ID == x.conn && len(x.txs) < maxTx {
-		x.txs = append(x.txs, plot.Transaction{Request: t.RequestFirst, FirstByte: t.ResponseFirst, LastByte: t.ResponseLast})
-	}
-}
+// maxBins is about the most bins a figure's interval gives, unless -width
+// sets it.
+const maxBins = 80
 
 // load makes the pass. The bin width, unless set, is chosen from the
 // connection's duration, which a first pass would be needed to know; a
 // fine grid (10 ms) is taken and coarsened afterwards instead.
 func load(name string, o options) (*capture, error) {
-	col := series.NewCollector(series.Config{Conns: []int{o.conn}, Width: 10 * time.Millisecond})
-	if o.width > 0 {
-		col = series.NewCollector(series.Config{Conns: []int{o.conn}, Width: o.width})
+	width := o.width
+	if width == 0 {
+		width = 10 * time.Millisecond
 	}
-	tc := &txCollector{conn: o.conn}
+	col := series.NewCollector(series.Config{Conns: []int{o.conn}, Width: width})
 	cfg := flow.Config{Consumers: []flow.Consumer{col}, KeepConns: true}
+	var turns *series.TurnLog
 	if o.kind == "timeline" {
-		cfg.Consumers = append(cfg.Consumers, tc)
+		turns = series.NewTurnLog(o.conn, maxTx)
+		cfg.Consumers = append(cfg.Consumers, turns)
 	}
 	res, err := flow.AnalyzeFile(name, cfg)
-	txs := tc.txs
 	if err != nil {
 		if res == nil {
 			return nil, err
 		}
 		fmt.Fprintln(os.Stderr, "figures: warning:", err)
 	}
-	c := &capture{name: filepath.Base(name), res: res, ser: col.Result(), txs: txs}
+	c := &capture{name: filepath.Base(name), res: res, ser: col.Result()}
+	if turns != nil {
+		c.turns = turns.Turns()
+	}
 	for _, fc := range res.Conns {
 		if fc.ID == o.conn {
 			c.conn = fc
@@ -198,7 +190,7 @@ func load(name string, o options) (*capture, error) {
 	c.cs = c.ser.Conn(o.conn)
 	if o.captureWide() {
 		if o.width == 0 {
-			c.coarsen(autoWidth(c.ser.Last.Sub(c.ser.Start)))
+			c.ser.Coarsen(series.RoundWidth(c.ser.Last.Sub(c.ser.Start), maxBins))
 		}
 		if c.ser.Packets == 0 {
 			return nil, fmt.Errorf("%s: no packets", name)
@@ -216,55 +208,9 @@ func load(name string, o options) (*capture, error) {
 			o.conn, uint64(len(c.cs.Points))+c.cs.Dropped, len(c.cs.Points))
 	}
 	if o.width == 0 {
-		c.coarsen(autoWidth(c.conn.Last.Sub(c.conn.First)))
+		c.ser.Coarsen(series.RoundWidth(c.conn.Last.Sub(c.conn.First), maxBins))
 	}
 	return c, nil
-}
-
-// autoWidth picks a round interval giving at most 80 bins over d.
-func autoWidth(d time.Duration) time.Duration {
-	for _, w := range []time.Duration{10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 30000, 60000} {
-		if d/(w*time.Millisecond) < 80 {
-			return w * time.Millisecond
-		}
-	}
-	return time.Minute
-}
-
-// coarsen merges the capture's bins to width w (a multiple of theirs).
-func (c *capture) coarsen(w time.Duration) {
-	k := int(w / c.ser.Width)
-	if k <= 1 {
-		return
-	}
-	merge := func(b *series.Bins) {
-		n := (len(b.Bytes) + k - 1) / k
-		by, pk := make([]uint64, n), make([]uint64, n)
-		for i := range b.Bytes {
-			by[i/k] += b.Bytes[i]
-			pk[i/k] += b.Packets[i]
-		}
-		b.Bytes, b.Packets, b.Width = by, pk, b.Width*time.Duration(k)
-	}
-	for d := range 2 {
-		m := c.ser.MinRTT[d]
-		n := (len(m) + k - 1) / k
-		mm := make([]time.Duration, n)
-		for i, v := range m {
-			if v > 0 && (mm[i/k] == 0 || v < mm[i/k]) {
-				mm[i/k] = v
-			}
-		}
-		c.ser.MinRTT[d] = mm
-		merge(&c.ser.Link[d])
-		for i := range c.ser.Classes {
-			merge(&c.ser.Classes[i].Bins[d])
-		}
-		if c.cs != nil {
-			merge(&c.cs.Bins[d])
-		}
-	}
-	c.ser.Width *= time.Duration(k)
 }
 
 // header titles a figure of the chosen connection and sets its time
@@ -286,14 +232,8 @@ func (c *capture) header(o options) plot.Header {
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
-// in reports whether t lies in the header's window.
-func in(h plot.Header, t time.Time) bool {
-	return !t.Before(h.Start) && (h.End.IsZero() || !t.After(h.End))
-}
-
-func toBins(b series.Bins, label string) plot.Bins {
-	return plot.Bins{Label: label, Start: b.Start, Width: b.Width, Bytes: b.Bytes}
-}
+// window is the span of capture time the header's figure shows.
+func window(h plot.Header) series.Window { return series.Window{From: h.Start, To: h.End} }
 
 func draw(name string, o options) (*plot.Figure, error) {
 	if o.from < 0 || o.to < 0 || (o.to > 0 && o.to <= o.from) {
@@ -330,18 +270,11 @@ func draw(name string, o options) (*plot.Figure, error) {
 }
 
 func drawFlow(c *capture, h plot.Header) (*plot.Figure, error) {
-	d := plot.FlowData{}
-	for _, p := range c.cs.Points {
-		if in(h, p.Time) {
-			pure := p.End == p.Seq
-			d.Packets = append(d.Packets, plot.Packet{Time: p.Time, Bytes: p.WireLen, Dir: p.Dir, PureACK: pure})
-		}
-	}
-	for dir := range 2 {
-		d.Conn[dir] = toBins(c.cs.Bins[dir], "")
-		d.Link[dir] = toBins(c.ser.Link[dir], "")
-	}
-	return plot.PacketFlow(h, d)
+	return plot.PacketFlow(h, plot.FlowData{
+		Packets: series.Points(c.cs.Points).Within(window(h)),
+		Conn:    [2]plot.ByteBinner{c.cs.Bins[0], c.cs.Bins[1]},
+		Link:    [2]plot.ByteBinner{c.ser.Link[0], c.ser.Link[1]},
+	})
 }
 
 // captureWide reports whether the figure is of the whole capture rather
@@ -362,228 +295,71 @@ func (c *capture) captureHeader(o options) plot.Header {
 	return h
 }
 
-// className names a traffic class by the application protocol appproto
-// identified on its connections, when they agree: "postgres (tcp/5432)".
-func (c *capture) className(name string) string {
-	port, ok := strings.CutPrefix(name, "tcp/")
-	if !ok {
-		return name
-	}
-	proto := ""
-	for _, fc := range c.res.Conns {
-		if strconv.Itoa(int(fc.Server.Port())) != port || fc.Proto == "" || fc.Proto == "unknown" {
-			continue
-		}
-		if proto != "" && proto != fc.Proto {
-			return name
-		}
-		proto = fc.Proto
-	}
-	if proto == "" {
-		return name
-	}
-	return proto + " (" + name + ")"
-}
-
 // drawCaptureRTT draws the smallest RTT per interval over every
-// connection of the capture, for the data sent from the side most
-// connections were captured near (tcpstate's vantage).
+// connection of the capture, for the data whose samples are network round
+// trips (series.CaptureNetworkDir).
 func drawCaptureRTT(c *capture, o options) (*plot.Figure, error) {
-	var near [4]int
-	for _, fc := range c.res.Conns {
-		near[fc.Vantage]++
-	}
-	net := tcpstate.ClientToServer
-	if near[tcpstate.VantageServer] > near[tcpstate.VantageClient] {
-		net = tcpstate.ServerToClient
-	}
-	h := c.captureHeader(o)
-	d := plot.RTTData{Min: plot.MinRTT{Start: c.ser.Start, Width: c.ser.Width, Min: c.ser.MinRTT[net]}}
-	return plot.RTT(h, d)
+	d := plot.RTTData{Min: c.ser.MinRTTOf(series.CaptureNetworkDir(c.res.Conns))}
+	return plot.RTT(c.captureHeader(o), d)
 }
 
 func drawBandwidth(c *capture, o options) (*plot.Figure, error) {
-	h := c.captureHeader(o)
-	var layers []plot.Layer
+	layers := make([]plot.Layer, 0, len(c.ser.Classes))
 	for _, cl := range c.ser.Classes {
-		l := plot.Layer{Name: c.className(cl.Name)}
-		for dir := range 2 {
-			l.Bins[dir] = toBins(cl.Bins[dir], cl.Name)
-		}
-		layers = append(layers, l)
+		layers = append(layers, plot.Layer{Name: series.ClassLabel(cl.Name, c.res.Conns),
+			Bins: [2]plot.ByteBinner{cl.Bins[0], cl.Bins[1]}})
 	}
-	return plot.Bandwidth(h, layers, plot.BandwidthOptions{Lines: o.lines, Rate: o.rate, Percent: o.percent,
-		Names: [2]string{"from clients", "from servers"}})
+	return plot.Bandwidth(c.captureHeader(o), layers, plot.BandwidthOptions{Lines: o.lines, Rate: o.rate,
+		Percent: o.percent, Names: [2]string{"from clients", "from servers"}})
 }
 
+// dirNames name the directions in legends.
+var dirNames = [2]string{"client→server", "server→client"}
+
+// drawTSG draws the time-sequence graph of the -dir direction's data.
 func drawTSG(c *capture, h plot.Header, o options) (*plot.Figure, error) {
-	t, err := tsgData(c, h, o)
-	if err != nil {
-		return nil, err
-	}
-	return plot.TimeSequence(h, t)
-}
-
-// tsgData picks the time-sequence graph's inputs from the points: data of
-// the -dir direction (by tcpstate's labels when present), ACKs, windows,
-// SACK blocks and zero windows of the other.
-func tsgData(c *capture, h plot.Header, o options) (plot.TSGData, error) {
-	d := tcpstate.ServerToClient
+	var d tcpstate.Dir
 	switch o.dir {
 	case "c2s":
 		d = tcpstate.ClientToServer
 	case "s2c":
+		d = tcpstate.ServerToClient
 	default:
-		return plot.TSGData{}, fmt.Errorf("bad -dir %q: want c2s or s2c", o.dir)
+		return nil, fmt.Errorf("bad -dir %q: want c2s or s2c", o.dir)
 	}
-	t := plot.TSGData{Name: [2]string{"client→server", "server→client"}[d]}
-	labeled := c.labeled()
-	var lastAck int64
-	for _, p := range c.cs.Points {
-		if !in(h, p.Time) || p.Flags.Has(tcpstate.RST) {
-			continue
-		}
-		if p.Dir == d {
-			if p.End > p.Seq {
-				r := plot.SeqRange{Time: p.Time, First: p.Seq, End: p.End}
-				l := p.Labels
-				switch {
-				case labeled && l.Has(tcpstate.OutOfOrder):
-					t.OutOfOrder = append(t.OutOfOrder, r)
-				case labeled && (l.Has(tcpstate.Retransmission) || l.Has(tcpstate.FastRetransmission) ||
-					l.Has(tcpstate.SpuriousRetransmission)):
-					t.Retrans = append(t.Retrans, r)
-				case !labeled && p.Retrans:
-					t.Retrans = append(t.Retrans, r)
-				default:
-					t.Data = append(t.Data, r)
-				}
-			}
-			continue
-		}
-		if !p.Flags.Has(tcpstate.ACK) {
-			continue
-		}
-		// The ACK line is drawn monotone: an ACK that went back (one
-		// reordered in the network) is left out of it.
-		if len(t.Ack) == 0 || p.Ack >= lastAck {
-			t.Ack = append(t.Ack, plot.SeqMark{Time: p.Time, Seq: p.Ack})
-			lastAck = p.Ack
-		}
-		t.Window = append(t.Window, plot.SeqMark{Time: p.Time, Seq: p.Ack + p.Window})
-		zero := p.Window == 0 && !p.Flags.Has(tcpstate.SYN) && !p.Flags.Has(tcpstate.FIN)
-		if labeled {
-			zero = p.Labels.Has(tcpstate.ZeroWindow)
-		}
-		if zero {
-			t.ZeroWindow = append(t.ZeroWindow, plot.SeqMark{Time: p.Time, Seq: p.Ack})
-		}
-		for _, b := range p.SACK[:p.NSACK] {
-			t.SACK = append(t.SACK, plot.SeqRange{Time: p.Time, First: b[0], End: b[1]})
-		}
-	}
-	return t, nil
+	t := series.TimeSequence(c.cs.Points, d, window(h))
+	return plot.TimeSequence(h, plot.TSGData{Name: dirNames[d], Data: t.Data, Retrans: t.Retrans,
+		OutOfOrder: t.OutOfOrder, Ack: t.Ack, Window: t.Window, SACK: t.SACK, ZeroWindow: t.ZeroWindow})
 }
 
-// drawRTT draws tcpstate's data→ACK samples of the connection (our own,
-// series.RTTSamples, when the capture was analysed without them).
+// drawRTT draws the connection's RTT samples and the minimum per interval
+// of those that are network round trips (series.RTTIn); the others are
+// the near host's ACK delay.
 func drawRTT(c *capture, h plot.Header, o options) (*plot.Figure, error) {
-	var d plot.RTTData
-	var kept [2][]series.RTTSample
-	add := func(s series.RTTSample) {
-		if in(h, s.Time) {
-			d.Samples = append(d.Samples, plot.RTTSample{Time: s.Time, RTT: s.RTT, Dir: s.Dir})
-			kept[s.Dir] = append(kept[s.Dir], s)
-		}
-	}
-	if c.labeled() {
-		for _, p := range c.cs.Points {
-			if p.RTT > 0 {
-				add(series.RTTSample{Time: p.Time, RTT: p.RTT, Dir: p.Dir.Reverse()})
-			}
-		}
-	} else {
-		for _, s := range series.RTTSamples(c.cs.Points) {
-			add(s)
-		}
-	}
-	// The minimum line follows the direction whose samples are network
-	// round trips: the data sent by the host the capture was taken near
-	// (tcpstate's vantage; if unknown, the direction whose median is the
-	// larger). The other direction's samples are that host's ACK delay.
-	net := tcpstate.ClientToServer
-	switch c.conn.Vantage {
-	case tcpstate.VantageServer:
-		net = tcpstate.ServerToClient
-	case tcpstate.VantageClient:
-	default:
-		if median(kept[1]) > median(kept[0]) {
-			net = tcpstate.ServerToClient
-		}
-	}
 	w := o.width
 	if w == 0 {
-		w = max(autoWidth(c.conn.Last.Sub(c.conn.First))*4, time.Second)
+		w = max(series.RoundWidth(c.conn.Last.Sub(c.conn.First), maxBins)*4, time.Second)
 	}
-	m, err := series.MinPerInterval(kept[net], h.Start, w)
+	r, err := series.RTTIn(c.cs.Points, c.conn.Vantage, window(h), w)
 	if err != nil {
 		return nil, err
 	}
-	d.Min = plot.MinRTT{Start: m.Start, Width: m.Width, Min: m.Min}
-	d.Names = [2]string{"client→server data", "server→client data"}
-	d.Names[net] += " (network RTT)"
-	d.Names[net.Reverse()] += " (ACK delay)"
+	d := plot.RTTData{Samples: r.Samples, Min: r.Min}
+	for dir, name := range dirNames {
+		d.Names[dir] = name + " data"
+	}
+	d.Names[r.Net] += " (network RTT)"
+	d.Names[r.Net.Reverse()] += " (ACK delay)"
 	return plot.RTT(h, d)
 }
 
-// labeled reports whether the points carry tcpstate's analysis (any
-// label or RTT sample).
-func (c *capture) labeled() bool {
-	for _, p := range c.cs.Points {
-		if p.Labels != 0 || p.RTT > 0 {
-			return true
-		}
-	}
-	return false
-}
-
-func median(s []series.RTTSample) time.Duration {
-	if len(s) == 0 {
-		return 0
-	}
-	v := make([]time.Duration, len(s))
-	for i := range s {
-		v[i] = s[i].RTT
-	}
-	slices.Sort(v)
-	return v[len(v)/2]
-}
-
-// drawTimeline draws the connection's application transactions, as
-// appproto paired them; for a protocol it does not frame, the turns seen
-// in the segments (series.Turns) instead.
+// drawTimeline draws the connection's application transactions in the
+// window, at most -max of them, as appproto paired them; for a protocol
+// it does not frame, the turns seen in the segments (series.SplitTurns).
 func drawTimeline(c *capture, h plot.Header, o options) (*plot.Figure, error) {
-	return plot.Timeline(h, timelineData(c, h, o))
-}
-
-// timelineData returns the transactions in the header's window, at most
-// -max of them.
-func timelineData(c *capture, h plot.Header, o options) []plot.Transaction {
-	all := c.txs
-	if len(all) == 0 {
-		for _, t := range series.Turns(c.cs.Points) {
-			all = append(all, plot.Transaction{Request: t.Request, FirstByte: t.FirstResponse, LastByte: t.LastResponse})
-		}
+	turns := c.turns
+	if len(turns) == 0 {
+		turns = series.SplitTurns(c.cs.Points)
 	}
-	var tx []plot.Transaction
-	for _, t := range all {
-		if !in(h, t.Request) || (!h.End.IsZero() && t.LastByte.After(h.End)) {
-			continue
-		}
-		if o.max > 0 && len(tx) == o.max {
-			break
-		}
-		tx = append(tx, t)
-	}
-	return tx
+	return plot.Timeline(h, turns.Within(window(h), o.max))
 }

@@ -27,7 +27,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -37,8 +36,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/linkq"
@@ -159,13 +156,6 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	return o, nil
 }
 
-// fileReport is one file's report as printed with -json.
-type fileReport struct {
-	File  string `json:"file"`
-	Error string `json:"error,omitempty"`
-	*linkq.Report
-}
-
 func run(args []string, stdout, stderr io.Writer) int {
 	o, err := parseArgs(args, stderr)
 	if err != nil {
@@ -175,7 +165,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	status := 0
-	var reps []fileReport
+	var reps []linkq.FileReport
 	for _, name := range o.files {
 		rep, err := linkq.AnalyzeFile(name, o.cfg)
 		if err != nil {
@@ -185,7 +175,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 				continue
 			}
 		}
-		fr := fileReport{File: name, Report: rep}
+		fr := linkq.FileReport{File: name, Report: rep}
 		if err != nil {
 			fr.Error = err.Error()
 		}
@@ -212,7 +202,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	case o.asCSV:
-		werr = writeCSV(stdout, o.mode, reps)
+		werr = csvTable(o.mode, reps).WriteCSV(stdout)
 	default:
 		werr = writeText(stdout, o, reps)
 	}
@@ -223,180 +213,53 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return status
 }
 
-func f3(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
-func f4(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
-func g4(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
-
-// lineCols formats a fit's intercept, slopes and residual, or dashes.
-func lineCols(l linkq.Line) []string {
-	if !l.OK {
-		return []string{"-", "-", "-", "-"}
-	}
-	return []string{f3(l.InterceptMs), f4(l.SlopeUsPerByte), g4(l.SlopeSPerBit), f3(l.RMSms)}
-}
-
-func fitRows(reps []fileReport) [][]string {
-	var rows [][]string
-	for _, r := range reps {
-		for _, p := range r.Paths {
-			est := "-"
-			if p.EstimatedSlopeUsPerByte > 0 {
-				est = f4(p.EstimatedSlopeUsPerByte)
-			}
-			row := []string{r.File, p.Source.String(), p.Src.String(), p.Dst.String(), p.Size.String(),
-				strconv.Itoa(p.Samples), strconv.Itoa(p.SizeMin), strconv.Itoa(p.SizeMax)}
-			row = append(row, lineCols(p.Fit)...)
-			row = append(row, est)
-			mi := lineCols(p.MinFit)
-			row = append(row, mi[0], mi[1], mi[3])
-			rb := "-"
-			if p.Robust.OK {
-				rb = f4(p.Robust.SlopeUsPerByte)
-			}
-			row = append(row, rb)
-			if e := p.Echoes; e != nil {
-				row = append(row, strconv.Itoa(e.Requests), strconv.Itoa(e.Lost), strconv.Itoa(e.Corrupted))
-			} else {
-				row = append(row, "", "", "")
-			}
-			rows = append(rows, row)
-		}
-	}
-	return rows
-}
-
-var fitHeader = []string{"file", "source", "src", "dst", "size", "n", "size_min", "size_max",
-	"intercept_ms", "slope_us_per_byte", "slope_s_per_bit", "rms_ms", "estimated_us_per_byte",
-	"min_intercept_ms", "min_slope_us_per_byte", "min_rms_ms", "theil_sen_slope_us_per_byte",
-	"echo_requests", "echo_lost", "echo_corrupted"}
-
-func useRows(reps []fileReport) [][]string {
-	var rows [][]string
-	for _, r := range reps {
-		for _, pu := range r.Use.Pairs {
-			for _, b := range pu.Bins {
-				start := b.Start.Format(time.RFC3339)
-				rows = append(rows,
-					[]string{r.File, start, pu.A.String(), pu.B.String(), strconv.FormatUint(b.BytesAB, 10),
-						strconv.FormatUint(b.PacketsAB, 10), f3(b.BpsAB), f3(b.PctAB)},
-					[]string{r.File, start, pu.B.String(), pu.A.String(), strconv.FormatUint(b.BytesBA, 10),
-						strconv.FormatUint(b.PacketsBA, 10), f3(b.BpsBA), f3(b.PctBA)})
-			}
-		}
-	}
-	return rows
-}
-
-var useHeader = []string{"file", "start", "src", "dst", "bytes", "packets", "bps", "pct"}
-
-func verdictRows(reps []fileReport) [][]string {
-	var rows [][]string
-	for _, r := range reps {
-		for _, v := range r.Verdicts {
-			for _, c := range v.Checks {
-				rows = append(rows, []string{r.File, strconv.Itoa(v.Conn), v.Client.String(), v.Server.String(),
-					v.DataDir, c.Name, c.Dir, c.Level.String(), g4(c.Measured), g4(c.Limit), c.Message, c.Action})
-			}
-		}
-	}
-	return rows
-}
-
-var verdictHeader = []string{"file", "conn", "client", "server", "data_dir", "check", "dir", "level", "measured", "limit", "message", "action"}
-
-func writeCSV(w io.Writer, mode string, reps []fileReport) error {
-	cw := csv.NewWriter(w)
-	var hdr []string
-	var rows [][]string
+// csvTable returns the mode's table for -csv: the link use, the
+// verdicts, or the fits.
+func csvTable(mode string, reps []linkq.FileReport) linkq.Table {
 	switch mode {
 	case "use":
-		hdr, rows = useHeader, useRows(reps)
+		return linkq.UseTable(reps)
 	case "verdict":
-		hdr, rows = verdictHeader, verdictRows(reps)
-	default:
-		hdr, rows = fitHeader, fitRows(reps)
+		return linkq.VerdictTable(reps)
 	}
-	if err := cw.Write(hdr); err != nil {
-		return err
-	}
-	if err := cw.WriteAll(rows); err != nil {
-		return err
-	}
-	cw.Flush()
-	return cw.Error()
+	return linkq.FitTable(reps)
 }
 
-func writeText(w io.Writer, o *options, reps []fileReport) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	line := func(cols ...string) { fmt.Fprintln(tw, strings.Join(cols, "\t")) }
+// writeText prints the mode's tables, each under its title, then the
+// verdicts when a target was given.
+func writeText(w io.Writer, o *options, reps []linkq.FileReport) error {
+	type titled struct {
+		title string
+		table linkq.Table
+	}
+	var tables []titled
 	if o.mode == "all" || o.mode == "fit" {
-		fmt.Fprintln(tw, "RTT against packet size (intercept = fixed delay, slope = serialization, rms = residual):")
-		line("file", "source", "path", "n", "sizes", "intercept ms", "slope µs/B", "slope s/bit", "rms ms", "est µs/B", "min-line ms", "min-line µs/B", "Theil-Sen µs/B", "lost")
-		for _, r := range fitRows(reps) {
-			lost := "-"
-			if r[17] != "" {
-				lost = r[18] + "/" + r[17]
-				if r[19] != "0" {
-					lost += " (" + r[19] + " corrupted)"
-				}
-			}
-			line(r[0], r[1], r[2]+" -> "+r[3], r[5], r[6]+"-"+r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[16], lost)
-		}
-		fmt.Fprintln(tw)
-		fmt.Fprintln(tw, "Echoes:")
-		line("file", "requests", "replies", "matched", "lost", "late", "corrupted", "errored", "duplicates", "orphans", "icmp errors", "truncated", "malformed")
-		for _, r := range reps {
-			e := r.Echo
-			line(r.File, u(e.Requests), u(e.Replies), u(e.Matched), u(e.Lost), u(e.Late), u(e.Corrupted), u(e.Errored),
-				u(e.Duplicates), u(e.Orphans), u(e.ICMPErrors), u(e.Truncated), u(e.Malformed))
-		}
-		fmt.Fprintln(tw)
+		tables = append(tables,
+			titled{"RTT against packet size (intercept = fixed delay, slope = serialization, rms = residual):", linkq.FitSummaryTable(reps)},
+			titled{"Echoes:", linkq.EchoTable(reps)})
 	}
 	if o.mode == "all" || o.mode == "use" {
-		fmt.Fprintf(tw, "Link use per %s", o.cfg.Use.Interval)
+		title := fmt.Sprintf("Link use per %s", o.cfg.Use.Interval)
 		if o.cfg.Use.Rate > 0 {
-			fmt.Fprintf(tw, " (percent of %s)", rate(o.cfg.Use.Rate))
+			title += fmt.Sprintf(" (percent of %s)", linkq.FormatRate(o.cfg.Use.Rate))
 		}
-		fmt.Fprintln(tw, ":")
-		line(useHeader...)
-		for _, r := range useRows(reps) {
-			line(r...)
-		}
-		fmt.Fprintln(tw)
+		tables = append(tables, titled{title + ":", linkq.UseTable(reps)})
 	}
-	if err := tw.Flush(); err != nil {
-		return err
+	for _, t := range tables {
+		if _, err := fmt.Fprintln(w, t.title); err != nil {
+			return err
+		}
+		if err := t.table.WriteText(w); err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintln(w); err != nil {
+			return err
+		}
 	}
 	if (o.mode == "all" || o.mode == "verdict") && o.cfg.Target.RTT > 0 {
-		for _, r := range reps {
-			for _, v := range r.Verdicts {
-				fmt.Fprintf(w, "%s conn %d %s -> %s (data %s), target %s at %s: %s\n", r.File, v.Conn, v.Client, v.Server,
-					v.DataDir, rate(v.TargetRateBps), o.cfg.Target.RTT, strings.ToUpper(v.Overall.String()))
-				for _, c := range v.Checks {
-					fmt.Fprintf(w, "  %-7s %-11s %s\n", c.Level, c.Name, c.Message)
-					if c.Action != "" {
-						fmt.Fprintf(w, "  %-7s %-11s action: %s\n", "", "", c.Action)
-					}
-				}
-			}
-		}
+		return linkq.WriteVerdicts(w, reps, o.cfg.Target.RTT)
 	}
 	return nil
-}
-
-func u(v uint64) string { return strconv.FormatUint(v, 10) }
-
-// rate formats bit/s with an SI prefix.
-func rate(bps float64) string {
-	switch {
-	case bps >= 1e9:
-		return g4(bps/1e9) + " Gbit/s"
-	case bps >= 1e6:
-		return g4(bps/1e6) + " Mbit/s"
-	case bps >= 1e3:
-		return g4(bps/1e3) + " kbit/s"
-	}
-	return g4(bps) + " bit/s"
 }
 
 // figFormat returns the figure format named by the file's extension.
@@ -410,62 +273,34 @@ func figFormat(name string) (string, error) {
 	return "", fmt.Errorf("-fig %s: the name must end in .png, .svg or .pdf", name)
 }
 
-// useLayers puts every host pair's bins on one grid (the earliest bin of
-// the report), one stacked layer per pair, A→B as the first direction.
-func useLayers(u linkq.UseReport) (time.Time, []plot.Layer) {
-	var start time.Time
-	iv := time.Duration(u.IntervalS * float64(time.Second))
-	for _, p := range u.Pairs {
-		if len(p.Bins) > 0 && (start.IsZero() || p.Bins[0].Start.Before(start)) {
-			start = p.Bins[0].Start
-		}
+// fitFigure draws the report's figure path (linkq.Report.FigurePath): its
+// samples and fitted lines.
+func fitFigure(r linkq.FileReport) (*plot.Figure, error) {
+	pf := r.FigurePath()
+	if pf == nil {
+		return nil, fmt.Errorf("%s: no path with a fit to draw", r.File)
 	}
-	var layers []plot.Layer
-	for _, p := range u.Pairs {
-		if len(p.Bins) == 0 {
-			continue
-		}
-		pad := int(p.Bins[0].Start.Sub(start) / iv)
-		l := plot.Layer{Name: p.A.String() + " ↔ " + p.B.String()}
-		for d := range 2 {
-			l.Bins[d] = plot.Bins{Label: l.Name, Start: start, Width: iv, Bytes: make([]uint64, pad+len(p.Bins))}
-		}
-		for i, b := range p.Bins {
-			l.Bins[0].Bytes[pad+i] = b.BytesAB
-			l.Bins[1].Bytes[pad+i] = b.BytesBA
-		}
-		layers = append(layers, l)
-	}
-	return start, layers
+	title := fmt.Sprintf("RTT vs size, %s %s → %s (%s)", pf.Source, pf.Src, pf.Dst, filepath.Base(r.File))
+	return plot.EchoFit(plot.Header{Title: title}, plot.EchoFitData{Points: linkq.Points(pf.Points), Lines: pf.Lines(),
+		SizeLabel: fmt.Sprintf("packet size (%s), bytes", pf.Size)})
 }
 
-// fitFigure draws the first path with a fitted line: its samples and the
-// least-squares, per-bin-minimum and Theil–Sen lines.
-func fitFigure(r fileReport) (*plot.Figure, error) {
-	for _, pf := range r.Paths {
-		if !pf.Fit.OK || len(pf.Points) < 2 {
-			continue
-		}
-		d := plot.EchoFitData{SizeLabel: fmt.Sprintf("packet size (%s), bytes", pf.Size)}
-		for _, pt := range pf.Points {
-			d.Points = append(d.Points, plot.EchoPoint{Size: float64(pt.Size), RTTms: pt.RTTms})
-		}
-		for _, l := range []struct {
-			name string
-			line linkq.Line
-		}{{"least squares", pf.Fit}, {"through per-bin minima", pf.MinFit}, {"Theil–Sen", pf.Robust}} {
-			if l.line.OK {
-				d.Lines = append(d.Lines, plot.FitLine{Name: l.name, InterceptMs: l.line.InterceptMs,
-					SlopeUsPerByte: l.line.SlopeUsPerByte, RMSms: l.line.RMSms})
-			}
-		}
-		title := fmt.Sprintf("RTT vs size, %s %s → %s (%s)", pf.Source, pf.Src, pf.Dst, filepath.Base(r.File))
-		return plot.EchoFit(plot.Header{Title: title}, d)
+// useFigure draws the link use of every host pair, stacked on one grid.
+func useFigure(o *options, r linkq.FileReport) (*plot.Figure, error) {
+	pairs := r.Use.OnGrid()
+	if len(pairs) == 0 {
+		return nil, fmt.Errorf("%s: no IP traffic to draw", r.File)
 	}
-	return nil, fmt.Errorf("%s: no path with a fit to draw", r.File)
+	layers := make([]plot.Layer, len(pairs))
+	for i, p := range pairs {
+		layers[i] = plot.Layer{Name: p.String(), Bins: [2]plot.ByteBinner{p.Bins[0], p.Bins[1]}}
+	}
+	bo := plot.BandwidthOptions{Rate: o.cfg.Use.Rate, Percent: o.cfg.Use.Rate > 0,
+		Names: [2]string{"first sender → peer", "peer → first sender"}}
+	return plot.Bandwidth(plot.Header{Title: "link use: " + r.File, Start: pairs[0].Bins[0].Start}, layers, bo)
 }
 
-func drawFigure(o *options, r fileReport) error {
+func drawFigure(o *options, r linkq.FileReport) error {
 	format, err := figFormat(o.fig)
 	if err != nil {
 		return err
@@ -474,13 +309,7 @@ func drawFigure(o *options, r fileReport) error {
 	if o.mode == "fit" {
 		fig, err = fitFigure(r)
 	} else {
-		start, layers := useLayers(r.Use)
-		if len(layers) == 0 {
-			return fmt.Errorf("%s: no IP traffic to draw", r.File)
-		}
-		bo := plot.BandwidthOptions{Rate: o.cfg.Use.Rate, Percent: o.cfg.Use.Rate > 0,
-			Names: [2]string{"first sender → peer", "peer → first sender"}}
-		fig, err = plot.Bandwidth(plot.Header{Title: "link use: " + r.File, Start: start}, layers, bo)
+		fig, err = useFigure(o, r)
 	}
 	if err != nil {
 		return err

@@ -102,6 +102,20 @@
 // Every warning and failure carries an action, e.g. "raise the receiver's
 // maximum window to at least N bytes".
 //
+// # Reports, tables and figures
+//
+// A Report is typed (JSON tags throughout); FileReport names the capture
+// it came from. The tables a tool prints are laid out here, from typed
+// rows, so that their CSV and text forms cannot drift apart: FitTable
+// (one column per figure of a path's fits, the CSV layout) and
+// FitSummaryTable (the same for reading), EchoTable, UseTable and
+// VerdictTable, each written by Table.WriteCSV or Table.WriteText;
+// WriteVerdicts prints the verdicts pathdiag-style. For figures,
+// Report.FigurePath picks the path to draw, Points and PathFit.Lines are
+// its scatter and named lines in the interfaces package plot reads, and
+// UseReport.OnGrid puts every host pair's link use on one grid of
+// series.Bins.
+//
 // # Memory and ownership
 //
 // Nothing holds packets. Memory is bounded by EchoConfig.MaxOutstanding,

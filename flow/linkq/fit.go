@@ -12,6 +12,17 @@ type Point struct {
 	RTTms float64 `json:"rtt_ms"`
 }
 
+// Points is a list of points, as PathFit.Points holds them. It implements
+// gonum's plotter.XYer (x the size, y the RTT in milliseconds), which
+// plot.EchoFit draws.
+type Points []Point
+
+// Len returns the number of points.
+func (ps Points) Len() int { return len(ps) }
+
+// XY returns point i's size in bytes and RTT in milliseconds.
+func (ps Points) XY(i int) (size, rttMs float64) { return float64(ps[i].Size), ps[i].RTTms }
+
 // Line is a straight line RTT = Intercept + Slope·size fitted to points,
 // in the units of Meek et al.'s Table 1.
 type Line struct {
@@ -39,6 +50,25 @@ type Line struct {
 
 // At returns the line's RTT in milliseconds at size bytes.
 func (l Line) At(size float64) float64 { return l.InterceptMs + l.SlopeUsPerByte/1000*size }
+
+// NamedLine is a fitted line with the name a figure's legend gives it.
+type NamedLine struct {
+	Name string
+	Line Line
+}
+
+// NamedLines is a list of named lines. It implements plot.FitLiner.
+type NamedLines []NamedLine
+
+// Len returns the number of lines.
+func (ls NamedLines) Len() int { return len(ls) }
+
+// FitLine returns line i's name, intercept (ms), slope (µs per byte) and
+// RMS residual (ms).
+func (ls NamedLines) FitLine(i int) (name string, interceptMs, slopeUsPerByte, rmsMs float64) {
+	l := &ls[i]
+	return l.Name, l.Line.InterceptMs, l.Line.SlopeUsPerByte, l.Line.RMSms
+}
 
 func makeLine(n int, a, bMsPerByte float64) Line {
 	return Line{N: n, OK: true, InterceptMs: a, SlopeUsPerByte: bMsPerByte * 1000, SlopeSPerBit: bMsPerByte / 1000 / 8}

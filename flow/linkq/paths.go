@@ -158,6 +158,31 @@ type PathFit struct {
 	PointsDropped int     `json:"points_dropped"`
 }
 
+// Lines returns the path's fitted lines that are determined, named as in
+// a figure's legend: "least squares" (Fit), "through per-bin minima"
+// (MinFit) and "Theil–Sen" (Robust), in that order.
+func (p *PathFit) Lines() NamedLines {
+	var out NamedLines
+	for _, l := range []NamedLine{{"least squares", p.Fit}, {"through per-bin minima", p.MinFit}, {"Theil–Sen", p.Robust}} {
+		if l.Line.OK {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// FigurePath returns the first path whose samples determine a line and
+// that kept at least two points: the one an RTT-versus-size figure of the
+// report draws. It returns nil when there is none.
+func (r *Report) FigurePath() *PathFit {
+	for i := range r.Paths {
+		if p := &r.Paths[i]; p.Fit.OK && len(p.Points) >= 2 {
+			return p
+		}
+	}
+	return nil
+}
+
 // PathEchoes counts the echo requests of one path by outcome: a path
 // whose every request was lost still appears, with no samples.
 type PathEchoes struct {

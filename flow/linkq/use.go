@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/series"
 )
 
 // Defaults for a zero UseConfig.
@@ -177,4 +178,50 @@ func (u *useAcc) report() UseReport {
 		r.Pairs = append(r.Pairs, pu)
 	}
 	return r
+}
+
+// PairBins is one host pair's link use on a grid shared with the other
+// pairs: Bins[0] holds A→B, Bins[1] B→A (frame bytes and packets per
+// interval).
+type PairBins struct {
+	A, B netip.Addr
+	Bins [2]series.Bins
+}
+
+// String names the pair "A ↔ B".
+func (p PairBins) String() string { return p.A.String() + " ↔ " + p.B.String() }
+
+// OnGrid returns the pairs' link use on one grid, for a figure that
+// stacks them: every pair's bins start at the earliest bin of any pair
+// (padded with empty intervals before its own first) and have the
+// report's interval as width. Pairs without bins are left out; the order
+// is the report's.
+func (u UseReport) OnGrid() []PairBins {
+	var start time.Time
+	iv := time.Duration(u.IntervalS * float64(time.Second))
+	for _, p := range u.Pairs {
+		if len(p.Bins) > 0 && (start.IsZero() || p.Bins[0].Start.Before(start)) {
+			start = p.Bins[0].Start
+		}
+	}
+	if iv <= 0 {
+		return nil
+	}
+	var out []PairBins
+	for _, p := range u.Pairs {
+		if len(p.Bins) == 0 {
+			continue
+		}
+		pad := int(p.Bins[0].Start.Sub(start) / iv)
+		pb := PairBins{A: p.A, B: p.B}
+		for d := range 2 {
+			pb.Bins[d] = series.Bins{Start: start, Width: iv, Bytes: make([]uint64, pad+len(p.Bins)), Packets: make([]uint64, pad+len(p.Bins))}
+		}
+		for i, b := range p.Bins {
+			pb.Bins[0].Bytes[pad+i], pb.Bins[0].Packets[pad+i] = b.BytesAB, b.PacketsAB
+			pb.Bins[1].Bytes[pad+i], pb.Bins[1].Packets[pad+i] = b.BytesBA, b.PacketsBA
+		}
+		out = append(out, pb)
+	}
+	return out
 }

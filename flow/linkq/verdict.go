@@ -140,7 +140,8 @@ type Verdict struct {
 // IPv6 takes 20 bytes more.
 const ethernetMSS = 1460
 
-// verdict judges connection c from its tracked directions.
+// verdict judges connection c from its tracked directions: one named
+// check after the other, in the order they are reported.
 func verdict(c *flow.Conn, tc *tcpConn, tg Target) Verdict {
 	dd := 0
 	if tc.dirs[1].payload > tc.dirs[0].payload {
@@ -150,61 +151,74 @@ func verdict(c *flow.Conn, tc *tcpConn, tg Target) Verdict {
 	v := Verdict{Conn: c.ID, Client: c.Client, Server: c.Server, DataDir: "c2s",
 		TargetRTTms: float64(tg.RTT) / float64(time.Millisecond), TargetRateBps: tg.Rate, C: tg.c(),
 		DataSegments: d.data, Retransmitted: d.retx, MaxSegment: d.maxSeg}
-	sndOpt, rcvOpt := c.ClientOptions, c.ServerOptions
+	snd, rcvOpt := c.ClientOptions, c.ServerOptions
 	if dd == 1 {
 		v.DataDir = "s2c"
-		sndOpt, rcvOpt = rcvOpt, sndOpt
+		snd, rcvOpt = rcvOpt, snd
 	}
 	if d.data > 0 {
 		v.LossRate = float64(d.retx) / float64(d.data)
 	}
-
-	// MSS / MTU.
-	mssKnown := sndOpt.MSS > 0 || rcvOpt.MSS > 0
-	if mssKnown {
-		m := int(sndOpt.MSS)
-		if m == 0 || rcvOpt.MSS > 0 && int(rcvOpt.MSS) < m {
-			m = int(rcvOpt.MSS)
-		}
-		full := ethernetMSS
-		if !c.Client.Addr().Is4() {
-			full -= 20
-		}
-		ck := Check{Name: "mss", Measured: float64(m), Limit: float64(full)}
-		if m >= full {
-			ck.Level = Pass
-			ck.Message = fmt.Sprintf("MSS %d bytes: the path carries full 1500-byte packets", m)
-		} else {
-			ck.Level = Warning
-			ck.Message = fmt.Sprintf("MSS %d bytes is below the %d of a 1500-byte MTU", m, full)
-			ck.Action = "look for MSS clamping, a tunnel or PPPoE on the path; smaller segments need proportionally lower loss for the same rate"
-		}
-		if sndOpt.Timestamps && rcvOpt.Timestamps {
-			m -= 12 // the timestamp option rides in every segment
-		}
-		v.MSS = m
-		v.Checks = append(v.Checks, ck)
-	} else {
-		v.MSS = d.maxSeg
-		v.Checks = append(v.Checks, Check{Name: "mss", Level: Warning, Measured: float64(d.maxSeg),
-			Message: fmt.Sprintf("no SYN captured: MSS unknown, using the largest segment seen (%d bytes)", d.maxSeg),
-			Action:  "capture the connection from its start to check the MSS"})
-	}
-
-	// Loss against the Mathis bound, in each direction that carried data.
+	v.checkMSS(c.Client.Addr().Is4(), snd, rcvOpt, d.maxSeg)
 	v.MaxLoss = MathisMaxLoss(v.MSS, tg.RTT, tg.Rate, v.C)
+	v.checkLoss(c, tc, dd, tg)
+	rcv := &tc.dirs[1-dd] // the data receiver's segments carry its window
+	v.checkWindow(c.Midstream, rcv, snd, rcvOpt, tg)
+	v.checkSymptoms(c, rcv, dd)
+	v.checkRate(d, tg)
+	for _, ck := range v.Checks {
+		v.Overall = max(v.Overall, ck.Level)
+	}
+	return v
+}
+
+// checkMSS judges the MSS options of the SYNs (snd: the data sender's,
+// rcv: the receiver's) against a 1500-byte MTU and sets v.MSS, the
+// segment size the loss bound uses: the smaller MSS, less 12 bytes when
+// both sides use timestamps; without SYNs, the largest segment seen.
+func (v *Verdict) checkMSS(ipv4 bool, snd, rcv tcpstate.HandshakeOptions, maxSeg int) {
+	if snd.MSS == 0 && rcv.MSS == 0 {
+		v.MSS = maxSeg
+		v.Checks = append(v.Checks, Check{Name: "mss", Level: Warning, Measured: float64(maxSeg),
+			Message: fmt.Sprintf("no SYN captured: MSS unknown, using the largest segment seen (%d bytes)", maxSeg),
+			Action:  "capture the connection from its start to check the MSS"})
+		return
+	}
+	m := int(snd.MSS)
+	if m == 0 || rcv.MSS > 0 && int(rcv.MSS) < m {
+		m = int(rcv.MSS)
+	}
+	full := ethernetMSS
+	if !ipv4 {
+		full -= 20
+	}
+	ck := Check{Name: "mss", Measured: float64(m), Limit: float64(full)}
+	if m >= full {
+		ck.Level = Pass
+		ck.Message = fmt.Sprintf("MSS %d bytes: the path carries full 1500-byte packets", m)
+	} else {
+		ck.Level = Warning
+		ck.Message = fmt.Sprintf("MSS %d bytes is below the %d of a 1500-byte MTU", m, full)
+		ck.Action = "look for MSS clamping, a tunnel or PPPoE on the path; smaller segments need proportionally lower loss for the same rate"
+	}
+	if snd.Timestamps && rcv.Timestamps {
+		m -= 12 // the timestamp option rides in every segment
+	}
+	v.MSS = m
+	v.Checks = append(v.Checks, ck)
+}
+
+// checkLoss judges the loss against the Mathis bound v.MaxLoss in each
+// direction that carried data, the data direction dd first (always
+// reported), and sets the data direction's loss figures.
+func (v *Verdict) checkLoss(c *flow.Conn, tc *tcpConn, dd int, tg Target) {
 	for _, k := range [2]int{dd, 1 - dd} {
 		x := &tc.dirs[k]
 		ts := st(c, k)
-		name := "c2s"
-		if k == 1 {
-			name = "s2c"
-		}
 		spur := min(ts.SpuriousDSACK+ts.SpuriousTS, x.retx)
-		lost := x.retx - spur
 		var rate float64
 		if x.data > 0 {
-			rate = float64(lost) / float64(x.data)
+			rate = float64(x.retx-spur) / float64(x.data)
 		}
 		if k == dd {
 			v.Spurious, v.LossRate, v.TsharkRetransmissions = spur, rate, ts.Retransmissions
@@ -212,58 +226,62 @@ func verdict(c *flow.Conn, tc *tcpConn, tg Target) Verdict {
 		if x.data == 0 && k != dd {
 			continue
 		}
-		v.Checks = append(v.Checks, lossCheck(name, x.data, x.retx, spur, rate, v.MaxLoss, v.MSS, v.C, tg))
+		v.Checks = append(v.Checks, lossCheck(tcpstate.Dir(k).String(), x.data, x.retx, spur, rate, v.MaxLoss, v.MSS, v.C, tg))
 	}
+}
 
-	// Receive window against rate × RTT.
+// checkWindow judges the largest receive window the data receiver rcv
+// advertised, scaled when both SYNs carried a window scale, against
+// rate × RTT, and sets v.NeededWindow and v.MaxWindow (-1 when the scale
+// or the window is unknown).
+func (v *Verdict) checkWindow(midstream bool, rcv *tcpDir, sndOpt, rcvOpt tcpstate.HandshakeOptions, tg Target) {
 	v.NeededWindow = int64(math.Ceil(tg.Rate / 8 * tg.RTT.Seconds()))
-	rcv := &tc.dirs[1-dd] // the data receiver's segments carry its window
-	{
-		ck := Check{Name: "window", Limit: float64(v.NeededWindow)}
-		switch {
-		case c.Midstream && rcv.maxWin > 0:
-			v.MaxWindow = -1
-			ck.Level = Warning
-			ck.Measured = float64(rcv.maxWin)
-			ck.Message = fmt.Sprintf("no SYN captured: window scale unknown (largest raw window %d)", rcv.maxWin)
-			ck.Action = "capture the connection from its start to check the receive window"
-		case rcv.maxWin == 0 && rcv.zeroWin == 0:
-			v.MaxWindow = -1
-			ck.Level = Info
-			ck.Message = "no segment from the receiver: window not seen"
-		default:
-			shift := 0
-			if sndOpt.WScale >= 0 && rcvOpt.WScale >= 0 {
-				shift = int(min(rcvOpt.WScale, 14)) // RFC 7323: at most 14
-			}
-			v.MaxWindow = int64(rcv.maxWin) << shift
-			ck.Measured = float64(v.MaxWindow)
-			if v.MaxWindow >= v.NeededWindow {
-				ck.Level = Pass
-				ck.Message = fmt.Sprintf("largest receive window %d bytes covers the %d bytes (rate × RTT) the target needs", v.MaxWindow, v.NeededWindow)
-			} else {
-				ck.Level = Fail
-				ck.Message = fmt.Sprintf("largest receive window %d bytes is below the %d bytes (rate × RTT) the target needs: at most %s at %s",
-					v.MaxWindow, v.NeededWindow, rateString(float64(v.MaxWindow)*8/tg.RTT.Seconds()), tg.RTT)
-				ck.Action = fmt.Sprintf("raise the receiver's maximum window to at least %d bytes (socket receive buffer / tcp_rmem)", v.NeededWindow)
-				if shift == 0 && v.NeededWindow > 65535 {
-					ck.Action += " and enable window scaling (RFC 7323) on both ends"
-				}
-			}
+	ck := Check{Name: "window", Limit: float64(v.NeededWindow)}
+	switch {
+	case midstream && rcv.maxWin > 0:
+		v.MaxWindow = -1
+		ck.Level = Warning
+		ck.Measured = float64(rcv.maxWin)
+		ck.Message = fmt.Sprintf("no SYN captured: window scale unknown (largest raw window %d)", rcv.maxWin)
+		ck.Action = "capture the connection from its start to check the receive window"
+	case rcv.maxWin == 0 && rcv.zeroWin == 0:
+		v.MaxWindow = -1
+		ck.Level = Info
+		ck.Message = "no segment from the receiver: window not seen"
+	default:
+		shift := 0
+		if sndOpt.WScale >= 0 && rcvOpt.WScale >= 0 {
+			shift = int(min(rcvOpt.WScale, 14)) // RFC 7323: at most 14
 		}
-		v.Checks = append(v.Checks, ck)
+		v.MaxWindow = int64(rcv.maxWin) << shift
+		ck.Measured = float64(v.MaxWindow)
+		if v.MaxWindow >= v.NeededWindow {
+			ck.Level = Pass
+			ck.Message = fmt.Sprintf("largest receive window %d bytes covers the %d bytes (rate × RTT) the target needs", v.MaxWindow, v.NeededWindow)
+			break
+		}
+		ck.Level = Fail
+		ck.Message = fmt.Sprintf("largest receive window %d bytes is below the %d bytes (rate × RTT) the target needs: at most %s at %s",
+			v.MaxWindow, v.NeededWindow, rateString(float64(v.MaxWindow)*8/tg.RTT.Seconds()), tg.RTT)
+		ck.Action = fmt.Sprintf("raise the receiver's maximum window to at least %d bytes (socket receive buffer / tcp_rmem)", v.NeededWindow)
+		if shift == 0 && v.NeededWindow > 65535 {
+			ck.Action += " and enable window scaling (RFC 7323) on both ends"
+		}
 	}
+	v.Checks = append(v.Checks, ck)
+}
 
-	// Capture-side symptom: the receiver closing its window.
+// checkSymptoms adds a warning for each capture-side symptom: the data
+// receiver rcv advertising a zero window (a slow reader), and from
+// tcpstate's analysis retransmissions after a timeout (either direction)
+// and the data sender (direction dd) filling the receiver's window.
+func (v *Verdict) checkSymptoms(c *flow.Conn, rcv *tcpDir, dd int) {
 	if rcv.zeroWin > 0 {
 		v.Checks = append(v.Checks, Check{Name: "zero_window", Level: Warning, Measured: float64(rcv.zeroWin),
 			Message: fmt.Sprintf("the receiver advertised a zero window %d times: it did not read its data fast enough", rcv.zeroWin),
 			Action:  "make the receiving application read faster (or give it a larger buffer)"})
 	}
-
-	// Capture-side symptoms from tcpstate's analysis of each direction.
-	rto := c.C2S.RetransTimeout + c.S2C.RetransTimeout
-	if rto > 0 {
+	if rto := c.C2S.RetransTimeout + c.S2C.RetransTimeout; rto > 0 {
 		v.Checks = append(v.Checks, Check{Name: "timeouts", Level: Warning, Measured: float64(rto),
 			Message: fmt.Sprintf("%d retransmissions after a timeout: the sender waited at least one RTO (200 ms or more) each time", rto),
 			Action:  "find the loss; losses that no later data reveals (the last segment of a request or answer) need a timeout unless both ends use RACK-TLP"})
@@ -273,17 +291,18 @@ func verdict(c *flow.Conn, tc *tcpConn, tg Target) Verdict {
 			Message: fmt.Sprintf("the sender filled the receiver's advertised window %d times: the receive window limited the data rate", wf),
 			Action:  "raise the receiver's maximum window (socket receive buffer / tcp_rmem)"})
 	}
+}
 
-	// Achieved rate, for information.
-	if span := d.last.Sub(d.first).Seconds(); span > 0 && d.payload > 0 {
-		r := float64(d.payload) * 8 / span
-		v.Checks = append(v.Checks, Check{Name: "rate", Level: Info, Measured: r, Limit: tg.Rate,
-			Message: fmt.Sprintf("data direction carried %d payload bytes in %.3f s: %s (target %s)", d.payload, span, rateString(r), rateString(tg.Rate))})
+// checkRate reports, for information, the rate the data direction d
+// achieved over its span of time, when it carried payload.
+func (v *Verdict) checkRate(d *tcpDir, tg Target) {
+	span := d.last.Sub(d.first).Seconds()
+	if span <= 0 || d.payload == 0 {
+		return
 	}
-	for _, ck := range v.Checks {
-		v.Overall = max(v.Overall, ck.Level)
-	}
-	return v
+	r := float64(d.payload) * 8 / span
+	v.Checks = append(v.Checks, Check{Name: "rate", Level: Info, Measured: r, Limit: tg.Rate,
+		Message: fmt.Sprintf("data direction carried %d payload bytes in %.3f s: %s (target %s)", d.payload, span, rateString(r), rateString(tg.Rate))})
 }
 
 // st returns tcpstate's counters of direction k (0 = c2s) of c.
@@ -333,20 +352,9 @@ func mathisRate(mss int, rtt time.Duration, p, c float64) float64 {
 	return float64(mss) * 8 / rtt.Seconds() * c / math.Sqrt(p)
 }
 
-// rateString formats bit/s with an SI prefix.
-func rateString(bps float64) string {
-	switch {
-	case math.IsInf(bps, 0):
-		return "any rate"
-	case bps >= 1e9:
-		return fmt.Sprintf("%.3g Gbit/s", bps/1e9)
-	case bps >= 1e6:
-		return fmt.Sprintf("%.3g Mbit/s", bps/1e6)
-	case bps >= 1e3:
-		return fmt.Sprintf("%.3g kbit/s", bps/1e3)
-	}
-	return fmt.Sprintf("%.3g bit/s", bps)
-}
+// rateString formats bit/s with an SI prefix and three significant
+// digits, as the messages give rates.
+func rateString(bps float64) string { return siRate(bps, 3) }
 
 // UnmarshalText reads a Level by name.
 func (l *Level) UnmarshalText(t []byte) error {

@@ -4,7 +4,8 @@ import "time"
 
 // Bins holds byte and packet counts in consecutive fixed-width time bins:
 // bin i covers [Start+i*Width, Start+(i+1)*Width). Bins past the end of
-// Bytes are zero.
+// Bytes are zero. Bins implements plot.ByteBinner, so a figure draws it
+// as it is.
 type Bins struct {
 	Start   time.Time     `json:"start"`
 	Width   time.Duration `json:"width_ns"`
@@ -13,13 +14,24 @@ type Bins struct {
 }
 
 // Len returns the number of bins held.
-func (b *Bins) Len() int { return len(b.Bytes) }
+func (b Bins) Len() int { return len(b.Bytes) }
+
+// Grid returns the left edge of bin 0 and the bins' width.
+func (b Bins) Grid() (start time.Time, width time.Duration) { return b.Start, b.Width }
+
+// BinBytes returns the bytes counted in bin i, zero outside the bins held.
+func (b Bins) BinBytes(i int) uint64 {
+	if i < 0 || i >= len(b.Bytes) {
+		return 0
+	}
+	return b.Bytes[i]
+}
 
 // Edge returns the left edge of bin i.
-func (b *Bins) Edge(i int) time.Time { return b.Start.Add(time.Duration(i) * b.Width) }
+func (b Bins) Edge(i int) time.Time { return b.Start.Add(time.Duration(i) * b.Width) }
 
 // TotalBytes returns the sum of all bins' bytes.
-func (b *Bins) TotalBytes() uint64 {
+func (b Bins) TotalBytes() uint64 {
 	var n uint64
 	for _, v := range b.Bytes {
 		n += v
@@ -28,7 +40,7 @@ func (b *Bins) TotalBytes() uint64 {
 }
 
 // TotalPackets returns the sum of all bins' packets.
-func (b *Bins) TotalPackets() uint64 {
+func (b Bins) TotalPackets() uint64 {
 	var n uint64
 	for _, v := range b.Packets {
 		n += v
@@ -37,11 +49,88 @@ func (b *Bins) TotalPackets() uint64 {
 }
 
 // Kbps returns bin i as a rate in kilobits (1000 bits) per second.
-func (b *Bins) Kbps(i int) float64 {
+func (b Bins) Kbps(i int) float64 {
 	if i < 0 || i >= len(b.Bytes) || b.Width <= 0 {
 		return 0
 	}
 	return float64(b.Bytes[i]) * 8 / 1000 / b.Width.Seconds()
+}
+
+// Merge returns the bins with every k consecutive bins added into one:
+// the same Start, k times the Width, ⌈Len/k⌉ bins. The result has slices
+// of its own. For k ≤ 1 it returns b unchanged.
+func (b Bins) Merge(k int) Bins {
+	if k <= 1 {
+		return b
+	}
+	return Bins{Start: b.Start, Width: b.Width * time.Duration(k), Bytes: sumGroups(b.Bytes, k), Packets: sumGroups(b.Packets, k)}
+}
+
+// sumGroups adds every k consecutive values into a new slice.
+func sumGroups(s []uint64, k int) []uint64 {
+	out := make([]uint64, (len(s)+k-1)/k)
+	for i, v := range s {
+		out[i/k] += v
+	}
+	return out
+}
+
+// minGroups keeps the smallest non-zero value of every k consecutive
+// values (zero where a group has none) in a new slice.
+func minGroups(s []time.Duration, k int) []time.Duration {
+	out := make([]time.Duration, (len(s)+k-1)/k)
+	for i, v := range s {
+		if v > 0 && (out[i/k] == 0 || v < out[i/k]) {
+			out[i/k] = v
+		}
+	}
+	return out
+}
+
+// Coarsen merges every series of the result (Link, Classes, the chosen
+// connections' Bins and MinRTT) to width w: groups of k = ⌊w/Width⌋ bins
+// become one, and Width becomes k·Width — w itself when w is a multiple of
+// Width, as the widths RoundWidth picks are of the collector's. Nothing
+// changes when k ≤ 1.
+func (r *Result) Coarsen(w time.Duration) {
+	if r.Width <= 0 {
+		return
+	}
+	k := int(w / r.Width)
+	if k <= 1 {
+		return
+	}
+	for d := range 2 {
+		r.MinRTT[d] = minGroups(r.MinRTT[d], k)
+		r.Link[d] = r.Link[d].Merge(k)
+		for i := range r.Classes {
+			r.Classes[i].Bins[d] = r.Classes[i].Bins[d].Merge(k)
+		}
+		for _, c := range r.Conns {
+			c.Bins[d] = c.Bins[d].Merge(k)
+		}
+	}
+	r.Width *= time.Duration(k)
+}
+
+// roundWidths are the bin widths RoundWidth chooses from.
+var roundWidths = []time.Duration{
+	10 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond,
+	100 * time.Millisecond, 200 * time.Millisecond, 500 * time.Millisecond,
+	time.Second, 2 * time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second,
+}
+
+// RoundWidth returns the smallest round bin width (10, 20 or 50 ms, 0.1,
+// 0.2, 0.5, 1, 2, 5, 10 or 30 s) that cuts span into fewer than n whole
+// bins, or a minute when none does: a figure's interval, readable in its
+// axis label, with at most about n bins.
+func RoundWidth(span time.Duration, n int) time.Duration {
+	for _, w := range roundWidths {
+		if span/w < time.Duration(n) {
+			return w
+		}
+	}
+	return time.Minute
 }
 
 // counts is one growing series of bins on the collector's grid.

@@ -163,7 +163,7 @@ func TestLabCaptures(t *testing.T) {
 					theirs[p.Index] = p.RTT
 				}
 			}
-			ours := series.RTTSamples(cs.Points)
+			ours := series.MeasureRTT(cs.Points)
 			for _, s := range ours {
 				i := ackIndex(cs.Points, s.Time)
 				assert.Equal(t, theirs[i], s.RTT, "sample at packet %d", i)
@@ -190,8 +190,8 @@ func TestLabCaptures(t *testing.T) {
 			assert.InDelta(t, gt.Measured.Handshake[0], float64(lo)/1e6, 0.001)
 
 			// Turns as the lab counts them; the handshake RTT sample.
-			assert.Len(t, series.Turns(cs.Points), gt.Measured.Requests)
-			rtt := series.RTTSamples(cs.Points)
+			assert.Len(t, series.SplitTurns(cs.Points), gt.Measured.Requests)
+			rtt := series.MeasureRTT(cs.Points)
 			require.NotEmpty(t, rtt)
 			assert.InDelta(t, gt.Measured.Handshake[0], float64(rtt[0].RTT)/1e6, 0.001)
 		})

@@ -3,6 +3,7 @@ package series
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/netecology/netecology/tcpstate"
@@ -18,6 +19,18 @@ type RTTSample struct {
 	Seq  int64         `json:"seq"` // End of the acknowledged segment
 }
 
+// RTTSamples is a list of RTT samples. It implements plot.RTTSampler.
+type RTTSamples []RTTSample
+
+// Len returns the number of samples.
+func (s RTTSamples) Len() int { return len(s) }
+
+// RTTSample returns sample i: when its ACK was captured, the round-trip
+// time and the direction of the data it timed.
+func (s RTTSamples) RTTSample(i int) (at time.Time, rtt time.Duration, dir tcpstate.Dir) {
+	return s[i].Time, s[i].RTT, s[i].Dir
+}
+
 type pending struct {
 	start     int64
 	end       int64
@@ -25,7 +38,7 @@ type pending struct {
 	ambiguous bool
 }
 
-// RTTSamples measures round-trip times from one connection's points, in
+// MeasureRTT measures round-trip times from one connection's points, in
 // capture order. A segment that occupies sequence space (data, SYN or
 // FIN) and is not a retransmission waits for the first ACK from the other
 // direction at or past its end; that ACK gives one sample, from the
@@ -35,8 +48,8 @@ type pending struct {
 // for a hole, not a round trip). Captured at one end,
 // the samples of the data that end sends are network round trips; those
 // of the data it receives are its own ACK delay.
-func RTTSamples(points []Point) []RTTSample {
-	var out []RTTSample
+func MeasureRTT(points []Point) RTTSamples {
+	var out RTTSamples
 	var q [2][]pending
 	var re [2][][2]int64 // retransmitted ranges not yet acknowledged
 	for _, p := range points {
@@ -73,7 +86,7 @@ func RTTSamples(points []Point) []RTTSample {
 			// Data the receiver reports holding in a SACK block has been
 			// acknowledged: a later cumulative ACK of it times the hole
 			// before it, not the round trip.
-			for _, b := range p.SACK[:min(p.NSACK, len(p.SACK))] {
+			for _, b := range p.sackBlocks() {
 				for i := range q[r] {
 					if q[r][i].end > b[0] && q[r][i].start < b[1] {
 						q[r][i].ambiguous = true
@@ -95,11 +108,51 @@ func RTTSamples(points []Point) []RTTSample {
 
 // MinRTT is the smallest RTT sample per interval: interval i covers
 // [Start+i*Width, Start+(i+1)*Width). Min[i] is zero when the interval
-// has no sample.
+// has no sample. MinRTT implements plot.MinRTTer.
 type MinRTT struct {
 	Start time.Time       `json:"start"`
 	Width time.Duration   `json:"width_ns"`
 	Min   []time.Duration `json:"min_ns"`
+}
+
+// Len returns the number of intervals held.
+func (m MinRTT) Len() int { return len(m.Min) }
+
+// Grid returns the start of interval 0 and the intervals' width.
+func (m MinRTT) Grid() (start time.Time, width time.Duration) { return m.Start, m.Width }
+
+// BinMin returns the smallest RTT of interval i, zero when it had no
+// sample or lies outside the intervals held.
+func (m MinRTT) BinMin(i int) time.Duration {
+	if i < 0 || i >= len(m.Min) {
+		return 0
+	}
+	return m.Min[i]
+}
+
+// MinRTTOf returns the capture-wide minimum RTT per interval of the data
+// sent in direction d (Result.MinRTT[d]) on the result's grid; for a d
+// that is no direction, none.
+func (r *Result) MinRTTOf(d tcpstate.Dir) MinRTT {
+	m := MinRTT{Start: r.Start, Width: r.Width}
+	if d <= tcpstate.ServerToClient {
+		m.Min = r.MinRTT[d]
+	}
+	return m
+}
+
+// MedianRTT returns the median RTT of the samples (the upper one of an
+// even count), zero for none.
+func MedianRTT(samples []RTTSample) time.Duration {
+	if len(samples) == 0 {
+		return 0
+	}
+	v := make([]time.Duration, len(samples))
+	for i := range samples {
+		v[i] = samples[i].RTT
+	}
+	slices.Sort(v)
+	return v[len(v)/2]
 }
 
 // MaxIntervals bounds the intervals MinPerInterval makes.
@@ -133,9 +186,9 @@ func MinPerInterval(samples []RTTSample, start time.Time, width time.Duration) (
 	return m, nil
 }
 
-// Turn is one request/response exchange as seen in the segments: the
-// client sends data, then the server answers. It is the transaction a
-// timeline draws when no application-protocol framing is at hand.
+// Turn is one request/response exchange: the client sends data, then the
+// server answers. SplitTurns finds them in the segments; TurnLog keeps
+// the transactions appproto paired in an application protocol's messages.
 type Turn struct {
 	Request       time.Time `json:"request"`        // first request segment
 	RequestBytes  int64     `json:"request_bytes"`  // client payload in the turn
@@ -144,13 +197,41 @@ type Turn struct {
 	ResponseBytes int64     `json:"response_bytes"` // server payload in the turn
 }
 
-// Turns splits one connection's points into turns: a turn starts with
-// client data sent after the server has answered (or with the first
+// Turns is a list of turns. It implements plot.Transactioner.
+type Turns []Turn
+
+// Len returns the number of turns.
+func (ts Turns) Len() int { return len(ts) }
+
+// Transaction returns when turn i's request was sent and when the first
+// and the last byte of its response came (zero when unanswered).
+func (ts Turns) Transaction(i int) (request, firstByte, lastByte time.Time) {
+	return ts[i].Request, ts[i].FirstResponse, ts[i].LastResponse
+}
+
+// Within returns, in order, the turns whose request lies in w and whose
+// response does not end after it, at most limit of them (limit ≤ 0: all).
+func (ts Turns) Within(w Window, limit int) Turns {
+	var out Turns
+	for _, t := range ts {
+		if !w.Contains(t.Request) || (!w.To.IsZero() && t.LastResponse.After(w.To)) {
+			continue
+		}
+		if limit > 0 && len(out) == limit {
+			break
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// SplitTurns splits one connection's points into turns: a turn starts
+// with client data sent after the server has answered (or with the first
 // client data) and holds the server data that follows. Retransmissions
 // are ignored; server data before the first request (a greeting) is not
 // a turn.
-func Turns(points []Point) []Turn {
-	var out []Turn
+func SplitTurns(points []Point) Turns {
+	var out Turns
 	for _, p := range points {
 		if p.Len == 0 || p.Retrans || p.Flags.Has(tcpstate.RST) {
 			continue

@@ -11,6 +11,22 @@
 //	res, err := flow.AnalyzeFile(name, flow.Config{Consumers: []flow.Consumer{col}})
 //	data := col.Result()
 //
+// # Figures
+//
+// A Result holds the data of every figure, in types that implement
+// package plot's input interfaces (Bins: plot.ByteBinner, MinRTT:
+// plot.MinRTTer, Points: plot.Packeter, RTTSamples: plot.RTTSampler,
+// SeqRanges and SeqMarks: plot.SeqRanger and plot.SeqMarker, Turns:
+// plot.Transactioner), so a tool hands them to plot as they are. The
+// functions that shape them for a figure live here, not in the tools:
+// Result.Coarsen merges the grid to a readable width (RoundWidth picks
+// one); Window cuts a zoom; TimeSequence sorts a connection's segments and
+// ACKs into a time-sequence graph; RTTIn picks a connection's RTT samples,
+// the direction whose samples are network round trips (NetworkDir, by
+// tcpstate's vantage, or CaptureNetworkDir for a capture) and its minimum
+// per interval; SplitTurns and TurnLog give the exchanges of a timeline;
+// ClassLabel names a traffic class by its application protocol.
+//
 // # Memory
 //
 // Capture-wide data is binned: memory grows with the capture's duration

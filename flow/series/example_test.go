@@ -45,7 +45,7 @@ func ExampleCollector() {
 }
 
 // Split a connection's points into request/response turns.
-func ExampleTurns() {
+func ExampleSplitTurns() {
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 	pts := []series.Point{
 		{Time: at(0), Dir: tcpstate.ClientToServer, Len: 50},
@@ -53,7 +53,7 @@ func ExampleTurns() {
 		{Time: at(156), Dir: tcpstate.ServerToClient, Len: 600},
 		{Time: at(400), Dir: tcpstate.ClientToServer, Len: 50},
 	}
-	for _, t := range series.Turns(pts) {
+	for _, t := range series.SplitTurns(pts) {
 		if t.FirstResponse.IsZero() {
 			fmt.Printf("request %d B at %v, unanswered\n", t.RequestBytes, t.Request.Sub(t0))
 			continue

@@ -134,7 +134,7 @@ func TestSequenceUnwrap(t *testing.T) {
 	assert.Equal(t, []bool{false, false, false, false, true, false},
 		[]bool{pts[0].Retrans, pts[1].Retrans, pts[2].Retrans, pts[3].Retrans, pts[4].Retrans, pts[5].Retrans})
 
-	rtt := series.RTTSamples(pts)
+	rtt := series.MeasureRTT(pts)
 	// The SYN (0 ms) is answered by the SYN/ACK (10 ms); d1 (20 ms) acks
 	// the server's SYN. The final ACK (50 ms) covers d1's range, which was
 	// retransmitted: ambiguous (Karn), no sample although d2 was sent once.
@@ -188,7 +188,7 @@ func TestRTTSampleSACKed(t *testing.T) {
 		{Time: at(150), Dir: tcpstate.ClientToServer, Flags: ack, Ack: 100, NSACK: 1, SACK: [4][2]int64{{100, 200}}},
 		{Time: at(400), Dir: tcpstate.ClientToServer, Flags: ack, Ack: 200},
 	}
-	rtt := series.RTTSamples(pts)
+	rtt := series.MeasureRTT(pts)
 	require.Len(t, rtt, 1)
 	assert.Equal(t, 150*time.Millisecond, rtt[0].RTT)
 	assert.Equal(t, int64(100), rtt[0].Seq)
