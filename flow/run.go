@@ -38,7 +38,9 @@ func Analyze(r io.Reader, cfg Config) (*Result, error) {
 		a.Add(p)
 	}
 	a.Close()
-	return &Result{Format: rd.Format(), Gzipped: rd.Gzipped(), Conns: a.Conns(), Summary: a.Summary()}, readErr
+	sum := a.Summary()
+	sum.Warnings = rd.Warnings()
+	return &Result{Format: rd.Format(), Gzipped: rd.Gzipped(), Conns: a.Conns(), Summary: sum}, readErr
 }
 
 // AnalyzeFile is Analyze on the named file.
