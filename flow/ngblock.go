@@ -15,8 +15,8 @@ package flow
 //     takes an original length below the captured one without a word. To
 //     check them a layer must read each block whole; handing the block on
 //     would copy and parse it a second time.
-//   - Interfaces: its interface list grows without a bound, at some 200
-//     bytes a description.
+//   - Interfaces: it keeps every description of a section, without a
+//     bound (1,000,000 of them, 68 MB of file, took 1.07 GB).
 //   - Buffers: a packet above 256 KiB is read into a new, growing slice
 //     each time (about 2.7 times its size, readFull's growth).
 //   - It reads ahead through a 4 KiB bufio.Reader of its own, so a layer
