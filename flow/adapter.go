@@ -1,9 +1,10 @@
 package flow
 
 // This file is the only place that imports gopacket: google/gopacket decodes
-// link and network layers, the gopacket/gopacket fork's pcapgo reads files.
-// The two modules define LinkType differently (uint8 in google's, uint16 in
-// the fork's, which alone knows SLL2), so link types are converted with an
+// link and network layers, the gopacket/gopacket fork's pcapgo reads pcap
+// files (pcapng files are read by ngblock.go, which says why). The two
+// modules define LinkType differently (uint8 in google's, uint16 in the
+// fork's, which alone knows SLL2), so link types are converted with an
 // explicit switch, never a cast, and the link headers google's module does
 // not decode (SLL2, NFLOG, BSD null/loop) are stripped here by hand.
 
@@ -21,7 +22,6 @@ import (
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
-	forkgopacket "github.com/gopacket/gopacket"
 	forklayers "github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 )
@@ -48,9 +48,18 @@ const (
 
 // Packet is one record read from a capture.
 type Packet struct {
-	Index    uint64    // 1-based position in the file, like Wireshark's frame number
-	Time     time.Time // capture timestamp, UTC
-	Length   int       // original length on the wire
+	Index uint64 // 1-based position in the file, like Wireshark's frame number
+	// Time is the capture timestamp, UTC. A pcapng timestamp is computed
+	// exactly from its interface's if_tsresol and if_tsoffset (to the
+	// nanosecond, fractions dropped), so it may lie outside the years 1
+	// to 9999 (the Analyzer skips such packets); one beyond what a
+	// time.Time can hold is the latest time.Time. A pcapng Simple Packet
+	// Block has no timestamp: its Time is the zero Time.
+	Time time.Time
+	// Length is the original length on the wire (for a pcapng packet
+	// whose original length is below its captured length, the captured
+	// length: see Reader.Warnings).
+	Length   int
 	LinkType LinkType
 	// Data holds the captured bytes (len(Data) is the capture length). It
 	// is owned by the Reader and valid until the next call to Next.
@@ -69,12 +78,15 @@ const (
 // ReadError reports a record that could not be read. Everything before it
 // was delivered; reading stops there.
 type ReadError struct {
-	Record uint64 // 1-based index of the record that failed
+	// Record is the 1-based index the next packet would have had: the
+	// failed record is that packet, or (pcapng) a block before it, which
+	// Err names.
+	Record uint64
 	// Offset is the byte offset (in the decompressed stream) where the
-	// record starts when OffsetExact is set (pcap). For pcapng, whose
-	// reader reads ahead, it is how far into the stream reading had got,
-	// at most 4 KiB past the failed block's start.
-	Offset      int64
+	// failed record or block starts.
+	Offset int64
+	// OffsetExact is always set: Offset is exact for pcap and pcapng
+	// alike. (It was not for pcapng when pcapgo read those files ahead.)
 	OffsetExact bool
 	Err         error
 }
@@ -95,29 +107,27 @@ var ErrUnknownFormat = errors.New("not a pcap or pcapng capture")
 
 // Reader reads packets from a pcap or pcapng capture, either possibly
 // gzip-compressed; the format is told by the magic number, never by the
-// file name. It streams: one record in memory at a time. Its error is
-// sticky: after Next returns an error, it returns the same error.
+// file name. It streams: one record in memory at a time, in a buffer it
+// reuses (records longer than 256 KiB included). Its error is sticky: after
+// Next returns an error, it returns the same error.
 type Reader struct {
 	format  Format
 	gzipped bool
-	pcap    *pcapgo.Reader
-	ng      *pcapgo.NgReader
-	count   countingReader
-	link    LinkType
-	pkt     Packet
-	offset  int64 // pcap: offset of the next record
-	err     error
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
+	// pcap: pcapgo reads the records from src, a bufio.Reader it uses
+	// as it is (so a record's header can be peeked before it does),
+	// except those above 256 KiB, read into large.
+	pcap      *pcapgo.Reader
+	src       *bufio.Reader
+	bigEndian bool
+	tsFactor  uint32 // nanoseconds per unit of a record's fraction field
+	maxCap    uint32 // the longest record pcapgo takes
+	large     []byte
+	offset    int64 // pcap: offset of the next record
+	link      LinkType
+	ng        *ngReader
+	warn      [numWarnings]uint64
+	pkt       Packet
+	err       error
 }
 
 // NewReader reads the file header of a capture from r and returns a
@@ -129,7 +139,6 @@ func NewReader(r io.Reader) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read file header: %w", noEOF(err))
 	}
-	var src io.Reader = br
 	if magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
@@ -140,55 +149,70 @@ func NewReader(r io.Reader) (*Reader, error) {
 		if magic, err = br.Peek(4); err != nil {
 			return nil, fmt.Errorf("read file header: %w", noEOF(err))
 		}
-		src = br
 	}
-	switch binary.LittleEndian.Uint32(magic) {
+	switch m := binary.LittleEndian.Uint32(magic); m {
 	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1:
 		rd.format = FormatPcap
-		rd.count.r = lenientPcapHeader(br)
-		p, err := pcapgo.NewReader(&rd.count)
+		rd.bigEndian = m == 0xd4c3b2a1 || m == 0x4d3cb2a1
+		rd.tsFactor = 1000
+		if m == 0xa1b23c4d || m == 0x4d3cb2a1 {
+			rd.tsFactor = 1
+		}
+		rd.src = lenientPcapHeader(br, rd.bigEndian)
+		p, err := pcapgo.NewReader(rd.src)
 		if err != nil {
 			return nil, fmt.Errorf("read pcap header: %w", noEOF(err))
 		}
 		rd.pcap = p
 		rd.link = convertLinkType(p.LinkType())
+		rd.maxCap = max(p.Snaplen(), pcapgoEagerMax)
 		rd.offset = 24
 	case 0x0a0d0d0a:
 		rd.format = FormatPcapNG
-		rd.count.r = src
-		ng, err := pcapgo.NewNgReader(&rd.count, pcapgo.NgReaderOptions{WantMixedLinkType: true})
+		rd.ng = &ngReader{r: br, warn: &rd.warn}
+		typ, body, err := rd.ng.block()
+		if err == nil && typ == ngSectionHeader { // it is: the magic is its type
+			err = rd.ng.section(body)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("read pcapng section header: %w", noEOF(err))
 		}
-		rd.ng = ng
 	default:
 		return nil, fmt.Errorf("%w: magic %08x", ErrUnknownFormat, binary.BigEndian.Uint32(magic))
 	}
 	return rd, nil
 }
 
-// lenientPcapHeader presents the pcap file header with minor version 4, the
-// only one pcapgo accepts; libpcap and Wireshark read files whose writers
-// put another minor version (0 is common in fuzzers' and old tools'
-// output), and the record format does not depend on it.
-func lenientPcapHeader(br *bufio.Reader) io.Reader {
+// pcapgoEagerMax is the longest pcap record pcapgo reads into the buffer
+// it reuses (libpcap's largest snap length, 256 KiB); it reads a longer one
+// into a new slice that grows as the bytes arrive, some 2.7 times the
+// record's size, every time. The Reader reads those itself, into a buffer
+// it keeps.
+const pcapgoEagerMax = 256 << 10
+
+// lenientPcapHeader returns the stream pcapgo is to read: br, or, when the
+// file header's minor version is not 4 (the only one pcapgo accepts),
+// the header with minor version 4 followed by the rest of br. libpcap and
+// Wireshark read files whose writers put another minor version (0 is
+// common in fuzzers' and old tools' output), and the record format does
+// not depend on it. Either way it is a bufio.Reader of 64 KiB, which
+// pcapgo reads from directly rather than through a buffer of its own.
+func lenientPcapHeader(br *bufio.Reader, bigEndian bool) *bufio.Reader {
 	hdr, err := br.Peek(24)
-	if err != nil || hdr[0] == 0xa1 { // big-endian file (magic a1b2c3d4 or a1b23c4d)
-		if err == nil && binary.BigEndian.Uint16(hdr[6:]) != 4 {
-			fixed := slices.Clone(hdr)
-			binary.BigEndian.PutUint16(fixed[6:], 4)
-			br.Discard(24)
-			return io.MultiReader(bytes.NewReader(fixed), br)
-		}
+	if err != nil {
+		return br // pcapgo reports the short header
+	}
+	var order binary.ByteOrder = binary.LittleEndian
+	if bigEndian {
+		order = binary.BigEndian
+	}
+	if order.Uint16(hdr[6:]) == 4 {
 		return br
 	}
-	if binary.LittleEndian.Uint16(hdr[6:]) != 4 {
-		fixed := slices.Clone(hdr)
-		binary.LittleEndian.PutUint16(fixed[6:], 4)
-		br.Discard(24)
-		return io.MultiReader(bytes.NewReader(fixed), br)
-	}
-	return br
+	fixed := slices.Clone(hdr)
+	order.PutUint16(fixed[6:], 4)
+	_, _ = br.Discard(24)
+	return bufio.NewReaderSize(io.MultiReader(bytes.NewReader(fixed), br), br.Size())
 }
 
 func noEOF(err error) error {
@@ -204,63 +228,104 @@ func (r *Reader) Format() Format { return r.format }
 // Gzipped reports whether the capture was gzip-compressed.
 func (r *Reader) Gzipped() bool { return r.gzipped }
 
+// Warnings counts, by name, the flaws in the records read so far that the
+// Reader worked around rather than stopping at; nil when there were none.
+// They concern pcapng files (a pcap record with such a flaw is a
+// *ReadError, as pcapgo reads it):
+//
+//   - block_length_mismatch: a block's trailing length differs from its
+//     leading one; the leading one is used (the block was framed by it,
+//     and had it been wrong the next block would not have parsed).
+//   - orig_len_below_cap_len: a packet's original length is below its
+//     captured length; the captured length is taken as the original
+//     (those bytes are in the file), so the packet counts as whole.
+//   - cap_len_over_snaplen: a packet holds more bytes than its interface's
+//     snap length; all are delivered (the block frames them consistently,
+//     and tcpdump and Wireshark read them too).
+//   - bad_interface_option: an interface's if_tsresol or if_tsoffset has a
+//     wrong length or is repeated, or an option runs past its block; the
+//     option (the first of a repeated one is kept) or the rest of the
+//     list is ignored.
+func (r *Reader) Warnings() map[string]uint64 {
+	var m map[string]uint64
+	for w, n := range r.warn {
+		if n > 0 {
+			if m == nil {
+				m = make(map[string]uint64)
+			}
+			m[warningNames[w]] = n
+		}
+	}
+	return m
+}
+
 // Next returns the next packet. It returns io.EOF after the last one and a
 // *ReadError for a record that cannot be read (cut short, a length beyond
-// any snap length, a corrupt block). The packet's Data is valid until the
-// next call.
+// any snap length or limit, a corrupt block; see MaxPcapNGBlock and
+// MaxPcapNGInterfaces). The packet's Data is valid until the next call.
 func (r *Reader) Next() (*Packet, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	var (
-		data []byte
-		ci   forkgopacket.CaptureInfo
-		err  error
-	)
-	idx := r.pkt.Index + 1
-	if r.pcap != nil {
-		data, ci, err = r.pcap.ZeroCopyReadPacketData()
-		if err == nil {
-			r.pkt.LinkType = r.link
-		}
+	var err error
+	if r.ng != nil {
+		err = r.ng.next(&r.pkt)
 	} else {
-		data, ci, err = r.ng.ZeroCopyReadPacketData()
-		if err == nil && len(ci.AncillaryData) > 0 {
-			lt, ok := ci.AncillaryData[0].(forklayers.LinkType)
-			if !ok {
-				err = errors.New("pcapng interface without a link type")
-			} else {
-				r.pkt.LinkType = convertLinkType(lt)
-			}
-		}
-	}
-	if err == io.EOF && r.pcap != nil && r.count.n > r.offset {
-		// pcapgo reports io.EOF when a record's data is missing entirely
-		// (the file ends right after its header): that is a cut record.
-		err = io.ErrUnexpectedEOF
+		err = r.nextPcap(&r.pkt)
 	}
 	if err != nil {
 		if err == io.EOF {
 			r.err = io.EOF
 			return nil, io.EOF
 		}
-		re := &ReadError{Record: idx, Err: err}
-		if r.pcap != nil {
-			re.Offset, re.OffsetExact = r.offset, true
-		} else {
-			re.Offset = r.count.n
+		re := &ReadError{Record: r.pkt.Index + 1, Offset: r.offset, OffsetExact: true, Err: err}
+		if r.ng != nil {
+			re.Offset = r.ng.start
 		}
 		r.err = re
 		return nil, re
 	}
-	if r.pcap != nil {
-		r.offset += 16 + int64(len(data))
-	}
-	r.pkt.Index = idx
-	r.pkt.Time = ci.Timestamp
-	r.pkt.Length = ci.Length
-	r.pkt.Data = data
+	r.pkt.Index++
 	return &r.pkt, nil
+}
+
+// nextPcap fills p with the next pcap record (all but Index). pcapgo reads
+// it, unless its header (peeked) announces one above pcapgoEagerMax that
+// pcapgo would take: that one is read here, with pcapgo's arithmetic.
+func (r *Reader) nextPcap(p *Packet) error {
+	h, err := r.src.Peek(16)
+	if len(h) < 16 {
+		if len(h) == 0 && err == io.EOF {
+			return io.EOF
+		}
+		return noEOF(err)
+	}
+	u32 := binary.LittleEndian.Uint32
+	if r.bigEndian {
+		u32 = binary.BigEndian.Uint32
+	}
+	if capLen, origLen := u32(h[8:]), u32(h[12:]); capLen > pcapgoEagerMax && capLen <= r.maxCap && capLen <= origLen {
+		sec, frac := u32(h), u32(h[4:])
+		_, _ = r.src.Discard(16) // peeked
+		data, err := readFullGrow(r.src, &r.large, int(capLen))
+		if err != nil {
+			return err
+		}
+		// As pcapgo computes it (the fraction's product in 32 bits), so
+		// a record's time does not depend on its size.
+		p.Time = time.Unix(int64(sec), int64(frac*r.tsFactor)).UTC()
+		p.Length, p.Data = int(origLen), data
+	} else {
+		data, ci, err := r.pcap.ZeroCopyReadPacketData()
+		if err != nil {
+			// The header was there: io.EOF means the data is missing.
+			return noEOF(err)
+		}
+		p.Time, p.Length, p.Data = ci.Timestamp, ci.Length, data
+	}
+	p.LinkType = r.link
+	r.offset += 16 + int64(len(p.Data))
+	return nil
 }
 
 // convertLinkType maps the fork's link type to ours. Every supported type

@@ -212,6 +212,10 @@ type Summary struct {
 	Evicted uint64 `json:"evicted"`
 	// MaxLive is the most connections tracked at once.
 	MaxLive int `json:"max_live"`
+	// Warnings counts the flaws in the capture's records that the Reader
+	// worked around, by name (see Reader.Warnings); nil, and absent from
+	// JSON, when there were none. Analyze copies it from the Reader.
+	Warnings map[string]uint64 `json:"warnings,omitempty"`
 }
 
 type connKey struct{ a, b netip.AddrPort }

@@ -10,7 +10,19 @@
 // cut short, a length beyond any snap length, a corrupt block) ends reading
 // with a *ReadError naming the record index and byte offset; everything
 // before it has been delivered. Record lengths are checked before any
-// allocation: a record claiming gigabytes is an error, not an allocation.
+// allocation: a record claiming gigabytes is an error, not an allocation,
+// and records longer than 256 KiB are read into a buffer the Reader keeps.
+//
+// pcapng files are framed block by block: both copies of a block's length,
+// a packet's lengths against its block, at most MaxPcapNGInterfaces
+// interfaces per section and MaxPcapNGBlock bytes per block. Flaws that
+// leave the packet trustworthy (a trailing length that differs, an original
+// length below the captured one, more bytes than the snap length) are
+// counted in Reader.Warnings (Summary.Warnings) and the packet delivered as
+// documented there. Timestamps follow the pcapng specification exactly: an
+// unsigned count of if_tsresol units (10^-n or 2^-n s) plus the signed
+// if_tsoffset; times outside the years 1 to 9999 are skipped by the
+// Analyzer.
 //
 // Link types: Ethernet (802.1Q and QinQ tags), Linux SLL and SLL2, raw IP
 // (DLT_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6), BSD null/loopback in either byte
@@ -61,8 +73,9 @@
 //
 // google/gopacket's DecodingLayerParser decodes link and network layers
 // into layer structs the Analyzer owns, so the per-packet path does not
-// allocate. The gopacket/gopacket fork's pcapgo reads files. Both live in
-// adapter.go alone. TCP headers are parsed by this package (bounds-checked)
+// allocate. The gopacket/gopacket fork's pcapgo reads pcap files; pcapng
+// blocks are read by this package (ngblock.go says why). Both gopacket
+// modules live in adapter.go alone. TCP headers are parsed by this package (bounds-checked)
 // so that a header whose options the snap length cut, or whose options are
 // malformed, still yields its ports and sequence numbers.
 //

@@ -45,6 +45,20 @@ func FuzzCapture(f *testing.F) {
 	f.Add(pcapFile(binary.LittleEndian, false, uint32(flow.LinkRaw), handshake(), times(len(handshake()))))
 	f.Add(pcapFile(binary.BigEndian, true, 1, [][]byte{ether(0x0800, []uint16{10}, handshake()[0])}, times(1)))
 	f.Add([]byte{0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a})
+	// pcapng: interfaces with timestamp options, packets of each block
+	// type, a skipped block, a second section in the other byte order.
+	ng := newNG(binary.LittleEndian)
+	ng.idb(1, 65535, ng.tsresol(0xbf), ng.tsoffset(-1))
+	ng.idb(101, 40)
+	for i, p := range handshake() {
+		ng.epb(uint32(i%2), uint64(i)<<40, ether(0x0800, nil, p))
+	}
+	ng.raw(5, make([]byte, 20), 0)
+	ng.raw(3, append(binary.LittleEndian.AppendUint32(nil, 40), handshake()[0]...), 0)
+	be := newNG(binary.BigEndian)
+	be.idb(228, 0, be.tsresol(9))
+	be.epb(0, 1<<62, handshake()[1])
+	f.Add(append(ng.b, be.b...))
 	f.Add([]byte{0x1f, 0x8b, 8, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		res, _ := flow.Analyze(bytes.NewReader(b), flow.Config{MaxConns: 4, KeepConns: true})

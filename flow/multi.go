@@ -17,6 +17,9 @@ type PacketSource interface {
 	Format() Format
 	// Gzipped reports whether the capture was gzip-compressed.
 	Gzipped() bool
+	// Warnings counts the record flaws read around so far, by name (see
+	// Summary.Warnings); nil when there are none.
+	Warnings() map[string]uint64
 }
 
 // A MultiReader reads several captures as one: the rotated files of one
@@ -116,6 +119,20 @@ func (m *MultiReader) Format() Format { return m.files[0].rd.Format() }
 // Gzipped reports whether the first file was gzip-compressed.
 func (m *MultiReader) Gzipped() bool { return m.files[0].rd.Gzipped() }
 
+// Warnings adds up the files' warnings (see Reader.Warnings).
+func (m *MultiReader) Warnings() map[string]uint64 {
+	var w map[string]uint64
+	for _, f := range m.files {
+		for k, n := range f.rd.Warnings() {
+			if w == nil {
+				w = make(map[string]uint64)
+			}
+			w[k] += n
+		}
+	}
+	return w
+}
+
 // AnalyzeSource analyses every packet of src, as Analyze does for one
 // capture: a source damaged part-way yields the analysis of everything
 // read together with the error.
@@ -133,7 +150,9 @@ func AnalyzeSource(src PacketSource, cfg Config) (*Result, error) {
 		a.Add(p)
 	}
 	a.Close()
-	return &Result{Format: src.Format(), Gzipped: src.Gzipped(), Conns: a.Conns(), Summary: a.Summary()}, readErr
+	sum := a.Summary()
+	sum.Warnings = src.Warnings()
+	return &Result{Format: src.Format(), Gzipped: src.Gzipped(), Conns: a.Conns(), Summary: sum}, readErr
 }
 
 // AnalyzeFiles analyses the named captures as one (see MultiReader).

@@ -39,17 +39,46 @@ func jsonLines(t *testing.T, path string) (conns []map[string]any, summary map[s
 }
 
 // TestCrasherJSONYearTsres: a pcapng whose six interfaces declare extreme
-// if_tsresol / if_tsoffset values. tshark 4.0 (frame.time_epoch) dates 12
-// of its 24 frames outside the years 1-9999 (frames 5-8, 11-14, 17, 18 and
-// 23; e.g. frame 6 at 18446744073708 s, frame 7 at -2^63 s); the other 12
-// are single TCP packets of 12 connections. Those 12 are skipped with a
-// reason, the rest reported, and the JSON is complete (it once stopped
-// after the first connection with "year outside of range").
+// if_tsresol / if_tsoffset values (0: 2^0 s, 1: 10^0 s, 2: 10^-63 s, 3:
+// 2^-63 s, 4: µs with offset -2^63 s, 5: µs with offset -1 s), each with
+// four packets timestamped 2^64-1, 2^63, 2^62 and 12345 units (frames 1-6,
+// 7-12, 13-18, 19-24; interface = (frame-1) mod 6), each a TCP SYN of its
+// own connection. Dated per the pcapng specification (unsigned units; see
+// flow's TestPcapNGTimestamps for the arithmetic), 13 lie outside the
+// years 1-9999 and are skipped:
+//
+//	frames 1, 2, 7, 8:   2^64-1 s, 2^63 s (past what a time.Time holds)
+//	frames 13, 14:       2^62 s = 4611686018427387904 s
+//	frames 5, 11, 17, 23: -2^63 s plus at most 18446744073709.6 s
+//	frames 6, 12, 18:    18446744073708.551615, 9223372036853.775808 and
+//	                     4611686018426.387904 s (all after the year 148 000)
+//
+// and 11 are reported, one connection each: frames 3, 9, 15, 21 at 0 s
+// (10^-63 s units), 4, 10, 16, 22 at 1.999999999, 1, 0.5 and 0 s (2^-63 s
+// units), 19 and 20 at 12345 s, 24 at -0.987655 s (1969-12-31T23:59:59.012345Z).
+// tshark 4.0 (frame.time_epoch) agrees on every frame's range but 1 and 2,
+// which it dates at -1 s, taking 2^64-1 as signed (so it has 11 out of
+// range). The JSON must be complete: it once stopped after the first
+// connection with "year outside of range".
 func TestCrasherJSONYearTsres(t *testing.T) {
 	path := filepath.Join(flowtest.CorpusDir(t, "crashers"), "json-year-tsres.pcapng")
 	conns, sum := jsonLines(t, path)
-	assert.Len(t, conns, 12)
+	assert.Len(t, conns, 11)
 	assert.EqualValues(t, 24, sum["packets"])
-	assert.EqualValues(t, 12, sum["tcp_packets"])
-	assert.Equal(t, map[string]any{"timestamp_out_of_range": float64(12)}, sum["skipped"])
+	assert.EqualValues(t, 11, sum["tcp_packets"])
+	assert.Equal(t, map[string]any{"timestamp_out_of_range": float64(13)}, sum["skipped"])
+	assert.NotContains(t, sum, "warnings", "the file's blocks are well formed")
+	var first []string
+	for _, c := range conns {
+		first = append(first, c["first"].(string))
+	}
+	// In first-seen order (frames 3, 4, 9, 10, 15, 16, 19, 20, 21, 22, 24).
+	assert.Equal(t, []string{
+		"1970-01-01T00:00:00Z", "1970-01-01T00:00:01.999999999Z",
+		"1970-01-01T00:00:00Z", "1970-01-01T00:00:01Z",
+		"1970-01-01T00:00:00Z", "1970-01-01T00:00:00.5Z",
+		"1970-01-01T03:25:45Z", "1970-01-01T03:25:45Z",
+		"1970-01-01T00:00:00Z", "1970-01-01T00:00:00Z",
+		"1969-12-31T23:59:59.012345Z",
+	}, first)
 }
