@@ -20,6 +20,8 @@ type Config struct {
 	Use          UseConfig
 	// Target enables the verdict when its RTT and Rate are set.
 	Target Target
+	// Loss shapes the loss by size.
+	Loss LossConfig
 }
 
 // Report is the link-quality analysis of one capture.
@@ -31,6 +33,9 @@ type Report struct {
 	Paths        []PathFit `json:"paths"`
 	DroppedPaths uint64    `json:"dropped_paths"`
 	Use          UseReport `json:"use"`
+	// SizeLoss holds the loss by packet size of every path with echo
+	// requests or TCP data, in first-seen order.
+	SizeLoss []SizeLoss `json:"size_loss"`
 	// Verdicts holds one verdict per TCP connection, in the order they
 	// ended (nil without a target).
 	Verdicts []Verdict `json:"verdicts,omitempty"`
@@ -49,6 +54,7 @@ type Analyzer struct {
 	tcp      *tcpTracker
 	paths    *pathSet
 	use      *useAcc
+	sizes    *sizeLossAcc
 	verdicts []Verdict
 	done     bool
 }
@@ -58,8 +64,9 @@ var _ flow.Consumer = (*Analyzer)(nil)
 // New returns an Analyzer shaped by cfg.
 func New(cfg Config) *Analyzer {
 	paths := newPathSet(cfg.Fit)
-	return &Analyzer{cfg: cfg, echo: newEchoMatcher(cfg.Echo, paths), tcp: newTCPTracker(),
-		paths: paths, use: newUseAcc(cfg.Use)}
+	sizes := newSizeLossAcc(cfg.Loss, cfg.Fit.maxPaths())
+	return &Analyzer{cfg: cfg, echo: newEchoMatcher(cfg.Echo, paths, sizes), tcp: newTCPTracker(),
+		paths: paths, use: newUseAcc(cfg.Use), sizes: sizes}
 }
 
 // Packet takes one packet as flow classified it. It neither keeps p nor
@@ -73,7 +80,9 @@ func (a *Analyzer) Packet(p *flow.PacketInfo) {
 		return
 	}
 	if p.Seg != nil && p.Conn != nil {
+		before := a.tcp.stats
 		a.tcp.add(p, a.cfg.Fit.Size, a.paths, !a.cfg.NoTCPSamples)
+		a.sizes.tcp(p, a.cfg.Fit.Size, before, a.tcp.stats)
 		return
 	}
 	a.echo.add(p, a.cfg.Fit.Size)
@@ -101,7 +110,7 @@ func (a *Analyzer) Report() *Report {
 		a.echo.close()
 	}
 	return &Report{Echo: a.echo.stats, TCP: a.tcp.stats, Paths: a.paths.fits(), DroppedPaths: a.paths.dropped,
-		Use: a.use.report(), Verdicts: a.verdicts}
+		Use: a.use.report(), SizeLoss: a.sizes.report(a.cfg.Fit.Size), Verdicts: a.verdicts}
 }
 
 // Analyze reads a capture from r and returns its link-quality report. A

@@ -63,6 +63,22 @@
 // 2·delay + 2·14·8/rate: the Ethernet header's serialization lands in the
 // intercept.
 //
+// # Loss by packet size
+//
+// A per-path loss figure hides loss that only large packets suffer (Meek
+// et al. found a router whose 966-byte buffer dropped every other larger
+// packet). SizeLoss counts, per path and per size bin (LossConfig.BinWidth,
+// 100 bytes by default, sizes as FitConfig.Size measures them), the echo
+// requests sent and lost, and for TCP the data segments sent and
+// retransmitted. SizeDependence tests whether the loss steps up at some
+// size: at each boundary between bins, a one-sided Fisher exact test of
+// the loss above against the loss below; the best boundary's p-value,
+// times the number of boundaries tried (Bonferroni), must fall below
+// LossConfig.Alpha (0.001) for the loss to be flagged, which loss that
+// does not depend on size (Bernoulli loss) does with probability at most
+// Alpha. The report gives the split, the two loss rates, the step and
+// the p-value.
+//
 // # Link use
 //
 // Frame bytes (the wire length, link header included) per interval, per
@@ -119,8 +135,9 @@
 // # Memory and ownership
 //
 // Nothing holds packets. Memory is bounded by EchoConfig.MaxOutstanding,
-// FitConfig.MaxPaths and MaxPoints, UseConfig.MaxPairs and MaxBins, 256
-// segments in flight per TCP direction, and flow's own connection limit.
+// FitConfig.MaxPaths (also the most paths of the loss by size) and
+// MaxPoints, UseConfig.MaxPairs and MaxBins, 256 segments in flight per
+// TCP direction, and flow's own connection limit.
 // Results come out in first-seen order. An Analyzer is not safe for
 // concurrent use and never reads the clock.
 package linkq

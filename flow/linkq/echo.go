@@ -119,6 +119,7 @@ type pending struct {
 	state   uint8
 	next    int32 // next slot with the same key, -1 at the end
 	path    int32 // index of the path in the pathSet, -1 if none
+	loss    int32 // index of the path in the sizeLossAcc, -1 if none
 }
 
 type chain struct{ head, tail int32 }
@@ -129,6 +130,7 @@ type chain struct{ head, tail int32 }
 type echoMatcher struct {
 	cfg   EchoConfig
 	paths *pathSet
+	sizes *sizeLossAcc
 	ports []uint16
 	ring  []pending
 	first int // slot of the oldest request
@@ -137,8 +139,8 @@ type echoMatcher struct {
 	stats EchoStats
 }
 
-func newEchoMatcher(cfg EchoConfig, paths *pathSet) *echoMatcher {
-	return &echoMatcher{cfg: cfg, paths: paths, ports: cfg.ports(), keys: make(map[echoKey]chain)}
+func newEchoMatcher(cfg EchoConfig, paths *pathSet, sizes *sizeLossAcc) *echoMatcher {
+	return &echoMatcher{cfg: cfg, paths: paths, sizes: sizes, ports: cfg.ports(), keys: make(map[echoKey]chain)}
 }
 
 // How a request ended, for its path's counters.
@@ -150,8 +152,13 @@ const (
 	outErrored
 )
 
-// outcome counts how the request in slot i ended, on its path.
+// outcome counts how the request in slot i ended, on its path and in its
+// path's loss by size (a request answered by an ICMP error is neither
+// sent nor lost there: the path refused it).
 func (m *echoMatcher) outcome(i int32, o int) {
+	if r := &m.ring[i]; o != outErrored {
+		m.sizes.count(r.loss, r.size, o == outLost)
+	}
 	c := m.paths.echoCount(m.ring[i].path)
 	if c == nil {
 		return
@@ -255,7 +262,8 @@ func (m *echoMatcher) request(p *flow.PacketInfo, e *Echo, basis SizeBasis) {
 		c.Requests++
 	}
 	m.ring[slot] = pending{key: k, t: p.Time, size: sizeOf(basis, p, e.PayloadLen), hash: h,
-		capLen: int32(len(e.Payload)), wireLen: int32(e.PayloadLen), state: stateActive, next: -1, path: pi}
+		capLen: int32(len(e.Payload)), wireLen: int32(e.PayloadLen), state: stateActive, next: -1, path: pi,
+		loss: m.sizes.slot(pathKey{SourceEcho, k.src, k.dst})}
 	if ok {
 		m.ring[c.tail].next = slot
 		c.tail = slot
