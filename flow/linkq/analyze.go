@@ -20,8 +20,9 @@ type Config struct {
 	Use          UseConfig
 	// Target enables the verdict when its RTT and Rate are set.
 	Target Target
-	// Loss shapes the loss by size.
-	Loss LossConfig
+	// Loss shapes the loss by size; Duplex the duplex-mismatch check.
+	Loss   LossConfig
+	Duplex DuplexConfig
 }
 
 // Report is the link-quality analysis of one capture.
@@ -34,8 +35,10 @@ type Report struct {
 	DroppedPaths uint64    `json:"dropped_paths"`
 	Use          UseReport `json:"use"`
 	// SizeLoss holds the loss by packet size of every path with echo
-	// requests or TCP data, in first-seen order.
-	SizeLoss []SizeLoss `json:"size_loss"`
+	// requests or TCP data, in first-seen order; Duplex the
+	// duplex-mismatch check of every host pair that carried data.
+	SizeLoss []SizeLoss     `json:"size_loss"`
+	Duplex   []DuplexReport `json:"duplex"`
 	// Verdicts holds one verdict per TCP connection, in the order they
 	// ended (nil without a target).
 	Verdicts []Verdict `json:"verdicts,omitempty"`
@@ -55,6 +58,7 @@ type Analyzer struct {
 	paths    *pathSet
 	use      *useAcc
 	sizes    *sizeLossAcc
+	duplex   *duplexAcc
 	verdicts []Verdict
 	done     bool
 }
@@ -64,9 +68,9 @@ var _ flow.Consumer = (*Analyzer)(nil)
 // New returns an Analyzer shaped by cfg.
 func New(cfg Config) *Analyzer {
 	paths := newPathSet(cfg.Fit)
-	sizes := newSizeLossAcc(cfg.Loss, cfg.Fit.maxPaths())
-	return &Analyzer{cfg: cfg, echo: newEchoMatcher(cfg.Echo, paths, sizes), tcp: newTCPTracker(),
-		paths: paths, use: newUseAcc(cfg.Use), sizes: sizes}
+	sizes, duplex := newSizeLossAcc(cfg.Loss, cfg.Fit.maxPaths()), newDuplexAcc(cfg.Duplex)
+	return &Analyzer{cfg: cfg, echo: newEchoMatcher(cfg.Echo, paths, sizes, duplex), tcp: newTCPTracker(),
+		paths: paths, use: newUseAcc(cfg.Use), sizes: sizes, duplex: duplex}
 }
 
 // Packet takes one packet as flow classified it. It neither keeps p nor
@@ -83,8 +87,10 @@ func (a *Analyzer) Packet(p *flow.PacketInfo) {
 		before := a.tcp.stats
 		a.tcp.add(p, a.cfg.Fit.Size, a.paths, !a.cfg.NoTCPSamples)
 		a.sizes.tcp(p, a.cfg.Fit.Size, before, a.tcp.stats)
+		a.duplex.add(p, a.tcp)
 		return
 	}
+	a.duplex.add(p, a.tcp)
 	a.echo.add(p, a.cfg.Fit.Size)
 }
 
@@ -110,7 +116,7 @@ func (a *Analyzer) Report() *Report {
 		a.echo.close()
 	}
 	return &Report{Echo: a.echo.stats, TCP: a.tcp.stats, Paths: a.paths.fits(), DroppedPaths: a.paths.dropped,
-		Use: a.use.report(), SizeLoss: a.sizes.report(a.cfg.Fit.Size), Verdicts: a.verdicts}
+		Use: a.use.report(), SizeLoss: a.sizes.report(a.cfg.Fit.Size), Duplex: a.duplex.reports(), Verdicts: a.verdicts}
 }
 
 // Analyze reads a capture from r and returns its link-quality report. A

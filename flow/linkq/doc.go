@@ -79,6 +79,19 @@
 // Alpha. The report gives the split, the two loss rates, the step and
 // the p-value.
 //
+// # Duplex mismatch
+//
+// A half-duplex side facing a full-duplex one loses frames only while
+// both directions send. DuplexReport cuts each host pair's time into
+// slots (DuplexConfig.Slot, 10 ms), two-way when both directions sent
+// data frames in them, and places each lost data frame (a retransmission
+// by tcpstate's labels, at the capture of the copy that was lost; an echo
+// never answered, at its request) in the slot it was sent in. A one-sided
+// Fisher exact test of the two-way loss rate against the one-way rate
+// fails the check when the losses crowd into the two-way slots
+// (DuplexConcentration times the one-way rate or more), with the action
+// "check the duplex settings of the NIC and the switch port".
+//
 // # Link use
 //
 // Frame bytes (the wire length, link header included) per interval, per
@@ -136,8 +149,9 @@
 //
 // Nothing holds packets. Memory is bounded by EchoConfig.MaxOutstanding,
 // FitConfig.MaxPaths (also the most paths of the loss by size) and
-// MaxPoints, UseConfig.MaxPairs and MaxBins, 256 segments in flight per
-// TCP direction, and flow's own connection limit.
+// MaxPoints, UseConfig.MaxPairs and MaxBins, DuplexConfig.MaxPairs (16 KiB
+// of slot classes each), 256 segments in flight per TCP direction, and
+// flow's own connection limit.
 // Results come out in first-seen order. An Analyzer is not safe for
 // concurrent use and never reads the clock.
 package linkq

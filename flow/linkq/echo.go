@@ -128,19 +128,20 @@ type chain struct{ head, tail int32 }
 // arrival order; requests with equal keys are chained in that order, so
 // the oldest slot of the ring is always the head of its chain.
 type echoMatcher struct {
-	cfg   EchoConfig
-	paths *pathSet
-	sizes *sizeLossAcc
-	ports []uint16
-	ring  []pending
-	first int // slot of the oldest request
-	n     int // requests in the ring
-	keys  map[echoKey]chain
-	stats EchoStats
+	cfg    EchoConfig
+	paths  *pathSet
+	sizes  *sizeLossAcc
+	duplex *duplexAcc
+	ports  []uint16
+	ring   []pending
+	first  int // slot of the oldest request
+	n      int // requests in the ring
+	keys   map[echoKey]chain
+	stats  EchoStats
 }
 
-func newEchoMatcher(cfg EchoConfig, paths *pathSet, sizes *sizeLossAcc) *echoMatcher {
-	return &echoMatcher{cfg: cfg, paths: paths, sizes: sizes, ports: cfg.ports(), keys: make(map[echoKey]chain)}
+func newEchoMatcher(cfg EchoConfig, paths *pathSet, sizes *sizeLossAcc, duplex *duplexAcc) *echoMatcher {
+	return &echoMatcher{cfg: cfg, paths: paths, sizes: sizes, duplex: duplex, ports: cfg.ports(), keys: make(map[echoKey]chain)}
 }
 
 // How a request ended, for its path's counters.
@@ -152,12 +153,14 @@ const (
 	outErrored
 )
 
-// outcome counts how the request in slot i ended, on its path and in its
-// path's loss by size (a request answered by an ICMP error is neither
-// sent nor lost there: the path refused it).
+// outcome counts how the request in slot i ended, on its path, in its
+// path's loss by size and, when lost, for the duplex check (a request
+// answered by an ICMP error is neither sent nor lost there: the path
+// refused it).
 func (m *echoMatcher) outcome(i int32, o int) {
 	if r := &m.ring[i]; o != outErrored {
 		m.sizes.count(r.loss, r.size, o == outLost)
+		m.duplex.echoEnd(r.key.src, r.key.dst, r.t, o == outLost)
 	}
 	c := m.paths.echoCount(m.ring[i].path)
 	if c == nil {

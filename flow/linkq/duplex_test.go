@@ -1,0 +1,187 @@
+package linkq_test
+
+import (
+	"bytes"
+	"math/rand"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/netecology/netecology/flow/flowtest"
+	"github.com/netecology/netecology/flow/linkq"
+	"github.com/netecology/netecology/tcpstate"
+)
+
+// duplexWant is what a scripted session holds, counted as it is written.
+type duplexWant struct {
+	twoWayFrames, oneWayFrames uint64 // data frames written in each kind of phase
+	twoWayLost, oneWayLost     uint64 // data segments lost in each kind of phase
+	twoWaySlots, oneWaySlots   uint64
+}
+
+const (
+	phaseSteps = 80 // steps of 5 ms: 40 slots of 10 ms
+	segLen     = 1000
+)
+
+// duplexSession scripts one TCP connection whose data flows in phases of
+// 400 ms: 'c' (client data, the server answering with pure ACKs), 's'
+// (server data) and 'b' (both directions at once, each segment carrying
+// the ACK of the other direction). Each step of 5 ms every sending
+// direction sends a 1000-byte segment. lose says whether the k-th new
+// segment of a direction in a phase is lost; a lost segment is resent
+// three steps (15 ms) later, and until then the receiver acknowledges
+// only the bytes before it (duplicate ACKs); the last four segments of a
+// phase are never lost, so that a phase's losses are resent in it. With captured set the lost
+// segment is in the capture (lost after the capture point), else not.
+func duplexSession(t *testing.T, phases string, captured bool, lose func(phase byte, d tcpstate.Dir, k int) bool) ([]byte, duplexWant) {
+	t.Helper()
+	client := netip.MustParseAddrPort("10.0.0.1:40000")
+	server := netip.MustParseAddrPort("10.0.0.2:5432")
+	b := flowtest.NewBuilder(client, server, t0)
+	b.Handshake(time.Millisecond, time.Millisecond, nil, nil)
+	var want duplexWant
+	seq := [2]uint32{1001, 5001} // after the SYNs (ISNs 1000 and 5000)
+	acked := seq                 // what the receiver of each direction holds in order
+	type hole struct {
+		seq uint32
+		due int
+		on  bool
+	}
+	var holes [2]hole
+	step := 0
+	at := func(i int, k int) time.Time { // step i starts at 10 ms, packets 0.1 ms apart
+		return t0.Add(10*time.Millisecond + time.Duration(i)*5*time.Millisecond + time.Duration(k)*100*time.Microsecond)
+	}
+	for _, ph := range []byte(phases) {
+		senders := map[byte][]tcpstate.Dir{'c': {tcpstate.ClientToServer}, 's': {tcpstate.ServerToClient},
+			'b': {tcpstate.ClientToServer, tcpstate.ServerToClient}}[ph]
+		frames, lost := &want.oneWayFrames, &want.oneWayLost
+		if ph == 'b' {
+			frames, lost = &want.twoWayFrames, &want.twoWayLost
+			want.twoWaySlots += phaseSteps / 2
+		} else {
+			want.oneWaySlots += phaseSteps / 2
+		}
+		var count [2]int
+		for range phaseSteps {
+			k := 0
+			send := func(d tcpstate.Dir, s flowtest.Seg) {
+				b.Advance(at(step, k).Sub(b.Now()))
+				k++
+				s.SetSeq, s.SetAck = true, true
+				b.Packet(d, s)
+			}
+			for _, d := range senders {
+				r := d.Reverse()
+				if h := &holes[d]; h.on && h.due == step {
+					send(d, flowtest.Seg{Seq: h.seq, Ack: acked[r], Len: segLen})
+					*frames++
+					h.on = false
+					acked[d] = seq[d]
+				}
+				s := seq[d]
+				seq[d] += segLen
+				if !holes[d].on && count[d] < phaseSteps-4 && lose(ph, d, count[d]) {
+					holes[d] = hole{seq: s, due: step + 3, on: true}
+					*lost++
+					if captured {
+						send(d, flowtest.Seg{Seq: s, Ack: acked[r], Len: segLen})
+						*frames++
+					}
+				} else {
+					send(d, flowtest.Seg{Seq: s, Ack: acked[r], Len: segLen})
+					*frames++
+					if !holes[d].on {
+						acked[d] = seq[d]
+					}
+				}
+				count[d]++
+			}
+			if len(senders) == 1 { // the receiver's pure ACK
+				d := senders[0]
+				send(d.Reverse(), flowtest.Seg{Seq: seq[d.Reverse()], Ack: acked[d]})
+			}
+			step++
+		}
+		require.False(t, holes[0].on || holes[1].on, "a loss at the end of phase %c", ph)
+	}
+	return b.Bytes(), want
+}
+
+func duplexReport(t *testing.T, capture []byte, cfg linkq.Config) (*linkq.Report, linkq.DuplexReport) {
+	t.Helper()
+	rep, err := linkq.Analyze(bytes.NewReader(capture), cfg)
+	require.NoError(t, err)
+	require.Len(t, rep.Duplex, 1)
+	return rep, rep.Duplex[0]
+}
+
+func checkCounts(t *testing.T, d linkq.DuplexReport, want duplexWant) {
+	t.Helper()
+	assert.Equal(t, want.twoWayFrames, d.TwoWayFrames, "two-way data frames")
+	assert.Equal(t, want.oneWayFrames, d.OneWayFrames, "one-way data frames")
+	assert.Equal(t, want.twoWayLost, d.TwoWayLost, "losses in two-way slots")
+	assert.Equal(t, want.oneWayLost, d.OneWayLost, "losses in one-way slots")
+	assert.Equal(t, want.twoWaySlots, d.TwoWaySlots)
+	assert.Equal(t, want.oneWaySlots, d.OneWaySlots)
+	assert.Zero(t, d.Unplaced)
+}
+
+const phases = "cbsbcbsb" // 3.2 s: 160 two-way and 160 one-way slots
+
+// Losses only while both directions send (every 8th segment of each
+// direction in the 'b' phases), lost after the capture point or before
+// it: the check fails and says what to check.
+func TestDuplexFlagsTwoWayLoss(t *testing.T) {
+	for _, captured := range []bool{true, false} {
+		capture, want := duplexSession(t, phases, captured, func(ph byte, _ tcpstate.Dir, k int) bool {
+			return ph == 'b' && k%8 == 3
+		})
+		// 4 phases × 2 directions × 10 losses; none one way.
+		require.Equal(t, uint64(80), want.twoWayLost)
+		_, d := duplexReport(t, capture, linkq.Config{})
+		checkCounts(t, d, want)
+		assert.Equal(t, linkq.Fail, d.Check.Level, d.Check.Message)
+		assert.Equal(t, linkq.DuplexAction, d.Check.Action)
+		assert.Less(t, d.PValue, 1e-6)
+		assert.Equal(t, linkq.DuplexTestName, d.Test)
+		assert.InDelta(t, 10.0, d.SlotMs, 1e-12)
+	}
+}
+
+// The same session with losses spread evenly (every 8th segment in every
+// phase) or at random (5 %, seeded): the loss does not depend on traffic
+// both ways, the check passes.
+func TestDuplexUniformLossNotFlagged(t *testing.T) {
+	capture, want := duplexSession(t, phases, true, func(_ byte, _ tcpstate.Dir, k int) bool { return k%8 == 3 })
+	_, d := duplexReport(t, capture, linkq.Config{})
+	checkCounts(t, d, want)
+	assert.Equal(t, linkq.Pass, d.Check.Level, d.Check.Message)
+	assert.Greater(t, d.PValue, 0.1)
+	for seed := int64(1); seed <= 10; seed++ {
+		rng := rand.New(rand.NewSource(seed))
+		capture, want := duplexSession(t, phases, seed%2 == 0, func(byte, tcpstate.Dir, int) bool { return rng.Float64() < 0.05 })
+		_, d := duplexReport(t, capture, linkq.Config{})
+		checkCounts(t, d, want)
+		assert.Equal(t, linkq.Pass, d.Check.Level, "seed %d: %s", seed, d.Check.Message)
+	}
+}
+
+// No loss: the check passes; with traffic one way only it cannot judge a
+// loss.
+func TestDuplexCleanAndOneWay(t *testing.T) {
+	capture, want := duplexSession(t, phases, true, func(byte, tcpstate.Dir, int) bool { return false })
+	_, d := duplexReport(t, capture, linkq.Config{})
+	checkCounts(t, d, want)
+	assert.Equal(t, linkq.Pass, d.Check.Level)
+	assert.Zero(t, d.TwoWayLost+d.OneWayLost)
+
+	capture, want = duplexSession(t, "cs", true, func(_ byte, _ tcpstate.Dir, k int) bool { return k%8 == 3 })
+	_, d = duplexReport(t, capture, linkq.Config{})
+	checkCounts(t, d, want)
+	assert.Equal(t, linkq.Info, d.Check.Level, d.Check.Message)
+}
