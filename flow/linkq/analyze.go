@@ -103,7 +103,7 @@ func (a *Analyzer) ConnEnd(c *flow.Conn) {
 	}
 	delete(a.tcp.conns, c.ID)
 	if a.cfg.Target.enabled() && !a.done {
-		a.verdicts = append(a.verdicts, verdict(c, tc, a.cfg.Target))
+		a.verdicts = append(a.verdicts, verdict(c, tc, a.cfg.Target, a.duplex))
 	}
 }
 

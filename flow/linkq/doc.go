@@ -90,7 +90,9 @@
 // Fisher exact test of the two-way loss rate against the one-way rate
 // fails the check when the losses crowd into the two-way slots
 // (DuplexConcentration times the one-way rate or more), with the action
-// "check the duplex settings of the NIC and the switch port".
+// "check the duplex settings of the NIC and the switch port". Each TCP
+// connection's verdict repeats the check of its host pair as it stands
+// when the connection ends.
 //
 // # Link use
 //

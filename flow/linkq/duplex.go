@@ -399,6 +399,17 @@ func (r *DuplexReport) judge(alpha float64) {
 	r.Check = ck
 }
 
+// check returns, for the verdict of a connection between x and y, the
+// duplex check of their pair so far; ok is false when the pair is not
+// tracked.
+func (d *duplexAcc) check(x, y netip.Addr) (Check, bool) {
+	p, _ := d.pair(x, y, false)
+	if p == nil {
+		return Check{}, false
+	}
+	return d.report(p, false).Check, true
+}
+
 // reports returns the check of every pair, the capture over.
 func (d *duplexAcc) reports() []DuplexReport {
 	out := make([]DuplexReport, 0, len(d.pairs))
@@ -406,4 +417,15 @@ func (d *duplexAcc) reports() []DuplexReport {
 		out = append(out, d.report(p, true))
 	}
 	return out
+}
+
+// checkDuplex adds the duplex check of the connection's host pair to the
+// verdict, when the pair is tracked.
+func (v *Verdict) checkDuplex(dx *duplexAcc) {
+	if dx == nil {
+		return
+	}
+	if ck, ok := dx.check(v.Client.Addr(), v.Server.Addr()); ok {
+		v.Checks = append(v.Checks, ck)
+	}
 }

@@ -143,13 +143,24 @@ func TestDuplexFlagsTwoWayLoss(t *testing.T) {
 		})
 		// 4 phases × 2 directions × 10 losses; none one way.
 		require.Equal(t, uint64(80), want.twoWayLost)
-		_, d := duplexReport(t, capture, linkq.Config{})
+		rep, d := duplexReport(t, capture, linkq.Config{Target: linkq.Target{RTT: 10 * time.Millisecond, Rate: 1e6}})
 		checkCounts(t, d, want)
 		assert.Equal(t, linkq.Fail, d.Check.Level, d.Check.Message)
 		assert.Equal(t, linkq.DuplexAction, d.Check.Action)
 		assert.Less(t, d.PValue, 1e-6)
 		assert.Equal(t, linkq.DuplexTestName, d.Test)
 		assert.InDelta(t, 10.0, d.SlotMs, 1e-12)
+		// the connection's verdict carries the check
+		require.Len(t, rep.Verdicts, 1)
+		var dx *linkq.Check
+		for i := range rep.Verdicts[0].Checks {
+			if rep.Verdicts[0].Checks[i].Name == "duplex" {
+				dx = &rep.Verdicts[0].Checks[i]
+			}
+		}
+		require.NotNil(t, dx, "verdict has a duplex check")
+		assert.Equal(t, linkq.Fail, dx.Level)
+		assert.Equal(t, linkq.Fail, rep.Verdicts[0].Overall)
 	}
 }
 

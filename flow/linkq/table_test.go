@@ -181,7 +181,8 @@ func TestOnGridMixed(t *testing.T) {
 // 266 server and 5 client data segments (groundtruth.json), the Mathis
 // bound (1.2247·1448/37500)² = 0.002236, the client's largest window
 // 586752 bytes (tshark tcp.window_size) against 37500, 379788 payload
-// bytes carried.
+// bytes carried; no data frame lost either way, so the duplex check
+// passes.
 func TestVerdictTableAndText(t *testing.T) {
 	r := analyzeFile(t, committed("wan2m-pg-bulk.pcap"), linkq.Config{Target: linkq.Target{RTT: 150 * time.Millisecond, Rate: 2e6}})
 	reps := []linkq.FileReport{r}
@@ -199,12 +200,13 @@ func TestVerdictTableAndText(t *testing.T) {
 		"loss c2s pass 0 0.002236",
 		"window  pass 5.868e+05 3.75e+04",
 		"rate  info 1.223e+06 2e+06",
+		"duplex  pass 0 0",
 	}, got)
 
 	var b bytes.Buffer
 	require.NoError(t, linkq.WriteVerdicts(&b, reps, 150*time.Millisecond))
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
-	require.Len(t, lines, 1+5, "a line per connection, one per check, no action to take")
+	require.Len(t, lines, 1+6, "a line per connection, one per check, no action to take")
 	assert.Regexp(t, `^wan2m-pg-bulk.pcap conn 1 10\.77\.0\.1:\d+ -> 10\.77\.0\.2:5432 \(data s2c\), target 2 Mbit/s at 150ms: PASS$`, lines[0])
 	assert.Equal(t, "  pass    window      largest receive window 586752 bytes covers the 37500 bytes (rate × RTT) the target needs", lines[4])
 	assert.Equal(t, "  info    rate        data direction carried 379788 payload bytes in 2.485 s: 1.22 Mbit/s (target 2 Mbit/s)", lines[5])

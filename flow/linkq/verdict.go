@@ -142,7 +142,7 @@ const ethernetMSS = 1460
 
 // verdict judges connection c from its tracked directions: one named
 // check after the other, in the order they are reported.
-func verdict(c *flow.Conn, tc *tcpConn, tg Target) Verdict {
+func verdict(c *flow.Conn, tc *tcpConn, tg Target, dx *duplexAcc) Verdict {
 	dd := 0
 	if tc.dirs[1].payload > tc.dirs[0].payload {
 		dd = 1
@@ -166,6 +166,7 @@ func verdict(c *flow.Conn, tc *tcpConn, tg Target) Verdict {
 	v.checkWindow(c.Midstream, rcv, snd, rcvOpt, tg)
 	v.checkSymptoms(c, rcv, dd)
 	v.checkRate(d, tg)
+	v.checkDuplex(dx)
 	for _, ck := range v.Checks {
 		v.Overall = max(v.Overall, ck.Level)
 	}
