@@ -11,6 +11,9 @@
 //   - TimeSequence: the tcptrace/Stevens time-sequence graph;
 //   - RTT: round-trip time samples and the minimum per interval;
 //   - Timeline: application transactions as NetLogger-style lifelines.
+//   - Lifeline: a connection's events as NetLogger lifelines through the
+//     client, the capture point and the server (Lifeliner, LifeMarker;
+//     package flow/netlog's Lines and Marks implement them).
 //   - EchoFit: round-trip time against packet size with fitted lines (Figure
 //     1 of Meek et al.: intercept = fixed delay, slope = serialization per
 //     byte, RMS residual = the link's consistency).
