@@ -6,7 +6,7 @@
 //	go run ./examples/linkq [-json|-csv] [-mode all|fit|use|verdict]
 //	    [-interval 5m] [-rate 2M] [-line-speeds 2M[,2M]]
 //	    [-target-rtt 150ms -target-rate 2M] [-delayed-ack]
-//	    [-size ip|frame|payload] [-bin 64] [-no-tcp] [-points] FILE...
+//	    [-size ip|frame|payload] [-bin 64] [-loss-bin 100] [-no-tcp] [-points] FILE...
 //
 // Each FILE (pcap or pcapng, possibly gzip-compressed) is analysed on its
 // own. Rates take k, M and G suffixes (powers of 1000, bit/s).
@@ -92,6 +92,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	delayed := fs.Bool("delayed-ack", false, "verdict: Mathis constant for delayed ACKs (0.87) instead of 1.22")
 	size := fs.String("size", "ip", "packet size for fits: ip (IP length), frame (wire length) or payload (echo data)")
 	fs.IntVar(&o.cfg.Fit.BinWidth, "bin", linkq.DefaultBinWidth, "size bin width in bytes for the minimum-RTT line")
+	fs.IntVar(&o.cfg.Loss.BinWidth, "loss-bin", linkq.DefaultLossBinWidth, "size bin width in bytes for the loss by size (-json: size_loss)")
 	fs.BoolVar(&o.cfg.NoTCPSamples, "no-tcp", false, "fit echoes only, no TCP RTT samples")
 	fs.StringVar(&o.fig, "fig", "", "draw the first file's figure to this file (.png, .svg or .pdf): with -mode fit, RTT against size with the fitted lines of its first path (Meek et al.'s Figure 1); with -mode use, link use per interval")
 	fs.Usage = func() {

@@ -258,3 +258,20 @@ func TestLabVerdictCSVAndJSON(t *testing.T) {
 	assert.Equal(t, 2e6, v.TargetRateBps)
 	assert.Equal(t, uint64(1), v.Spurious)
 }
+
+// -loss-bin sets the width of the loss-by-size bins in the JSON: the
+// committed ping sweep's 200 echoes (groundtruth.json: no loss) in
+// 500-byte bins of IP length 28..1500, all passed.
+func TestLossBin(t *testing.T) {
+	code, out, stderr := runArgs("-json", "-loss-bin", "500", filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "wan2m-ping-sweep.pcap"))
+	require.Equal(t, 0, code, stderr)
+	var r struct {
+		SizeLoss []linkq.SizeLoss `json:"size_loss"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &r))
+	require.Len(t, r.SizeLoss, 1)
+	assert.Equal(t, 500, r.SizeLoss[0].BinWidth)
+	assert.Equal(t, uint64(200), r.SizeLoss[0].Sent)
+	assert.Len(t, r.SizeLoss[0].LossBySize, 4, "bins at 0, 500, 1000 and 1500")
+	assert.Equal(t, linkq.Pass, r.SizeLoss[0].SizeDependentLoss.Level)
+}
