@@ -2,6 +2,7 @@ package linkq_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"math/rand"
 	"net/netip"
 	"os"
@@ -163,30 +164,69 @@ func TestSizeLossLabSweeps(t *testing.T) {
 	}
 }
 
-// The lab's sweeps through the same rule and through 5 % Bernoulli loss
-// (testdata/lab/sweeps, once the lab set is merged): flagged with the
-// step within one bin of 966, and not flagged.
+// The lab's sweeps (testdata/lab/sweeps, once the lab set is merged):
+// through the 966-byte rule, through 5 % Bernoulli loss each way, and
+// clean. Each bin holds the requests the emulator received in that
+// 100-byte bin of IP length (groundtruth.json emulator ip_len_bins) and,
+// lost, those it dropped plus the replies it dropped (a dropped request
+// is never answered; the capture is at the requester). The rule's sweep
+// is flagged with the step within one bin of the rule's size (faults
+// sizedrop_ip_len_above), the others are not.
 func TestSizeLossLabRuleSweeps(t *testing.T) {
 	dir := filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "sweeps")
-	rule := filepath.Join(dir, "wan2m-ping-sizedrop966.pcap.gz")
-	if _, err := os.Stat(rule); err != nil {
-		t.Skipf("no %s (the lab's sweeps set is not merged yet)", rule)
+	b, err := os.ReadFile(filepath.Join(dir, "groundtruth.json"))
+	if err != nil {
+		t.Skipf("no %s (the lab's sweeps set is not merged yet)", dir)
 	}
-	rep, err := linkq.AnalyzeFile(rule, linkq.Config{})
-	require.NoError(t, err)
-	require.Len(t, rep.SizeLoss, 1)
-	st := rep.SizeLoss[0].SizeDependentLoss
-	assert.Equal(t, linkq.Fail, st.Level, st.Message)
-	assert.LessOrEqual(t, abs(st.Split-967), linkq.DefaultLossBinWidth, "split %d", st.Split)
-	l5 := filepath.Join(dir, "wan2m-l5-ping-sweep.pcap.gz")
-	if _, err := os.Stat(l5); err != nil {
-		t.Skipf("no %s", l5)
+	type bin struct {
+		From    int    `json:"ip_len_from"`
+		Rx      uint64 `json:"rx"`
+		Dropped uint64 `json:"dropped"`
 	}
-	rep, err = linkq.AnalyzeFile(l5, linkq.Config{})
-	require.NoError(t, err)
-	require.Len(t, rep.SizeLoss, 1)
-	assert.NotZero(t, rep.SizeLoss[0].Lost, "5 % loss each way")
-	assert.Equal(t, linkq.Pass, rep.SizeLoss[0].SizeDependentLoss.Level, rep.SizeLoss[0].SizeDependentLoss.Message)
+	var gt struct {
+		Files []struct {
+			File   string `json:"file"`
+			Faults struct {
+				SizeDrop int `json:"sizedrop_ip_len_above"`
+			} `json:"faults"`
+			Emulator struct {
+				C2S struct {
+					Bins []bin `json:"ip_len_bins"`
+				} `json:"client_to_server"`
+				S2C struct {
+					Bins []bin `json:"ip_len_bins"`
+				} `json:"server_to_client"`
+			} `json:"emulator"`
+		} `json:"files"`
+	}
+	require.NoError(t, json.Unmarshal(b, &gt))
+	for _, f := range gt.Files {
+		rep, err := linkq.AnalyzeFile(filepath.Join(dir, f.File), linkq.Config{})
+		require.NoError(t, err, f.File)
+		require.Len(t, rep.SizeLoss, 1, f.File)
+		sl := rep.SizeLoss[0]
+		want := map[int][2]uint64{}
+		for _, x := range f.Emulator.C2S.Bins {
+			w := want[x.From]
+			want[x.From] = [2]uint64{w[0] + x.Rx, w[1] + x.Dropped}
+		}
+		for _, x := range f.Emulator.S2C.Bins {
+			w := want[x.From]
+			want[x.From] = [2]uint64{w[0], w[1] + x.Dropped}
+		}
+		for _, lb := range sl.LossBySize {
+			assert.Equal(t, want[lb.Lo][0], lb.Sent, "%s: sent in [%d, %d)", f.File, lb.Lo, lb.Hi)
+			assert.Equal(t, want[lb.Lo][1], lb.Lost, "%s: lost in [%d, %d)", f.File, lb.Lo, lb.Hi)
+		}
+		st := sl.SizeDependentLoss
+		if f.Faults.SizeDrop > 0 {
+			assert.Equal(t, linkq.Fail, st.Level, "%s: %s", f.File, st.Message)
+			assert.LessOrEqual(t, abs(st.Split-(f.Faults.SizeDrop+1)), sl.BinWidth, "%s: split %d", f.File, st.Split)
+			t.Logf("%s: %s", f.File, st.Message)
+		} else {
+			assert.Equal(t, linkq.Pass, st.Level, "%s: %s", f.File, st.Message)
+		}
+	}
 }
 
 // TCP data segments by size: a client sends 500- and 1400-byte segments
