@@ -204,3 +204,48 @@ func TestOutputWorkersAndParseBack(t *testing.T) {
 	}
 	t.Logf("%d captures read back, %d of several connections compared with 4 workers", len(keys), multi)
 }
+
+// The lab's vantage set (testdata/lab/vantage, once the lab set is
+// merged): sessions captured at the client, in the middle and at the
+// server at once, over legs of 20 ms (client side) and 55 ms (server
+// side). Each file's first connection, whose handshake met empty queues,
+// has legs within 1 ms of the one-way delays from the capture point to
+// each end (groundtruth.json one_way_delay_to_client_ms and _server_ms;
+// the rest is the SYN's and SYN/ACK's serialization at 2 Mbit/s, 0.3 ms,
+// and the emulator's scheduling). A connection opened while another
+// fills the queue (the mixed sessions' second) has its handshake, and so
+// its legs, lengthened by the queue.
+func TestLegsLabVantage(t *testing.T) {
+	dir := filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "vantage")
+	b, err := os.ReadFile(filepath.Join(dir, "groundtruth.json"))
+	if err != nil {
+		t.Skipf("no %s (the lab's vantage set is not merged yet)", dir)
+	}
+	var gt struct {
+		Files []struct {
+			File     string   `json:"file"`
+			ToClient *float64 `json:"one_way_delay_to_client_ms"`
+			ToServer *float64 `json:"one_way_delay_to_server_ms"`
+		} `json:"files"`
+	}
+	require.NoError(t, json.Unmarshal(b, &gt))
+	n := 0
+	for _, f := range gt.Files {
+		if f.ToClient == nil || f.ToServer == nil {
+			continue
+		}
+		var legs *netlog.Legs
+		_, err := logFile(t, filepath.Join(dir, f.File), 1, netlog.HandlerFunc(func(c *flow.Conn, evs []netlog.Event) error {
+			if c.ID == 1 && len(evs) > 0 {
+				legs = evs[0].Legs
+			}
+			return nil
+		}))
+		require.NoError(t, err, f.File)
+		require.NotNil(t, legs, "%s: connection 1 has legs", f.File)
+		assert.InDelta(t, *f.ToClient, legs.ClientMs, 1, "%s: client leg", f.File)
+		assert.InDelta(t, *f.ToServer, legs.ServerMs, 1, "%s: server leg", f.File)
+		n++
+	}
+	assert.NotZero(t, n)
+}
