@@ -2,8 +2,12 @@ package linkq_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"math/rand"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -195,4 +199,54 @@ func TestDuplexCleanAndOneWay(t *testing.T) {
 	_, d = duplexReport(t, capture, linkq.Config{})
 	checkCounts(t, d, want)
 	assert.Equal(t, linkq.Info, d.Check.Level, d.Check.Message)
+}
+
+// The lab's duplex-mismatch capture and its clean twin
+// (testdata/lab/events, once the lab set is merged). The check fails
+// when the emulator's collisions dropped data frames (groundtruth.json
+// dropped_frames with tcp_len > 0); when they dropped only pure ACKs, as
+// in the set's first take (56 collisions, all ACKs: the capture holds no
+// retransmission), no data frame was lost and the check passes, as it
+// does on the clean twin.
+func TestDuplexLabCollisions(t *testing.T) {
+	dir := filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "events")
+	b, err := os.ReadFile(filepath.Join(dir, "groundtruth.json"))
+	if err != nil {
+		t.Skipf("no %s (the lab's events set is not merged yet)", dir)
+	}
+	var gt struct {
+		Files []struct {
+			File    string `json:"file"`
+			Dropped []struct {
+				Cause  string `json:"cause"`
+				TCPLen int    `json:"tcp_len"`
+			} `json:"dropped_frames"`
+		} `json:"files"`
+	}
+	require.NoError(t, json.Unmarshal(b, &gt))
+	n := 0
+	for _, f := range gt.Files {
+		if !strings.HasPrefix(f.File, "dpx") {
+			continue
+		}
+		data := 0
+		for _, d := range f.Dropped {
+			if d.Cause == "collision" && d.TCPLen > 0 {
+				data++
+			}
+		}
+		rep, err := linkq.AnalyzeFile(filepath.Join(dir, f.File), linkq.Config{})
+		require.NoError(t, err, f.File)
+		require.Len(t, rep.Duplex, 1, f.File)
+		d := rep.Duplex[0]
+		t.Logf("%s: %d data frames lost to collisions; %s", f.File, data, d.Check.Message)
+		if data >= 10 {
+			assert.Equal(t, linkq.Fail, d.Check.Level, f.File)
+		} else {
+			assert.Zero(t, d.TwoWayLost+d.OneWayLost, "%s: no data frame lost", f.File)
+			assert.Equal(t, linkq.Pass, d.Check.Level, f.File)
+		}
+		n++
+	}
+	assert.Equal(t, 2, n, "the duplex capture and its clean twin")
 }
