@@ -359,19 +359,15 @@ func (ev *evaluation) result(paths []explain.WhatIf) Result {
 	return res
 }
 
-// pinpoints reports whether the value is one item's own (a check judged
-// per item, or a max, min or quantile), so that the worst item is the one
-// that broke the limit; of a sum or a ratio it is only the worst
-// contributor.
+// pinpoints reports whether the value is the worst item's own (a check
+// judged per item, a max or a min), so that the worst item is the one that
+// broke the limit; of a sum, a quantile or a ratio it is only the worst
+// item.
 func (ev *evaluation) pinpoints() bool {
 	if len(ev.aggs) == 0 {
 		return true
 	}
-	switch ev.value.op {
-	case 'a':
-		return ev.value.agg == aggMin || ev.value.agg == aggMax || ev.value.agg == aggQuantile
-	}
-	return false
+	return ev.value.op == 'a' && (ev.value.agg == aggMin || ev.value.agg == aggMax)
 }
 
 // Item names a connection or transaction a check singled out: the one

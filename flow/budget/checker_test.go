@@ -50,7 +50,7 @@ func TestScriptedAggregates(t *testing.T) {
 		{"{where: {server_addr: 10.0.0.0/30}, check: count == 3}", true, 3, 0, 0}, // .0 to .3
 		{"{where: {client_addr: 10.0.0.1}, check: count == 3}", true, 3, 0, 0},
 		{"{where: {proto: unknown}, check: count == 2}", true, 2, 0, 0}, // 'x' payloads on port 7000
-		{"{where: {proto: http}, check: count == 1}", true, 1, 0, 0},    // port 8000: explain's guess from the port
+		{"{where: {proto: http}, check: count == 1}", true, 1, 0, 0},    // port 8000: http by its port alone (appproto's ConfidencePort)
 		{"{where: {server_port: [7000, 8000]}, check: count == 3}", true, 3, 0, 0},
 		{"{where: {server_port: 9999}, check: count == 0}", true, 0, 0, 0}, // count of nothing is 0, a value
 	} {
@@ -70,6 +70,23 @@ func TestScriptedAggregates(t *testing.T) {
 			assert.Equal(t, tc.txn, r.Worst.Transaction, r.String())
 		})
 	}
+}
+
+// A max or a min is one item's value: that item broke the limit. A
+// quantile, a sum or a ratio names only the worst item.
+func TestScriptedCulprits(t *testing.T) {
+	rep := evaluate(t, threeSessions(t), `
+checks:
+  - {of: transactions, check: max(server_time_s) <= 150ms}
+  - {of: transactions, check: p50(server_time_s) <= 100ms}
+  - check: sum(app.turns) <= 8
+`, budget.Options{})
+	assert.Contains(t, rep.Results[0].String(), "; broken by conn 3 10.0.0.1:40003 -> 10.0.0.3:8000 http transaction 1 (packets 28-29)")
+	// p50 is 110 ms (conn 2's answers); the worst transaction is conn 3's 200 ms
+	// one: its request and answer are packets 28 and 29 (conn 1 has 10, conn
+	// 2 14, then conn 3's handshake)
+	assert.Contains(t, rep.Results[1].String(), "p50(server_time_s) = 110.000 ms, limit <= 100.000 ms; worst conn 3 10.0.0.1:40003 -> 10.0.0.3:8000 http transaction 1 (packets 28-29) = 200.000 ms")
+	assert.Contains(t, rep.Results[2].String(), "; worst conn 2 ")
 }
 
 // braced turns "check: X" into a flow mapping; others are already one.

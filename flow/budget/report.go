@@ -88,8 +88,8 @@ type Result struct {
 	Failing int  `json:"failing,omitempty"`
 	Lacking int  `json:"lacking,omitempty"`
 	// Worst is, for a failed check, the item that broke the limit (the
-	// worst item of a check judged per item, the one whose value a max,
-	// min or quantile is) or, for a sum, mean or ratio, the item whose own
+	// worst item of a check judged per item, the one whose value a max or
+	// min is) or, for a sum, mean, quantile or ratio, the item whose own
 	// value is the worst; for a passed check judged per item, the worst.
 	Worst *Item `json:"worst,omitempty"`
 
