@@ -20,6 +20,18 @@
 #            hidden evaluation
 #   project  netecology's committed testdata/lab set: chatty and bulk sessions at 150 ms
 #            (wan2m) and the same at 10 and 50 ms, an ICMP ping sweep and a UDP echo sweep
+# netecology's sub-folder sets (each run into its own folder testdata/lab/SET, which gets its own
+# README.md and groundtruth.json; captures there are .pcap.gz, gzip -9n):
+#   vantage  one session captured at the client, in the middle and at the server at once: two
+#            emulators in series (20 ms, unlimited | 55 ms, 2 Mbit/s, 0 or 1 % loss) with a tap between
+#   events   an 8 s path blackout (bulk and chatty), a client that stops reading for 10 s (zero
+#            window), a duplex-mismatch LAN link (collisions) and its clean twin, a third host's ping flood
+#   span     every frame twice (c0 and wc merged with mergecap, as from a SPAN port) and the same clean
+#   sweeps   ICMP sweeps through Meek et al.'s size rule (every other frame over 966 B of IP length
+#            dropped), through 5 % Bernoulli loss, and clean, with per-size emulator counters
+#   budget   pg-chatty and http-chatty twice at 10 ms, the same rows by FETCH 15, and 50 extra queries/requests
+#   whatif   nine workloads on six profiles from LAN (0.5 ms, 50 Mbit/s) to geostationary (600 ms)
+#   calib    (not committed) the emulator's accuracy at 10..200 Mbit/s
 #
 # netecology's copy (testdata/lab/make-captures.sh) differs from ../shared/lab's by the
 # udp-echo task (a UDP echo server on port 7, RFC 862, and a client that sends 200
@@ -42,6 +54,13 @@
 # a frame waits for the serializer (FIFO, at most N frames), takes
 # len(frame)*8/R seconds to serialize (len = Ethernet frame incl. 14-byte header,
 # no FCS/preamble), then arrives D later. Loss is Bernoulli per frame (seeded).
+#
+# Fault rules of the emulator (wanemu.py --help; off unless a capture asks for them, see plan_at):
+# --blackout-at/--blackout-for, --sizedrop N, --collision P, --bin B (per-size counters), --log-lost N.
+# Ground truth that the capture cannot give comes from outside it: the emulators' counters, the
+# client task's own record ($WORK/task.json: zero-window times, the flood's ping summary), the
+# servers' logs (PostgreSQL log_statement=all, MariaDB's general log, nginx's access log: the exact
+# statements and requests executed during each capture) and, for hosts, tshark's statistics.
 #
 # Idempotent: every run first tears down leftovers of a previous run (its own
 # namespaces, the processes inside them, and the PIDs it recorded, each only if
