@@ -1049,7 +1049,9 @@ plan_budget() {
 # LAB_SET=whatif (issue 18): every workload on every profile, LAN to geostationary
 plan_whatif() {
     SET_GZ=1
-    SET_DOC="What-if validation: nine workloads on each of six profiles, from a LAN (0.5 ms RTT at 50 Mbit/s, the fastest rate the emulator serializes accurately: see the calibration note below) to a geostationary-class path (600 ms RTT), rates from 512 kbit/s to 50 Mbit/s, a lossy medium-RTT profile (50 ms, 5 Mbit/s, 1 % each way) and a shallow-queue one (50 ms, 2 Mbit/s, FIFO of 20 frames). Any capture can be projected onto any other profile and compared with the capture of the same workload there. The bulk HTTP workload is http-bulk-s (rows.csv only, 278 KB) and the mixed one mixed-s, to keep the set small."
+    SET_DOC="What-if validation: nine workloads on each of six profiles, from a LAN (0.5 ms RTT at 50 Mbit/s, the fastest rate the emulator serializes accurately: see the calibration note below) to a geostationary-class path (600 ms RTT), rates from 512 kbit/s to 50 Mbit/s, a lossy medium-RTT profile (50 ms, 5 Mbit/s, 1 % each way) and a shallow-queue one (50 ms, 2 Mbit/s, FIFO of 20 frames). Any capture can be projected onto any other profile and compared with the capture of the same workload there. The bulk HTTP workload is http-bulk-s (rows.csv only, 278 KB) and the mixed one mixed-s, to keep the set small.
+
+Calibration (\`LAB_SET=calib make-captures.sh /tmp/lab-out/calib\`: http-bulk at 0.5 ms RTT, run 2026-12-01): the spacing of back-to-back 1514-byte frames at the client, 10th percentile / median / 90th percentile, against one frame's serialization time: 10 Mbit/s 1206.9 / 1211.2 / 1215.0 us (1211.2); 20 Mbit/s 600.1 / 605.1 / 610.8 us (605.6); 50 Mbit/s 230.1 / 242.0 / 248.0 us (242.2); 100 Mbit/s 55.1 / 120.9 / 128.0 us (121.1); 200 Mbit/s 9.1 / 58.9 / 73.9 us (60.6); worst lateness 0.6-1.0 ms at every rate. Up to 50 Mbit/s the emulator serializes accurately (median within 0.1 %, 80 % of the frames within -5 / +2 %); at 100 Mbit/s one frame in ten leaves in a burst, at 200 Mbit/s most do: those rates are not trustworthy, so the LAN profile runs at 50 Mbit/s. Against the LAN's 0.25 ms one-way delay the emulator's lateness (mean ~0.01-0.05 ms, worst ~1 ms) is not negligible: LAN RTTs carry up to a few tenths of a millisecond of emulator jitter (see late and the handshake RTTs below)."
     local P
     for P in lan dsl512 m20 loss1 shallow geo; do
         plan_tasks $P pg-chatty pg-fetch
@@ -1489,6 +1491,16 @@ rec = dict(name=os.path.basename(fname).split('.')[0] if multi or point == 'span
     description=a[10], expected=a[11], measured=measured, emulator=emu,
     client_task_s=load(meta + '.took', lambda f: int(f.read())), tries=load(meta + '.tries', lambda f: int(f.read())))
 new_style = os.environ.get('LAB_SET') not in ('default', 'rtt', 'holdout', 'project')
+# every set: the queue ground truth and what the servers executed
+if emu:
+    rec['queue'] = {k: dict(max_queue_delay_ms=emu[d]['max_queue_delay_ms'], max_queue_frames=emu[d]['max_queue_frames'])
+                    for k, d in (('c2s', 'client_to_server'), ('s2c', 'server_to_client'))}
+    rec['queue']['hop'] = 'hop 2 (server side)' if hop2 else 'the emulator'
+for kind in ('pg', 'my', 'http'):
+    if os.path.exists(meta + '.' + kind + '.log'):
+        x = json.loads(subprocess.run([sys.executable, extras, kind, meta + '.' + kind + '.log'], capture_output=True, text=True, check=True).stdout)
+        if x and x.get('count'):
+            rec['http_requests' if kind == 'http' else 'sql'] = x
 if new_style:
     if first is not None:
         rec['first_frame_epoch'] = first
@@ -1508,10 +1520,6 @@ if new_style:
         to_client = {'client': 0.0, 'mid': float(d1), 'server': float(d1) + float(d2)}[point]
         rec['one_way_delay_to_client_ms'], rec['one_way_delay_to_server_ms'] = to_client, float(d1) + float(d2) - to_client
         rec['emulator_hops'] = dict(client_side=emu1, server_side=emu2)
-    if emu:
-        rec['queue'] = {k: dict(max_queue_delay_ms=emu[d]['max_queue_delay_ms'], max_queue_frames=emu[d]['max_queue_frames'])
-                        for k, d in (('c2s', 'client_to_server'), ('s2c', 'server_to_client'))}
-        rec['queue']['hop'] = 'hop 2 (server side)' if hop2 else 'the emulator'
     if emuopts:
         o = dict(zip(emuopts[::2], emuopts[1::2]))
         fl = {}
@@ -1547,11 +1555,6 @@ if new_style:
         rec['span'] = load(meta + '.span.json')
     elif 'span' in points:
         rec['span'] = dict(role='clean', dup_file=fname.replace(name + '.', name + '-dup.', 1))
-    for kind in ('pg', 'my', 'http'):
-        if os.path.exists(meta + '.' + kind + '.log'):
-            x = json.loads(subprocess.run([sys.executable, extras, kind, meta + '.' + kind + '.log'], capture_output=True, text=True, check=True).stdout)
-            if x and x.get('count'):
-                rec['http_requests' if kind == 'http' else 'sql'] = x
     rec['hosts'] = json.loads(subprocess.run([sys.executable, extras, 'hosts', path], capture_output=True, text=True, check=True).stdout)
 # --readme after $WORK was wiped: keep the run-time facts recorded in the previous groundtruth.json
 old = load(a[14])
@@ -1687,6 +1690,23 @@ captured on the **client** side (\`c0\` in \`nse_client\`, 10.77.0.1; the server
 is 10.77.0.2). Made by \`make-captures.sh\` (last run: \`LAB_SET=$LAB_SET\`, $(date -u +%Y-%m-%d);
 kernel $(uname -r), $(tcpdump --version 2>&1 | head -1), $(dumpcap --version 2>&1 | head -1 | cut -d' ' -f1-3)).
 Machine-readable ground truth for every file: \`groundtruth.json\`.
+$([ "$LAB_SET" = project ] && echo "How netecology's copy of the script and this set were made: ../README.md.")
+$(ls "$OUT"/*/groundtruth.json >/dev/null 2>&1 && cat <<'SUBEOF'
+
+Sub-folders hold netecology's further sets, each made by its own run into its own
+folder, with its own README.md (how it was made, every file, its ground truth)
+and groundtruth.json (these fields plus capture points, legs, queues, events,
+fault rules and dropped frames, the servers' statements and requests, hosts):
+`vantage/` (client, middle and server captures of one session; issue 11),
+`events/` (blackout, zero window, duplex mismatch, a third host's ping flood;
+issues 11, 16), `span/` (every frame twice), `sweeps/` (size-dependent drop and
+Bernoulli loss; issue 16), `budget/` (repeated and changed sessions; issue 14),
+`whatif/` (nine workloads on six profiles, LAN to geostationary; issue 18).
+Each is made with `sudo LAB_SET=<set> testdata/lab/make-captures.sh testdata/lab/<set>`;
+../README.md lists them. This README and groundtruth.json cover only the files
+of this folder (the `project` set).
+SUBEOF
+)
 
 Capture sets (\`LAB_SET\`): \`default\` = profiles wan512, wan2m, wan2m-loss (150 ms
 base RTT; workloads, loss, capture formats); \`rtt\` = rtt10, rtt50: the wan2m
