@@ -114,11 +114,14 @@ func (d *dirScan) runs(seq tcpstate.Seq, payload []byte, wire, minRun int) {
 		d.runLen = 0
 	}
 	b, n := d.runByte, d.runLen
-	if n == 0 {
-		b = payload[0]
-	}
 	var space, zero, other uint64
 	for i := 0; i < len(payload); {
+		if n == 0 || payload[i] != b {
+			if minRun > 1 {
+				i = skipSingles(payload, i)
+			}
+			b, n = payload[i], 0
+		}
 		j := i
 		for j < len(payload) && payload[j] == b {
 			j++
@@ -138,11 +141,7 @@ func (d *dirScan) runs(seq tcpstate.Seq, payload []byte, wire, minRun int) {
 				other += k
 			}
 		}
-		n = m
-		if j < len(payload) {
-			b, n = payload[j], 0
-		}
-		i = j
+		n, i = m, j
 	}
 	d.red.SpaceRunBytes += space
 	d.red.ZeroRunBytes += zero
@@ -150,6 +149,22 @@ func (d *dirScan) runs(seq tcpstate.Seq, payload []byte, wire, minRun int) {
 	d.runByte, d.runLen = b, n
 	// A payload the snap length cut does not continue into the next one.
 	d.next, d.hasNext = seq.Add(tcpstate.Size(len(payload))), len(payload) == wire
+}
+
+// skipSingles returns the first position from i whose byte may start a
+// run of two or more: it skips 8 bytes at a time while none of them equals
+// the next (a byte-wise XOR of the word with the next one has no zero
+// byte).
+func skipSingles(p []byte, i int) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for i+9 <= len(p) {
+		z := binary.LittleEndian.Uint64(p[i:]) ^ binary.LittleEndian.Uint64(p[i+1:])
+		if (z-lo)&^z&hi != 0 {
+			break
+		}
+		i += 8
+	}
+	return i
 }
 
 // Greedy LZ77 parse of one segment.

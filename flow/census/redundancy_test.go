@@ -191,3 +191,69 @@ func BenchmarkPacket(b *testing.B) {
 		cs.Packet(p)
 	}
 }
+
+// naiveRuns counts, byte by byte, the bytes in runs of at least minRun
+// equal bytes of the concatenation of segs (the reference for runs).
+func naiveRuns(segs [][]byte, minRun int) (space, zero, other uint64) {
+	var all []byte
+	for _, s := range segs {
+		all = append(all, s...)
+	}
+	for i := 0; i < len(all); {
+		j := i
+		for j < len(all) && all[j] == all[i] {
+			j++
+		}
+		if j-i >= minRun {
+			switch all[i] {
+			case ' ':
+				space += uint64(j - i)
+			case 0:
+				zero += uint64(j - i)
+			default:
+				other += uint64(j - i)
+			}
+		}
+		i = j
+	}
+	return
+}
+
+// TestRunsReference compares the run scan, word-skipping included, with
+// the byte-by-byte reference on random payloads of few distinct bytes cut
+// into random in-sequence segments.
+func TestRunsReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	alphabet := []byte{' ', 0, 'a', 'b'}
+	for round := range 2000 {
+		n := r.IntN(300)
+		b := make([]byte, n)
+		k := 2 + r.IntN(30) // mean run length grows with k
+		for i := range b {
+			if i == 0 || r.IntN(k) == 0 {
+				b[i] = alphabet[r.IntN(len(alphabet))]
+			} else {
+				b[i] = b[i-1]
+			}
+			if r.IntN(5) == 0 {
+				b[i] = byte(r.Uint32())
+			}
+		}
+		var segs [][]byte
+		for rest := b; len(rest) > 0; {
+			c := 1 + r.IntN(len(rest))
+			segs = append(segs, rest[:c])
+			rest = rest[c:]
+		}
+		minRun := 1 + r.IntN(12)
+		var d dirScan
+		seq := tcpstate.Seq(r.Uint32())
+		for _, s := range segs {
+			d.runs(seq, s, len(s), minRun)
+			seq = seq.Add(tcpstate.Size(len(s)))
+		}
+		sp, z, o := naiveRuns(segs, minRun)
+		require.Equal(t, [3]uint64{sp, z, o}, [3]uint64{d.red.SpaceRunBytes, d.red.ZeroRunBytes, d.red.OtherRunBytes},
+			"round %d, minRun %d, %q", round, minRun, b)
+	}
+}
