@@ -208,15 +208,21 @@ func textTables(w io.Writer, o *options, r fileReport) error {
 	if r.RateBps > 0 {
 		rate = ", percent of " + rateName(r.RateBps)
 	}
+	ofRate := func(p float64) string {
+		if r.RateBps <= 0 {
+			return "-"
+		}
+		return f1(p)
+	}
 	fmt.Fprintf(tw, "\nTraffic by direction (%s%s):\n", local, rate)
 	line("direction", "packets", "bytes", "kbit/s", "% of rate")
 	for d, x := range uses(&r.Total) {
-		line(dirNames[d], u(x.Packets), u(x.Bytes), kbps(x.Bps), f1(x.Pct))
+		line(dirNames[d], u(x.Packets), u(x.Bytes), kbps(x.Bps), ofRate(x.Pct))
 	}
 	fmt.Fprintf(tw, "\nPer %s interval (kbit/s, %% of rate):\n", time.Duration(r.IntervalS*1e9))
 	line("start", "out", "out %", "in", "in %", "internal", "transit", "unknown")
 	for _, iv := range r.Intervals {
-		line(iv.Start.Format(time.RFC3339), kbps(iv.Out.Bps), f1(iv.Out.Pct), kbps(iv.In.Bps), f1(iv.In.Pct),
+		line(iv.Start.Format(time.RFC3339), kbps(iv.Out.Bps), ofRate(iv.Out.Pct), kbps(iv.In.Bps), ofRate(iv.In.Pct),
 			kbps(iv.Internal.Bps), kbps(iv.Transit.Bps), kbps(iv.Unknown.Bps))
 	}
 	for _, s := range []struct {
@@ -258,7 +264,7 @@ func textTables(w io.Writer, o *options, r fileReport) error {
 	if len(e.Pingers) > 0 {
 		line("pinger", "big pings", "bytes", "kbit/s", "% of rate", "pings/s", "% of bytes")
 		for _, p := range e.Pingers {
-			line(p.Host.String(), u(p.Pings), u(p.Bytes), kbps(p.Bps), f1(p.Pct), f1(p.PingsPerS), pct(p.ShareOfCapture))
+			line(p.Host.String(), u(p.Pings), u(p.Bytes), kbps(p.Bps), ofRate(p.Pct), f1(p.PingsPerS), pct(p.ShareOfCapture))
 		}
 	}
 	fmt.Fprintln(tw, "\nConnections with the most redundant payload:")
