@@ -371,20 +371,17 @@ func (c *Census) transportClass(p *flow.PacketInfo) {
 	}
 }
 
-// udpService picks a datagram's service port: the well-known one (below
-// 1024 or in flow.ServicePorts) when exactly one is, else the lower.
+// udpService picks a datagram's service port: the one below 1024 when
+// exactly one is, else the lower (ephemeral ports are high).
 func udpService(sp, dp uint16) uint16 {
-	sw, dw := wellKnown(sp), wellKnown(dp)
 	switch {
-	case sw && !dw:
+	case sp < 1024 && dp >= 1024:
 		return sp
-	case dw && !sw:
+	case dp < 1024 && sp >= 1024:
 		return dp
 	}
 	return min(sp, dp)
 }
-
-func wellKnown(port uint16) bool { return port < 1024 || slices.Contains(flow.ServicePorts, port) }
 
 // echoPacket counts an ICMP or ICMPv6 echo request or reply, and big pings.
 func (c *Census) echoPacket(p *flow.PacketInfo) {

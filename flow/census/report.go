@@ -178,7 +178,7 @@ type Layers struct {
 // server port of the connections flow reported (Connections counts them);
 // TCP segments flow could not attribute to a connection are in
 // Layers.Transport only. A UDP datagram's service port is the one below
-// 1024 or in flow.ServicePorts when exactly one is, else the lower port.
+// 1024 when exactly one is, else the lower port (ephemeral ports are high).
 type Service struct {
 	Proto       string  `json:"proto"`
 	Port        uint16  `json:"port"`
