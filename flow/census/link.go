@@ -17,26 +17,10 @@ const (
 
 // linkInfo is what the census needs of a frame's link layer: its
 // EtherType (0 for an IEEE 802.3 frame whose type field is a length) and
-// how its destination was addressed.
-//
-// flow.PacketInfo does not carry them yet: linkOf returns known false, and
-// the census counts non-IP frames under an unknown EtherType and leaves
-// the Ethernet broadcast and multicast rows at zero (Layers.LinkKnown says
-// how many packets showed their link layer). The minimal addition to
-// flow.PacketInfo that would fill them, set by flow's decoder from the
-// Ethernet header (after 802.1Q tags) or the Linux cooked header:
-//
-//	// EtherType is the link layer's protocol type (Ethernet after any
-//	// 802.1Q tags, SLL and SLL2 protocol); 0 for an 802.3 frame whose
-//	// type field is a length, and when the link type has none.
-//	EtherType uint16
-//	// LinkDst is how the frame was addressed: unicast, multicast (the
-//	// I/G bit of the destination MAC, SLL packet type 2) or broadcast
-//	// (ff:ff:ff:ff:ff:ff, SLL packet type 1); LinkDstUnknown for link
-//	// types that show no destination (raw IP, loopback, NFLOG).
-//	LinkDst LinkDst
-//
-// linkOf would then read them; the tests set Census.link to a function
+// how its destination was addressed, as flow's decoder read them
+// (flow.PacketInfo.EtherType and LinkDst). known is false for link types
+// that show neither (raw IP, loopback, NFLOG); Layers.LinkKnown counts the
+// packets that showed them. The tests may set Census.link to a function
 // that returns what they know of the frames they built.
 type linkInfo struct {
 	known     bool
@@ -44,9 +28,17 @@ type linkInfo struct {
 	cast      linkCast
 }
 
-// linkOf returns what flow tells of p's link layer: nothing yet (see
-// linkInfo).
-func linkOf(*flow.PacketInfo) linkInfo { return linkInfo{} }
+// linkOf returns what flow tells of p's link layer.
+func linkOf(p *flow.PacketInfo) linkInfo {
+	l := linkInfo{known: p.LinkDst != flow.LinkDstUnknown, etherType: p.EtherType}
+	switch p.LinkDst {
+	case flow.LinkDstMulticast:
+		l.cast = linkMulticast
+	case flow.LinkDstBroadcast:
+		l.cast = linkBroadcast
+	}
+	return l
+}
 
 // etherTypeNames names the EtherTypes of non-IP protocols a WAN census is
 // likely to meet (IEEE registry).

@@ -66,8 +66,8 @@ FILTERS = [
     ("ripng", "udp.port==521"),
     ("bgp", "tcp.port==179"),
     ("ipx", "eth.type==0x8137 || eth.type==0x8138"),
-    ("ethernet_broadcast", "eth.dst==ff:ff:ff:ff:ff:ff"),
-    ("ethernet_multicast", "eth.dst.ig==1 && !(eth.dst==ff:ff:ff:ff:ff:ff)"),
+    ("ethernet_broadcast", "eth.dst==ff:ff:ff:ff:ff:ff || sll.pkttype==1"),
+    ("ethernet_multicast", "(eth.dst.ig==1 && !(eth.dst==ff:ff:ff:ff:ff:ff)) || sll.pkttype==2"),
 ]
 
 FIELDS = ["frame.len", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.stream", "icmp.type", "icmpv6.type",
