@@ -598,13 +598,14 @@ func (d *decoder) network(err error, truncated bool, np *netPacket) {
 		return
 	case layers.LayerTypeIPv4:
 		ip := &d.ip4
-		if ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0 {
-			np.skip = SkipFragment
-			return
-		}
 		np.src, _ = netip.AddrFromSlice(ip.SrcIP)
 		np.dst, _ = netip.AddrFromSlice(ip.DstIP)
 		np.proto = uint8(ip.Protocol)
+		if ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0 {
+			// Not reassembled; the addresses stay known to consumers.
+			np.skip = SkipFragment
+			return
+		}
 		np.l4 = ip.Payload
 		np.l4Len = int(ip.Length) - int(ip.IHL)*4
 		np.ipTruncated = len(ip.Payload) < np.l4Len

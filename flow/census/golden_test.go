@@ -66,13 +66,6 @@ type censusGolden struct {
 // DIFFERENCES.md explains them). A listed capture must show a difference
 // of every kind listed and none of another; so the list stays true.
 var censusKnown = map[string]map[string]string{
-	"public_broken_ndpi_badpackets.pcap.json": {
-		"phs:ip":    "all 93 frames are IPv4 fragments (MF set); flow skips fragments before their addresses",
-		"phs:udp":   "the fragments carry UDP; flow does not look inside them",
-		"endpoint":  "the fragments' hosts are not known to the census",
-		"subnet":    "nor their subnets",
-		"direction": "the fragments have no direction (unknown)",
-	},
 	"public_broken_ndpi_fuzz-2021-06-07-c6c72a0a56.pcap.json": {
 		"endpoint":  "the record's original length 0xf3fdfe30: census 4093509168 as the pcap field says (tshark's io,phs agrees), tshark's endpoints 2^64-201458128",
 		"subnet":    "the same length, summed",
