@@ -225,7 +225,7 @@ func (c *Conn) Add(d Dir, s *Segment) *Analysis {
 	}
 	// A RST's payload is diagnostic text, not stream data (RFC 9293 3.5.3).
 	if s.Len > 0 && !s.Flags.Has(RST) {
-		st.UniqueBytes += c.cov[d].add(first, Size(s.Len))
+		st.UniqueBytes += c.cov[d].add(Span(first, Size(s.Len)))
 	}
 	c.trackHandshake(d, s)
 	c.analyze(d, s)

@@ -6,8 +6,6 @@ package tcpstate
 // never high.
 const maxHoles = 32
 
-type hole struct{ first, end Seq }
-
 // coverage counts the distinct bytes of sequence space covered by a
 // direction's segments, so that retransmitted bytes are not counted twice.
 // It keeps one past the highest byte seen and the holes below it, oldest
@@ -16,45 +14,45 @@ type coverage struct {
 	started bool
 	end     Seq
 	n       int
-	holes   [maxHoles + 1]hole
+	holes   [maxHoles + 1]Range
 	unique  uint64
 }
 
-// add records the range [first, first+n) and returns how many of its bytes
-// were not covered before.
-func (c *coverage) add(first Seq, n Size) uint64 {
+// add records the range g and returns how many of its bytes were not
+// covered before.
+func (c *coverage) add(g Range) uint64 {
+	n := g.Len()
 	if n == 0 {
 		return 0
 	}
-	end := first.Add(n)
 	if !c.started {
 		c.started = true
-		c.end = end
+		c.end = g.End
 		c.unique += uint64(n)
 		return uint64(n)
 	}
 	var fresh uint64
-	below := end // the part of the range at or below the old end
-	if c.end.LessThan(end) {
-		if c.end.LessThan(first) {
-			c.push(hole{c.end, first})
+	below := g.End // the part of the range at or below the old end
+	if c.end.LessThan(g.End) {
+		if c.end.LessThan(g.First) {
+			c.push(Range{c.end, g.First})
 			fresh += uint64(n)
-			below = first
+			below = g.First
 		} else {
-			fresh += uint64(c.end.Size(end))
+			fresh += uint64(c.end.Size(g.End))
 			below = c.end
 		}
-		c.end = end
+		c.end = g.End
 	}
-	if first.LessThan(below) {
-		fresh += c.fill(first, below)
+	if g.First.LessThan(below) {
+		fresh += c.fill(g.Before(below))
 	}
 	c.unique += fresh
 	return fresh
 }
 
 // push appends a hole, forgetting the oldest when full.
-func (c *coverage) push(h hole) {
+func (c *coverage) push(h Range) {
 	if c.n == maxHoles {
 		copy(c.holes[:], c.holes[1:c.n])
 		c.n--
@@ -63,27 +61,27 @@ func (c *coverage) push(h hole) {
 	c.n++
 }
 
-// fill removes [first, end) from the holes and returns the bytes removed.
-// A contiguous range splits at most one hole in two, so the result fits in
+// fill removes g from the holes and returns the bytes removed. A
+// contiguous range splits at most one hole in two, so the result fits in
 // maxHoles+1 entries before trimming.
-func (c *coverage) fill(first, end Seq) uint64 {
+func (c *coverage) fill(g Range) uint64 {
 	var filled uint64
-	var out [maxHoles + 1]hole
+	var out [maxHoles + 1]Range
 	k := 0
 	for _, h := range c.holes[:c.n] {
-		lo, hi := Max(h.first, first), Min(h.end, end)
-		if !lo.LessThan(hi) {
+		x := h.Intersect(g)
+		if x.Empty() {
 			out[k] = h
 			k++
 			continue
 		}
-		filled += uint64(lo.Size(hi))
-		if h.first.LessThan(lo) {
-			out[k] = hole{h.first, lo}
+		filled += uint64(x.Len())
+		if h.First.LessThan(x.First) {
+			out[k] = Range{h.First, x.First}
 			k++
 		}
-		if hi.LessThan(h.end) {
-			out[k] = hole{hi, h.end}
+		if x.End.LessThan(h.End) {
+			out[k] = Range{x.End, h.End}
 			k++
 		}
 	}

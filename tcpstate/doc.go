@@ -4,9 +4,9 @@
 // timestamps).
 //
 // Sequence numbers use the Seq (a point) and Size (a length) types, compared
-// modulo 2^32 with serial-number arithmetic (RFC 1982); SYN and FIN each
-// occupy one sequence number (RFC 9293 section 3.4). Points exactly 2^31
-// apart are unordered.
+// modulo 2^32 with serial-number arithmetic (RFC 1982), and Range, a
+// half-open [First, End) of them; SYN and FIN each occupy one sequence
+// number (RFC 9293 section 3.4). Points exactly 2^31 apart are unordered.
 //
 // Per direction, a Conn counts packets, wire bytes, payload bytes and
 // unique payload bytes: the sequence space covered, each byte once, so a
