@@ -245,7 +245,7 @@ func (c *Conn) count(d Dir, a *Analysis) {
 			*n++
 		}
 	}
-	if ls.Has(Retransmission) || ls.Has(FastRetransmission) || ls.Has(SpuriousRetransmission) {
+	if ls.Retransmitted() {
 		st.Retransmissions++
 	}
 	inc(FastRetransmission, &st.FastRetransmissions)

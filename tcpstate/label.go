@@ -83,6 +83,16 @@ func (ls Labels) Has(l Label) bool { return ls&(1<<l) != 0 }
 // With returns the set with l added.
 func (ls Labels) With(l Label) Labels { return ls | 1<<l }
 
+// Retransmitted reports whether the set marks a retransmission as
+// Wireshark's tcp.analysis.retransmission does: Retransmission,
+// FastRetransmission or SpuriousRetransmission (Wireshark puts the field
+// on fast and spurious retransmissions too; out-of-order segments are not
+// retransmissions to it).
+func (ls Labels) Retransmitted() bool {
+	const retx = 1<<Retransmission | 1<<FastRetransmission | 1<<SpuriousRetransmission
+	return ls&retx != 0
+}
+
 // String lists the labels in the set, comma-separated.
 func (ls Labels) String() string {
 	var b strings.Builder
@@ -184,6 +194,10 @@ type Analysis struct {
 	Unneeded uint64
 	Evidence Evidence
 }
+
+// Retransmitted reports whether the segment is a retransmission as
+// Wireshark counts them: see Labels.Retransmitted.
+func (a *Analysis) Retransmitted() bool { return a.Labels.Retransmitted() }
 
 // Evidence is how an ACK shows that a retransmission was unneeded.
 type Evidence uint8

@@ -2,6 +2,7 @@ package tcpstate
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -105,4 +106,35 @@ func TestInWindow(t *testing.T) {
 	assert.False(t, first.InWindow(first, 0), "an empty window holds nothing")
 	// A window of 3 GiB: no serial order needed.
 	assert.True(t, first.Add(3<<30).InWindow(first, 3<<30+1))
+}
+
+func TestLabelsRetransmitted(t *testing.T) {
+	for l := Label(0); l < NumLabels; l++ {
+		want := l == Retransmission || l == FastRetransmission || l == SpuriousRetransmission
+		assert.Equal(t, want, Labels(0).With(l).Retransmitted(), "%s", l)
+		a := Analysis{Labels: Labels(0).With(OutOfOrder).With(l)}
+		assert.Equal(t, want, a.Retransmitted(), "%s with out-of-order", l)
+	}
+	assert.False(t, Labels(0).Retransmitted())
+}
+
+// TestUnrememberedFIN: past 1000 unacknowledged segments a segment is not
+// remembered, but its FIN still takes a sequence number, so the ACK of the
+// FIN acknowledges nothing unseen.
+func TestUnrememberedFIN(t *testing.T) {
+	c := NewConn()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	seq := Seq(1)
+	for i := uint64(1); i <= maxUnacked+1; i++ {
+		f := ACK
+		if i == maxUnacked+1 {
+			f |= FIN
+		}
+		c.Add(ClientToServer, &Segment{Index: i, Time: now, Seq: seq, Ack: 1, Flags: f, Len: 10, Window: 1000})
+		seq = seq.Add(10)
+	}
+	now = now.Add(time.Millisecond)
+	a := c.Add(ServerToClient, &Segment{Index: maxUnacked + 2, Time: now, Seq: 1, Ack: seq.Add(1), Flags: ACK, Window: 1000})
+	assert.Zero(t, a.AckOf, "the segment the ACK ends was not remembered")
+	assert.Zero(t, a.Labels, "the FIN's number was counted: no ACKed unseen segment")
 }
