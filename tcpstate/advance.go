@@ -45,9 +45,12 @@ func (f *half) remember(s *Segment, a *Analysis) {
 	if f.segs == nil {
 		f.segs = make([]sent, 0, 16)
 	}
-	if len(f.segs) < maxUnacked {
-		f.segs = append(f.segs, sent{r: Range{s.Seq, nextSeq(s)}, idx: s.Index, t: s.Time, retx: isRetx})
+	if len(f.segs) == maxUnacked {
+		a.Untracked = true
+		return
 	}
+	f.segs = append(f.segs, sent{r: Range{s.Seq, nextSeq(s)}, idx: s.Index, t: s.Time, retx: isRetx,
+		size: SegmentSize{Len: s.Len, HeaderLen: s.HeaderLen, WireLen: s.WireLen}})
 }
 
 // moveNxt advances SND.NXT and the highest in-order SND.NXT past the
@@ -66,8 +69,8 @@ func (f *half) moveNxt(s *Segment, a *Analysis) {
 }
 
 // noteHeader records what the segment's header tells the other side: its
-// SEG.ACK, its window (scaled into the direction's largest window), its
-// SACK blocks and its timestamp.
+// SEG.ACK, its window (scaled into Analysis.Window and the direction's
+// largest window), its SACK blocks and its timestamp.
 func (c *Conn) noteHeader(f *half, s *Segment, a *Analysis) {
 	if s.Ack != f.lastAck {
 		f.lastAckIdx = s.Index
@@ -80,8 +83,8 @@ func (c *Conn) noteHeader(f *half, s *Segment, a *Analysis) {
 	if !s.Flags.Has(SYN) {
 		f.firstAck = false
 	}
-	w, _ := f.scaled(s)
-	st.MaxWindow = max(st.MaxWindow, uint64(w))
+	a.Window, a.WindowShift = f.scaled(s)
+	st.MaxWindow = max(st.MaxWindow, uint64(a.Window))
 	if st.MSS > 0 && uint32(s.Len) > st.MSS {
 		f.oversize++
 	}
@@ -108,7 +111,7 @@ func (f *half) scaled(s *Segment) (uint32, int8) {
 }
 
 // inFlight sets the bytes in flight of f's data after a segment with
-// payload.
+// payload: see Conn.InFlight.
 func (c *Conn) inFlight(f, r *half, a *Analysis) {
 	fl, ok := f.inFlight(r)
 	if !ok {
@@ -120,8 +123,7 @@ func (c *Conn) inFlight(f, r *half, a *Analysis) {
 }
 
 // inFlight returns the bytes of f's data in flight, SACK-aware: from
-// SND.UNA (see una) to SND.NXT, less the bytes r's last SACK blocks hold
-// (Wireshark's bytes in flight ignore SACK).
+// SND.UNA (see una) to SND.NXT, less the bytes r's last SACK blocks hold.
 // ok is false when SND.UNA or SND.NXT is unknown, SND.UNA is beyond
 // SND.NXT, or the result is not below 2^30 (no real window is larger).
 func (f *half) inFlight(r *half) (uint32, bool) {
@@ -139,6 +141,15 @@ func (f *half) inFlight(r *half) (uint32, bool) {
 	}
 	return uint32(fl), true
 }
+
+// InFlight returns the bytes direction d has sent and the other side has
+// not yet acknowledged, as after the latest segment: from SND.UNA (the
+// other side's last ACK, or before it has ACKed anything in the capture
+// the oldest segment of d still unacknowledged) to SND.NXT, less the bytes
+// the other side's last SACK blocks report held (Wireshark's bytes in
+// flight ignore SACK). ok is false when it cannot be told. It is cheap and
+// may be called during the pass.
+func (c *Conn) InFlight(d Dir) (uint32, bool) { return c.h[d].inFlight(&c.h[d.Reverse()]) }
 
 // dirOf returns the direction h belongs to.
 func (c *Conn) dirOf(h *half) Dir {
@@ -197,9 +208,10 @@ func (r *half) dropAcked(ack Seq) (match sent, matched, ambiguous bool) {
 // A zero sample only says the clock could not tell: not taken.
 func (r *half) sample(s *Segment, a *Analysis, g sent, ambiguous bool) {
 	if ambiguous {
+		a.Ambiguous = true
 		return
 	}
-	a.AckOf = g.idx
+	a.AckOf, a.Acked = g.idx, g.size
 	d := s.Time.Sub(g.t)
 	if d <= 0 {
 		return

@@ -20,6 +20,8 @@ type sent struct {
 	idx  uint64
 	t    time.Time
 	retx bool // sent more than once (Karn's rule: no RTT sample)
+	// Its payload, TCP header and frame lengths, for Analysis.Acked.
+	size SegmentSize
 }
 
 // retx is a recent retransmission awaiting evidence that it was spurious.

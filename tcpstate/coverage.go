@@ -18,6 +18,15 @@ type coverage struct {
 	unique  uint64
 }
 
+// below returns how many bytes of g lie below the highest byte covered
+// so far: bytes sent before, or filling a hole.
+func (c *coverage) below(g Range) Size {
+	if !c.started {
+		return 0
+	}
+	return g.Before(c.end).Len()
+}
+
 // add records the range g and returns how many of its bytes were not
 // covered before.
 func (c *coverage) add(g Range) uint64 {

@@ -34,6 +34,21 @@
 // its issues 6683 and 7703), and retransmissions later shown unneeded by a
 // D-SACK (RFC 2883) or by timestamps (Eifel, RFC 3522) are counted.
 //
+// # One authority
+//
+// A Conn is the one place where a connection's TCP facts are decided;
+// other packages read them rather than derive their own. Per segment, the
+// Analysis gives the payload's sequence range (Data: after the SYN's own
+// number, empty on a RST), how many of its bytes were sent before
+// (Resent), whether Wireshark counts it a retransmission
+// (Retransmitted), the advertised window in bytes with the scale applied
+// (Window, WindowShift), and for an ACK that times a segment the sample,
+// the segment and its sizes (RTT, AckOf, Acked) or why there is none
+// (Ambiguous, Untracked). Between segments the Conn answers cheap live
+// queries, which allocate nothing: Handshake (its times and legs),
+// Vantage, InFlight, MSS, WindowShift and Base (the origin of relative
+// sequence numbers).
+//
 // # Round-trip time
 //
 // Conn.RTT splits the handshake at the capture point (SYN→SYN/ACK and

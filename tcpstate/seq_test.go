@@ -118,10 +118,10 @@ func TestLabelsRetransmitted(t *testing.T) {
 	assert.False(t, Labels(0).Retransmitted())
 }
 
-// TestUnrememberedFIN: past 1000 unacknowledged segments a segment is not
-// remembered, but its FIN still takes a sequence number, so the ACK of the
-// FIN acknowledges nothing unseen.
-func TestUnrememberedFIN(t *testing.T) {
+// TestUntracked: past 1000 unacknowledged segments a segment is not
+// remembered, so its ACK gives no sample; its FIN still takes a sequence
+// number, so the ACK of the FIN acknowledges nothing unseen.
+func TestUntracked(t *testing.T) {
 	c := NewConn()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	seq := Seq(1)
@@ -130,11 +130,14 @@ func TestUnrememberedFIN(t *testing.T) {
 		if i == maxUnacked+1 {
 			f |= FIN
 		}
-		c.Add(ClientToServer, &Segment{Index: i, Time: now, Seq: seq, Ack: 1, Flags: f, Len: 10, Window: 1000})
+		a := c.Add(ClientToServer, &Segment{Index: i, Time: now, Seq: seq, Ack: 1, Flags: f, Len: 10, Window: 1000})
+		assert.Equal(t, i == maxUnacked+1, a.Untracked, "segment %d", i)
 		seq = seq.Add(10)
 	}
 	now = now.Add(time.Millisecond)
 	a := c.Add(ServerToClient, &Segment{Index: maxUnacked + 2, Time: now, Seq: 1, Ack: seq.Add(1), Flags: ACK, Window: 1000})
 	assert.Zero(t, a.AckOf, "the segment the ACK ends was not remembered")
+	assert.Zero(t, a.RTT)
+	assert.False(t, a.Ambiguous)
 	assert.Zero(t, a.Labels, "the FIN's number was counted: no ACKed unseen segment")
 }
