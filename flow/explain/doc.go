@@ -15,7 +15,9 @@
 // list it in flow.Config.Consumers, and read each connection's explanation
 // with Ended from a consumer listed after it, as the connection ends (or
 // set Options.Keep and read Conns after the pass). AnalyzeFile does it all
-// for a file.
+// for a file. The TCP facts come from package tcpstate through flow
+// (PacketInfo.Analysis and PacketInfo.TCP): each segment's payload range,
+// the bytes it resent, its window in bytes, the handshake's legs, the MSS.
 //
 //	rep, err := explain.AnalyzeFile("session.pcap", explain.Options{})
 //	for _, c := range rep.Conns {
@@ -63,10 +65,7 @@
 //   - a retransmission (tcpstate's labels: retransmission, fast or
 //     spurious retransmission, out-of-order), or far data while a sequence
 //     hole is open: loss recovery, or an RTO wait when tcpstate found the
-//     retransmission was sent on a timeout. Without labels (an Explainer
-//     fed by hand) a segment not beyond the highest sequence sent counts
-//     as a retransmission, and an RTO is a gap of at least 200 ms and 1.5
-//     RTT with no duplicate ACK before it. Keep-alives are not losses.
+//     retransmission was sent on a timeout. Keep-alives are not losses.
 //     During recovery the serialization of the data still flowing is
 //     transfer.
 //
