@@ -39,12 +39,6 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 		cs.finishDir(tcpstate.Dir(d))
 	}
 	out.AcksC2S, out.AcksS2C = cs.d[0].acks, cs.d[1].acks
-	// tcpstate's labels follow tshark's rules: prefer them to the simple
-	// counts made here for the budget.
-	if fc.C2S.DataSegments+fc.S2C.DataSegments > 0 {
-		out.AcksC2S.Retransmissions, out.AcksS2C.Retransmissions = fc.C2S.Retransmissions, fc.S2C.Retransmissions
-		out.AcksC2S.DupAcks, out.AcksS2C.DupAcks = fc.C2S.DupAcks, fc.S2C.DupAcks
-	}
 	if fc.App.Turns > 0 {
 		out.Turns = int(fc.App.Turns)
 	}

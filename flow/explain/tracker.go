@@ -343,11 +343,24 @@ func (cs *connState) add(d tcpstate.Dir, s *tcpstate.Segment, an *tcpstate.Analy
 	if g := an.Data; !g.Empty() && ds.hasHigh && ds.high.LessThan(g.First) && !ds.holeOpen {
 		ds.holeOpen, ds.holeEnd = true, g.First
 	}
+	cs.count(d, an)
 	cs.handshake(d, s, t)
 	if isEvent(s) {
 		cs.event(d, s, t, lossOf(s, an))
 	}
 	cs.update(d, s, t, an)
+}
+
+// count counts tcpstate's labels in the ACK statistics: a retransmission
+// in its direction's, a duplicate ACK in the statistics of the data it
+// acknowledges.
+func (cs *connState) count(d tcpstate.Dir, an *tcpstate.Analysis) {
+	if an.Retransmitted() {
+		cs.d[d].acks.Retransmissions++
+	}
+	if an.Labels.Has(tcpstate.DupAck) {
+		cs.d[d.Reverse()].acks.DupAcks++
+	}
 }
 
 // clock starts the connection on its first packet, counts the packet and
@@ -695,12 +708,11 @@ func (cs *connState) noteWindow(d tcpstate.Dir, s *tcpstate.Segment, an *tcpstat
 
 // noteAck follows the ACK segment s of d gives the other direction's
 // data: the segments an advance covers (ACK behaviour), the end of a
-// hole, duplicate ACKs.
+// hole.
 func (cs *connState) noteAck(d tcpstate.Dir, s *tcpstate.Segment, t time.Time) {
 	od := &cs.d[d.Reverse()]
 	a := s.Ack
-	switch {
-	case !od.ackValid || od.ackHigh.LessThan(a):
+	if !od.ackValid || od.ackHigh.LessThan(a) {
 		covered := od.overflow
 		for od.rlen > 0 && od.ring[od.rhead].LessThanEq(a) {
 			od.rhead = (od.rhead + 1) % len(od.ring)
@@ -719,8 +731,6 @@ func (cs *connState) noteAck(d tcpstate.Dir, s *tcpstate.Segment, t time.Time) {
 			cs.samplePending = false
 			cs.sample(t.Sub(cs.sampleT))
 		}
-	case a == od.ackHigh && s.Len == 0 && s.Flags&(tcpstate.SYN|tcpstate.FIN|tcpstate.RST) == 0 && od.hasHigh && a.LessThan(od.high):
-		od.acks.DupAcks++
 	}
 }
 
@@ -766,7 +776,6 @@ func (cs *connState) noteData(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, 
 		ds.high, ds.hasHigh = end, true
 	}
 	if an.Resent > 0 {
-		ds.acks.Retransmissions++
 		if d == cs.near && cs.samplePending {
 			cs.samplePending = false // Karn: no sample across a retransmission
 		}

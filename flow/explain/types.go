@@ -206,8 +206,12 @@ type AckStats struct {
 	Piggyback uint64     `json:"piggyback"`
 	Verdict   AckVerdict `json:"verdict"`
 	Carrier   AckCarrier `json:"carrier"`
-	// DupAcks counts duplicate ACKs; Retransmissions data segments that
-	// did not go beyond the highest sequence number already sent.
+	// DupAcks counts the receiver's duplicate ACKs of this direction's
+	// data, Retransmissions the direction's retransmissions: the segments
+	// tcpstate labels so, by Wireshark's rules (tshark's
+	// tcp.analysis.duplicate_ack on the receiver's segments, and
+	// tcp.analysis.retransmission, which takes in fast and spurious
+	// retransmissions and resent SYNs and FINs).
 	DupAcks         uint64 `json:"dup_acks"`
 	Retransmissions uint64 `json:"retransmissions"`
 }
