@@ -69,20 +69,26 @@
 //     During recovery the serialization of the data still flowing is
 //     transfer.
 //
-// The base RTT is the smallest sample: the handshake (SYN to the ACK of the
-// SYN/ACK, a whole round trip at any capture point) and near data to the
-// far side's ACK of it (Karn's rule). The bottleneck rate comes from the
+// The base RTT is the smallest sample, all of them tcpstate's: the
+// handshake (the SYN that was answered to the ACK of the SYN/ACK, a whole
+// round trip at any capture point, Handshake.RTT) and each data→ACK
+// sample of a near segment (data or FIN) that the far side's ACK gives
+// (Analysis.RTT: the ACK ends exactly at the segment and no byte up to it
+// was sent twice, Karn's rule; tshark's tcp.analysis.ack_rtt). The
+// bottleneck rate comes from the
 // spacing of consecutive far-side data segments: the mean of the histogram
 // bin holding the lower quartile of seconds per wire byte. Splits that need
 // the rate are kept in fixed histograms and made when the connection ends,
 // so early gaps are judged with the final estimate.
 //
-// Vantage: the handshake tells where the capture was taken. At the client
+// Vantage: the handshake tells where the capture was taken, as
+// tcpstate.Conn.Vantage judges it when the handshake ends. At the client
 // the SYN/ACK follows the SYN after a round trip and the ACK follows at
-// once; at the server the reverse. With no handshake the capture is taken
-// to be at the client (VantageAssumedClient); when both legs are
-// comparable (VantageMiddle) the budget is still computed as at the
-// client. The rules above are written for the near side as the receiver of
+// once (the SYN/ACK leg is at least 80 % of the round trip); at the server
+// the reverse. With no handshake, or one too short to place the capture
+// (under 200 µs: loopback, one host), the capture is taken to be at the
+// client (VantageAssumedClient); when both legs are comparable
+// (VantageMiddle) the budget is still computed as at the client. The rules above are written for the near side as the receiver of
 // bulk data; at a bulk sender's side, ACK-clocked sending at the
 // bottleneck rate looks like waiting for ACKs and is counted as window
 // wait.
@@ -129,8 +135,9 @@
 // loss judgement, from tcpstate's tshark-compatible labels (flow's
 // PacketInfo.Analysis). Multi-segment application messages come from
 // appproto's transactions (the Explainer's Transaction method). The
-// base RTT and bottleneck rate are estimated here, online, because the
-// budget needs them while the connection is still open.
+// base RTT is the minimum of tcpstate's samples so far, and the
+// bottleneck rate is estimated here, both online, because the budget
+// needs them while the connection is still open.
 //
 // # Memory
 //

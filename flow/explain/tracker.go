@@ -273,7 +273,6 @@ type connState struct {
 	n     uint64
 
 	hs       int // 0 none, 1 SYN seen, 2 SYN/ACK seen, 3 done, -1 no handshake
-	synAckT  time.Time
 	vantage  Vantage
 	near     tcpstate.Dir
 	base     time.Duration
@@ -293,11 +292,6 @@ type connState struct {
 	nearLen      int
 	nearBytes    uint64 // near wire bytes since the last far data event
 	farAckedNear bool   // a far packet advanced the ACK of near data since the last event
-
-	// pending RTT sample: near data sent at sampleT ending at sampleEnd
-	samplePending bool
-	sampleT       time.Time
-	sampleEnd     tcpstate.Seq
 
 	sum      [numCauses]time.Duration
 	turnN    int
@@ -344,11 +338,20 @@ func (cs *connState) add(d tcpstate.Dir, s *tcpstate.Segment, an *tcpstate.Analy
 		ds.holeOpen, ds.holeEnd = true, g.First
 	}
 	cs.count(d, an)
-	cs.handshake(d, s, t)
+	hs := cs.hs // before this segment
+	if cs.hs == 1 || cs.hs == 2 {
+		h := tc.Handshake()
+		cs.handshake(d, s, t, &h, tc.Vantage())
+	}
 	if isEvent(s) {
 		cs.event(d, s, t, lossOf(s, an))
 	}
 	cs.update(d, s, t, an)
+	if an.RTT > 0 && d != cs.near && (hs < 0 || hs == 3) {
+		// the far side's ACK timed near data (tcpstate's sample, Karn's
+		// rule); the handshake's segments are timed by its legs
+		cs.sample(an.RTT)
+	}
 }
 
 // count counts tcpstate's labels in the ACK statistics: a retransmission
@@ -403,9 +406,11 @@ func lossOf(s *tcpstate.Segment, an *tcpstate.Analysis) Cause {
 	return CauseLossRecovery
 }
 
-// handshake follows SYN, SYN/ACK, ACK and decides the vantage point. The
-// client's ACK ending the handshake is recorded as a client event.
-func (cs *connState) handshake(d tcpstate.Dir, s *tcpstate.Segment, t time.Time) {
+// handshake follows the handshake as tcpstate tracks it (h, after
+// segment s of d) for the budget: the SYN/ACK, then the client's ACK
+// that ends it, recorded as a client event, when the vantage point is
+// tcpstate's and the handshake's round trip a first RTT sample.
+func (cs *connState) handshake(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, h *tcpstate.Handshake, v tcpstate.Vantage) {
 	if (cs.hs == 1 || cs.hs == 2) && s.Len > 0 && !s.Flags.Has(tcpstate.SYN) && (cs.hs == 1 || d == tcpstate.ServerToClient) {
 		// data before the handshake completed as seen: part of it was
 		// not captured; the vantage cannot be told
@@ -417,31 +422,39 @@ func (cs *connState) handshake(d tcpstate.Dir, s *tcpstate.Segment, t time.Time)
 	}
 	switch cs.hs {
 	case 1:
-		if d == tcpstate.ServerToClient && s.Flags.Has(tcpstate.SYN|tcpstate.ACK) {
-			cs.hs, cs.synAckT = 2, t
+		if h.HaveSYNACK {
+			cs.hs = 2
 		} else if d == tcpstate.ServerToClient && s.Flags.Has(tcpstate.RST) {
 			cs.hs = 3
 			cs.near = tcpstate.ClientToServer
 		}
 	case 2:
-		if d == tcpstate.ClientToServer && s.Flags.Has(tcpstate.ACK) && !s.Flags.Has(tcpstate.SYN) {
+		if h.HaveACK {
 			cs.hs = 3
-			a := cs.synAckT.Sub(cs.first)
-			b := t.Sub(cs.synAckT)
-			switch {
-			case b*4 < a:
-				cs.vantage, cs.near = VantageClient, tcpstate.ClientToServer
-			case a*4 < b:
-				cs.vantage, cs.near = VantageServer, tcpstate.ServerToClient
-			default:
-				cs.vantage, cs.near = VantageMiddle, tcpstate.ClientToServer
-			}
-			cs.sample(t.Sub(cs.first))
+			cs.vantage, cs.near = vantageOf(v)
+			rtt, _ := h.RTT()
+			cs.sample(rtt)
 			cs.sum[CauseHandshake] += t.Sub(cs.evT)
 			cs.evT, cs.evDir, cs.evValid, cs.evData = t, tcpstate.ClientToServer, true, false
 			cs.noteNear(tcpstate.ClientToServer, t)
 		}
 	}
+}
+
+// vantageOf maps tcpstate's vantage to the explanation's and the side
+// taken as near: the client unless the capture was near the server, and
+// assumed at the client when tcpstate cannot tell (a round trip too
+// short to place the capture).
+func vantageOf(v tcpstate.Vantage) (Vantage, tcpstate.Dir) {
+	switch v {
+	case tcpstate.VantageClient:
+		return VantageClient, tcpstate.ClientToServer
+	case tcpstate.VantageServer:
+		return VantageServer, tcpstate.ServerToClient
+	case tcpstate.VantageMiddle:
+		return VantageMiddle, tcpstate.ClientToServer
+	}
+	return VantageAssumedClient, tcpstate.ClientToServer
 }
 
 func (cs *connState) sample(rtt time.Duration) {
@@ -678,7 +691,7 @@ func (cs *connState) update(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, an
 	}
 	cs.noteWindow(d, s, an)
 	if s.Flags.Has(tcpstate.ACK) {
-		cs.noteAck(d, s, t)
+		cs.noteAck(d, s)
 	}
 	if an.Data.Empty() {
 		if s.Flags.Has(tcpstate.FIN) {
@@ -709,7 +722,7 @@ func (cs *connState) noteWindow(d tcpstate.Dir, s *tcpstate.Segment, an *tcpstat
 // noteAck follows the ACK segment s of d gives the other direction's
 // data: the segments an advance covers (ACK behaviour), the end of a
 // hole.
-func (cs *connState) noteAck(d tcpstate.Dir, s *tcpstate.Segment, t time.Time) {
+func (cs *connState) noteAck(d tcpstate.Dir, s *tcpstate.Segment) {
 	od := &cs.d[d.Reverse()]
 	a := s.Ack
 	if !od.ackValid || od.ackHigh.LessThan(a) {
@@ -726,10 +739,6 @@ func (cs *connState) noteAck(d tcpstate.Dir, s *tcpstate.Segment, t time.Time) {
 		od.ackValid, od.ackHigh = true, a
 		if od.holeOpen && !a.LessThan(od.holeEnd) {
 			od.holeOpen = false
-		}
-		if cs.samplePending && d != cs.near && !a.LessThan(cs.sampleEnd) {
-			cs.samplePending = false
-			cs.sample(t.Sub(cs.sampleT))
 		}
 	}
 }
@@ -776,9 +785,6 @@ func (cs *connState) noteData(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, 
 		ds.high, ds.hasHigh = end, true
 	}
 	if an.Resent > 0 {
-		if d == cs.near && cs.samplePending {
-			cs.samplePending = false // Karn: no sample across a retransmission
-		}
 		return
 	}
 	if ds.rlen == len(ds.ring) {
@@ -788,9 +794,6 @@ func (cs *connState) noteData(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, 
 	}
 	ds.ring[(ds.rhead+ds.rlen)%len(ds.ring)] = end
 	ds.rlen++
-	if d == cs.near && !cs.samplePending {
-		cs.samplePending, cs.sampleT, cs.sampleEnd = true, t, end
-	}
 	if d == tcpstate.ClientToServer && (!cs.payloadSeen || cs.payloadDir != d) {
 		cs.turns++
 	}
