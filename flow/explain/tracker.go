@@ -245,6 +245,10 @@ type dirState struct {
 	win      uint64 // this side's last advertised window, in bytes
 	winKnown bool
 	zeroWin  bool // this side advertised a zero window since the last event
+	// flight is this direction's data in flight after the previous
+	// packet (tcpstate.Conn.InFlight), valid if flightOK.
+	flight   uint32
+	flightOK bool
 	segStats SegmentStats
 }
 
@@ -347,6 +351,9 @@ func (cs *connState) add(d tcpstate.Dir, s *tcpstate.Segment, an *tcpstate.Analy
 		cs.event(d, s, t, lossOf(s, an))
 	}
 	cs.update(d, s, t, an)
+	for k := range cs.d {
+		cs.d[k].flight, cs.d[k].flightOK = tc.InFlight(tcpstate.Dir(k))
+	}
 	if an.RTT > 0 && d != cs.near && (hs < 0 || hs == 3) {
 		// the far side's ACK timed near data (tcpstate's sample, Karn's
 		// rule); the handshake's segments are timed by its legs
@@ -495,15 +502,15 @@ func (cs *connState) think(side tcpstate.Dir) Cause {
 	return CauseServerThink
 }
 
-// rwndFull reports whether sender's data in flight fills the receiver's
-// last advertised window.
+// rwndFull reports whether sender's data in flight before the current
+// segment (tcpstate's bytes in flight after the previous packet) leaves
+// less than a segment of the receiver's last advertised window.
 func (cs *connState) rwndFull(sender tcpstate.Dir) bool {
 	ds, rs := &cs.d[sender], &cs.d[sender.Reverse()]
-	if !rs.winKnown || !ds.ackValid || !ds.hasHigh || !ds.ackHigh.LessThanEq(ds.high) {
+	if !rs.winKnown || !ds.flightOK {
 		return false
 	}
-	inflight := uint64(ds.ackHigh.Size(ds.high))
-	return inflight+uint64(max(ds.maxSeg, 1)) > rs.win
+	return uint64(ds.flight)+uint64(max(ds.maxSeg, 1)) > rs.win
 }
 
 // event attributes the gap since the previous event, ending at a segment
@@ -711,10 +718,10 @@ func (cs *connState) noteWindow(d tcpstate.Dir, s *tcpstate.Segment, an *tcpstat
 	ds := &cs.d[d]
 	if s.Flags.Has(tcpstate.SYN) {
 		ds.win, ds.winKnown = uint64(s.Window), false
-	} else if cs.hs == 3 {
+	} else if an.WindowShift >= 0 {
 		ds.win, ds.winKnown = uint64(an.Window), true
 	}
-	if s.Window == 0 && !s.Flags.Has(tcpstate.SYN) {
+	if an.Labels.Has(tcpstate.ZeroWindow) {
 		ds.zeroWin = true
 	}
 }
