@@ -64,8 +64,10 @@
 //     between released it, else the near side's think time;
 //   - a retransmission (tcpstate's labels: retransmission, fast or
 //     spurious retransmission, out-of-order), or far data while a sequence
-//     hole is open: loss recovery, or an RTO wait when tcpstate found the
-//     retransmission was sent on a timeout. Keep-alives are not losses.
+//     hole is open (from data tcpstate labels "previous segment not
+//     captured" until the receiver's ACK reaches it): loss recovery, or an
+//     RTO wait when tcpstate found the retransmission was sent on a
+//     timeout. Keep-alives are not losses.
 //     During recovery the serialization of the data still flowing is
 //     transfer.
 //

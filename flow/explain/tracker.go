@@ -219,8 +219,6 @@ var splitCauses = [4]Cause{CauseWindowWait, CauseReceiverWindow, CauseServerThin
 
 // dirState is one direction's sending state and its receiver's ACKs.
 type dirState struct {
-	hasHigh  bool
-	high     tcpstate.Seq // highest sequence sent (end of data)
 	maxSeg   int
 	small    uint64 // data segments below the MSS
 	segs     uint64
@@ -337,8 +335,9 @@ func (cs *connState) add(d tcpstate.Dir, s *tcpstate.Segment, an *tcpstate.Analy
 		cs.d[0].mss, cs.d[1].mss = tc.MSS(tcpstate.ClientToServer), tc.MSS(tcpstate.ServerToClient)
 	}
 	ds := &cs.d[d]
-	// A hole, judged before the state moves.
-	if g := an.Data; !g.Empty() && ds.hasHigh && ds.high.LessThan(g.First) && !ds.holeOpen {
+	// A hole in d's data: tcpstate's "previous segment not captured" on a
+	// segment with data, open until the receiver's ACK reaches it.
+	if g := an.Data; !g.Empty() && an.Labels.Has(tcpstate.LostSegment) && !ds.holeOpen {
 		ds.holeOpen, ds.holeEnd = true, g.First
 	}
 	cs.count(d, an)
@@ -787,9 +786,6 @@ func (cs *connState) noteData(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, 
 		cs.nearBytes += uint64(s.WireLen)
 	} else {
 		cs.nearBytes = 0
-	}
-	if !ds.hasHigh || ds.high.LessThan(end) {
-		ds.high, ds.hasHigh = end, true
 	}
 	if an.Resent > 0 {
 		return
