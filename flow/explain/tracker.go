@@ -716,7 +716,7 @@ func (cs *connState) noteWindow(d tcpstate.Dir, s *tcpstate.Segment, an *tcpstat
 	}
 	ds := &cs.d[d]
 	if s.Flags.Has(tcpstate.SYN) {
-		ds.win, ds.winKnown = uint64(s.Window), false
+		ds.winKnown = false // a SYN's window is the handshake's, not the receiver's later one
 	} else if an.WindowShift >= 0 {
 		ds.win, ds.winKnown = uint64(an.Window), true
 	}
