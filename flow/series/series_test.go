@@ -19,8 +19,13 @@ var (
 	server = netip.MustParseAddrPort("10.0.0.2:5432")
 )
 
+// tcpOf holds the tcpstate analysis of each connection the tests feed,
+// as flow's Analyzer keeps one per connection.
+var tcpOf = map[*flow.Conn]*tcpstate.Conn{}
+
 // packet builds the PacketInfo the Analyzer would pass for a segment of
-// conn (nil for a non-TCP packet).
+// conn (nil for a non-TCP packet): the segment analysed by the
+// connection's tcpstate.Conn.
 func packet(conn *flow.Conn, at time.Duration, wire int, d tcpstate.Dir, seg *tcpstate.Segment) *flow.PacketInfo {
 	p := &flow.PacketInfo{Time: t0.Add(at), WireLen: wire, Kind: flow.KindUDP,
 		Src: client.Addr(), Dst: server.Addr()}
@@ -29,6 +34,13 @@ func packet(conn *flow.Conn, at time.Duration, wire int, d tcpstate.Dir, seg *tc
 		if d == tcpstate.ServerToClient {
 			p.Src, p.Dst = p.Dst, p.Src
 		}
+		tc := tcpOf[conn]
+		if tc == nil {
+			tc = tcpstate.NewConn()
+			tcpOf[conn] = tc
+		}
+		seg.Time, seg.WireLen = p.Time, wire
+		p.Analysis, p.TCP = tc.Add(d, seg), tc
 	}
 	return p
 }
