@@ -1,5 +1,7 @@
 package tcpstate
 
+import "math"
+
 // advance updates the direction's state after segment s (Wireshark's
 // bookkeeping after the rules), then processes its ACK (RTT samples,
 // spurious-retransmission evidence) and the bytes in flight.
@@ -50,7 +52,18 @@ func (f *half) remember(s *Segment, a *Analysis) {
 		return
 	}
 	f.segs = append(f.segs, sent{r: Range{s.Seq, nextSeq(s)}, idx: s.Index, t: s.Time, retx: isRetx,
-		size: SegmentSize{Len: s.Len, HeaderLen: s.HeaderLen, WireLen: s.WireLen}})
+		len: clamp32(s.Len), hdr: clamp32(s.HeaderLen), wire: clamp32(s.WireLen)})
+}
+
+// clamp32 returns n as a uint32: 0 if negative, at most 2^32-1.
+func clamp32(n int) uint32 {
+	switch {
+	case n < 0:
+		return 0
+	case uint64(n) > math.MaxUint32:
+		return math.MaxUint32
+	}
+	return uint32(n)
 }
 
 // moveNxt advances SND.NXT and the highest in-order SND.NXT past the
@@ -193,7 +206,9 @@ func (r *half) dropAcked(ack Seq) (match sent, matched, ambiguous bool) {
 			ambiguous = ambiguous || g.retx
 			g.r.First = ack
 		}
-		r.segs[k] = *g
+		if k != i {
+			r.segs[k] = *g
+		}
 		k++
 	}
 	if k < len(r.segs) {
@@ -211,7 +226,7 @@ func (r *half) sample(s *Segment, a *Analysis, g sent, ambiguous bool) {
 		a.Ambiguous = true
 		return
 	}
-	a.AckOf, a.Acked = g.idx, g.size
+	a.AckOf, a.Acked = g.idx, g.size()
 	d := s.Time.Sub(g.t)
 	if d <= 0 {
 		return

@@ -21,7 +21,12 @@ type sent struct {
 	t    time.Time
 	retx bool // sent more than once (Karn's rule: no RTT sample)
 	// Its payload, TCP header and frame lengths, for Analysis.Acked.
-	size SegmentSize
+	len, hdr, wire uint32
+}
+
+// size returns the segment's sizes.
+func (g *sent) size() SegmentSize {
+	return SegmentSize{Len: int(g.len), HeaderLen: int(g.hdr), WireLen: int(g.wire)}
 }
 
 // retx is a recent retransmission awaiting evidence that it was spurious.
