@@ -146,10 +146,11 @@ func TestSequenceUnwrap(t *testing.T) {
 	assert.Equal(t, []bool{false, false, false, false, true, false},
 		[]bool{pts[0].Retrans, pts[1].Retrans, pts[2].Retrans, pts[3].Retrans, pts[4].Retrans, pts[5].Retrans})
 
-	rtt := series.MeasureRTT(pts)
-	// The SYN (0 ms) is answered by the SYN/ACK (10 ms); d1 (20 ms) acks
-	// the server's SYN. The final ACK (50 ms) covers d1's range, which was
-	// retransmitted: ambiguous (Karn), no sample although d2 was sent once.
+	rtt := series.SamplesOf(pts)
+	// tcpstate's samples: the SYN (0 ms) is answered by the SYN/ACK
+	// (10 ms); d1 (20 ms) acks the server's SYN. The final ACK (50 ms)
+	// ends at d2, but d1's bytes before it were sent twice: ambiguous
+	// (Karn), no sample although d2 was sent once.
 	require.Len(t, rtt, 2)
 	assert.Equal(t, 10*time.Millisecond, rtt[0].RTT)
 	assert.Equal(t, tcpstate.ClientToServer, rtt[0].Dir)
@@ -187,23 +188,6 @@ func BenchmarkCollectorAdd(b *testing.B) {
 		col.Packet(p1)
 		col.Packet(p2)
 	}
-}
-
-// A SACKed segment gives no sample when the cumulative ACK reaches it: the
-// ACK waited for the hole before it, not for a round trip.
-func TestRTTSampleSACKed(t *testing.T) {
-	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
-	ack := tcpstate.ACK
-	pts := []series.Point{
-		{Time: at(0), Dir: tcpstate.ServerToClient, Seq: 0, End: 100, Len: 100, Flags: ack},
-		{Time: at(1), Dir: tcpstate.ServerToClient, Seq: 100, End: 200, Len: 100, Flags: ack}, // SACKed below
-		{Time: at(150), Dir: tcpstate.ClientToServer, Flags: ack, Ack: 100, NSACK: 1, SACK: [4][2]int64{{100, 200}}},
-		{Time: at(400), Dir: tcpstate.ClientToServer, Flags: ack, Ack: 200},
-	}
-	rtt := series.MeasureRTT(pts)
-	require.Len(t, rtt, 1)
-	assert.Equal(t, 150*time.Millisecond, rtt[0].RTT)
-	assert.Equal(t, int64(100), rtt[0].Seq)
 }
 
 // Capture-wide minimum RTT per interval from tcpstate's samples, merged by
