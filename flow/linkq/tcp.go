@@ -31,14 +31,19 @@ type TCPStats struct {
 
 // tcpDir is what is tracked for one direction of a connection.
 type tcpDir struct {
-	data    uint64
-	retx    uint64
-	maxSeg  int
-	maxWin  uint32 // largest window field, unscaled, SYNs excluded
-	zeroWin uint64 // segments tcpstate labels zero window
-	payload uint64
-	first   time.Time
-	last    time.Time
+	data   uint64
+	retx   uint64
+	maxSeg int
+	maxWin uint32 // largest window field as carried, SYNs excluded
+	// maxBytes is the largest window in bytes as tcpstate scaled it
+	// (Analysis.Window), SYNs excluded; shift the scale tcpstate applied
+	// to the direction's last one (Analysis.WindowShift, -1 unknown).
+	maxBytes uint32
+	shift    int8
+	zeroWin  uint64 // segments tcpstate labels zero window
+	payload  uint64
+	first    time.Time
+	last     time.Time
 }
 
 // tcpConn tracks one connection.
@@ -75,6 +80,7 @@ func (t *tcpTracker) add(p *flow.PacketInfo, basis SizeBasis, paths *pathSet, sa
 	d.last = p.Time
 	if !s.Flags.Has(tcpstate.SYN) {
 		d.maxWin = max(d.maxWin, uint32(s.Window))
+		d.maxBytes, d.shift = max(d.maxBytes, an.Window), an.WindowShift
 	}
 	if an.Labels.Has(tcpstate.ZeroWindow) {
 		d.zeroWin++
