@@ -400,7 +400,7 @@ func (c *Conn) Quality() []Quality {
 	// A hole the sender later filled was lost upstream of the capture
 	// point (network loss, retransmitted); a hole never filled, or bytes
 	// ACKed but never seen, were lost by the capture.
-	add(IssueCaptureLoss, s0.AckedUnseen+s1.AckedUnseen+uint64(c.cov[0].n+c.cov[1].n))
+	add(IssueCaptureLoss, s0.AckedUnseen+s1.AckedUnseen+c.cov[0].lostHoles()+c.cov[1].lostHoles())
 	if (s0.Packets == 0) != (s1.Packets == 0) {
 		add(IssueOneSided, s0.Packets+s1.Packets)
 	}

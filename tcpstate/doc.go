@@ -11,8 +11,12 @@
 // Per direction, a Conn counts packets, wire bytes, payload bytes and
 // unique payload bytes: the sequence space covered, each byte once, so a
 // retransmission is not counted twice. The coverage tracker remembers at
-// most 32 holes below the highest byte seen; beyond that the count errs
-// low, never high.
+// most 32 holes, within 2^30 bytes (the largest window) below the highest
+// byte seen, and takes the space below the first byte seen as covered;
+// beyond that the count errs low. A segment more than 2^30 bytes from the
+// highest byte (an impossible jump; see AnomalySeqJump) counts its
+// bytes once and is not tracked: the count errs high only by repeats of
+// such segments.
 //
 // # Sequence analysis
 //

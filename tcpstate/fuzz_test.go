@@ -77,6 +77,9 @@ func FuzzConn(f *testing.F) {
 			if st.Retransmissions > st.Packets || st.DupAcks > st.Packets || st.DataSegments+st.PureAcks > st.Packets {
 				t.Fatalf("counters beyond packets: %+v", st)
 			}
+			if st.UniqueBytes > st.PayloadBytes {
+				t.Fatalf("unique bytes %d beyond the payload %d", st.UniqueBytes, st.PayloadBytes)
+			}
 		}
 		r := c.RTT()
 		for _, s := range []RTTSummary{r.RTTSummary, r.C2S.Data, r.C2S.TS, r.S2C.Data, r.S2C.TS} {

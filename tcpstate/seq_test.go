@@ -141,3 +141,22 @@ func TestUntracked(t *testing.T) {
 	assert.False(t, a.Ambiguous)
 	assert.Zero(t, a.Labels, "the FIN's number was counted: no ACKed unseen segment")
 }
+
+// TestCoverageSpan: a segment more than 2^30 bytes from the highest byte
+// counts once and is not tracked; a hole left more than 2^30 below it is
+// dropped, counted among the holes never filled.
+func TestCoverageSpan(t *testing.T) {
+	var c coverage
+	assert.Equal(t, uint64(100), c.add(Span(0, 100)))
+	assert.Equal(t, uint64(100), c.add(Span(1<<30+1000, 100)), "an impossible jump counts once")
+	assert.Equal(t, Seq(100), c.end, "and is not tracked")
+	assert.Equal(t, uint64(100), c.add(Span(1000, 100)), "leaves a hole [100, 1000)")
+	assert.Equal(t, uint64(1), c.lostHoles())
+	// One range of 2^30 bytes moves the highest byte to 1100 + 2^30: the
+	// hole now lies more than 2^30 below it.
+	assert.Equal(t, uint64(1<<30), c.add(Span(1100, 1<<30)))
+	assert.Equal(t, 0, c.n, "the hole is out of the span")
+	assert.Equal(t, uint64(1), c.lostHoles(), "still counted as never filled")
+	assert.Equal(t, uint64(100), c.add(Span(500, 100)), "its bytes are now out of the span: counted once, untracked")
+	assert.Equal(t, uint64(100+100+100+1<<30+100), c.unique)
+}
