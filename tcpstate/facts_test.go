@@ -148,8 +148,9 @@ func TestFactAckedSizes(t *testing.T) {
 	assert.Equal(t, tcpstate.SegmentSize{Len: 0, HeaderLen: 32, WireLen: 52}, r.an[2].Acked)
 }
 
-// TestFactHandshake: the handshake's times as the pass goes, the SYN
-// that was answered counting when the first was repeated.
+// TestFactHandshake: the handshake's times as the pass goes; when the
+// SYN was repeated the legs time the latest SYN and the round trip runs
+// from the first, an upper bound.
 func TestFactHandshake(t *testing.T) {
 	b := newB()
 	b.Packet(c2s, flowtest.Seg{Flags: tcpstate.SYN}) // 1
@@ -167,15 +168,27 @@ func TestFactHandshake(t *testing.T) {
 	assert.False(t, ok, "no ACK yet")
 	assert.True(t, h3.HaveSYNACK)
 	require.True(t, h4.Complete())
+	assert.Equal(t, 1, h1.SYNs)
 	toServer, toClient, ok := h4.Legs()
 	assert.True(t, ok)
 	assert.Equal(t, 100*time.Millisecond, toServer, "from the repeated SYN")
 	assert.Equal(t, 2*time.Millisecond, toClient)
+	assert.Equal(t, 2, h4.SYNs)
 	rtt, _ := h4.RTT()
-	assert.Equal(t, 102*time.Millisecond, rtt)
+	assert.Equal(t, 1102*time.Millisecond, rtt, "from the first SYN: the SYN/ACK may answer either (Karn's rule)")
+	assert.Equal(t, t0, h4.FirstSYN)
 	assert.Equal(t, tcpstate.ClientToServer, h4.Client)
 	assert.Equal(t, t0.Add(time.Second), h4.SYN)
 	assert.InDelta(t, 102.0, r.conn.RTT.HandshakeMs, 1e-9, "Conn.RTT reads the same handshake")
+
+	b = newB()
+	b.Handshake(10*time.Millisecond, time.Millisecond, nil, nil) // one SYN
+	r = run(t, b)
+	h := r.live[3].hs
+	rtt, ok = h.RTT()
+	assert.True(t, ok)
+	assert.Equal(t, 11*time.Millisecond, rtt)
+	assert.Equal(t, 1, h.SYNs)
 }
 
 // TestFactMSS: the receiver's announced MSS, less 12 bytes when both

@@ -8,7 +8,9 @@ import "time"
 // acknowledges the SYN (SEG.ACK = ISN+1) and comes from the other side,
 // the ACK only if it acknowledges the SYN/ACK and comes from the SYN's
 // sender. Until a SYN/ACK is seen a repeated SYN replaces the first, so
-// the legs time the SYN that was answered.
+// the legs time the latest SYN; SYNs counts them, and when there were
+// several (a retransmission, or one packet captured twice), which one the
+// SYN/ACK answers is unknown.
 type Handshake struct {
 	// Client is the direction of the SYN (ClientToServer in flow, which
 	// names the SYN's sender the client).
@@ -17,6 +19,10 @@ type Handshake struct {
 	// HaveSYNACK and HaveACK are set.
 	SYN, SYNACK, ACK             time.Time
 	HaveSYN, HaveSYNACK, HaveACK bool
+	// SYNs counts the SYNs the client sent before the SYN/ACK (1 when
+	// it was not repeated); FirstSYN is when the first of them passed.
+	SYNs     int
+	FirstSYN time.Time
 }
 
 // Complete reports whether all three segments were seen.
@@ -34,12 +40,17 @@ func (h *Handshake) Legs() (toServer, toClient time.Duration, ok bool) {
 	return h.SYNACK.Sub(h.SYN), h.ACK.Sub(h.SYNACK), true
 }
 
-// RTT returns the handshake's whole round trip, SYN to ACK (the two legs
-// together, at any capture point), never negative; ok when the handshake
-// is complete.
+// RTT returns the handshake's whole round trip, from the first SYN to
+// the ACK (the two legs together, at any capture point), never negative;
+// ok when the handshake is complete. When the SYN was repeated the
+// SYN/ACK may answer any copy (Karn's rule, RFC 6298), so timing from the
+// first makes the round trip an upper bound, never too short: a copy
+// captured twice costs nothing, a retransmission's wait is counted in.
 func (h *Handshake) RTT() (time.Duration, bool) {
-	a, b, ok := h.Legs()
-	return max(0, a) + max(0, b), ok
+	if !h.Complete() {
+		return 0, false
+	}
+	return max(0, h.ACK.Sub(h.FirstSYN)), true
 }
 
 // handshake is the Handshake and the sequence numbers that match its
@@ -59,6 +70,11 @@ func (c *Conn) trackHandshake(d Dir, s *Segment) {
 	switch {
 	case s.Flags.Has(SYN) && !s.Flags.Has(ACK):
 		if !hs.HaveSYNACK {
+			if hs.HaveSYN && d == hs.Client {
+				hs.SYNs++
+			} else {
+				hs.SYNs, hs.FirstSYN = 1, s.Time
+			}
 			hs.SYN, hs.synSeq, hs.Client, hs.HaveSYN = s.Time, s.Seq, d, true
 		}
 	case s.Flags.Has(SYN | ACK):

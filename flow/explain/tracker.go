@@ -438,7 +438,7 @@ func (cs *connState) handshake(d tcpstate.Dir, s *tcpstate.Segment, t time.Time,
 		if h.HaveACK {
 			cs.hs = 3
 			cs.vantage, cs.near = vantageOf(v)
-			rtt, _ := h.RTT()
+			rtt, _ := h.RTT() // from the first SYN: never too short
 			cs.sample(rtt)
 			cs.sum[CauseHandshake] += t.Sub(cs.evT)
 			cs.evT, cs.evDir, cs.evValid, cs.evData = t, tcpstate.ClientToServer, true, false
