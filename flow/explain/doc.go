@@ -72,8 +72,9 @@
 //     transfer.
 //
 // The base RTT is the smallest sample, all of them tcpstate's: the
-// handshake (the SYN that was answered to the ACK of the SYN/ACK, a whole
-// round trip at any capture point, Handshake.RTT) and each data→ACK
+// handshake (the first SYN to the ACK of the SYN/ACK, a whole round trip
+// at any capture point, never too short when the SYN was repeated,
+// Handshake.RTT) and each data→ACK
 // sample of a near segment (data or FIN) that the far side's ACK gives
 // (Analysis.RTT: the ACK ends exactly at the segment and no byte up to it
 // was sent twice, Karn's rule; tshark's tcp.analysis.ack_rtt). The
