@@ -368,6 +368,10 @@ type netPacket struct {
 	// ipTruncated is set when the capture holds fewer bytes than the IP
 	// header says were sent.
 	ipTruncated bool
+	// etherType and linkDst are what the link header said (see
+	// PacketInfo).
+	etherType uint16
+	linkDst   LinkDst
 }
 
 // decoder decodes link and network layers with gopacket's
@@ -475,6 +479,7 @@ func (d *decoder) decode(lt LinkType, data []byte, cut bool, np *netPacket) {
 			return
 		}
 		proto := binary.BigEndian.Uint16(data)
+		np.etherType, np.linkDst = proto, sllDst(data[10])
 		data = data[20:]
 		switch proto {
 		case 0x0800:
@@ -510,7 +515,46 @@ func (d *decoder) decode(lt LinkType, data []byte, cut bool, np *netPacket) {
 		return
 	}
 	err := p.DecodeLayers(data, &d.decoded)
+	d.link(np)
 	d.network(err, cut || p.Truncated, np)
+}
+
+// link notes the EtherType and destination of an Ethernet or SLL header
+// the parser decoded (after any 802.1Q tags).
+func (d *decoder) link(np *netPacket) {
+	for _, t := range d.decoded {
+		switch t {
+		case layers.LayerTypeEthernet:
+			np.etherType = uint16(d.eth.EthernetType)
+			switch mac := d.eth.DstMAC; {
+			case len(mac) == 6 && mac[0]&mac[1]&mac[2]&mac[3]&mac[4]&mac[5] == 0xff:
+				np.linkDst = LinkDstBroadcast
+			case len(mac) == 6 && mac[0]&1 == 1:
+				np.linkDst = LinkDstMulticast
+			case len(mac) == 6:
+				np.linkDst = LinkDstUnicast
+			}
+		case layers.LayerTypeDot1Q:
+			np.etherType = uint16(d.dot1q.Type)
+		case layers.LayerTypeLinuxSLL:
+			np.etherType = uint16(d.sll.EthernetType)
+			np.linkDst = sllDst(uint8(d.sll.PacketType))
+		}
+	}
+}
+
+// sllDst reads a Linux cooked header's packet type (0 to us, 1 broadcast,
+// 2 multicast, 3 to another host, 4 sent by us).
+func sllDst(pkttype uint8) LinkDst {
+	switch pkttype {
+	case 0, 3, 4:
+		return LinkDstUnicast
+	case 1:
+		return LinkDstBroadcast
+	case 2:
+		return LinkDstMulticast
+	}
+	return LinkDstUnknown
 }
 
 // nflogPayload walks an NFLOG record's TLVs (lengths in host byte order,
@@ -554,13 +598,14 @@ func (d *decoder) network(err error, truncated bool, np *netPacket) {
 		return
 	case layers.LayerTypeIPv4:
 		ip := &d.ip4
-		if ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0 {
-			np.skip = SkipFragment
-			return
-		}
 		np.src, _ = netip.AddrFromSlice(ip.SrcIP)
 		np.dst, _ = netip.AddrFromSlice(ip.DstIP)
 		np.proto = uint8(ip.Protocol)
+		if ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0 {
+			// Not reassembled; the addresses stay known to consumers.
+			np.skip = SkipFragment
+			return
+		}
 		np.l4 = ip.Payload
 		np.l4Len = int(ip.Length) - int(ip.IHL)*4
 		np.ipTruncated = len(ip.Payload) < np.l4Len

@@ -80,6 +80,13 @@ type PacketInfo struct {
 	// L4Len is the transport length on the wire per the IP header.
 	L4    []byte
 	L4Len int
+	// EtherType is the link layer's protocol type: Ethernet's after any
+	// 802.1Q tags, or the Linux cooked header's protocol; 0 for an IEEE
+	// 802.3 frame whose type field is a length, and for link types
+	// without one (raw IP, loopback, NFLOG). LinkDst is how the frame's
+	// destination was addressed.
+	EtherType uint16
+	LinkDst   LinkDst
 	// Conn, Dir and Seg are set for a TCP segment attributed to a
 	// connection: the connection (its ID, Client, Server, Midstream and
 	// FirstPacket are valid; the rest is final only once it ends), the
@@ -320,7 +327,8 @@ func (a *Analyzer) Add(p *Packet) {
 	np := &a.np
 	ev.kind = evPacket
 	ev.info = PacketInfo{Index: p.Index, Time: p.Time, WireLen: p.Length, Kind: np.kind, Skip: np.skip,
-		Src: np.src, Dst: np.dst, Proto: np.proto, L4: np.l4, L4Len: np.l4Len}
+		Src: np.src, Dst: np.dst, Proto: np.proto, L4: np.l4, L4Len: np.l4Len,
+		EtherType: np.etherType, LinkDst: np.linkDst}
 	ev.sc, ev.dir = nil, d
 	if e != nil {
 		ev.sc = e.sc

@@ -210,3 +210,40 @@ func TestCloseLinger(t *testing.T) {
 	assert.Equal(t, 2, res.Summary.MaxLive)
 	assert.Equal(t, []int{1, 2}, order)
 }
+
+// TestLinkLayer: the EtherType (after an 802.1Q tag) and the destination's
+// addressing of Ethernet frames, as a Consumer sees them.
+func TestLinkLayer(t *testing.T) {
+	bcast := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	mcast := []byte{0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e} // LLDP's group address
+	ucast := []byte{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}
+	src := []byte{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}
+	frame := func(dst []byte, types ...uint16) []byte {
+		b := append(append([]byte(nil), dst...), src...)
+		for _, ty := range types {
+			b = binary.BigEndian.AppendUint16(b, ty)
+			if ty == 0x8100 {
+				b = append(b, 0, 5) // VLAN 5
+			}
+		}
+		return append(b, make([]byte, 46)...)
+	}
+	recs := [][]byte{
+		frame(bcast, 0x0806),         // ARP to all
+		frame(mcast, 0x88cc),         // LLDP
+		frame(ucast, 0x8100, 0x8137), // IPX in VLAN 5
+		frame(ucast, 0x0026),         // an 802.3 frame: the type field is a length
+	}
+	type seen struct {
+		et  uint16
+		dst flow.LinkDst
+	}
+	var got []seen
+	cfg := flow.Config{Consumers: []flow.Consumer{flow.PacketFunc(func(p *flow.PacketInfo) {
+		got = append(got, seen{p.EtherType, p.LinkDst})
+	})}}
+	_, err := flow.Analyze(bytes.NewReader(pcapFile(binary.LittleEndian, false, 1, recs, times(len(recs)))), cfg)
+	require.NoError(t, err)
+	assert.Equal(t, []seen{{0x0806, flow.LinkDstBroadcast}, {0x88cc, flow.LinkDstMulticast},
+		{0x8137, flow.LinkDstUnicast}, {0, flow.LinkDstUnicast}}, got)
+}

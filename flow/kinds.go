@@ -42,6 +42,35 @@ func kindOfProto(p uint8) Kind {
 	return KindOtherIP
 }
 
+// LinkDst is how a frame's link layer addressed its destination.
+type LinkDst uint8
+
+// Link-layer destinations.
+const (
+	// LinkDstUnknown: the link type shows no destination (raw IP,
+	// loopback, NFLOG), or the link header could not be read.
+	LinkDstUnknown LinkDst = iota
+	// LinkDstUnicast: one station (an Ethernet MAC with the I/G bit
+	// clear; SLL packet types host, otherhost and outgoing).
+	LinkDstUnicast
+	// LinkDstMulticast: a group (the I/G bit set; SLL packet type
+	// multicast).
+	LinkDstMulticast
+	// LinkDstBroadcast: every station (ff:ff:ff:ff:ff:ff; SLL packet type
+	// broadcast).
+	LinkDstBroadcast
+)
+
+var linkDstNames = [...]string{"unknown", "unicast", "multicast", "broadcast"}
+
+// String returns the destination's name.
+func (l LinkDst) String() string {
+	if int(l) < len(linkDstNames) {
+		return linkDstNames[l]
+	}
+	return "unknown"
+}
+
 // SkipReason says why a packet could not be analysed.
 type SkipReason uint8
 

@@ -41,6 +41,7 @@ func parseTCP(b []byte, wire int, seg *tcpstate.Segment) (src, dst uint16, r tcp
 		return src, dst, tcpMalformed
 	}
 	seg.Len = wire - off
+	seg.HeaderLen = off
 	opts := b[20:min(off, len(b))]
 	seg.Opts = tcpstate.Options{}
 	parseOptions(opts, &seg.Opts)

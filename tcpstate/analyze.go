@@ -16,19 +16,26 @@ const maxRetx = 8
 
 // sent is one segment sent and not yet acknowledged.
 type sent struct {
-	seq, end Seq // [seq, end), SYN and FIN counted
-	idx      uint64
-	t        time.Time
-	retx     bool // sent more than once (Karn's rule: no RTT sample)
+	r    Range // the sequence space it occupies, SYN and FIN counted
+	idx  uint64
+	t    time.Time
+	retx bool // sent more than once (Karn's rule: no RTT sample)
+	// Its payload, TCP header and frame lengths, for Analysis.Acked.
+	len, hdr, wire uint32
+}
+
+// size returns the segment's sizes.
+func (g *sent) size() SegmentSize {
+	return SegmentSize{Len: int(g.len), HeaderLen: int(g.hdr), WireLen: int(g.wire)}
 }
 
 // retx is a recent retransmission awaiting evidence that it was spurious.
 type retx struct {
-	seq, end Seq
-	idx      uint64
-	tsval    uint32
-	hasTS    bool
-	judged   bool
+	r      Range
+	idx    uint64
+	tsval  uint32
+	hasTS  bool
+	judged bool
 }
 
 // half is the analysis state of one direction of a connection: what its
@@ -50,7 +57,7 @@ type half struct {
 	firstAck   bool   // no segment but SYNs sent yet: window is unscaled
 	winScale   int8   // -1 unknown, -2 no scaling, else the shift
 	dupAcks    int32
-	lastNonDup uint64
+	lastNonDup uint64 // the last segment that moved SEG.ACK
 	lastLabels Labels
 	lastIdx    uint64
 	lastSend   time.Time // last segment with data, SYN or FIN
@@ -97,149 +104,266 @@ func since(now, t time.Time) time.Duration {
 	return d
 }
 
-// analyze runs the sequence analysis on segment s of direction d, filling
-// c.an. The rules and their order follow Wireshark's documented TCP
-// analysis (see the package documentation).
-func (c *Conn) analyze(d Dir, s *Segment) {
-	a := &c.an
-	f, r := &c.h[d], &c.h[d.Reverse()]
-	now := s.Time
-	seq, ack := s.Seq, s.Ack
-	seglen := Size(s.Len)
-	win := uint32(s.Window)
-	ctl := s.Flags & (SYN | FIN | RST)
-	var ls Labels
-	set := func(l Label, ref uint64) {
-		ls = ls.With(l)
-		a.Ref[l] = ref
-	}
-
-	// Window scaling, negotiated in the SYNs (RFC 7323 section 2).
-	if s.Flags.Has(SYN) {
-		if s.Opts.HasWScale {
-			ws := s.Opts.WScale
-			if ws > 14 {
-				ws = 14
-				c.wsClamped++
-				a.Anomaly |= AnomalyWScale
-			}
-			f.winScale = int8(ws)
-		}
-		switch {
-		case f.winScale == -1:
-			f.winScale, r.winScale = -2, -2
-		case s.Flags.Has(ACK) && r.winScale == -2:
-			f.winScale = -2
-		}
-		if !s.Flags.Has(ACK) {
-			c.mruSyn = now
-		}
-	} else if s.Flags.Has(ACK) && c.firstRTT == 0 && !c.mruSyn.IsZero() {
-		c.firstRTT = max(now.Sub(c.mruSyn), 0)
-	}
-	if jump := seq.Diff(f.sndNxt); f.sndNxtOK && (jump > 1<<30 || jump < -(1<<30)) {
-		c.seqJumps++
-		a.Anomaly |= AnomalySeqJump
-	}
-
-	// Zero-window probe.
-	if seglen == 1 && f.sndNxtOK && seq == f.sndNxt && r.window == 0 {
-		set(ZeroWindowProbe, r.winIdx)
-		goto finishedFwd
-	}
-	if win == 0 && ctl == 0 {
-		set(ZeroWindow, 0)
-	}
-	if f.sndNxtOK && f.sndNxt.LessThan(seq) && !s.Flags.Has(RST) {
-		set(LostSegment, f.sndNxtIdx)
-	}
-	if seglen <= 1 && f.sndNxtOK && seq == f.sndNxt.Sub(1) && ctl == 0 {
-		set(KeepAlive, f.sndNxtIdx)
-	}
-	if seglen == 0 && win != 0 && win != f.window && f.sndNxtOK && seq == f.sndNxt && ack == f.lastAck && ctl == 0 {
-		set(WindowUpdate, f.winIdx)
-	}
-	if seglen > 0 && r.winScale != -1 && ctl == 0 &&
-		seq.Add(seglen) == r.lastAck.Add(Size(r.window<<r.shift())) {
-		set(WindowFull, r.winIdx)
-	}
-	if seglen == 0 && win != 0 && win == f.window && f.sndNxtOK && seq == f.sndNxt && ack == f.lastAck &&
-		r.lastLabels.Has(KeepAlive) && ctl == 0 {
-		set(KeepAliveAck, r.lastIdx)
-		goto finishedFwd
-	}
-	if seglen == 0 && win == 0 && win == f.window && f.sndNxtOK && seq == f.sndNxt && ack == f.lastAck &&
-		r.lastLabels.Has(ZeroWindowProbe) && ctl == 0 {
-		set(ZeroWindowProbeAck, r.lastIdx)
-		goto finishedFwd
-	}
-	if seglen == 0 && win != 0 && win == f.window && f.sndNxtOK && seq == f.sndNxt && ack == f.lastAck && ctl == 0 {
-		f.dupAcks++
-		set(DupAck, f.lastNonDup)
-		a.DupAckNum = uint32(f.dupAcks)
-	}
-
-finishedFwd:
-	if ack != f.lastAck {
-		f.lastNonDup = s.Index
-		f.dupAcks = 0
-	}
-	// ACKed unseen segment: beyond the highest in-order byte of the other
-	// direction.
-	if r.maxAckOK && r.maxAck.LessThan(ack) && s.Flags.Has(ACK) {
-		set(AckedUnseen, r.sndNxtIdx)
-		r.maxAck = r.sndNxt // report each hole once
-	}
-
-	// Retransmission, fast retransmission, spurious retransmission,
-	// out-of-order.
-	if seglen > 0 || s.Flags&(SYN|FIN) != 0 {
-		notAdv := f.sndNxtOK && seq.LessThan(f.sndNxt)
-		if ls.Has(KeepAlive) {
-			goto finishedRetx
-		}
-		if seglen > 1 && f.sndNxtOK && f.sndNxt.Sub(1) == seq {
-			notAdv = false
-		}
-		if seglen > 0 && r.lastAck != 0 && seq.Add(seglen).LessThanEq(r.lastAck) {
-			set(SpuriousRetransmission, r.lastAckIdx)
-			goto finishedRetx
-		}
-		if notAdv && r.dupAcks >= 2 && r.lastAck == seq && since(now, r.lastAckT) < 20*time.Millisecond {
-			set(FastRetransmission, r.lastNonDupAckRef())
-			goto finishedRetx
-		}
-		thres := 3 * time.Millisecond
-		if c.firstRTT > 0 {
-			thres = c.firstRTT
-		}
-		if notAdv && since(now, f.sndNxtTime) < thres && f.sndNxt != seq.Add(s.SeqLen()) {
-			set(OutOfOrder, f.sndNxtIdx)
-			goto finishedRetx
-		}
-		if notAdv {
-			set(Retransmission, f.original(seq, seglen, f.sndNxtIdx))
-		}
-	}
-finishedRetx:
-	a.Labels = ls
-	if ls.Has(Retransmission) || ls.Has(FastRetransmission) || ls.Has(SpuriousRetransmission) {
-		a.Cause = c.cause(f, r, s, ls)
-		f.noteRetx(s)
-	}
-	c.advance(f, r, s, a)
+// rules is one segment's sequence analysis under way: the segment, the
+// state of its direction (f, forward) and of the other (r, reverse), and
+// the Analysis being filled. Each method is one of Wireshark's rules or
+// rule groups, named after the label it gives.
+type rules struct {
+	c      *Conn
+	a      *Analysis
+	f, r   *half
+	s      *Segment
+	seglen Size
+	win    uint32
+	ctl    Flags // the segment's SYN, FIN and RST bits
 }
 
-// lastNonDupAckRef returns the packet the duplicate ACKs repeat.
-func (h *half) lastNonDupAckRef() uint64 { return h.lastNonDup }
+// set gives the segment label l, referring to packet ref.
+func (x *rules) set(l Label, ref uint64) {
+	x.a.Labels = x.a.Labels.With(l)
+	x.a.Ref[l] = ref
+}
+
+// analyze runs the sequence analysis on segment s of direction d, filling
+// c.an. The rules and their order follow Wireshark's documented TCP
+// analysis (see the package documentation): the rules on what the segment
+// sends, the rules on its ACK, then for a segment occupying sequence space
+// the retransmission family.
+func (c *Conn) analyze(d Dir, s *Segment) {
+	x := rules{c: c, a: &c.an, f: &c.h[d], r: &c.h[d.Reverse()], s: s,
+		seglen: Size(s.Len), win: uint32(s.Window), ctl: s.Flags & (SYN | FIN | RST)}
+	c.negotiate(x.f, x.r, s)
+	x.seqJump()
+	x.forwardRules()
+	x.ackRules()
+	if x.seglen > 0 || s.Flags&(SYN|FIN) != 0 {
+		x.retransmissionRules()
+	}
+	if x.a.Retransmitted() {
+		x.a.Cause = c.cause(x.f, x.r, s, x.a.Labels)
+		x.f.noteRetx(s)
+	}
+	c.advance(x.f, x.r, s, x.a)
+}
+
+// negotiate takes the window scaling a SYN negotiates (RFC 7323 section
+// 2: in effect only when both SYNs carry the option), and times the
+// initial round trip, from the latest SYN to the first ACK after it
+// (Wireshark's threshold for out-of-order).
+func (c *Conn) negotiate(f, r *half, s *Segment) {
+	if !s.Flags.Has(SYN) {
+		if s.Flags.Has(ACK) && c.firstRTT == 0 && !c.mruSyn.IsZero() {
+			c.firstRTT = max(s.Time.Sub(c.mruSyn), 0)
+		}
+		return
+	}
+	if s.Opts.HasWScale {
+		ws := s.Opts.WScale
+		if ws > 14 {
+			ws = 14
+			c.wsClamped++
+			c.an.Anomaly |= AnomalyWScale
+		}
+		f.winScale = int8(ws)
+	}
+	switch {
+	case f.winScale == -1:
+		f.winScale, r.winScale = -2, -2
+	case s.Flags.Has(ACK) && r.winScale == -2:
+		f.winScale = -2
+	}
+	if !s.Flags.Has(ACK) {
+		c.mruSyn = s.Time
+	}
+}
+
+// seqJump marks a segment starting further from SND.NXT than any window
+// allows.
+func (x *rules) seqJump() {
+	if jump := x.s.Seq.Diff(x.f.sndNxt); x.f.sndNxtOK && (jump > 1<<30 || jump < -(1<<30)) {
+		x.c.seqJumps++
+		x.a.Anomaly |= AnomalySeqJump
+	}
+}
+
+// forwardRules tries the rules on what the segment sends, in Wireshark's
+// order: zero-window probe (which ends them), zero window, previous
+// segment not captured, keep-alive, window update, window full, then the
+// rules on a repeated ACK: keep-alive ACK or zero-window-probe ACK (each
+// ends them), else duplicate ACK.
+func (x *rules) forwardRules() {
+	if x.zeroWindowProbe() {
+		return
+	}
+	x.zeroWindow()
+	x.lostSegment()
+	x.keepAlive()
+	x.windowUpdate()
+	x.windowFull()
+	if x.keepAliveAck() || x.zeroWindowProbeAck() {
+		return
+	}
+	x.dupAck()
+}
+
+// atNxt reports whether the segment starts at its direction's SND.NXT.
+func (x *rules) atNxt() bool { return x.f.sndNxtOK && x.s.Seq == x.f.sndNxt }
+
+// repeat reports whether the segment carries nothing new: no data, no
+// SYN, FIN or RST, the direction's SND.NXT and its last SEG.ACK. Window
+// updates, duplicate ACKs and the ACKs of probes look so.
+func (x *rules) repeat() bool {
+	return x.seglen == 0 && x.ctl == 0 && x.atNxt() && x.s.Ack == x.f.lastAck
+}
+
+func (x *rules) zeroWindowProbe() bool {
+	if x.seglen == 1 && x.atNxt() && x.r.window == 0 {
+		x.set(ZeroWindowProbe, x.r.winIdx)
+		return true
+	}
+	return false
+}
+
+func (x *rules) zeroWindow() {
+	if x.win == 0 && x.ctl == 0 {
+		x.set(ZeroWindow, 0)
+	}
+}
+
+func (x *rules) lostSegment() {
+	if x.f.sndNxtOK && x.f.sndNxt.LessThan(x.s.Seq) && !x.s.Flags.Has(RST) {
+		x.set(LostSegment, x.f.sndNxtIdx)
+	}
+}
+
+func (x *rules) keepAlive() {
+	if x.seglen <= 1 && x.ctl == 0 && x.f.sndNxtOK && x.s.Seq == x.f.sndNxt.Sub(1) {
+		x.set(KeepAlive, x.f.sndNxtIdx)
+	}
+}
+
+func (x *rules) windowUpdate() {
+	if x.repeat() && x.win != 0 && x.win != x.f.window {
+		x.set(WindowUpdate, x.f.winIdx)
+	}
+}
+
+// windowFull: the segment ends at the right edge of the window the
+// receiver last advertised (scaled when the scale is known).
+func (x *rules) windowFull() {
+	r := x.r
+	if x.seglen > 0 && x.ctl == 0 && r.winScale != -1 &&
+		x.s.Seq.Add(x.seglen) == r.lastAck.Add(Size(r.window<<r.shift())) {
+		x.set(WindowFull, r.winIdx)
+	}
+}
+
+func (x *rules) keepAliveAck() bool {
+	if x.repeat() && x.win != 0 && x.win == x.f.window && x.r.lastLabels.Has(KeepAlive) {
+		x.set(KeepAliveAck, x.r.lastIdx)
+		return true
+	}
+	return false
+}
+
+func (x *rules) zeroWindowProbeAck() bool {
+	if x.repeat() && x.win == 0 && x.win == x.f.window && x.r.lastLabels.Has(ZeroWindowProbe) {
+		x.set(ZeroWindowProbeAck, x.r.lastIdx)
+		return true
+	}
+	return false
+}
+
+func (x *rules) dupAck() {
+	if x.repeat() && x.win != 0 && x.win == x.f.window {
+		x.f.dupAcks++
+		x.set(DupAck, x.f.lastNonDup)
+		x.a.DupAckNum = uint32(x.f.dupAcks)
+	}
+}
+
+// ackRules follows the segment's SEG.ACK: a new value ends a run of
+// duplicate ACKs, and one beyond the highest in-order byte of the other
+// direction acknowledges a segment the capture never showed (each hole
+// is reported once).
+func (x *rules) ackRules() {
+	f, r, ack := x.f, x.r, x.s.Ack
+	if ack != f.lastAck {
+		f.lastNonDup = x.s.Index
+		f.dupAcks = 0
+	}
+	if r.maxAckOK && r.maxAck.LessThan(ack) && x.s.Flags.Has(ACK) {
+		x.set(AckedUnseen, r.sndNxtIdx)
+		r.maxAck = r.sndNxt
+	}
+}
+
+// retransmissionRules tries, on a segment occupying sequence space that
+// is not a keep-alive, the retransmission family in Wireshark's order:
+// spurious retransmission (data already acknowledged), then, for a
+// segment that does not advance SND.NXT, fast retransmission,
+// out-of-order and retransmission.
+func (x *rules) retransmissionRules() {
+	if x.a.Labels.Has(KeepAlive) || x.spuriousRetransmission() || !x.notAdvancing() {
+		return
+	}
+	if x.fastRetransmission() || x.outOfOrder() {
+		return
+	}
+	x.set(Retransmission, x.f.original(x.s.Seq, x.seglen, x.f.sndNxtIdx))
+}
+
+// notAdvancing reports whether the segment starts below SND.NXT, a
+// segment of more than one byte starting one below it excepted.
+func (x *rules) notAdvancing() bool {
+	f, seq := x.f, x.s.Seq
+	if x.seglen > 1 && f.sndNxtOK && f.sndNxt.Sub(1) == seq {
+		return false
+	}
+	return f.sndNxtOK && seq.LessThan(f.sndNxt)
+}
+
+func (x *rules) spuriousRetransmission() bool {
+	r := x.r
+	if x.seglen > 0 && r.lastAck != 0 && x.s.Seq.Add(x.seglen).LessThanEq(r.lastAck) {
+		x.set(SpuriousRetransmission, r.lastAckIdx)
+		return true
+	}
+	return false
+}
+
+// fastRetransmission: the byte at least two duplicate ACKs asked for,
+// within 20 ms of the last of them.
+func (x *rules) fastRetransmission() bool {
+	r := x.r
+	if r.dupAcks >= 2 && r.lastAck == x.s.Seq && since(x.s.Time, r.lastAckT) < 20*time.Millisecond {
+		x.set(FastRetransmission, r.lastNonDup)
+		return true
+	}
+	return false
+}
+
+// outOfOrder: within the initial RTT (3 ms without one) of the segment
+// that advanced SND.NXT, and not ending at SND.NXT.
+func (x *rules) outOfOrder() bool {
+	f, s := x.f, x.s
+	thres := 3 * time.Millisecond
+	if x.c.firstRTT > 0 {
+		thres = x.c.firstRTT
+	}
+	if since(s.Time, f.sndNxtTime) < thres && f.sndNxt != s.Seq.Add(s.SeqLen()) {
+		x.set(OutOfOrder, f.sndNxtIdx)
+		return true
+	}
+	return false
+}
 
 // original returns the packet that first sent byte seq, or def.
 func (h *half) original(seq Seq, n Size, def uint64) uint64 {
-	end := seq.Add(max(n, 1))
+	g := Span(seq, max(n, 1))
 	for i := range h.segs {
-		g := &h.segs[i]
-		if g.seq.LessThan(end) && seq.LessThan(g.end) {
-			return g.idx
+		if h.segs[i].r.Overlaps(g) {
+			return h.segs[i].idx
 		}
 	}
 	return def
@@ -261,12 +385,7 @@ func (c *Conn) cause(f, r *half, s *Segment, ls Labels) Cause {
 	// the capture point to the receiver and back, so take at least the
 	// handshake's full round trip.
 	srtt := max(f.srtt, c.firstRTT)
-	// SND.UNA: the receiver's last ACK, or without one in the capture the
-	// oldest segment still remembered as unacknowledged.
-	una, unaOK := r.lastAck, r.hasAcked
-	if !unaOK && len(f.segs) > 0 {
-		una, unaOK = f.segs[0].seq, true
-	}
+	una, unaOK := f.una(r)
 	tail := s.Seq.Add(s.SeqLen()) == f.sndNxt
 	if tail && !f.inRec && srtt > 0 && idle > 0 {
 		if s.Seq != una || idle < srtt+200*time.Millisecond {
@@ -281,228 +400,39 @@ func (c *Conn) cause(f, r *half, s *Segment, ls Labels) Cause {
 	return CauseUnknown
 }
 
+// una returns SND.UNA of f's data: r's last ACK, or before r has ACKed
+// anything in the capture the oldest segment f still remembers as
+// unacknowledged; ok is false when neither is known.
+func (f *half) una(r *half) (Seq, bool) {
+	if r.hasAcked {
+		return r.lastAck, true
+	}
+	if len(f.segs) > 0 {
+		return f.segs[0].r.First, true
+	}
+	return r.lastAck, false
+}
+
 // noteRetx remembers a retransmission for the spurious evidence, and
 // marks the segments it covers as sent twice (Karn's rule).
 func (f *half) noteRetx(s *Segment) {
 	f.inRec = true
-	end := s.Seq.Add(s.SeqLen())
-	f.markRetx(s.Seq, end)
+	g := Span(s.Seq, s.SeqLen())
+	f.markRetx(g)
 	if f.nretx == maxRetx {
 		copy(f.retxs[:], f.retxs[1:])
 		f.nretx--
 	}
-	f.retxs[f.nretx] = retx{seq: s.Seq, end: end, idx: s.Index, tsval: s.Opts.TSVal, hasTS: s.Opts.HasTimestamps}
+	f.retxs[f.nretx] = retx{r: g, idx: s.Index, tsval: s.Opts.TSVal, hasTS: s.Opts.HasTimestamps}
 	f.nretx++
 }
 
-// markRetx marks the remembered segments overlapping [seq, end) as sent
-// more than once.
-func (f *half) markRetx(seq, end Seq) {
+// markRetx marks the remembered segments overlapping g as sent more than
+// once.
+func (f *half) markRetx(g Range) {
 	for i := range f.segs {
-		g := &f.segs[i]
-		if g.seq.LessThan(end) && seq.LessThan(g.end) {
-			g.retx = true
-		}
-	}
-}
-
-// advance updates the direction's state after segment s (Wireshark's
-// bookkeeping after the rules), then processes its ACK: RTT samples,
-// in-flight, spurious-retransmission evidence.
-func (c *Conn) advance(f, r *half, s *Segment, a *Analysis) {
-	now := s.Time
-	seq, ack := s.Seq, s.Ack
-	seglen := Size(s.Len)
-	isRetx := a.Labels.Has(Retransmission) || a.Labels.Has(FastRetransmission) || a.Labels.Has(SpuriousRetransmission)
-	nextSeq := seq.Add(seglen)
-	if !isRetx && seglen > 0 && f.sndNxtOK && seq.LessThan(f.sndNxt) {
-		// Bytes sent before (a keep-alive's byte, an out-of-order
-		// segment): an ACK of them is ambiguous too (Karn's rule).
-		isRetx = true
-		f.markRetx(seq, seq.Add(seglen))
-	}
-	if seglen > 0 || s.Flags&(SYN|FIN) != 0 {
-		if f.segs == nil {
-			f.segs = make([]sent, 0, 16)
-		}
-		if len(f.segs) < maxUnacked {
-			if s.Flags&(SYN|FIN) != 0 {
-				nextSeq = nextSeq.Add(1)
-			}
-			f.segs = append(f.segs, sent{seq: seq, end: nextSeq, idx: s.Index, t: now, retx: isRetx})
-		}
-		f.lastSend = now
-	}
-	zwp := a.Labels.Has(ZeroWindowProbe)
-	if (!f.sndNxtOK || f.sndNxt.LessThan(nextSeq)) && !zwp {
-		f.sndNxt, f.sndNxtOK, f.sndNxtIdx, f.sndNxtTime = nextSeq, true, s.Index, now
-	}
-	if (!f.maxAckOK || seq == f.maxAck) && !zwp {
-		f.maxAck, f.maxAckOK = f.sndNxt, true
-	}
-	if ack != f.lastAck {
-		f.lastAckIdx = s.Index
-	}
-	f.window, f.winIdx = uint32(s.Window), s.Index
-	f.lastAck, f.lastAckT = ack, now
-	f.lastLabels = a.Labels
-	f.lastIdx = s.Index
-	if !s.Flags.Has(SYN) {
-		f.firstAck = false
-		// The largest receive window advertised, scaled when known.
-		w := uint64(s.Window)
-		if f.winScale >= 0 {
-			w <<= uint(f.winScale)
-		}
-		st := &c.Stats[c.dirOf(f)]
-		st.MaxWindow = max(st.MaxWindow, w)
-	} else {
-		st := &c.Stats[c.dirOf(f)]
-		st.MaxWindow = max(st.MaxWindow, uint64(s.Window))
-	}
-	if mss := c.Stats[c.dirOf(f)].MSS; mss > 0 && uint32(s.Len) > mss {
-		f.oversize++
-	}
-	f.nsack = min(s.Opts.NSACK, MaxSACKBlocks)
-	copy(f.sack[:], s.Opts.SACK[:f.nsack])
-	if s.Opts.HasTimestamps && (seglen > 0 || s.Flags&(SYN|FIN) != 0) {
-		f.ts.sent(s.Opts.TSVal, now)
-	}
-
-	if s.Flags.Has(ACK) {
-		f.hasAcked = true
-		c.acked(f, r, s, a)
-	}
-
-	// Bytes in flight of this direction after the segment, SACK-aware:
-	// from SND.UNA (the receiver's last ACK, or before it has ACKed
-	// anything the oldest segment remembered) to SND.NXT, less the bytes
-	// the receiver's last SACK blocks hold.
-	una, unaOK := r.lastAck, r.hasAcked
-	if !unaOK && len(f.segs) > 0 {
-		una, unaOK = f.segs[0].seq, true
-	}
-	if seglen > 0 && f.sndNxtOK && unaOK {
-		if una.LessThanEq(f.sndNxt) {
-			fl := uint64(una.Size(f.sndNxt))
-			for i := 0; i < r.nsack; i++ {
-				b := r.sack[i]
-				lo, hi := Max(b.Left, una), Min(b.Right, f.sndNxt)
-				if lo.LessThan(hi) {
-					fl -= min(fl, uint64(lo.Size(hi)))
-				}
-			}
-			if fl < 1<<30 {
-				a.InFlight = uint32(fl)
-				st := &c.Stats[c.dirOf(f)]
-				st.MaxInFlight = max(st.MaxInFlight, a.InFlight)
-			}
-		}
-	}
-}
-
-// dirOf returns the direction h belongs to.
-func (c *Conn) dirOf(h *half) Dir {
-	if h == &c.h[0] {
-		return ClientToServer
-	}
-	return ServerToClient
-}
-
-// acked processes the acknowledgment carried by segment s of f, which
-// covers the data r sent: it removes the acknowledged segments, takes an
-// RTT sample under Karn's rule, a timestamp-echo sample, and looks for
-// evidence that r's recent retransmissions were spurious.
-func (c *Conn) acked(f, r *half, s *Segment, a *Analysis) {
-	now := s.Time
-	ack := s.Ack
-	// Data→ACK samples: the segment whose end the ACK matches exactly,
-	// if no byte up to the ACK was sent twice.
-	k := 0
-	ambiguous := false
-	var match sent
-	matched := false
-	for i := range r.segs {
-		g := &r.segs[i]
-		switch {
-		case g.end.LessThanEq(ack):
-			if g.retx {
-				ambiguous = true
-			}
-			if g.end == ack {
-				match, matched = *g, true
-			}
-			continue // acknowledged: drop
-		case g.seq.LessThan(ack):
-			if g.retx {
-				ambiguous = true
-			}
-			g.seq = ack
-		}
-		r.segs[k] = *g
-		k++
-	}
-	advanced := k < len(r.segs)
-	r.segs = r.segs[:k]
-	if matched && !ambiguous {
-		a.AckOf = match.idx
-		// A zero sample only says the clock could not tell: not taken.
-		if d := now.Sub(match.t); d > 0 {
-			a.RTT = d
-			r.rtt.add(d)
-			if r.srtt == 0 {
-				r.srtt = d
-			} else {
-				r.srtt += (d - r.srtt) / 8 // RFC 6298, alpha = 1/8
-			}
-		}
-	}
-	if advanced {
-		r.inRec = false
-	}
-	// Timestamp echo: the first echo of a TSval r sent.
-	if s.Opts.HasTimestamps && s.Opts.TSEcr != 0 && (!f.echoOK || s.Opts.TSEcr != f.lastEcho) {
-		f.lastEcho, f.echoOK = s.Opts.TSEcr, true
-		if t, ok := r.ts.find(s.Opts.TSEcr); ok {
-			if d := now.Sub(t); d > 0 {
-				a.TSRTT = d
-				r.tsrtt.add(d)
-			}
-		}
-	}
-	// Spurious retransmissions of r: a D-SACK block (RFC 2883: the first
-	// block below the cumulative ACK) covering one, or the first ACK
-	// covering one echoing an older timestamp than it carried (RFC 3522).
-	if r.nretx == 0 {
-		return
-	}
-	st := &c.Stats[c.dirOf(r)]
-	var dsack *SACKBlock
-	if s.Opts.NSACK > 0 {
-		b := s.Opts.SACK[0]
-		if b.Right.LessThanEq(ack) || (s.Opts.NSACK > 1 && s.Opts.SACK[1].Left.LessThanEq(b.Left) && b.Right.LessThanEq(s.Opts.SACK[1].Right)) {
-			dsack = &b
-		}
-	}
-	for i := 0; i < r.nretx; i++ {
-		x := &r.retxs[i]
-		if x.judged {
-			continue
-		}
-		if dsack != nil && dsack.Left.LessThan(x.end) && x.seq.LessThan(dsack.Right) {
-			x.judged = true
-			st.SpuriousDSACK++
-			a.Unneeded, a.Evidence = x.idx, EvidenceDSACK
-			continue
-		}
-		if x.seq.LessThan(ack) && s.Flags.Has(ACK) {
-			if x.hasTS && s.Opts.HasTimestamps {
-				x.judged = true
-				if int32(s.Opts.TSEcr-x.tsval) < 0 {
-					st.SpuriousTS++
-					a.Unneeded, a.Evidence = x.idx, EvidenceTS
-				}
-			}
+		if f.segs[i].r.Overlaps(g) {
+			f.segs[i].retx = true
 		}
 	}
 }

@@ -138,20 +138,11 @@ type Conn struct {
 	mruSyn    time.Time // most recent SYN without ACK (Wireshark ts_mru_syn)
 	firstRTT  time.Duration
 	hs        handshake
+	base      [2]Seq // first sequence number of each direction (see Base)
+	hasBase   [2]bool
 	timeBack  uint64
 	seqJumps  uint64
 	wsClamped uint64
-}
-
-// handshake records the times of the three-way handshake (RFC 9293 3.5).
-type handshake struct {
-	synDir          Dir
-	syn, synAck     time.Time
-	ack             time.Time
-	synSeq, synAckS Seq
-	haveSyn         bool
-	haveSynAck      bool
-	haveAck         bool
 }
 
 // NewConn returns an empty connection.
@@ -206,31 +197,47 @@ func (c *Conn) Add(d Dir, s *Segment) *Analysis {
 	if s.Len > int(st.MaxSegment) {
 		st.MaxSegment = uint32(min(s.Len, 1<<31))
 	}
-	first := s.Seq
 	if s.Flags.Has(SYN) {
-		st.SYN++
-		c.SynSeen = true
-		c.isn[d], c.hasISN[d] = s.Seq, true
-		first = first.Add(1)
-		o := &c.Options[d]
-		if s.Opts.HasMSS {
-			o.MSS = s.Opts.MSS
-			c.Stats[d.Reverse()].MSS = uint32(s.Opts.MSS)
-		}
-		if s.Opts.HasWScale {
-			o.WScale = int8(min(s.Opts.WScale, 127))
-		}
-		o.SACKPermitted = o.SACKPermitted || s.Opts.SACKPermitted
-		o.Timestamps = o.Timestamps || s.Opts.HasTimestamps
+		c.syn(d, s)
 	}
-	// A RST's payload is diagnostic text, not stream data (RFC 9293 3.5.3).
-	if s.Len > 0 && !s.Flags.Has(RST) {
-		st.UniqueBytes += c.cov[d].add(first, Size(s.Len))
+	c.noteBase(d, s)
+	a.Data = s.Data()
+	if !a.Data.Empty() {
+		a.Resent = c.cov[d].below(a.Data)
+		st.UniqueBytes += c.cov[d].add(a.Data)
 	}
 	c.trackHandshake(d, s)
 	c.analyze(d, s)
 	c.count(d, a)
 	return a
+}
+
+// syn records what a SYN of direction d announces.
+func (c *Conn) syn(d Dir, s *Segment) {
+	c.Stats[d].SYN++
+	c.SynSeen = true
+	c.isn[d], c.hasISN[d] = s.Seq, true
+	o := &c.Options[d]
+	if s.Opts.HasMSS {
+		o.MSS = s.Opts.MSS
+		c.Stats[d.Reverse()].MSS = uint32(s.Opts.MSS)
+	}
+	if s.Opts.HasWScale {
+		o.WScale = int8(min(s.Opts.WScale, 127))
+	}
+	o.SACKPermitted = o.SACKPermitted || s.Opts.SACKPermitted
+	o.Timestamps = o.Timestamps || s.Opts.HasTimestamps
+}
+
+// noteBase sets the bases of relative sequence numbers (see Base) that
+// segment s of direction d is the first to show.
+func (c *Conn) noteBase(d Dir, s *Segment) {
+	if !c.hasBase[d] {
+		c.base[d], c.hasBase[d] = s.Seq, true
+	}
+	if r := d.Reverse(); s.Flags.Has(ACK) && !c.hasBase[r] {
+		c.base[r], c.hasBase[r] = s.Ack, true
+	}
 }
 
 // count adds the segment's labels to the direction's counters.
@@ -245,7 +252,7 @@ func (c *Conn) count(d Dir, a *Analysis) {
 			*n++
 		}
 	}
-	if ls.Has(Retransmission) || ls.Has(FastRetransmission) || ls.Has(SpuriousRetransmission) {
+	if ls.Retransmitted() {
 		st.Retransmissions++
 	}
 	inc(FastRetransmission, &st.FastRetransmissions)
@@ -268,25 +275,6 @@ func (c *Conn) count(d Dir, a *Analysis) {
 		st.RetransFast++
 	case CauseTLP:
 		st.RetransTLP++
-	}
-}
-
-// trackHandshake records the SYN, SYN/ACK and ACK times.
-func (c *Conn) trackHandshake(d Dir, s *Segment) {
-	hs := &c.hs
-	switch {
-	case s.Flags.Has(SYN) && !s.Flags.Has(ACK):
-		if !hs.haveSynAck {
-			hs.syn, hs.synSeq, hs.synDir, hs.haveSyn = s.Time, s.Seq, d, true
-		}
-	case s.Flags.Has(SYN | ACK):
-		if hs.haveSyn && !hs.haveSynAck && d != hs.synDir && s.Ack == hs.synSeq.Add(1) {
-			hs.synAck, hs.synAckS, hs.haveSynAck = s.Time, s.Seq, true
-		}
-	case s.Flags.Has(ACK):
-		if hs.haveSynAck && !hs.haveAck && d == hs.synDir && s.Ack == hs.synAckS.Add(1) {
-			hs.ack, hs.haveAck = s.Time, true
-		}
 	}
 }
 
@@ -317,20 +305,19 @@ func (c *Conn) Closed() bool {
 // allocates (it sorts the kept samples); call it once the connection ends.
 func (c *Conn) RTT() RTT {
 	var r RTT
-	hs := &c.hs
 	// Legs: leg[d] is the round trip from the capture point to the
 	// receiver of direction d's data and back.
 	var leg [2]time.Duration
-	var haveLegs bool
-	if hs.haveSynAck {
-		leg[hs.synDir] = max(0, hs.synAck.Sub(hs.syn))
-		r.SynToSynAckMs = ms(leg[hs.synDir])
-		if hs.haveAck {
-			leg[hs.synDir.Reverse()] = max(0, hs.ack.Sub(hs.synAck))
-			r.SynAckToAckMs = ms(leg[hs.synDir.Reverse()])
-			r.HandshakeMs = ms(leg[0] + leg[1])
-			haveLegs = true
-		}
+	hs := &c.hs
+	_, toClient, haveLegs := hs.Legs()
+	if hs.HaveSYNACK {
+		leg[hs.Client] = max(0, hs.SYNACK.Sub(hs.SYN))
+		r.SynToSynAckMs = ms(leg[hs.Client])
+	}
+	if haveLegs {
+		leg[hs.Client.Reverse()] = max(0, toClient)
+		r.SynAckToAckMs = ms(leg[hs.Client.Reverse()])
+		r.HandshakeMs = ms(leg[0] + leg[1])
 	}
 	dirs := [2]*DirRTT{&r.C2S, &r.S2C}
 	for d := range dirs {
@@ -374,11 +361,11 @@ func (c *Conn) RTT() RTT {
 // direction.
 func (c *Conn) Vantage() Vantage {
 	var a, b time.Duration // capture→server→capture, capture→client→capture
-	hs := &c.hs
+	toServer, toClient, ok := c.hs.Legs()
 	switch {
-	case hs.haveSynAck && hs.haveAck:
-		a, b = hs.synAck.Sub(hs.syn), hs.ack.Sub(hs.synAck)
-		if hs.synDir == ServerToClient {
+	case ok:
+		a, b = toServer, toClient
+		if c.hs.Client == ServerToClient {
 			a, b = b, a
 		}
 	case c.h[0].rtt.n > 0 && c.h[1].rtt.n > 0:
@@ -413,7 +400,7 @@ func (c *Conn) Quality() []Quality {
 	// A hole the sender later filled was lost upstream of the capture
 	// point (network loss, retransmitted); a hole never filled, or bytes
 	// ACKed but never seen, were lost by the capture.
-	add(IssueCaptureLoss, s0.AckedUnseen+s1.AckedUnseen+uint64(c.cov[0].n+c.cov[1].n))
+	add(IssueCaptureLoss, s0.AckedUnseen+s1.AckedUnseen+c.cov[0].lostHoles()+c.cov[1].lostHoles())
 	if (s0.Packets == 0) != (s1.Packets == 0) {
 		add(IssueOneSided, s0.Packets+s1.Packets)
 	}

@@ -4,15 +4,19 @@
 // timestamps).
 //
 // Sequence numbers use the Seq (a point) and Size (a length) types, compared
-// modulo 2^32 with serial-number arithmetic (RFC 1982); SYN and FIN each
-// occupy one sequence number (RFC 9293 section 3.4). Points exactly 2^31
-// apart are unordered.
+// modulo 2^32 with serial-number arithmetic (RFC 1982), and Range, a
+// half-open [First, End) of them; SYN and FIN each occupy one sequence
+// number (RFC 9293 section 3.4). Points exactly 2^31 apart are unordered.
 //
 // Per direction, a Conn counts packets, wire bytes, payload bytes and
 // unique payload bytes: the sequence space covered, each byte once, so a
 // retransmission is not counted twice. The coverage tracker remembers at
-// most 32 holes below the highest byte seen; beyond that the count errs
-// low, never high.
+// most 32 holes, within 2^30 bytes (the largest window) below the highest
+// byte seen, and takes the space below the first byte seen as covered;
+// beyond that the count errs low. A segment more than 2^30 bytes from the
+// highest byte (an impossible jump; see AnomalySeqJump) counts its
+// bytes once and is not tracked: the count errs high only by repeats of
+// such segments.
 //
 // # Sequence analysis
 //
@@ -33,6 +37,21 @@
 // in flight subtract the receiver's SACK blocks (Wireshark's ignore SACK,
 // its issues 6683 and 7703), and retransmissions later shown unneeded by a
 // D-SACK (RFC 2883) or by timestamps (Eifel, RFC 3522) are counted.
+//
+// # One authority
+//
+// A Conn is the one place where a connection's TCP facts are decided;
+// other packages read them rather than derive their own. Per segment, the
+// Analysis gives the payload's sequence range (Data: after the SYN's own
+// number, empty on a RST), how many of its bytes were sent before
+// (Resent), whether Wireshark counts it a retransmission
+// (Retransmitted), the advertised window in bytes with the scale applied
+// (Window, WindowShift), and for an ACK that times a segment the sample,
+// the segment and its sizes (RTT, AckOf, Acked) or why there is none
+// (Ambiguous, Untracked). Between segments the Conn answers cheap live
+// queries, which allocate nothing: Handshake (its times and legs),
+// Vantage, InFlight, MSS, WindowShift and Base (the origin of relative
+// sequence numbers).
 //
 // # Round-trip time
 //

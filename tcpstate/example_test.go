@@ -32,3 +32,31 @@ func ExampleConn_Add() {
 	// handshake 81 ms (80 + 1), vantage near_client
 	// c2s retransmissions: 1
 }
+
+// Read the facts a segment's Analysis gives and the live state of the
+// connection: the payload's range after the SYN, the bytes sent before,
+// the window in bytes once both SYNs agreed on a scale, the handshake's
+// legs.
+func ExampleAnalysis_Retransmitted() {
+	c := tcpstate.NewConn()
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ws := tcpstate.Options{HasWScale: true, WScale: 7}
+	seg := func(i uint64, ms int, seq, ack tcpstate.Seq, f tcpstate.Flags, n int) *tcpstate.Segment {
+		return &tcpstate.Segment{Index: i, Time: at.Add(time.Duration(ms) * time.Millisecond),
+			Seq: seq, Ack: ack, Flags: f, Len: n, Payload: make([]byte, n), Window: 512, Opts: ws}
+	}
+	c.Add(tcpstate.ClientToServer, seg(1, 0, 100, 0, tcpstate.SYN, 0))
+	c.Add(tcpstate.ServerToClient, seg(2, 80, 700, 101, tcpstate.SYN|tcpstate.ACK, 0))
+	c.Add(tcpstate.ClientToServer, seg(3, 81, 101, 701, tcpstate.ACK, 0))
+	a := c.Add(tcpstate.ClientToServer, seg(4, 90, 101, 701, tcpstate.ACK, 100))
+	fmt.Println(a.Data, a.Resent, a.Retransmitted(), a.Window)
+	a = c.Add(tcpstate.ClientToServer, seg(5, 400, 151, 701, tcpstate.ACK, 100))
+	fmt.Println(a.Data, a.Resent, a.Retransmitted(), a.Labels)
+	h := c.Handshake()
+	toServer, toClient, _ := h.Legs()
+	fmt.Println(toServer, toClient, c.MSS(tcpstate.ClientToServer))
+	// Output:
+	// [101,201) 0 false 65536
+	// [151,251) 50 true retransmission
+	// 80ms 1ms 0
+}

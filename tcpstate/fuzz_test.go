@@ -66,20 +66,8 @@ func FuzzConn(f *testing.F) {
 		c := NewConn()
 		var n [2]uint64
 		segmentsFrom(data, func(d Dir, s *Segment) {
-			a := c.Add(d, s)
+			checkAnalysis(t, s, c.Add(d, s))
 			n[d]++
-			if a.RTT < 0 || a.TSRTT < 0 {
-				t.Fatalf("negative RTT sample %v %v", a.RTT, a.TSRTT)
-			}
-			if a.InFlight >= 1<<30 {
-				t.Fatalf("in flight %d", a.InFlight)
-			}
-			for l := Label(0); l < NumLabels; l++ {
-				if a.Ref[l] >= s.Index {
-					t.Fatalf("label %s refers to packet %d, not earlier than %d", l, a.Ref[l], s.Index)
-				}
-				_ = a.Explain(l)
-			}
 		})
 		for d := range c.Stats {
 			st := &c.Stats[d]
@@ -88,6 +76,9 @@ func FuzzConn(f *testing.F) {
 			}
 			if st.Retransmissions > st.Packets || st.DupAcks > st.Packets || st.DataSegments+st.PureAcks > st.Packets {
 				t.Fatalf("counters beyond packets: %+v", st)
+			}
+			if st.UniqueBytes > st.PayloadBytes {
+				t.Fatalf("unique bytes %d beyond the payload %d", st.UniqueBytes, st.PayloadBytes)
 			}
 		}
 		r := c.RTT()
@@ -102,4 +93,31 @@ func FuzzConn(f *testing.F) {
 		_ = c.Vantage()
 		_ = c.Quality()
 	})
+}
+
+// checkAnalysis holds one segment's analysis to the invariants any input
+// keeps.
+func checkAnalysis(t *testing.T, s *Segment, a *Analysis) {
+	t.Helper()
+	if a.RTT < 0 || a.TSRTT < 0 {
+		t.Fatalf("negative RTT sample %v %v", a.RTT, a.TSRTT)
+	}
+	if a.InFlight >= 1<<30 {
+		t.Fatalf("in flight %d", a.InFlight)
+	}
+	if a.Resent > a.Data.Len() || (s.Flags.Has(RST) || s.Len == 0) != a.Data.Empty() {
+		t.Fatalf("data %v resent %d of segment %+v", a.Data, a.Resent, s)
+	}
+	if a.Window < uint32(s.Window) || a.WindowShift > 14 || (a.WindowShift <= 0) != (a.Window == uint32(s.Window)) && s.Window != 0 {
+		t.Fatalf("window %d shift %d from %d", a.Window, a.WindowShift, s.Window)
+	}
+	if a.AckOf == 0 && a.Acked != (SegmentSize{}) || a.Ambiguous && a.AckOf != 0 {
+		t.Fatalf("acked %d %+v ambiguous %v", a.AckOf, a.Acked, a.Ambiguous)
+	}
+	for l := Label(0); l < NumLabels; l++ {
+		if a.Ref[l] >= s.Index {
+			t.Fatalf("label %s refers to packet %d, not earlier than %d", l, a.Ref[l], s.Index)
+		}
+		_ = a.Explain(l)
+	}
 }

@@ -83,6 +83,16 @@ func (ls Labels) Has(l Label) bool { return ls&(1<<l) != 0 }
 // With returns the set with l added.
 func (ls Labels) With(l Label) Labels { return ls | 1<<l }
 
+// Retransmitted reports whether the set marks a retransmission as
+// Wireshark's tcp.analysis.retransmission does: Retransmission,
+// FastRetransmission or SpuriousRetransmission (Wireshark puts the field
+// on fast and spurious retransmissions too; out-of-order segments are not
+// retransmissions to it).
+func (ls Labels) Retransmitted() bool {
+	const retx = 1<<Retransmission | 1<<FastRetransmission | 1<<SpuriousRetransmission
+	return ls&retx != 0
+}
+
 // String lists the labels in the set, comma-separated.
 func (ls Labels) String() string {
 	var b strings.Builder
@@ -164,11 +174,40 @@ type Analysis struct {
 	// Cause is why a retransmission was sent (CauseNone if the segment is
 	// not one).
 	Cause Cause
+	// Data is the sequence range of the segment's payload (Segment.Data):
+	// it starts after the SYN's own number on a SYN, and is empty when the
+	// segment has no payload and on a RST.
+	Data Range
+	// Resent is how many bytes of Data were sent before: those below the
+	// highest byte the direction's earlier segments carried, whether
+	// retransmitted or filling a hole the capture saw open. Resent > 0
+	// means a byte was sent again (or arrived late), Resent == Data.Len()
+	// that the whole payload was. It is a byte count, independent of the
+	// labels, which judge the segment by Wireshark's rules (see
+	// Retransmitted).
+	Resent Size
+	// Window is the receive window the segment advertises, in bytes:
+	// SEG.WND shifted by WindowShift when that is positive. WindowShift is
+	// the sender's window scale (RFC 7323; see Conn.WindowShift), 0 on a
+	// SYN (never scaled) and when scaling is off, and -1 when the scale is
+	// unknown (the sender's SYN was not captured): Window is then the raw
+	// field.
+	Window      uint32
+	WindowShift int8
 	// AckOf is the packet index of the segment this one acknowledges
 	// exactly, if any; RTT is the data→ACK time it gave under Karn's rule
-	// (zero if no sample).
-	AckOf uint64
-	RTT   time.Duration
+	// (zero if no sample), and Acked the sizes of that segment. Ambiguous
+	// is set instead when the ACK matches the end of a segment but a byte
+	// up to it was sent more than once: Karn's rule (RFC 6298) takes no
+	// sample.
+	AckOf     uint64
+	RTT       time.Duration
+	Acked     SegmentSize
+	Ambiguous bool
+	// Untracked is set on a segment occupying sequence space that was not
+	// remembered, its direction already having 1000 segments
+	// unacknowledged: its ACK can give no RTT sample.
+	Untracked bool
 	// TSRTT is the round-trip time from the TSval this segment's TSecr
 	// echoes first (zero if no sample).
 	TSRTT time.Duration
@@ -183,6 +222,18 @@ type Analysis struct {
 	// how (EvidenceNone when it shows none).
 	Unneeded uint64
 	Evidence Evidence
+}
+
+// Retransmitted reports whether the segment is a retransmission as
+// Wireshark counts them: see Labels.Retransmitted.
+func (a *Analysis) Retransmitted() bool { return a.Labels.Retransmitted() }
+
+// SegmentSize is the size of a segment three ways.
+type SegmentSize struct {
+	// Len is the TCP payload length (Segment.Len), HeaderLen the TCP
+	// header's (Segment.HeaderLen, 0 when unknown), WireLen the frame's on
+	// the wire (Segment.WireLen).
+	Len, HeaderLen, WireLen int
 }
 
 // Evidence is how an ACK shows that a retransmission was unneeded.

@@ -35,19 +35,41 @@ type result struct {
 	conn     *flow.Conn
 	an       map[uint64]tcpstate.Analysis // by packet index, labelled or sampled packets
 	labelled map[tcpstate.Label][]uint64
+	live     map[uint64]live // by packet index: the live queries after it
+}
+
+// live holds what the live queries on the connection (flow's
+// PacketInfo.TCP) answered right after one packet.
+type live struct {
+	hs         tcpstate.Handshake
+	inFlight   [2]uint32
+	inFlightOK [2]bool
+	shift      [2]int8
+	mss        [2]int
+	base       [2]tcpstate.Seq
+	baseOK     [2]bool
 }
 
 // run analyses the builder's capture. With NETECOLOGY_TSHARK=1 and tshark
 // installed it also checks every label against tshark's on the same bytes.
 func run(t *testing.T, b *flowtest.Builder) *result {
 	t.Helper()
-	r := &result{an: map[uint64]tcpstate.Analysis{}, labelled: map[tcpstate.Label][]uint64{}}
+	r := &result{an: map[uint64]tcpstate.Analysis{}, labelled: map[tcpstate.Label][]uint64{}, live: map[uint64]live{}}
 	data := b.Bytes()
 	res, err := flow.Analyze(bytes.NewReader(data), flow.Config{KeepConns: true, Consumers: []flow.Consumer{flow.PacketFunc(func(p *flow.PacketInfo) {
 		if p.Analysis == nil {
 			return
 		}
 		r.an[p.Index] = *p.Analysis
+		var l live
+		l.hs = p.TCP.Handshake()
+		for d := range 2 {
+			l.inFlight[d], l.inFlightOK[d] = p.TCP.InFlight(tcpstate.Dir(d))
+			l.shift[d] = p.TCP.WindowShift(tcpstate.Dir(d))
+			l.mss[d] = p.TCP.MSS(tcpstate.Dir(d))
+			l.base[d], l.baseOK[d] = p.TCP.Base(tcpstate.Dir(d))
+		}
+		r.live[p.Index] = l
 		for l := tcpstate.Label(0); l < tcpstate.NumLabels; l++ {
 			if p.Analysis.Labels.Has(l) {
 				r.labelled[l] = append(r.labelled[l], p.Index)
@@ -127,6 +149,7 @@ func TestLabelRetransmissionTimeout(t *testing.T) {
 	// direction's only sample is the SYN's.
 	assert.Zero(t, r.an[6].RTT)
 	assert.Zero(t, r.an[6].AckOf)
+	assert.True(t, r.an[6].Ambiguous, "it matches packet 5's end, but packet 4 sent the same bytes")
 	assert.Equal(t, uint64(1), r.conn.RTT.C2S.Data.Samples)
 	assert.InDelta(t, 100.0, r.conn.RTT.C2S.Data.MaxMs, 1e-9)
 }

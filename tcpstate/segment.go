@@ -104,7 +104,11 @@ type Segment struct {
 	Payload []byte
 	// WireLen is the frame's original length on the wire.
 	WireLen int
-	Opts    Options
+	// HeaderLen is the TCP header's length in bytes, options included
+	// (the data offset times 4); 0 when unknown. With Len it gives the
+	// TCP length the IP header carries.
+	HeaderLen int
+	Opts      Options
 }
 
 // SeqLen returns the sequence space the segment occupies: its payload plus
@@ -118,6 +122,22 @@ func (s *Segment) SeqLen() Size {
 		n++
 	}
 	return n
+}
+
+// Data returns the sequence range of the segment's payload: Len bytes
+// from SEG.SEQ, or from SEG.SEQ+1 on a SYN, whose own number comes first
+// (RFC 9293 section 3.4). It is empty for a segment without payload and
+// for a RST, whose payload is diagnostic text, not stream data (RFC 9293
+// section 3.5.3).
+func (s *Segment) Data() Range {
+	first := s.Seq
+	if s.Flags.Has(SYN) {
+		first = first.Add(1)
+	}
+	if s.Flags.Has(RST) || s.Len <= 0 {
+		return Range{first, first}
+	}
+	return Span(first, Size(s.Len))
 }
 
 // Truncated reports whether the capture holds less payload than was sent.

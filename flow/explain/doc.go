@@ -15,7 +15,9 @@
 // list it in flow.Config.Consumers, and read each connection's explanation
 // with Ended from a consumer listed after it, as the connection ends (or
 // set Options.Keep and read Conns after the pass). AnalyzeFile does it all
-// for a file.
+// for a file. The TCP facts come from package tcpstate through flow
+// (PacketInfo.Analysis and PacketInfo.TCP): each segment's payload range,
+// the bytes it resent, its window in bytes, the handshake's legs, the MSS.
 //
 //	rep, err := explain.AnalyzeFile("session.pcap", explain.Options{})
 //	for _, c := range rep.Conns {
@@ -62,28 +64,34 @@
 //     between released it, else the near side's think time;
 //   - a retransmission (tcpstate's labels: retransmission, fast or
 //     spurious retransmission, out-of-order), or far data while a sequence
-//     hole is open: loss recovery, or an RTO wait when tcpstate found the
-//     retransmission was sent on a timeout. Without labels (an Explainer
-//     fed by hand) a segment not beyond the highest sequence sent counts
-//     as a retransmission, and an RTO is a gap of at least 200 ms and 1.5
-//     RTT with no duplicate ACK before it. Keep-alives are not losses.
+//     hole is open (from data tcpstate labels "previous segment not
+//     captured" until the receiver's ACK reaches it): loss recovery, or an
+//     RTO wait when tcpstate found the retransmission was sent on a
+//     timeout. Keep-alives are not losses.
 //     During recovery the serialization of the data still flowing is
 //     transfer.
 //
-// The base RTT is the smallest sample: the handshake (SYN to the ACK of the
-// SYN/ACK, a whole round trip at any capture point) and near data to the
-// far side's ACK of it (Karn's rule). The bottleneck rate comes from the
+// The base RTT is the smallest sample, all of them tcpstate's: the
+// handshake (the first SYN to the ACK of the SYN/ACK, a whole round trip
+// at any capture point, never too short when the SYN was repeated,
+// Handshake.RTT) and each data→ACK
+// sample of a near segment (data or FIN) that the far side's ACK gives
+// (Analysis.RTT: the ACK ends exactly at the segment and no byte up to it
+// was sent twice, Karn's rule; tshark's tcp.analysis.ack_rtt). The
+// bottleneck rate comes from the
 // spacing of consecutive far-side data segments: the mean of the histogram
 // bin holding the lower quartile of seconds per wire byte. Splits that need
 // the rate are kept in fixed histograms and made when the connection ends,
 // so early gaps are judged with the final estimate.
 //
-// Vantage: the handshake tells where the capture was taken. At the client
+// Vantage: the handshake tells where the capture was taken, as
+// tcpstate.Conn.Vantage judges it when the handshake ends. At the client
 // the SYN/ACK follows the SYN after a round trip and the ACK follows at
-// once; at the server the reverse. With no handshake the capture is taken
-// to be at the client (VantageAssumedClient); when both legs are
-// comparable (VantageMiddle) the budget is still computed as at the
-// client. The rules above are written for the near side as the receiver of
+// once (the SYN/ACK leg is at least 80 % of the round trip); at the server
+// the reverse. With no handshake, or one too short to place the capture
+// (under 200 µs: loopback, one host), the capture is taken to be at the
+// client (VantageAssumedClient); when both legs are comparable
+// (VantageMiddle) the budget is still computed as at the client. The rules above are written for the near side as the receiver of
 // bulk data; at a bulk sender's side, ACK-clocked sending at the
 // bottleneck rate looks like waiting for ACKs and is counted as window
 // wait.
@@ -130,8 +138,9 @@
 // loss judgement, from tcpstate's tshark-compatible labels (flow's
 // PacketInfo.Analysis). Multi-segment application messages come from
 // appproto's transactions (the Explainer's Transaction method). The
-// base RTT and bottleneck rate are estimated here, online, because the
-// budget needs them while the connection is still open.
+// base RTT is the minimum of tcpstate's samples so far, and the
+// bottleneck rate is estimated here, both online, because the budget
+// needs them while the connection is still open.
 //
 // # Memory
 //

@@ -34,98 +34,11 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 	if sigma > 0 {
 		out.RateBps = 1 / sigma
 	}
-	b := &out.Budget
-	b.DurationS = cs.last.Sub(cs.first).Seconds()
-
-	// trailing time after the last event
-	if tail := cs.last.Sub(cs.evT); tail > 0 {
-		switch {
-		case cs.hs >= 0 && cs.hs < 3:
-			cs.sum[CauseHandshake] += tail
-		case cs.evDir == cs.near && cs.lastDir != cs.near:
-			cs.sum[CauseRoundTrip] += tail
-		default:
-			cs.sum[cs.think(cs.lastDir)] += tail
-		}
-	}
-	for c := Cause(0); c < numCauses; c++ {
-		*b.part(c) += cs.sum[c].Seconds()
-	}
-	// application turns: one base RTT each, serialization of the request
-	// and of the first answer segment, the rest the far side's think time
-	far := cs.near.Reverse()
-	if cs.turnN > 0 {
-		g := cs.turnGap.Seconds()
-		rt := float64(cs.turnN) * cs.base.Seconds()
-		tr := float64(cs.turnWire) * sigma
-		if rt > g {
-			rt, tr = g, 0
-		} else if rt+tr > g {
-			tr = g - rt
-		}
-		b.RoundTripS += rt
-		b.TransferS += tr
-		*b.part(cs.think(far)) += g - rt - tr
-	}
-	// far-side gaps: serialization of the segment ending each gap is
-	// transfer; a gap up to 1.5 times that is all transfer (jitter).
-	if cs.gh != nil {
-		for k, c := range splitCauses {
-			if c == CauseServerThink {
-				c = cs.think(far)
-			}
-			for i := range nbins {
-				g, w := cs.gh.g[k][i], cs.gh.w[k][i]
-				if g == 0 {
-					continue
-				}
-				if sigma > 0 && binHi(i)*1e-9 <= 1.5*sigma {
-					b.TransferS += g
-					continue
-				}
-				tr := min(g, w*sigma)
-				b.TransferS += tr
-				*b.part(c) += g - tr
-			}
-		}
-	}
-
+	cs.budget(&out.Budget, sigma)
 	for d := range 2 {
-		ds := &cs.d[d]
-		a := &ds.acks
-		if a.DataSegments > 0 {
-			a.AcksPerSegment = float64(a.Advances) / float64(a.DataSegments)
-		}
-		var covered uint64
-		for i, n := range a.Covered {
-			covered += uint64(i+1) * n
-		}
-		if a.Advances > 0 {
-			a.MeanCovered = float64(covered) / float64(a.Advances)
-		}
-		a.Verdict = ackVerdict(a)
-		a.Carrier = carrier(a)
-		st := &ds.segStats
-		st.MSS, st.MSSSource = cs.effMSS(tcpstate.Dir(d))
-		st.MaxSegment = ds.maxSeg
-		st.Segments, st.Bytes = ds.segs, ds.bytes
-		if ds.segs > 0 {
-			st.MeanSegment = float64(ds.bytes) / float64(ds.segs)
-			st.Small = ds.small
-			st.SmallShare = float64(ds.small) / float64(ds.segs)
-		}
-		if nonFinal := st.BulkSegments - uint64(st.BulkPhases); nonFinal > 0 {
-			st.NonFinalSmallShare = float64(st.NonFinalSmall) / float64(nonFinal)
-		}
-		st.SavedAcks = float64(st.SavedSegments) * a.AcksPerSegment
+		cs.finishDir(tcpstate.Dir(d))
 	}
 	out.AcksC2S, out.AcksS2C = cs.d[0].acks, cs.d[1].acks
-	// tcpstate's labels follow tshark's rules: prefer them to the simple
-	// counts made here for the budget.
-	if fc.C2S.DataSegments+fc.S2C.DataSegments > 0 {
-		out.AcksC2S.Retransmissions, out.AcksS2C.Retransmissions = fc.C2S.Retransmissions, fc.S2C.Retransmissions
-		out.AcksC2S.DupAcks, out.AcksS2C.DupAcks = fc.C2S.DupAcks, fc.S2C.DupAcks
-	}
 	if fc.App.Turns > 0 {
 		out.Turns = int(fc.App.Turns)
 	}
@@ -140,6 +53,106 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 	}
 	out.Limit, out.Evidence = limit(out)
 	return out
+}
+
+// budget fills b from the sums by cause, the trailing time after the last
+// event, and the splits that need the bottleneck's seconds per byte sigma
+// (application turns, far-side gaps).
+func (cs *connState) budget(b *Budget, sigma float64) {
+	b.DurationS = cs.last.Sub(cs.first).Seconds()
+	// trailing time after the last event
+	if tail := cs.last.Sub(cs.evT); tail > 0 {
+		switch {
+		case cs.hs >= 0 && cs.hs < 3:
+			cs.sum[CauseHandshake] += tail
+		case cs.evDir == cs.near && cs.lastDir != cs.near:
+			cs.sum[CauseRoundTrip] += tail
+		default:
+			cs.sum[cs.think(cs.lastDir)] += tail
+		}
+	}
+	for c := Cause(0); c < numCauses; c++ {
+		*b.part(c) += cs.sum[c].Seconds()
+	}
+	cs.splitTurns(b, sigma)
+	if cs.gh != nil {
+		cs.splitFarGaps(b, sigma)
+	}
+}
+
+// splitTurns splits the application turns: one base RTT each,
+// serialization of the request and of the first answer segment, the rest
+// the far side's think time.
+func (cs *connState) splitTurns(b *Budget, sigma float64) {
+	if cs.turnN == 0 {
+		return
+	}
+	g := cs.turnGap.Seconds()
+	rt := float64(cs.turnN) * cs.base.Seconds()
+	tr := float64(cs.turnWire) * sigma
+	if rt > g {
+		rt, tr = g, 0
+	} else if rt+tr > g {
+		tr = g - rt
+	}
+	b.RoundTripS += rt
+	b.TransferS += tr
+	*b.part(cs.think(cs.near.Reverse())) += g - rt - tr
+}
+
+// splitFarGaps splits the far-side gaps: serialization of the segment
+// ending each gap is transfer; a gap up to 1.5 times that is all transfer
+// (jitter).
+func (cs *connState) splitFarGaps(b *Budget, sigma float64) {
+	for k, c := range splitCauses {
+		if c == CauseServerThink {
+			c = cs.think(cs.near.Reverse())
+		}
+		for i := range nbins {
+			g, w := cs.gh.g[k][i], cs.gh.w[k][i]
+			if g == 0 {
+				continue
+			}
+			if sigma > 0 && binHi(i)*1e-9 <= 1.5*sigma {
+				b.TransferS += g
+				continue
+			}
+			tr := min(g, w*sigma)
+			b.TransferS += tr
+			*b.part(c) += g - tr
+		}
+	}
+}
+
+// finishDir completes direction d's ACK and segment statistics.
+func (cs *connState) finishDir(d tcpstate.Dir) {
+	ds := &cs.d[d]
+	a := &ds.acks
+	if a.DataSegments > 0 {
+		a.AcksPerSegment = float64(a.Advances) / float64(a.DataSegments)
+	}
+	var covered uint64
+	for i, n := range a.Covered {
+		covered += uint64(i+1) * n
+	}
+	if a.Advances > 0 {
+		a.MeanCovered = float64(covered) / float64(a.Advances)
+	}
+	a.Verdict = ackVerdict(a)
+	a.Carrier = carrier(a)
+	st := &ds.segStats
+	st.MSS, st.MSSSource = cs.effMSS(d)
+	st.MaxSegment = ds.maxSeg
+	st.Segments, st.Bytes = ds.segs, ds.bytes
+	if ds.segs > 0 {
+		st.MeanSegment = float64(ds.bytes) / float64(ds.segs)
+		st.Small = ds.small
+		st.SmallShare = float64(ds.small) / float64(ds.segs)
+	}
+	if nonFinal := st.BulkSegments - uint64(st.BulkPhases); nonFinal > 0 {
+		st.NonFinalSmallShare = float64(st.NonFinalSmall) / float64(nonFinal)
+	}
+	st.SavedAcks = float64(st.SavedSegments) * a.AcksPerSegment
 }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }

@@ -221,3 +221,44 @@ func TestScriptedMissingSynAck(t *testing.T) {
 	assert.InDelta(t, c.Budget.DurationS, c.Budget.Sum(), 1e-9)
 	assert.InDelta(t, 0.060, c.Budget.RoundTripS+c.Budget.ServerThinkS, 1e-9)
 }
+
+// A SYN answered only when sent again after 1 s: which SYN the SYN/ACK
+// answers cannot be told (Karn's rule), so the handshake's round trip is
+// timed from the first SYN (tcpstate's Handshake.RTT, 1.0501 s, an upper
+// bound) and the base RTT is the request's 55 ms; the vantage is judged on
+// the legs from the latest SYN; the whole wait is handshake time in the
+// budget.
+func TestScriptedSynRetransmitted(t *testing.T) {
+	b := newBuilder()
+	b.Packet(c2s, flowtest.Seg{Flags: tcpstate.SYN, Opts: flowtest.OptMSS(1460)})
+	b.Advance(time.Second)
+	b.Packet(c2s, flowtest.Seg{Flags: tcpstate.SYN, Seq: 1000, Opts: flowtest.OptMSS(1460)}) // same ISN again
+	b.Advance(50 * time.Millisecond)
+	b.Packet(s2c, flowtest.Seg{Flags: tcpstate.SYN | tcpstate.ACK, Opts: flowtest.OptMSS(1460)})
+	b.Advance(100 * time.Microsecond)
+	b.Ack(c2s, nil)
+	b.Advance(10 * time.Millisecond)
+	b.Send(c2s, 100, nil)
+	b.Advance(55 * time.Millisecond)
+	b.Send(s2c, 300, nil)
+	c := explainBytes(t, b.Bytes())
+	assert.Equal(t, explain.VantageClient, c.Vantage, "50 ms to the server, 0.1 ms to the client")
+	assert.InDelta(t, 55.0, c.RTTms, 1e-6)
+	assert.Equal(t, 2, c.RTTSamples, "the handshake and the request timed by the answer's ACK")
+	assert.InDelta(t, 1.0501, c.Budget.HandshakeS, 1e-9)
+	assert.EqualValues(t, 1, c.AcksC2S.Retransmissions, "the SYN sent again")
+	assert.InDelta(t, c.Budget.DurationS, c.Budget.Sum(), 1e-9)
+}
+
+// A handshake too short to place the capture (tcpstate's vantage is
+// unknown below 200 µs): taken to be at the client.
+func TestScriptedLoopbackVantage(t *testing.T) {
+	b := newBuilder()
+	b.Handshake(50*time.Microsecond, 10*time.Microsecond, nil, nil)
+	b.Send(c2s, 100, nil)
+	b.Advance(time.Millisecond)
+	b.Send(s2c, 100, nil)
+	c := explainBytes(t, b.Bytes())
+	assert.Equal(t, explain.VantageAssumedClient, c.Vantage)
+	assert.InDelta(t, 0.06, c.RTTms, 1e-9, "the handshake's 60 µs")
+}

@@ -103,9 +103,10 @@ func (e *Explainer) Conns() []*Conn { return e.done }
 func (e *Explainer) Ended() *Conn { return e.ended }
 
 // Packet feeds one packet; packets that are not TCP segments of a
-// connection are ignored.
+// connection analysed by tcpstate (PacketInfo.Analysis and TCP, which
+// flow's Analyzer sets with Seg) are ignored.
 func (e *Explainer) Packet(p *flow.PacketInfo) {
-	if p.Conn == nil || p.Seg == nil {
+	if p.Conn == nil || p.Seg == nil || p.Analysis == nil || p.TCP == nil {
 		return
 	}
 	cs := e.live[p.Conn]
@@ -118,7 +119,7 @@ func (e *Explainer) Packet(p *flow.PacketInfo) {
 		cs.init(&e.opts)
 		e.live[p.Conn] = cs
 	}
-	cs.add(p.Dir, p.Seg, p.Analysis)
+	cs.add(p.Dir, p.Seg, p.Analysis, p.TCP)
 }
 
 // Transaction counts an application transaction's messages that spanned
@@ -218,8 +219,6 @@ var splitCauses = [4]Cause{CauseWindowWait, CauseReceiverWindow, CauseServerThin
 
 // dirState is one direction's sending state and its receiver's ACKs.
 type dirState struct {
-	hasHigh  bool
-	high     tcpstate.Seq // highest sequence sent (end of data)
 	maxSeg   int
 	small    uint64 // data segments below the MSS
 	segs     uint64
@@ -227,6 +226,8 @@ type dirState struct {
 	wire     uint64
 	ackValid bool
 	ackHigh  tcpstate.Seq // receiver's highest ACK of this direction
+	// ring holds the ends of data segments not yet acknowledged, oldest
+	// first (overflow counts those pushed out unacknowledged).
 	ring     [128]tcpstate.Seq
 	rhead    int
 	rlen     int
@@ -234,15 +235,18 @@ type dirState struct {
 	acks     AckStats
 	holeOpen bool
 	holeEnd  tcpstate.Seq
-	dupSince int // receiver's duplicate ACKs since the last advance
+	// mss is the full segment size of this direction's data as the
+	// handshake set it (tcpstate.Conn.MSS; 0: none announced).
+	mss int
 
 	// receiver side of the opposite direction: this side's window
-	mss      int  // MSS this side announced (0: none)
-	wsOpt    int8 // window scale this side announced, -1 none
-	ts       bool
-	win      uint64 // this side's last advertised window, scaled
+	win      uint64 // this side's last advertised window, in bytes
 	winKnown bool
 	zeroWin  bool // this side advertised a zero window since the last event
+	// flight is this direction's data in flight after the previous
+	// packet (tcpstate.Conn.InFlight), valid if flightOK.
+	flight   uint32
+	flightOK bool
 	segStats SegmentStats
 }
 
@@ -271,12 +275,10 @@ type connState struct {
 	n     uint64
 
 	hs       int // 0 none, 1 SYN seen, 2 SYN/ACK seen, 3 done, -1 no handshake
-	synAckT  time.Time
 	vantage  Vantage
 	near     tcpstate.Dir
 	base     time.Duration
 	nsamples int
-	wsBoth   bool
 
 	d [2]dirState
 
@@ -292,11 +294,6 @@ type connState struct {
 	nearLen      int
 	nearBytes    uint64 // near wire bytes since the last far data event
 	farAckedNear bool   // a far packet advanced the ACK of near data since the last event
-
-	// pending RTT sample: near data sent at sampleT ending at sampleEnd
-	samplePending bool
-	sampleT       time.Time
-	sampleEnd     tcpstate.Seq
 
 	sum      [numCauses]time.Duration
 	turnN    int
@@ -324,14 +321,60 @@ func (cs *connState) init(o *Options) {
 	if cs.gh != nil {
 		*cs.gh = gapHist{}
 	}
-	cs.d[0].wsOpt, cs.d[1].wsOpt = -1, -1
 }
 
 func isEvent(s *tcpstate.Segment) bool {
 	return s.Len > 0 || s.Flags&(tcpstate.SYN|tcpstate.FIN|tcpstate.RST) != 0
 }
 
-func (cs *connState) add(d tcpstate.Dir, s *tcpstate.Segment, an *tcpstate.Analysis) {
+// add feeds segment s of direction d, with tcpstate's analysis of it (an)
+// and the connection's TCP state after it (tc).
+func (cs *connState) add(d tcpstate.Dir, s *tcpstate.Segment, an *tcpstate.Analysis, tc *tcpstate.Conn) {
+	t := cs.clock(d, s)
+	if s.Flags.Has(tcpstate.SYN) {
+		cs.d[0].mss, cs.d[1].mss = tc.MSS(tcpstate.ClientToServer), tc.MSS(tcpstate.ServerToClient)
+	}
+	ds := &cs.d[d]
+	// A hole in d's data: tcpstate's "previous segment not captured" on a
+	// segment with data, open until the receiver's ACK reaches it.
+	if g := an.Data; !g.Empty() && an.Labels.Has(tcpstate.LostSegment) && !ds.holeOpen {
+		ds.holeOpen, ds.holeEnd = true, g.First
+	}
+	cs.count(d, an)
+	hs := cs.hs // before this segment
+	if cs.hs == 1 || cs.hs == 2 {
+		h := tc.Handshake()
+		cs.handshake(d, s, t, &h, tc.Vantage())
+	}
+	if isEvent(s) {
+		cs.event(d, s, t, lossOf(s, an))
+	}
+	cs.update(d, s, t, an)
+	for k := range cs.d {
+		cs.d[k].flight, cs.d[k].flightOK = tc.InFlight(tcpstate.Dir(k))
+	}
+	if an.RTT > 0 && d != cs.near && (hs < 0 || hs == 3) {
+		// the far side's ACK timed near data (tcpstate's sample, Karn's
+		// rule); the handshake's segments are timed by its legs
+		cs.sample(an.RTT)
+	}
+}
+
+// count counts tcpstate's labels in the ACK statistics: a retransmission
+// in its direction's, a duplicate ACK in the statistics of the data it
+// acknowledges.
+func (cs *connState) count(d tcpstate.Dir, an *tcpstate.Analysis) {
+	if an.Retransmitted() {
+		cs.d[d].acks.Retransmissions++
+	}
+	if an.Labels.Has(tcpstate.DupAck) {
+		cs.d[d.Reverse()].acks.DupAcks++
+	}
+}
+
+// clock starts the connection on its first packet, counts the packet and
+// returns its time, kept from going backwards.
+func (cs *connState) clock(d tcpstate.Dir, s *tcpstate.Segment) time.Time {
 	t := s.Time
 	if cs.n == 0 {
 		cs.first, cs.evT = t, t
@@ -350,66 +393,30 @@ func (cs *connState) add(d tcpstate.Dir, s *tcpstate.Segment, an *tcpstate.Analy
 		cs.last = t
 	}
 	cs.lastDir = d
-	ds := &cs.d[d]
-	if s.Flags.Has(tcpstate.SYN) {
-		if s.Opts.HasMSS {
-			ds.mss = int(s.Opts.MSS)
-		}
-		if s.Opts.HasWScale {
-			ds.wsOpt = int8(min(s.Opts.WScale, 14))
-		}
-		ds.ts = ds.ts || s.Opts.HasTimestamps
-	}
-
-	// Retransmission and hole, judged before the state moves.
-	retx := false
-	if s.Len > 0 && !s.Flags.Has(tcpstate.RST) {
-		seq := s.Seq
-		if s.Flags.Has(tcpstate.SYN) {
-			seq = seq.Add(1)
-		}
-		end := seq.Add(tcpstate.Size(s.Len))
-		if ds.hasHigh && !ds.high.LessThan(end) {
-			retx = true
-		} else if ds.hasHigh && seq.LessThan(ds.high) {
-			retx = true // partly new
-		}
-		if ds.hasHigh && ds.high.LessThan(seq) && !ds.holeOpen {
-			ds.holeOpen, ds.holeEnd = true, seq
-		}
-	}
-
-	// The loss judgement for the budget: tcpstate's labels (tshark's
-	// rules) when the Analyzer gives them, else the sequence test above.
-	loss := Cause(0)
-	if retx {
-		loss = CauseLossRecovery
-	}
-	if an != nil && s.Len > 0 {
-		switch {
-		case an.Labels.Has(tcpstate.KeepAlive):
-			loss = 0
-		case an.Labels.Has(tcpstate.Retransmission) || an.Labels.Has(tcpstate.FastRetransmission) ||
-			an.Labels.Has(tcpstate.SpuriousRetransmission) || an.Labels.Has(tcpstate.OutOfOrder):
-			loss = CauseLossRecovery
-			if an.Cause == tcpstate.CauseTimeout {
-				loss = CauseRTO
-			}
-		default:
-			loss = 0
-		}
-	}
-
-	cs.handshake(d, s, t)
-	if isEvent(s) {
-		cs.event(d, s, t, loss, an != nil)
-	}
-	cs.update(d, s, t, retx)
+	return t
 }
 
-// handshake follows SYN, SYN/ACK, ACK and decides the vantage point. The
-// client's ACK ending the handshake is recorded as a client event.
-func (cs *connState) handshake(d tcpstate.Dir, s *tcpstate.Segment, t time.Time) {
+// lossOf judges segment s for the budget by tcpstate's labels (tshark's
+// rules): a retransmission or an out-of-order segment carrying data is
+// loss recovery, or an RTO wait when tcpstate found it sent on a timeout;
+// a keep-alive is no loss.
+func lossOf(s *tcpstate.Segment, an *tcpstate.Analysis) Cause {
+	switch {
+	case s.Len == 0 || an.Labels.Has(tcpstate.KeepAlive):
+		return 0
+	case !an.Retransmitted() && !an.Labels.Has(tcpstate.OutOfOrder):
+		return 0
+	case an.Cause == tcpstate.CauseTimeout:
+		return CauseRTO
+	}
+	return CauseLossRecovery
+}
+
+// handshake follows the handshake as tcpstate tracks it (h, after
+// segment s of d) for the budget: the SYN/ACK, then the client's ACK
+// that ends it, recorded as a client event, when the vantage point is
+// tcpstate's and the handshake's round trip a first RTT sample.
+func (cs *connState) handshake(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, h *tcpstate.Handshake, v tcpstate.Vantage) {
 	if (cs.hs == 1 || cs.hs == 2) && s.Len > 0 && !s.Flags.Has(tcpstate.SYN) && (cs.hs == 1 || d == tcpstate.ServerToClient) {
 		// data before the handshake completed as seen: part of it was
 		// not captured; the vantage cannot be told
@@ -421,31 +428,39 @@ func (cs *connState) handshake(d tcpstate.Dir, s *tcpstate.Segment, t time.Time)
 	}
 	switch cs.hs {
 	case 1:
-		if d == tcpstate.ServerToClient && s.Flags.Has(tcpstate.SYN|tcpstate.ACK) {
-			cs.hs, cs.synAckT = 2, t
+		if h.HaveSYNACK {
+			cs.hs = 2
 		} else if d == tcpstate.ServerToClient && s.Flags.Has(tcpstate.RST) {
 			cs.hs = 3
 			cs.near = tcpstate.ClientToServer
 		}
 	case 2:
-		if d == tcpstate.ClientToServer && s.Flags.Has(tcpstate.ACK) && !s.Flags.Has(tcpstate.SYN) {
+		if h.HaveACK {
 			cs.hs = 3
-			a := cs.synAckT.Sub(cs.first)
-			b := t.Sub(cs.synAckT)
-			switch {
-			case b*4 < a:
-				cs.vantage, cs.near = VantageClient, tcpstate.ClientToServer
-			case a*4 < b:
-				cs.vantage, cs.near = VantageServer, tcpstate.ServerToClient
-			default:
-				cs.vantage, cs.near = VantageMiddle, tcpstate.ClientToServer
-			}
-			cs.sample(t.Sub(cs.first))
+			cs.vantage, cs.near = vantageOf(v)
+			rtt, _ := h.RTT() // from the first SYN: never too short
+			cs.sample(rtt)
 			cs.sum[CauseHandshake] += t.Sub(cs.evT)
 			cs.evT, cs.evDir, cs.evValid, cs.evData = t, tcpstate.ClientToServer, true, false
 			cs.noteNear(tcpstate.ClientToServer, t)
 		}
 	}
+}
+
+// vantageOf maps tcpstate's vantage to the explanation's and the side
+// taken as near: the client unless the capture was near the server, and
+// assumed at the client when tcpstate cannot tell (a round trip too
+// short to place the capture).
+func vantageOf(v tcpstate.Vantage) (Vantage, tcpstate.Dir) {
+	switch v {
+	case tcpstate.VantageClient:
+		return VantageClient, tcpstate.ClientToServer
+	case tcpstate.VantageServer:
+		return VantageServer, tcpstate.ServerToClient
+	case tcpstate.VantageMiddle:
+		return VantageMiddle, tcpstate.ClientToServer
+	}
+	return VantageAssumedClient, tcpstate.ClientToServer
 }
 
 func (cs *connState) sample(rtt time.Duration) {
@@ -486,31 +501,23 @@ func (cs *connState) think(side tcpstate.Dir) Cause {
 	return CauseServerThink
 }
 
-func (cs *connState) lossCause(gap time.Duration, sender tcpstate.Dir) Cause {
-	if gap >= 200*time.Millisecond && gap*2 >= cs.base*3 && cs.d[sender].dupSince == 0 {
-		cs.rtos++
-		return CauseRTO
-	}
-	return CauseLossRecovery
-}
-
-// rwndFull reports whether sender's data in flight fills the receiver's
-// last advertised window.
+// rwndFull reports whether sender's data in flight before the current
+// segment (tcpstate's bytes in flight after the previous packet) leaves
+// less than a segment of the receiver's last advertised window.
 func (cs *connState) rwndFull(sender tcpstate.Dir) bool {
 	ds, rs := &cs.d[sender], &cs.d[sender.Reverse()]
-	if !rs.winKnown || !ds.ackValid || !ds.hasHigh || !ds.ackHigh.LessThanEq(ds.high) {
+	if !rs.winKnown || !ds.flightOK {
 		return false
 	}
-	inflight := uint64(ds.ackHigh.Size(ds.high))
-	return inflight+uint64(max(ds.maxSeg, 1)) > rs.win
+	return uint64(ds.flight)+uint64(max(ds.maxSeg, 1)) > rs.win
 }
 
 // event attributes the gap since the previous event, ending at a segment
-// of direction d carrying data, SYN, FIN or RST.
-func (cs *connState) event(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, loss Cause, labelled bool) {
+// of direction d carrying data, SYN, FIN or RST; loss is the segment's
+// loss judgement (lossOf).
+func (cs *connState) event(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, loss Cause) {
 	gap := t.Sub(cs.evT)
 	prevT := cs.evT
-	evData := cs.evData
 	defer func() { cs.evT, cs.evDir, cs.evValid, cs.evData = t, d, true, s.Len > 0 }()
 	if cs.hs >= 0 && cs.hs < 3 {
 		cs.sum[CauseHandshake] += gap
@@ -526,73 +533,14 @@ func (cs *connState) event(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, los
 	var c Cause
 	switch {
 	case loss != 0 || cs.d[d].holeOpen && d == far:
-		switch {
-		case loss == CauseRTO:
-			c = CauseRTO
-			cs.rtos++
-		case loss != 0 && !labelled:
-			c = cs.lossCause(gap, d)
-		default:
-			c = CauseLossRecovery
-		}
-		if c == CauseLossRecovery && d == far && cs.evDir == far {
-			cs.farGap(c, gap, s) // data flows on during recovery
-		} else {
-			cs.sum[c] += gap
-		}
+		c = cs.lossGap(d, s, gap, loss)
 	case cs.evDir == near && d == near:
-		switch {
-		case cs.farAckedNear && cs.rwndFull(near):
-			c = CauseReceiverWindow
-		case cs.d[far].zeroWin:
-			c = CauseZeroWindow
-		case cs.farAckedNear:
-			c = CauseWindowWait
-		default:
-			c = cs.think(near)
-		}
+		c = cs.nearNearGap()
 		cs.sum[c] += gap
 	case cs.evDir == near && d == far:
-		if cs.base > 0 && gap*2 < cs.base {
-			// too soon to answer the near event: the far side was sending anyway
-			c = CauseWindowWait
-			cs.farGap(c, gap, s)
-		} else {
-			c = CauseRoundTrip
-			cs.turnN++
-			cs.turnGap += gap
-			cs.turnWire += cs.nearBytes + uint64(s.WireLen)
-			if cs.base > 0 && gap > 2*cs.base {
-				c = cs.think(far)
-			}
-		}
+		c = cs.answerGap(s, gap)
 	case cs.evDir == far && d == far:
-		switch {
-		case !evData:
-			// after the far side's SYN, FIN or handshake ACK: its own pace
-			c = cs.think(far)
-			cs.sum[c] += gap
-		case cs.d[near].zeroWin:
-			c = CauseZeroWindow
-			cs.sum[c] += gap
-		default:
-			c = CauseWindowWait
-			if cs.rwndFull(far) {
-				c = CauseReceiverWindow
-			}
-			tr, ok := cs.trigger(t.Add(-cs.base * 9 / 10))
-			slack := max(cs.base/2, 20*time.Millisecond)
-			if !ok || tr.Before(prevT.Add(-4*cs.base)) || t.Sub(tr.Add(cs.base)) > slack {
-				c = cs.think(far)
-			}
-			cs.farGap(c, gap, s)
-			if s.Len >= 200 && cs.nearBytes == 0 && gap > 0 {
-				sp := float64(gap) / float64(s.WireLen)
-				cs.spacing[spacingBin(sp)]++
-				cs.spSum[spacingBin(sp)] += sp
-				cs.spacingN++
-			}
-		}
+		c = cs.farFarGap(s, t, gap, prevT)
 	default: // far to near
 		c = cs.think(near)
 		cs.sum[c] += gap
@@ -603,6 +551,95 @@ func (cs *connState) event(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, los
 	if c != CauseTransfer {
 		cs.stall(prevT, t, gap, c, s.Index)
 	}
+}
+
+// lossGap attributes a gap ending in a retransmission, or in far data
+// while a sequence hole is open: an RTO wait, or loss recovery during
+// which far data flowing on is split with the rate.
+func (cs *connState) lossGap(d tcpstate.Dir, s *tcpstate.Segment, gap time.Duration, loss Cause) Cause {
+	far := cs.near.Reverse()
+	if loss == CauseRTO {
+		cs.rtos++
+		cs.sum[CauseRTO] += gap
+		return CauseRTO
+	}
+	if d == far && cs.evDir == far {
+		cs.farGap(CauseLossRecovery, gap, s) // data flows on during recovery
+	} else {
+		cs.sum[CauseLossRecovery] += gap
+	}
+	return CauseLossRecovery
+}
+
+// nearNearGap is the cause of a gap between two near events: a window
+// wait when a far ACK in between released the second (a receiver-window
+// stall when the data in flight filled the far side's window), a
+// zero-window stall, else the near side's think time.
+func (cs *connState) nearNearGap() Cause {
+	near, far := cs.near, cs.near.Reverse()
+	switch {
+	case cs.farAckedNear && cs.rwndFull(near):
+		return CauseReceiverWindow
+	case cs.d[far].zeroWin:
+		return CauseZeroWindow
+	case cs.farAckedNear:
+		return CauseWindowWait
+	}
+	return cs.think(near)
+}
+
+// answerGap attributes a gap from a near event to far data: an
+// application turn paying a round trip (the far side's think time beyond
+// two of them), or a window wait when it came too soon to answer.
+func (cs *connState) answerGap(s *tcpstate.Segment, gap time.Duration) Cause {
+	if cs.base > 0 && gap*2 < cs.base {
+		// too soon to answer the near event: the far side was sending anyway
+		cs.farGap(CauseWindowWait, gap, s)
+		return CauseWindowWait
+	}
+	cs.turnN++
+	cs.turnGap += gap
+	cs.turnWire += cs.nearBytes + uint64(s.WireLen)
+	if cs.base > 0 && gap > 2*cs.base {
+		return cs.think(cs.near.Reverse())
+	}
+	return CauseRoundTrip
+}
+
+// farFarGap attributes a gap between two far events: after a far SYN,
+// FIN or handshake ACK the far side's own pace; a zero-window stall; else
+// a window wait (a receiver-window stall when the data in flight filled
+// the near side's window) when a near packet at least 0.9 RTT before
+// explains the timing, or the far side's think time; the gap's spacing
+// feeds the bottleneck-rate estimate.
+func (cs *connState) farFarGap(s *tcpstate.Segment, t time.Time, gap time.Duration, prevT time.Time) Cause {
+	near, far := cs.near, cs.near.Reverse()
+	switch {
+	case !cs.evData:
+		c := cs.think(far)
+		cs.sum[c] += gap
+		return c
+	case cs.d[near].zeroWin:
+		cs.sum[CauseZeroWindow] += gap
+		return CauseZeroWindow
+	}
+	c := CauseWindowWait
+	if cs.rwndFull(far) {
+		c = CauseReceiverWindow
+	}
+	tr, ok := cs.trigger(t.Add(-cs.base * 9 / 10))
+	slack := max(cs.base/2, 20*time.Millisecond)
+	if !ok || tr.Before(prevT.Add(-4*cs.base)) || t.Sub(tr.Add(cs.base)) > slack {
+		c = cs.think(far)
+	}
+	cs.farGap(c, gap, s)
+	if s.Len >= 200 && cs.nearBytes == 0 && gap > 0 {
+		sp := float64(gap) / float64(s.WireLen)
+		cs.spacing[spacingBin(sp)]++
+		cs.spSum[spacingBin(sp)] += sp
+		cs.spacingN++
+	}
+	return c
 }
 
 func (cs *connState) farGap(c Cause, gap time.Duration, s *tcpstate.Segment) {
@@ -650,10 +687,7 @@ func (cs *connState) stall(start, end time.Time, gap time.Duration, c Cause, idx
 }
 
 // update moves the state on after segment s of direction d.
-func (cs *connState) update(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, retx bool) {
-	ds := &cs.d[d]
-	od := &cs.d[d.Reverse()]
-	o := cs.opts
+func (cs *connState) update(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, an *tcpstate.Analysis) {
 	if d == cs.near {
 		cs.noteNear(d, t)
 	}
@@ -661,78 +695,85 @@ func (cs *connState) update(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, re
 		cs.farAckedNear = false
 		cs.d[0].zeroWin, cs.d[1].zeroWin = false, false
 	}
-	// window
-	if !s.Flags.Has(tcpstate.RST) {
-		if s.Flags.Has(tcpstate.SYN) {
-			ds.win, ds.winKnown = uint64(s.Window), false
-		} else if cs.hs == 3 {
-			cs.wsBoth = cs.d[0].wsOpt >= 0 && cs.d[1].wsOpt >= 0
-			sh := 0
-			if cs.wsBoth {
-				sh = int(ds.wsOpt)
-			}
-			ds.win, ds.winKnown = uint64(s.Window)<<sh, true
-		}
-		if s.Window == 0 && !s.Flags.Has(tcpstate.SYN) {
-			ds.zeroWin = true
-		}
-	}
-	// ACK of the other direction's data
+	cs.noteWindow(d, s, an)
 	if s.Flags.Has(tcpstate.ACK) {
-		a := s.Ack
-		switch {
-		case !od.ackValid || od.ackHigh.LessThan(a):
-			covered := od.overflow
-			for od.rlen > 0 && od.ring[od.rhead].LessThanEq(a) {
-				od.rhead = (od.rhead + 1) % len(od.ring)
-				od.rlen--
-				covered++
-			}
-			od.overflow = 0
-			if covered > 0 {
-				st := &od.acks
-				st.Advances++
-				st.Covered[min(covered, 6)-1]++
-				switch {
-				case s.Len == 0:
-					st.Pure++
-				case s.Len <= o.SmallMessage:
-					st.SmallApp++
-				default:
-					st.Piggyback++
-				}
-				if d.Reverse() == cs.near && d == cs.near.Reverse() {
-					cs.farAckedNear = true
-				}
-			}
-			if od.ackValid || covered > 0 {
-				od.dupSince = 0
-			}
-			od.ackValid, od.ackHigh = true, a
-			if od.holeOpen && !a.LessThan(od.holeEnd) {
-				od.holeOpen = false
-			}
-			if cs.samplePending && d != cs.near && !a.LessThan(cs.sampleEnd) {
-				cs.samplePending = false
-				cs.sample(t.Sub(cs.sampleT))
-			}
-		case a == od.ackHigh && s.Len == 0 && s.Flags&(tcpstate.SYN|tcpstate.FIN|tcpstate.RST) == 0 && od.hasHigh && a.LessThan(od.high):
-			od.acks.DupAcks++
-			od.dupSince++
-		}
+		cs.noteAck(d, s)
 	}
-	if s.Len == 0 || s.Flags.Has(tcpstate.RST) {
+	if an.Data.Empty() {
 		if s.Flags.Has(tcpstate.FIN) {
 			cs.endRun()
 		}
 		return
 	}
-	// data
-	seq := s.Seq
-	if s.Flags.Has(tcpstate.SYN) {
-		seq = seq.Add(1)
+	cs.noteData(d, s, t, an)
+}
+
+// noteWindow records the receive window segment s of d advertises, in
+// bytes as tcpstate scaled it.
+func (cs *connState) noteWindow(d tcpstate.Dir, s *tcpstate.Segment, an *tcpstate.Analysis) {
+	if s.Flags.Has(tcpstate.RST) {
+		return
 	}
-	end := seq.Add(tcpstate.Size(s.Len))
+	ds := &cs.d[d]
+	if s.Flags.Has(tcpstate.SYN) {
+		ds.winKnown = false // a SYN's window is the handshake's, not the receiver's later one
+	} else if an.WindowShift >= 0 {
+		ds.win, ds.winKnown = uint64(an.Window), true
+	}
+	if an.Labels.Has(tcpstate.ZeroWindow) {
+		ds.zeroWin = true
+	}
+}
+
+// noteAck follows the ACK segment s of d gives the other direction's
+// data: the segments an advance covers (ACK behaviour), the end of a
+// hole.
+func (cs *connState) noteAck(d tcpstate.Dir, s *tcpstate.Segment) {
+	od := &cs.d[d.Reverse()]
+	a := s.Ack
+	if !od.ackValid || od.ackHigh.LessThan(a) {
+		covered := od.overflow
+		for od.rlen > 0 && od.ring[od.rhead].LessThanEq(a) {
+			od.rhead = (od.rhead + 1) % len(od.ring)
+			od.rlen--
+			covered++
+		}
+		od.overflow = 0
+		if covered > 0 {
+			cs.advance(d, s, covered)
+		}
+		od.ackValid, od.ackHigh = true, a
+		if od.holeOpen && !a.LessThan(od.holeEnd) {
+			od.holeOpen = false
+		}
+	}
+}
+
+// advance counts an ACK advance of segment s of d over covered segments
+// of the other direction, by what carried it.
+func (cs *connState) advance(d tcpstate.Dir, s *tcpstate.Segment, covered int) {
+	st := &cs.d[d.Reverse()].acks
+	st.Advances++
+	st.Covered[min(covered, 6)-1]++
+	switch {
+	case s.Len == 0:
+		st.Pure++
+	case s.Len <= cs.opts.SmallMessage:
+		st.SmallApp++
+	default:
+		st.Piggyback++
+	}
+	if d.Reverse() == cs.near && d == cs.near.Reverse() {
+		cs.farAckedNear = true
+	}
+}
+
+// noteData counts a segment of d carrying data (an.Data): its size, and
+// unless some of it was sent before (an.Resent) the end the receiver's
+// ACK will cover, the turn and the run it belongs to.
+func (cs *connState) noteData(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, an *tcpstate.Analysis) {
+	ds := &cs.d[d]
+	end := an.Data.End
 	ds.segs++
 	ds.bytes += uint64(s.Len)
 	ds.wire += uint64(s.WireLen)
@@ -746,44 +787,30 @@ func (cs *connState) update(d tcpstate.Dir, s *tcpstate.Segment, t time.Time, re
 	} else {
 		cs.nearBytes = 0
 	}
-	if retx {
-		ds.acks.Retransmissions++
-		if d == cs.near && cs.samplePending {
-			cs.samplePending = false // Karn: no sample across a retransmission
-		}
-	} else {
-		if ds.rlen == len(ds.ring) {
-			ds.rhead = (ds.rhead + 1) % len(ds.ring)
-			ds.rlen--
-			ds.overflow++
-		}
-		ds.ring[(ds.rhead+ds.rlen)%len(ds.ring)] = end
-		ds.rlen++
-		if d == cs.near && !cs.samplePending {
-			cs.samplePending, cs.sampleT, cs.sampleEnd = true, t, end
-		}
+	if an.Resent > 0 {
+		return
 	}
-	if !ds.hasHigh || ds.high.LessThan(end) {
-		ds.high, ds.hasHigh = end, true
+	if ds.rlen == len(ds.ring) {
+		ds.rhead = (ds.rhead + 1) % len(ds.ring)
+		ds.rlen--
+		ds.overflow++
 	}
-	if !retx {
-		if d == tcpstate.ClientToServer && (!cs.payloadSeen || cs.payloadDir != d) {
-			cs.turns++
-		}
-		cs.payloadSeen, cs.payloadDir = true, d
-		cs.runAdd(d, s, t)
+	ds.ring[(ds.rhead+ds.rlen)%len(ds.ring)] = end
+	ds.rlen++
+	if d == tcpstate.ClientToServer && (!cs.payloadSeen || cs.payloadDir != d) {
+		cs.turns++
 	}
+	cs.payloadSeen, cs.payloadDir = true, d
+	cs.runAdd(d, s, t)
 }
 
-// effMSS is the full segment size of direction d's data.
+// effMSS is the full segment size of direction d's data: the MSS the
+// handshake set (tcpstate's), raised to the largest segment seen, else
+// the largest segment seen.
 func (cs *connState) effMSS(d tcpstate.Dir) (int, string) {
-	ds, rs := &cs.d[d], &cs.d[d.Reverse()]
-	if rs.mss > 0 {
-		m := rs.mss
-		if ds.ts && rs.ts {
-			m -= 12
-		}
-		return max(m, ds.maxSeg), "announced"
+	ds := &cs.d[d]
+	if ds.mss > 0 {
+		return max(ds.mss, ds.maxSeg), "announced"
 	}
 	return ds.maxSeg, "max_seen"
 }

@@ -150,14 +150,15 @@ func (c AckCarrier) String() string {
 // MarshalText makes an AckCarrier appear by name in JSON.
 func (c AckCarrier) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 
-// Vantage is where on the path the capture was taken, as judged from the
-// handshake's timing.
+// Vantage is where on the path the capture was taken, as tcpstate judges
+// it from the handshake's timing (tcpstate.Conn.Vantage).
 type Vantage uint8
 
 // Vantage points.
 const (
-	// VantageAssumedClient: no handshake seen; the capture is taken to be
-	// at the client.
+	// VantageAssumedClient: no handshake seen, or one too short to place
+	// the capture (tcpstate.VantageUnknown); the capture is taken to be at
+	// the client.
 	VantageAssumedClient Vantage = iota
 	// VantageClient: the client answered the SYN/ACK much faster than the
 	// server answered the SYN.
@@ -206,8 +207,12 @@ type AckStats struct {
 	Piggyback uint64     `json:"piggyback"`
 	Verdict   AckVerdict `json:"verdict"`
 	Carrier   AckCarrier `json:"carrier"`
-	// DupAcks counts duplicate ACKs; Retransmissions data segments that
-	// did not go beyond the highest sequence number already sent.
+	// DupAcks counts the receiver's duplicate ACKs of this direction's
+	// data, Retransmissions the direction's retransmissions: the segments
+	// tcpstate labels so, by Wireshark's rules (tshark's
+	// tcp.analysis.duplicate_ack on the receiver's segments, and
+	// tcp.analysis.retransmission, which takes in fast and spurious
+	// retransmissions and resent SYNs and FINs).
 	DupAcks         uint64 `json:"dup_acks"`
 	Retransmissions uint64 `json:"retransmissions"`
 }
@@ -405,8 +410,8 @@ type Conn struct {
 	Last        time.Time `json:"last"`
 	Vantage     Vantage   `json:"vantage"`
 	// RTTms is the base round-trip time in milliseconds: the smallest of
-	// the handshake and request-to-ACK samples (0: none); RTTSamples
-	// counts the samples.
+	// tcpstate's samples of the handshake and of near segments acknowledged
+	// by the far side (0: none); RTTSamples counts the samples.
 	RTTms      float64 `json:"rtt_ms"`
 	RTTSamples int     `json:"rtt_samples"`
 	// RateBps is the estimated bottleneck rate in bytes per second, from

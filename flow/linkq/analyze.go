@@ -87,10 +87,10 @@ func (a *Analyzer) Packet(p *flow.PacketInfo) {
 		before := a.tcp.stats
 		a.tcp.add(p, a.cfg.Fit.Size, a.paths, !a.cfg.NoTCPSamples)
 		a.sizes.tcp(p, a.cfg.Fit.Size, before, a.tcp.stats)
-		a.duplex.add(p, a.tcp)
+		a.duplex.add(p)
 		return
 	}
-	a.duplex.add(p, a.tcp)
+	a.duplex.add(p)
 	a.echo.add(p, a.cfg.Fit.Size)
 }
 

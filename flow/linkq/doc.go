@@ -32,11 +32,10 @@
 // taken for a late answer to it.
 //
 // TCP gives RTT samples too (Source "tcp"): a data segment timed to the
-// pure ACK whose acknowledgment number is exactly its end. The sample is
-// tcpstate's (flow.PacketInfo.Analysis: its data→ACK RTT under Karn's
-// rule, for the segment it names); without that analysis linkq applies
-// Karn's rule itself: a segment any part of which was sent twice is never
-// timed.
+// pure ACK whose acknowledgment number is exactly its end. The sample,
+// the segment and its size are tcpstate's (flow.PacketInfo.Analysis: RTT
+// and Acked, under Karn's rule: no sample when a byte up to the ACK was
+// sent twice); segments without that analysis are not tracked.
 // ACKs carrying data are not used, because their own serialization and
 // the application's think time would enter the sample. A sample measures
 // the path between the capture point and the receiver of the data: in a
@@ -85,8 +84,9 @@
 // both directions send. DuplexReport cuts each host pair's time into
 // slots (DuplexConfig.Slot, 10 ms), two-way when both directions sent
 // data frames in them, and places each lost data frame (a retransmission
-// by tcpstate's labels, at the capture of the copy that was lost; an echo
-// never answered, at its request) in the slot it was sent in. A one-sided
+// by tcpstate's labels, at the packet the label refers to: the lost copy,
+// or the ACK the duplicate ACKs repeat; an echo never answered, at its
+// request) in the slot it was sent in. A one-sided
 // Fisher exact test of the two-way loss rate against the one-way rate
 // fails the check when the losses crowd into the two-way slots
 // (DuplexConcentration times the one-way rate or more), with the action
@@ -112,7 +112,8 @@
 //     (MathisCDelayedACK ≈ 0.87 models a receiver that ACKs every second
 //     segment and is stricter: the sender's window grows half as fast). A
 //     data segment is retransmitted when its data end at or before the
-//     highest sequence number already seen in its direction; the
+//     highest sequence number already seen in its direction (tcpstate's
+//     Analysis.Resent covers its payload); the
 //     retransmissions tcpstate showed needless (D-SACK, RFC 2883, or
 //     timestamps, RFC 3522) are taken off. This differs from Wireshark on
 //     purpose: a resent segment that fills a hole soon after the hole was
@@ -152,8 +153,9 @@
 // Nothing holds packets. Memory is bounded by EchoConfig.MaxOutstanding,
 // FitConfig.MaxPaths (also the most paths of the loss by size) and
 // MaxPoints, UseConfig.MaxPairs and MaxBins, DuplexConfig.MaxPairs (16 KiB
-// of slot classes each), 256 segments in flight per TCP direction, and
-// flow's own connection limit.
+// of slot classes each) and the capture times of the last 65536 packets
+// (512 KiB), a few counters per TCP connection, and flow's own connection
+// limit.
 // Results come out in first-seen order. An Analyzer is not safe for
 // concurrent use and never reads the clock.
 package linkq

@@ -24,6 +24,10 @@ const (
 	DuplexConcentration = 4
 )
 
+// duplexTimes is the number of packets whose capture times are kept, to
+// place a loss at the packet tcpstate's label refers to (512 KiB).
+const duplexTimes = 1 << 16
+
 // duplexHorizon is the number of past slots whose class a pair
 // remembers, for losses found after the frame was sent (a retransmission
 // after a timeout, an echo found unanswered at the end of the capture):
@@ -78,10 +82,13 @@ func (c DuplexConfig) alpha() float64 {
 // echoes); pure ACKs are not. A loss is a data frame known lost, placed
 // in the slot in which the lost frame was sent: for TCP, a retransmission
 // by tcpstate's labels (retransmission or fast retransmission, not
-// spurious), placed at the capture of the earlier copy of its bytes, or,
-// when the capture never saw one (the frame was lost before the capture
-// point), at the segment that showed the hole; for echoes, a request
-// never answered, placed at the request.
+// spurious), placed at the packet the label refers to — the earlier copy
+// of its bytes; when the capture never saw one (the frame was lost before
+// the capture point), the sender's latest new segment; for a fast
+// retransmission, the ACK its duplicate ACKs repeat, sent as the frame
+// before the lost one arrived — so a loss is placed to within about a
+// round trip, which matters only at the edges of a phase; for echoes, a
+// request never answered, placed at the request.
 //
 // The check compares the two loss rates with DuplexTestName: Fail when
 // the p-value is below Alpha and the two-way rate is at least
@@ -144,6 +151,8 @@ type duplexAcc struct {
 	index   map[[2]netip.Addr]int
 	pairs   []*duplexPair
 	dropped uint64
+	times   []int64 // capture times of the last duplexTimes packets, by index
+	lastIdx uint64
 }
 
 func newDuplexAcc(cfg DuplexConfig) *duplexAcc {
@@ -194,10 +203,10 @@ func carriesData(p *flow.PacketInfo) bool {
 	return p.Kind != flow.KindTCP && p.Skip == flow.SkipNone
 }
 
-// add counts packet p (after the TCP tracker has seen it, for the
-// segments it remembers in flight) and, for a TCP retransmission of lost
-// data, the loss.
-func (d *duplexAcc) add(p *flow.PacketInfo, tcp *tcpTracker) {
+// add counts packet p and, for a TCP retransmission of lost data, the
+// loss.
+func (d *duplexAcc) add(p *flow.PacketInfo) {
+	d.note(p.Index, p.Time)
 	if !p.Src.IsValid() || !p.Dst.IsValid() || !carriesData(p) {
 		return
 	}
@@ -218,7 +227,7 @@ func (d *duplexAcc) add(p *flow.PacketInfo, tcp *tcpTracker) {
 	if an == nil || p.Conn == nil || !lostData(an.Labels) {
 		return
 	}
-	pr.place(d.slotOf(lostAt(p, tcp)))
+	pr.place(d.slotOf(d.lostAt(p, an)))
 }
 
 // lostData reports whether a segment with these labels resends data that
@@ -231,37 +240,41 @@ func lostData(ls tcpstate.Labels) bool {
 	return ls.Has(tcpstate.Retransmission) || ls.Has(tcpstate.FastRetransmission)
 }
 
-// lostAt returns when the frame the retransmission p replaces was sent:
-// the capture time of the copy of its bytes the tracker remembers in
-// flight; when the capture never saw one (lost before the capture point),
-// of the first segment captured beyond them, which showed the hole; else
-// p's own time.
-func lostAt(p *flow.PacketInfo, tcp *tcpTracker) time.Time {
-	tc := tcp.conns[p.Conn.ID]
-	if tc == nil {
-		return p.Time
+// lostAt returns when the frame the retransmission p replaces was sent,
+// from the packet tcpstate's label refers to: for a retransmission, the
+// earlier copy of its bytes when tcpstate remembers one, else the
+// segment that last advanced the sender's highest byte (a hole the
+// capture never saw filled: the frame was lost before the capture
+// point); for a fast retransmission, the ACK the duplicate ACKs repeat,
+// sent as the frame before the lost one arrived. p's own time when the
+// packet is older than the times remembered.
+func (d *duplexAcc) lostAt(p *flow.PacketInfo, an *tcpstate.Analysis) time.Time {
+	ref := an.Ref[tcpstate.Retransmission]
+	if an.Labels.Has(tcpstate.FastRetransmission) {
+		ref = an.Ref[tcpstate.FastRetransmission]
 	}
-	s := p.Seg
-	first := s.Seq
-	if s.Flags.Has(tcpstate.SYN) {
-		first = first.Add(1)
-	}
-	end := first.Add(tcpstate.Size(s.Len))
-	var beyond time.Time
-	for i := range tc.dirs[p.Dir].inflight {
-		f := &tc.dirs[p.Dir].inflight[i]
-		switch {
-		case f.index == p.Index:
-		case f.first.LessThan(end) && first.LessThan(f.end):
-			return f.t
-		case beyond.IsZero() && end.LessThanEq(f.first):
-			beyond = f.t
-		}
-	}
-	if !beyond.IsZero() {
-		return beyond
+	if t, ok := d.timeOf(ref); ok {
+		return t
 	}
 	return p.Time
+}
+
+// note remembers the capture time of packet idx.
+func (d *duplexAcc) note(idx uint64, t time.Time) {
+	if d.times == nil {
+		d.times = make([]int64, duplexTimes)
+	}
+	d.times[idx%duplexTimes] = t.UnixNano()
+	d.lastIdx = max(d.lastIdx, idx)
+}
+
+// timeOf returns the capture time of packet idx, when it is one of the
+// last duplexTimes packets.
+func (d *duplexAcc) timeOf(idx uint64) (time.Time, bool) {
+	if idx == 0 || idx > d.lastIdx || d.lastIdx-idx >= duplexTimes || d.times == nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, d.times[idx%duplexTimes]), true
 }
 
 // echoEnd places an echo request from src to dst sent at t that was lost.

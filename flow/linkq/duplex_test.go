@@ -38,8 +38,11 @@ const (
 // direction sends a 1000-byte segment. lose says whether the k-th new
 // segment of a direction in a phase is lost; a lost segment is resent
 // three steps (15 ms) later, and until then the receiver acknowledges
-// only the bytes before it (duplicate ACKs); the last four segments of a
-// phase are never lost, so that a phase's losses are resent in it. With captured set the lost
+// only the bytes before it (duplicate ACKs). The first two and the last
+// four segments of a phase are never lost, so that a phase's losses are
+// resent in it and the packet a fast retransmission's label refers to
+// (the ACK the duplicate ACKs repeat, sent a step before the loss) is in
+// it too. With captured set the lost
 // segment is in the capture (lost after the capture point), else not.
 func duplexSession(t *testing.T, phases string, captured bool, lose func(phase byte, d tcpstate.Dir, k int) bool) ([]byte, duplexWant) {
 	t.Helper()
@@ -89,7 +92,7 @@ func duplexSession(t *testing.T, phases string, captured bool, lose func(phase b
 				}
 				s := seq[d]
 				seq[d] += segLen
-				if !holes[d].on && count[d] < phaseSteps-4 && lose(ph, d, count[d]) {
+				if !holes[d].on && count[d] >= 2 && count[d] < phaseSteps-4 && lose(ph, d, count[d]) {
 					holes[d] = hole{seq: s, due: step + 3, on: true}
 					*lost++
 					if captured {

@@ -7,48 +7,43 @@ import (
 	"github.com/netecology/netecology/tcpstate"
 )
 
-// maxInFlight bounds the data segments remembered per direction of a
-// connection for RTT sampling; older ones are forgotten unsampled.
-const maxInFlight = 256
-
-// TCPStats counts what the TCP side of the analysis saw.
+// TCPStats counts what the TCP side of the analysis saw. Every figure is
+// read from tcpstate's analysis of the segments (flow's
+// PacketInfo.Analysis).
 type TCPStats struct {
-	// DataSegments counts segments carrying payload; Retransmitted those
-	// whose data ended at or before the highest sequence number already
-	// seen in their direction.
+	// DataSegments counts segments carrying payload (Analysis.Data);
+	// Retransmitted those whose whole payload had been sent before in
+	// their direction (Analysis.Resent covers it: it ends at or before
+	// the highest byte already seen).
 	DataSegments  uint64 `json:"data_segments"`
 	Retransmitted uint64 `json:"retransmitted"`
-	// RTTSamples counts data segments timed by the pure ACK of exactly
-	// their end; Ambiguous counts ACKs of retransmitted data, not timed
-	// (Karn's rule); Forgotten counts segments dropped when more than 256
-	// were in flight.
+	// RTTSamples counts data segments timed by a pure ACK: tcpstate's
+	// data→ACK samples (an ACK ending exactly at the segment) taken by
+	// ACKs without payload, SYN, FIN or RST. Ambiguous counts ACKs ending
+	// exactly at a segment that tcpstate did not time because a byte up
+	// to it was sent twice (Karn's rule); Forgotten counts data segments
+	// tcpstate could not remember for timing (1000 already
+	// unacknowledged in their direction).
 	RTTSamples uint64 `json:"rtt_samples"`
 	Ambiguous  uint64 `json:"ambiguous"`
 	Forgotten  uint64 `json:"forgotten"`
 }
 
-// sent is a data segment awaiting its ACK.
-type sent struct {
-	first, end tcpstate.Seq
-	index      uint64 // packet index
-	t          time.Time
-	size       int
-	retx       bool
-}
-
 // tcpDir is what is tracked for one direction of a connection.
 type tcpDir struct {
-	hi       tcpstate.Seq // end of the highest data seen
-	hasHi    bool
-	data     uint64
-	retx     uint64
-	maxSeg   int
-	maxWin   uint32 // largest window field, unscaled, SYNs excluded
-	zeroWin  uint64 // segments advertising a zero window (not RST)
+	data   uint64
+	retx   uint64
+	maxSeg int
+	maxWin uint32 // largest window field as carried, SYNs excluded
+	// maxBytes is the largest window in bytes as tcpstate scaled it
+	// (Analysis.Window), SYNs excluded; shift the scale tcpstate applied
+	// to the direction's last one (Analysis.WindowShift, -1 unknown).
+	maxBytes uint32
+	shift    int8
+	zeroWin  uint64 // segments tcpstate labels zero window
 	payload  uint64
 	first    time.Time
 	last     time.Time
-	inflight []sent // oldest first
 }
 
 // tcpConn tracks one connection.
@@ -56,8 +51,9 @@ type tcpConn struct {
 	dirs [2]tcpDir
 }
 
-// tcpTracker samples RTTs from TCP data and ACKs and counts what the
-// verdict needs. Connections are dropped when flow reports them ended.
+// tcpTracker takes the RTT samples of TCP data from tcpstate and counts
+// what the verdict needs. Connections are dropped when flow reports them
+// ended.
 type tcpTracker struct {
 	conns map[int]*tcpConn
 	stats TCPStats
@@ -65,8 +61,13 @@ type tcpTracker struct {
 
 func newTCPTracker() *tcpTracker { return &tcpTracker{conns: make(map[int]*tcpConn)} }
 
+// add takes one TCP segment of a connection, with tcpstate's analysis;
+// segments without it are ignored.
 func (t *tcpTracker) add(p *flow.PacketInfo, basis SizeBasis, paths *pathSet, sample bool) {
-	s := p.Seg
+	s, an := p.Seg, p.Analysis
+	if an == nil {
+		return
+	}
 	c := t.conns[p.Conn.ID]
 	if c == nil {
 		c = &tcpConn{}
@@ -79,69 +80,54 @@ func (t *tcpTracker) add(p *flow.PacketInfo, basis SizeBasis, paths *pathSet, sa
 	d.last = p.Time
 	if !s.Flags.Has(tcpstate.SYN) {
 		d.maxWin = max(d.maxWin, uint32(s.Window))
-		if s.Window == 0 && !s.Flags.Has(tcpstate.RST) {
-			d.zeroWin++
-		}
+		d.maxBytes, d.shift = max(d.maxBytes, an.Window), an.WindowShift
 	}
-	if s.Len > 0 && !s.Flags.Has(tcpstate.RST) {
-		first := s.Seq
-		if s.Flags.Has(tcpstate.SYN) {
-			first = first.Add(1)
-		}
-		end := first.Add(tcpstate.Size(s.Len))
+	if an.Labels.Has(tcpstate.ZeroWindow) {
+		d.zeroWin++
+	}
+	if n := an.Data.Len(); n > 0 {
 		d.data++
 		d.payload += uint64(s.Len)
 		d.maxSeg = max(d.maxSeg, s.Len)
 		t.stats.DataSegments++
-		if d.hasHi && end.LessThanEq(d.hi) {
+		if an.Resent == n {
 			d.retx++
 			t.stats.Retransmitted++
-			for i := range d.inflight {
-				f := &d.inflight[i]
-				if f.first.LessThan(end) && first.LessThan(f.end) {
-					f.retx = true
-				}
-			}
-		} else {
-			if len(d.inflight) == maxInFlight {
-				copy(d.inflight, d.inflight[1:])
-				d.inflight = d.inflight[:maxInFlight-1]
-				t.stats.Forgotten++
-			}
-			retx := d.hasHi && first.LessThan(d.hi) // partly resent
-			d.inflight = append(d.inflight, sent{first: first, end: end, index: p.Index, t: p.Time, size: sizeOf(basis, p, s.Len), retx: retx})
-			d.hi, d.hasHi = end, true
+		}
+		if an.Untracked {
+			t.stats.Forgotten++
 		}
 	}
-	if !s.Flags.Has(tcpstate.ACK) {
+	t.sample(p, basis, paths, sample)
+}
+
+// sample takes tcpstate's data→ACK sample on a pure ACK, with the size of
+// the data segment it times, into the paths.
+func (t *tcpTracker) sample(p *flow.PacketInfo, basis SizeBasis, paths *pathSet, sample bool) {
+	s, an := p.Seg, p.Analysis
+	if an.Ambiguous {
+		t.stats.Ambiguous++
+	}
+	pure := s.Len == 0 && s.Flags&(tcpstate.SYN|tcpstate.FIN|tcpstate.RST) == 0
+	if !pure || an.RTT <= 0 || an.Acked.Len == 0 || !sample {
 		return
 	}
-	// The ACK acknowledges data of the other direction.
-	r := &c.dirs[p.Dir.Reverse()]
-	pure := s.Len == 0 && !s.Flags.Has(tcpstate.SYN) && !s.Flags.Has(tcpstate.FIN) && !s.Flags.Has(tcpstate.RST)
-	n := 0
-	an := p.Analysis
-	for n < len(r.inflight) && r.inflight[n].end.LessThanEq(s.Ack) {
-		f := &r.inflight[n]
-		if f.end == s.Ack {
-			rtt := p.Time.Sub(f.t)
-			ok := !f.retx && rtt >= 0
-			if an != nil {
-				// tcpstate's sample, under its Karn rule, when flow
-				// gives it: for the segment it names.
-				rtt, ok = an.RTT, an.RTT > 0 && an.AckOf == f.index
-			}
-			switch {
-			case f.retx:
-				t.stats.Ambiguous++
-			case ok && pure && sample:
-				t.stats.RTTSamples++
-				paths.add(pathKey{SourceTCP, p.Dst, p.Src}, EchoNone, f.size, rtt)
-			}
-		}
-		n++
+	t.stats.RTTSamples++
+	paths.add(pathKey{SourceTCP, p.Dst, p.Src}, EchoNone, ackedSize(basis, p, an.Acked), an.RTT)
+}
+
+// ackedSize is the size of the timed segment sz by basis: its frame, its
+// payload, or its IP packet (the TCP length with a minimal IP header, as
+// sizeOf counts it for echoes).
+func ackedSize(b SizeBasis, p *flow.PacketInfo, sz tcpstate.SegmentSize) int {
+	switch b {
+	case SizeFrame:
+		return sz.WireLen
+	case SizePayload:
+		return sz.Len
 	}
-	if n > 0 {
-		r.inflight = append(r.inflight[:0], r.inflight[n:]...)
+	if p.Src.Is4() {
+		return sz.HeaderLen + sz.Len + 20
 	}
+	return sz.HeaderLen + sz.Len + 40
 }

@@ -14,16 +14,18 @@ import (
 )
 
 // tcpScript feeds an Analyzer the segments of one connection, as flow
-// would pass them to a Consumer.
+// would pass them to a Consumer: analysed by a tcpstate.Conn.
 type tcpScript struct {
 	a    *linkq.Analyzer
 	conn *flow.Conn
+	tc   *tcpstate.Conn
+	n    uint64
 }
 
 func newTCPScript(a *linkq.Analyzer) *tcpScript {
 	c := &flow.Conn{ID: 1, Client: netip.AddrPortFrom(hostA, 40000), Server: netip.AddrPortFrom(hostB, 80)}
 	c.ClientOptions.WScale, c.ServerOptions.WScale = -1, -1
-	return &tcpScript{a: a, conn: c}
+	return &tcpScript{a: a, conn: c, tc: tcpstate.NewConn()}
 }
 
 // seg sends a segment at time at in direction d.
@@ -32,10 +34,12 @@ func (s *tcpScript) seg(at time.Duration, d tcpstate.Dir, flags tcpstate.Flags, 
 	if d == tcpstate.ServerToClient {
 		src, dst = hostB, hostA
 	}
-	sg := &tcpstate.Segment{Time: t0.Add(at), Seq: tcpstate.Seq(seq), Ack: tcpstate.Seq(ack), Flags: flags,
-		Window: win, Len: n, WireLen: 14 + 20 + 32 + n}
-	p := &flow.PacketInfo{Time: sg.Time, WireLen: sg.WireLen, Kind: flow.KindTCP, Src: src, Dst: dst, Proto: 6,
-		L4Len: 32 + n, Conn: s.conn, Dir: d, Seg: sg}
+	s.n++
+	sg := &tcpstate.Segment{Index: s.n, Time: t0.Add(at), Seq: tcpstate.Seq(seq), Ack: tcpstate.Seq(ack), Flags: flags,
+		Window: win, Len: n, WireLen: 14 + 20 + 32 + n, HeaderLen: 32}
+	p := &flow.PacketInfo{Index: s.n, Time: sg.Time, WireLen: sg.WireLen, Kind: flow.KindTCP, Src: src, Dst: dst, Proto: 6,
+		L4Len: 32 + n, Conn: s.conn, Dir: d, Seg: sg, TCP: s.tc}
+	p.Analysis = s.tc.Add(d, sg)
 	s.a.Packet(p)
 }
 
@@ -192,9 +196,9 @@ func TestVerdictSpurious(t *testing.T) {
 	assert.Equal(t, linkq.Warning, v.Overall)
 }
 
-// TestTCPRTTFromTcpstate: when flow passes tcpstate's analysis, its RTT
-// sample is used for the segment it names, and a segment tcpstate did not
-// time (Karn) gives none.
+// TestTCPRTTFromTcpstate: the sample is tcpstate's, with the size of the
+// segment it names (Analysis.Acked), and an ACK tcpstate did not time
+// gives none.
 func TestTCPRTTFromTcpstate(t *testing.T) {
 	a := linkq.New(linkq.Config{})
 	c := &flow.Conn{ID: 1, Client: netip.AddrPortFrom(hostA, 40000), Server: netip.AddrPortFrom(hostB, 80)}
@@ -209,12 +213,13 @@ func TestTCPRTTFromTcpstate(t *testing.T) {
 	}
 	ms := time.Millisecond
 	send(1, 0, tcpstate.ClientToServer, 1, 1, 500, &tcpstate.Analysis{Index: 1})
-	send(2, 30*ms, tcpstate.ServerToClient, 1, 501, 0, &tcpstate.Analysis{Index: 2, AckOf: 1, RTT: 29 * ms})
+	send(2, 30*ms, tcpstate.ServerToClient, 1, 501, 0, &tcpstate.Analysis{Index: 2, AckOf: 1, RTT: 29 * ms,
+		Acked: tcpstate.SegmentSize{Len: 500, HeaderLen: 20, WireLen: 534}})
 	send(3, 100*ms, tcpstate.ClientToServer, 501, 1, 100, &tcpstate.Analysis{Index: 3})
 	send(4, 130*ms, tcpstate.ServerToClient, 1, 601, 0, &tcpstate.Analysis{Index: 4}) // no sample from tcpstate
 	a.ConnEnd(c)
 	r := a.Report()
 	assert.Equal(t, uint64(1), r.TCP.RTTSamples)
 	require.Len(t, r.Paths, 1)
-	assert.Equal(t, []linkq.Point{{540, 29}}, r.Paths[0].Points)
+	assert.Equal(t, []linkq.Point{{540, 29}}, r.Paths[0].Points, "IP size 500 + 20 + 20, 29 ms as tcpstate said")
 }

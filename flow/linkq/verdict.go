@@ -163,7 +163,7 @@ func verdict(c *flow.Conn, tc *tcpConn, tg Target, dx *duplexAcc) Verdict {
 	v.MaxLoss = MathisMaxLoss(v.MSS, tg.RTT, tg.Rate, v.C)
 	v.checkLoss(c, tc, dd, tg)
 	rcv := &tc.dirs[1-dd] // the data receiver's segments carry its window
-	v.checkWindow(c.Midstream, rcv, snd, rcvOpt, tg)
+	v.checkWindow(c.Midstream, rcv, tg)
 	v.checkSymptoms(c, rcv, dd)
 	v.checkRate(d, tg)
 	v.checkDuplex(dx)
@@ -232,10 +232,11 @@ func (v *Verdict) checkLoss(c *flow.Conn, tc *tcpConn, dd int, tg Target) {
 }
 
 // checkWindow judges the largest receive window the data receiver rcv
-// advertised, scaled when both SYNs carried a window scale, against
-// rate × RTT, and sets v.NeededWindow and v.MaxWindow (-1 when the scale
-// or the window is unknown).
-func (v *Verdict) checkWindow(midstream bool, rcv *tcpDir, sndOpt, rcvOpt tcpstate.HandshakeOptions, tg Target) {
+// advertised, in bytes as tcpstate scaled it (by the receiver's window
+// scale once both SYNs agreed on scaling), against rate × RTT, and sets
+// v.NeededWindow and v.MaxWindow (-1 when the scale or the window is
+// unknown).
+func (v *Verdict) checkWindow(midstream bool, rcv *tcpDir, tg Target) {
 	v.NeededWindow = int64(math.Ceil(tg.Rate / 8 * tg.RTT.Seconds()))
 	ck := Check{Name: "window", Limit: float64(v.NeededWindow)}
 	switch {
@@ -250,11 +251,7 @@ func (v *Verdict) checkWindow(midstream bool, rcv *tcpDir, sndOpt, rcvOpt tcpsta
 		ck.Level = Info
 		ck.Message = "no segment from the receiver: window not seen"
 	default:
-		shift := 0
-		if sndOpt.WScale >= 0 && rcvOpt.WScale >= 0 {
-			shift = int(min(rcvOpt.WScale, 14)) // RFC 7323: at most 14
-		}
-		v.MaxWindow = int64(rcv.maxWin) << shift
+		v.MaxWindow = int64(rcv.maxBytes)
 		ck.Measured = float64(v.MaxWindow)
 		if v.MaxWindow >= v.NeededWindow {
 			ck.Level = Pass
@@ -265,7 +262,7 @@ func (v *Verdict) checkWindow(midstream bool, rcv *tcpDir, sndOpt, rcvOpt tcpsta
 		ck.Message = fmt.Sprintf("largest receive window %d bytes is below the %d bytes (rate × RTT) the target needs: at most %s at %s",
 			v.MaxWindow, v.NeededWindow, rateString(float64(v.MaxWindow)*8/tg.RTT.Seconds()), tg.RTT)
 		ck.Action = fmt.Sprintf("raise the receiver's maximum window to at least %d bytes (socket receive buffer / tcp_rmem)", v.NeededWindow)
-		if shift == 0 && v.NeededWindow > 65535 {
+		if rcv.shift <= 0 && v.NeededWindow > 65535 {
 			ck.Action += " and enable window scaling (RFC 7323) on both ends"
 		}
 	}

@@ -47,17 +47,19 @@ type Point struct {
 	Len     int            `json:"len"`      // TCP payload length
 	Flags   tcpstate.Flags `json:"flags"`
 	// Seq and End are the sequence range [Seq, End) the segment occupies
-	// (payload, SYN and FIN), relative to its direction's base.
+	// (payload, SYN and FIN), relative to its direction's base
+	// (tcpstate.Conn.Base).
 	Seq int64 `json:"seq"`
 	End int64 `json:"end"`
 	// Ack is the acknowledgment number relative to the reverse
 	// direction's base; valid when Flags has ACK.
 	Ack int64 `json:"ack"`
-	// Window is the advertised receive window in bytes (scaled when the
-	// scale is known, see the package documentation).
+	// Window is the advertised receive window in bytes as tcpstate scaled
+	// it (Analysis.Window: see the package documentation).
 	Window int64 `json:"window"`
-	// Retrans marks a data segment that starts below the highest
-	// sequence number already sent in its direction.
+	// Retrans marks a data segment some of whose bytes its direction had
+	// sent before (tcpstate's Analysis.Resent): a retransmission, or a
+	// segment filling a hole.
 	Retrans bool `json:"retrans"`
 	// SACK holds the segment's SACK blocks (NSACK valid), relative to
 	// the reverse direction's base.
@@ -86,8 +88,10 @@ type ConnSeries struct {
 	// WireBytes and Packets total each direction.
 	WireBytes [2]uint64 `json:"wire_bytes"`
 	Packets   [2]uint64 `json:"packets"`
-	// WScale is the window-scale shift applied to each direction's
-	// windows, -1 when windows are left unscaled.
+	// WScale is the window-scale shift tcpstate applies to each
+	// direction's windows (tcpstate.Conn.WindowShift): 0 when scaling is
+	// off, -1 while it is unknown (the direction's SYN not captured:
+	// windows as carried).
 	WScale [2]int8 `json:"wscale"`
 
 	st connState
@@ -95,13 +99,10 @@ type ConnSeries struct {
 
 // connState unwraps one connection's sequence numbers.
 type connState struct {
-	based   [2]bool
-	hi      [2]tcpstate.Seq // highest raw sequence number seen
-	hiRel   [2]int64        // its relative value
-	hiEnd   [2]int64        // highest End of a segment sent
-	synWS   [2]int8         // window scale announced in each SYN, -1 none
-	synSeen [2]bool
-	bins    [2]counts
+	based [2]bool
+	hi    [2]tcpstate.Seq // highest raw sequence number seen
+	hiRel [2]int64        // its relative value
+	bins  [2]counts
 }
 
 // Class is one traffic class of the capture-wide bins: TCP by server port
@@ -364,17 +365,16 @@ func (c *Collector) connSeries(fc *flow.Conn) *ConnSeries {
 		}
 	}
 	s := &ConnSeries{ID: fc.ID, Client: fc.Client, Server: fc.Server, WScale: [2]int8{-1, -1}}
-	s.st.synWS = [2]int8{-1, -1}
 	c.conns = append(c.conns, s)
 	return s
 }
 
 // rel returns the sequence number q of direction d relative to its base,
-// making q the base if the direction has none yet.
-func (st *connState) rel(d tcpstate.Dir, q tcpstate.Seq) int64 {
+// tcpstate's (tc.Base), unwrapped to int64 from the highest number seen.
+func (st *connState) rel(tc *tcpstate.Conn, d tcpstate.Dir, q tcpstate.Seq) int64 {
 	if !st.based[d] {
-		st.based[d], st.hi[d] = true, q
-		return 0
+		st.hi[d], _ = tc.Base(d)
+		st.based[d] = true
 	}
 	r := st.hiRel[d] + int64(q.Diff(st.hi[d]))
 	if r > st.hiRel[d] {
@@ -383,48 +383,31 @@ func (st *connState) rel(d tcpstate.Dir, q tcpstate.Seq) int64 {
 	return r
 }
 
+// record adds packet p of the chosen connection s as a Point: its
+// sequence numbers relative to tcpstate's bases, and its window,
+// retransmission mark, labels and RTT sample from tcpstate's analysis.
+// Packets without that analysis are binned but not recorded.
 func (c *Collector) record(s *ConnSeries, i int, p *flow.PacketInfo) {
-	d, seg, st := p.Dir, p.Seg, &s.st
+	d, seg, a, tc, st := p.Dir, p.Seg, p.Analysis, p.TCP, &s.st
 	st.bins[d].add(i, p.WireLen)
 	s.WireBytes[d] += uint64(p.WireLen)
 	s.Packets[d]++
-	if seg.Flags.Has(tcpstate.SYN) {
-		st.synSeen[d] = true
-		if seg.Opts.HasWScale {
-			st.synWS[d] = int8(min(seg.Opts.WScale, 14))
-		}
-		if st.synSeen[0] && st.synSeen[1] && st.synWS[0] >= 0 && st.synWS[1] >= 0 {
-			s.WScale = st.synWS
-		}
+	if a == nil || tc == nil {
+		return
 	}
-	pt := Point{Index: p.Index, Time: p.Time, Dir: d, WireLen: p.WireLen, Len: seg.Len, Flags: seg.Flags}
-	pt.Seq = st.rel(d, seg.Seq)
+	s.WScale = [2]int8{tc.WindowShift(tcpstate.ClientToServer), tc.WindowShift(tcpstate.ServerToClient)}
+	pt := Point{Index: p.Index, Time: p.Time, Dir: d, WireLen: p.WireLen, Len: seg.Len, Flags: seg.Flags,
+		Window: int64(a.Window), Retrans: a.Resent > 0, Labels: a.Labels, RTT: a.RTT}
+	pt.Seq = st.rel(tc, d, seg.Seq)
 	pt.End = pt.Seq + int64(seg.SeqLen())
-	if seg.Len > 0 && !seg.Flags.Has(tcpstate.RST) {
-		first := pt.Seq
-		if seg.Flags.Has(tcpstate.SYN) {
-			first++
-		}
-		pt.Retrans = first < st.hiEnd[d]
-	}
-	if pt.End > st.hiEnd[d] && !seg.Flags.Has(tcpstate.RST) {
-		st.hiEnd[d] = pt.End
-	}
-	pt.Window = int64(seg.Window)
-	if ws := s.WScale[d]; ws >= 0 && !seg.Flags.Has(tcpstate.SYN) {
-		pt.Window <<= ws
-	}
 	if seg.Flags.Has(tcpstate.ACK) {
 		r := d.Reverse()
-		pt.Ack = st.rel(r, seg.Ack)
+		pt.Ack = st.rel(tc, r, seg.Ack)
 		pt.NSACK = min(seg.Opts.NSACK, len(pt.SACK))
 		for j := range pt.NSACK {
 			b := seg.Opts.SACK[j]
-			pt.SACK[j] = [2]int64{st.rel(r, b.Left), st.rel(r, b.Right)}
+			pt.SACK[j] = [2]int64{st.rel(tc, r, b.Left), st.rel(tc, r, b.Right)}
 		}
-	}
-	if a := p.Analysis; a != nil {
-		pt.Labels, pt.RTT = a.Labels, a.RTT
 	}
 	if len(s.Points) >= c.cfg.MaxPoints {
 		s.Dropped++

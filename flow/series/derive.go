@@ -9,9 +9,9 @@ import (
 	"github.com/netecology/netecology/tcpstate"
 )
 
-// RTTSample is one round-trip time measured at the capture point: from a
-// segment sent in direction Dir to the first ACK from the other side that
-// covers its end.
+// RTTSample is one round-trip time measured at the capture point:
+// tcpstate's data→ACK sample, from a segment sent in direction Dir to the
+// ACK from the other side that ends exactly at it (Karn's rule).
 type RTTSample struct {
 	Time time.Time     `json:"time"` // when the ACK was captured
 	RTT  time.Duration `json:"rtt_ns"`
@@ -29,81 +29,6 @@ func (s RTTSamples) Len() int { return len(s) }
 // time and the direction of the data it timed.
 func (s RTTSamples) RTTSample(i int) (at time.Time, rtt time.Duration, dir tcpstate.Dir) {
 	return s[i].Time, s[i].RTT, s[i].Dir
-}
-
-type pending struct {
-	start     int64
-	end       int64
-	t         time.Time
-	ambiguous bool
-}
-
-// MeasureRTT measures round-trip times from one connection's points, in
-// capture order. A segment that occupies sequence space (data, SYN or
-// FIN) and is not a retransmission waits for the first ACK from the other
-// direction at or past its end; that ACK gives one sample, from the
-// latest such segment it covers. By Karn's rule (RFC 6298 section 3) an
-// ACK that covers retransmitted bytes gives none, nor one that covers
-// data the receiver had already reported in a SACK block (its wait was
-// for a hole, not a round trip). Captured at one end,
-// the samples of the data that end sends are network round trips; those
-// of the data it receives are its own ACK delay.
-func MeasureRTT(points []Point) RTTSamples {
-	var out RTTSamples
-	var q [2][]pending
-	var re [2][][2]int64 // retransmitted ranges not yet acknowledged
-	for _, p := range points {
-		if p.Flags.Has(tcpstate.RST) {
-			continue
-		}
-		if p.Flags.Has(tcpstate.ACK) {
-			r := p.Dir.Reverse()
-			// An ACK that covers retransmitted bytes is ambiguous.
-			ambiguous := false
-			k := 0
-			for _, x := range re[r] {
-				if x[0] < p.Ack {
-					ambiguous = true
-				}
-				if x[1] > p.Ack {
-					re[r][k] = x
-					k++
-				}
-			}
-			re[r] = re[r][:k]
-			n := 0
-			for n < len(q[r]) && q[r][n].end <= p.Ack {
-				ambiguous = ambiguous || q[r][n].ambiguous
-				n++
-			}
-			if n > 0 {
-				last := q[r][n-1]
-				if !ambiguous {
-					out = append(out, RTTSample{Time: p.Time, RTT: p.Time.Sub(last.t), Dir: r, Seq: last.end})
-				}
-				q[r] = q[r][n:]
-			}
-			// Data the receiver reports holding in a SACK block has been
-			// acknowledged: a later cumulative ACK of it times the hole
-			// before it, not the round trip.
-			for _, b := range p.sackBlocks() {
-				for i := range q[r] {
-					if q[r][i].end > b[0] && q[r][i].start < b[1] {
-						q[r][i].ambiguous = true
-					}
-				}
-			}
-		}
-		if p.End <= p.Seq {
-			continue
-		}
-		if p.Retrans {
-			re[p.Dir] = append(re[p.Dir], [2]int64{p.Seq, p.End})
-			continue
-		}
-		q[p.Dir] = append(q[p.Dir], pending{start: p.Seq, end: p.End, t: p.Time})
-	}
-	return out
 }
 
 // MinRTT is the smallest RTT sample per interval: interval i covers

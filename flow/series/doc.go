@@ -55,29 +55,28 @@
 //
 // # Sequence numbers
 //
-// Points carry sequence numbers relative to the direction's base, the
-// first sequence number seen in that direction (its ISN when the SYN was
-// captured) or, if an ACK for that direction came first, the acknowledged
-// value; they are unwrapped to int64, so a connection may carry more than
-// 4 GiB. Windows are scaled by the sender's window-scale shift (RFC 7323)
-// when both SYNs were captured with the option, and left unscaled
-// otherwise.
+// The TCP facts of a Point are tcpstate's, as flow passes them
+// (PacketInfo.Analysis and PacketInfo.TCP); packets without them are
+// binned but not recorded. Points carry sequence numbers relative to the
+// direction's base (tcpstate.Conn.Base: the first sequence number seen in
+// that direction, its ISN when the SYN was captured, or, if an ACK for
+// that direction came first, the acknowledged value); they are unwrapped
+// to int64, so a connection may carry more than 4 GiB. Windows are in
+// bytes as tcpstate gives them (Analysis.Window: scaled by the sender's
+// shift once its SYN was seen and both SYNs agreed on scaling, RFC 7323;
+// never on a SYN; as carried while the scale is unknown).
 //
-// The derived labels are simple and documented where computed: a
-// retransmission is a data segment starting below the highest sequence
-// number already sent in its direction; RTT samples follow Karn's rule.
-// Deliberate difference from tshark: Point.Retrans marks what tshark
-// calls a retransmission and also what it calls out-of-order (a segment
-// filling a hole left by a loss upstream of the capture point arrives
-// below the highest sequence number either way); on the lab's lossy
-// captures the frames match tshark's retransmission + out_of_order
-// flags exactly (see TestLabCaptures).
-//
-// When the flow Analyzer passes tcpstate's analysis of a segment
-// (flow.PacketInfo.Analysis), Points carry its labels and RTT sample, and
-// Result.MinRTT keeps, per interval and by the direction of the data
-// timed, the smallest RTT sample over every connection: the minimum RTT of
-// a long capture in bounded memory.
+// Point.Retrans marks a data segment some of whose bytes were sent before
+// in its direction (Analysis.Resent). Deliberate difference from tshark:
+// it marks what tshark calls a retransmission and also what it calls
+// out-of-order (a segment filling a hole left by a loss upstream of the
+// capture point arrives below the highest sequence number either way); on
+// the lab's lossy captures the frames match tshark's retransmission +
+// out_of_order flags exactly (see TestLabCaptures). Points also carry
+// tcpstate's labels and RTT sample (Karn's rule), and Result.MinRTT keeps,
+// per interval and by the direction of the data timed, the smallest RTT
+// sample over every connection: the minimum RTT of a long capture in
+// bounded memory.
 //
 // A Collector is not safe for concurrent use; results are in first-seen
 // order.

@@ -175,8 +175,7 @@ func (t *TimeSeq) addSegment(p *Point, labeled bool) {
 	switch {
 	case labeled && l.Has(tcpstate.OutOfOrder):
 		t.OutOfOrder = append(t.OutOfOrder, r)
-	case labeled && (l.Has(tcpstate.Retransmission) || l.Has(tcpstate.FastRetransmission) ||
-		l.Has(tcpstate.SpuriousRetransmission)):
+	case labeled && l.Retransmitted():
 		t.Retrans = append(t.Retrans, r)
 	case !labeled && p.Retrans:
 		t.Retrans = append(t.Retrans, r)
@@ -186,17 +185,14 @@ func (t *TimeSeq) addSegment(p *Point, labeled bool) {
 }
 
 // SamplesOf returns one connection's RTT samples in capture order:
-// tcpstate's data→ACK samples (Point.RTT, dated by the ACK, for the data
-// sent the other way; Seq is left zero) when the points carry its
-// analysis, else MeasureRTT's.
+// tcpstate's data→ACK samples the points carry (Point.RTT, dated by the
+// ACK, for the data sent the other way; Seq is the ACK, where the timed
+// segment ends).
 func SamplesOf(points []Point) RTTSamples {
-	if !Labeled(points) {
-		return MeasureRTT(points)
-	}
 	var out RTTSamples
 	for _, p := range points {
 		if p.RTT > 0 {
-			out = append(out, RTTSample{Time: p.Time, RTT: p.RTT, Dir: p.Dir.Reverse()})
+			out = append(out, RTTSample{Time: p.Time, RTT: p.RTT, Dir: p.Dir.Reverse(), Seq: p.Ack})
 		}
 	}
 	return out

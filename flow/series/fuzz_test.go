@@ -82,7 +82,7 @@ func fuzzBody(t *testing.T, data []byte) {
 				require.LessOrEqual(t, p.Seq, p.End)
 				require.GreaterOrEqual(t, p.Window, int64(0))
 			}
-			m, err := series.MinPerInterval(series.MeasureRTT(cs.Points), r.Start, time.Second)
+			m, err := series.MinPerInterval(series.SamplesOf(cs.Points), r.Start, time.Second)
 			require.NoError(t, err)
 			require.LessOrEqual(t, len(m.Min), series.MaxIntervals)
 			for _, tn := range series.SplitTurns(cs.Points) {

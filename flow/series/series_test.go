@@ -19,8 +19,13 @@ var (
 	server = netip.MustParseAddrPort("10.0.0.2:5432")
 )
 
+// tcpOf holds the tcpstate analysis of each connection the tests feed,
+// as flow's Analyzer keeps one per connection.
+var tcpOf = map[*flow.Conn]*tcpstate.Conn{}
+
 // packet builds the PacketInfo the Analyzer would pass for a segment of
-// conn (nil for a non-TCP packet).
+// conn (nil for a non-TCP packet): the segment analysed by the
+// connection's tcpstate.Conn.
 func packet(conn *flow.Conn, at time.Duration, wire int, d tcpstate.Dir, seg *tcpstate.Segment) *flow.PacketInfo {
 	p := &flow.PacketInfo{Time: t0.Add(at), WireLen: wire, Kind: flow.KindUDP,
 		Src: client.Addr(), Dst: server.Addr()}
@@ -29,6 +34,13 @@ func packet(conn *flow.Conn, at time.Duration, wire int, d tcpstate.Dir, seg *tc
 		if d == tcpstate.ServerToClient {
 			p.Src, p.Dst = p.Dst, p.Src
 		}
+		tc := tcpOf[conn]
+		if tc == nil {
+			tc = tcpstate.NewConn()
+			tcpOf[conn] = tc
+		}
+		seg.Time, seg.WireLen = p.Time, wire
+		p.Analysis, p.TCP = tc.Add(d, seg), tc
 	}
 	return p
 }
@@ -134,10 +146,11 @@ func TestSequenceUnwrap(t *testing.T) {
 	assert.Equal(t, []bool{false, false, false, false, true, false},
 		[]bool{pts[0].Retrans, pts[1].Retrans, pts[2].Retrans, pts[3].Retrans, pts[4].Retrans, pts[5].Retrans})
 
-	rtt := series.MeasureRTT(pts)
-	// The SYN (0 ms) is answered by the SYN/ACK (10 ms); d1 (20 ms) acks
-	// the server's SYN. The final ACK (50 ms) covers d1's range, which was
-	// retransmitted: ambiguous (Karn), no sample although d2 was sent once.
+	rtt := series.SamplesOf(pts)
+	// tcpstate's samples: the SYN (0 ms) is answered by the SYN/ACK
+	// (10 ms); d1 (20 ms) acks the server's SYN. The final ACK (50 ms)
+	// ends at d2, but d1's bytes before it were sent twice: ambiguous
+	// (Karn), no sample although d2 was sent once.
 	require.Len(t, rtt, 2)
 	assert.Equal(t, 10*time.Millisecond, rtt[0].RTT)
 	assert.Equal(t, tcpstate.ClientToServer, rtt[0].Dir)
@@ -175,23 +188,6 @@ func BenchmarkCollectorAdd(b *testing.B) {
 		col.Packet(p1)
 		col.Packet(p2)
 	}
-}
-
-// A SACKed segment gives no sample when the cumulative ACK reaches it: the
-// ACK waited for the hole before it, not for a round trip.
-func TestRTTSampleSACKed(t *testing.T) {
-	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
-	ack := tcpstate.ACK
-	pts := []series.Point{
-		{Time: at(0), Dir: tcpstate.ServerToClient, Seq: 0, End: 100, Len: 100, Flags: ack},
-		{Time: at(1), Dir: tcpstate.ServerToClient, Seq: 100, End: 200, Len: 100, Flags: ack}, // SACKed below
-		{Time: at(150), Dir: tcpstate.ClientToServer, Flags: ack, Ack: 100, NSACK: 1, SACK: [4][2]int64{{100, 200}}},
-		{Time: at(400), Dir: tcpstate.ClientToServer, Flags: ack, Ack: 200},
-	}
-	rtt := series.MeasureRTT(pts)
-	require.Len(t, rtt, 1)
-	assert.Equal(t, 150*time.Millisecond, rtt[0].RTT)
-	assert.Equal(t, int64(100), rtt[0].Seq)
 }
 
 // Capture-wide minimum RTT per interval from tcpstate's samples, merged by

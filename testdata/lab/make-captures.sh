@@ -20,6 +20,18 @@
 #            hidden evaluation
 #   project  netecology's committed testdata/lab set: chatty and bulk sessions at 150 ms
 #            (wan2m) and the same at 10 and 50 ms, an ICMP ping sweep and a UDP echo sweep
+# netecology's sub-folder sets (each run into its own folder testdata/lab/SET, which gets its own
+# README.md and groundtruth.json; captures there are .pcap.gz, gzip -9n):
+#   vantage  one session captured at the client, in the middle and at the server at once: two
+#            emulators in series (20 ms, unlimited | 55 ms, 2 Mbit/s, 0 or 1 % loss) with a tap between
+#   events   an 8 s path blackout (bulk and chatty), a client that stops reading for 10 s (zero
+#            window), a duplex-mismatch LAN link (collisions) and its clean twin, a third host's ping flood
+#   span     every frame twice (c0 and wc merged with mergecap, as from a SPAN port) and the same clean
+#   sweeps   ICMP sweeps through Meek et al.'s size rule (every other frame over 966 B of IP length
+#            dropped), through 5 % Bernoulli loss, and clean, with per-size emulator counters
+#   budget   pg-chatty and http-chatty twice at 10 ms, the same rows by FETCH 15, and 50 extra queries/requests
+#   whatif   nine workloads on six profiles from LAN (0.5 ms, 50 Mbit/s) to geostationary (600 ms)
+#   calib    (not committed) the emulator's accuracy at 10..200 Mbit/s
 #
 # netecology's copy (testdata/lab/make-captures.sh) differs from ../shared/lab's by the
 # udp-echo task (a UDP echo server on port 7, RFC 862, and a client that sends 200
@@ -43,6 +55,13 @@
 # len(frame)*8/R seconds to serialize (len = Ethernet frame incl. 14-byte header,
 # no FCS/preamble), then arrives D later. Loss is Bernoulli per frame (seeded).
 #
+# Fault rules of the emulator (wanemu.py --help; off unless a capture asks for them, see plan_at):
+# --blackout-at/--blackout-for, --sizedrop N, --collision P, --bin B (per-size counters), --log-lost N.
+# Ground truth that the capture cannot give comes from outside it: the emulators' counters, the
+# client task's own record ($WORK/task.json: zero-window times, the flood's ping summary), the
+# servers' logs (PostgreSQL log_statement=all, MariaDB's general log, nginx's access log: the exact
+# statements and requests executed during each capture) and, for hosts, tshark's statistics.
+#
 # Idempotent: every run first tears down leftovers of a previous run (its own
 # namespaces, the processes inside them, and the PIDs it recorded, each only if
 # it still runs the recorded program), and always tears down on exit. Only one
@@ -50,9 +69,9 @@
 set -Eeuo pipefail
 
 SELF=$(readlink -f "$0")
-NS_C=nse_client NS_W=nse_wan NS_S=nse_server
-C_IP=10.77.0.1 S_IP=10.77.0.2
-C_MAC=02:77:00:00:00:01 S_MAC=02:77:00:00:00:02
+NS_C=nse_client NS_W=nse_wan NS_S=nse_server NS_H=nse_host3
+C_IP=10.77.0.1 S_IP=10.77.0.2 H_IP=10.77.0.3
+C_MAC=02:77:00:00:00:01 S_MAC=02:77:00:00:00:02 H_MAC=02:77:00:00:00:03
 WORK=/var/tmp/wanlab                 # server data, logs, pid records
 PIDREC=$WORK/pids                    # "pid<TAB>comm<TAB>stop-signal" of every process we start
 PY=/usr/bin/python3
@@ -62,7 +81,8 @@ NROWS_QUERY=3000     # rows returned by the bulk query
 NCHATTY=200          # single-row queries in the chatty sessions
 FETCH=15             # psql FETCH_COUNT, like SQL*Plus' default arraysize 15
 BULK_SQL="SELECT * FROM orders WHERE order_id <= $NROWS_QUERY ORDER BY order_id"
-LAB_SET=${LAB_SET:-default}   # capture set: default, rtt or holdout (see plan())
+LAB_SET=${LAB_SET:-default}   # capture set (see plan())
+export LAB_SET
 
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -90,12 +110,63 @@ client_task() {
         "${cu[@]}" "http://$S_IP/blob.bin" >/dev/null & local p=$!
         sleep 1; client_task pg-chatty-n 40; wait "$p" ;;
     ping-sweep) # ICMP echo, payload sizes 0..1472 in a fixed shuffled order, one at a time
+        # (optional argument: seconds to wait for each reply, default 5)
         local n
         for n in $("$PY" -c 'import random
 s=[round(i*1472/199) for i in range(200)]; random.Random(7).shuffle(s); print(*s)'); do
-            ping -n -q -c 1 -W 5 -s "$n" "$S_IP" >/dev/null || echo "ping -s $n: no reply" >&2
+            ping -n -q -c 1 -W "${1:-5}" -s "$n" "$S_IP" >/dev/null || echo "ping -s $n: no reply" >&2
             sleep 0.05
         done ;;
+    http-bulk-s) "${cu[@]}" "http://$S_IP/rows.csv" >/dev/null ;;
+    mixed-s)   # rows.csv downloaded while, 0.5 s later, psql runs 40 single-row queries
+        "${cu[@]}" "http://$S_IP/rows.csv" >/dev/null & local p=$!
+        sleep 0.5; client_task pg-chatty-n 40; wait "$p" ;;
+    pg-fetch-n) psql -X -q -v FETCH_COUNT="$1" -d "$pgconn" -c "$BULK_SQL" >/dev/null ;;
+    pg-chatty-fetch15)   # the 200 chatty rows in one query, read through a cursor 15 rows per FETCH
+        psql -X -q -v FETCH_COUNT=15 -d "$pgconn" \
+            -c "SELECT * FROM orders WHERE order_id IN ($(paste -sd, "$WORK/chatty.ids")) ORDER BY order_id" >/dev/null ;;
+    pg-chatty-plus50) cat "$WORK/chatty.sql" "$WORK/extra50.sql" | psql -X -q -d "$pgconn" >/dev/null ;;
+    http-chatty-plus50) "${cu[@]}" $(cat "$WORK/chatty.ids" "$WORK/extra50.ids" | sed "s|^|http://$S_IP/row/|; s|\$|.csv|") >/dev/null ;;
+    http-many) "${cu[@]}" $(seq -f "http://$S_IP/obj/%g.txt" 1 50) >/dev/null ;;
+    zero-window)   # read 64 KiB of rows.csv, stop reading for 10 s (receive buffer 16 KiB requested), read the rest
+        "$PY" - "$S_IP" "$WORK/task.json" <<'PYEOF'
+import json, socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)     # before connect: fixes the window scale
+s.connect((sys.argv[1], 80))
+s.sendall(b'GET /rows.csv HTTP/1.1\r\nHost: ' + sys.argv[1].encode() + b'\r\nConnection: close\r\n\r\n')
+got = 0
+while got < 65536:
+    b = s.recv(65536 - got)
+    if not b: break
+    got += len(b)
+stop = time.time(); time.sleep(10); resume = time.time()
+before = got
+while True:
+    b = s.recv(65536)
+    if not b: break
+    got += len(b)
+end = time.time()
+json.dump(dict(zero_window=dict(stop_reading_epoch=round(stop, 6), resume_reading_epoch=round(resume, 6),
+    paused_s=round(resume - stop, 6), end_epoch=round(end, 6), bytes_read_before_stop=before, bytes_read_total=got,
+    so_rcvbuf_requested=16384, so_rcvbuf_actual=s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))), open(sys.argv[2], 'w'))
+s.close()
+PYEOF
+        ;;
+    duplex)    # both directions busy: rows.csv downloaded over HTTP while psql uploads it (COPY FROM STDIN)
+        "${cu[@]}" "http://$S_IP/rows.csv" >/dev/null & local p=$!
+        psql -X -q -d "$pgconn" -c "\\copy uploads FROM '$WORK/upload.csv' CSV HEADER"; wait "$p" ;;
+    flood)     # mixed-s while the third host 10.77.0.3 pings the server: 1400-B payload, 20/s, 200 echoes
+        ip netns exec nse_host3 ping -n -q -s 1400 -i 0.05 -c 200 -W 2 "$S_IP" >"$WORK/flood.ping" 2>&1 & local f=$!
+        sleep 0.2; client_task mixed-s; wait "$f" || true
+        "$PY" - "$WORK/flood.ping" "$WORK/task.json" <<'PYEOF'
+import json, re, sys
+t = open(sys.argv[1]).read()
+m = re.search(r'(\d+) packets transmitted, (\d+) received', t)
+json.dump(dict(flood=dict(host='10.77.0.3', target='10.77.0.2', command='ping -n -q -s 1400 -i 0.05 -c 200 -W 2',
+    icmp_payload=1400, frame_len=1442, transmitted=int(m.group(1)), received=int(m.group(2)))), open(sys.argv[2], 'w'))
+PYEOF
+        ;;
     udp-echo)  # UDP echo (port 7), payload sizes 0..1472 in a fixed shuffled order, one at a time
         "$PY" - "$S_IP" <<'PYEOF'
 import hashlib, random, socket, sys
@@ -207,7 +278,7 @@ teardown() {
         rm -f "$PIDREC"
     fi
     # 3. anything still running inside our own namespaces (only we start processes there)
-    for ns in $NS_C $NS_W $NS_S; do
+    for ns in $NS_C $NS_H $NS_W $NS_S; do
         ns_exists "$ns" || continue
         for pid in $(ip netns pids "$ns" 2>/dev/null); do stop_pid "$pid"; done
         ip netns del "$ns" 2>/dev/null
@@ -252,26 +323,50 @@ make_ns() {
 }
 
 # topology wan:    c0 (nse_client) <-> wc [emulator] ws <-> s0 (nse_server)
+# topology wan2:   c0 (nse_client) <-> wc [emulator 1] m1 <-tap-> m2 [emulator 2] ws <-> s0 (nse_server):
+#                  two emulators in series in nse_wan, m1-m2 a veth pair (the middle capture point is m1)
+# topology wan3:   as wan, and a third host nse_host3 (10.77.0.3, h0) on the client's side: the client's
+#                  address is on a bridge br0 in nse_client whose ports are c0 and hb (peer of h0), so c0
+#                  carries both hosts' traffic to the WAN
 # topology direct: c0 (nse_client) <-> s0 (nse_server)
 setup_topology() {
-    local mode=$1
-    if [ "$mode" = wan ]; then
+    local mode=$1 cdev=c0
+    if [ "$mode" != direct ]; then
         make_ns $NS_C $NS_W $NS_S
-        ip link add c0 netns $NS_C address $C_MAC type veth peer name wc netns $NS_W address 02:77:00:00:00:a1
+        local cmac=$C_MAC
+        [ "$mode" = wan3 ] && cmac=02:77:00:00:00:b1
+        ip link add c0 netns $NS_C address $cmac type veth peer name wc netns $NS_W address 02:77:00:00:00:a1
         ip link add s0 netns $NS_S address $S_MAC type veth peer name ws netns $NS_W address 02:77:00:00:00:a2
         nooffload $NS_W wc; nooffload $NS_W ws
         ip -n $NS_W link set wc up; ip -n $NS_W link set ws up
+        if [ "$mode" = wan2 ]; then
+            ip -n $NS_W link add m1 address 02:77:00:00:00:a3 type veth peer name m2 address 02:77:00:00:00:a4
+            nooffload $NS_W m1; nooffload $NS_W m2
+            ip -n $NS_W link set m1 up; ip -n $NS_W link set m2 up
+        fi
+        if [ "$mode" = wan3 ]; then
+            make_ns $NS_H
+            ip -n $NS_C link add br0 address $C_MAC type bridge stp_state 0 forward_delay 0
+            ip link add hb netns $NS_C address 02:77:00:00:00:b3 type veth peer name h0 netns $NS_H address $H_MAC
+            nooffload $NS_C hb; nooffload $NS_H h0; nooffload $NS_C br0
+            ip -n $NS_C link set c0 master br0; ip -n $NS_C link set hb master br0
+            ip -n $NS_C link set hb up; ip -n $NS_C link set br0 up
+            ip -n $NS_H addr add $H_IP/24 dev h0; ip -n $NS_H link set h0 up
+            ip -n $NS_H neigh replace $S_IP lladdr $S_MAC dev h0 nud permanent
+            ip -n $NS_S neigh replace $H_IP lladdr $H_MAC dev s0 nud permanent
+            cdev=br0
+        fi
     else
         make_ns $NS_C $NS_S
         ip link add c0 netns $NS_C address $C_MAC type veth peer name s0 netns $NS_S address $S_MAC
     fi
     nooffload $NS_C c0; nooffload $NS_S s0
-    ip -n $NS_C addr add $C_IP/24 dev c0
+    ip -n $NS_C addr add $C_IP/24 dev $cdev
     ip -n $NS_S addr add $S_IP/24 dev s0
     ip -n $NS_C link set c0 up
     ip -n $NS_S link set s0 up
     # static neighbours: no ARP in the captures, first frame of a session is the SYN
-    ip -n $NS_C neigh replace $S_IP lladdr $S_MAC dev c0 nud permanent
+    ip -n $NS_C neigh replace $S_IP lladdr $S_MAC dev $cdev nud permanent
     ip -n $NS_S neigh replace $C_IP lladdr $C_MAC dev s0 nud permanent
 }
 
@@ -281,7 +376,18 @@ write_emulator() {
 """Userspace WAN link emulator (stand-in for tc netem, absent from this kernel).
 Bridges two interfaces at L2 via AF_PACKET. Per direction: Bernoulli loss,
 FIFO serializer queue of at most --limit frames, serialization at --rate-kbit
-(frame length incl. Ethernet header), then --delay-ms propagation delay."""
+(frame length incl. Ethernet header), then --delay-ms propagation delay.
+Optional faults (all off by default, so the default link is unchanged):
+  --blackout-at S --blackout-for N  every frame that reaches the emulator from S to S+N seconds
+                                    after the first frame it saw is dropped, both directions
+                                    (frames accepted earlier are still delivered: a path cut here)
+  --sizedrop N                      per direction, every other frame whose IP total length
+                                    exceeds N bytes is dropped (the 2nd, 4th, ... such frame)
+  --collision P                     (P >= 0) half-duplex collisions: a frame whose serialization overlaps
+                                    a serialization in the other direction is lost with probability P
+                                    (it still takes its time on the wire)
+  --bin B                           per-direction counters of frames received / dropped per IP-length bin
+  --log-lost N                      record the first N dropped frames (time, direction, cause, headers)"""
 import argparse, collections, ctypes, json, os, random, select, signal, socket, struct, time
 
 ETH_P_ALL = 0x0003
@@ -301,6 +407,12 @@ ap.add_argument('--rate-kbit', type=float, default=0.0, help='0 = unlimited')
 ap.add_argument('--loss', type=float, default=0.0)
 ap.add_argument('--limit', type=int, default=1000)
 ap.add_argument('--seed', type=int, default=1)
+ap.add_argument('--blackout-at', type=float, default=-1.0)
+ap.add_argument('--blackout-for', type=float, default=0.0)
+ap.add_argument('--sizedrop', type=int, default=0)
+ap.add_argument('--collision', type=float, default=-1.0)
+ap.add_argument('--bin', type=int, default=0)
+ap.add_argument('--log-lost', type=int, default=0)
 ap.add_argument('--stats')
 ap.add_argument('--ready')
 args = ap.parse_args()
@@ -318,37 +430,81 @@ def mksock(ifname):
         pass
     return s
 
+def headers(frame):
+    """The IPv4 total length and the fields that name a frame in a capture."""
+    if len(frame) < 34 or frame[12:14] != b'\x08\x00':
+        return len(frame) - 14, {}
+    ihl = (frame[14] & 15) * 4
+    iplen, ipid = struct.unpack('!HH', frame[16:20])
+    h = dict(ip_id=ipid, proto=frame[23], src=socket.inet_ntoa(frame[26:30]), dst=socket.inet_ntoa(frame[30:34]))
+    l4 = frame[14 + ihl:]
+    if h['proto'] == 6 and len(l4) >= 20:
+        sp, dp, seq, ack, off = struct.unpack('!HHIIB', l4[:13])
+        h.update(sport=sp, dport=dp, seq=seq, ack=ack, flags=l4[13], tcp_len=iplen - ihl - (off >> 4) * 4)
+    elif h['proto'] == 1 and len(l4) >= 8:
+        h.update(icmp_type=l4[0], icmp_id=struct.unpack('!H', l4[4:6])[0], icmp_seq=struct.unpack('!H', l4[6:8])[0])
+    return iplen, h
+
+clock = dict(first=None, epoch_minus_mono=None)
+blackout = dict(start_epoch=None, end_epoch=None, duration_s=args.blackout_for, after_first_frame_s=args.blackout_at)
+lost_log = []
+
 class Direction:
     def __init__(self, name, seed):
         self.name, self.rng = name, random.Random(seed)
+        self.crng = random.Random(seed + 1000)   # collisions: own stream, loss pattern unchanged
         self.q = collections.deque()      # (deliver_at, frame)
-        self.ser = collections.deque()    # txend of frames queued for / in serialization
+        self.ser = collections.deque()    # (start, txend) of frames queued for / in serialization
         self.busy_until = 0.0
+        self.big = 0                      # frames above --sizedrop seen
+        self.bins = {}
         self.rate, self.delay = args.rate_kbit * 1000.0, args.delay_ms / 1000.0
         self.st = dict(rx_frames=0, rx_bytes=0, tx_frames=0, tx_bytes=0, lost=0, tail_dropped=0,
                        max_frame=0, max_queue_frames=0, max_queue_delay_ms=0.0, max_late_ms=0.0,
                        sum_late_ms=0.0)
-    def enqueue(self, frame, now):
+        if args.blackout_at >= 0: self.st['blackout_dropped'] = 0
+        if args.sizedrop: self.st.update(sizedrop_frames_above=0, sizedrop_dropped=0)
+        if args.collision >= 0: self.st.update(both_busy_frames=0, collision_lost=0)
+    def drop(self, why, frame, now, iplen, h):
+        if args.bin:
+            self.bins.setdefault(iplen // args.bin, [0, 0])[1] += 1
+        if len(lost_log) < args.log_lost:
+            lost_log.append(dict(epoch=round(now + clock['epoch_minus_mono'], 6), direction=self.name,
+                                 cause=why, frame_len=len(frame), ip_len=iplen, **h))
+    def enqueue(self, frame, now, other):
         st = self.st
         st['rx_frames'] += 1; st['rx_bytes'] += len(frame)
         st['max_frame'] = max(st['max_frame'], len(frame))
+        iplen, h = headers(frame)
+        if args.bin:
+            self.bins.setdefault(iplen // args.bin, [0, 0])[0] += 1
         if args.loss > 0 and self.rng.random() < args.loss:
-            st['lost'] += 1; return
-        while self.ser and self.ser[0] <= now:
+            st['lost'] += 1; self.drop('loss', frame, now, iplen, h); return
+        if args.blackout_at >= 0 and clock['first'] + args.blackout_at <= now < clock['first'] + args.blackout_at + args.blackout_for:
+            st['blackout_dropped'] += 1; self.drop('blackout', frame, now, iplen, h); return
+        if args.sizedrop and iplen > args.sizedrop:
+            self.big += 1; st['sizedrop_frames_above'] += 1
+            if self.big % 2 == 0:
+                st['sizedrop_dropped'] += 1; self.drop('sizedrop', frame, now, iplen, h); return
+        while self.ser and self.ser[0][1] <= now:
             self.ser.popleft()
         if len(self.ser) >= args.limit:
-            st['tail_dropped'] += 1; return
+            st['tail_dropped'] += 1; self.drop('tail', frame, now, iplen, h); return
         start = max(now, self.busy_until)
         txend = start + (len(frame) * 8.0 / self.rate if self.rate > 0 else 0.0)
         self.busy_until = txend
         st['max_queue_delay_ms'] = max(st['max_queue_delay_ms'], (start - now) * 1000)
-        self.q.append((txend + self.delay, frame))
-        self.ser.append(txend)
+        self.ser.append((start, txend))
         st['max_queue_frames'] = max(st['max_queue_frames'], len(self.ser))
+        if args.collision >= 0 and any(s < txend and e > start for s, e in other.ser):
+            st['both_busy_frames'] += 1
+            if self.crng.random() < args.collision:
+                st['collision_lost'] += 1; self.drop('collision', frame, now, iplen, h); return
+        self.q.append((txend + self.delay, frame))
 
 sa, sb = mksock(args.if_a), mksock(args.if_b)
 a2b, b2a = Direction('client_to_server', args.seed * 2), Direction('server_to_client', args.seed * 2 + 1)
-route = {sa.fileno(): (sa, a2b), sb.fileno(): (sb, b2a)}
+route = {sa.fileno(): (sa, a2b, b2a), sb.fileno(): (sb, b2a, a2b)}
 out = [(a2b, sb), (b2a, sa)]
 running = True
 def stop(*_):
@@ -381,7 +537,7 @@ while running:
     except InterruptedError:
         continue
     for s in r:
-        sock, d = route[s.fileno()]
+        sock, d, other = route[s.fileno()]
         while True:
             try:
                 frame, anc, _fl, addr = sock.recvmsg(65535, 64)
@@ -397,14 +553,26 @@ while running:
                     t = sec + nsec * 1e-9 - (time.time() - now)
                     if t > now or now - t > 0.05:
                         t = now
-            d.enqueue(frame, t)
+            if clock['first'] is None:
+                clock['first'], clock['epoch_minus_mono'] = t, time.time() - time.monotonic()
+                if args.blackout_at >= 0:
+                    blackout['start_epoch'] = round(t + args.blackout_at + clock['epoch_minus_mono'], 6)
+                    blackout['end_epoch'] = round(t + args.blackout_at + args.blackout_for + clock['epoch_minus_mono'], 6)
+            d.enqueue(frame, t, other)
 
 if args.stats:
     res = {}
     for d in (a2b, b2a):
         st = dict(d.st)
         st['mean_late_ms'] = st.pop('sum_late_ms') / st['tx_frames'] if st['tx_frames'] else 0.0
+        if args.bin:
+            st['ip_len_bins'] = [dict(ip_len_from=k * args.bin, ip_len_to=k * args.bin + args.bin - 1, rx=v[0], dropped=v[1])
+                                 for k, v in sorted(d.bins.items())]
         res[d.name] = st
+    if args.blackout_at >= 0:
+        res['blackout'] = blackout
+    if args.log_lost:
+        res['dropped_frames'] = lost_log
     res['params'] = {k: v for k, v in vars(args).items() if k not in ('stats', 'ready')}
     with open(args.stats, 'w') as f:
         json.dump(res, f, indent=1)
@@ -432,6 +600,8 @@ shared_buffers = 128MB
 fsync = off
 synchronous_commit = off
 logging_collector = off
+log_statement = 'all'
+log_line_prefix = '%m [%p] %a: '
 EOF
     (cd "$WORK" && exec ip netns exec $NS_S setpriv --reuid=postgres --regid=postgres --init-groups -- \
         "$bin/postgres" -D "$WORK/pg/data" >"$WORK/pg/postgres.log" 2>&1) &
@@ -455,6 +625,7 @@ SELECT i, (i*7919)%1000+1, 'Customer '||lpad(((i*7919)%1000+1)::text,4,'0'),
        date '2024-01-01' + i%365, (ARRAY['NEW','PAID','SHIPPED','DELIVERED','CANCELLED'])[i%5+1], md5(i::text)
 FROM generate_series(1,$NROWS_TABLE) i;
 ANALYZE orders;
+CREATE TABLE uploads (LIKE orders);
 EOF
 }
 
@@ -467,7 +638,8 @@ start_mariadb() {
         mariadbd --no-defaults --datadir="$WORK/my/data" --socket="$WORK/my/mysqld.sock" \
         --pid-file="$WORK/my/mysqld.pid" --tmpdir="$WORK/my/tmp" --log-error="$WORK/my/error.log" \
         --bind-address=$S_IP --port=3306 --skip-name-resolve --skip-log-bin --max-connections=200 \
-        --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0 >/dev/null 2>&1) &
+        --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0 \
+        --general-log=1 --general-log-file="$WORK/my/general.log" >/dev/null 2>&1) &
     record_pid $! mariadbd
     local i
     for i in $(seq 1 150); do
@@ -506,7 +678,17 @@ for line in sys.stdin:
     f = line.rstrip("\n").split("|")
     if f[0] in want:
         open(sys.argv[2] + "/" + f[0] + ".csv", "w").write(hdr + ",".join(f) + "\n")
-' "$WORK/chatty.ids" "$w/row"
+' "$WORK/rows.ids" "$w/row"
+    # http-many: 50 small text objects (1000..7999 bytes, slices of rows.csv)
+    install -d -m 755 "$w/obj"
+    "$PY" -c '
+import sys
+rows = open(sys.argv[1], "rb").read()
+for i in range(1, 51):
+    n = 1000 + i * 1543 % 7000
+    open("%s/%d.txt" % (sys.argv[2], i), "wb").write(rows[i * 4001:i * 4001 + n])
+' "$w/rows.csv" "$w/obj"
+    cp "$w/rows.csv" "$WORK/upload.csv"; chmod a+r "$WORK/upload.csv"   # duplex: the upload
     "$PY" -c 'import random,sys; sys.stdout.buffer.write(random.Random(42).randbytes(300*1024))' >"$w/blob.bin"
     echo "wanlab" >"$w/index.html"
     chmod -R a+rX "$w"
@@ -521,7 +703,7 @@ http {
     access_log $WORK/nginx/access.log;
     client_body_temp_path $WORK/nginx/body; proxy_temp_path $WORK/nginx/proxy;
     fastcgi_temp_path $WORK/nginx/fastcgi; uwsgi_temp_path $WORK/nginx/uwsgi; scgi_temp_path $WORK/nginx/scgi;
-    types { text/csv csv; text/html html; application/octet-stream bin; }
+    types { text/csv csv; text/html html; text/plain txt; application/octet-stream bin; }
     sendfile on; tcp_nopush on; keepalive_timeout 65; keepalive_requests 100000;
     server { listen $S_IP:80; root $w; }
 }
@@ -539,7 +721,11 @@ make_workload_files() {
     # NCHATTY pseudo-random order ids, identical for SQL and HTTP chatty sessions
     "$PY" -c "print('\n'.join(str(k*7919 % $NROWS_TABLE + 1) for k in range(1, $NCHATTY + 1)))" >"$WORK/chatty.ids"
     sed 's/.*/SELECT * FROM orders WHERE order_id = &;/' "$WORK/chatty.ids" >"$WORK/chatty.sql"
-    chmod a+r "$WORK/chatty.ids" "$WORK/chatty.sql"
+    # 50 more ids (k = NCHATTY+1 .. NCHATTY+50) for the *-plus50 budget sessions
+    "$PY" -c "print('\n'.join(str(k*7919 % $NROWS_TABLE + 1) for k in range($NCHATTY + 1, $NCHATTY + 51)))" >"$WORK/extra50.ids"
+    sed 's/.*/SELECT * FROM orders WHERE order_id = &;/' "$WORK/extra50.ids" >"$WORK/extra50.sql"
+    cat "$WORK/chatty.ids" "$WORK/extra50.ids" >"$WORK/rows.ids"
+    chmod a+r "$WORK/chatty.ids" "$WORK/chatty.sql" "$WORK/extra50.ids" "$WORK/extra50.sql" "$WORK/rows.ids"
 }
 
 start_udp_echo() {   # RFC 862 echo over UDP on port 7 in the server namespace
@@ -564,19 +750,25 @@ start_servers() {   # [nomariadb]
 }
 
 # ---------------------------------------------------------------- emulator + capture
-EMU_PID=
-start_emu() {   # delay_ms rate_kbit loss limit
-    rm -f "$WORK/emu.ready"
+EMU_PIDS=()
+# start_emu TAG IF_A IF_B delay_ms rate_kbit loss limit [more wanemu.py options]: stats in $WORK/emu-TAG.json
+start_emu() {
+    local tag=$1 ifa=$2 ifb=$3 d=$4 r=$5 l=$6 lim=$7; shift 7
+    rm -f "$WORK/emu-$tag.ready"
     # SCHED_FIFO so other processes in this VM cannot delay departures (chrt execs python: same PID)
-    ip netns exec $NS_W chrt -f 50 "$PY" "$WORK/wanemu.py" --if-a wc --if-b ws --delay-ms "$1" --rate-kbit "$2" \
-        --loss "$3" --limit "$4" --seed 1 --stats "$WORK/emu.json" --ready "$WORK/emu.ready" &
-    EMU_PID=$!
-    record_pid $EMU_PID python3
+    ip netns exec $NS_W chrt -f 50 "$PY" "$WORK/wanemu.py" --if-a "$ifa" --if-b "$ifb" --delay-ms "$d" --rate-kbit "$r" \
+        --loss "$l" --limit "$lim" --seed 1 "$@" --stats "$WORK/emu-$tag.json" --ready "$WORK/emu-$tag.ready" &
+    EMU_PIDS+=($!)
+    record_pid $! python3
     local i
-    for i in $(seq 1 100); do [ -s "$WORK/emu.ready" ] && return 0; sleep 0.05; done
-    die "emulator did not start"
+    for i in $(seq 1 100); do [ -s "$WORK/emu-$tag.ready" ] && return 0; sleep 0.05; done
+    die "emulator $tag did not start"
 }
-stop_emu() { [ -n "$EMU_PID" ] && { stop_pid "$EMU_PID"; wait "$EMU_PID" 2>/dev/null || true; EMU_PID=; }; }
+stop_emu() {
+    local p
+    for p in "${EMU_PIDS[@]}"; do stop_pid "$p"; wait "$p" 2>/dev/null || true; done
+    EMU_PIDS=()
+}
 
 run_client() { ip netns exec $NS_C bash "$SELF" __client "$@"; }
 
@@ -591,18 +783,64 @@ defprof rtt50      25  2000 0     1000 1.5
 defprof h30        15  1000 0     1000 1.5     # LAB_SET=holdout
 defprof h250       125 1000 0     1000 1.5
 defprof hloss      60  1500 0.01  1000 4
+# netecology's sub-folder sets (testdata/lab/<set>/)
+defprof wan2m-l5   75  2000 0.05  1000 1.5     # sweeps: wan2m with Bernoulli 5 % each way
+defprof dpx10m     0.5 10000 0    1000 2       # events: duplex-mismatch LAN link (collisions per capture)
+defprof lan        0.25 50000 0   1000 1.5     # whatif: LAN, 0.5 ms RTT at the emulator's trustworthy maximum
+defprof dsl512     40  512  0     1000 1.5     # whatif: 80 ms, below 1 Mbit/s
+defprof m20        25  20000 0    1000 1.5     # whatif: 50 ms at 20 Mbit/s
+defprof loss1      25  5000 0.01  1000 4       # whatif: 50 ms, 1 % loss each way
+defprof shallow    25  2000 0     20   4       # whatif: 50 ms, 20-frame FIFO
+defprof geo        300 2000 0     1000 2       # whatif: geostationary-class 600 ms RTT
+# two emulators in series (topology wan2): hop 1 = client side (wc-m1), hop 2 = server side (m2-ws).
+# PROF_* then describe the whole path: delays added, the slower rate, loss of the lossy hop, its limit.
+declare -A PROF_HOP2
+defprof2() {   # NAME d1 r1 l1 lim1 d2 r2 l2 lim2 settle
+    PROF_HOP2[$1]="$2 $3 $4 $5 $6 $7 $8 $9"
+    local r=$7; [ "$3" != 0 ] && { [ "$7" = 0 ] || [ "${3%.*}" -lt "${7%.*}" ]; } && r=$3
+    local l=$8; [ "$4" != 0 ] && l=$4
+    defprof "$1" "$(awk "BEGIN{print $2 + $6}")" "$r" "$l" "$([ "$r" = "$3" ] && echo "$5" || echo "$9")" "${10}"
+}
+defprof2 vt      20 0 0 1000  55 2000 0    1000 1.5   # vantage: 20 ms + 55 ms, 2 Mbit/s on the server-side hop
+defprof2 vt-loss 20 0 0 1000  55 2000 0.01 1000 4     # vantage: same, 1 % loss each way on the server-side hop
 
 LATE_LIMIT_MS=${LATE_LIMIT_MS:-10}   # re-take a capture if the emulator ran later than this
 MAX_TRIES=${MAX_TRIES:-3}
 
 CAPLIST=()   # capture names, in order
 declare -A CAP_PROF CAP_FMT CAP_SNAP CAP_TASK CAP_DESC CAP_EXPECT
+# per capture, optional: CAP_POINTS = capture points (client mid server span, default client; see
+# cap_files), CAP_EMU = extra wanemu.py options (fault rules) for the emulator (hop 2 on wan2)
+declare -A CAP_POINTS CAP_EMU
+# per set: SET_TOPO (wan, wan2, wan3), SET_GZ=1 to write .pcap.gz (gzip -9n), SET_DOC (README text)
+SET_TOPO=wan SET_GZ=0 SET_DOC=
 # plan_add NAME PROFILE FORMAT(pcap|pcap-nsec|pcapng) SNAPLEN TASK "what it is" "expected behaviour"
 plan_add() {
     [ -n "${PROF_RATE[$2]:-}" ] || die "plan_add $1: unknown profile $2"
     CAPLIST+=("$1"); CAP_PROF[$1]=$2; CAP_FMT[$1]=$3; CAP_SNAP[$1]=$4; CAP_TASK[$1]=$5; CAP_DESC[$1]=$6; CAP_EXPECT[$1]=$7
 }
-cap_file() { local e=pcap; [ "${CAP_FMT[$1]}" = pcapng ] && e=pcapng; echo "$OUT/$1.$e"; }
+# cap_files NAME: "point file" per capture point. One point (client): NAME.pcap. Several of
+# client/mid/server: NAME-POINT.pcap each. span: NAME.pcap (client, clean) and NAME-dup.pcap (the
+# client's and wc's captures merged: every frame twice, as from a SPAN port).
+cap_files() {
+    local n=$1 e=pcap pts=" ${CAP_POINTS[$1]:-client} " p
+    [ "${CAP_FMT[$n]}" = pcapng ] && e=pcapng
+    [ "$SET_GZ" = 1 ] && e+=.gz
+    for p in ${CAP_POINTS[$n]:-client}; do
+        case $p in
+        client) if [ "$pts" = " client " ] || [[ $pts == *" span "* ]]; then echo "client $OUT/$n.$e"; else echo "client $OUT/$n-client.$e"; fi ;;
+        span) echo "span $OUT/$n-dup.$e" ;;
+        *) echo "$p $OUT/$n-$p.$e" ;;
+        esac
+    done
+}
+# point_if POINT: "namespace interface" of a capture point
+point_if() {
+    case $1 in
+    client) echo "$NS_C c0" ;; mid) echo "$NS_W m1" ;; server) echo "$NS_S s0" ;; span) echo "$NS_W wc" ;;
+    *) die "unknown capture point $1" ;;
+    esac
+}
 cap_tool() {
     case ${CAP_FMT[$1]} in
     pcap) echo "tcpdump -s ${CAP_SNAP[$1]}" ;;
@@ -640,6 +878,26 @@ TASK_DESC[udp-echo]="python3: 200 UDP echoes (port 7), one at a time, payload 0.
 TASK_EXPECT[udp-echo]="RTT(N) = 2*delay + 2*(N+42)*8/rate, as ping-sweep (UDP header 8 B = ICMP header 8 B); no loss, no corruption"
 TASK_DESC[mixed]="curl downloads blob.bin while, 1 s later, psql connects and runs 40 single-row queries on the same link"
 TASK_EXPECT[mixed]="2 connections; the chatty session's RTTs are inflated by the bulk transfer's queue (bufferbloat, several hundred ms)"
+
+TASK_DESC[http-bulk-s]="curl: rows.csv (the 3000 rows as CSV, 278 KB) over one HTTP/1.1 connection (http-bulk without blob.bin)"
+TASK_EXPECT[http-bulk-s]="1 request; ~193 full-size segments; throughput ~= link rate after slow start; queueing inflates RTT"
+TASK_DESC[mixed-s]="curl downloads rows.csv while, 0.5 s later, psql connects and runs 40 single-row queries on the same link"
+TASK_EXPECT[mixed-s]="2 connections; while the download lasts, the queries' RTTs are inflated by its queue (on fast links it is over before they start)"
+TASK_DESC[pg-fetch-n]="psql with FETCH_COUNT=N: the 3000 rows of the bulk query through a cursor, N rows per FETCH round trip"
+TASK_DESC[http-many]="curl: 50 small text objects /obj/1..50.txt (1000-7999 B each) over one keep-alive HTTP/1.1 connection"
+TASK_EXPECT[http-many]="50 requests of ~85 B, responses of 1-8 KB (1-6 segments each); >= 1 RTT per object"
+TASK_DESC[pg-chatty-fetch15]="psql with FETCH_COUNT=15: the chatty session's 200 rows in one query (WHERE order_id IN (...)), read through a cursor 15 rows per FETCH"
+TASK_EXPECT[pg-chatty-fetch15]="BEGIN, DECLARE, 14 FETCHes, CLOSE, COMMIT instead of 200 queries: ~20 turns"
+TASK_DESC[pg-chatty-plus50]="psql: the 200 chatty single-row queries and 50 more (order ids k*7919 mod 20000 + 1, k = 201..250), one per round trip"
+TASK_EXPECT[pg-chatty-plus50]="~254 turns: 50 more than pg-chatty, ~50 x RTT longer"
+TASK_DESC[http-chatty-plus50]="curl: the 200 chatty GETs and 50 more (the same 50 extra ids), one keep-alive connection"
+TASK_EXPECT[http-chatty-plus50]="250 requests: 50 more than http-chatty, ~50 x RTT longer"
+TASK_DESC[zero-window]="python3 HTTP/1.1 client, SO_RCVBUF 16384 requested before connect: GET /rows.csv, reads 64 KiB, stops reading for 10 s, then reads the rest"
+TASK_EXPECT[zero-window]="the receive buffer fills: the client advertises a zero window, the server sends zero-window probes with backoff; a window update when the client reads again"
+TASK_DESC[duplex]="curl downloads rows.csv while psql uploads the same 3000 rows (\\copy uploads FROM a CSV, COPY FROM STDIN): both directions busy at once"
+TASK_EXPECT[duplex]="2 connections, bulk data both ways; with --collision, frames sent while the other direction serializes are lost: retransmissions on both connections"
+TASK_DESC[flood]="mixed-s while a third host (10.77.0.3, on the client's side of the link) pings the server: 200 echoes of 1400 B payload, 20/s"
+TASK_EXPECT[flood]="3 hosts on the wire: ICMP from 10.77.0.3 (~577 kB in 400 frames of 1442 B) competes with the client's 2 connections"
 
 # plan_std NAME PROFILE TASK [EXPECTED]: a pcap (snaplen 0) of TASK with its standard texts
 plan_std() { plan_add "$1" "$2" pcap 0 "$3" "${TASK_DESC[$3]}" "${4:-${TASK_EXPECT[$3]}}"; }
@@ -714,13 +972,113 @@ plan_holdout() {
     plan_tasks h250 mixed
 }
 
+# ---- netecology's sub-folder sets: testdata/lab/<set>/ has its own README.md and groundtruth.json
+# plan_at NAME POINTS [EMULATOR OPTIONS]: capture points and fault rules of a planned capture
+plan_at() { CAP_POINTS[$1]=$2; CAP_EMU[$1]=${3:-}; }
+
+# LAB_SET=vantage (issue 11): one session captured at the client, in the middle and at the server
+plan_vantage() {
+    SET_TOPO=wan2 SET_GZ=1
+    SET_DOC="Every session is captured at three points at once: the client (c0), the middle of the path (m1, the tap between the two emulators) and the server (s0). Hop 1 (client side, wc-m1): 20 ms one way, no rate limit, no loss. Hop 2 (server side, m2-ws): 55 ms one way, 2000 kbit/s, FIFO of 1000 frames, and in profile vt-loss 1 % Bernoulli loss each way. So the middle sees client->server frames 20 ms after the client and server->client frames after the bottleneck; a frame lost on hop 2 is seen at the client and the middle (client->server) or only at the server (server->client). Each file's capture_point and legs say where it was taken and what each side of it is."
+    local t
+    for t in pg-chatty pg-fetch http-bulk-s mixed-s; do
+        plan_std "vt-${t/#pg-fetch/pg-fetch15}" vt "$t"
+        plan_at "vt-${t/#pg-fetch/pg-fetch15}" "client mid server"
+    done
+    for t in http-bulk-s pg-chatty; do
+        plan_std "vt-loss-$t" vt-loss "$t" "${TASK_EXPECT[$t]}; plus retransmissions of the frames hop 2 lost (emulator counters)"
+        plan_at "vt-loss-$t" "client mid server"
+    done
+}
+
+# LAB_SET=events (issues 11, 16): path blackout, a receiver that stops reading, duplex mismatch, a third host's ping flood
+plan_events() {
+    SET_TOPO=wan3 SET_GZ=1
+    SET_DOC="Events with known times. Blackout: the emulator drops every frame that reaches it, both ways, for 8 s starting a fixed time after the first frame it saw (frames it had already accepted are still delivered); events.blackout gives the start and end as epoch seconds and as offsets from the capture's first frame. Zero window: the client stops reading; events.zero_window gives when it stopped and resumed. Duplex mismatch: a 10 Mbit/s LAN link where a frame serialized while the other direction is serializing is lost with probability 0.3 (the clean capture is the same workload without collisions); the emulator lists every frame it dropped. Flood: a third host, 10.77.0.3, behind the same client-side link (a bridge in nse_client), pings the server during a mixed session; hosts holds tshark's per-host statistics of the file. This set's topology puts the client's address on that bridge for every capture (the third host is idle in the others)."
+    plan_add wan2m-http-bulk-blackout wan2m pcap 0 http-bulk-s "${TASK_DESC[http-bulk-s]}; an 8 s path blackout 0.9 s after the SYN" \
+        "the transfer stalls mid-way; RTO backoff (retransmissions ~0.3, 0.6, 1.2, 2.4, 4.8 s apart) until a retransmission crosses after the blackout"
+    plan_at wan2m-http-bulk-blackout client "--blackout-at 0.9 --blackout-for 8 --log-lost 5000"
+    plan_add wan2m-pg-chatty-blackout wan2m pcap 0 pg-chatty "${TASK_DESC[pg-chatty]}; an 8 s path blackout 5 s after the SYN" \
+        "the turn in flight at 5 s is lost; RTO backoff until after the blackout, then the remaining turns"
+    plan_at wan2m-pg-chatty-blackout client "--blackout-at 5 --blackout-for 8 --log-lost 5000"
+    plan_std wan2m-zero-window wan2m zero-window
+    plan_add dpx10m-duplex dpx10m pcap 0 duplex "${TASK_DESC[duplex]}; duplex mismatch: collision loss 0.3" "${TASK_EXPECT[duplex]}"
+    plan_at dpx10m-duplex client "--collision 0.3 --log-lost 10000"
+    plan_add dpx10m-duplex-clean dpx10m pcap 0 duplex "${TASK_DESC[duplex]}; no collisions (the comparison for dpx10m-duplex)" \
+        "2 connections, bulk data both ways at up to link rate, no loss"
+    plan_at dpx10m-duplex-clean client "--collision 0"
+    plan_std wan2m-flood wan2m flood
+}
+
+# LAB_SET=span: every frame twice (a SPAN port mirroring both directions), and the same session clean
+plan_span() {
+    SET_GZ=1
+    SET_DOC="Each session is captured on both ends of the client's veth at once: c0 (the client, as everywhere: NAME.pcap.gz, the clean capture) and wc (the emulator's side). NAME-dup.pcap.gz is the two merged in time order with mergecap, so every frame is there twice, a few microseconds apart (client->server: c0 first; server->client: wc first), as from a SPAN port that mirrors both directions of two ports. span.duplicates counts the frames of the dup file whose exact bytes are also in the clean file."
+    plan_std wan2m-pg-chatty wan2m pg-chatty;     plan_at wan2m-pg-chatty "client span"
+    plan_std wan2m-http-bulk-s wan2m http-bulk-s; plan_at wan2m-http-bulk-s "client span"
+}
+
+# LAB_SET=sweeps (issue 16): Meek et al.'s size-dependent drop, and Bernoulli loss that is not
+plan_sweeps() {
+    SET_GZ=1
+    SET_DOC="ICMP echo sweeps (the ping-sweep of the project set: 200 echoes of 0..1472 B payload, one at a time, each waiting at most 1 s for its reply) through three links at 150 ms / 2000 kbit/s: with the size rule of Meek et al.'s 966-byte buffer (per direction, every other frame whose IP total length exceeds 966 bytes is dropped: the 2nd, 4th, ... such frame; frame length = IP length + 14), with 5 % Bernoulli loss each way (not size-dependent), and clean. The emulator counts frames received and dropped per 100-byte bin of IP length in each direction (emulator.*.ip_len_bins) and lists every frame it dropped."
+    plan_add wan2m-ping-sizedrop966 wan2m pcap 0 "ping-sweep 1" "${TASK_DESC[ping-sweep]}; every other frame over 966 B of IP length dropped, each way" \
+        "no loss up to IP length 966 (payload 938); above it, half the requests and half of the remaining replies lost (~3/4 of the echoes)"
+    plan_at wan2m-ping-sizedrop966 client "--sizedrop 966 --bin 100 --log-lost 1000"
+    plan_add wan2m-l5-ping-sweep wan2m-l5 pcap 0 "ping-sweep 1" "${TASK_DESC[ping-sweep]}; 5 % Bernoulli loss each way" \
+        "~10 % of the echoes lost, evenly over all sizes"
+    plan_at wan2m-l5-ping-sweep client "--bin 100 --log-lost 1000"
+    plan_add wan2m-ping-sweep wan2m pcap 0 "ping-sweep 1" "${TASK_DESC[ping-sweep]}; no loss" "${TASK_EXPECT[ping-sweep]}"
+    plan_at wan2m-ping-sweep client "--bin 100"
+}
+
+# LAB_SET=budget (issue 14): the same workload twice on one profile, and changed ones
+plan_budget() {
+    SET_GZ=1
+    SET_DOC="CI budgets: the same session twice on rtt10 (10 ms base RTT, 2000 kbit/s) - run1 and run2 must agree within run-to-run noise - and changed sessions: the same 200 rows fetched by one query through a FETCH 15 cursor, and 50 extra queries / requests. sql.count (PostgreSQL's log_statement=all) and http_requests.count (nginx's access log) are the server's own counts."
+    local r
+    for r in run1 run2; do
+        plan_std "rtt10-pg-chatty-$r" rtt10 pg-chatty
+        plan_std "rtt10-http-chatty-$r" rtt10 http-chatty
+    done
+    plan_std rtt10-pg-chatty-fetch15 rtt10 pg-chatty-fetch15
+    plan_std rtt10-pg-chatty-plus50 rtt10 pg-chatty-plus50
+    plan_std rtt10-http-chatty-plus50 rtt10 http-chatty-plus50
+}
+
+# LAB_SET=whatif (issue 18): every workload on every profile, LAN to geostationary
+plan_whatif() {
+    SET_GZ=1
+    SET_DOC="What-if validation: nine workloads on each of six profiles, from a LAN (0.5 ms RTT at 50 Mbit/s, the fastest rate the emulator serializes accurately: see the calibration note below) to a geostationary-class path (600 ms RTT), rates from 512 kbit/s to 50 Mbit/s, a lossy medium-RTT profile (50 ms, 5 Mbit/s, 1 % each way) and a shallow-queue one (50 ms, 2 Mbit/s, FIFO of 20 frames). Any capture can be projected onto any other profile and compared with the capture of the same workload there. The bulk HTTP workload is http-bulk-s (rows.csv only, 278 KB) and the mixed one mixed-s, to keep the set small.
+
+Calibration (\`LAB_SET=calib make-captures.sh /tmp/lab-out/calib\`: http-bulk at 0.5 ms RTT, run 2026-12-01): the spacing of back-to-back 1514-byte frames at the client, 10th percentile / median / 90th percentile, against one frame's serialization time: 10 Mbit/s 1206.9 / 1211.2 / 1215.0 us (1211.2); 20 Mbit/s 600.1 / 605.1 / 610.8 us (605.6); 50 Mbit/s 230.1 / 242.0 / 248.0 us (242.2); 100 Mbit/s 55.1 / 120.9 / 128.0 us (121.1); 200 Mbit/s 9.1 / 58.9 / 73.9 us (60.6); worst lateness 0.6-1.0 ms at every rate. Up to 50 Mbit/s the emulator serializes accurately (median within 0.1 %, 80 % of the frames within -5 / +2 %); at 100 Mbit/s one frame in ten leaves in a burst, at 200 Mbit/s most do: those rates are not trustworthy, so the LAN profile runs at 50 Mbit/s. Against the LAN's 0.25 ms one-way delay the emulator's lateness (mean ~0.01-0.05 ms, worst ~1 ms) is not negligible: LAN RTTs carry up to a few tenths of a millisecond of emulator jitter (see late and the handshake RTTs below). In the run committed here the LAN handshake RTTs were 0.64-1.11 ms against the profile's 0.52 ms (0.5 ms + two 74-byte frames at 50 Mbit/s): each crossing of the emulator adds ~0.05-0.3 ms of its own, so a LAN projection should be compared with the measured RTT, not the nominal one."
+    local P
+    for P in lan dsl512 m20 loss1 shallow geo; do
+        plan_tasks $P pg-chatty pg-fetch
+        plan_add "$P-pg-fetch100" $P pcap 0 "pg-fetch-n 100" "${TASK_DESC[pg-fetch-n]/N rows/100 rows} (FETCH_COUNT=100)" \
+            "~35 turns; each FETCH answer is ~13 KB (9-10 segments)"
+        plan_tasks $P my-chatty http-chatty http-bulk-s pg-bulk http-many mixed-s
+    done
+}
+
+# LAB_SET=calib: the emulator's accuracy at high rates (not committed: LAB_SET=calib make-captures.sh /tmp/lab-out/calib)
+plan_calib() {
+    SET_DOC="Calibration of the userspace emulator: the same bulk HTTP download at 10 to 200 Mbit/s, 0.5 ms RTT. Compare emulator lateness with the serialization time of one frame, and the capture's throughput with the rate."
+    local r
+    for r in 10 20 50 100 200; do
+        defprof "cal$r" 0.25 $((r * 1000)) 0 1000 1.5
+        plan_std "cal$r-http-bulk" "cal$r" http-bulk
+    done
+}
+
 plan() {
     case $LAB_SET in
     default) plan_default ;;
     rtt) plan_rtt ;;
     holdout) plan_holdout ;;
     project) plan_project ;;
-    *) die "unknown LAB_SET '$LAB_SET' (default, rtt, holdout or project)" ;;
+    vantage|events|span|sweeps|budget|whatif|calib) "plan_$LAB_SET" ;;
+    *) die "unknown LAB_SET '$LAB_SET' (default, rtt, holdout, project, vantage, events, span, sweeps, budget, whatif or calib)" ;;
     esac
     # LAB_ONLY="name ...": take only these captures of the set (the others'
     # files and ground truth in OUTDIR stay as they are)
@@ -738,54 +1096,97 @@ plan_print() {
     printf '%s\t' name file profile delay_ms rate_kbit loss limit format snaplen task description; echo expected
     for n in "${CAPLIST[@]}"; do
         p=${CAP_PROF[$n]}
-        printf '%s\t' "$n" "$(basename "$(cap_file "$n")")" "$p" "${PROF_DELAY[$p]}" "${PROF_RATE[$p]}" \
+        printf '%s\t' "$n" "$(cap_files "$n" | while read -r _ f; do basename "$f"; done | paste -sd,)" "$p" "${PROF_DELAY[$p]}" "${PROF_RATE[$p]}" \
             "${PROF_LOSS[$p]}" "${PROF_LIMIT[$p]}" "${CAP_FMT[$n]}" "${CAP_SNAP[$n]}" "${CAP_TASK[$n]}" "${CAP_DESC[$n]}"
         echo "${CAP_EXPECT[$n]}"
     done
 }
 
-# capture NAME: run the planned task with a fresh emulator and a capture on c0.
-# Re-taken (up to MAX_TRIES) when the emulator was scheduled late by more than
+# capture NAME: run the planned task with fresh emulator(s) and a capture at each capture point.
+# Re-taken (up to MAX_TRIES) when an emulator was scheduled late by more than
 # LATE_LIMIT_MS (VM hiccups); the attempt with the smallest lateness is kept.
 capture() {
     local name=$1 prof=${CAP_PROF[$1]} fmt=${CAP_FMT[$1]} snap=${CAP_SNAP[$1]}
-    local file; file=$(cap_file "$name")
-    local tmp="$WORK/attempt" err="$WORK/cap.err" try best=999999 late took i
+    local tmpd="$WORK/attempt" try best=999999 late took i pt f ns dev
+    local -a pts=(${CAP_POINTS[$name]:-client}) emuargs=(${CAP_EMU[$name]:-})
     mkdir -p "$WORK/meta"
-    rm -f "$file"
+    while read -r pt f; do rm -f "$f"; done < <(cap_files "$name")
     for try in $(seq 1 "$MAX_TRIES"); do
-        rm -f "$tmp" "$err" "$WORK/emu.json"
-        log "capture $name ($prof, $fmt, snaplen $snap, try $try): ${CAP_TASK[$name]}"
-        start_emu "${PROF_DELAY[$prof]}" "${PROF_RATE[$prof]}" "${PROF_LOSS[$prof]}" "${PROF_LIMIT[$prof]}"
-        case $fmt in
-        pcap)      ip netns exec $NS_C tcpdump -Z root -n -i c0 -s "$snap" -B 16384 -w "$tmp" 2>"$err" & ;;
-        pcap-nsec) ip netns exec $NS_C tcpdump -Z root -n -i c0 -s "$snap" -B 16384 --time-stamp-precision=nano -w "$tmp" 2>"$err" & ;;
-        pcapng)    ip netns exec $NS_C dumpcap -n -i c0 -s "$snap" -B 16 -w "$tmp" 2>"$err" & ;;
-        esac
-        local cpid=$!
-        record_pid $cpid "$([ "$fmt" = pcapng ] && echo dumpcap || echo tcpdump)" INT
-        for i in $(seq 1 100); do grep -qE "listening on|Capturing on" "$err" 2>/dev/null && break; sleep 0.05; done
-        grep -qE "listening on|Capturing on" "$err" || { cat "$err" >&2; die "capture did not start"; }
+        rm -rf "$tmpd"; mkdir -p "$tmpd"; rm -f "$WORK"/emu-*.json "$WORK/task.json"
+        log "capture $name ($prof, $fmt, snaplen $snap, at ${pts[*]}, try $try): ${CAP_TASK[$name]} ${emuargs[*]}"
+        if [ -n "${PROF_HOP2[$prof]:-}" ]; then
+            local d1 r1 l1 m1 d2 r2 l2 m2
+            read -r d1 r1 l1 m1 d2 r2 l2 m2 <<<"${PROF_HOP2[$prof]}"
+            start_emu hop1 wc m1 "$d1" "$r1" "$l1" "$m1"
+            start_emu hop2 m2 ws "$d2" "$r2" "$l2" "$m2" "${emuargs[@]}"
+        else
+            start_emu hop1 wc ws "${PROF_DELAY[$prof]}" "${PROF_RATE[$prof]}" "${PROF_LOSS[$prof]}" "${PROF_LIMIT[$prof]}" "${emuargs[@]}"
+        fi
+        local cpids=()
+        for pt in "${pts[@]}"; do
+            read -r ns dev <<<"$(point_if "$pt")"
+            case $fmt in
+            pcap)      ip netns exec "$ns" tcpdump -Z root -n -i "$dev" -s "$snap" -B 16384 -w "$tmpd/$pt.cap" 2>"$tmpd/$pt.err" & ;;
+            pcap-nsec) ip netns exec "$ns" tcpdump -Z root -n -i "$dev" -s "$snap" -B 16384 --time-stamp-precision=nano -w "$tmpd/$pt.cap" 2>"$tmpd/$pt.err" & ;;
+            pcapng)    ip netns exec "$ns" dumpcap -n -i "$dev" -s "$snap" -B 16 -w "$tmpd/$pt.cap" 2>"$tmpd/$pt.err" & ;;
+            esac
+            cpids+=($!)
+            record_pid $! "$([ "$fmt" = pcapng ] && echo dumpcap || echo tcpdump)" INT
+        done
+        for pt in "${pts[@]}"; do
+            for i in $(seq 1 100); do grep -qE "listening on|Capturing on" "$tmpd/$pt.err" 2>/dev/null && break; sleep 0.05; done
+            grep -qE "listening on|Capturing on" "$tmpd/$pt.err" || { cat "$tmpd/$pt.err" >&2; die "capture at $pt did not start"; }
+        done
+        log_marks >"$tmpd/marks"
         sleep 0.5
         local t0=$SECONDS
         run_client ${CAP_TASK[$name]} || log "WARNING: client task ${CAP_TASK[$name]} exited non-zero"
         took=$((SECONDS - t0))
         sleep "${PROF_SETTLE[$prof]}"
-        stop_pid "$cpid" INT
-        wait "$cpid" 2>/dev/null || true
+        for i in "${cpids[@]}"; do stop_pid "$i" INT; wait "$i" 2>/dev/null || true; done
         stop_emu
-        if grep -qE "(^|[^0-9])[1-9][0-9]* packets? dropped by kernel" "$err"; then log "WARNING: capture drops: $(tr '\n' ' ' <"$err")"; fi
-        late=$("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(int(1000*max(d[k]["max_late_ms"] for k in ("client_to_server","server_to_client"))))' "$WORK/emu.json")
+        log_since "$tmpd/marks" "$tmpd"
+        for pt in "${pts[@]}"; do
+            if grep -qE "(^|[^0-9])[1-9][0-9]* packets? dropped by kernel" "$tmpd/$pt.err"; then log "WARNING: capture drops at $pt: $(tr '\n' ' ' <"$tmpd/$pt.err")"; fi
+        done
+        late=$("$PY" -c 'import json,sys
+print(int(1000*max(json.load(open(p))[k]["max_late_ms"] for p in sys.argv[1:] for k in ("client_to_server","server_to_client"))))' "$WORK"/emu-*.json)
         if [ "$late" -lt "$best" ]; then
             best=$late
-            mv -f "$tmp" "$file"; chmod 644 "$file"   # dumpcap creates 0600
-            cp "$WORK/emu.json" "$WORK/meta/$name.emu.json"; echo "$took" >"$WORK/meta/$name.took"
+            [ -f "$tmpd/span.cap" ] && "$PY" "$WORK/extras.py" span "$tmpd/client.cap" "$tmpd/span.cap" >"$tmpd/span.json" \
+                && mergecap -F pcap -w "$tmpd/span.merged" "$tmpd/client.cap" "$tmpd/span.cap" && mv -f "$tmpd/span.merged" "$tmpd/span.cap"
+            while read -r pt f; do
+                if [ "$SET_GZ" = 1 ]; then gzip -9n <"$tmpd/$pt.cap" >"$f"; else mv -f "$tmpd/$pt.cap" "$f"; fi
+                chmod 644 "$f"   # dumpcap creates 0600
+            done < <(cap_files "$name")
+            rm -f "$WORK/meta/$name".*
+            for f in "$WORK"/emu-*.json; do cp "$f" "$WORK/meta/$name.$(basename "$f")"; done
+            if [ -f "$WORK/task.json" ]; then cp "$WORK/task.json" "$WORK/meta/$name.task.json"; fi
+            for f in span.json pg.log my.log http.log; do
+                if [ -f "$tmpd/$f" ]; then cp "$tmpd/$f" "$WORK/meta/$name.$f"; fi
+            done
+            echo "$took" >"$WORK/meta/$name.took"
         fi
-        log "  -> $(capinfos -M -c "$file" | awk -F': *' '/Number of packets/{print $2}') packets, ${took}s, emulator max lateness $((late / 1000)).$(printf %03d $((late % 1000))) ms"
+        log "  -> $(capinfos -M -c "$(cap_files "$name" | head -1 | cut -d' ' -f2)" | awk -F': *' '/Number of packets/{print $2}') packets, ${took}s, emulator max lateness $((late / 1000)).$(printf %03d $((late % 1000))) ms"
         [ "$late" -le $((LATE_LIMIT_MS * 1000)) ] && break
         log "  emulator lateness above ${LATE_LIMIT_MS} ms (VM scheduling hiccup)$([ "$try" -lt "$MAX_TRIES" ] && echo ", re-taking")"
     done
     echo "$try" >"$WORK/meta/$name.tries"
+}
+
+# server logs: the statements PostgreSQL (log_statement=all) and MariaDB (general log)
+# executed and the requests nginx served during one capture (byte offsets before, text after)
+SRV_LOGS="pg:$WORK/pg/postgres.log my:$WORK/my/general.log http:$WORK/nginx/access.log"
+log_marks() { local x; for x in $SRV_LOGS; do echo "${x%%:*} $(stat -c %s "${x#*:}" 2>/dev/null || echo -1)"; done; }
+log_since() {   # MARKS DIR: DIR/pg.log etc. = what each log gained since MARKS
+    local k off x
+    while read -r k off; do
+        [ "$off" -ge 0 ] || continue
+        for x in $SRV_LOGS; do
+            if [ "${x%%:*}" = "$k" ]; then tail -c +$((off + 1)) "${x#*:}" >"$2/$k.log"; fi
+        done
+    done <"$1"
+    return 0
 }
 
 # ---------------------------------------------------------------- analysis for README
@@ -805,10 +1206,20 @@ for f in F: cmd += ['-e', f]
 out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
 d = {k: dict(pkts=0, data_segs=0, payload=0, pure_acks=0, retrans=0, seglens=[]) for k in ('c2s', 's2c')}
 syn = {}; hs = []; streams = set(); turns = 0; last = {}; echo = {}; pairs = []; uecho = None; upairs = []
+t_first = t_last = None
+prev_full = None; gaps = []   # spacing of back-to-back full-size server->client frames
 for line in out.splitlines():
     v = line.split('\t') + [''] * len(F)
+    if t_first is None: t_first = float(v[0])
+    t_last = float(v[0])
     t, flen, src, proto, st, tl, fs, fa, rt, frt, it, iid, iseq, iplen, usp, udp_, ulen = v[:17]
     k = 'c2s' if src == cip else 's2c'
+    if k == 's2c':
+        if flen == '1514':
+            if prev_full is not None: gaps.append(float(t) - prev_full)
+            prev_full = float(t)
+        else:
+            prev_full = None
     if proto == '6':
         x = d[k]; x['pkts'] += 1; tl = int(tl or 0)
         streams.add(st)
@@ -850,61 +1261,332 @@ def fit(pairs):
                 rtt_min_ms=round(min(ys), 3), rtt_max_ms=round(max(ys), 3))
 if pairs: res['icmp'] = fit(pairs)
 if upairs: res['udp_echo'] = fit(upairs)
+res['first_epoch'], res['last_epoch'] = t_first, t_last
+if len(gaps) >= 20 and len(sys.argv) > 3:
+    gaps.sort(); q = lambda p: round(gaps[int(p * (len(gaps) - 1))] * 1e6, 1)
+    res['s2c_full_frame_spacing_us'] = dict(pairs=len(gaps), p10=q(0.1), median=q(0.5), p90=q(0.9))
 print(json.dumps(res))
+PYEOF
+}
+
+write_extras() {
+    cat >"$WORK/extras.py" <<'PYEOF'
+#!/usr/bin/python3
+"""Ground truth from outside the capture: span duplicates, server logs, tshark's host statistics.
+  extras.py span CLIENT.pcap WAN.pcap   frames of WAN whose bytes are also in CLIENT (the SPAN duplicates)
+  extras.py pg LOG                      statements PostgreSQL logged (log_statement=all) for application wanlab
+  extras.py my LOG                      statements (Query commands) in MariaDB's general log
+  extras.py http LOG                    requests in nginx's access log (combined format)
+  extras.py hosts FILE                  per-IP packets/bytes of a capture (tshark -z endpoints,ip)"""
+import collections, json, re, struct, subprocess, sys
+
+def frames(path):
+    with open(path, 'rb') as f:
+        b = f.read()
+    magic = struct.unpack('<I', b[:4])[0]
+    e, div = ('<', 1e6) if magic in (0xa1b2c3d4, 0xa1b23c4d) else ('>', 1e6)
+    if magic in (0xa1b23c4d, 0x4d3cb2a1): div = 1e9
+    o = 24
+    while o + 16 <= len(b):
+        ts, tf, cl, _ = struct.unpack(e + 'IIII', b[o:o + 16])
+        yield ts + tf / div, b[o + 16:o + 16 + cl]
+        o += 16 + cl
+
+cmd = sys.argv[1]
+if cmd == 'span':
+    seen = collections.defaultdict(list)
+    n1 = 0
+    for t, fr in frames(sys.argv[2]):
+        seen[fr].append(t); n1 += 1
+    n2 = dup = 0; gap = 0.0
+    for t, fr in frames(sys.argv[3]):
+        n2 += 1
+        if seen[fr]:
+            dup += 1; gap = max(gap, abs(t - seen[fr].pop(0)))
+    print(json.dumps(dict(role='dup', frames_client_c0=n1, frames_wan_wc=n2, duplicates=dup, frames=n1 + n2,
+                          max_copy_gap_us=round(gap * 1e6, 1), merged_with='mergecap -F pcap (time order)')))
+elif cmd == 'pg':
+    st, cur = [], None
+    head = re.compile(r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \S+ \[\d+\] (\S*): (\w+):  (.*)$')
+    for line in open(sys.argv[2], errors='replace'):
+        m = head.match(line.rstrip('\n'))
+        if m:
+            cur = None
+            if m.group(1) == 'wanlab' and m.group(2) == 'LOG' and m.group(3).startswith('statement: '):
+                cur = [m.group(3)[len('statement: '):]]; st.append(cur)
+        elif cur is not None and line.startswith('\t'):
+            cur.append(line[1:].rstrip('\n'))
+    st = ['\n'.join(x) for x in st]
+    print(json.dumps(dict(server='postgresql', source='server log, log_statement=all, application_name wanlab', count=len(st), statements=st)))
+elif cmd == 'my':
+    st, cur = [], None
+    head = re.compile(r'^(?:\d{6}\s+\d?\d:\d\d:\d\d)?\s+(\d+) (\w[\w ]*?)\t(.*)$')
+    for line in open(sys.argv[2], errors='replace'):
+        m = head.match(line.rstrip('\n'))
+        if m:
+            cur = None
+            if m.group(2) == 'Query':
+                cur = [m.group(3)]; st.append(cur)
+        elif cur is not None:
+            cur.append(line.rstrip('\n'))
+    st = ['\n'.join(x) for x in st]
+    print(json.dumps(dict(server='mariadb', source='general query log (Query commands of the session)', count=len(st), statements=st)))
+elif cmd == 'http':
+    rq = []
+    for line in open(sys.argv[2], errors='replace'):
+        m = re.search(r'"([A-Z]+ \S+ HTTP/[\d.]+)" (\d+) (\d+)', line)
+        if m:
+            rq.append('%s %s %s' % m.groups())
+    print(json.dumps(dict(server='nginx', source='access log: request line, status, body bytes', count=len(rq), requests=rq)))
+elif cmd == 'readme':
+    g = json.load(open(sys.argv[2]))
+    F, P = g['files'], g['profiles']
+    def table(head, rows):
+        if not rows: return
+        print('\n| ' + ' | '.join(head) + ' |'); print('|' + '---|' * len(head))
+        for r in rows: print('| ' + ' | '.join(str(x) for x in r) + ' |')
+    legs = [(n, ' + '.join(f"hop {l['hop']} ({l['side']} side): {l['one_way_delay_ms']:g} ms, "
+                           f"{'no rate limit' if not l['rate_kbit'] else '%g kbit/s' % l['rate_kbit']}, loss {100 * l['loss_each_way']:g} %, limit {l['queue_limit_frames']}"
+                           for l in p['legs'])) for n, p in P.items() if 'legs' in p]
+    if legs:
+        print('\n## Legs of the two-hop profiles\n\nThe profile table above describes the whole path (delays added; the rate, loss and queue limit of the hop that has them).')
+        table(['profile', 'legs'], legs)
+    print('\n## Capture points, queues and the emulator\'s accuracy\n')
+    print('"delay to client/server" = one-way propagation delay between the capture point and that end. "max queue" = the emulator\'s own '
+          'longest wait in the serializer FIFO (ms) and most frames in it, each way (hop 2\'s on two-hop profiles). "late" = its worst lateness '
+          '(a frame sent this much after its due time; max over directions and hops). "spacing" = 10th percentile / median / 90th percentile of '
+          'the time between back-to-back 1514-byte server->client frames in the capture, against one frame\'s serialization time at the rate '
+          '(the bottleneck rate seen where the capture point is after it).')
+    rows = []
+    for f in F:
+        q = f.get('queue') or {}
+        hops = [h for h in (f.get('emulator_hops') or {}).values() if h] or [f.get('emulator') or {}]
+        late = max((h[d]['max_late_ms'] for h in hops for d in ('client_to_server', 'server_to_client') if d in h), default=None)
+        sp = f['measured'].get('s2c_full_frame_spacing_us')
+        rate = P[f['profile']]['rate_kbit_each_way']
+        pt = f.get('capture_point', {}).get('point', 'client')
+        rows.append([f"`{f['file']}`", pt, f.get('one_way_delay_to_client_ms', 0 if pt != 'server' else '-'),
+                     f.get('one_way_delay_to_server_ms', P[f['profile']]['one_way_delay_ms'] if pt != 'server' else 0),
+                     f"{q['c2s']['max_queue_delay_ms']:.1f} / {q['c2s']['max_queue_frames']}" if q else '-',
+                     f"{q['s2c']['max_queue_delay_ms']:.1f} / {q['s2c']['max_queue_frames']}" if q else '-',
+                     f'{late:.2f}' if late is not None else '-',
+                     f"{sp['p10']} / {sp['median']} / {sp['p90']} ({sp['pairs']})" if sp else '-', f'{1514 * 8 / rate * 1000:.1f}'])
+    table(['file', 'point', 'delay to client (ms)', 'delay to server (ms)', 'max queue c2s ms / frames', 'max queue s2c ms / frames',
+           'late (ms)', 'spacing us p10 / median / p90 (pairs)', '1514-B frame at rate (us)'], rows)
+    rows = []
+    for f in F:
+        for k, e in (f.get('events') or {}).items():
+            if k == 'blackout':
+                rows.append([f"`{f['file']}`", 'blackout (emulator drops everything, both ways)', f"{e['start_offset_s']:.3f}", f"{e['end_offset_s']:.3f}",
+                             f"{e['duration_s']:g} s; dropped c2s {e['dropped_client_to_server']}, s2c {e['dropped_server_to_client']}"])
+            if k == 'zero_window':
+                rows.append([f"`{f['file']}`", 'client stops reading', f"{e['stop_reading_offset_s']:.3f}", f"{e['resume_reading_offset_s']:.3f}",
+                             f"paused {e['paused_s']:.3f} s after {e['bytes_read_before_stop']} B; SO_RCVBUF {e['so_rcvbuf_requested']} requested, {e['so_rcvbuf_actual']} given"])
+    if rows:
+        print('\n## Events (offsets in seconds from the file\'s first frame)')
+        table(['file', 'event', 'start (s)', 'end (s)', 'details'], rows)
+    rows = []
+    for f in F:
+        x = f.get('faults')
+        if not x: continue
+        e = f['emulator']; c, v = e['client_to_server'], e['server_to_client']
+        kinds = collections.Counter(d['cause'] for d in f.get('dropped_frames') or [])
+        det = []
+        if 'collision_probability' in x:
+            det.append(f"frames serialized while the other direction was busy: c2s {c['both_busy_frames']}, s2c {v['both_busy_frames']}; "
+                       f"lost to collisions: c2s {c['collision_lost']}, s2c {v['collision_lost']}")
+        if 'sizedrop_ip_len_above' in x:
+            det.append(f"frames above {x['sizedrop_ip_len_above']} B: c2s {c['sizedrop_frames_above']}, s2c {v['sizedrop_frames_above']}; dropped c2s {c['sizedrop_dropped']}, s2c {v['sizedrop_dropped']}")
+        det.append(f"Bernoulli losses c2s {c['lost']}, s2c {v['lost']}")
+        rows.append([f"`{f['file']}`", ', '.join(f'{k} {w}' for k, w in x.items()), '; '.join(det),
+                     ', '.join(f'{k} {n}' for k, n in sorted(kinds.items())) or '-'])
+    if rows:
+        print('\n## Fault rules and what they did (emulator counters; every dropped frame is listed in dropped_frames)')
+        table(['file', 'rule', 'counters', 'dropped_frames by cause'], rows)
+    for f in F:
+        bins = (f.get('emulator') or {}).get('client_to_server', {}).get('ip_len_bins')
+        if not bins: continue
+        sb = {b['ip_len_from']: b for b in f['emulator']['server_to_client'].get('ip_len_bins', [])}
+        print(f"\n### `{f['file']}`: frames per IP-length bin (emulator counters)")
+        table(['IP length (B)', 'c2s received', 'c2s dropped', 's2c received', 's2c dropped'],
+              [[f"{b['ip_len_from']}-{b['ip_len_to']}", b['rx'], b['dropped'], sb.get(b['ip_len_from'], {}).get('rx', 0),
+                sb.get(b['ip_len_from'], {}).get('dropped', 0)] for b in bins])
+    rows = [[f"`{f['file']}`", f['span'].get('role'), f['span'].get('duplicates', '-'), f['span'].get('frames_client_c0', '-'),
+             f['span'].get('frames_wan_wc', '-'), f['span'].get('max_copy_gap_us', '-'), f['span'].get('dup_file', '-')] for f in F if f.get('span')]
+    if rows:
+        print('\n## SPAN duplicates')
+        table(['file', 'role', 'duplicates', 'frames from c0', 'frames from wc', 'max gap between copies (us)', 'dup file'], rows)
+    rows = []
+    for f in F:
+        if f.get('sql'):
+            q = f['sql']['statements']
+            rows.append([f"`{f['file']}`", f['sql']['server'], f['sql']['count'], '`' + q[0][:60] + '`', '`' + q[-1][:60] + '`'])
+        if f.get('http_requests'):
+            q = f['http_requests']['requests']
+            rows.append([f"`{f['file']}`", 'nginx', f['http_requests']['count'], '`' + q[0] + '`', '`' + q[-1] + '`'])
+    if rows:
+        print('\n## What the servers executed (sql.statements in order from the server logs; http_requests from nginx\'s access log)')
+        table(['file', 'server', 'statements / requests', 'first', 'last'], rows)
+    rows = []
+    for f in F:
+        if f.get('flood') or len((f.get('hosts') or {}).get('endpoints', [])) > 2:
+            for h in f['hosts']['endpoints']:
+                rows.append([f"`{f['file']}`", h['ip'], h['packets'], h['bytes'], h['tx_packets'], h['tx_bytes'], h['rx_packets'], h['rx_bytes']])
+    if rows:
+        print('\n## Hosts on the wire (tshark -q -z endpoints,ip of each file: frame bytes)')
+        table(['file', 'host', 'packets', 'bytes', 'tx packets', 'tx bytes', 'rx packets', 'rx bytes'], rows)
+elif cmd == 'hosts':
+    out = subprocess.run(['tshark', '-n', '-q', '-r', sys.argv[2], '-z', 'endpoints,ip'], capture_output=True, text=True, check=True).stdout
+    hs = []
+    for line in out.splitlines():
+        v = line.split()
+        if len(v) >= 7 and re.match(r'^\d+\.\d+\.\d+\.\d+$', v[0]):
+            nums = [int(x) for x in v[1:] if x.isdigit()]
+            if len(nums) >= 6:
+                hs.append(dict(ip=v[0], packets=nums[0], bytes=nums[1], tx_packets=nums[2], tx_bytes=nums[3],
+                               rx_packets=nums[4], rx_bytes=nums[5]))
+    print(json.dumps(dict(source='tshark -q -z endpoints,ip (frame bytes)', endpoints=hs)))
 PYEOF
 }
 
 # groundtruth.json: machine-readable profile parameters, emulator counters and
 # measured statistics for every capture; README.md is rendered from it.
 write_groundtruth() {
-    local name f gt="$OUT/groundtruth.json" tmpd="$WORK/gt"
+    local name f pt gt="$OUT/groundtruth.json" tmpd="$WORK/gt" files=()
     rm -rf "$tmpd"; mkdir -p "$tmpd"
     for name in "${CAPLIST[@]}"; do
-        f=$(cap_file "$name")
-        [ -f "$f" ] || { log "WARNING: $f missing"; continue; }
-        local ftype snapl pk sz du
-        IFS=$'\t' read -r _ ftype snapl _ _ pk sz du <<<"$(capinfos -M -T -r -t -l -c -s -u "$f")"
-        "$PY" "$WORK/capstats.py" "$f" "$C_IP" >"$tmpd/$name.stats"
-        "$PY" - "$name" "$(basename "$f")" "${CAP_PROF[$name]}" "$ftype" "$snapl" "$pk" "$sz" "$du" "$(cap_tool "$name")" \
-            "${CAP_TASK[$name]}" "${CAP_DESC[$name]}" "${CAP_EXPECT[$name]}" "$tmpd/$name.stats" \
-            "$WORK/meta/$name.emu.json" "$WORK/meta/$name.took" "$WORK/meta/$name.tries" "$OUT/groundtruth.json" \
-            >"$tmpd/$name.json" <<'PYEOF'
-import json, sys
+        while read -r pt f; do
+            [ -f "$f" ] || { log "WARNING: $f missing"; continue; }
+            local ftype snapl pk sz du b; b=$(basename "$f")
+            IFS=$'\t' read -r _ ftype snapl _ _ pk sz du <<<"$(capinfos -M -T -r -t -l -c -s -u "$f")"
+            "$PY" "$WORK/capstats.py" "$f" "$C_IP" $([ "$LAB_SET" = project ] || [ "$LAB_SET" = default ] || [ "$LAB_SET" = rtt ] || [ "$LAB_SET" = holdout ] || echo spacing) >"$tmpd/$b.stats"
+            files+=("$b")
+            "$PY" - "$name" "$b" "${CAP_PROF[$name]}" "$ftype" "$snapl" "$pk" "$sz" "$du" "$(cap_tool "$name")" \
+                "${CAP_TASK[$name]}" "${CAP_DESC[$name]}" "${CAP_EXPECT[$name]}" "$tmpd/$b.stats" \
+                "$WORK/meta/$name" "$OUT/groundtruth.json" "$pt" "${CAP_POINTS[$name]:-client}" "${CAP_EMU[$name]:-}" \
+                "${PROF_HOP2[${CAP_PROF[$name]}]:-}" "$f" "$WORK/extras.py" \
+                >"$tmpd/$b.json" <<'PYEOF'
+import json, os, subprocess, sys
 a = sys.argv[1:]
+name, fname, meta, point, points, emuopts, hop2 = a[0], a[1], a[13], a[15], a[16].split(), a[17].split(), a[18].split()
+path, extras = a[19], a[20]
 def load(p, conv=json.load):
     try:
         with open(p) as f: return conv(f)
     except Exception: return None
-emu = load(a[13])
-if emu: emu.pop('params', None)
-rec = dict(name=a[0], file=a[1], profile=a[2], format=a[3], snaplen=a[4], packets=int(a[5]),
-    size_bytes=int(a[6]), duration_s=float(a[7]), tool=a[8], task=a[9], description=a[10], expected=a[11],
-    measured=load(a[12]), emulator=emu, client_task_s=load(a[14], lambda f: int(f.read())),
-    tries=load(a[15], lambda f: int(f.read())))
+emu1, emu2 = load(meta + '.emu-hop1.json'), load(meta + '.emu-hop2.json')
+blackout = dropped = None
+for e in (emu1, emu2):
+    if e:
+        e.pop('params', None)
+        blackout = e.pop('blackout', None) or blackout
+        dropped = e.pop('dropped_frames', None) if 'dropped_frames' in e else dropped
+emu = emu2 if hop2 else emu1
+measured = load(a[12])
+first = measured.pop('first_epoch', None) if measured else None
+measured.pop('last_epoch', None)
+multi = len(points) > 1 and 'span' not in points
+rec = dict(name=os.path.basename(fname).split('.')[0] if multi or point == 'span' else name, file=fname, profile=a[2],
+    format=a[3], snaplen=a[4], packets=int(a[5]), size_bytes=int(a[6]), duration_s=float(a[7]), tool=a[8], task=a[9],
+    description=a[10], expected=a[11], measured=measured, emulator=emu,
+    client_task_s=load(meta + '.took', lambda f: int(f.read())), tries=load(meta + '.tries', lambda f: int(f.read())))
+new_style = os.environ.get('LAB_SET') not in ('default', 'rtt', 'holdout', 'project')
+# every set: the queue ground truth and what the servers executed
+if emu:
+    rec['queue'] = {k: dict(max_queue_delay_ms=emu[d]['max_queue_delay_ms'], max_queue_frames=emu[d]['max_queue_frames'])
+                    for k, d in (('c2s', 'client_to_server'), ('s2c', 'server_to_client'))}
+    rec['queue']['hop'] = 'hop 2 (server side)' if hop2 else 'the emulator'
+for kind in ('pg', 'my', 'http'):
+    if os.path.exists(meta + '.' + kind + '.log'):
+        x = json.loads(subprocess.run([sys.executable, extras, kind, meta + '.' + kind + '.log'], capture_output=True, text=True, check=True).stdout)
+        if x and x.get('count'):
+            rec['http_requests' if kind == 'http' else 'sql'] = x
+if new_style:
+    if first is not None:
+        rec['first_frame_epoch'] = first
+    rec['session'] = name
+    where = {'client': ('nse_client', 'c0', 'the client (10.77.0.1) end of the path'),
+             'mid': ('nse_wan', 'm1', 'the middle of the path: the tap between hop 1 (client side) and hop 2 (server side)'),
+             'server': ('nse_server', 's0', 'the server (10.77.0.2) end of the path'),
+             'span': ('nse_client+nse_wan', 'c0+wc', 'both ends of the client veth, merged: every frame twice')}[point]
+    rec['capture_point'] = dict(point=point, namespace=where[0], interface=where[1], where=where[2])
+    if hop2:
+        d1, r1, l1, m1, d2, r2, l2, m2 = hop2
+        legs = [dict(hop=1, side='client', between='client c0 - middle m1', one_way_delay_ms=float(d1), rate_kbit=float(r1),
+                     loss_each_way=float(l1), queue_limit_frames=int(m1)),
+                dict(hop=2, side='server', between='middle m2 - server s0', one_way_delay_ms=float(d2), rate_kbit=float(r2),
+                     loss_each_way=float(l2), queue_limit_frames=int(m2))]
+        rec['legs'] = legs   # rate_kbit 0 = no rate limit
+        to_client = {'client': 0.0, 'mid': float(d1), 'server': float(d1) + float(d2)}[point]
+        rec['one_way_delay_to_client_ms'], rec['one_way_delay_to_server_ms'] = to_client, float(d1) + float(d2) - to_client
+        rec['emulator_hops'] = dict(client_side=emu1, server_side=emu2)
+    if emuopts:
+        o = dict(zip(emuopts[::2], emuopts[1::2]))
+        fl = {}
+        if '--blackout-at' in o: fl.update(blackout_after_first_frame_s=float(o['--blackout-at']), blackout_for_s=float(o['--blackout-for']))
+        if '--sizedrop' in o: fl.update(sizedrop_ip_len_above=int(o['--sizedrop']), sizedrop_drops='every other frame above it, per direction (2nd, 4th, ...)')
+        if '--collision' in o: fl.update(collision_probability=float(o['--collision']))
+        if '--bin' in o: fl.update(ip_len_bin_bytes=int(o['--bin']))
+        if fl:
+            fl['on'] = 'hop 2 (server side)' if hop2 else 'the emulator'
+            rec['faults'] = fl
+    off = lambda t: round(t - first, 6) if first is not None and t is not None else None
+    ev = {}
+    if blackout:
+        b = dict(blackout)
+        b.update(start_offset_s=off(b['start_epoch']), end_offset_s=off(b['end_epoch']))
+        for d in ('client_to_server', 'server_to_client'):
+            b['dropped_' + d] = emu[d].get('blackout_dropped')
+        ev['blackout'] = b
+    task = load(meta + '.task.json') or {}
+    if 'zero_window' in task:
+        z = dict(task['zero_window'])
+        z.update(stop_reading_offset_s=off(z['stop_reading_epoch']), resume_reading_offset_s=off(z['resume_reading_epoch']))
+        ev['zero_window'] = z
+    if ev:
+        rec['events'] = ev
+    if dropped is not None:
+        for x in dropped:
+            x['offset_s'] = off(x['epoch'])
+        rec['dropped_frames'] = dropped
+    if 'flood' in task:
+        rec['flood'] = task['flood']
+    if point == 'span':
+        rec['span'] = load(meta + '.span.json')
+    elif 'span' in points:
+        rec['span'] = dict(role='clean', dup_file=fname.replace(name + '.', name + '-dup.', 1))
+    rec['hosts'] = json.loads(subprocess.run([sys.executable, extras, 'hosts', path], capture_output=True, text=True, check=True).stdout)
 # --readme after $WORK was wiped: keep the run-time facts recorded in the previous groundtruth.json
-old = load(a[16])
+old = load(a[14])
 if old and emu is None:
-    prev = {f['file']: f for f in old.get('files', [])}.get(a[1])
+    prev = {f['file']: f for f in old.get('files', [])}.get(fname)
     if prev and prev.get('packets') == rec['packets'] and prev.get('size_bytes') == rec['size_bytes']:
-        for k in ('emulator', 'client_task_s', 'tries'):
-            rec[k] = prev.get(k)
+        for k in ('emulator', 'client_task_s', 'tries', 'emulator_hops', 'queue', 'events', 'dropped_frames', 'flood',
+                  'span', 'sql', 'http_requests'):
+            if k in prev:
+                rec[k] = prev.get(k)
 print(json.dumps(rec))
 PYEOF
+        done < <(cap_files "$name")
     done
     # merged with the folder's previous ground truth: the entries of captures this
     # run did not take stay as they are (in their order), the planned ones are
     # replaced in place or appended
-    "$PY" - "$gt" "$tmpd" "$C_IP" "$S_IP" "$(prof_args)" "${CAPLIST[@]}" <<'PYEOF'
+    "$PY" - "$gt" "$tmpd" "$C_IP" "$S_IP" "$(prof_args)" "$SET_TOPO" "${files[@]}" <<'PYEOF'
 import json, sys, os
-out, d, cip, sip, profs, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6:]
+out, d, cip, sip, profs, topo, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7:]
 outdir = os.path.dirname(out)
 prof = {}
 for item in filter(None, profs.split(';')):
-    p, dl, rt, ls, lim = item.split()
+    p, dl, rt, ls, lim, legs = item.split()
     dl, rt, ls, lim = float(dl), float(rt), float(ls), int(lim)
     prof[p] = dict(one_way_delay_ms=dl, base_rtt_ms=2 * dl, rate_kbit_each_way=rt, loss_each_way=ls,
                    queue_limit_frames=lim, full_frame_serialization_ms=round(1514 * 8 / rt, 4),
                    bdp_bytes=round(rt * 1000 / 8 * 2 * dl / 1000))
+    if legs != '-':
+        prof[p]['legs'] = [dict(hop=i + 1, side=('client', 'server')[i], one_way_delay_ms=float(x[0]), rate_kbit=float(x[1]),
+                                loss_each_way=float(x[2]), queue_limit_frames=int(x[3]))
+                           for i, x in enumerate(l.split(',') for l in legs.split('/'))]
 new = {}
 for n in names:
     if os.path.exists(os.path.join(d, n + '.json')):
@@ -927,10 +1609,14 @@ profiles = {p: prof.pop(p, v) for p, v in old.get('profiles', {}).items() if p i
 profiles.update(prof)
 listed = {f['file'] for f in files}
 for x in sorted(os.listdir(outdir)):
-    if x.endswith(('.pcap', '.pcapng')) and x not in listed:
+    if x.endswith(('.pcap', '.pcapng', '.pcap.gz', '.pcapng.gz')) and x not in listed:
         print(f"WARNING: {x} in {outdir} has no ground truth", file=sys.stderr)
 with open(out + '.tmp', 'w') as fh:
-    json.dump(dict(client_ip=cip, server_ip=sip, capture_point='client veth c0 in namespace nse_client',
+    point = {'wan2': 'per file (files[].capture_point): client c0, middle m1 (between the two emulators) or server s0',
+             'wan3': 'client-side veth c0 in namespace nse_client, a port of the bridge that holds the client 10.77.0.1 and the third host 10.77.0.3'}.get(
+        topo, 'client veth c0 in namespace nse_client')
+    extra = dict(third_host_ip='10.77.0.3') if topo == 'wan3' else {}
+    json.dump(dict(client_ip=cip, server_ip=sip, **extra, capture_point=point,
                    rtt_formula='2*one_way_delay + (request_frame_len + response_frame_len)*8/rate, frame len incl. 14-B Ethernet header',
                    profiles=profiles, files=files), fh, indent=1)
 os.replace(out + '.tmp', out)
@@ -941,7 +1627,11 @@ PYEOF
 prof_args() {
     local p
     for p in $(plan_profiles); do
-        printf '%s %s %s %s %s;' "$p" "${PROF_DELAY[$p]}" "${PROF_RATE[$p]}" "${PROF_LOSS[$p]}" "${PROF_LIMIT[$p]}"
+        local legs=-
+        if [ -n "${PROF_HOP2[$p]:-}" ]; then
+            local h=(${PROF_HOP2[$p]}); legs="${h[0]},${h[1]},${h[2]},${h[3]}/${h[4]},${h[5]},${h[6]},${h[7]}"
+        fi
+        printf '%s %s %s %s %s %s;' "$p" "${PROF_DELAY[$p]}" "${PROF_RATE[$p]}" "${PROF_LOSS[$p]}" "${PROF_LIMIT[$p]}" "$legs"
     done
 }
 
@@ -950,12 +1640,15 @@ prof_args() {
 check_merge() {
     [ -f "$OUT/groundtruth.json" ] || return 0
     local n files=()
-    for n in "${CAPLIST[@]}"; do files+=("$(basename "$(cap_file "$n")")"); done
+    local pt f
+    for n in "${CAPLIST[@]}"; do
+        while read -r pt f; do files+=("$(basename "$f")"); done < <(cap_files "$n")
+    done
     "$PY" - "$OUT/groundtruth.json" "$(prof_args)" "${files[@]}" <<'PYEOF' || die "cannot add LAB_SET=$LAB_SET to $OUT"
 import json, sys
 g = json.load(open(sys.argv[1])); planned = set(sys.argv[3:]); bad = []
 for item in filter(None, sys.argv[2].split(';')):
-    p, dl, rt, ls, lim = item.split()
+    p, dl, rt, ls, lim = item.split()[:5]
     o = g.get('profiles', {}).get(p)
     if o and (o['one_way_delay_ms'], o['rate_kbit_each_way'], o['loss_each_way'], o['queue_limit_frames']) != \
             (float(dl), float(rt), float(ls), int(lim)) and \
@@ -971,6 +1664,23 @@ write_readme() {
     local r="$OUT/README.md"
     log "writing $r"
     {
+    if [ -n "$SET_DOC" ]; then
+    cat <<EOF
+# WAN lab captures: LAB_SET=$LAB_SET
+
+$SET_DOC
+
+Made with \`sudo LAB_SET=$LAB_SET testdata/lab/make-captures.sh testdata/lab/$(basename "$OUT")\` on $(date -u +%Y-%m-%d)
+(the lab script next to this folder's parent; PostgreSQL $(basename "$(dirname "$(pg_bin)")"), MariaDB $(mariadbd --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -1),
+nginx $(nginx -v 2>&1 | grep -oE '[0-9.]+$') + curl, ping; kernel $(uname -r), $(tcpdump --version 2>&1 | head -1)).
+$([ "$SET_GZ" = 1 ] && echo "Captures are pcap files compressed with \`gzip -9n\` (\`.pcap.gz\`; tshark, capinfos and netecology read them as they are), snaplen unlimited.")
+Client 10.77.0.1, server 10.77.0.2$([ "$SET_TOPO" = wan3 ] && echo ", third host 10.77.0.3"). Machine-readable ground truth for every file: \`groundtruth.json\`
+(the same fields as ../groundtruth.json, plus the ones described below).
+Times in the ground truth are epoch seconds of the capture clock (all capture points and the
+emulators share the kernel's clock) and offsets from the file's first frame (\`first_frame_epoch\`).
+
+EOF
+    else
     cat <<EOF
 # WAN lab captures
 
@@ -980,6 +1690,23 @@ captured on the **client** side (\`c0\` in \`nse_client\`, 10.77.0.1; the server
 is 10.77.0.2). Made by \`make-captures.sh\` (last run: \`LAB_SET=$LAB_SET\`, $(date -u +%Y-%m-%d);
 kernel $(uname -r), $(tcpdump --version 2>&1 | head -1), $(dumpcap --version 2>&1 | head -1 | cut -d' ' -f1-3)).
 Machine-readable ground truth for every file: \`groundtruth.json\`.
+$([ "$LAB_SET" = project ] && echo "How netecology's copy of the script and this set were made: ../README.md.")
+$(ls "$OUT"/*/groundtruth.json >/dev/null 2>&1 && cat <<'SUBEOF'
+
+Sub-folders hold netecology's further sets, each made by its own run into its own
+folder, with its own README.md (how it was made, every file, its ground truth)
+and groundtruth.json (these fields plus capture points, legs, queues, events,
+fault rules and dropped frames, the servers' statements and requests, hosts):
+`vantage/` (client, middle and server captures of one session; issue 11),
+`events/` (blackout, zero window, duplex mismatch, a third host's ping flood;
+issues 11, 16), `span/` (every frame twice), `sweeps/` (size-dependent drop and
+Bernoulli loss; issue 16), `budget/` (repeated and changed sessions; issue 14),
+`whatif/` (nine workloads on six profiles, LAN to geostationary; issue 18).
+Each is made with `sudo LAB_SET=<set> testdata/lab/make-captures.sh testdata/lab/<set>`;
+../README.md lists them. This README and groundtruth.json cover only the files
+of this folder (the `project` set).
+SUBEOF
+)
 
 Capture sets (\`LAB_SET\`): \`default\` = profiles wan512, wan2m, wan2m-loss (150 ms
 base RTT; workloads, loss, capture formats); \`rtt\` = rtt10, rtt50: the wan2m
@@ -988,6 +1715,9 @@ member), for validating what-if RTT projections; \`holdout\` = h30, h250, hloss,
 for hidden evaluation. A run replaces its own captures' entries in this README
 and in \`groundtruth.json\` and keeps those of the other captures in the folder.
 
+EOF
+    fi
+    cat <<EOF
 ## Link profiles (ground truth)
 
 This kernel lacks \`sch_netem\`, so the link is a userspace L2 bridge in a third
@@ -1107,6 +1837,20 @@ for f in g['files']:
     print(f"| `{f['file']}` | {i['pairs']} | {i['min_payload']}-{i['max_payload']} | {i['rtt_min_ms']}-{i['rtt_max_ms']} | "
           f"{i['slope_us_per_byte']} | {16e6 / r:.4f} | {i['intercept_ms']} | {p['base_rtt_ms'] + 2 * 42 * 8 / r * 1000:.4f} | {i['resid_max_ms']} |")
 PYEOF
+    [ -z "$SET_DOC" ] || "$PY" "$WORK/extras.py" readme "$OUT/groundtruth.json"
+    if [ -n "$SET_DOC" ]; then
+    cat <<EOF
+
+## Re-generating
+
+    sudo LAB_SET=$LAB_SET testdata/lab/make-captures.sh testdata/lab/$(basename "$OUT")
+    sudo LAB_SET=$LAB_SET LAB_ONLY="NAME ..." testdata/lab/make-captures.sh testdata/lab/$(basename "$OUT")   # only some sessions
+
+TCP initial sequence numbers, ports, timestamps and jitter differ from run to
+run; link parameters, workloads, data and the emulator's loss pattern (seeded
+RNG, per frame index in each direction) are fixed.
+EOF
+    else
     cat <<'EOF'
 
 ## Re-generating
@@ -1120,6 +1864,7 @@ TCP initial sequence numbers, ports, timestamps and jitter differ from run to
 run; link parameters, workloads, data and the emulator's loss pattern (seeded
 RNG, per frame index in each direction) are fixed.
 EOF
+    fi
     } >"$r"
 }
 
@@ -1127,7 +1872,8 @@ EOF
 make_corpus() {
     write_emulator
     write_analyser
-    setup_topology wan
+    write_extras
+    setup_topology "$SET_TOPO"
     start_servers
     local name
     for name in "${CAPLIST[@]}"; do capture "$name"; done
@@ -1199,7 +1945,7 @@ main() {
     --big) mode=big; BIG_PATH=${2:?usage: $0 --big PATH [PACKETS]}; BIG_N=${3:-3000000} ;;
     --readme)  # re-render README.md/groundtruth.json of OUTDIR from the last run's $WORK/meta
         OUT=$(readlink -f "${2:?usage: $0 --readme OUTDIR}")
-        plan; check_merge; install -d -m 755 "$WORK"; write_analyser; write_readme; return 0 ;;
+        plan; check_merge; install -d -m 755 "$WORK"; write_analyser; write_extras; write_readme; return 0 ;;
     -*) die "unknown option $1" ;;
     *)  OUT=$(readlink -f "${1:-$(dirname "$SELF")/../corpus/lab}")
         plan; check_merge ;;   # before touching anything
@@ -1217,7 +1963,10 @@ main() {
         mkdir -p "$OUT"
         # README.md and groundtruth.json stay: write_readme merges into them
         local name
-        for name in "${CAPLIST[@]}"; do rm -f "$(cap_file "$name")"; done
+        local pt f
+        for name in "${CAPLIST[@]}"; do
+            while read -r pt f; do rm -f "$f"; done < <(cap_files "$name")
+        done
         make_corpus
         log "done: $OUT"
         ls -l "$OUT" >&2

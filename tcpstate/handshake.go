@@ -1,0 +1,125 @@
+package tcpstate
+
+import "time"
+
+// Handshake is a connection's three-way handshake as the capture saw it
+// (RFC 9293 section 3.5): when the SYN, the SYN/ACK answering it and the
+// ACK of the SYN/ACK passed the capture point. A SYN/ACK counts only if it
+// acknowledges the SYN (SEG.ACK = ISN+1) and comes from the other side,
+// the ACK only if it acknowledges the SYN/ACK and comes from the SYN's
+// sender. Until a SYN/ACK is seen a repeated SYN replaces the first, so
+// the legs time the latest SYN; SYNs counts them, and when there were
+// several (a retransmission, or one packet captured twice), which one the
+// SYN/ACK answers is unknown.
+type Handshake struct {
+	// Client is the direction of the SYN (ClientToServer in flow, which
+	// names the SYN's sender the client).
+	Client Dir
+	// SYN, SYNACK and ACK are the capture times, valid when HaveSYN,
+	// HaveSYNACK and HaveACK are set.
+	SYN, SYNACK, ACK             time.Time
+	HaveSYN, HaveSYNACK, HaveACK bool
+	// SYNs counts the SYNs the client sent before the SYN/ACK (1 when
+	// it was not repeated); FirstSYN is when the first of them passed.
+	SYNs     int
+	FirstSYN time.Time
+}
+
+// Complete reports whether all three segments were seen.
+func (h *Handshake) Complete() bool { return h.HaveSYN && h.HaveSYNACK && h.HaveACK }
+
+// Legs returns the two round trips the capture point splits the
+// handshake into: toServer from the capture point to the SYN's receiver
+// and back (SYN → SYN/ACK), toClient to the SYN's sender and back
+// (SYN/ACK → ACK); ok when the handshake is complete. A leg is negative
+// only when the capture's clock stepped back.
+func (h *Handshake) Legs() (toServer, toClient time.Duration, ok bool) {
+	if !h.Complete() {
+		return 0, 0, false
+	}
+	return h.SYNACK.Sub(h.SYN), h.ACK.Sub(h.SYNACK), true
+}
+
+// RTT returns the handshake's whole round trip, from the first SYN to
+// the ACK (the two legs together, at any capture point), never negative;
+// ok when the handshake is complete. When the SYN was repeated the
+// SYN/ACK may answer any copy (Karn's rule, RFC 6298), so timing from the
+// first makes the round trip an upper bound, never too short: a copy
+// captured twice costs nothing, a retransmission's wait is counted in.
+func (h *Handshake) RTT() (time.Duration, bool) {
+	if !h.Complete() {
+		return 0, false
+	}
+	return max(0, h.ACK.Sub(h.FirstSYN)), true
+}
+
+// handshake is the Handshake and the sequence numbers that match its
+// segments.
+type handshake struct {
+	Handshake
+	synSeq, synAckSeq Seq
+}
+
+// Handshake returns the handshake as seen so far. It is cheap (a copy,
+// no allocation) and may be called during the pass.
+func (c *Conn) Handshake() Handshake { return c.hs.Handshake }
+
+// trackHandshake records the SYN, SYN/ACK and ACK times.
+func (c *Conn) trackHandshake(d Dir, s *Segment) {
+	hs := &c.hs
+	switch {
+	case s.Flags.Has(SYN) && !s.Flags.Has(ACK):
+		if !hs.HaveSYNACK {
+			if hs.HaveSYN && d == hs.Client {
+				hs.SYNs++
+			} else {
+				hs.SYNs, hs.FirstSYN = 1, s.Time
+			}
+			hs.SYN, hs.synSeq, hs.Client, hs.HaveSYN = s.Time, s.Seq, d, true
+		}
+	case s.Flags.Has(SYN | ACK):
+		if hs.HaveSYN && !hs.HaveSYNACK && d != hs.Client && s.Ack == hs.synSeq.Add(1) {
+			hs.SYNACK, hs.synAckSeq, hs.HaveSYNACK = s.Time, s.Seq, true
+		}
+	case s.Flags.Has(ACK):
+		if hs.HaveSYNACK && !hs.HaveACK && d == hs.Client && s.Ack == hs.synAckSeq.Add(1) {
+			hs.ACK, hs.HaveACK = s.Time, true
+		}
+	}
+}
+
+// MSS returns the largest payload direction d's sender may put in one
+// segment, as the handshake set it: the MSS the receiver announced in its
+// SYN (RFC 9293 section 3.7.1), less the 12 bytes the timestamp option
+// (RFC 7323) then takes in every segment when both SYNs carried it; 0
+// when the receiver's SYN was not captured or announced no MSS. Segments
+// larger than it were merged by the capture host (see IssueOversize).
+func (c *Conn) MSS(d Dir) int {
+	m := int(c.Options[d.Reverse()].MSS)
+	if m > 12 && c.Options[0].Timestamps && c.Options[1].Timestamps {
+		m -= 12
+	}
+	return m
+}
+
+// WindowShift returns the window scale applied to the windows direction
+// d's sender advertises after its SYN: 0 to 14 (clamped, RFC 7323 section
+// 2.3), 0 when scaling is off (a SYN without the option); -1 while it is
+// unknown (no SYN of d captured), when windows are given unscaled. A
+// SYN's own window is never scaled (Analysis.WindowShift is 0 on it).
+func (c *Conn) WindowShift(d Dir) int8 {
+	switch ws := c.h[d].winScale; {
+	case ws == -1:
+		return -1
+	case ws < 0:
+		return 0
+	default:
+		return ws
+	}
+}
+
+// Base returns the base of direction d's relative sequence numbers: the
+// first sequence number its segments showed (its ISN when the capture
+// starts with the SYN) or, when the other side's ACK came first, the
+// number that ACK acknowledged. ok is false until either was seen.
+func (c *Conn) Base(d Dir) (Seq, bool) { return c.base[d], c.hasBase[d] }
