@@ -130,6 +130,8 @@
 //   - capture-side symptoms: the receiver advertising a zero window (a slow
 //     reader), and from tcpstate's analysis retransmissions after a
 //     timeout and the sender filling the receiver's window.
+//   - duplex: the duplex-mismatch check of the connection's host pair as
+//     it stands when the connection ends (see Duplex mismatch).
 //
 // Every warning and failure carries an action, e.g. "raise the receiver's
 // maximum window to at least N bytes".

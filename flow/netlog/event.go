@@ -16,10 +16,11 @@ const (
 	SYN Name = iota
 	// SYNACK: a segment with SYN and ACK.
 	SYNACK
-	// HandshakeACK: the client's first ACK of the server's SYN/ACK
-	// (acknowledging its sequence number plus one) after a SYN and
-	// SYN/ACK that match, once per connection: the third packet of the
-	// handshake (RFC 9293 section 3.5).
+	// HandshakeACK: the segment that completed tcpstate's handshake
+	// (tcpstate.Handshake): the first ACK of the server's SYN/ACK
+	// (acknowledging its sequence number plus one) from the SYN's sender
+	// after a SYN and SYN/ACK that match, once per connection: the third
+	// packet of the handshake (RFC 9293 section 3.5).
 	HandshakeACK
 	// RequestStart and RequestEnd: the segments that carried a
 	// request's first and last bytes (package appproto's transactions).

@@ -96,18 +96,13 @@ func New(cfg Config, h Handler) *Logger {
 	return &Logger{cfg: cfg, h: h, live: make(map[*flow.Conn]*connLog)}
 }
 
-// connLog is the state of one live connection: its events so far and
-// what the handshake event needs.
+// connLog is the state of one live connection: its events so far,
+// whether the handshake's ACK was logged and when each side last sent.
 type connLog struct {
-	events     []Event
-	dropped    uint64
-	synSeq     tcpstate.Seq
-	synAckSeq  tcpstate.Seq
-	synDir     tcpstate.Dir
-	haveSyn    bool
-	haveSynAck bool
-	haveAck    bool
-	lastSend   [2]time.Time
+	events   []Event
+	dropped  uint64
+	haveAck  bool
+	lastSend [2]time.Time
 }
 
 func (l *Logger) conn(c *flow.Conn) *connLog {
@@ -155,8 +150,13 @@ func (l *Logger) Packet(p *flow.PacketInfo) {
 	case s.Flags.Has(tcpstate.SYN):
 		l.add(cl, ev(SYN, Usage))
 	}
-	if cl.handshake(p.Dir, s) {
-		l.add(cl, ev(HandshakeACK, Usage))
+	if !cl.haveAck && p.TCP != nil {
+		// tcpstate's handshake: the first ACK of the SYN/ACK from the
+		// SYN's sender completes it
+		if hs := p.TCP.Handshake(); hs.HaveACK {
+			cl.haveAck = true
+			l.add(cl, ev(HandshakeACK, Usage))
+		}
 	}
 	if an != nil {
 		if an.Cause == tcpstate.CauseTimeout {
@@ -195,27 +195,6 @@ func retransmission(ls tcpstate.Labels) (tcpstate.Label, bool) {
 		}
 	}
 	return 0, false
-}
-
-// handshake follows SYN, SYN/ACK and ACK as tcpstate does and reports
-// whether s is the ACK that completes the handshake.
-func (cl *connLog) handshake(d tcpstate.Dir, s *tcpstate.Segment) bool {
-	switch {
-	case s.Flags.Has(tcpstate.SYN | tcpstate.ACK):
-		if cl.haveSyn && !cl.haveSynAck && d != cl.synDir && s.Ack == cl.synSeq.Add(1) {
-			cl.synAckSeq, cl.haveSynAck = s.Seq, true
-		}
-	case s.Flags.Has(tcpstate.SYN):
-		if !cl.haveSynAck {
-			cl.synSeq, cl.synDir, cl.haveSyn = s.Seq, d, true
-		}
-	case s.Flags.Has(tcpstate.ACK):
-		if cl.haveSynAck && !cl.haveAck && d == cl.synDir && s.Ack == cl.synAckSeq.Add(1) {
-			cl.haveAck = true
-			return true
-		}
-	}
-	return false
 }
 
 // Transaction logs the four critical points of a request and its
@@ -310,6 +289,9 @@ func (l *Logger) deliver(c *flow.Conn, cl *connLog) {
 	}
 	if l.err == nil && l.h != nil {
 		l.err = l.h.Events(c, cl.events)
+	}
+	if l.forked {
+		return // a fork's state: the fork allocates its own
 	}
 	clear(cl.events)
 	*cl = connLog{events: cl.events[:0]}

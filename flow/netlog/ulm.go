@@ -51,7 +51,10 @@ const dateLayout = "20060102150405"
 // space-separated FIELD=value pairs, DATE first (YYYYMMDDhhmmss.ffffff in
 // UTC, nine fractional digits when the time is not a whole
 // microsecond), then HOST, PROG, LVL, NL.EVNT and the event's fields that
-// are set. A value holding a space, a double quote, a backslash or an
+// are set, in this order: CONN (always), COMP (always), SRC, DST, PKT,
+// LEN, LABEL, CAUSE, ORIG, WAIT.MS, TXN, PROTO, KIND, VERB, BYTES, STATUS,
+// DROPPED, LEG.CLIENT.MS and LEG.SERVER.MS (both or neither; milliseconds
+// in the shortest form that reads back exactly). A value holding a space, a double quote, a backslash or an
 // equals sign, or empty, is written in double quotes with \" and \\
 // escaped (and \n for a newline).
 func AppendULM(b []byte, e *Event, prog string) []byte {
