@@ -4,7 +4,7 @@ that netlog's events stand for, counted by tshark, for flow/netlog's
 TestEventCountsTshark.
 
 For each capture under ../shared/corpus/public/**, ../shared/corpus/lab/ and
-testdata/lab/ (*.pcap, *.pcapng, *.cap, *.gz) tshark is run once with
+testdata/lab/** (*.pcap, *.pcapng, *.cap, *.gz) tshark is run once with
 -T fields and the frames are counted:
 
   syn             tcp.flags.syn == 1 and tcp.flags.ack == 0
@@ -37,8 +37,8 @@ FIELDS = ["tcp.stream", "tcp.srcport", "ip.src", "ipv6.src", "tcp.flags.syn", "t
 
 
 def captures():
-    for p in ["../shared/corpus/public/*/*", "../shared/corpus/lab/*", "testdata/lab/*"]:
-        for f in sorted(glob.glob(os.path.join(ROOT, p))):
+    for p in ["../shared/corpus/public/*/*", "../shared/corpus/lab/*", "testdata/lab/**/*"]:
+        for f in sorted(glob.glob(os.path.join(ROOT, p), recursive=True)):
             if f.endswith((".pcap", ".pcapng", ".cap", ".gz")):
                 yield os.path.relpath(f, ROOT)
 
