@@ -306,3 +306,25 @@ func ClassLabel(name string, conns []*flow.Conn) string {
 	}
 	return proto + " (" + name + ")"
 }
+
+// FrameOverhead returns the bytes a frame of direction d adds to its
+// segment's payload (link, IP and TCP headers with options): the most
+// common difference between wire length and payload among the
+// direction's data segments, the smaller on a tie; 0 when it has none.
+// A full-size segment of MSS bytes makes a frame of MSS plus this.
+func FrameOverhead(points []Point, d tcpstate.Dir) int {
+	counts := map[int]int{}
+	for i := range points {
+		p := &points[i]
+		if p.Dir == d && p.Len > 0 && p.WireLen > p.Len {
+			counts[p.WireLen-p.Len]++
+		}
+	}
+	best, n := 0, 0
+	for o, c := range counts {
+		if c > n || c == n && o < best {
+			best, n = o, c
+		}
+	}
+	return best
+}
