@@ -187,7 +187,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		if !o.points {
 			for i := range rep.Paths {
-				rep.Paths[i].Points = nil
+				rep.Paths[i].Points, rep.Paths[i].PointTimes = nil, nil
 			}
 		}
 		reps = append(reps, fr)

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/series"
 )
 
 // Config shapes an Analyzer. Its zero value is usable: echo matching with
@@ -30,7 +31,13 @@ type Report struct {
 	// order; DroppedPaths counts samples of paths beyond FitConfig.MaxPaths.
 	Paths        []PathFit `json:"paths"`
 	DroppedPaths uint64    `json:"dropped_paths"`
-	Use          UseReport `json:"use"`
+	// EchoMinRTT is the smallest echo RTT per interval over every echo
+	// path, dated by the reply, on a grid aligned on multiples of its
+	// width since the Unix epoch (EchoConfig.MinInterval, doubled as
+	// often as the capture's length needs): Meek et al.'s Figure 3 in
+	// bounded memory.
+	EchoMinRTT series.MinRTT `json:"echo_min_rtt"`
+	Use        UseReport     `json:"use"`
 	// Verdicts holds one verdict per TCP connection, in the order they
 	// ended (nil without a target).
 	Verdicts []Verdict `json:"verdicts,omitempty"`
@@ -57,7 +64,7 @@ var _ flow.Consumer = (*Analyzer)(nil)
 
 // New returns an Analyzer shaped by cfg.
 func New(cfg Config) *Analyzer {
-	paths := newPathSet(cfg.Fit)
+	paths := newPathSet(cfg.Fit, cfg.Echo.minInterval())
 	return &Analyzer{cfg: cfg, echo: newEchoMatcher(cfg.Echo, paths), tcp: newTCPTracker(),
 		paths: paths, use: newUseAcc(cfg.Use)}
 }
@@ -101,7 +108,7 @@ func (a *Analyzer) Report() *Report {
 		a.echo.close()
 	}
 	return &Report{Echo: a.echo.stats, TCP: a.tcp.stats, Paths: a.paths.fits(), DroppedPaths: a.paths.dropped,
-		Use: a.use.report(), Verdicts: a.verdicts}
+		EchoMinRTT: a.paths.echoMin.MinRTT(), Use: a.use.report(), Verdicts: a.verdicts}
 }
 
 // Analyze reads a capture from r and returns its link-quality report. A

@@ -5,6 +5,8 @@ import (
 	"math"
 	"net/netip"
 	"time"
+
+	"github.com/netecology/netecology/flow/series"
 )
 
 // Source says where RTT samples came from.
@@ -156,6 +158,22 @@ type PathFit struct {
 	// capture order, for a scatter plot; PointsDropped counts the rest.
 	Points        []Point `json:"points,omitempty"`
 	PointsDropped int     `json:"points_dropped"`
+	// PointTimes holds when each of Points ended (the echo reply, the
+	// ACK), in the same order.
+	PointTimes []time.Time `json:"point_times,omitempty"`
+}
+
+// RTTSamples returns the kept points as RTT samples over time, dated by
+// the packet that ended them, all of direction ClientToServer (the
+// requester's): an RTT figure's marks.
+func (p *PathFit) RTTSamples() series.RTTSamples {
+	out := make(series.RTTSamples, 0, len(p.Points))
+	for i, pt := range p.Points {
+		if i < len(p.PointTimes) {
+			out = append(out, series.RTTSample{Time: p.PointTimes[i], RTT: time.Duration(pt.RTTms * float64(time.Millisecond))})
+		}
+	}
+	return out
 }
 
 // Lines returns the path's fitted lines that are determined, named as in
@@ -207,6 +225,8 @@ type pathAcc struct {
 	ols     olsAcc
 	bins    []Bin // indexed by size / width
 	points  []Point
+	times   []time.Time // when each point's sample ended
+	index   []uint64    // capture index of each point's packet
 	dropped int
 	sizeMin int
 	sizeMax int
@@ -217,13 +237,14 @@ type pathAcc struct {
 // pathSet holds the paths in first-seen order.
 type pathSet struct {
 	cfg     FitConfig
+	echoMin *series.MinAcc // echo samples' minimum per interval
 	index   map[pathKey]int
 	paths   []*pathAcc
 	dropped uint64 // samples of paths beyond MaxPaths
 }
 
-func newPathSet(cfg FitConfig) *pathSet {
-	return &pathSet{cfg: cfg, index: make(map[pathKey]int)}
+func newPathSet(cfg FitConfig, minInterval time.Duration) *pathSet {
+	return &pathSet{cfg: cfg, index: make(map[pathKey]int), echoMin: series.NewMinAcc(minInterval, DefaultMinBins)}
 }
 
 // maxBinSize bounds the sizes binned: nothing larger than an IPv6
@@ -244,18 +265,22 @@ func (s *pathSet) slot(k pathKey) int {
 	return i
 }
 
-// add records one RTT sample of path k.
-func (s *pathSet) add(k pathKey, kind EchoKind, size int, rtt time.Duration) {
-	s.addAt(s.slot(k), kind, size, rtt)
+// add records one RTT sample of path k, taken at time at by the packet
+// of the given capture index.
+func (s *pathSet) add(k pathKey, kind EchoKind, size int, rtt time.Duration, at time.Time, index uint64) {
+	s.addAt(s.slot(k), kind, size, rtt, at, index)
 }
 
 // addAt records one RTT sample of the path at index i (-1: no room).
-func (s *pathSet) addAt(i int, kind EchoKind, size int, rtt time.Duration) {
+func (s *pathSet) addAt(i int, kind EchoKind, size int, rtt time.Duration, at time.Time, index uint64) {
 	if i < 0 {
 		s.dropped++
 		return
 	}
 	p := s.paths[i]
+	if p.key.src == SourceEcho {
+		s.echoMin.Add(at, rtt)
+	}
 	ms := float64(rtt) / float64(time.Millisecond)
 	size = min(max(size, 0), maxBinSize)
 	p.kinds[kind]++
@@ -275,6 +300,8 @@ func (s *pathSet) addAt(i int, kind EchoKind, size int, rtt time.Duration) {
 	bin.Count++
 	if len(p.points) < s.cfg.maxPoints() {
 		p.points = append(p.points, Point{Size: size, RTTms: ms})
+		p.times = append(p.times, at)
+		p.index = append(p.index, index)
 	} else {
 		p.dropped++
 	}
@@ -296,7 +323,7 @@ func (s *pathSet) fits() []PathFit {
 		f := PathFit{
 			Source: p.key.src, Src: p.key.from, Dst: p.key.to, Size: s.cfg.Size,
 			Samples: p.ols.n, ICMP: p.kinds[EchoICMP], ICMPv6: p.kinds[EchoICMPv6], UDP: p.kinds[EchoUDP],
-			Points: p.points, PointsDropped: p.dropped,
+			Points: p.points, PointsDropped: p.dropped, PointTimes: p.times,
 		}
 		if p.ols.n > 0 {
 			f.SizeMin, f.SizeMax, f.RTTMinMs, f.RTTMaxMs = p.sizeMin, p.sizeMax, p.rttMin, p.rttMax
