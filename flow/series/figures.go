@@ -32,11 +32,11 @@ type Points []Point
 func (ps Points) Len() int { return len(ps) }
 
 // Packet returns point i as a packet-flow figure draws it: when it was
-// captured, its size on the wire, its direction, and whether it is a pure
-// ACK (it occupies no sequence space: no payload, SYN or FIN).
-func (ps Points) Packet(i int) (at time.Time, wireBytes int, dir tcpstate.Dir, pureACK bool) {
+// captured, its size on the wire, its payload length, its direction and
+// its flags.
+func (ps Points) Packet(i int) (at time.Time, wireBytes, payload int, dir tcpstate.Dir, flags tcpstate.Flags) {
 	p := &ps[i]
-	return p.Time, p.WireLen, p.Dir, p.End == p.Seq
+	return p.Time, p.WireLen, p.Len, p.Dir, p.Flags
 }
 
 // Within returns the points captured in w, in order.
