@@ -152,7 +152,12 @@ func Conclusion(c *explain.Conn) string {
 	switch c.Limit.String() {
 	case "round_trip_bound":
 		n := c.Model.RoundTrips
-		s = fmt.Sprintf("%d round trips × %s = %s of the %s", n, Millis(c.RTTms), Secs(float64(n)*c.RTTms/1000), Secs(d))
+		paid, rt := float64(n)*c.RTTms/1000, b.RoundTripS+b.HandshakeS
+		if math.Abs(paid-rt) <= 0.1*rt {
+			s = fmt.Sprintf("%d round trips × %s = %s of the %s", n, Millis(c.RTTms), Secs(paid), Secs(d))
+		} else { // the turns waited longer than the base RTT
+			s = fmt.Sprintf("%d round trips took %s of the %s (base RTT %s)", n, Secs(rt), Secs(d), Millis(c.RTTms))
+		}
 	case "bandwidth":
 		s = fmt.Sprintf("transfer at the bottleneck (%s) took %s of the %s", Rate(c.RateBps), Secs(b.TransferS), Secs(d))
 	case "application":
