@@ -22,8 +22,10 @@
 // prints one JSON object per file (points of the scatter only with
 // -points).
 //
-// Exit status: 0, 1 if a file could not be read (the others are still
-// reported), 2 for bad usage.
+// Exit status: 0; 1 if a verdict check failed (any connection of any file
+// whose verdict is "fail", so that a script can gate on it: warnings do
+// not count) or a file could not be read (the others are still reported);
+// 2 for bad usage.
 package main
 
 import (
@@ -210,7 +212,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "linkq:", werr)
 		return 1
 	}
+	if n := failed(reps); n > 0 && status == 0 {
+		fmt.Fprintf(stderr, "linkq: %d connection(s) failed the verdict\n", n)
+		status = 1
+	}
 	return status
+}
+
+// failed counts the verdicts whose overall level is a failure.
+func failed(reps []linkq.FileReport) int {
+	n := 0
+	for _, r := range reps {
+		if r.Report == nil {
+			continue
+		}
+		for _, v := range r.Verdicts {
+			if v.Overall == linkq.Fail {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // csvTable returns the mode's table for -csv: the link use, the
