@@ -168,6 +168,12 @@ func (f *Figure) keyWidth() vg.Length {
 	return w
 }
 
+// SetPanelWidth sizes the figure for panels w wide, the keys beside them
+// kept as they are.
+func (f *Figure) SetPanelWidth(w vg.Length) {
+	f.Width = (w + f.keyW) * vg.Length(f.Cols())
+}
+
 // Rows and Cols return the figure's grid size.
 func (f *Figure) Rows() int { return len(f.rows) }
 

@@ -250,11 +250,17 @@ func flowTop(h Header, d FlowData, m flowMarks, names [2]string) (*panel, float6
 		top.line(s*top.band, draw.LineStyle{Color: light(grey, 110), Width: vg.Points(0.4)})
 	}
 	shapes := [2]draw.GlyphDrawer{upGlyph{}, downGlyph{}}
+	same := d.FullFrame[0] == d.FullFrame[1] && d.MSS[0] == d.MSS[1]
 	for dir := range 2 {
 		if ff := d.FullFrame[dir]; ff > 0 {
 			l := top.line(sign[dir]*(float64(ff)+top.band), draw.LineStyle{Color: dirColor[dir],
 				Width: vg.Points(0.8), Dashes: []vg.Length{vg.Points(4), vg.Points(3)}})
-			top.add(fmt.Sprintf("%s full-size frame: %d B (MSS %d)", names[dir], ff, d.MSS[dir]), l)
+			switch {
+			case !same:
+				top.add(fmt.Sprintf("%s full-size frame: %d B (MSS %d)", names[dir], ff, d.MSS[dir]), l)
+			case dir == 0:
+				top.add(fmt.Sprintf("full-size frame: %d B (MSS %d)", ff, d.MSS[dir]), l)
+			}
 		}
 		if len(m.data[dir]) > 0 {
 			s := scatter(top.place(m.data[dir], sign[dir]), shapes[dir], dirColor[dir], vg.Points(2.5))
@@ -365,10 +371,10 @@ func (l laneTicks) Ticks(lo, hi float64) []gplot.Tick {
 	return append(out, gplot.Tick{Value: band / 2, Label: "ACK"}, gplot.Tick{Value: -band / 2, Label: "ACK"})
 }
 
-// Lane layout: rows per ACK lane, the space between marks of one row and
-// the marks' width.
+// Lane layout: the most rows an ACK lane splits into, the space between
+// marks of one row and the marks' width.
 const (
-	laneRows  = 4
+	laneRows  = 8
 	laneSep   = vg.Length(2.5)
 	laneWidth = vg.Length(1)
 )
@@ -377,8 +383,10 @@ const (
 // lane between the axis and the edge of the band (above it for sign 1,
 // below for -1): each tick goes to the lowest row of the lane whose last
 // tick is at least laneSep to its left, so that ticks closer together
-// than that stack up rather than merge. A tick for which no row has room
-// goes where it overlaps least and is not counted apart.
+// than that stack up rather than merge. The lane has as few rows as that
+// needs (one at least, laneRows at most, the fewer the taller the ticks).
+// A tick for which no row has room goes where it overlaps least and is
+// not counted apart.
 type ackLane struct {
 	x     []float64
 	sign  float64
@@ -389,24 +397,13 @@ type ackLane struct {
 
 func (l *ackLane) reset() { l.stats = Lane{Name: l.stats.Name} }
 
-// Plot implements gonum's plot.Plotter.
-func (l *ackLane) Plot(c draw.Canvas, p *gplot.Plot) {
-	l.reset()
-	trX, trY := p.Transforms(&c)
-	y0, y1 := trY(0), trY(l.sign*l.p.band)
-	h := (y1 - y0) / vg.Length(l.sign) // lane height, positive
-	margin := h * 0.08
-	rowH := (h - 2*margin) / laneRows
-	sty := draw.LineStyle{Color: l.clr, Width: laneWidth}
-	var rows [laneRows][]vg.Length
-	for _, x := range l.x {
-		if x < p.X.Min || x > p.X.Max {
-			continue
-		}
-		px := trX(x)
+// place assigns the ticks at px (in order) to rows, and returns each
+// tick's row and the rows' ticks.
+func place(px []vg.Length) (row []int, rows [laneRows][]vg.Length) {
+	for _, x := range px {
 		r := -1
 		for k := range laneRows {
-			if n := len(rows[k]); n == 0 || px-rows[k][n-1] >= laneSep {
+			if n := len(rows[k]); n == 0 || x-rows[k][n-1] >= laneSep {
 				r = k
 				break
 			}
@@ -419,14 +416,37 @@ func (l *ackLane) Plot(c draw.Canvas, p *gplot.Plot) {
 				}
 			}
 		}
-		rows[r] = append(rows[r], px)
-		l.stats.Packets++
-		l.stats.Rows = max(l.stats.Rows, r+1)
-		lo := margin + vg.Length(r)*rowH + rowH*0.1
-		hi := lo + rowH*0.8
-		ya, yb := y0+vg.Length(l.sign)*lo, y0+vg.Length(l.sign)*hi
-		c.StrokeLine2(sty, px, ya, px, yb)
+		rows[r] = append(rows[r], x)
+		row = append(row, r)
 	}
+	return row, rows
+}
+
+// Plot implements gonum's plot.Plotter.
+func (l *ackLane) Plot(c draw.Canvas, p *gplot.Plot) {
+	l.reset()
+	trX, trY := p.Transforms(&c)
+	var px []vg.Length
+	for _, x := range l.x {
+		if x >= p.X.Min && x <= p.X.Max {
+			px = append(px, trX(x))
+		}
+	}
+	row, rows := place(px)
+	for _, r := range row {
+		l.stats.Rows = max(l.stats.Rows, r+1)
+	}
+	y0, y1 := trY(0), trY(l.sign*l.p.band)
+	h := (y1 - y0) / vg.Length(l.sign) // lane height, positive
+	margin := h * 0.08
+	rowH := (h - 2*margin) / vg.Length(max(l.stats.Rows, 2))
+	sty := draw.LineStyle{Color: l.clr, Width: laneWidth}
+	for i, x := range px {
+		lo := margin + vg.Length(row[i])*rowH + rowH*0.1
+		hi := lo + rowH*0.8
+		c.StrokeLine2(sty, x, y0+vg.Length(l.sign)*lo, x, y0+vg.Length(l.sign)*hi)
+	}
+	l.stats.Packets = len(px)
 	for k := range laneRows {
 		r := rows[k]
 		for i := range r {

@@ -58,7 +58,7 @@ func overlapping(ts []tick) int {
 
 // A bulk transfer's ACKs, one for every two 1514-byte segments arriving
 // every 6 ms (2 Mbit/s): 300 ACKs 12 ms apart over 3.6 s, and a burst of
-// 4 ACKs 1 ms apart (as many as the lane has rows). On the 8-inch panel they cannot stand in one row,
+// 4 ACKs 1 ms apart (0.14 points apart on this axis: four rows). On the 8-inch panel they cannot stand in one row,
 // so they stack; the SVG drawn shows every one apart from the others, and
 // Lanes counts them so.
 func TestACKLanesApart(t *testing.T) {
@@ -87,9 +87,18 @@ func TestACKLanesApart(t *testing.T) {
 	drawn := ticks(b.Bytes(), "0072B2")
 	assert.Len(t, drawn, 304, "one mark per ACK-only packet")
 	assert.Zero(t, overlapping(drawn))
-	assert.Contains(t, b.String(), "client→server full-size frame: 1514 B (MSS 1448)")
+	assert.Contains(t, b.String(), ">full-size frame: 1514 B (MSS 1448)<", "one entry for both directions' line")
+	d.FullFrame[1] = 1526
+	f, err = plot.PacketFlow(plot.Header{Title: "bulk", Start: t0}, d)
+	require.NoError(t, err)
+	b.Reset()
+	require.NoError(t, f.Render(&b, "svg"))
+	assert.Contains(t, b.String(), ">server→client full-size frame: 1526 B (MSS 1448)<")
+	w := f.Width
+	f.SetPanelWidth(plot.PanelWidth / 2)
+	assert.InDelta(t, float64(w-plot.PanelWidth/2), float64(f.Width), 1e-9, "the key keeps its width")
 
-	// Too many for the lane: 400 ACKs within 40 ms. They are all drawn,
+	// Too many for the lane: 400 ACKs within 40 ms (5.6 points). They are all drawn,
 	// and Lanes says how many cannot be told apart.
 	var dense series.Points
 	for i := range 400 {

@@ -158,7 +158,7 @@ func RTT(h Header, d RTTData) (*Figure, error) {
 	addMins(p, emins, black, fmt.Sprintf("%s minimum per %v", en, ewidth))
 	p.Y.Min = 0
 	p.Y.Max *= 1.1
-	p.X.Min = max(h.xMin(), p.X.Min)
+	p.X.Min = h.xMin()
 	p.X.Max = h.xMax(ext.hi)
 	setTimeAxis(p, h)
 	return newFigure([]*panel{p}), nil
