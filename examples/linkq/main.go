@@ -36,6 +36,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -79,7 +80,7 @@ func (r rateFlag) Set(s string) error {
 }
 
 func parseArgs(args []string, stderr io.Writer) (*options, error) {
-	o := &options{}
+	o := &options{cfg: linkq.Config{Workers: runtime.NumCPU()}}
 	fs := flag.NewFlagSet("linkq", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.BoolVar(&o.asJSON, "json", false, "print one JSON object per file")

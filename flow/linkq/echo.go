@@ -265,7 +265,7 @@ func (m *echoMatcher) request(p *flow.PacketInfo, e *Echo, basis SizeBasis) {
 	}
 	slot := int32((m.first + m.n) % len(m.ring))
 	m.n++
-	pi := int32(m.paths.slot(pathKey{SourceEcho, k.src, k.dst}))
+	pi := int32(m.paths.slot(pathKey{SourceEcho, k.src, k.dst}, p.Index))
 	if c := m.paths.echoCount(pi); c != nil {
 		c.Requests++
 	}

@@ -220,10 +220,12 @@ type pathKey struct {
 // pathAcc accumulates the samples of one path.
 type pathAcc struct {
 	key     pathKey
+	first   uint64 // capture index of the packet that made the path
 	echo    PathEchoes
 	kinds   [numEchoKinds]int
 	ols     olsAcc
-	bins    []Bin // indexed by size / width
+	bins    []Bin    // indexed by size / width
+	binIdx  []uint64 // capture index of each bin's smallest sample
 	points  []Point
 	times   []time.Time // when each point's sample ended
 	index   []uint64    // capture index of each point's packet
@@ -251,8 +253,9 @@ func newPathSet(cfg FitConfig, minInterval time.Duration) *pathSet {
 // jumbogram-free packet plus framing exists; larger sizes share the last bin.
 const maxBinSize = 1 << 17
 
-// slot returns the index of path k, adding it if there is room, or -1.
-func (s *pathSet) slot(k pathKey) int {
+// slot returns the index of path k, adding it if there is room (made by
+// the packet of capture index index), or -1.
+func (s *pathSet) slot(k pathKey, index uint64) int {
 	if i, ok := s.index[k]; ok {
 		return i
 	}
@@ -261,14 +264,14 @@ func (s *pathSet) slot(k pathKey) int {
 	}
 	i := len(s.paths)
 	s.index[k] = i
-	s.paths = append(s.paths, &pathAcc{key: k, sizeMin: math.MaxInt, rttMin: math.Inf(1)})
+	s.paths = append(s.paths, &pathAcc{key: k, first: index, sizeMin: math.MaxInt, rttMin: math.Inf(1)})
 	return i
 }
 
 // add records one RTT sample of path k, taken at time at by the packet
 // of the given capture index.
 func (s *pathSet) add(k pathKey, kind EchoKind, size int, rtt time.Duration, at time.Time, index uint64) {
-	s.addAt(s.slot(k), kind, size, rtt, at, index)
+	s.addAt(s.slot(k, index), kind, size, rtt, at, index)
 }
 
 // addAt records one RTT sample of the path at index i (-1: no room).
@@ -284,7 +287,7 @@ func (s *pathSet) addAt(i int, kind EchoKind, size int, rtt time.Duration, at ti
 	ms := float64(rtt) / float64(time.Millisecond)
 	size = min(max(size, 0), maxBinSize)
 	p.kinds[kind]++
-	p.ols.add(float64(size), ms)
+	p.ols.add(size, rtt)
 	p.sizeMin, p.sizeMax = min(p.sizeMin, size), max(p.sizeMax, size)
 	p.rttMin, p.rttMax = min(p.rttMin, ms), max(p.rttMax, ms)
 	w := s.cfg.binWidth()
@@ -292,10 +295,11 @@ func (s *pathSet) addAt(i int, kind EchoKind, size int, rtt time.Duration, at ti
 	for len(p.bins) <= b {
 		lo := len(p.bins) * w
 		p.bins = append(p.bins, Bin{Lo: lo, Hi: lo + w})
+		p.binIdx = append(p.binIdx, 0)
 	}
 	bin := &p.bins[b]
 	if bin.Count == 0 || ms < bin.MinRTTms {
-		bin.MinRTTms, bin.MinSize = ms, size
+		bin.MinRTTms, bin.MinSize, p.binIdx[b] = ms, size, index
 	}
 	bin.Count++
 	if len(p.points) < s.cfg.maxPoints() {
