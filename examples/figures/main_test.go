@@ -221,3 +221,32 @@ func TestEchoRTT(t *testing.T) {
 	require.NoError(t, f.Render(&b, "svg"))
 	assert.Contains(t, b.String(), "echo (ICMP, UDP) minimum per 1s")
 }
+
+// Every kind of figure is the same drawn from one worker's pass as from
+// three (the pass's consumers are flow.Forkers).
+func TestWorkersSameFigure(t *testing.T) {
+	dir := flowtest.RepoRoot() + "/testdata/lab/"
+	for _, c := range []struct {
+		file string
+		o    options
+	}{
+		{"wan2m-pg-chatty.pcap", options{kind: "flow", conn: 1}},
+		{"wan2m-http-bulk.pcap", options{kind: "tsg", conn: 1, dir: "s2c"}},
+		{"wan2m-http-bulk.pcap", options{kind: "rtt", conn: 1}},
+		{"wan2m-pg-chatty.pcap", options{kind: "timeline", conn: 1}},
+		{"wan2m-ping-sweep.pcap", options{kind: "rtt", conn: 0}},
+		{"wan2m-udp-echo.pcap", options{kind: "bandwidth"}},
+	} {
+		var out [2]string
+		for i, w := range []int{1, 3} {
+			o := c.o
+			o.workers = w
+			f, err := draw(dir+c.file, o)
+			require.NoError(t, err, c.o.kind)
+			var b bytes.Buffer
+			require.NoError(t, f.Render(&b, "svg"))
+			out[i] = b.String()
+		}
+		assert.True(t, out[0] == out[1], "%s %s differs", c.o.kind, c.file)
+	}
+}

@@ -391,3 +391,28 @@ func TestUsage(t *testing.T) {
 	_, err := os.Stat(out)
 	assert.True(t, os.IsNotExist(err), "no page for nothing read")
 }
+
+// The report is the same on one worker as on three (every consumer of its
+// passes is a flow.Forker): byte for byte, on the committed pair and on
+// the committed ping sweep.
+func TestWorkersSameReport(t *testing.T) {
+	dir := filepath.Join(flowtest.RepoRoot(), "testdata", "lab")
+	for _, files := range [][]string{
+		{filepath.Join(dir, "wan2m-pg-chatty.pcap"), filepath.Join(dir, "wan2m-http-bulk.pcap")},
+		{filepath.Join(dir, "wan2m-ping-sweep.pcap")},
+	} {
+		var pages [2]string
+		for i, w := range []int{1, 3} {
+			o := &options{top: 20, workers: w, files: files}
+			caps, errs := analyse(o)
+			require.Empty(t, errs)
+			p, err := build(caps, o)
+			require.NoError(t, err)
+			var b bytes.Buffer
+			require.NoError(t, page.Execute(&b, p))
+			pages[i] = b.String()
+		}
+		assert.True(t, pages[0] == pages[1], "%v: the reports differ", files)
+		assert.Contains(t, pages[0], "<svg")
+	}
+}
