@@ -53,11 +53,7 @@ func build(caps []*analysis, o *options) (*report, error) {
 		names[i] = a.name
 	}
 	r.Title = "netecology report: " + strings.Join(names, " vs ")
-	if len(caps) == 2 {
-		r.Conclusion = findings.Compare(caps[0].name, caps[0].conns, caps[1].name, caps[1].conns)
-	} else {
-		r.Conclusion = findings.Capture(caps[0].conns)
-	}
+	r.Conclusion = conclusion(caps)
 	tg := target(caps, o)
 	r.Target = targetText(tg, o)
 	for _, a := range caps {
@@ -77,6 +73,27 @@ func build(caps []*analysis, o *options) (*report, error) {
 	}
 	r.Figures = figs
 	return r, nil
+}
+
+// conclusion is the sentence of the report: the comparison of two
+// captures, the explanation of one, or for a capture without TCP its
+// echoes.
+func conclusion(caps []*analysis) string {
+	var echoes []string
+	for _, a := range caps {
+		if len(a.conns) == 0 && a.lq != nil {
+			if s := findings.Echoes(a.lq); s != "" {
+				echoes = append(echoes, a.name+": "+s)
+			}
+		}
+	}
+	switch {
+	case len(echoes) == len(caps):
+		return strings.Join(echoes, ". ")
+	case len(caps) == 2:
+		return findings.Compare(caps[0].name, caps[0].conns, caps[1].name, caps[1].conns)
+	}
+	return findings.Capture(caps[0].conns)
 }
 
 // targetText says what the network verdict was judged against.

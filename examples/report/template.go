@@ -77,7 +77,7 @@ tr.err td { color: #c62828; }
 {{end}}</div>
 {{end}}
 
-<h2 id="budget">Where the time went</h2>
+{{if .Conns.Rows}}<h2 id="budget">Where the time went</h2>
 <p class="legend">{{range .Budget.Legend}}<span><i style="background:{{.Color}}"></i>{{.Label}}</span>{{end}}</p>
 <table class="budget">
 <tr><th>connection</th><th>time budget (the longest bar is {{.Budget.Scale}})</th><th class="n">duration</th><th class="n">lost</th></tr>
@@ -96,6 +96,8 @@ tr.err td { color: #c62828; }
 {{range .Conns.Rows}}<tr class="conn"><td>{{.Capture}}</td><td class="n">{{.ID}}</td><td>{{.Proto}}</td><td>{{.Client}}</td><td>{{.Server}}</td><td class="n">{{.Duration}}</td><td class="n">{{.Lost}}</td><td class="n">{{.Turns}}</td><td class="n">{{.RTT}}</td><td class="n">{{.Segment}}</td><td class="n">{{.Small}}</td><td class="n">{{.Acks}}</td><td>{{.Limit}}</td></tr>
 {{end}}</table>
 {{range .Conns.More}}<p class="more">… {{.}}</p>{{end}}
+{{else}}<h2 id="connections">Connections</h2><p class="more">No TCP connection.</p>
+<table id="conn-table"></table><table id="whatif-table"></table>{{end}}
 
 <h2 id="transactions">Transactions</h2>
 {{range .Tx}}<h3>{{.Heading}}</h3>

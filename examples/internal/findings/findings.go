@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/netecology/netecology/flow/explain"
+	"github.com/netecology/netecology/flow/linkq"
 )
 
 // Causes returns the causes of a time budget in explain's order, as far
@@ -359,4 +360,30 @@ func WhatIfs(conns []*explain.Conn, rtts []time.Duration, rates []float64) []Wha
 		add("rate "+Rate(r), explain.WhatIf{RateBps: r})
 	}
 	return out
+}
+
+// Echoes returns the sentence for a capture's echoes: how many were
+// answered, their RTTs, and the line through them (Meek et al.'s Figure
+// 1): the fixed delay, and the rate of the single link whose
+// serialization each way the slope would be (16/slope bit/s). It is
+// empty when no echo was matched.
+func Echoes(r *linkq.Report) string {
+	e := r.Echo
+	if e.Matched == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("%d echoes, %d answered", e.Requests, e.Matched)
+	if lost := e.Lost + e.Corrupted + e.Late; lost > 0 {
+		s += fmt.Sprintf(", %d lost, corrupted or late", lost)
+	}
+	p := r.FigurePath()
+	if p == nil {
+		return s
+	}
+	s += fmt.Sprintf("; RTT %.1f to %.1f ms", p.RTTMinMs, p.RTTMaxMs)
+	if f := p.Fit; f.OK && f.SlopeUsPerByte > 0 {
+		s += fmt.Sprintf("; RTT = %.1f ms + %.2f µs per byte: a fixed delay of %.1f ms and the serialization of a %s link each way, "+
+			"RMS %.3f ms", f.InterceptMs, f.SlopeUsPerByte, f.InterceptMs, Rate(16/(f.SlopeUsPerByte/1e6)/8), f.RMSms)
+	}
+	return s
 }

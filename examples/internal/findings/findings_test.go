@@ -112,3 +112,15 @@ func TestWhatIfs(t *testing.T) {
 	assert.InDelta(t, 2.71, rows[1].DurationS, 0.1*2.71)
 	assert.Equal(t, "rate 4 Mbit/s", rows[2].Label)
 }
+
+// The sentence of an echo capture, against the lab's ping sweep
+// (testdata/lab/README.md): 200 echoes over the 2 Mbit/s, 150 ms link,
+// RTT 150.379 to 162.153 ms, least squares 150.201 ms + 8.0027 µs/B with
+// RMS 0.130 ms (README's fit table); 16/slope is 2.0 Mbit/s.
+func TestEchoes(t *testing.T) {
+	r, err := linkq.AnalyzeFile(filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "wan2m-ping-sweep.pcap"), linkq.Config{NoTCPSamples: true})
+	require.NoError(t, err)
+	assert.Equal(t, "200 echoes, 200 answered; RTT 150.4 to 162.2 ms; RTT = 150.2 ms + 8.00 µs per byte: a fixed delay of 150.2 ms "+
+		"and the serialization of a 2 Mbit/s link each way, RMS 0.130 ms", findings.Echoes(r))
+	assert.Empty(t, findings.Echoes(&linkq.Report{}))
+}
