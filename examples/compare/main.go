@@ -18,8 +18,9 @@
 // the network (round trips, windows, loss: all but transfer and think
 // time), turns, RTT, mean segment, share below the MSS, ACKs per segment,
 // the limit and the projection; sorted by time lost (-sort), the first -n
-// of them (0: all) and a line for the rest. -json prints one JSON object
-// with the same figures, the conclusion, the caveats and every
+// of them (0: all) and a line for the rest, then the totals (with -rtt or
+// -rate the summed projection, "projected (s) at ..."). -json prints one
+// JSON object with the same figures, the conclusion, the caveats and every
 // connection's full explanation.
 package main
 
@@ -369,6 +370,16 @@ func rowTable(w io.Writer, out output, o options, at explain.WhatIf) error {
 	if len(rows) > 1 {
 		fmt.Fprintf(w, "all %d: %.3f s of connection time, %.3f s lost to the network (round trips, windows, loss)\n",
 			len(rows), allDur, allLost)
+	}
+	if at != (explain.WhatIf{}) {
+		var d float64
+		var n int
+		for _, r := range rows {
+			if r.Projected != nil {
+				d, n = d+r.Projected.DurationS, n+r.Projected.RoundTrips
+			}
+		}
+		fmt.Fprintf(w, "projected (s) at %s  %.3f\n  round trips paid  %d\n", whatIfName(at), d, n)
 	}
 	return nil
 }

@@ -58,7 +58,7 @@ func TestCompareTable(t *testing.T) {
 	require.Equal(t, 0, code, errOut.String())
 	s := out.String()
 	for _, want := range []string{"conclusion: 204 round trips × 150.9 ms = 30.8 s of the 31.6 s", "postgres", "seg B", "ACK/seg",
-		"turns", "at 512 kbit/s s", "round_trip_bound"} {
+		"turns", "at 512 kbit/s s", "round_trip_bound", "\nprojected (s) at 512 kbit/s  "} {
 		assert.True(t, strings.Contains(s, want), "missing %q in\n%s", want, s)
 	}
 	for _, bad := range []options{{by: "bogus", sortBy: "lost"}, {sortBy: "size"}, {sortBy: "lost", n: -1}} {
