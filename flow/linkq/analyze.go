@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/series"
 )
 
 // Config shapes an Analyzer. Its zero value is usable: echo matching with
@@ -20,6 +21,10 @@ type Config struct {
 	Use          UseConfig
 	// Target enables the verdict when its RTT and Rate are set.
 	Target Target
+	// Workers is the flow.Config.Workers of the pass Analyze and
+	// AnalyzeFile make: above one, connections are analysed in parallel
+	// shards, with the same report (see Analyzer.Merge).
+	Workers int
 }
 
 // Report is the link-quality analysis of one capture.
@@ -30,7 +35,13 @@ type Report struct {
 	// order; DroppedPaths counts samples of paths beyond FitConfig.MaxPaths.
 	Paths        []PathFit `json:"paths"`
 	DroppedPaths uint64    `json:"dropped_paths"`
-	Use          UseReport `json:"use"`
+	// EchoMinRTT is the smallest echo RTT per interval over every echo
+	// path, dated by the reply, on a grid aligned on multiples of its
+	// width since the Unix epoch (EchoConfig.MinInterval, doubled as
+	// often as the capture's length needs): Meek et al.'s Figure 3 in
+	// bounded memory.
+	EchoMinRTT series.MinRTT `json:"echo_min_rtt"`
+	Use        UseReport     `json:"use"`
 	// Verdicts holds one verdict per TCP connection, in the order they
 	// ended (nil without a target).
 	Verdicts []Verdict `json:"verdicts,omitempty"`
@@ -40,7 +51,8 @@ type Report struct {
 
 // Analyzer computes link quality from the packets of one capture. It is a
 // flow.Consumer: list it in flow.Config.Consumers (Analyze does this), then
-// call Report after the pass. It keeps no packet: memory is
+// call Report after the pass. It is also a flow.Forker, so that a pass
+// with flow.Config.Workers above one runs it in every shard (see Merge). It keeps no packet: memory is
 // bounded by the limits in Config and by the connections flow tracks. It
 // is not safe for concurrent use.
 type Analyzer struct {
@@ -51,13 +63,14 @@ type Analyzer struct {
 	use      *useAcc
 	verdicts []Verdict
 	done     bool
+	// box is set on the root of a parallel pass, toRoot on its forks: the
+	// verdicts go from the forks to the root through it.
+	box, toRoot *verdictBox
 }
-
-var _ flow.Consumer = (*Analyzer)(nil)
 
 // New returns an Analyzer shaped by cfg.
 func New(cfg Config) *Analyzer {
-	paths := newPathSet(cfg.Fit)
+	paths := newPathSet(cfg.Fit, cfg.Echo.minInterval())
 	return &Analyzer{cfg: cfg, echo: newEchoMatcher(cfg.Echo, paths), tcp: newTCPTracker(),
 		paths: paths, use: newUseAcc(cfg.Use)}
 }
@@ -80,16 +93,36 @@ func (a *Analyzer) Packet(p *flow.PacketInfo) {
 }
 
 // ConnEnd takes a connection flow reports ended: its verdict is made (with
-// a target) and its tracking dropped.
+// a target) and its tracking dropped. In a parallel pass the fork that
+// saw the connection makes the verdict and the root keeps it, in the
+// order the connections ended.
 func (a *Analyzer) ConnEnd(c *flow.Conn) {
+	if b := a.box; b != nil {
+		b.mu.Lock()
+		v, ok := b.m[c]
+		delete(b.m, c)
+		b.mu.Unlock()
+		if ok && !a.done {
+			a.verdicts = append(a.verdicts, v)
+		}
+		return
+	}
 	tc := a.tcp.conns[c.ID]
 	if tc == nil {
 		return
 	}
 	delete(a.tcp.conns, c.ID)
-	if a.cfg.Target.enabled() && !a.done {
-		a.verdicts = append(a.verdicts, verdict(c, tc, a.cfg.Target))
+	if !a.cfg.Target.enabled() || a.done {
+		return
 	}
+	v := verdict(c, tc, a.cfg.Target)
+	if b := a.toRoot; b != nil {
+		b.mu.Lock()
+		b.m[c] = v
+		b.mu.Unlock()
+		return
+	}
+	a.verdicts = append(a.verdicts, v)
 }
 
 // Report ends the analysis (requests still unanswered count as lost) and
@@ -101,7 +134,7 @@ func (a *Analyzer) Report() *Report {
 		a.echo.close()
 	}
 	return &Report{Echo: a.echo.stats, TCP: a.tcp.stats, Paths: a.paths.fits(), DroppedPaths: a.paths.dropped,
-		Use: a.use.report(), Verdicts: a.verdicts}
+		EchoMinRTT: a.paths.echoMin.MinRTT(), Use: a.use.report(), Verdicts: a.verdicts}
 }
 
 // Analyze reads a capture from r and returns its link-quality report. A
@@ -109,7 +142,7 @@ func (a *Analyzer) Report() *Report {
 // with the error, as flow.Analyze does.
 func Analyze(r io.Reader, cfg Config) (*Report, error) {
 	a := New(cfg)
-	res, err := flow.Analyze(r, flow.Config{Consumers: []flow.Consumer{a}})
+	res, err := flow.Analyze(r, flow.Config{Consumers: []flow.Consumer{a}, Workers: cfg.Workers})
 	if res == nil {
 		return nil, err
 	}

@@ -123,4 +123,11 @@
 // counters per TCP connection, and flow's own connection limit.
 // Results come out in first-seen order. An Analyzer is not safe for
 // concurrent use and never reads the clock.
+//
+// # Parallel passes
+//
+// An Analyzer is a flow.Forker: a pass with flow.Config.Workers above one
+// (Config.Workers for Analyze) runs a fork in each shard and merges them
+// (Analyzer.Merge) into the report one Analyzer gives. Fits are made from
+// exact integer sums, so the order samples come in does not change them.
 package linkq
