@@ -26,9 +26,11 @@ func analyze(t *testing.T, path string) ([]*flow.Conn, []appproto.Transaction) {
 // txCollector keeps a copy of every transaction of a pass.
 type txCollector struct{ txns []appproto.Transaction }
 
-func (*txCollector) Packet(*flow.PacketInfo)                             {}
-func (*txCollector) ConnEnd(*flow.Conn)                                  {}
-func (c *txCollector) Transaction(_ *flow.Conn, t *appproto.Transaction) { c.txns = append(c.txns, *t) }
+func (*txCollector) Packet(*flow.PacketInfo) {}
+func (*txCollector) ConnEnd(*flow.Conn)      {}
+func (c *txCollector) Transaction(_ *flow.Conn, t *appproto.Transaction) {
+	c.txns = append(c.txns, t.Clone())
+}
 
 // TestLabGroundTruth checks application turns against the lab's ground
 // truth (groundtruth.json: measured.requests counts client turns) and the

@@ -51,6 +51,8 @@ type framer struct {
 	fUnfr bool  // ... and unframes the connection
 	open  bool
 	msg   Message
+	// query, host and path hold the open message's text.
+	query, host, path textBuf
 	// framed is set once the protocol has framed a message.
 	framed bool
 }
@@ -317,6 +319,9 @@ func (fr *framing) take(d Dir, f *Frame, win []byte, marks []mark, off int) int 
 		}
 		fr.startMessage(d, f, m.t, m.idx, false)
 	}
+	if f.Query != nil || f.Host != nil || f.Path != nil {
+		ds.takeText(f)
+	}
 	ds.fEnd, ds.fUnfr = f.End, f.Unframe
 	if avail := int64(len(win) - off); f.Len > avail {
 		fr.accountRange(d, marks, off, len(win))
@@ -326,6 +331,26 @@ func (fr *framing) take(d Dir, f *Frame, win []byte, marks []mark, off int) int 
 	fr.accountRange(d, marks, off, off+int(f.Len))
 	fr.frameDone(d)
 	return off + int(f.Len)
+}
+
+// takeText copies the text frame f carries into the open message, unless
+// an earlier frame of the message set it.
+func (ds *framer) takeText(f *Frame) {
+	m := &ds.msg
+	cut := false
+	if len(f.Query) > 0 && m.Query == nil {
+		cut = ds.query.set(f.Query) || f.QueryCut
+		m.Query = ds.query.text()
+	}
+	if len(f.Host) > 0 && m.Host == nil {
+		cut = ds.host.set(f.Host) || cut
+		m.Host = ds.host.text()
+	}
+	if len(f.Path) > 0 && m.Path == nil {
+		cut = ds.path.set(f.Path) || cut
+		m.Path = ds.path.text()
+	}
+	m.TextTruncated = m.TextTruncated || cut
 }
 
 // frameDone ends the frame just consumed.
@@ -378,10 +403,31 @@ func (fr *framing) fail(d Dir, err error) {
 	ds.mode, ds.skip = modeUnknown, 0
 }
 
+// noWaiter is implemented by parsers that wait for more of a request
+// than its header to see its text (see textWindow): with setNoWait(true)
+// they frame what they are given, as no more bytes will come.
+type noWaiter interface {
+	setNoWait(bool)
+}
+
+// splitNow frames the bytes buffered in d without waiting for more, when
+// the parser waits for text: a gap or the end of the stream follows.
+func (fr *framing) splitNow(d Dir) {
+	ds := &fr.dirs[d]
+	w, ok := fr.parser.(noWaiter)
+	if !ok || ds.mode != modeFramed || len(ds.buf) == 0 {
+		return
+	}
+	w.setNoWait(true)
+	fr.process(d)
+	w.setNoWait(false)
+}
+
 // gap tells framing that n bytes of d are missing (idx and psh: the
 // packet that carried the gap's end, if any).
 func (fr *framing) gap(d Dir, n int64, t time.Time, idx uint64, psh bool) {
 	ds := &fr.dirs[d]
+	fr.splitNow(d)
 	switch ds.mode {
 	case modeUnknown:
 		if ds.open {
@@ -508,6 +554,7 @@ func (fr *framing) endMessage(d Dir) {
 func (fr *framing) close() {
 	for d := range fr.dirs {
 		ds := &fr.dirs[d]
+		fr.splitNow(Dir(d))
 		fr.unknownBytes += int64(len(ds.buf))
 		ds.reset()
 		if ds.open && ds.skip > 0 {

@@ -93,13 +93,14 @@ func (p *httpParser) Split(d Dir, b []byte) (Frame, error) {
 	if err != nil || hdrEnd == 0 {
 		return Frame{}, err
 	}
-	clen, chunked, err := bodyHeaders(fields)
+	clen, chunked, host, err := bodyHeaders(fields)
 	if err != nil {
 		return Frame{}, err
 	}
 	var f Frame
 	if d == ClientToServer {
 		f = p.request(first)
+		f.Host = host
 	} else {
 		var whole bool
 		f, whole, err = p.response(first, int64(hdrEnd), clen, chunked)
@@ -159,7 +160,21 @@ func (p *httpParser) request(first []byte) Frame {
 		k = 2
 	}
 	p.push(k)
-	return Frame{Start: true, End: true, Kind: m, Verb: m, Role: Request | RequestEnd}
+	return Frame{Start: true, End: true, Kind: m, Verb: m, Role: Request | RequestEnd, Path: requestTarget(first)}
+}
+
+// requestTarget returns the request target of a request line "METHOD
+// target HTTP/1.x", nil when there is none.
+func requestTarget(line []byte) []byte {
+	i := bytes.IndexByte(line, ' ')
+	if i < 0 {
+		return nil
+	}
+	t := line[i+1:]
+	if j := bytes.LastIndexByte(t, ' '); j >= 0 {
+		t = t[:j]
+	}
+	return t
 }
 
 // response frames a response from its status line, given the header
@@ -303,9 +318,9 @@ func headerEnd(b []byte) int {
 	return -1
 }
 
-// bodyHeaders reads Content-Length (-1 if absent) and whether the last
-// transfer coding is chunked from a header block.
-func bodyHeaders(h []byte) (clen int64, chunked bool, err error) {
+// bodyHeaders reads Content-Length (-1 if absent), whether the last
+// transfer coding is chunked and the Host field from a header block.
+func bodyHeaders(h []byte) (clen int64, chunked bool, host []byte, err error) {
 	clen = -1
 	for len(h) > 0 {
 		i := bytes.IndexByte(h, '\n')
@@ -323,11 +338,11 @@ func bodyHeaders(h []byte) (clen int64, chunked bool, err error) {
 		case asciiEqualFold(name, "content-length"):
 			var v int64
 			if len(val) == 0 || len(val) > 18 {
-				return 0, false, errHTTPLength
+				return 0, false, nil, errHTTPLength
 			}
 			for _, c := range val {
 				if c < '0' || c > '9' {
-					return 0, false, errHTTPLength
+					return 0, false, nil, errHTTPLength
 				}
 				v = v*10 + int64(c-'0')
 			}
@@ -338,9 +353,11 @@ func bodyHeaders(h []byte) (clen int64, chunked bool, err error) {
 				last = bytes.TrimSpace(val[k+1:])
 			}
 			chunked = asciiEqualFold(last, "chunked")
+		case host == nil && asciiEqualFold(name, "host"):
+			host = val
 		}
 	}
-	return clen, chunked, nil
+	return clen, chunked, host, nil
 }
 
 func asciiEqualFold(b []byte, s string) bool {
@@ -414,7 +431,7 @@ func (p *httpParser) SplitTruncated(d Dir, b []byte) (Frame, bool) {
 		if m == "" || !bytes.Contains(first, []byte(" HTTP/1.")) {
 			return Frame{}, false
 		}
-		f.Kind, f.Verb, f.Role = m, m, Request|RequestEnd
+		f.Kind, f.Verb, f.Role, f.Path = m, m, Request|RequestEnd, requestTarget(first)
 		var k uint8
 		if m == "HEAD" {
 			k = 1

@@ -9,7 +9,13 @@ type txn struct {
 	reqIdx      uint64
 	respIdx     uint64
 	turn0, turn uint64 // the connection's turn count at the first and last message
+	// query, host and path hold the request's text until it completes.
+	query, host, path textBuf
 }
+
+// querySep joins the statements of one request (PostgreSQL Parse
+// messages up to Sync).
+var querySep = []byte("; ")
 
 // openMsg is what pairing knows of a direction's open message.
 type openMsg struct {
@@ -152,6 +158,9 @@ func (p *pairing) endUnpaired(m *Message, ghost bool) {
 
 // endRequest adds a request message to tx.
 func (p *pairing) endRequest(tx *txn, m *Message) {
+	if m.Query != nil || m.Host != nil || m.Path != nil {
+		tx.takeText(m)
+	}
 	tx.RequestLast = m.Last
 	tx.RequestBytes += m.Bytes
 	tx.RequestSegments += m.Segments
@@ -172,6 +181,28 @@ func (p *pairing) endRequest(tx *txn, m *Message) {
 		}
 		p.remove(tx.id)
 	}
+}
+
+// takeText adds the text of request message m to tx: its statement
+// after those of earlier messages, its host and path unless set.
+func (tx *txn) takeText(m *Message) {
+	cut := m.TextTruncated
+	if len(m.Query) > 0 {
+		switch {
+		case tx.query.n == 0:
+			cut = tx.query.set(m.Query) || cut
+		case tx.TextTruncated:
+		default:
+			cut = tx.query.add(querySep) || tx.query.add(m.Query) || cut
+		}
+	}
+	if len(m.Host) > 0 && tx.host.n == 0 {
+		cut = tx.host.set(m.Host) || cut
+	}
+	if len(m.Path) > 0 && tx.path.n == 0 {
+		cut = tx.path.set(m.Path) || cut
+	}
+	tx.TextTruncated = tx.TextTruncated || cut
 }
 
 // endResponse adds a response message to tx, completing it at the
@@ -225,6 +256,7 @@ func (p *pairing) complete(tx *txn) {
 	t.Duration = t.ResponseLast.Sub(t.RequestFirst).Seconds()
 	t.LastPacket = tx.respIdx
 	t.Turns = int(tx.turn-tx.turn0) + 1
+	t.Query, t.Host, t.Path = tx.query.text(), tx.host.text(), tx.path.text()
 	p.stats.ServerTime += t.ServerTime
 	p.stats.ServerTimeMax = max(p.stats.ServerTimeMax, t.ServerTime)
 	p.stats.TransactionTime += t.Duration

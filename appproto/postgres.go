@@ -84,6 +84,7 @@ func (Postgres) Identify(d Dir, b []byte) (float64, bool) {
 func (Postgres) NewParser(maxMessage int64) Parser { return &pgParser{max: maxMessage} }
 
 type pgParser struct {
+	textWaiter
 	max        int64
 	started    bool // the client has sent its StartupMessage (or a typed message)
 	sslPending bool // the server owes a one-byte answer to SSLRequest/GSSENCRequest
@@ -134,19 +135,19 @@ func (p *pgParser) Split(d Dir, b []byte) (Frame, error) {
 	f := Frame{Len: 1 + n, Start: true, End: true, Kind: kind}
 	if d == ClientToServer {
 		switch b[0] {
-		case 'Q':
-			f.Role = Request | RequestEnd
-			f.Verb = sqlVerb(b[5:min(len(b), 5+64)])
-		case 'P':
-			f.Role = Request
-			// Parse: statement name (a C string), then the query text.
-			body := b[5:min(len(b), int(1+n), 5+256)]
-			for i, c := range body {
-				if c == 0 {
-					f.Verb = sqlVerb(body[i+1:])
-					break
-				}
+		case 'Q', 'P':
+			if len(b) < p.need(1+n) {
+				return Frame{}, nil // the statement's text is still to come
 			}
+			f.Role = Request | RequestEnd
+			body := b[5:min(int64(len(b)), 1+n)]
+			if b[0] == 'P' {
+				// Parse: statement name (a C string), then the query text.
+				f.Role = Request
+				body = afterCString(body)
+			}
+			f.Query, f.QueryCut = cString(body, int64(len(b)) < 1+n)
+			f.Verb = sqlVerb(f.Query)
 		case 'B', 'D', 'E', 'C', 'H':
 			f.Role = Request
 		case 'S', 'F':

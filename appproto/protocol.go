@@ -67,6 +67,15 @@ type Frame struct {
 	// directions is no longer in this protocol's framing (a protocol
 	// upgrade, a switch to TLS): it is counted as unknown data.
 	Unframe bool
+	// Query, Host and Path are text the frame carries for its message
+	// (see Transaction.Query): a statement or command name, an HTTP
+	// request's Host header and target. Unlike Kind they may refer to the
+	// bytes given to Split, or to the parser's own buffer: the Conn copies
+	// at most MaxText bytes of each before calling Split again. The first
+	// frame of a message that carries a text sets it. QueryCut says the
+	// statement goes on beyond Query (the rest of it was not given).
+	Query, Host, Path []byte
+	QueryCut          bool
 }
 
 // Parser frames the two directions of one connection. It is created by a

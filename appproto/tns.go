@@ -87,8 +87,10 @@ func (TNS) Identify(d Dir, b []byte) (float64, bool) {
 func (TNS) NewParser(maxMessage int64) Parser { return &tnsParser{max: maxMessage} }
 
 type tnsParser struct {
+	textWaiter
 	max   int64
 	large bool
+	text  textBuf // a chunked statement, joined
 }
 
 // Split frames one TNS packet.
@@ -126,6 +128,11 @@ func (p *tnsParser) Split(d Dir, b []byte) (Frame, error) {
 	f := Frame{Len: n, Start: true, End: true, Kind: name}
 	switch {
 	case d == ClientToServer && typ == tnsData:
+		if len(b) < p.need(n) {
+			return Frame{}, nil // a call's statement is still to come
+		}
+		f.Query, f.QueryCut = p.statement(b[8:min(int64(len(b)), n)], int64(len(b)) < n)
+		f.Verb = sqlVerb(f.Query)
 		f.Role = Request | EndsPrevious
 	case d == ServerToClient && typ == tnsRefuse:
 		f.Role = Response | Error
@@ -159,4 +166,76 @@ func (p *tnsParser) Resync(d Dir, b []byte) int {
 		}
 	}
 	return -1
+}
+
+// TTI (Two-Task Interface) codes of a Data packet's body, after its two
+// flag bytes, that lead to a statement.
+const (
+	ttiFunction  = 0x03 // a function call: the call's code follows
+	ttiPiggyback = 0x11 // piggybacked calls, then the function call
+)
+
+// tnsExecCall reports whether c is the code of a call that carries a
+// statement's text: 0x3e (62, bundled execution), 0x47 (71, OALL7) and
+// 0x5e (94, OALL8).
+func tnsExecCall(c byte) bool { return c == 0x3e || c == 0x47 || c == 0x5e }
+
+// statement returns the SQL text of an execution call in body, the bytes
+// of a client Data packet after its header (more: the packet goes on past
+// them), or nil. The call's fields before the text vary with the version,
+// so the text is found as the first string in the call, past the call
+// code, that begins with an SQL keyword: a length byte and that many
+// bytes, or 0xfe and chunks, each a length byte and its bytes, ended by a
+// zero length (joined into the parser's buffer). A text cut by the end
+// of body is returned with cut set.
+func (p *tnsParser) statement(body []byte, more bool) (text []byte, cut bool) {
+	if len(body) < 4 {
+		return nil, false
+	}
+	i := 2
+	switch body[2] {
+	case ttiFunction:
+	case ttiPiggyback:
+		// Find the function call after the piggybacked ones.
+		for i = 3; i+1 < len(body) && !(body[i] == ttiFunction && tnsExecCall(body[i+1])); i++ {
+		}
+	default:
+		return nil, false
+	}
+	if i+1 >= len(body) || body[i] != ttiFunction || !tnsExecCall(body[i+1]) {
+		return nil, false
+	}
+	for j := i + 2; j+2 < len(body); j++ {
+		n := int(body[j])
+		switch {
+		case n == 0xfe && body[j+1] > 0 && body[j+1] < 0xfe && sqlStart(body[j+2:]):
+			return p.chunks(body[j+1:], more)
+		case n > 0 && n < 0xfe && sqlStart(body[j+1:min(len(body), j+1+n)]):
+			if j+1+n > len(body) {
+				return body[j+1:], true
+			}
+			return body[j+1 : j+1+n], false
+		}
+	}
+	return nil, false
+}
+
+// chunks joins the chunks of a long string (each a length byte and its
+// bytes, up to a zero length) into the parser's buffer.
+func (p *tnsParser) chunks(b []byte, more bool) (text []byte, cut bool) {
+	p.text.n = 0
+	for len(b) > 0 {
+		n := int(b[0])
+		if n == 0 {
+			return p.text.text(), cut
+		}
+		if 1+n > len(b) {
+			return p.text.text(), p.text.add(b[1:]) || true
+		}
+		if p.text.add(b[1 : 1+n]) {
+			return p.text.text(), true
+		}
+		b = b[1+n:]
+	}
+	return p.text.text(), more
 }

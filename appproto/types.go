@@ -1,6 +1,9 @@
 package appproto
 
-import "time"
+import (
+	"time"
+	"unicode/utf8"
+)
 
 // Defaults for a zero Config.
 const (
@@ -19,6 +22,68 @@ const (
 	DefaultMaxPending = 256
 )
 
+// MaxText bounds, in bytes, each text a message or transaction carries
+// (Query, Host, Path): longer text is cut at a UTF-8 boundary at most
+// MaxText bytes in, and TextTruncated is set.
+const MaxText = 256
+
+// textWindow is how many bytes of a request's start a parser waits for
+// (when the request is that long) to see its text whole: MaxText bytes of
+// text behind the fields before it (a TNS call's, a TDS batch's UTF-16).
+// Config.MaxHeader is never below it.
+const textWindow = 1024
+
+// Text is text carried by a message (a statement, a host name, a
+// request target), written in JSON as a string (invalid UTF-8 replaced by
+// U+FFFD). The Text of a Message or Transaction given to a Handler shares
+// the Conn's buffers: it is valid only during the call (String, or
+// Transaction.Clone, copies it).
+type Text []byte
+
+// MarshalText returns t itself: JSON shows it as a string.
+func (t Text) MarshalText() ([]byte, error) { return t, nil }
+
+// String returns a copy of t as a string.
+func (t Text) String() string { return string(t) }
+
+// textBuf holds one bounded text: a statement, a host or a path.
+type textBuf struct {
+	b [MaxText]byte
+	n int
+}
+
+// set replaces the text with p, cut to MaxText bytes at a UTF-8
+// boundary; it reports whether p was cut.
+func (t *textBuf) set(p []byte) bool {
+	t.n = 0
+	return t.add(p)
+}
+
+// add appends p, cut to what fits at a UTF-8 boundary; it reports
+// whether p was cut.
+func (t *textBuf) add(p []byte) bool {
+	room := MaxText - t.n
+	if len(p) <= room {
+		t.n += copy(t.b[t.n:], p)
+		return false
+	}
+	k := room
+	// Back off to the start of a rune so that the cut keeps valid UTF-8.
+	for i := 0; i < utf8.UTFMax && k > 0 && k < len(p) && !utf8.RuneStart(p[k]); i++ {
+		k--
+	}
+	t.n += copy(t.b[t.n:], p[:k])
+	return true
+}
+
+// text returns the text, nil when empty.
+func (t *textBuf) text() Text {
+	if t.n == 0 {
+		return nil
+	}
+	return Text(t.b[:t.n])
+}
+
 // Config bounds the application analysis of connections. Its zero value is
 // usable. It holds no callbacks: each Conn's results go to the Handler
 // given to NewConn, so one Config may be shared by every connection.
@@ -33,7 +98,8 @@ type Config struct {
 	MaxHeld int
 	// MaxHeader bounds the bytes buffered per direction while a parser
 	// needs more to find a frame; beyond it the direction has a framing
-	// error. Zero means DefaultMaxHeader.
+	// error. Zero means DefaultMaxHeader; a value below 1 KiB counts as
+	// 1 KiB (what a parser may wait for to see a statement whole).
 	MaxHeader int
 	// MaxMessage bounds the length a binary frame header may declare
 	// (larger is a framing error, never an allocation). Zero means
@@ -57,7 +123,7 @@ func (c *Config) maxHeader() int {
 	if c.MaxHeader <= 0 {
 		return DefaultMaxHeader
 	}
-	return c.MaxHeader
+	return max(c.MaxHeader, textWindow)
 }
 
 func (c *Config) maxMessage() int64 {
@@ -97,6 +163,13 @@ type Message struct {
 	// FirstPacket and LastPacket are the capture indexes of those segments.
 	FirstPacket uint64 `json:"first_packet"`
 	LastPacket  uint64 `json:"last_packet"`
+	// Query, Host and Path are the message's text (see Transaction),
+	// TextTruncated set when one was cut at MaxText bytes. They are
+	// valid only during the Handler's call.
+	Query         Text `json:"query,omitempty"`
+	Host          Text `json:"host,omitempty"`
+	Path          Text `json:"path,omitempty"`
+	TextTruncated bool `json:"text_truncated,omitempty"`
 }
 
 // Transaction is a request paired with its response.
@@ -108,6 +181,20 @@ type Transaction struct {
 	// Kind and Verb are those of the request's first message.
 	Kind string `json:"kind"`
 	Verb string `json:"verb,omitempty"`
+	// Query is the request's statement, as far as the request carries it
+	// in clear: the SQL text of a PostgreSQL Query or Parse (the texts of
+	// several Parse messages joined by "; "), a MySQL COM_QUERY or
+	// COM_STMT_PREPARE, a TDS SQL batch (converted from UTF-16LE), a TNS
+	// execution call (OALL7/OALL8 and the bundled execution call), and
+	// the command name of a Redis command. Host and Path are an HTTP
+	// request's Host header and request target (the method is Verb, the
+	// status Status). Each holds at most MaxText bytes; TextTruncated is
+	// set when one was cut. They share the Conn's buffers: valid only
+	// during the Handler's call (Clone copies them).
+	Query         Text `json:"query,omitempty"`
+	Host          Text `json:"host,omitempty"`
+	Path          Text `json:"path,omitempty"`
+	TextTruncated bool `json:"text_truncated,omitempty"`
 	// Status is the response's status code, when the protocol has one.
 	Status int `json:"status,omitempty"`
 	// Error is set when a response message reported an error.
@@ -141,6 +228,23 @@ type Transaction struct {
 	// first and the response's last segment.
 	FirstPacket uint64 `json:"first_packet"`
 	LastPacket  uint64 `json:"last_packet"`
+}
+
+// Clone returns a copy of t that owns its Query, Host and Path: one a
+// Handler may keep.
+func (t *Transaction) Clone() Transaction {
+	c := *t
+	c.Query = cloneText(t.Query)
+	c.Host = cloneText(t.Host)
+	c.Path = cloneText(t.Path)
+	return c
+}
+
+func cloneText(t Text) Text {
+	if t == nil {
+		return nil
+	}
+	return append(Text(nil), t...)
 }
 
 // Stats are the per-connection application counters. They stay bounded

@@ -84,6 +84,39 @@ func lineEnd(b []byte, limit int) int {
 	return i + 1
 }
 
+// cString returns the C string at the start of b without its NUL; when b
+// holds no NUL, all of b, cut if more (the string goes on past b).
+func cString(b []byte, more bool) (s []byte, cut bool) {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i], false
+	}
+	return b, more
+}
+
+// afterCString returns what follows the C string at the start of b, nil
+// when b holds no NUL.
+func afterCString(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[i+1:]
+	}
+	return nil
+}
+
+// textWaiter is embedded by the parsers that wait for more of a request
+// than its header, to see its text whole (they implement noWaiter).
+type textWaiter struct{ nowait bool }
+
+func (w *textWaiter) setNoWait(v bool) { w.nowait = v }
+
+// need returns how many bytes of a frame n bytes long to have before
+// framing it: its first textWindow bytes, or none while waiting is off.
+func (w *textWaiter) need(n int64) int {
+	if w.nowait {
+		return 0
+	}
+	return int(min(n, textWindow))
+}
+
 // upperASCII returns c in upper case if it is an ASCII letter.
 func upperASCII(c byte) byte {
 	if 'a' <= c && c <= 'z' {
@@ -98,6 +131,26 @@ var sqlVerbs = []string{"SELECT", "INSERT", "UPDATE", "DELETE", "FETCH", "BEGIN"
 	"CALL", "EXEC", "EXECUTE", "TRUNCATE", "GRANT", "REVOKE", "LOCK", "VACUUM", "ANALYZE", "PREPARE",
 	"DEALLOCATE", "START", "SAVEPOINT", "RELEASE", "USE", "LISTEN", "NOTIFY", "MERGE", "REPLACE",
 	"DISCARD", "RESET", "DESCRIBE", "DESC", "LOAD", "UNLISTEN", "END", "ABORT"}
+
+// sqlStart reports whether b begins, without leading blanks, with one of
+// sqlVerbs followed by a blank, a parenthesis, a semicolon or the end of b.
+func sqlStart(b []byte) bool {
+	if len(b) < 3 || !('A' <= upperASCII(b[0]) && upperASCII(b[0]) <= 'Z') {
+		return false
+	}
+	v := sqlVerb(b)
+	if v == "" || v == "OTHER" {
+		return false
+	}
+	if len(b) == len(v) {
+		return true
+	}
+	switch b[len(v)] {
+	case ' ', '\t', '\r', '\n', '(', ';':
+		return true
+	}
+	return false
+}
 
 // sqlVerb returns the first keyword of the SQL text at the start of b as
 // one of sqlVerbs, "OTHER" for another word, or "" when there is none.
