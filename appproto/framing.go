@@ -466,6 +466,7 @@ func (fr *framing) lose(d Dir, n int64, t time.Time) {
 		if f, ok := tr.SplitTruncated(d, ds.buf); ok {
 			m := ds.marks[0]
 			fr.startMessage(d, &f, m.t, m.idx, false)
+			ds.takeText(&f)
 			fr.accountRange(d, ds.marks, 0, len(ds.buf))
 			fr.account(d, n, t, 0)
 			fr.endMessage(d)
