@@ -30,6 +30,7 @@ type Conn struct {
 	maxMessage int64
 	lastT      time.Time
 	closed     bool
+	mss        [2]uint16 // MSS option of each direction's SYN
 }
 
 // NewConn returns the application state of a connection between a client
@@ -86,6 +87,13 @@ func (c *Conn) Stats() Stats {
 	st.UnknownBytes = c.fr.unknownBytes
 	st.Resyncs = c.fr.resyncs
 	st.FramingErrors, st.FramingError = c.fr.framingErrors, c.fr.framingError
+	if sa, ok := c.fr.parser.(statsAdder); ok {
+		cc := connCounts{mss: c.mss}
+		for d := range cc.segments {
+			cc.segments[d], cc.msgSegments[d] = c.rs[d].segments, c.fr.msgSegments[d]
+		}
+		sa.addStats(&st, &cc)
+	}
 	return st
 }
 
@@ -96,6 +104,9 @@ func (c *Conn) Add(d Dir, s *tcpstate.Segment) {
 		return
 	}
 	c.lastT = s.Time
+	if s.Flags.Has(tcpstate.SYN) && s.Opts.HasMSS {
+		c.mss[d] = s.Opts.MSS
+	}
 	c.rs[d].add(s)
 }
 

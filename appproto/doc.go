@@ -87,12 +87,22 @@
 // by ?; NormalizePath), with their counts, round trips, bytes and server
 // time quantiles, in a bounded number of groups.
 //
+// SQL*Net. A TNS connection's Stats report the SDU and TDU its Connect
+// proposed and its Accept chose (the Accept's win: Stats.SDU, Stats.TDU),
+// and in Stats.SQLNet, per direction, the TNS packets per TCP segment and
+// segments per packet, the bytes of TNS headers and Marker packets against
+// those of Data packets, and the SDU that would map packets one-to-one
+// onto the path's MSS (from the SYNs' MSS options).
+//
 // # Protocols and references
 //
 // TNS (Oracle Net): the header layout (length, packet checksum, type,
 // flags, header checksum), the packet types and the 4-byte length used
 // after an Accept of version 315 or later follow Wireshark's
-// packet-tns.c. HTTP/1.x: RFC 9112 (message framing: Content-Length,
+// packet-tns.c; the 4-byte SDU and TDU sizes of version 315 and later
+// (Connect bytes 58-65, Accept bytes 32-39), which packet-tns.c does not
+// decode, were read off the corpus captures and match the Connect's
+// 2-byte SDU where both are set. HTTP/1.x: RFC 9112 (message framing: Content-Length,
 // chunked, responses without body), RFC 9110 (1xx, 204, 304, HEAD,
 // CONNECT). PostgreSQL: the Frontend/Backend Protocol chapter of the
 // PostgreSQL documentation (version 3). MySQL/MariaDB: the client/server

@@ -70,6 +70,7 @@ type framing struct {
 	out       messageSink
 
 	messages      [2]uint64
+	msgSegments   [2]uint64 // segments of the framed messages, summed
 	unknownBytes  int64
 	resyncs       uint64
 	framingErrors uint64
@@ -546,6 +547,7 @@ func (fr *framing) endMessage(d Dir) {
 	fr.messages[d]++
 	if !ds.msg.Unknown {
 		ds.framed = true
+		fr.msgSegments[d] += uint64(ds.msg.Segments)
 	}
 	fr.out.ended(&ds.msg)
 }

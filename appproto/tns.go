@@ -91,7 +91,34 @@ type tnsParser struct {
 	max   int64
 	large bool
 	text  textBuf // a chunked statement, joined
+
+	// What the Connect and Accept negotiated, and the packets of each
+	// direction (see SQLNetStats).
+	version                int
+	connectSDU, connectTDU int
+	acceptSDU, acceptTDU   int
+	dirs                   [2]SQLNetDir
 }
+
+// Offsets in Connect and Accept packets (from the packet's start), after
+// Wireshark's packet-tns.c: the 2-byte SDU and TDU sizes; and, in packets
+// of version 315 or later, the 4-byte ones that replace them (the 2-byte
+// fields saturate at 65535, or read 0 in an Accept).
+const (
+	tnsConnectSDU      = 14
+	tnsConnectTDU      = 16
+	tnsConnectDataOff  = 26
+	tnsConnectLargeSDU = 58
+	tnsConnectLargeTDU = 62
+	tnsConnectLargeEnd = 66
+	tnsAcceptSDU       = 12
+	tnsAcceptTDU       = 14
+	tnsAcceptDataLen   = 18
+	tnsAcceptDataOff   = 20
+	tnsAcceptLargeSDU  = 32
+	tnsAcceptLargeTDU  = 36
+	tnsAcceptLargeEnd  = 40
+)
 
 // Split frames one TNS packet.
 func (p *tnsParser) Split(d Dir, b []byte) (Frame, error) {
@@ -115,22 +142,20 @@ func (p *tnsParser) Split(d Dir, b []byte) (Frame, error) {
 	case n > p.max:
 		return Frame{}, fmt.Errorf("tns: length %d over the limit", n)
 	}
-	if typ == tnsAccept {
-		ver, ok := be16(b, 8)
-		if !ok {
-			if n >= 10 {
-				return Frame{}, nil
-			}
-		} else if ver >= tnsLargeSDU {
-			p.large = true
+	if typ == tnsConnect || typ == tnsAccept {
+		// Wait for the sizes (bounded: the packet may be shorter).
+		if need := min(n, tnsConnectLargeEnd); int64(len(b)) < need && !p.nowait {
+			return Frame{}, nil
 		}
+		p.negotiation(typ, b)
 	}
 	f := Frame{Len: n, Start: true, End: true, Kind: name}
+	if d == ClientToServer && typ == tnsData && len(b) < p.need(n) {
+		return Frame{}, nil // a call's statement is still to come
+	}
+	p.count(d, typ, n)
 	switch {
 	case d == ClientToServer && typ == tnsData:
-		if len(b) < p.need(n) {
-			return Frame{}, nil // a call's statement is still to come
-		}
 		f.Query, f.QueryCut = p.statement(b[8:min(int64(len(b)), n)], int64(len(b)) < n)
 		f.Verb = sqlVerb(f.Query)
 		f.Role = Request | EndsPrevious
@@ -140,6 +165,98 @@ func (p *tnsParser) Split(d Dir, b []byte) (Frame, error) {
 		f.Role = Response
 	}
 	return f, nil
+}
+
+// negotiation reads the version, SDU and TDU of a Connect or an Accept
+// packet b (as much of it as is given). An Accept of version 315 or later
+// makes later packets carry 4-byte lengths.
+func (p *tnsParser) negotiation(typ byte, b []byte) {
+	ver, ok := be16(b, 8)
+	if !ok {
+		return
+	}
+	if typ == tnsAccept {
+		p.version = ver
+		p.large = ver >= tnsLargeSDU
+		p.acceptSDU, p.acceptTDU = tnsSizes(b, tnsAcceptSDU, tnsAcceptTDU)
+		dataLen, _ := be16(b, tnsAcceptDataLen)
+		dataOff, _ := be16(b, tnsAcceptDataOff)
+		if ver >= tnsLargeSDU && (dataLen == 0 || dataOff >= tnsAcceptLargeEnd) {
+			p.acceptSDU, p.acceptTDU = tnsLargeSizes(b, tnsAcceptLargeSDU, tnsAcceptLargeTDU, p.acceptSDU, p.acceptTDU)
+		}
+		return
+	}
+	p.connectSDU, p.connectTDU = tnsSizes(b, tnsConnectSDU, tnsConnectTDU)
+	if dataOff, _ := be16(b, tnsConnectDataOff); ver >= tnsLargeSDU && dataOff >= tnsConnectLargeEnd {
+		p.connectSDU, p.connectTDU = tnsLargeSizes(b, tnsConnectLargeSDU, tnsConnectLargeTDU, p.connectSDU, p.connectTDU)
+	}
+}
+
+// tnsSizes reads 2-byte SDU and TDU sizes at sdu and tdu.
+func tnsSizes(b []byte, sdu, tdu int) (int, int) {
+	s, _ := be16(b, sdu)
+	t, _ := be16(b, tdu)
+	return s, t
+}
+
+// tnsLargeSizes reads the 4-byte SDU and TDU sizes at sdu and tdu; a size
+// absent or zero keeps the 2-byte one (s, t).
+func tnsLargeSizes(b []byte, sdu, tdu, s, t int) (int, int) {
+	if v, ok := be32(b, sdu); ok && v > 0 {
+		s = int(v)
+	}
+	if v, ok := be32(b, tdu); ok && v > 0 {
+		t = int(v)
+	}
+	return s, t
+}
+
+// count adds a packet of type typ and length n to direction d's figures.
+func (p *tnsParser) count(d Dir, typ byte, n int64) {
+	ds := &p.dirs[d]
+	ds.Packets++
+	ds.Bytes += n
+	ds.HeaderBytes += tnsHeader
+	ds.MaxPacket = max(ds.MaxPacket, int(n))
+	switch typ {
+	case tnsData:
+		ds.DataPackets++
+		ds.DataBytes += n - tnsHeader
+	case tnsMarker:
+		ds.MarkerPackets++
+		ds.MarkerBytes += n - tnsHeader
+	}
+}
+
+// tnsHeader is the length of a TNS packet header.
+const tnsHeader = 8
+
+// addStats fills the SQL*Net figures of st from what the parser counted
+// and the connection's segments (cc).
+func (p *tnsParser) addStats(st *Stats, cc *connCounts) {
+	sn := &st.SQLNet
+	sn.Version = p.version
+	sn.ConnectSDU, sn.ConnectTDU = p.connectSDU, p.connectTDU
+	sn.AcceptSDU, sn.AcceptTDU = p.acceptSDU, p.acceptTDU
+	st.SDU, st.TDU = p.connectSDU, p.connectTDU
+	if p.acceptSDU > 0 {
+		st.SDU, st.TDU = p.acceptSDU, p.acceptTDU
+	}
+	sn.PathMSS = cc.pathMSS()
+	sn.SDUForMSS = sn.PathMSS
+	sn.C2S, sn.S2C = p.dirs[ClientToServer], p.dirs[ServerToClient]
+	for d, ds := range []*SQLNetDir{&sn.C2S, &sn.S2C} {
+		ds.Segments = cc.segments[d]
+		if ds.Segments > 0 {
+			ds.PacketsPerSegment = float64(ds.Packets) / float64(ds.Segments)
+		}
+		if ds.Packets > 0 {
+			ds.SegmentsPerPacket = float64(cc.msgSegments[d]) / float64(ds.Packets)
+		}
+		if ds.Bytes > 0 {
+			ds.Overhead = float64(ds.HeaderBytes+ds.MarkerBytes) / float64(ds.Bytes)
+		}
+	}
 }
 
 // Resync finds a plausible TNS header: a known type, a length of at least

@@ -286,4 +286,88 @@ type Stats struct {
 	// is the first failure.
 	FramingErrors uint64 `json:"framing_errors"`
 	FramingError  string `json:"framing_error,omitempty"`
+	// SDU and TDU are the session and transport data unit sizes a TNS
+	// connection negotiated: the Accept's, or the Connect's when no
+	// Accept was seen (0 for other protocols). SQLNet holds both and how
+	// TNS packets map onto TCP segments.
+	SDU    int         `json:"sdu,omitempty"`
+	TDU    int         `json:"tdu,omitempty"`
+	SQLNet SQLNetStats `json:"sqlnet,omitzero"`
+}
+
+// SQLNetStats are the SQL*Net (TNS) figures of a connection: the sizes the
+// Connect and Accept packets announced, and the overhead of TNS framing
+// (Meek et al., "Wide Area Network Ecology": SQL*Net moved about twice
+// the bytes HTTP did for the same rows).
+type SQLNetStats struct {
+	// Version is the protocol version the Accept chose.
+	Version int `json:"version,omitempty"`
+	// ConnectSDU and ConnectTDU are the client's proposal, AcceptSDU and
+	// AcceptTDU the server's answer (the 4-byte sizes of version 315 and
+	// later when present, else the 2-byte ones).
+	ConnectSDU int `json:"connect_sdu,omitempty"`
+	ConnectTDU int `json:"connect_tdu,omitempty"`
+	AcceptSDU  int `json:"accept_sdu,omitempty"`
+	AcceptTDU  int `json:"accept_tdu,omitempty"`
+	// PathMSS is the smaller of the MSS options of the two SYNs (0 when
+	// the handshake was not seen). SDUForMSS is the SDU that would map
+	// TNS packets one-to-one onto the path's segments: a TNS packet holds
+	// at most SDU bytes, its 8-byte header included, so an SDU of the MSS
+	// makes each full packet fill exactly one segment.
+	PathMSS   int `json:"path_mss,omitempty"`
+	SDUForMSS int `json:"sdu_for_mss,omitempty"`
+	// C2S and S2C are the figures of each direction.
+	C2S SQLNetDir `json:"c2s"`
+	S2C SQLNetDir `json:"s2c"`
+}
+
+// SQLNetDir are the TNS figures of one direction.
+type SQLNetDir struct {
+	// Packets counts TNS packets, DataPackets and MarkerPackets those of
+	// type Data and Marker; MaxPacket is the longest (header included).
+	Packets       uint64 `json:"packets"`
+	DataPackets   uint64 `json:"data_packets"`
+	MarkerPackets uint64 `json:"marker_packets"`
+	MaxPacket     int    `json:"max_packet"`
+	// Segments counts the TCP segments that carried the direction's
+	// bytes; PacketsPerSegment is Packets / Segments, SegmentsPerPacket
+	// the mean number of segments a packet's bytes spanned.
+	Segments          uint64  `json:"segments"`
+	PacketsPerSegment float64 `json:"packets_per_segment"`
+	SegmentsPerPacket float64 `json:"segments_per_packet"`
+	// Bytes counts the bytes of TNS packets: HeaderBytes their 8-byte
+	// headers, MarkerBytes the bodies of Marker packets, DataBytes the
+	// bodies of Data packets (their 2-byte data flags included). Overhead
+	// is (HeaderBytes + MarkerBytes) / Bytes.
+	Bytes       int64   `json:"bytes"`
+	HeaderBytes int64   `json:"header_bytes"`
+	MarkerBytes int64   `json:"marker_bytes"`
+	DataBytes   int64   `json:"data_bytes"`
+	Overhead    float64 `json:"overhead"`
+}
+
+// connCounts are what a connection counted for a parser's own figures
+// (statsAdder).
+type connCounts struct {
+	segments    [2]uint64 // segments that delivered in-order bytes
+	msgSegments [2]uint64 // sum of the segments of the framed messages
+	mss         [2]uint16 // MSS option of each direction's SYN, 0 none
+}
+
+// pathMSS returns the smaller MSS announced, 0 when none was.
+func (cc *connCounts) pathMSS() int {
+	a, b := int(cc.mss[0]), int(cc.mss[1])
+	switch {
+	case a == 0:
+		return b
+	case b == 0:
+		return a
+	}
+	return min(a, b)
+}
+
+// statsAdder is implemented by parsers that add protocol figures to the
+// connection's Stats (TNS: SDU, TDU, SQLNet).
+type statsAdder interface {
+	addStats(st *Stats, cc *connCounts)
 }
