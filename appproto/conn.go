@@ -31,6 +31,7 @@ type Conn struct {
 	lastT      time.Time
 	closed     bool
 	mss        [2]uint16 // MSS option of each direction's SYN
+	fin        [2]bool   // a FIN was seen in the direction
 }
 
 // NewConn returns the application state of a connection between a client
@@ -107,6 +108,9 @@ func (c *Conn) Add(d Dir, s *tcpstate.Segment) {
 	if s.Flags.Has(tcpstate.SYN) && s.Opts.HasMSS {
 		c.mss[d] = s.Opts.MSS
 	}
+	if s.Flags.Has(tcpstate.FIN) {
+		c.fin[d] = true
+	}
 	c.rs[d].add(s)
 }
 
@@ -121,7 +125,7 @@ func (c *Conn) Close() {
 		c.rs[d].flush(c.lastT)
 	}
 	c.identify(true)
-	c.fr.close()
+	c.fr.close(c.fin)
 	c.pair.close()
 	c.closed = true
 }
@@ -157,6 +161,9 @@ func (c *Conn) identify(final bool) {
 
 // started passes a message that framing started to pairing.
 func (c *Conn) started(m *Message) { c.pair.start(m) }
+
+// lostBytes passes bytes lost outside any message to pairing.
+func (c *Conn) lostBytes(d Dir, n int64) { c.pair.lost(d, n) }
 
 // ended passes a message that framing ended to the handler, then pairing.
 func (c *Conn) ended(m *Message) {

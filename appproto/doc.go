@@ -68,6 +68,13 @@
 // client turns it took (more than 1 for exchanges such as COPY); Stats
 // sums them per connection with the counts of messages, requests,
 // responses and turns (client data after server data, or the first data).
+// A transaction whose request or response misses bytes is marked
+// Incomplete, with MissingBytes when they are known: a response cut by the
+// end of the capture (the rest of a declared length; a result without its
+// end marker, a chunked body between chunks, a body delimited by the close
+// without the server's FIN: unknown), or bytes lost in a gap while it was
+// under way (the gap's size). Stats.Incomplete counts them. The last reply
+// of a turn-based protocol, which has no end marker, is not.
 // Transactions (and messages, for a MessageHandler) are handed one by one
 // to the Handler given to NewConn, during Add and Close, so memory stays
 // bounded however long the connection.

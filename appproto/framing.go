@@ -38,6 +38,9 @@ type messageSink interface {
 	started(m *Message)
 	// ended receives the message when it ends, complete.
 	ended(m *Message)
+	// lostBytes receives n bytes of d lost in a gap outside any message
+	// (at a frame boundary, or while the framing is lost).
+	lostBytes(d Dir, n int64)
 }
 
 // framer is one direction's framing state.
@@ -49,6 +52,7 @@ type framer struct {
 	skip  int64 // bytes of the current frame still to come
 	fEnd  bool  // the frame being skipped ends its message
 	fUnfr bool  // ... and unframes the connection
+	toEnd bool  // ... and runs to the end of the connection (LenToEnd)
 	open  bool
 	msg   Message
 	// query, host and path hold the open message's text.
@@ -323,7 +327,7 @@ func (fr *framing) take(d Dir, f *Frame, win []byte, marks []mark, off int) int 
 	if f.Query != nil || f.Host != nil || f.Path != nil {
 		ds.takeText(f)
 	}
-	ds.fEnd, ds.fUnfr = f.End, f.Unframe
+	ds.fEnd, ds.fUnfr, ds.toEnd = f.End, f.Unframe, f.Len >= LenToEnd
 	if avail := int64(len(win) - off); f.Len > avail {
 		fr.accountRange(d, marks, off, len(win))
 		ds.skip = f.Len - avail
@@ -429,6 +433,13 @@ func (fr *framing) splitNow(d Dir) {
 func (fr *framing) gap(d Dir, n int64, t time.Time, idx uint64, psh bool) {
 	ds := &fr.dirs[d]
 	fr.splitNow(d)
+	if ds.open {
+		// The message under way misses the gap's bytes.
+		ds.msg.Incomplete = true
+		ds.msg.MissingBytes += n
+	} else {
+		fr.out.lostBytes(d, n)
+	}
 	switch ds.mode {
 	case modeUnknown:
 		if ds.open {
@@ -554,15 +565,21 @@ func (fr *framing) endMessage(d Dir) {
 
 // close ends framing: bytes left over (an incomplete frame header, or
 // bytes searched for a boundary in vain) are unknown, open messages end.
-func (fr *framing) close() {
+// fin tells which directions' FIN the capture holds.
+func (fr *framing) close(fin [2]bool) {
 	for d := range fr.dirs {
 		ds := &fr.dirs[d]
 		fr.splitNow(Dir(d))
 		fr.unknownBytes += int64(len(ds.buf))
 		ds.reset()
-		if ds.open && ds.skip > 0 {
-			// An incomplete last frame: the message is cut short.
+		if ds.open && ds.mode != modeUnknown && !(ds.toEnd && fin[d]) {
+			// A framed message still open lacks the rest of its last
+			// frame, or frames: the end of the capture cut it short.
 			ds.msg.Role &^= ResponseEnd | RequestEnd
+			ds.msg.Incomplete = true
+			if !ds.toEnd {
+				ds.msg.MissingBytes += ds.skip
+			}
 		}
 		fr.endMessage(Dir(d))
 	}

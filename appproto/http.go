@@ -202,7 +202,7 @@ func (p *httpParser) response(first []byte, hdrEnd, clen int64, chunked bool) (f
 	case k == 1 || code == 204 || code == 304:
 		f.Len = hdrEnd
 	case !chunked && clen < 0:
-		f.Len = 1 << 62 // delimited by the end of the connection
+		f.Len = LenToEnd // delimited by the end of the connection
 	default:
 		return f, false, nil
 	}

@@ -8,6 +8,7 @@ type txn struct {
 	respStarted bool
 	reqIdx      uint64
 	respIdx     uint64
+	turnBased   bool   // the request ends the previous transaction (EndsPrevious)
 	turn0, turn uint64 // the connection's turn count at the first and last message
 	// query, host and path hold the request's text until it completes.
 	query, host, path textBuf
@@ -90,6 +91,7 @@ func (p *pairing) startRequest(m *Message) {
 		tx.Kind, tx.Verb = m.Kind, m.Verb
 		tx.RequestFirst, tx.FirstPacket = m.First, m.FirstPacket
 		tx.turn0 = p.stats.Turns
+		tx.turnBased = m.Role.Has(EndsPrevious)
 		p.stats.Requests++
 		p.accum = tx.id
 	}
@@ -156,8 +158,33 @@ func (p *pairing) endUnpaired(m *Message, ghost bool) {
 	}
 }
 
+// lost accounts for n bytes of d lost in a gap outside any message: they
+// belong to the transaction under way in d, if any (the request being
+// sent; the oldest sent request, whose response is due).
+func (p *pairing) lost(d Dir, n int64) {
+	var tx *txn
+	if d == ClientToServer {
+		tx = p.find(p.accum)
+	} else if len(p.q) > 0 && p.q[0].reqDone {
+		tx = &p.q[0]
+	}
+	if tx != nil {
+		tx.Incomplete = true
+		tx.MissingBytes += n
+	}
+}
+
+// missing adds what message m misses to its transaction.
+func (tx *txn) missing(m *Message) {
+	if m.Incomplete {
+		tx.Incomplete = true
+		tx.MissingBytes += m.MissingBytes
+	}
+}
+
 // endRequest adds a request message to tx.
 func (p *pairing) endRequest(tx *txn, m *Message) {
+	tx.missing(m)
 	if m.Query != nil || m.Host != nil || m.Path != nil {
 		tx.takeText(m)
 	}
@@ -208,6 +235,7 @@ func (tx *txn) takeText(m *Message) {
 // endResponse adds a response message to tx, completing it at the
 // response's end.
 func (p *pairing) endResponse(tx *txn, m *Message) {
+	tx.missing(m)
 	tx.ResponseLast = m.Last
 	tx.ResponseBytes += m.Bytes
 	tx.ResponseSegments += m.Segments
@@ -257,6 +285,9 @@ func (p *pairing) complete(tx *txn) {
 	t.LastPacket = tx.respIdx
 	t.Turns = int(tx.turn-tx.turn0) + 1
 	t.Query, t.Host, t.Path = tx.query.text(), tx.host.text(), tx.path.text()
+	if t.Incomplete {
+		p.stats.Incomplete++
+	}
 	p.stats.ServerTime += t.ServerTime
 	p.stats.ServerTimeMax = max(p.stats.ServerTimeMax, t.ServerTime)
 	p.stats.TransactionTime += t.Duration
@@ -270,8 +301,15 @@ func (p *pairing) complete(tx *txn) {
 }
 
 // close completes the responses under way and counts the requests left
-// without one.
+// without one. A response under way whose protocol marks its end (the
+// request was not turn-based) was cut by the end of the capture: its
+// transaction is incomplete.
 func (p *pairing) close() {
+	for i := range p.q {
+		if tx := &p.q[i]; tx.respStarted && !tx.turnBased {
+			tx.Incomplete = true
+		}
+	}
 	p.completeStarted()
 	p.stats.Unanswered += uint64(len(p.q)) + p.over
 	p.q = p.q[:0]

@@ -78,6 +78,11 @@ type Frame struct {
 	QueryCut          bool
 }
 
+// LenToEnd, as a Frame's Len, says the frame runs to the end of the
+// connection (an HTTP body delimited by the server's close): it is
+// complete if the capture holds the sender's FIN, cut short otherwise.
+const LenToEnd int64 = 1 << 62
+
 // Parser frames the two directions of one connection. It is created by a
 // Protocol for each connection and may keep state across calls and
 // directions (a negotiated version, the method of a pending request).

@@ -34,10 +34,11 @@ type StatementGroup struct {
 	// Other is set on the one group that gathers the transactions of
 	// statements beyond the collector's bound on groups.
 	Other bool `json:"other,omitempty"`
-	// Count is the number of transactions, Errors how many of them
-	// reported an error.
-	Count  int `json:"count"`
-	Errors int `json:"errors,omitempty"`
+	// Count is the number of transactions, Errors and Incomplete how
+	// many of them reported an error or were incomplete.
+	Count      int `json:"count"`
+	Errors     int `json:"errors,omitempty"`
+	Incomplete int `json:"incomplete,omitempty"`
 	// Turns sums the transactions' client turns: the round trips the
 	// statement paid.
 	Turns         int   `json:"turns"`
@@ -137,6 +138,9 @@ func (s *stmtGroup) add(t *Transaction) {
 	if t.Error {
 		s.Errors++
 	}
+	if t.Incomplete {
+		s.Incomplete++
+	}
 	s.TextTruncated = s.TextTruncated || t.TextTruncated
 	s.Turns += t.Turns
 	s.RequestBytes += t.RequestBytes
@@ -233,6 +237,7 @@ func (g *StatementGroups) Merge(o *StatementGroups) {
 func (s *stmtGroup) merge(o *stmtGroup) {
 	s.Count += o.Count
 	s.Errors += o.Errors
+	s.Incomplete += o.Incomplete
 	s.TextTruncated = s.TextTruncated || o.TextTruncated
 	s.Turns += o.Turns
 	s.RequestBytes += o.RequestBytes

@@ -134,7 +134,7 @@ func TestStatementGroupsKeys(t *testing.T) {
 			Path: appproto.Text(fmt.Sprintf("/row/%d.csv", i)), Turns: 1})
 	}
 	g.Add(&appproto.Transaction{Proto: "http", Kind: "GET", Verb: "GET", Host: appproto.Text("other"), Path: appproto.Text("/row/1.csv")})
-	g.Add(&appproto.Transaction{Proto: "redis", Kind: "command", Query: appproto.Text("GET")})
+	g.Add(&appproto.Transaction{Proto: "redis", Kind: "command", Query: appproto.Text("GET"), Incomplete: true})
 	g.Add(&appproto.Transaction{Proto: "tns", Kind: "Data"})
 	g.Add(&appproto.Transaction{Proto: "tns", Kind: "Data", Query: appproto.Text(strings.Repeat("select 1 ", 40)), TextTruncated: true})
 	gs := g.Groups()
@@ -144,6 +144,7 @@ func TestStatementGroupsKeys(t *testing.T) {
 	assert.Equal(t, 3, gs[0].Count)
 	assert.Equal(t, "other", gs[1].Host)
 	assert.Equal(t, "GET", gs[2].Statement)
+	assert.Equal(t, 1, gs[2].Incomplete)
 	assert.Equal(t, "", gs[3].Statement)
 	assert.True(t, gs[4].TextTruncated)
 }

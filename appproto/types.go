@@ -170,6 +170,11 @@ type Message struct {
 	Host          Text `json:"host,omitempty"`
 	Path          Text `json:"path,omitempty"`
 	TextTruncated bool `json:"text_truncated,omitempty"`
+	// Incomplete is set when bytes of the message are missing: cut by
+	// the end of the capture, or lost in a gap. MissingBytes counts those
+	// known to be missing (0 when unknown).
+	Incomplete   bool  `json:"incomplete,omitempty"`
+	MissingBytes int64 `json:"missing_bytes,omitempty"`
 }
 
 // Transaction is a request paired with its response.
@@ -228,6 +233,14 @@ type Transaction struct {
 	// first and the response's last segment.
 	FirstPacket uint64 `json:"first_packet"`
 	LastPacket  uint64 `json:"last_packet"`
+	// Incomplete is set when bytes of the request or the response are
+	// missing: the response was cut by the end of the capture (a body
+	// shorter than its Content-Length, a result without its end), or
+	// bytes were lost in a gap. MissingBytes counts the bytes known to be
+	// missing (the rest of a frame whose length was declared, the bytes
+	// of a gap); 0 when it is not known.
+	Incomplete   bool  `json:"incomplete,omitempty"`
+	MissingBytes int64 `json:"missing_bytes,omitempty"`
 }
 
 // Clone returns a copy of t that owns its Query, Host and Path: one a
@@ -262,6 +275,9 @@ type Stats struct {
 	Transactions uint64 `json:"transactions"`
 	// Unanswered counts requests left without a response.
 	Unanswered uint64 `json:"unanswered"`
+	// Incomplete counts the transactions reported with bytes missing
+	// (Transaction.Incomplete): cut by the end of the capture or a gap.
+	Incomplete uint64 `json:"incomplete,omitempty"`
 	// Turns counts client application turns: client data that follows
 	// server data, or is the connection's first data.
 	Turns uint64 `json:"turns"`

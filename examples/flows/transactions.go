@@ -43,20 +43,7 @@ func runTransactions(names []string, asJSON bool, stdin io.Reader, stdout, stder
 			}
 			return
 		}
-		what := t.Kind
-		if t.Verb != "" && t.Verb != t.Kind {
-			what += " " + t.Verb
-		}
-		status := ""
-		switch {
-		case t.Status != 0:
-			status = fmt.Sprint(t.Status)
-		case t.Error:
-			status = "error"
-		}
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t%s\t %s\n", c.ID, t.ID, t.Proto, what,
-			t.RequestFirst.Format("15:04:05.000000"), t.RequestBytes, t.RequestSegments, t.ResponseBytes,
-			t.ResponseSegments, t.Turns, t.ServerTime*1e3, t.TransferTime*1e3, t.Duration*1e3, status, txText(t))
+		txRow(tw, c, t)
 	}
 	if !asJSON {
 		out.end = func(c *flow.Conn) {
@@ -93,6 +80,7 @@ func runTransactions(names []string, asJSON bool, stdin io.Reader, stdout, stder
 		connTable(tw, out.conns)
 		tw.Flush()
 		fmt.Fprintln(w, "server = first response byte - last request byte (includes one network round trip); transfer = last - first response byte")
+		fmt.Fprintln(w, "incomplete = bytes of the request or response missing (cut by the end of the capture, or lost in a gap)")
 	}
 	if err != nil {
 		w.Flush()
@@ -100,6 +88,27 @@ func runTransactions(names []string, asJSON bool, stdin io.Reader, stdout, stder
 		return 1
 	}
 	return 0
+}
+
+// txRow writes the table line of transaction t of connection c.
+func txRow(w io.Writer, c *flow.Conn, t *appproto.Transaction) {
+	what := t.Kind
+	if t.Verb != "" && t.Verb != t.Kind {
+		what += " " + t.Verb
+	}
+	status := ""
+	switch {
+	case t.Status != 0:
+		status = fmt.Sprint(t.Status)
+	case t.Error:
+		status = "error"
+	}
+	if t.Incomplete {
+		status += " incomplete" // cut by the end of the capture or a gap
+	}
+	fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t%s\t %s\n", c.ID, t.ID, t.Proto, what,
+		t.RequestFirst.Format("15:04:05.000000"), t.RequestBytes, t.RequestSegments, t.ResponseBytes,
+		t.ResponseSegments, t.Turns, t.ServerTime*1e3, t.TransferTime*1e3, t.Duration*1e3, status, txText(t))
 }
 
 // connTable writes the connections that carried application data, by id.
@@ -121,7 +130,7 @@ type stmtRecord struct {
 
 // stmtTable writes the statement groups, one a line.
 func stmtTable(w io.Writer, stmts []appproto.StatementGroup) {
-	fmt.Fprintln(w, "proto\tcount\tturns\treq B\tresp B\terrors\tserver s\tp50 ms\tp95 ms\tmax ms\t statement")
+	fmt.Fprintln(w, "proto\tcount\tturns\treq B\tresp B\terrors\tincomplete\tserver s\tp50 ms\tp95 ms\tmax ms\t statement")
 	for _, s := range stmts {
 		text := s.Statement
 		switch {
@@ -135,8 +144,8 @@ func stmtTable(w io.Writer, stmts []appproto.StatementGroup) {
 		if s.TextTruncated {
 			text += "…"
 		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t %s\n", s.Proto, s.Count, s.Turns, s.RequestBytes,
-			s.ResponseBytes, s.Errors, s.ServerTime, s.ServerTimeP50*1e3, s.ServerTimeP95*1e3, s.ServerTimeMax*1e3, oneLine(text))
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t %s\n", s.Proto, s.Count, s.Turns, s.RequestBytes,
+			s.ResponseBytes, s.Errors, s.Incomplete, s.ServerTime, s.ServerTimeP50*1e3, s.ServerTimeP95*1e3, s.ServerTimeMax*1e3, oneLine(text))
 	}
 	fmt.Fprintln(w, "statements: literals replaced by ?; turns = round trips paid; p50/p95 = nearest-rank server time; most server time first")
 }
