@@ -56,6 +56,7 @@ func NewConn(cfg *Config, clientPort, serverPort uint16, h Handler) *Conn {
 		maxMessage: cf.maxMessage(),
 	}
 	c.msgs, _ = h.(MessageHandler)
+	c.fr.canCoalesce = c.msgs == nil
 	for d := range c.rs {
 		c.rs[d] = newReassembler(Dir(d), cf.maxHeld(), c)
 	}
@@ -82,6 +83,13 @@ func (c *Conn) Confidence() float64 {
 func (c *Conn) Stats() Stats {
 	st := c.pair.stats
 	st.MessagesC2S, st.MessagesS2C = c.fr.messages[ClientToServer], c.fr.messages[ServerToClient]
+	// A message whose end is deferred (held) has ended.
+	if ds := &c.fr.dirs[ClientToServer]; ds.held {
+		st.MessagesC2S += 1 + uint64(ds.msg.merged)
+	}
+	if ds := &c.fr.dirs[ServerToClient]; ds.held {
+		st.MessagesS2C += 1 + uint64(ds.msg.merged)
+	}
 	st.BytesC2S, st.BytesS2C = c.rs[ClientToServer].bytes, c.rs[ServerToClient].bytes
 	st.Gaps = c.rs[0].gaps + c.rs[1].gaps
 	st.GapBytes = c.rs[0].gapBytes + c.rs[1].gapBytes
@@ -93,7 +101,7 @@ func (c *Conn) Stats() Stats {
 		for d := range cc.segments {
 			cc.segments[d], cc.msgSegments[d] = c.rs[d].segments, c.fr.msgSegments[d]
 		}
-		sa.addStats(&st, &cc)
+		st = sa.addStats(st, cc)
 	}
 	return st
 }

@@ -103,6 +103,7 @@ const (
 
 type mysqlParser struct {
 	textWaiter
+	ft          FrameText
 	max         int64
 	command     bool // handshake over: command phase
 	greeted     bool
@@ -145,10 +146,31 @@ func (p *mysqlParser) Split(d Dir, b []byte) (Frame, error) {
 		return p.handshake(d, seq, pl, f)
 	case d == ClientToServer:
 		f = p.clientCommand(seq, pl, f)
-		f.QueryCut = f.Query != nil && int64(len(b)) < 4+n
+		if f.Text != nil {
+			f.Text.QueryCut = int64(len(b)) < 4+n
+		}
 		return f, nil
 	}
 	return p.response(pl, n, f)
+}
+
+// run steps over the whole rows of a result set at the start of b, which
+// Split would frame as plain responses, up to the packet that ends the
+// rows (EOF, OK or ERR) or one not whole in b (see runner).
+func (p *mysqlParser) run(d Dir, b []byte) (n, count int) {
+	if d != ServerToClient || !p.command || p.state != myRows {
+		return 0, 0
+	}
+	for len(b)-n >= 5 {
+		m := int64(b[n]) | int64(b[n+1])<<8 | int64(b[n+2])<<16
+		c := b[n+4]
+		if m == 0 || m > p.max || int64(len(b)-n) < 4+m || c == 0xff || c == 0xfe && m < 9 {
+			break
+		}
+		n += int(4 + m)
+		count++
+	}
+	return n, count
 }
 
 // pickUp enters the command phase when the connection was picked up after
@@ -182,11 +204,11 @@ func (p *mysqlParser) clientCommand(seq byte, pl []byte, f Frame) Frame {
 		f.Role |= NoResponse
 		p.state = myIdle
 	case myComQuery:
-		f.Query = myQueryText(pl[1:], p.serverCaps&p.clientCaps&myClientQueryAttributes != 0)
-		f.Verb = sqlVerb(f.Query)
+		p.ft = FrameText{Query: myQueryText(pl[1:], p.serverCaps&p.clientCaps&myClientQueryAttributes != 0)}
+		f.Text, f.Verb = &p.ft, sqlVerb(p.ft.Query)
 	case myComStmtPrepare:
-		f.Query = pl[1:]
-		f.Verb = sqlVerb(f.Query)
+		p.ft = FrameText{Query: pl[1:]}
+		f.Text, f.Verb = &p.ft, sqlVerb(p.ft.Query)
 	}
 	return f
 }

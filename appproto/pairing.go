@@ -1,7 +1,14 @@
 package appproto
 
-// txn is a transaction being assembled.
+// txn is a transaction being assembled: its state, then its text.
 type txn struct {
+	txnState
+	// query, host and path hold the request's text until it completes.
+	query, host, path textBuf
+}
+
+// txnState is what a txn holds besides its text.
+type txnState struct {
 	Transaction
 	id          uint64
 	reqDone     bool
@@ -10,8 +17,20 @@ type txn struct {
 	respIdx     uint64
 	turnBased   bool   // the request ends the previous transaction (EndsPrevious)
 	turn0, turn uint64 // the connection's turn count at the first and last message
-	// query, host and path hold the request's text until it completes.
-	query, host, path textBuf
+}
+
+// push appends a new transaction to the queue and returns it. Its text
+// buffers are reused, not cleared: only their lengths are reset.
+func (p *pairing) push(id uint64) *txn {
+	if len(p.q) < cap(p.q) {
+		p.q = p.q[:len(p.q)+1]
+	} else {
+		p.q = append(p.q, txn{})
+	}
+	tx := &p.q[len(p.q)-1]
+	tx.txnState = txnState{id: id}
+	tx.query.n, tx.host.n, tx.path.n = 0, 0, 0
+	return tx
 }
 
 // querySep joins the statements of one request (PostgreSQL Parse
@@ -86,8 +105,7 @@ func (p *pairing) startRequest(m *Message) {
 	}
 	if tx == nil && !p.phantom {
 		p.nextID++
-		p.q = append(p.q, txn{id: p.nextID})
-		tx = &p.q[len(p.q)-1]
+		tx = p.push(p.nextID)
 		tx.Kind, tx.Verb = m.Kind, m.Verb
 		tx.RequestFirst, tx.FirstPacket = m.First, m.FirstPacket
 		tx.turn0 = p.stats.Turns
@@ -195,7 +213,7 @@ func (p *pairing) endRequest(tx *txn, m *Message) {
 		tx.RequestSegments-- // the segment was counted with the previous message
 	}
 	tx.reqIdx = m.LastPacket
-	tx.RequestMessages++
+	tx.RequestMessages += 1 + m.merged
 	if m.Role.Has(RequestEnd) {
 		tx.reqDone = true
 		if p.accum == tx.id {
@@ -243,7 +261,7 @@ func (p *pairing) endResponse(tx *txn, m *Message) {
 		tx.ResponseSegments-- // the segment was counted with the previous message
 	}
 	tx.respIdx = m.LastPacket
-	tx.ResponseMessages++
+	tx.ResponseMessages += 1 + m.merged
 	if m.Role.Has(Error) {
 		tx.Error = true
 	}
@@ -318,6 +336,9 @@ func (p *pairing) close() {
 func (p *pairing) find(id uint64) *txn {
 	if id == 0 {
 		return nil
+	}
+	if len(p.q) > 0 && p.q[0].id == id {
+		return &p.q[0] // the usual case: the oldest
 	}
 	for i := range p.q {
 		if p.q[i].id == id {

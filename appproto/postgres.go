@@ -85,6 +85,7 @@ func (Postgres) NewParser(maxMessage int64) Parser { return &pgParser{max: maxMe
 
 type pgParser struct {
 	textWaiter
+	ft         FrameText
 	max        int64
 	started    bool // the client has sent its StartupMessage (or a typed message)
 	sslPending bool // the server owes a one-byte answer to SSLRequest/GSSENCRequest
@@ -146,8 +147,9 @@ func (p *pgParser) Split(d Dir, b []byte) (Frame, error) {
 				f.Role = Request
 				body = afterCString(body)
 			}
-			f.Query, f.QueryCut = cString(body, int64(len(b)) < 1+n)
-			f.Verb = sqlVerb(f.Query)
+			p.ft = FrameText{}
+			p.ft.Query, p.ft.QueryCut = cString(body, int64(len(b)) < 1+n)
+			f.Text, f.Verb = &p.ft, sqlVerb(p.ft.Query)
 		case 'B', 'D', 'E', 'C', 'H':
 			f.Role = Request
 		case 'S', 'F':
@@ -164,6 +166,25 @@ func (p *pgParser) Split(d Dir, b []byte) (Frame, error) {
 		f.Role = Response
 	}
 	return f, nil
+}
+
+// run steps over the whole backend messages at the start of b that
+// Split would frame as plain responses: all but ReadyForQuery and
+// ErrorResponse (see runner).
+func (p *pgParser) run(d Dir, b []byte) (n, count int) {
+	if d != ServerToClient || p.sslPending {
+		return 0, 0
+	}
+	for len(b)-n >= 5 {
+		t := b[n]
+		m := int64(b[n+1])<<24 | int64(b[n+2])<<16 | int64(b[n+3])<<8 | int64(b[n+4])
+		if t == 'Z' || t == 'E' || pgBackend[t] == "" || m < 4 || m > p.max || int64(len(b)-n) < 1+m {
+			break
+		}
+		n += int(1 + m)
+		count++
+	}
+	return n, count
 }
 
 // startup frames an untyped startup packet.

@@ -67,15 +67,21 @@ type Frame struct {
 	// directions is no longer in this protocol's framing (a protocol
 	// upgrade, a switch to TLS): it is counted as unknown data.
 	Unframe bool
-	// Query, Host and Path are text the frame carries for its message
-	// (see Transaction.Query): a statement or command name, an HTTP
-	// request's Host header and target. Unlike Kind they may refer to the
-	// bytes given to Split, or to the parser's own buffer: the Conn copies
-	// at most MaxText bytes of each before calling Split again. The first
-	// frame of a message that carries a text sets it. QueryCut says the
-	// statement goes on beyond Query (the rest of it was not given).
+	// Text, when not nil, is text the frame carries for its message. It
+	// may point into the parser, and its slices into the bytes given to
+	// Split: the Conn copies what it keeps before calling Split again.
+	Text *FrameText
+}
+
+// FrameText is the text a frame carries for its message (see
+// Transaction.Query): a statement or command name, an HTTP request's Host
+// header and target. The first frame of a message that carries a text
+// sets it; the Conn keeps at most MaxText bytes of each.
+type FrameText struct {
 	Query, Host, Path []byte
-	QueryCut          bool
+	// QueryCut says the statement goes on beyond Query (the rest of it
+	// was not given to Split).
+	QueryCut bool
 }
 
 // LenToEnd, as a Frame's Len, says the frame runs to the end of the

@@ -59,6 +59,7 @@ func (Redis) NewParser(maxMessage int64) Parser { return &redisParser{max: maxMe
 
 type redisParser struct {
 	textWaiter
+	ft    FrameText
 	max   int64
 	depth [2]int
 	left  [2][redisMaxDepth]int64 // elements still to come per open aggregate
@@ -136,7 +137,7 @@ func (p *redisParser) Split(d Dir, b []byte) (Frame, error) {
 			return Frame{}, fmt.Errorf("redis: type byte 0x%02x", c)
 		}
 		f.Kind = "inline"
-		f.Query = p.inlineName(b[:line])
+		p.text(&f, p.inlineName(b[:line]))
 	}
 	if d == ClientToServer {
 		p.name = false
@@ -197,7 +198,9 @@ func (p *redisParser) bulk(d Dir, b []byte, line int, f *Frame) (wait bool, err 
 		f.Len += n + 2
 	}
 	if p.name && d == ClientToServer && b[0] == '$' {
-		f.Query, wait = p.bulkName(b, line, n)
+		var name []byte
+		name, wait = p.bulkName(b, line, n)
+		p.text(f, name)
 	}
 	return wait, nil
 }
@@ -228,6 +231,14 @@ func (p *redisParser) inlineName(line []byte) []byte {
 		return nil
 	}
 	return p.upper(line)
+}
+
+// text makes name, when there is one, the text of f.
+func (p *redisParser) text(f *Frame, name []byte) {
+	if len(name) > 0 {
+		p.ft = FrameText{Query: name}
+		f.Text = &p.ft
+	}
 }
 
 // upper returns the command name b in upper case, in the parser's buffer.

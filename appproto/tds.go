@@ -57,6 +57,7 @@ func (TDS) NewParser(maxMessage int64) Parser { return &tdsParser{} }
 
 type tdsParser struct {
 	textWaiter
+	ft   FrameText
 	in   [2]bool // a message is under way
 	text textBuf // a SQL batch's text, in UTF-8
 }
@@ -83,8 +84,9 @@ func (p *tdsParser) Split(d Dir, b []byte) (Frame, error) {
 		if len(b) < p.need(int64(n)) {
 			return Frame{}, nil // the batch's text is still to come
 		}
-		f.Query, f.QueryCut = p.batchText(b[8:min(len(b), n)], len(b) < n || !eom)
-		f.Verb = sqlVerb(f.Query)
+		p.ft = FrameText{}
+		p.ft.Query, p.ft.QueryCut = p.batchText(b[8:min(len(b), n)], len(b) < n || !eom)
+		f.Text, f.Verb = &p.ft, sqlVerb(p.ft.Query)
 	}
 	p.in[d] = !eom
 	switch {

@@ -88,6 +88,7 @@ func (TNS) NewParser(maxMessage int64) Parser { return &tnsParser{max: maxMessag
 
 type tnsParser struct {
 	textWaiter
+	ft    FrameText
 	max   int64
 	large bool
 	text  textBuf // a chunked statement, joined
@@ -156,8 +157,10 @@ func (p *tnsParser) Split(d Dir, b []byte) (Frame, error) {
 	p.count(d, typ, n)
 	switch {
 	case d == ClientToServer && typ == tnsData:
-		f.Query, f.QueryCut = p.statement(b[8:min(int64(len(b)), n)], int64(len(b)) < n)
-		f.Verb = sqlVerb(f.Query)
+		if q, cut := p.statement(b[8:min(int64(len(b)), n)], int64(len(b)) < n); q != nil {
+			p.ft = FrameText{Query: q, QueryCut: cut}
+			f.Text, f.Verb = &p.ft, sqlVerb(q)
+		}
 		f.Role = Request | EndsPrevious
 	case d == ServerToClient && typ == tnsRefuse:
 		f.Role = Response | Error
@@ -233,7 +236,7 @@ const tnsHeader = 8
 
 // addStats fills the SQL*Net figures of st from what the parser counted
 // and the connection's segments (cc).
-func (p *tnsParser) addStats(st *Stats, cc *connCounts) {
+func (p *tnsParser) addStats(st Stats, cc connCounts) Stats {
 	sn := &st.SQLNet
 	sn.Version = p.version
 	sn.ConnectSDU, sn.ConnectTDU = p.connectSDU, p.connectTDU
@@ -244,19 +247,25 @@ func (p *tnsParser) addStats(st *Stats, cc *connCounts) {
 	}
 	sn.PathMSS = cc.pathMSS()
 	sn.SDUForMSS = sn.PathMSS
-	sn.C2S, sn.S2C = p.dirs[ClientToServer], p.dirs[ServerToClient]
-	for d, ds := range []*SQLNetDir{&sn.C2S, &sn.S2C} {
-		ds.Segments = cc.segments[d]
-		if ds.Segments > 0 {
-			ds.PacketsPerSegment = float64(ds.Packets) / float64(ds.Segments)
-		}
-		if ds.Packets > 0 {
-			ds.SegmentsPerPacket = float64(cc.msgSegments[d]) / float64(ds.Packets)
-		}
-		if ds.Bytes > 0 {
-			ds.Overhead = float64(ds.HeaderBytes+ds.MarkerBytes) / float64(ds.Bytes)
-		}
+	sn.C2S = p.dirs[ClientToServer].ratios(cc.segments[ClientToServer], cc.msgSegments[ClientToServer])
+	sn.S2C = p.dirs[ServerToClient].ratios(cc.segments[ServerToClient], cc.msgSegments[ServerToClient])
+	return st
+}
+
+// ratios returns ds with its segments (segs; msgSegs summed over its
+// packets) and the ratios computed.
+func (ds SQLNetDir) ratios(segs, msgSegs uint64) SQLNetDir {
+	ds.Segments = segs
+	if segs > 0 {
+		ds.PacketsPerSegment = float64(ds.Packets) / float64(segs)
 	}
+	if ds.Packets > 0 {
+		ds.SegmentsPerPacket = float64(msgSegs) / float64(ds.Packets)
+	}
+	if ds.Bytes > 0 {
+		ds.Overhead = float64(ds.HeaderBytes+ds.MarkerBytes) / float64(ds.Bytes)
+	}
+	return ds
 }
 
 // Resync finds a plausible TNS header: a known type, a length of at least

@@ -175,6 +175,11 @@ type Message struct {
 	// known to be missing (0 when unknown).
 	Incomplete   bool  `json:"incomplete,omitempty"`
 	MissingBytes int64 `json:"missing_bytes,omitempty"`
+
+	// merged counts the messages that follow this one in a run of plain
+	// responses reported as one (see framing.coalesce): the pairing
+	// counts 1+merged messages.
+	merged int
 }
 
 // Transaction is a request paired with its response.
@@ -383,7 +388,8 @@ func (cc *connCounts) pathMSS() int {
 }
 
 // statsAdder is implemented by parsers that add protocol figures to the
-// connection's Stats (TNS: SDU, TDU, SQLNet).
+// connection's Stats (TNS: SDU, TDU, SQLNet), given what the connection
+// counted.
 type statsAdder interface {
-	addStats(st *Stats, cc *connCounts)
+	addStats(st Stats, cc connCounts) Stats
 }

@@ -132,6 +132,14 @@ var sqlVerbs = []string{"SELECT", "INSERT", "UPDATE", "DELETE", "FETCH", "BEGIN"
 	"DEALLOCATE", "START", "SAVEPOINT", "RELEASE", "USE", "LISTEN", "NOTIFY", "MERGE", "REPLACE",
 	"DISCARD", "RESET", "DESCRIBE", "DESC", "LOAD", "UNLISTEN", "END", "ABORT"}
 
+// sqlVerbsByLetter holds sqlVerbs by their first letter.
+var sqlVerbsByLetter = func() (idx [26][]string) {
+	for _, v := range sqlVerbs {
+		idx[v[0]-'A'] = append(idx[v[0]-'A'], v)
+	}
+	return idx
+}()
+
 // sqlStart reports whether b begins, without leading blanks, with one of
 // sqlVerbs followed by a blank, a parenthesis, a semicolon or the end of b.
 func sqlStart(b []byte) bool {
@@ -160,22 +168,24 @@ func sqlVerb(b []byte) string {
 		i++
 	}
 	j := i
-	for j < len(b) && j-i < 16 && ('A' <= upperASCII(b[j]) && upperASCII(b[j]) <= 'Z' || b[j] == '_') {
+	for j < len(b) && j-i < 16 && ((b[j]|0x20)-'a' < 26 || b[j] == '_') {
 		j++
 	}
 	if j == i {
 		return ""
 	}
 	w := b[i:j]
-	for _, v := range sqlVerbs {
-		if len(v) != len(w) {
-			continue
-		}
-		k := 0
-		for k < len(w) && upperASCII(w[k]) == v[k] {
-			k++
-		}
-		if k == len(w) {
+	if c := (w[0] | 0x20) - 'a'; c < 26 {
+	next:
+		for _, v := range sqlVerbsByLetter[c] {
+			if len(v) != len(w) {
+				continue
+			}
+			for k, x := range w {
+				if x&^0x20 != v[k] { // w holds letters and _ only
+					continue next
+				}
+			}
 			return v
 		}
 	}
