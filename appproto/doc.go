@@ -109,9 +109,9 @@
 // packet-tns.c; the 4-byte SDU and TDU sizes of version 315 and later
 // (Connect bytes 58-65, Accept bytes 32-39), which packet-tns.c does not
 // decode, were read off the corpus captures and match the Connect's
-// 2-byte SDU where both are set. HTTP/1.x: RFC 9112 (message framing: Content-Length,
-// chunked, responses without body), RFC 9110 (1xx, 204, 304, HEAD,
-// CONNECT). PostgreSQL: the Frontend/Backend Protocol chapter of the
+// 2-byte SDU where both are set. HTTP/1.x: RFC 9112 (message framing:
+// Content-Length, chunked, responses without body), RFC 9110 (1xx, 204,
+// 304, HEAD, CONNECT). PostgreSQL: the Frontend/Backend Protocol chapter of the
 // PostgreSQL documentation (version 3). MySQL/MariaDB: the client/server
 // protocol documentation (packet header, handshake, command phase, text
 // and binary result sets, OK/ERR/EOF, CLIENT_DEPRECATE_EOF). TDS:
