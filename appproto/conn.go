@@ -30,6 +30,8 @@ type Conn struct {
 	maxMessage int64
 	lastT      time.Time
 	closed     bool
+	mss        [2]uint16 // MSS option of each direction's SYN
+	fin        [2]bool   // a FIN was seen in the direction
 }
 
 // NewConn returns the application state of a connection between a client
@@ -54,6 +56,7 @@ func NewConn(cfg *Config, clientPort, serverPort uint16, h Handler) *Conn {
 		maxMessage: cf.maxMessage(),
 	}
 	c.msgs, _ = h.(MessageHandler)
+	c.fr.canCoalesce = c.msgs == nil
 	for d := range c.rs {
 		c.rs[d] = newReassembler(Dir(d), cf.maxHeld(), c)
 	}
@@ -80,12 +83,26 @@ func (c *Conn) Confidence() float64 {
 func (c *Conn) Stats() Stats {
 	st := c.pair.stats
 	st.MessagesC2S, st.MessagesS2C = c.fr.messages[ClientToServer], c.fr.messages[ServerToClient]
+	// A message whose end is deferred (held) has ended.
+	if ds := &c.fr.dirs[ClientToServer]; ds.held {
+		st.MessagesC2S += 1 + uint64(ds.msg.merged)
+	}
+	if ds := &c.fr.dirs[ServerToClient]; ds.held {
+		st.MessagesS2C += 1 + uint64(ds.msg.merged)
+	}
 	st.BytesC2S, st.BytesS2C = c.rs[ClientToServer].bytes, c.rs[ServerToClient].bytes
 	st.Gaps = c.rs[0].gaps + c.rs[1].gaps
 	st.GapBytes = c.rs[0].gapBytes + c.rs[1].gapBytes
 	st.UnknownBytes = c.fr.unknownBytes
 	st.Resyncs = c.fr.resyncs
 	st.FramingErrors, st.FramingError = c.fr.framingErrors, c.fr.framingError
+	if sa, ok := c.fr.parser.(statsAdder); ok {
+		cc := connCounts{mss: c.mss}
+		for d := range cc.segments {
+			cc.segments[d], cc.msgSegments[d] = c.rs[d].segments, c.fr.msgSegments[d]
+		}
+		st = sa.addStats(st, cc)
+	}
 	return st
 }
 
@@ -96,6 +113,12 @@ func (c *Conn) Add(d Dir, s *tcpstate.Segment) {
 		return
 	}
 	c.lastT = s.Time
+	if s.Flags.Has(tcpstate.SYN) && s.Opts.HasMSS {
+		c.mss[d] = s.Opts.MSS
+	}
+	if s.Flags.Has(tcpstate.FIN) {
+		c.fin[d] = true
+	}
 	c.rs[d].add(s)
 }
 
@@ -110,7 +133,7 @@ func (c *Conn) Close() {
 		c.rs[d].flush(c.lastT)
 	}
 	c.identify(true)
-	c.fr.close()
+	c.fr.close(c.fin)
 	c.pair.close()
 	c.closed = true
 }
@@ -146,6 +169,9 @@ func (c *Conn) identify(final bool) {
 
 // started passes a message that framing started to pairing.
 func (c *Conn) started(m *Message) { c.pair.start(m) }
+
+// lostBytes passes bytes lost outside any message to pairing.
+func (c *Conn) lostBytes(d Dir, n int64) { c.pair.lost(d, n) }
 
 // ended passes a message that framing ended to the handler, then pairing.
 func (c *Conn) ended(m *Message) {

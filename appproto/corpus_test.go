@@ -26,9 +26,11 @@ func analyze(t *testing.T, path string) ([]*flow.Conn, []appproto.Transaction) {
 // txCollector keeps a copy of every transaction of a pass.
 type txCollector struct{ txns []appproto.Transaction }
 
-func (*txCollector) Packet(*flow.PacketInfo)                             {}
-func (*txCollector) ConnEnd(*flow.Conn)                                  {}
-func (c *txCollector) Transaction(_ *flow.Conn, t *appproto.Transaction) { c.txns = append(c.txns, *t) }
+func (*txCollector) Packet(*flow.PacketInfo) {}
+func (*txCollector) ConnEnd(*flow.Conn)      {}
+func (c *txCollector) Transaction(_ *flow.Conn, t *appproto.Transaction) {
+	c.txns = append(c.txns, t.Clone())
+}
 
 // TestLabGroundTruth checks application turns against the lab's ground
 // truth (groundtruth.json: measured.requests counts client turns) and the
@@ -140,9 +142,50 @@ func TestTNSSessions(t *testing.T) {
 			assert.False(t, tx.ResponseFirst.Before(tx.RequestLast), name)
 		}
 	}
-	conns, _ := analyze(t, filepath.Join(dir, "arkime_oracle_1522.pcap"))
+	conns, _ := analyze(t, filepath.Join(dir, "ndpi_oracle12.pcapng"))
+	require.Len(t, conns, 1)
+	assert.Equal(t, "tns", conns[0].Proto)
+	conns, _ = analyze(t, filepath.Join(dir, "arkime_oracle_1522.pcap"))
 	require.Len(t, conns, 1)
 	assert.Equal(t, "tns", conns[0].Proto, "TNS on port 1522 is identified by its Connect packet")
+}
+
+// TestTNSCallTexts: the SQL text of the TRex Oracle session's execution
+// calls. tshark (tns.data_oci.id of the client's Data packets) counts 48
+// bundled execution calls (0x3e) and 48 OALL7 calls (0x47); each 0x3e call
+// carries its statement, and of the 0x47 calls only the one of frame 36
+// (begin sys.dbms_application_info...): the others re-execute a cursor
+// parsed before (tshark -x, frame 26: no string in the call). So 49
+// transactions have a text. The texts below are read off tshark -x of
+// frames 24 (a 0xfe-chunked text: 64 + 20 bytes), 32 (one length byte,
+// 0x2e) and 36. ndpi_oracle12 ends after the session-key call (0x76) and
+// arkime_oracle_1522 holds a Connect only: no statement to find.
+func TestTNSCallTexts(t *testing.T) {
+	dir := flowtest.CorpusDir(t, "public/tns")
+	for _, name := range []string{"trex_oracle.pcap", "trex_oracle_astf_replay.pcap"} {
+		_, txns := analyze(t, filepath.Join(dir, name))
+		var texts []string
+		for _, tx := range txns {
+			if len(tx.Query) > 0 {
+				texts = append(texts, string(tx.Query))
+				assert.Contains(t, []string{"SELECT", "BEGIN"}, tx.Verb, "%q", tx.Query)
+				assert.False(t, tx.TextTruncated)
+			}
+		}
+		assert.Len(t, texts, 48+1, name)
+		require.GreaterOrEqual(t, len(texts), 3)
+		assert.Equal(t, []string{
+			"select sid from V$SESSION  where audsid = ( select USERENV('SESSIONID') from dual )\n",
+			"SELECT * FROM session_roles where role='DBA' \n",
+			"begin sys.dbms_application_info.set_module('T.O.A.D.', null); end; \n",
+		}, texts[:3], name)
+	}
+	for _, name := range []string{"ndpi_oracle12.pcapng", "arkime_oracle_1522.pcap"} {
+		_, txns := analyze(t, filepath.Join(dir, name))
+		for _, tx := range txns {
+			assert.Empty(t, tx.Query, name)
+		}
+	}
 }
 
 // TestRedisAndTDSCaptures: tshark's Info column lists 5 Redis requests
@@ -163,4 +206,15 @@ func TestRedisAndTDSCaptures(t *testing.T) {
 	assert.Equal(t, uint64(3), conns[0].App.MessagesS2C)
 	require.Len(t, txns, 1)
 	assert.Equal(t, "SQLBatch", txns[0].Kind)
+	// tshark's tds.query of frame 8 (TDS 7.0: no ALL_HEADERS).
+	assert.Equal(t, "select name from master.dbo.syscharsets where id = convert(tinyint, databasepropertyex ( db_name() , 'sqlcharset'))",
+		string(txns[0].Query))
+	// Redis: tshark's Info column names the commands COMMAND (DOCS), SET,
+	// SET, GET, GET.
+	_, txns = analyze(t, filepath.Join(dir, "zeek_redis_large-req-resp.pcap"))
+	var names []string
+	for _, tx := range txns {
+		names = append(names, string(tx.Query))
+	}
+	assert.Equal(t, []string{"COMMAND", "SET", "SET", "GET", "GET"}, names)
 }

@@ -68,18 +68,50 @@
 // client turns it took (more than 1 for exchanges such as COPY); Stats
 // sums them per connection with the counts of messages, requests,
 // responses and turns (client data after server data, or the first data).
+// A transaction whose request or response misses bytes is marked
+// Incomplete, with MissingBytes when they are known: a response cut by the
+// end of the capture (the rest of a declared length; a result without its
+// end marker, a chunked body between chunks, a body delimited by the close
+// without the server's FIN: unknown), or bytes lost in a gap while it was
+// under way (the gap's size). Stats.Incomplete counts them. The last reply
+// of a turn-based protocol, which has no end marker, is not.
 // Transactions (and messages, for a MessageHandler) are handed one by one
 // to the Handler given to NewConn, during Add and Close, so memory stays
 // bounded however long the connection.
+//
+// Text. A transaction says which statement it ran, as far as the request
+// carries it in clear (Transaction.Query, Host, Path): the SQL text of
+// PostgreSQL Query and Parse, MySQL COM_QUERY (past query attributes)
+// and COM_STMT_PREPARE, TDS SQL batches (UTF-16LE, converted), TNS
+// execution calls (the text found in the call, see below), the HTTP
+// Host header and request target, the Redis command name. Each text is
+// at most MaxText bytes, cut at a UTF-8 boundary and marked
+// (TextTruncated); a parser waits for up to 1 KiB of a request to see
+// its text whole, and frames what it has when a gap or the end of the
+// connection comes first. The text is copied into per-connection
+// buffers, so framing stays free of allocation. StatementGroups gathers
+// transactions by normalised statement (NormalizeSQL: literals replaced
+// by ?; NormalizePath), with their counts, round trips, bytes and server
+// time quantiles, in a bounded number of groups.
+//
+// SQL*Net. A TNS connection's Stats report the SDU and TDU its Connect
+// proposed and its Accept chose (the Accept's win: Stats.SDU, Stats.TDU),
+// and in Stats.SQLNet, per direction, the TNS packets per TCP segment and
+// segments per packet, the bytes of TNS headers and Marker packets against
+// those of Data packets, and the SDU that would map packets one-to-one
+// onto the path's MSS (from the SYNs' MSS options).
 //
 // # Protocols and references
 //
 // TNS (Oracle Net): the header layout (length, packet checksum, type,
 // flags, header checksum), the packet types and the 4-byte length used
 // after an Accept of version 315 or later follow Wireshark's
-// packet-tns.c. HTTP/1.x: RFC 9112 (message framing: Content-Length,
-// chunked, responses without body), RFC 9110 (1xx, 204, 304, HEAD,
-// CONNECT). PostgreSQL: the Frontend/Backend Protocol chapter of the
+// packet-tns.c; the 4-byte SDU and TDU sizes of version 315 and later
+// (Connect bytes 58-65, Accept bytes 32-39), which packet-tns.c does not
+// decode, were read off the corpus captures and match the Connect's
+// 2-byte SDU where both are set. HTTP/1.x: RFC 9112 (message framing:
+// Content-Length, chunked, responses without body), RFC 9110 (1xx, 204,
+// 304, HEAD, CONNECT). PostgreSQL: the Frontend/Backend Protocol chapter of the
 // PostgreSQL documentation (version 3). MySQL/MariaDB: the client/server
 // protocol documentation (packet header, handshake, command phase, text
 // and binary result sets, OK/ERR/EOF, CLIENT_DEPRECATE_EOF). TDS:
@@ -87,7 +119,14 @@
 // layer of RFC 8446 section 5.1. Redis: the RESP2/RESP3 specification.
 //
 // Deviations: TNS responses have no end marker visible to framing, so a
-// TNS reply runs to the client's next Data packet. Connections that
+// TNS reply runs to the client's next Data packet. The fields of a TNS
+// execution call before its SQL text vary with the version and are not
+// decoded: the text is the first string of the call (a length byte and
+// its bytes, or 0xfe and chunks) that begins with an SQL keyword; a call
+// whose text lies past the first 1 KiB of its packet, or in a later
+// packet, or a session under Native Network Encryption, shows none. A
+// MySQL COM_STMT_EXECUTE, a PostgreSQL Bind/Execute of a statement
+// prepared earlier and a TDS RPC carry no text. Connections that
 // switch to TLS from PostgreSQL (SSLRequest answered 'S'), MySQL (SSL
 // request) or HTTP (101, CONNECT) are counted as unknown data from there.
 // A client whose first bytes are lost is identified only if the server's
@@ -100,7 +139,8 @@
 //
 // Segment payloads are not retained after Add returns (held out-of-order
 // bytes are copied). The Message and Transaction passed to a Handler are
-// reused: valid only during the call. A Registry may be shared by many
+// reused, their Text fields included: valid only during the call
+// (Transaction.Clone makes a copy to keep). A Registry may be shared by many
 // Conns but must not be changed while they run. A Conn is not safe for
 // concurrent use; it never reads the clock (times are the segments').
 package appproto

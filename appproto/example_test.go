@@ -44,3 +44,29 @@ func Example() {
 	// Query SELECT: request 14 B, response 34 B in 1 segment(s), server time 0.151 s
 	// postgres (confidence 1.00): 2+6 messages, 1 transaction, 2 turns
 }
+
+// ExampleStatementGroups gathers three executions of one statement with
+// different literals, and another statement, by normalised text.
+func ExampleStatementGroups() {
+	g := appproto.NewStatementGroups(0)
+	for i, st := range []float64{0.151, 0.153, 0.152} {
+		g.Add(&appproto.Transaction{Proto: "postgres", Kind: "Query", Verb: "SELECT", Turns: 1, ServerTime: st,
+			Query: appproto.Text(fmt.Sprintf("SELECT * FROM orders WHERE order_id = %d;", 42+i))})
+	}
+	g.Add(&appproto.Transaction{Proto: "postgres", Kind: "Query", Verb: "SELECT", Turns: 1, ServerTime: 0.4,
+		Query: appproto.Text("SELECT * FROM orders WHERE customer IN ('a', 'b')")})
+	for _, s := range g.Groups() {
+		fmt.Printf("%dx %q: %d turns, server time p50 %.3f s, p95 %.3f s\n", s.Count, s.Statement, s.Turns, s.ServerTimeP50, s.ServerTimeP95)
+	}
+	// Output:
+	// 3x "SELECT * FROM orders WHERE order_id = ?": 3 turns, server time p50 0.152 s, p95 0.153 s
+	// 1x "SELECT * FROM orders WHERE customer IN (?)": 1 turns, server time p50 0.400 s, p95 0.400 s
+}
+
+// ExampleNormalizeSQL replaces a statement's literals by ?.
+func ExampleNormalizeSQL() {
+	q := "select * from t where id in (1, 2, 3) and name = 'it''s' and at > 1.5e3;"
+	fmt.Println(string(appproto.NormalizeSQL(nil, []byte(q), false)))
+	// Output:
+	// select * from t where id in (?) and name = ? and at > ?
+}

@@ -38,6 +38,9 @@ type messageSink interface {
 	started(m *Message)
 	// ended receives the message when it ends, complete.
 	ended(m *Message)
+	// lostBytes receives n bytes of d lost in a gap outside any message
+	// (at a frame boundary, or while the framing is lost).
+	lostBytes(d Dir, n int64)
 }
 
 // framer is one direction's framing state.
@@ -49,8 +52,14 @@ type framer struct {
 	skip  int64 // bytes of the current frame still to come
 	fEnd  bool  // the frame being skipped ends its message
 	fUnfr bool  // ... and unframes the connection
+	toEnd bool  // ... and runs to the end of the connection (LenToEnd)
 	open  bool
-	msg   Message
+	// held is set when the open message's frames are done and its end is
+	// deferred, to join the plain responses that follow (coalesce).
+	held bool
+	msg  Message
+	// query, host and path hold the open message's text.
+	query, host, path textBuf
 	// framed is set once the protocol has framed a message.
 	framed bool
 }
@@ -66,8 +75,21 @@ type framing struct {
 	maxHeader int
 	dirs      [2]framer
 	out       messageSink
+	// coalesce reports a run of plain responses (Role Response alone, no
+	// status: PostgreSQL DataRows, MySQL rows, TLS records) that no
+	// message of the other direction starting or ending interrupts (see
+	// lastEvent) to pairing as one message
+	// of their summed bytes and segments, counted as many: what pairing
+	// makes of them is the same, for a fraction of the work.
+	// It is set when no MessageHandler wants each message and the parser
+	// counts no figures per message (statsAdder); canCoalesce is the
+	// former.
+	coalesce, canCoalesce bool
+	run                   runner // the parser's, when it is one and coalesce is set
+	lastEvent             Dir    // the direction of the last message started or ended
 
 	messages      [2]uint64
+	msgSegments   [2]uint64 // segments of the framed messages, summed
 	unknownBytes  int64
 	resyncs       uint64
 	framingErrors uint64
@@ -89,6 +111,11 @@ func (fr *framing) pending() [2][]byte { return [2][]byte{fr.dirs[0].buf, fr.dir
 // segment by segment, as if they arrived now.
 func (fr *framing) begin(p Parser, proto string) {
 	fr.parser, fr.proto = p, proto
+	_, stats := p.(statsAdder)
+	fr.coalesce = fr.canCoalesce && !stats
+	if r, ok := p.(runner); ok && fr.coalesce {
+		fr.run = r
+	}
 	if p == nil {
 		fr.dirs[0].mode, fr.dirs[1].mode = modeUnknown, modeUnknown
 	}
@@ -253,6 +280,17 @@ func (fr *framing) split(d Dir, win []byte, marks []mark) int {
 	ds := &fr.dirs[d]
 	off := 0
 	for off < len(win) && ds.mode == modeFramed {
+		if ds.held && fr.run != nil && fr.lastEvent == d {
+			// Plain responses after a plain response: account them to
+			// the held message at once.
+			if n, k := fr.run.run(d, win[off:]); k > 0 {
+				fr.accountRange(d, marks, off, off+n)
+				ds.msg.merged += k
+				if off += n; off == len(win) {
+					break
+				}
+			}
+		}
 		f, err := fr.parser.Split(d, win[off:])
 		if err == nil && f.Len <= 0 && len(win)-off > fr.maxHeader {
 			err = errHeaderTooLong
@@ -307,7 +345,12 @@ func (fr *framing) recover(d Dir, win []byte, off int, err error) int {
 // arrives.
 func (fr *framing) take(d Dir, f *Frame, win []byte, marks []mark, off int) int {
 	ds := &fr.dirs[d]
-	if f.Start || !ds.open {
+	switch {
+	case ds.held && f.Start && plainFrame(f) && fr.lastEvent == d:
+		// A plain response after another: one message to pairing.
+		ds.held = false
+		ds.msg.merged++
+	case f.Start || !ds.open || ds.held:
 		m := at(marks, off)
 		if ds.open {
 			fr.endMessage(d)
@@ -317,7 +360,10 @@ func (fr *framing) take(d Dir, f *Frame, win []byte, marks []mark, off int) int 
 		}
 		fr.startMessage(d, f, m.t, m.idx, false)
 	}
-	ds.fEnd, ds.fUnfr = f.End, f.Unframe
+	if f.Text != nil {
+		ds.takeText(f.Text)
+	}
+	ds.fEnd, ds.fUnfr, ds.toEnd = f.End, f.Unframe, f.Len >= LenToEnd
 	if avail := int64(len(win) - off); f.Len > avail {
 		fr.accountRange(d, marks, off, len(win))
 		ds.skip = f.Len - avail
@@ -328,12 +374,42 @@ func (fr *framing) take(d Dir, f *Frame, win []byte, marks []mark, off int) int 
 	return off + int(f.Len)
 }
 
+// takeText copies the text f a frame carries into the open message,
+// unless an earlier frame of the message set it.
+func (ds *framer) takeText(f *FrameText) {
+	m := &ds.msg
+	cut := false
+	if len(f.Query) > 0 && m.Query == nil {
+		cut = ds.query.set(f.Query) || f.QueryCut
+		m.Query = ds.query.text()
+	}
+	if len(f.Host) > 0 && m.Host == nil {
+		cut = ds.host.set(f.Host) || cut
+		m.Host = ds.host.text()
+	}
+	if len(f.Path) > 0 && m.Path == nil {
+		cut = ds.path.set(f.Path) || cut
+		m.Path = ds.path.text()
+	}
+	m.TextTruncated = m.TextTruncated || cut
+}
+
+// plainFrame reports whether f starts a plain response, which may join
+// the plain responses before it (coalesce).
+func plainFrame(f *Frame) bool {
+	return f.Role == Response && f.Status == 0 && !f.Unframe && f.Text == nil
+}
+
 // frameDone ends the frame just consumed.
 func (fr *framing) frameDone(d Dir) {
 	ds := &fr.dirs[d]
 	if ds.fEnd {
 		ds.fEnd = false
-		fr.endMessage(d)
+		if m := &ds.msg; fr.coalesce && m.Role == Response && m.Status == 0 && !m.Unknown {
+			ds.held = true // ended, unless a plain response follows
+		} else {
+			fr.endMessage(d)
+		}
 	}
 	if ds.fUnfr {
 		ds.fUnfr = false
@@ -378,10 +454,49 @@ func (fr *framing) fail(d Dir, err error) {
 	ds.mode, ds.skip = modeUnknown, 0
 }
 
+// runner is implemented by parsers that can step over whole plain
+// responses (see framing.coalesce) at the start of b without framing
+// each: run returns the bytes and the number of those messages, as Split
+// would have framed them one by one.
+type runner interface {
+	run(d Dir, b []byte) (n, count int)
+}
+
+// noWaiter is implemented by parsers that wait for more of a request
+// than its header to see its text (see textWindow): with setNoWait(true)
+// they frame what they are given, as no more bytes will come.
+type noWaiter interface {
+	setNoWait(bool)
+}
+
+// splitNow frames the bytes buffered in d without waiting for more, when
+// the parser waits for text: a gap or the end of the stream follows.
+func (fr *framing) splitNow(d Dir) {
+	ds := &fr.dirs[d]
+	w, ok := fr.parser.(noWaiter)
+	if !ok || ds.mode != modeFramed || len(ds.buf) == 0 {
+		return
+	}
+	w.setNoWait(true)
+	fr.process(d)
+	w.setNoWait(false)
+}
+
 // gap tells framing that n bytes of d are missing (idx and psh: the
 // packet that carried the gap's end, if any).
 func (fr *framing) gap(d Dir, n int64, t time.Time, idx uint64, psh bool) {
 	ds := &fr.dirs[d]
+	fr.splitNow(d)
+	if ds.held {
+		fr.endMessage(d) // it ended before the gap
+	}
+	if ds.open {
+		// The message under way misses the gap's bytes.
+		ds.msg.Incomplete = true
+		ds.msg.MissingBytes += n
+	} else {
+		fr.out.lostBytes(d, n)
+	}
 	switch ds.mode {
 	case modeUnknown:
 		if ds.open {
@@ -420,6 +535,9 @@ func (fr *framing) lose(d Dir, n int64, t time.Time) {
 		if f, ok := tr.SplitTruncated(d, ds.buf); ok {
 			m := ds.marks[0]
 			fr.startMessage(d, &f, m.t, m.idx, false)
+			if f.Text != nil {
+				ds.takeText(f.Text)
+			}
 			fr.accountRange(d, ds.marks, 0, len(ds.buf))
 			fr.account(d, n, t, 0)
 			fr.endMessage(d)
@@ -482,11 +600,17 @@ func (fr *framing) unknown(d Dir, n int, t time.Time, idx uint64, psh bool) {
 
 // startMessage opens a message in d whose first byte came at t in idx.
 func (fr *framing) startMessage(d Dir, f *Frame, t time.Time, idx uint64, unknown bool) {
+	if fr.dirs[d.Reverse()].held {
+		fr.endMessage(d.Reverse()) // pairing sees messages end before the next starts
+	}
+	fr.lastEvent = d
 	ds := &fr.dirs[d]
 	ds.open = true
-	ds.msg = Message{Dir: d, Kind: f.Kind, Verb: f.Verb, Role: f.Role, Status: f.Status, Unknown: unknown,
-		First: t, Last: t, FirstPacket: idx}
-	fr.out.started(&ds.msg)
+	m := &ds.msg
+	*m = Message{}
+	m.Dir, m.Kind, m.Verb, m.Role, m.Status, m.Unknown = d, f.Kind, f.Verb, f.Role, f.Status, unknown
+	m.First, m.Last, m.FirstPacket = t, t, idx
+	fr.out.started(m)
 }
 
 // endMessage closes d's open message, if any.
@@ -495,24 +619,33 @@ func (fr *framing) endMessage(d Dir) {
 	if !ds.open {
 		return
 	}
-	ds.open = false
-	fr.messages[d]++
+	ds.open, ds.held = false, false
+	fr.lastEvent = d
+	fr.messages[d] += 1 + uint64(ds.msg.merged)
 	if !ds.msg.Unknown {
 		ds.framed = true
+		fr.msgSegments[d] += uint64(ds.msg.Segments)
 	}
 	fr.out.ended(&ds.msg)
 }
 
 // close ends framing: bytes left over (an incomplete frame header, or
 // bytes searched for a boundary in vain) are unknown, open messages end.
-func (fr *framing) close() {
+// fin tells which directions' FIN the capture holds.
+func (fr *framing) close(fin [2]bool) {
 	for d := range fr.dirs {
 		ds := &fr.dirs[d]
+		fr.splitNow(Dir(d))
 		fr.unknownBytes += int64(len(ds.buf))
 		ds.reset()
-		if ds.open && ds.skip > 0 {
-			// An incomplete last frame: the message is cut short.
+		if ds.open && !ds.held && ds.mode != modeUnknown && !(ds.toEnd && fin[d]) {
+			// A framed message still open lacks the rest of its last
+			// frame, or frames: the end of the capture cut it short.
 			ds.msg.Role &^= ResponseEnd | RequestEnd
+			ds.msg.Incomplete = true
+			if !ds.toEnd {
+				ds.msg.MissingBytes += ds.skip
+			}
 		}
 		fr.endMessage(Dir(d))
 	}

@@ -1,6 +1,7 @@
 package appproto_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -20,7 +21,12 @@ func fuzzFramer(f *testing.F, p appproto.Protocol, seeds [][2][]byte) {
 		f.Add(s[0], s[1], uint16(7))
 		f.Add(s[0], s[1], uint16(1460))
 	}
-	f.Fuzz(func(t *testing.T, c2sData, s2cData []byte, cut uint16) {
+	f.Fuzz(func(t *testing.T, c2sData, s2cData []byte, cut uint16) { checkFramer(t, p, c2sData, s2cData, cut) })
+}
+
+// checkFramer runs one fuzz case of fuzzFramer.
+func checkFramer(t *testing.T, p appproto.Protocol, c2sData, s2cData []byte, cut uint16) {
+	{
 		parser := p.NewParser(1 << 20)
 		for d, b := range [][]byte{c2sData, s2cData} {
 			for n := 0; len(b) > 0 && n < 10000; n++ {
@@ -41,6 +47,10 @@ func fuzzFramer(f *testing.F, p appproto.Protocol, seeds [][2][]byte) {
 		cfg := appproto.Config{Registry: reg, MaxHeader: 4096, MaxMessage: 1 << 20}
 		h := &fuzzHandler{t: t}
 		c := appproto.NewConn(&cfg, 40000, p.Ports()[0], h)
+		// A twin whose Handler takes transactions only: framing may then
+		// report runs of plain responses as one message to pairing.
+		var tl txList
+		twin := appproto.NewConn(&cfg, 40000, p.Ports()[0], &tl)
 		seq := [2]tcpstate.Seq{1, 1}
 		var idx uint64
 		rest := [2][]byte{c2sData, s2cData}
@@ -52,14 +62,27 @@ func fuzzFramer(f *testing.F, p appproto.Protocol, seeds [][2][]byte) {
 					continue
 				}
 				idx++
-				c.Add(appproto.Dir(d), &tcpstate.Segment{Index: idx, Seq: seq[d], Flags: tcpstate.ACK | tcpstate.PSH,
-					Len: k, Payload: rest[d][:k]})
+				seg := &tcpstate.Segment{Index: idx, Seq: seq[d], Flags: tcpstate.ACK | tcpstate.PSH, Len: k, Payload: rest[d][:k]}
+				c.Add(appproto.Dir(d), seg)
+				twin.Add(appproto.Dir(d), seg)
 				seq[d] = seq[d].Add(tcpstate.Size(k))
 				rest[d] = rest[d][k:]
 			}
 		}
 		c.Close()
+		twin.Close()
 		st := c.Stats()
+		if ts := twin.Stats(); ts != st {
+			t.Fatalf("stats with a MessageHandler %+v, without %+v", st, ts)
+		}
+		if len(tl.txns) != len(h.tx) {
+			t.Fatalf("%d transactions with a MessageHandler, %d without", len(h.tx), len(tl.txns))
+		}
+		for i := range tl.txns {
+			if !reflect.DeepEqual(tl.txns[i], h.tx[i]) {
+				t.Fatalf("transaction %d with a MessageHandler %+v, without %+v", i, h.tx[i], tl.txns[i])
+			}
+		}
 		if st.BytesC2S != int64(len(c2sData)) || st.BytesS2C != int64(len(s2cData)) {
 			t.Fatalf("bytes %d/%d, fed %d/%d", st.BytesC2S, st.BytesS2C, len(c2sData), len(s2cData))
 		}
@@ -70,6 +93,19 @@ func fuzzFramer(f *testing.F, p appproto.Protocol, seeds [][2][]byte) {
 			t.Fatalf("messages %d/%d, transactions %d; reported %d/%d, %d",
 				st.MessagesC2S, st.MessagesS2C, st.Transactions, h.msgs[0], h.msgs[1], h.txns)
 		}
+	}
+}
+
+// TestFuzzFound holds the inputs fuzzing found failing, by name.
+func TestFuzzFound(t *testing.T) {
+	// A request (Bind) starts while a response message spanning
+	// segments is under way, then a second plain response follows: it
+	// must not join the first as one message to pairing, whose start
+	// closes the Bind's request (FuzzPostgres, coalescing).
+	t.Run("postgres-interleaved-plain-responses", func(t *testing.T) {
+		checkFramer(t, appproto.Postgres{},
+			[]byte("\x00\x00\x00\b\x04\xd2\x160000000000B\x00\x00\x00\x0400000Q\x00\x00\x00\r000000000P\x00\x00\x00\x0f00000000000B\x00\x00\x00\x0400B\x00\x00\x00\x04B\x00\x0000"),
+			[]byte("0000000000000001\x00\x00\x00\x0501\x00\x06000"), 4)
 	})
 }
 
@@ -78,6 +114,7 @@ type fuzzHandler struct {
 	t    *testing.T
 	msgs [2]uint64
 	txns uint64
+	tx   []appproto.Transaction
 }
 
 func (h *fuzzHandler) Message(m *appproto.Message) {
@@ -92,6 +129,7 @@ func (h *fuzzHandler) Transaction(t *appproto.Transaction) {
 		h.t.Fatalf("transaction %+v", *t)
 	}
 	h.txns++
+	h.tx = append(h.tx, t.Clone())
 }
 
 func FuzzTNS(f *testing.F) {

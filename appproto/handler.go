@@ -5,9 +5,10 @@ package appproto
 // Transactions are delivered during the Conn's Add and Close calls, one
 // at a time, in the order they complete (Transaction.ID order): a
 // transaction completes when its response ends, when the next request of
-// a turn-based protocol begins, or at Close. The *Transaction is reused:
-// it is valid only during the call, so a Handler that keeps it copies
-// the value. A Handler must not call the Conn's Add or Close.
+// a turn-based protocol begins, or at Close. The *Transaction is reused,
+// with the buffers its Query, Host and Path share: it is valid only during
+// the call, so a Handler that keeps it keeps t.Clone(). A Handler must
+// not call the Conn's Add or Close.
 type Handler interface {
 	// Transaction receives a completed transaction.
 	Transaction(t *Transaction)

@@ -38,7 +38,7 @@ func newScript(cfg appproto.Config, serverPort uint16) *script {
 func (s *script) Message(m *appproto.Message) { s.msgs = append(s.msgs, *m) }
 
 // Transaction records a transaction.
-func (s *script) Transaction(t *appproto.Transaction) { s.txns = append(s.txns, *t) }
+func (s *script) Transaction(t *appproto.Transaction) { s.txns = append(s.txns, t.Clone()) }
 
 // seg feeds one segment of wire length wlen (len(p) if 0) at seq.
 func (s *script) seg(d appproto.Dir, seq tcpstate.Seq, p []byte, wlen int, f tcpstate.Flags) {

@@ -71,6 +71,7 @@ const (
 const httpMaxPending = 64
 
 type httpParser struct {
+	ft    FrameText
 	phase [2]uint8
 	// methods of requests awaiting a response: 0 other, 1 HEAD, 2 CONNECT.
 	pend   [httpMaxPending]uint8
@@ -89,17 +90,19 @@ func (p *httpParser) Split(d Dir, b []byte) (Frame, error) {
 	if p.phase[d] == httpChunk {
 		return p.chunk(d, b)
 	}
-	first, fields, hdrEnd, err := p.headerBlock(d, b)
+	first, h, hdrEnd, err := p.headerBlock(d, b)
 	if err != nil || hdrEnd == 0 {
 		return Frame{}, err
 	}
-	clen, chunked, err := bodyHeaders(fields)
-	if err != nil {
-		return Frame{}, err
+	if h.err != nil {
+		return Frame{}, h.err
 	}
+	clen, chunked, host := h.clen, h.chunked, h.host
 	var f Frame
 	if d == ClientToServer {
 		f = p.request(first)
+		p.ft = FrameText{Host: host, Path: requestTarget(first)}
+		f.Text = &p.ft
 	} else {
 		var whole bool
 		f, whole, err = p.response(first, int64(hdrEnd), clen, chunked)
@@ -120,9 +123,9 @@ func (p *httpParser) Split(d Dir, b []byte) (Frame, error) {
 }
 
 // headerBlock finds the header block at the start of b: its start line,
-// its header fields and its length, empty lines before it included; a
-// length of 0 means more bytes are needed.
-func (p *httpParser) headerBlock(d Dir, b []byte) (first, fields []byte, n int, err error) {
+// the header fields it reads and its length, empty lines before it
+// included; a length of 0 means more bytes are needed.
+func (p *httpParser) headerBlock(d Dir, b []byte) (first []byte, h httpFields, n int, err error) {
 	// Tolerate empty lines before a start line (RFC 9112 section 2.2).
 	skip := 0
 	for skip < len(b) && (b[skip] == '\r' || b[skip] == '\n') && skip < 4 {
@@ -131,20 +134,93 @@ func (p *httpParser) headerBlock(d Dir, b []byte) (first, fields []byte, n int, 
 	line := lineEnd(b[skip:], 8192)
 	if line < 0 {
 		if len(b)-skip >= 8192 || len(b) > skip && !p.plausible(d, b[skip:]) {
-			return nil, nil, 0, errHTTPStartLine
+			return nil, h, 0, errHTTPStartLine
 		}
-		return nil, nil, 0, nil
+		return nil, h, 0, nil
 	}
 	first = bytes.TrimRight(b[skip:skip+line], "\r\n")
 	if !p.plausible(d, first) {
-		return nil, nil, 0, errHTTPStartLine
+		return nil, h, 0, errHTTPStartLine
 	}
-	end := headerEnd(b[skip:])
+	end := scanFields(b[skip:], line, &h)
 	if end < 0 {
-		return nil, nil, 0, nil
+		return nil, h, 0, nil
 	}
-	end += skip
-	return first, b[skip+line : end], end, nil
+	return first, h, skip + end, nil
+}
+
+// httpFields are the header fields framing needs: Content-Length (-1 if
+// absent), whether the last transfer coding is chunked, the Host field,
+// and the error of a malformed Content-Length.
+type httpFields struct {
+	clen    int64
+	chunked bool
+	host    []byte
+	err     error
+}
+
+// scanFields reads the header fields of c, a header block whose start
+// line is line bytes long, into h, in one pass, and returns the block's
+// length up to and including the empty line that ends it (the first
+// "\r\n\r\n" or "\n\n"), or -1 when it is not complete.
+func scanFields(c []byte, line int, h *httpFields) int {
+	h.clen = -1
+	for ls := line; ls < len(c); {
+		i := bytes.IndexByte(c[ls:], '\n')
+		if i < 0 {
+			return -1
+		}
+		q := ls + i // this line's '\n'
+		if c[q-1] == '\n' || q >= 3 && c[q-1] == '\r' && c[q-2] == '\n' && c[q-3] == '\r' {
+			return q + 1
+		}
+		k := q
+		for k > ls && (c[k-1] == '\r' || c[k-1] == '\n') {
+			k--
+		}
+		h.field(c[ls:k])
+		ls = q + 1
+	}
+	return -1
+}
+
+// field reads one header field line (without its line end).
+func (h *httpFields) field(line []byte) {
+	colon := bytes.IndexByte(line, ':')
+	if colon < 0 {
+		return
+	}
+	name := line[:colon]
+	switch len(name) {
+	case len("host"), len("content-length"), len("transfer-encoding"):
+	default:
+		return
+	}
+	val := bytes.TrimSpace(line[colon+1:])
+	switch {
+	case asciiEqualFold(name, "content-length"):
+		if len(val) == 0 || len(val) > 18 {
+			h.err = errHTTPLength
+			return
+		}
+		var v int64
+		for _, c := range val {
+			if c < '0' || c > '9' {
+				h.err = errHTTPLength
+				return
+			}
+			v = v*10 + int64(c-'0')
+		}
+		h.clen = v
+	case asciiEqualFold(name, "transfer-encoding"):
+		last := val
+		if k := bytes.LastIndexByte(val, ','); k >= 0 {
+			last = bytes.TrimSpace(val[k+1:])
+		}
+		h.chunked = asciiEqualFold(last, "chunked")
+	case h.host == nil && asciiEqualFold(name, "host"):
+		h.host = val
+	}
 }
 
 // request frames a request's header block from its request line, and
@@ -160,6 +236,20 @@ func (p *httpParser) request(first []byte) Frame {
 	}
 	p.push(k)
 	return Frame{Start: true, End: true, Kind: m, Verb: m, Role: Request | RequestEnd}
+}
+
+// requestTarget returns the request target of a request line "METHOD
+// target HTTP/1.x", nil when there is none.
+func requestTarget(line []byte) []byte {
+	i := bytes.IndexByte(line, ' ')
+	if i < 0 {
+		return nil
+	}
+	t := line[i+1:]
+	if j := bytes.LastIndexByte(t, ' '); j >= 0 {
+		t = t[:j]
+	}
+	return t
 }
 
 // response frames a response from its status line, given the header
@@ -187,7 +277,7 @@ func (p *httpParser) response(first []byte, hdrEnd, clen int64, chunked bool) (f
 	case k == 1 || code == 204 || code == 304:
 		f.Len = hdrEnd
 	case !chunked && clen < 0:
-		f.Len = 1 << 62 // delimited by the end of the connection
+		f.Len = LenToEnd // delimited by the end of the connection
 	default:
 		return f, false, nil
 	}
@@ -288,61 +378,6 @@ func (p *httpParser) chunk(d Dir, b []byte) (Frame, error) {
 	return Frame{Len: int64(line + n), End: true}, nil
 }
 
-// headerEnd returns the length of the header block at the start of b, up
-// to and including the empty line, or -1 if it is not complete.
-func headerEnd(b []byte) int {
-	if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 {
-		if j := bytes.Index(b, []byte("\n\n")); j >= 0 && j < i {
-			return j + 2
-		}
-		return i + 4
-	}
-	if j := bytes.Index(b, []byte("\n\n")); j >= 0 {
-		return j + 2
-	}
-	return -1
-}
-
-// bodyHeaders reads Content-Length (-1 if absent) and whether the last
-// transfer coding is chunked from a header block.
-func bodyHeaders(h []byte) (clen int64, chunked bool, err error) {
-	clen = -1
-	for len(h) > 0 {
-		i := bytes.IndexByte(h, '\n')
-		if i < 0 {
-			i = len(h) - 1
-		}
-		line := bytes.TrimRight(h[:i+1], "\r\n")
-		h = h[i+1:]
-		colon := bytes.IndexByte(line, ':')
-		if colon < 0 {
-			continue
-		}
-		name, val := line[:colon], bytes.TrimSpace(line[colon+1:])
-		switch {
-		case asciiEqualFold(name, "content-length"):
-			var v int64
-			if len(val) == 0 || len(val) > 18 {
-				return 0, false, errHTTPLength
-			}
-			for _, c := range val {
-				if c < '0' || c > '9' {
-					return 0, false, errHTTPLength
-				}
-				v = v*10 + int64(c-'0')
-			}
-			clen = v
-		case asciiEqualFold(name, "transfer-encoding"):
-			last := val
-			if k := bytes.LastIndexByte(val, ','); k >= 0 {
-				last = bytes.TrimSpace(val[k+1:])
-			}
-			chunked = asciiEqualFold(last, "chunked")
-		}
-	}
-	return clen, chunked, nil
-}
-
 func asciiEqualFold(b []byte, s string) bool {
 	if len(b) != len(s) {
 		return false
@@ -415,6 +450,8 @@ func (p *httpParser) SplitTruncated(d Dir, b []byte) (Frame, bool) {
 			return Frame{}, false
 		}
 		f.Kind, f.Verb, f.Role = m, m, Request|RequestEnd
+		p.ft = FrameText{Path: requestTarget(first)}
+		f.Text = &p.ft
 		var k uint8
 		if m == "HEAD" {
 			k = 1

@@ -6,9 +6,10 @@ var mysqlPorts = []uint16{3306}
 
 // MySQL capability flags used here.
 const (
-	myClientSSL          = 1 << 11
-	myClientDeprecateEOF = 1 << 24
-	myMoreResults        = 0x0008 // SERVER_MORE_RESULTS_EXISTS
+	myClientSSL             = 1 << 11
+	myClientDeprecateEOF    = 1 << 24
+	myClientQueryAttributes = 1 << 27
+	myMoreResults           = 0x0008 // SERVER_MORE_RESULTS_EXISTS
 )
 
 // MySQL commands whose response the framer follows.
@@ -101,6 +102,8 @@ const (
 )
 
 type mysqlParser struct {
+	textWaiter
+	ft          FrameText
 	max         int64
 	command     bool // handshake over: command phase
 	greeted     bool
@@ -129,8 +132,11 @@ func (p *mysqlParser) Split(d Dir, b []byte) (Frame, error) {
 	f := Frame{Len: 4 + n, Start: true, End: true}
 	// The fields read below lie in the packet; wait for them (bounded by
 	// the header limit) rather than guess.
-	need := min(4+n, 64)
-	if int64(len(b)) < need {
+	need := int(min(4+n, 64))
+	if d == ClientToServer && seq == 0 && len(b) > 4 && (b[4] == myComQuery || b[4] == myComStmtPrepare) {
+		need = max(need, p.need(4+n)) // a statement: wait to see its text
+	}
+	if len(b) < need {
 		return Frame{}, nil
 	}
 	pl := b[4:min(int64(len(b)), 4+n)]
@@ -139,9 +145,32 @@ func (p *mysqlParser) Split(d Dir, b []byte) (Frame, error) {
 	case !p.command:
 		return p.handshake(d, seq, pl, f)
 	case d == ClientToServer:
-		return p.clientCommand(seq, pl, f), nil
+		f = p.clientCommand(seq, pl, f)
+		if f.Text != nil {
+			f.Text.QueryCut = int64(len(b)) < 4+n
+		}
+		return f, nil
 	}
 	return p.response(pl, n, f)
+}
+
+// run steps over the whole rows of a result set at the start of b, which
+// Split would frame as plain responses, up to the packet that ends the
+// rows (EOF, OK or ERR) or one not whole in b (see runner).
+func (p *mysqlParser) run(d Dir, b []byte) (n, count int) {
+	if d != ServerToClient || !p.command || p.state != myRows {
+		return 0, 0
+	}
+	for len(b)-n >= 5 {
+		m := int64(b[n]) | int64(b[n+1])<<8 | int64(b[n+2])<<16
+		c := b[n+4]
+		if m == 0 || m > p.max || int64(len(b)-n) < 4+m || c == 0xff || c == 0xfe && m < 9 {
+			break
+		}
+		n += int(4 + m)
+		count++
+	}
+	return n, count
 }
 
 // pickUp enters the command phase when the connection was picked up after
@@ -175,9 +204,105 @@ func (p *mysqlParser) clientCommand(seq byte, pl []byte, f Frame) Frame {
 		f.Role |= NoResponse
 		p.state = myIdle
 	case myComQuery:
-		f.Verb = sqlVerb(pl[1:min(len(pl), 64)])
+		p.ft = FrameText{Query: myQueryText(pl[1:], p.serverCaps&p.clientCaps&myClientQueryAttributes != 0)}
+		f.Text, f.Verb = &p.ft, sqlVerb(p.ft.Query)
+	case myComStmtPrepare:
+		p.ft = FrameText{Query: pl[1:]}
+		f.Text, f.Verb = &p.ft, sqlVerb(p.ft.Query)
 	}
 	return f
+}
+
+// myQueryText returns the statement of a COM_QUERY's payload b (after
+// the command byte), past its query attributes when the client and server
+// agreed on CLIENT_QUERY_ATTRIBUTES: parameter count, parameter set count,
+// NULL bitmap, types and names, then the values (binary protocol). It
+// returns nil when the attributes cannot be stepped over in b.
+func myQueryText(b []byte, attrs bool) []byte {
+	if !attrs {
+		return b
+	}
+	count, off, ok := lenenc(b, 0)
+	if !ok {
+		return nil
+	}
+	if _, off, ok = lenenc(b, off); !ok {
+		return nil
+	}
+	if count == 0 {
+		return b[off:]
+	}
+	if count > uint64(len(b)) {
+		return nil
+	}
+	nulls := off
+	off += int(count+7) / 8
+	if off >= len(b) || b[off] != 1 { // new_params_bind_flag
+		return nil
+	}
+	off++
+	types := off
+	for i := uint64(0); i < count; i++ {
+		if off += 2; off > len(b) {
+			return nil
+		}
+		if off, ok = myLenencSkip(b, off); !ok {
+			return nil
+		}
+	}
+	for i := 0; i < int(count); i++ {
+		typ := b[types]
+		if types, ok = myLenencSkip(b, types+2); !ok { // the name
+			return nil
+		}
+		if b[nulls+i/8]&(1<<(i%8)) != 0 {
+			continue // NULL: no value
+		}
+		if off, ok = myValueSkip(b, off, typ); !ok {
+			return nil
+		}
+	}
+	if off > len(b) {
+		return nil
+	}
+	return b[off:]
+}
+
+// myLenencSkip steps over a length-encoded string at off.
+func myLenencSkip(b []byte, off int) (int, bool) {
+	n, o, ok := lenenc(b, off)
+	if !ok || n > uint64(len(b)-o) {
+		return off, false
+	}
+	return o + int(n), true
+}
+
+// myValueSkip steps over a binary-protocol value of MySQL type typ at off.
+func myValueSkip(b []byte, off int, typ byte) (int, bool) {
+	var n int
+	switch typ {
+	case 0x06: // NULL
+		return off, true
+	case 0x01: // TINY
+		n = 1
+	case 0x02, 0x0d: // SHORT, YEAR
+		n = 2
+	case 0x03, 0x09, 0x04: // LONG, INT24, FLOAT
+		n = 4
+	case 0x08, 0x05: // LONGLONG, DOUBLE
+		n = 8
+	case 0x07, 0x0a, 0x0b, 0x0c: // TIMESTAMP, DATE, TIME, DATETIME: a length byte
+		if off >= len(b) {
+			return off, false
+		}
+		n = 1 + int(b[off])
+	default: // strings, decimals, blobs, JSON...: length-encoded
+		return myLenencSkip(b, off)
+	}
+	if off+n > len(b) {
+		return off, false
+	}
+	return off + n, true
 }
 
 // response frames a server packet of the command phase (payload pl,

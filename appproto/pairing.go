@@ -1,15 +1,41 @@
 package appproto
 
-// txn is a transaction being assembled.
+// txn is a transaction being assembled: its state, then its text.
 type txn struct {
+	txnState
+	// query, host and path hold the request's text until it completes.
+	query, host, path textBuf
+}
+
+// txnState is what a txn holds besides its text.
+type txnState struct {
 	Transaction
 	id          uint64
 	reqDone     bool
 	respStarted bool
 	reqIdx      uint64
 	respIdx     uint64
+	turnBased   bool   // the request ends the previous transaction (EndsPrevious)
 	turn0, turn uint64 // the connection's turn count at the first and last message
 }
+
+// push appends a new transaction to the queue and returns it. Its text
+// buffers are reused, not cleared: only their lengths are reset.
+func (p *pairing) push(id uint64) *txn {
+	if len(p.q) < cap(p.q) {
+		p.q = p.q[:len(p.q)+1]
+	} else {
+		p.q = append(p.q, txn{})
+	}
+	tx := &p.q[len(p.q)-1]
+	tx.txnState = txnState{id: id}
+	tx.query.n, tx.host.n, tx.path.n = 0, 0, 0
+	return tx
+}
+
+// querySep joins the statements of one request (PostgreSQL Parse
+// messages up to Sync).
+var querySep = []byte("; ")
 
 // openMsg is what pairing knows of a direction's open message.
 type openMsg struct {
@@ -79,11 +105,11 @@ func (p *pairing) startRequest(m *Message) {
 	}
 	if tx == nil && !p.phantom {
 		p.nextID++
-		p.q = append(p.q, txn{id: p.nextID})
-		tx = &p.q[len(p.q)-1]
+		tx = p.push(p.nextID)
 		tx.Kind, tx.Verb = m.Kind, m.Verb
 		tx.RequestFirst, tx.FirstPacket = m.First, m.FirstPacket
 		tx.turn0 = p.stats.Turns
+		tx.turnBased = m.Role.Has(EndsPrevious)
 		p.stats.Requests++
 		p.accum = tx.id
 	}
@@ -150,8 +176,36 @@ func (p *pairing) endUnpaired(m *Message, ghost bool) {
 	}
 }
 
+// lost accounts for n bytes of d lost in a gap outside any message: they
+// belong to the transaction under way in d, if any (the request being
+// sent; the oldest sent request, whose response is due).
+func (p *pairing) lost(d Dir, n int64) {
+	var tx *txn
+	if d == ClientToServer {
+		tx = p.find(p.accum)
+	} else if len(p.q) > 0 && p.q[0].reqDone {
+		tx = &p.q[0]
+	}
+	if tx != nil {
+		tx.Incomplete = true
+		tx.MissingBytes += n
+	}
+}
+
+// missing adds what message m misses to its transaction.
+func (tx *txn) missing(m *Message) {
+	if m.Incomplete {
+		tx.Incomplete = true
+		tx.MissingBytes += m.MissingBytes
+	}
+}
+
 // endRequest adds a request message to tx.
 func (p *pairing) endRequest(tx *txn, m *Message) {
+	tx.missing(m)
+	if m.Query != nil || m.Host != nil || m.Path != nil {
+		tx.takeText(m)
+	}
 	tx.RequestLast = m.Last
 	tx.RequestBytes += m.Bytes
 	tx.RequestSegments += m.Segments
@@ -159,7 +213,7 @@ func (p *pairing) endRequest(tx *txn, m *Message) {
 		tx.RequestSegments-- // the segment was counted with the previous message
 	}
 	tx.reqIdx = m.LastPacket
-	tx.RequestMessages++
+	tx.RequestMessages += 1 + m.merged
 	if m.Role.Has(RequestEnd) {
 		tx.reqDone = true
 		if p.accum == tx.id {
@@ -174,9 +228,32 @@ func (p *pairing) endRequest(tx *txn, m *Message) {
 	}
 }
 
+// takeText adds the text of request message m to tx: its statement
+// after those of earlier messages, its host and path unless set.
+func (tx *txn) takeText(m *Message) {
+	cut := m.TextTruncated
+	if len(m.Query) > 0 {
+		switch {
+		case tx.query.n == 0:
+			cut = tx.query.set(m.Query) || cut
+		case tx.TextTruncated:
+		default:
+			cut = tx.query.add(querySep) || tx.query.add(m.Query) || cut
+		}
+	}
+	if len(m.Host) > 0 && tx.host.n == 0 {
+		cut = tx.host.set(m.Host) || cut
+	}
+	if len(m.Path) > 0 && tx.path.n == 0 {
+		cut = tx.path.set(m.Path) || cut
+	}
+	tx.TextTruncated = tx.TextTruncated || cut
+}
+
 // endResponse adds a response message to tx, completing it at the
 // response's end.
 func (p *pairing) endResponse(tx *txn, m *Message) {
+	tx.missing(m)
 	tx.ResponseLast = m.Last
 	tx.ResponseBytes += m.Bytes
 	tx.ResponseSegments += m.Segments
@@ -184,7 +261,7 @@ func (p *pairing) endResponse(tx *txn, m *Message) {
 		tx.ResponseSegments-- // the segment was counted with the previous message
 	}
 	tx.respIdx = m.LastPacket
-	tx.ResponseMessages++
+	tx.ResponseMessages += 1 + m.merged
 	if m.Role.Has(Error) {
 		tx.Error = true
 	}
@@ -225,6 +302,10 @@ func (p *pairing) complete(tx *txn) {
 	t.Duration = t.ResponseLast.Sub(t.RequestFirst).Seconds()
 	t.LastPacket = tx.respIdx
 	t.Turns = int(tx.turn-tx.turn0) + 1
+	t.Query, t.Host, t.Path = tx.query.text(), tx.host.text(), tx.path.text()
+	if t.Incomplete {
+		p.stats.Incomplete++
+	}
 	p.stats.ServerTime += t.ServerTime
 	p.stats.ServerTimeMax = max(p.stats.ServerTimeMax, t.ServerTime)
 	p.stats.TransactionTime += t.Duration
@@ -238,8 +319,15 @@ func (p *pairing) complete(tx *txn) {
 }
 
 // close completes the responses under way and counts the requests left
-// without one.
+// without one. A response under way whose protocol marks its end (the
+// request was not turn-based) was cut by the end of the capture: its
+// transaction is incomplete.
 func (p *pairing) close() {
+	for i := range p.q {
+		if tx := &p.q[i]; tx.respStarted && !tx.turnBased {
+			tx.Incomplete = true
+		}
+	}
 	p.completeStarted()
 	p.stats.Unanswered += uint64(len(p.q)) + p.over
 	p.q = p.q[:0]
@@ -248,6 +336,9 @@ func (p *pairing) close() {
 func (p *pairing) find(id uint64) *txn {
 	if id == 0 {
 		return nil
+	}
+	if len(p.q) > 0 && p.q[0].id == id {
+		return &p.q[0] // the usual case: the oldest
 	}
 	for i := range p.q {
 		if p.q[i].id == id {

@@ -19,7 +19,7 @@ type pairScript struct {
 
 func newPairScript(maxPending int) *pairScript {
 	s := &pairScript{}
-	s.p = newPairing(maxPending, HandlerFunc(func(t *Transaction) { s.txns = append(s.txns, *t) }))
+	s.p = newPairing(maxPending, HandlerFunc(func(t *Transaction) { s.txns = append(s.txns, t.Clone()) }))
 	s.p.proto = "test"
 	return s
 }

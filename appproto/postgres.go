@@ -84,6 +84,8 @@ func (Postgres) Identify(d Dir, b []byte) (float64, bool) {
 func (Postgres) NewParser(maxMessage int64) Parser { return &pgParser{max: maxMessage} }
 
 type pgParser struct {
+	textWaiter
+	ft         FrameText
 	max        int64
 	started    bool // the client has sent its StartupMessage (or a typed message)
 	sslPending bool // the server owes a one-byte answer to SSLRequest/GSSENCRequest
@@ -134,19 +136,20 @@ func (p *pgParser) Split(d Dir, b []byte) (Frame, error) {
 	f := Frame{Len: 1 + n, Start: true, End: true, Kind: kind}
 	if d == ClientToServer {
 		switch b[0] {
-		case 'Q':
-			f.Role = Request | RequestEnd
-			f.Verb = sqlVerb(b[5:min(len(b), 5+64)])
-		case 'P':
-			f.Role = Request
-			// Parse: statement name (a C string), then the query text.
-			body := b[5:min(len(b), int(1+n), 5+256)]
-			for i, c := range body {
-				if c == 0 {
-					f.Verb = sqlVerb(body[i+1:])
-					break
-				}
+		case 'Q', 'P':
+			if len(b) < p.need(1+n) {
+				return Frame{}, nil // the statement's text is still to come
 			}
+			f.Role = Request | RequestEnd
+			body := b[5:min(int64(len(b)), 1+n)]
+			if b[0] == 'P' {
+				// Parse: statement name (a C string), then the query text.
+				f.Role = Request
+				body = afterCString(body)
+			}
+			p.ft = FrameText{}
+			p.ft.Query, p.ft.QueryCut = cString(body, int64(len(b)) < 1+n)
+			f.Text, f.Verb = &p.ft, sqlVerb(p.ft.Query)
 		case 'B', 'D', 'E', 'C', 'H':
 			f.Role = Request
 		case 'S', 'F':
@@ -163,6 +166,25 @@ func (p *pgParser) Split(d Dir, b []byte) (Frame, error) {
 		f.Role = Response
 	}
 	return f, nil
+}
+
+// run steps over the whole backend messages at the start of b that
+// Split would frame as plain responses: all but ReadyForQuery and
+// ErrorResponse (see runner).
+func (p *pgParser) run(d Dir, b []byte) (n, count int) {
+	if d != ServerToClient || p.sslPending {
+		return 0, 0
+	}
+	for len(b)-n >= 5 {
+		t := b[n]
+		m := int64(b[n+1])<<24 | int64(b[n+2])<<16 | int64(b[n+3])<<8 | int64(b[n+4])
+		if t == 'Z' || t == 'E' || pgBackend[t] == "" || m < 4 || m > p.max || int64(len(b)-n) < 1+m {
+			break
+		}
+		n += int(1 + m)
+		count++
+	}
+	return n, count
 }
 
 // startup frames an untyped startup packet.

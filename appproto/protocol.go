@@ -67,7 +67,27 @@ type Frame struct {
 	// directions is no longer in this protocol's framing (a protocol
 	// upgrade, a switch to TLS): it is counted as unknown data.
 	Unframe bool
+	// Text, when not nil, is text the frame carries for its message. It
+	// may point into the parser, and its slices into the bytes given to
+	// Split: the Conn copies what it keeps before calling Split again.
+	Text *FrameText
 }
+
+// FrameText is the text a frame carries for its message (see
+// Transaction.Query): a statement or command name, an HTTP request's Host
+// header and target. The first frame of a message that carries a text
+// sets it; the Conn keeps at most MaxText bytes of each.
+type FrameText struct {
+	Query, Host, Path []byte
+	// QueryCut says the statement goes on beyond Query (the rest of it
+	// was not given to Split).
+	QueryCut bool
+}
+
+// LenToEnd, as a Frame's Len, says the frame runs to the end of the
+// connection (an HTTP body delimited by the server's close): it is
+// complete if the capture holds the sender's FIN, cut short otherwise.
+const LenToEnd int64 = 1 << 62
 
 // Parser frames the two directions of one connection. It is created by a
 // Protocol for each connection and may keep state across calls and

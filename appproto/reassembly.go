@@ -50,7 +50,8 @@ type reassembler struct {
 	heldBytes int
 	free      [][]byte
 
-	bytes    int64 // captured bytes delivered in order
+	bytes    int64  // captured bytes delivered in order
+	segments uint64 // segments that delivered some of them
 	gaps     uint64
 	gapBytes int64
 }
@@ -107,6 +108,7 @@ func (r *reassembler) deliver(p []byte, wlen int, t time.Time, idx uint64, psh b
 	r.next = r.next.Add(tcpstate.Size(wlen))
 	if len(p) > 0 {
 		r.bytes += int64(len(p))
+		r.segments++
 		r.out.data(r.d, p, t, idx, psh && len(p) == wlen)
 	}
 	if wlen > len(p) {

@@ -58,11 +58,20 @@ func (Redis) Identify(d Dir, b []byte) (float64, bool) {
 func (Redis) NewParser(maxMessage int64) Parser { return &redisParser{max: maxMessage} }
 
 type redisParser struct {
+	textWaiter
+	ft    FrameText
 	max   int64
 	depth [2]int
 	left  [2][redisMaxDepth]int64 // elements still to come per open aggregate
 	err   [2]bool                 // the top-level value is an error reply
+	// name is set while the next element is a command's first, its name.
+	name bool
+	cmd  [redisMaxName]byte // the command name, in upper case
 }
+
+// redisMaxName bounds the command names reported (the longest Redis
+// command names are about 30 bytes).
+const redisMaxName = 64
 
 var errRedisLine = errors.New("redis: line too long")
 
@@ -97,15 +106,8 @@ func (p *redisParser) Split(d Dir, b []byte) (Frame, error) {
 			f.Role |= Error
 		}
 	case '$', '!', '=':
-		n, err := redisInt(b[1:line])
-		if err != nil {
+		if wait, err := p.bulk(d, b, line, &f); err != nil || wait {
 			return Frame{}, err
-		}
-		if n >= 0 {
-			if n > p.max {
-				return Frame{}, fmt.Errorf("redis: bulk length %d over the limit", n)
-			}
-			f.Len += n + 2
 		}
 	case '*', '~', '>', '%', '|':
 		n, err := redisInt(b[1:line])
@@ -127,6 +129,7 @@ func (p *redisParser) Split(d Dir, b []byte) (Frame, error) {
 			}
 			p.left[d][p.depth[d]] = n
 			p.depth[d]++
+			p.name = top && d == ClientToServer
 			return f, nil
 		}
 	default:
@@ -134,6 +137,10 @@ func (p *redisParser) Split(d Dir, b []byte) (Frame, error) {
 			return Frame{}, fmt.Errorf("redis: type byte 0x%02x", c)
 		}
 		f.Kind = "inline"
+		p.text(&f, p.inlineName(b[:line]))
+	}
+	if d == ClientToServer {
+		p.name = false
 	}
 	// One element done: close the aggregates it completes.
 	for p.depth[d] > 0 {
@@ -174,4 +181,71 @@ func redisInt(b []byte) (int64, error) {
 		return -1, nil
 	}
 	return v, nil
+}
+
+// bulk frames a bulk string whose header line (line bytes) begins b, and
+// takes a command's name from it; wait reports that the name's bytes are
+// still to come.
+func (p *redisParser) bulk(d Dir, b []byte, line int, f *Frame) (wait bool, err error) {
+	n, err := redisInt(b[1:line])
+	if err != nil {
+		return false, err
+	}
+	if n >= 0 {
+		if n > p.max {
+			return false, fmt.Errorf("redis: bulk length %d over the limit", n)
+		}
+		f.Len += n + 2
+	}
+	if p.name && d == ClientToServer && b[0] == '$' {
+		var name []byte
+		name, wait = p.bulkName(b, line, n)
+		p.text(f, name)
+	}
+	return wait, nil
+}
+
+// bulkName returns the command name in the bulk string of length n whose
+// header line (line bytes) begins b, or wait when its bytes are still to
+// come.
+func (p *redisParser) bulkName(b []byte, line int, n int64) (name []byte, wait bool) {
+	if n <= 0 || n > redisMaxName {
+		return nil, false
+	}
+	if len(b) < line+int(n) && !p.nowait {
+		return nil, true
+	}
+	return p.upper(b[line:min(len(b), line+int(n))]), false
+}
+
+// inlineName returns the name of an inline command: the line's first
+// word.
+func (p *redisParser) inlineName(line []byte) []byte {
+	for i, c := range line {
+		if c == ' ' || c == '\r' || c == '\n' {
+			line = line[:i]
+			break
+		}
+	}
+	if len(line) > redisMaxName {
+		return nil
+	}
+	return p.upper(line)
+}
+
+// text makes name, when there is one, the text of f.
+func (p *redisParser) text(f *Frame, name []byte) {
+	if len(name) > 0 {
+		p.ft = FrameText{Query: name}
+		f.Text = &p.ft
+	}
+}
+
+// upper returns the command name b in upper case, in the parser's buffer.
+func (p *redisParser) upper(b []byte) []byte {
+	n := copy(p.cmd[:], b)
+	for i := range n {
+		p.cmd[i] = upperASCII(p.cmd[i])
+	}
+	return p.cmd[:n]
 }

@@ -1,6 +1,10 @@
 package appproto
 
-import "fmt"
+import (
+	"fmt"
+	"unicode/utf16"
+	"unicode/utf8"
+)
 
 var tdsPorts = []uint16{1433}
 
@@ -52,8 +56,14 @@ func (TDS) Identify(d Dir, b []byte) (float64, bool) {
 func (TDS) NewParser(maxMessage int64) Parser { return &tdsParser{} }
 
 type tdsParser struct {
-	in [2]bool // a message is under way
+	textWaiter
+	ft   FrameText
+	in   [2]bool // a message is under way
+	text textBuf // a SQL batch's text, in UTF-8
 }
+
+// tdsSQLBatch is the packet type of a SQL batch.
+const tdsSQLBatch = 1
 
 // Split frames one TDS packet.
 func (p *tdsParser) Split(d Dir, b []byte) (Frame, error) {
@@ -70,6 +80,14 @@ func (p *tdsParser) Split(d Dir, b []byte) (Frame, error) {
 	}
 	eom := b[1]&1 != 0
 	f := Frame{Len: int64(n), Start: !p.in[d], End: eom, Kind: name}
+	if d == ClientToServer && b[0] == tdsSQLBatch && f.Start {
+		if len(b) < p.need(int64(n)) {
+			return Frame{}, nil // the batch's text is still to come
+		}
+		p.ft = FrameText{}
+		p.ft.Query, p.ft.QueryCut = p.batchText(b[8:min(len(b), n)], len(b) < n || !eom)
+		f.Text, f.Verb = &p.ft, sqlVerb(p.ft.Query)
+	}
 	p.in[d] = !eom
 	switch {
 	case d == ClientToServer && (b[0] == 1 || b[0] == 3 || b[0] == 7 || b[0] == 14):
@@ -78,4 +96,33 @@ func (p *tdsParser) Split(d Dir, b []byte) (Frame, error) {
 		f.Role = Response | ResponseEnd
 	}
 	return f, nil
+}
+
+// batchText converts the SQL text of a batch's first packet, b after the
+// packet header, from UTF-16LE to UTF-8 in the parser's buffer. TDS 7.2
+// and later put ALL_HEADERS first: a little-endian total length that
+// includes itself, which UTF-16 text (two characters, the second not NUL)
+// cannot be below 64 KiB. more says the text goes on past b.
+func (p *tdsParser) batchText(b []byte, more bool) (text []byte, cut bool) {
+	if total, ok := le32(b, 0); ok && total >= 4 && total < 1<<16 {
+		if int(total) > len(b) {
+			return nil, false
+		}
+		b = b[total:]
+	}
+	p.text.n = 0
+	var enc [utf8.UTFMax]byte
+	for len(b) >= 2 {
+		r := rune(b[0]) | rune(b[1])<<8
+		k := 2
+		if utf16.IsSurrogate(r) && len(b) >= 4 {
+			r = utf16.DecodeRune(r, rune(b[2])|rune(b[3])<<8)
+			k = 4
+		}
+		if p.text.add(utf8.AppendRune(enc[:0], r)) {
+			return p.text.text(), true
+		}
+		b = b[k:]
+	}
+	return p.text.text(), more || len(b) > 0
 }

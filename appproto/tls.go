@@ -68,6 +68,24 @@ func (tlsParser) Split(d Dir, b []byte) (Frame, error) {
 	return f, nil
 }
 
+// run steps over the whole application-data records the server sends at
+// the start of b, which Split would frame as plain responses (see
+// runner).
+func (tlsParser) run(d Dir, b []byte) (n, count int) {
+	if d != ServerToClient {
+		return 0, 0
+	}
+	for len(b)-n >= 5 && b[n] == 23 && b[n+1] == 3 {
+		m := int(b[n+3])<<8 | int(b[n+4])
+		if m > maxRecord || len(b)-n < 5+m {
+			break
+		}
+		n += 5 + m
+		count++
+	}
+	return n, count
+}
+
 // Resync finds a plausible record header.
 func (tlsParser) Resync(d Dir, b []byte) int {
 	for i := 0; i+5 <= len(b); i++ {

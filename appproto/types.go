@@ -1,6 +1,9 @@
 package appproto
 
-import "time"
+import (
+	"time"
+	"unicode/utf8"
+)
 
 // Defaults for a zero Config.
 const (
@@ -19,6 +22,68 @@ const (
 	DefaultMaxPending = 256
 )
 
+// MaxText bounds, in bytes, each text a message or transaction carries
+// (Query, Host, Path): longer text is cut at a UTF-8 boundary at most
+// MaxText bytes in, and TextTruncated is set.
+const MaxText = 256
+
+// textWindow is how many bytes of a request's start a parser waits for
+// (when the request is that long) to see its text whole: MaxText bytes of
+// text behind the fields before it (a TNS call's, a TDS batch's UTF-16).
+// Config.MaxHeader is never below it.
+const textWindow = 1024
+
+// Text is text carried by a message (a statement, a host name, a
+// request target), written in JSON as a string (invalid UTF-8 replaced by
+// U+FFFD). The Text of a Message or Transaction given to a Handler shares
+// the Conn's buffers: it is valid only during the call (String, or
+// Transaction.Clone, copies it).
+type Text []byte
+
+// MarshalText returns t itself: JSON shows it as a string.
+func (t Text) MarshalText() ([]byte, error) { return t, nil }
+
+// String returns a copy of t as a string.
+func (t Text) String() string { return string(t) }
+
+// textBuf holds one bounded text: a statement, a host or a path.
+type textBuf struct {
+	b [MaxText]byte
+	n int
+}
+
+// set replaces the text with p, cut to MaxText bytes at a UTF-8
+// boundary; it reports whether p was cut.
+func (t *textBuf) set(p []byte) bool {
+	t.n = 0
+	return t.add(p)
+}
+
+// add appends p, cut to what fits at a UTF-8 boundary; it reports
+// whether p was cut.
+func (t *textBuf) add(p []byte) bool {
+	room := MaxText - t.n
+	if len(p) <= room {
+		t.n += copy(t.b[t.n:], p)
+		return false
+	}
+	k := room
+	// Back off to the start of a rune so that the cut keeps valid UTF-8.
+	for i := 0; i < utf8.UTFMax && k > 0 && k < len(p) && !utf8.RuneStart(p[k]); i++ {
+		k--
+	}
+	t.n += copy(t.b[t.n:], p[:k])
+	return true
+}
+
+// text returns the text, nil when empty.
+func (t *textBuf) text() Text {
+	if t.n == 0 {
+		return nil
+	}
+	return Text(t.b[:t.n])
+}
+
 // Config bounds the application analysis of connections. Its zero value is
 // usable. It holds no callbacks: each Conn's results go to the Handler
 // given to NewConn, so one Config may be shared by every connection.
@@ -33,7 +98,8 @@ type Config struct {
 	MaxHeld int
 	// MaxHeader bounds the bytes buffered per direction while a parser
 	// needs more to find a frame; beyond it the direction has a framing
-	// error. Zero means DefaultMaxHeader.
+	// error. Zero means DefaultMaxHeader; a value below 1 KiB counts as
+	// 1 KiB (what a parser may wait for to see a statement whole).
 	MaxHeader int
 	// MaxMessage bounds the length a binary frame header may declare
 	// (larger is a framing error, never an allocation). Zero means
@@ -57,7 +123,7 @@ func (c *Config) maxHeader() int {
 	if c.MaxHeader <= 0 {
 		return DefaultMaxHeader
 	}
-	return c.MaxHeader
+	return max(c.MaxHeader, textWindow)
 }
 
 func (c *Config) maxMessage() int64 {
@@ -97,6 +163,23 @@ type Message struct {
 	// FirstPacket and LastPacket are the capture indexes of those segments.
 	FirstPacket uint64 `json:"first_packet"`
 	LastPacket  uint64 `json:"last_packet"`
+	// Query, Host and Path are the message's text (see Transaction),
+	// TextTruncated set when one was cut at MaxText bytes. They are
+	// valid only during the Handler's call.
+	Query         Text `json:"query,omitempty"`
+	Host          Text `json:"host,omitempty"`
+	Path          Text `json:"path,omitempty"`
+	TextTruncated bool `json:"text_truncated,omitempty"`
+	// Incomplete is set when bytes of the message are missing: cut by
+	// the end of the capture, or lost in a gap. MissingBytes counts those
+	// known to be missing (0 when unknown).
+	Incomplete   bool  `json:"incomplete,omitempty"`
+	MissingBytes int64 `json:"missing_bytes,omitempty"`
+
+	// merged counts the messages that follow this one in a run of plain
+	// responses reported as one (see framing.coalesce): the pairing
+	// counts 1+merged messages.
+	merged int
 }
 
 // Transaction is a request paired with its response.
@@ -108,6 +191,20 @@ type Transaction struct {
 	// Kind and Verb are those of the request's first message.
 	Kind string `json:"kind"`
 	Verb string `json:"verb,omitempty"`
+	// Query is the request's statement, as far as the request carries it
+	// in clear: the SQL text of a PostgreSQL Query or Parse (the texts of
+	// several Parse messages joined by "; "), a MySQL COM_QUERY or
+	// COM_STMT_PREPARE, a TDS SQL batch (converted from UTF-16LE), a TNS
+	// execution call (OALL7/OALL8 and the bundled execution call), and
+	// the command name of a Redis command. Host and Path are an HTTP
+	// request's Host header and request target (the method is Verb, the
+	// status Status). Each holds at most MaxText bytes; TextTruncated is
+	// set when one was cut. They share the Conn's buffers: valid only
+	// during the Handler's call (Clone copies them).
+	Query         Text `json:"query,omitempty"`
+	Host          Text `json:"host,omitempty"`
+	Path          Text `json:"path,omitempty"`
+	TextTruncated bool `json:"text_truncated,omitempty"`
 	// Status is the response's status code, when the protocol has one.
 	Status int `json:"status,omitempty"`
 	// Error is set when a response message reported an error.
@@ -141,6 +238,31 @@ type Transaction struct {
 	// first and the response's last segment.
 	FirstPacket uint64 `json:"first_packet"`
 	LastPacket  uint64 `json:"last_packet"`
+	// Incomplete is set when bytes of the request or the response are
+	// missing: the response was cut by the end of the capture (a body
+	// shorter than its Content-Length, a result without its end), or
+	// bytes were lost in a gap. MissingBytes counts the bytes known to be
+	// missing (the rest of a frame whose length was declared, the bytes
+	// of a gap); 0 when it is not known.
+	Incomplete   bool  `json:"incomplete,omitempty"`
+	MissingBytes int64 `json:"missing_bytes,omitempty"`
+}
+
+// Clone returns a copy of t that owns its Query, Host and Path: one a
+// Handler may keep.
+func (t *Transaction) Clone() Transaction {
+	c := *t
+	c.Query = cloneText(t.Query)
+	c.Host = cloneText(t.Host)
+	c.Path = cloneText(t.Path)
+	return c
+}
+
+func cloneText(t Text) Text {
+	if t == nil {
+		return nil
+	}
+	return append(Text(nil), t...)
 }
 
 // Stats are the per-connection application counters. They stay bounded
@@ -158,6 +280,9 @@ type Stats struct {
 	Transactions uint64 `json:"transactions"`
 	// Unanswered counts requests left without a response.
 	Unanswered uint64 `json:"unanswered"`
+	// Incomplete counts the transactions reported with bytes missing
+	// (Transaction.Incomplete): cut by the end of the capture or a gap.
+	Incomplete uint64 `json:"incomplete,omitempty"`
 	// Turns counts client application turns: client data that follows
 	// server data, or is the connection's first data.
 	Turns uint64 `json:"turns"`
@@ -182,4 +307,89 @@ type Stats struct {
 	// is the first failure.
 	FramingErrors uint64 `json:"framing_errors"`
 	FramingError  string `json:"framing_error,omitempty"`
+	// SDU and TDU are the session and transport data unit sizes a TNS
+	// connection negotiated: the Accept's, or the Connect's when no
+	// Accept was seen (0 for other protocols). SQLNet holds both and how
+	// TNS packets map onto TCP segments.
+	SDU    int         `json:"sdu,omitempty"`
+	TDU    int         `json:"tdu,omitempty"`
+	SQLNet SQLNetStats `json:"sqlnet,omitzero"`
+}
+
+// SQLNetStats are the SQL*Net (TNS) figures of a connection: the sizes the
+// Connect and Accept packets announced, and the overhead of TNS framing
+// (Meek et al., "Wide Area Network Ecology": SQL*Net moved about twice
+// the bytes HTTP did for the same rows).
+type SQLNetStats struct {
+	// Version is the protocol version the Accept chose.
+	Version int `json:"version,omitempty"`
+	// ConnectSDU and ConnectTDU are the client's proposal, AcceptSDU and
+	// AcceptTDU the server's answer (the 4-byte sizes of version 315 and
+	// later when present, else the 2-byte ones).
+	ConnectSDU int `json:"connect_sdu,omitempty"`
+	ConnectTDU int `json:"connect_tdu,omitempty"`
+	AcceptSDU  int `json:"accept_sdu,omitempty"`
+	AcceptTDU  int `json:"accept_tdu,omitempty"`
+	// PathMSS is the smaller of the MSS options of the two SYNs (0 when
+	// the handshake was not seen). SDUForMSS is the SDU that would map
+	// TNS packets one-to-one onto the path's segments: a TNS packet holds
+	// at most SDU bytes, its 8-byte header included, so an SDU of the MSS
+	// makes each full packet fill exactly one segment.
+	PathMSS   int `json:"path_mss,omitempty"`
+	SDUForMSS int `json:"sdu_for_mss,omitempty"`
+	// C2S and S2C are the figures of each direction.
+	C2S SQLNetDir `json:"c2s"`
+	S2C SQLNetDir `json:"s2c"`
+}
+
+// SQLNetDir are the TNS figures of one direction.
+type SQLNetDir struct {
+	// Packets counts TNS packets, DataPackets and MarkerPackets those of
+	// type Data and Marker; MaxPacket is the longest (header included).
+	Packets       uint64 `json:"packets"`
+	DataPackets   uint64 `json:"data_packets"`
+	MarkerPackets uint64 `json:"marker_packets"`
+	MaxPacket     int    `json:"max_packet"`
+	// Segments counts the TCP segments that carried the direction's
+	// bytes; PacketsPerSegment is Packets / Segments, SegmentsPerPacket
+	// the mean number of segments a packet's bytes spanned.
+	Segments          uint64  `json:"segments"`
+	PacketsPerSegment float64 `json:"packets_per_segment"`
+	SegmentsPerPacket float64 `json:"segments_per_packet"`
+	// Bytes counts the bytes of TNS packets: HeaderBytes their 8-byte
+	// headers, MarkerBytes the bodies of Marker packets, DataBytes the
+	// bodies of Data packets (their 2-byte data flags included). Overhead
+	// is (HeaderBytes + MarkerBytes) / Bytes.
+	Bytes       int64   `json:"bytes"`
+	HeaderBytes int64   `json:"header_bytes"`
+	MarkerBytes int64   `json:"marker_bytes"`
+	DataBytes   int64   `json:"data_bytes"`
+	Overhead    float64 `json:"overhead"`
+}
+
+// connCounts are what a connection counted for a parser's own figures
+// (statsAdder).
+type connCounts struct {
+	segments    [2]uint64 // segments that delivered in-order bytes
+	msgSegments [2]uint64 // sum of the segments of the framed messages
+	mss         [2]uint16 // MSS option of each direction's SYN, 0 none
+}
+
+// pathMSS returns the smaller MSS announced, 0 when none was.
+func (cc *connCounts) pathMSS() int {
+	a, b := int(cc.mss[0]), int(cc.mss[1])
+	switch {
+	case a == 0:
+		return b
+	case b == 0:
+		return a
+	}
+	return min(a, b)
+}
+
+// statsAdder is implemented by parsers that add protocol figures to the
+// connection's Stats (TNS: SDU, TDU, SQLNet), given what the connection
+// counted.
+type statsAdder interface {
+	addStats(st Stats, cc connCounts) Stats
 }

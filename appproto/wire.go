@@ -84,6 +84,39 @@ func lineEnd(b []byte, limit int) int {
 	return i + 1
 }
 
+// cString returns the C string at the start of b without its NUL; when b
+// holds no NUL, all of b, cut if more (the string goes on past b).
+func cString(b []byte, more bool) (s []byte, cut bool) {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i], false
+	}
+	return b, more
+}
+
+// afterCString returns what follows the C string at the start of b, nil
+// when b holds no NUL.
+func afterCString(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[i+1:]
+	}
+	return nil
+}
+
+// textWaiter is embedded by the parsers that wait for more of a request
+// than its header, to see its text whole (they implement noWaiter).
+type textWaiter struct{ nowait bool }
+
+func (w *textWaiter) setNoWait(v bool) { w.nowait = v }
+
+// need returns how many bytes of a frame n bytes long to have before
+// framing it: its first textWindow bytes, or none while waiting is off.
+func (w *textWaiter) need(n int64) int {
+	if w.nowait {
+		return 0
+	}
+	return int(min(n, textWindow))
+}
+
 // upperASCII returns c in upper case if it is an ASCII letter.
 func upperASCII(c byte) byte {
 	if 'a' <= c && c <= 'z' {
@@ -99,6 +132,34 @@ var sqlVerbs = []string{"SELECT", "INSERT", "UPDATE", "DELETE", "FETCH", "BEGIN"
 	"DEALLOCATE", "START", "SAVEPOINT", "RELEASE", "USE", "LISTEN", "NOTIFY", "MERGE", "REPLACE",
 	"DISCARD", "RESET", "DESCRIBE", "DESC", "LOAD", "UNLISTEN", "END", "ABORT"}
 
+// sqlVerbsByLetter holds sqlVerbs by their first letter.
+var sqlVerbsByLetter = func() (idx [26][]string) {
+	for _, v := range sqlVerbs {
+		idx[v[0]-'A'] = append(idx[v[0]-'A'], v)
+	}
+	return idx
+}()
+
+// sqlStart reports whether b begins, without leading blanks, with one of
+// sqlVerbs followed by a blank, a parenthesis, a semicolon or the end of b.
+func sqlStart(b []byte) bool {
+	if len(b) < 3 || !('A' <= upperASCII(b[0]) && upperASCII(b[0]) <= 'Z') {
+		return false
+	}
+	v := sqlVerb(b)
+	if v == "" || v == "OTHER" {
+		return false
+	}
+	if len(b) == len(v) {
+		return true
+	}
+	switch b[len(v)] {
+	case ' ', '\t', '\r', '\n', '(', ';':
+		return true
+	}
+	return false
+}
+
 // sqlVerb returns the first keyword of the SQL text at the start of b as
 // one of sqlVerbs, "OTHER" for another word, or "" when there is none.
 func sqlVerb(b []byte) string {
@@ -107,22 +168,24 @@ func sqlVerb(b []byte) string {
 		i++
 	}
 	j := i
-	for j < len(b) && j-i < 16 && ('A' <= upperASCII(b[j]) && upperASCII(b[j]) <= 'Z' || b[j] == '_') {
+	for j < len(b) && j-i < 16 && ((b[j]|0x20)-'a' < 26 || b[j] == '_') {
 		j++
 	}
 	if j == i {
 		return ""
 	}
 	w := b[i:j]
-	for _, v := range sqlVerbs {
-		if len(v) != len(w) {
-			continue
-		}
-		k := 0
-		for k < len(w) && upperASCII(w[k]) == v[k] {
-			k++
-		}
-		if k == len(w) {
+	if c := (w[0] | 0x20) - 'a'; c < 26 {
+	next:
+		for _, v := range sqlVerbsByLetter[c] {
+			if len(v) != len(w) {
+				continue
+			}
+			for k, x := range w {
+				if x&^0x20 != v[k] { // w holds letters and _ only
+					continue next
+				}
+			}
 			return v
 		}
 	}

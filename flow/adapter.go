@@ -393,7 +393,16 @@ type decoder struct {
 func newDecoder() *decoder {
 	d := &decoder{decoded: make([]gopacket.LayerType, 0, 8)}
 	mk := func(first gopacket.LayerType) *gopacket.DecodingLayerParser {
-		p := gopacket.NewDecodingLayerParser(first, &d.eth, &d.dot1q, &d.sll, &d.ip4, &d.ip6, &d.arp)
+		p := gopacket.NewDecodingLayerParser(first)
+		// A slice indexed by layer type, not the default map: no hashing
+		// per layer decoded.
+		p.SetDecodingLayerContainer(gopacket.DecodingLayerSparse(nil))
+		p.AddDecodingLayer(&d.eth)
+		p.AddDecodingLayer(&d.dot1q)
+		p.AddDecodingLayer(&d.sll)
+		p.AddDecodingLayer(&d.ip4)
+		p.AddDecodingLayer(&d.ip6)
+		p.AddDecodingLayer(&d.arp)
 		p.IgnoreUnsupported = true
 		return p
 	}

@@ -243,6 +243,7 @@ type entry struct {
 	hasISN     [2]bool
 	prev, next *entry
 	closing    bool // queued in Analyzer.closing
+	ended      bool // no longer tracked
 }
 
 // closed reports whether the connection has closed (as tcpstate.Conn's
@@ -268,7 +269,6 @@ func (e *entry) note(d tcpstate.Dir, s *tcpstate.Segment) {
 // closingEntry is a closed connection waiting out Config.CloseLinger.
 type closingEntry struct {
 	e  *entry
-	id int
 	at time.Time // the connection's last packet when queued
 }
 
@@ -294,6 +294,7 @@ type Analyzer struct {
 	lastSkip    SkipReason     // why the last TCP packet was skipped
 	closing     []closingEntry // closed connections waiting out CloseLinger
 	closingHead int
+	recent      *entry // the connection of the last TCP segment
 	ev          event  // the event being built (one worker)
 	endSeq      uint64 // connections ended so far
 	inline      *shard
@@ -404,7 +405,10 @@ func (a *Analyzer) add(p *Packet) (*entry, tcpstate.Dir) {
 	if src.Compare(dst) > 0 {
 		key = connKey{dst, src}
 	}
-	e := a.table[key]
+	e := a.recent
+	if e == nil || e.key != key {
+		e = a.table[key]
+	}
 	if e != nil && a.reused(e, src, seg) {
 		a.finish(e, EndPortReuse)
 		e = nil
@@ -418,10 +422,11 @@ func (a *Analyzer) add(p *Packet) (*entry, tcpstate.Dir) {
 	if src != e.conn.Client {
 		d = tcpstate.ServerToClient
 	}
+	a.recent = e
 	e.note(d, seg)
 	if !e.closing && e.closed() && a.cfg.linger() >= 0 {
 		e.closing = true
-		a.closing = append(a.closing, closingEntry{e: e, id: e.conn.ID, at: e.last})
+		a.closing = append(a.closing, closingEntry{e: e, at: e.last})
 	}
 	return e, d
 }
@@ -520,11 +525,11 @@ func (a *Analyzer) expireClosed(now time.Time) {
 		ce := &a.closing[a.closingHead]
 		e := ce.e
 		switch {
-		case a.table[e.key] != e || e.conn.ID != ce.id: // ended otherwise
+		case e.ended: // ended otherwise
 		case now.Sub(e.last) > linger:
 			a.finish(e, EndClosed)
 		case e.last.After(ce.at):
-			a.closing = append(a.closing, closingEntry{e: e, id: ce.id, at: e.last})
+			a.closing = append(a.closing, closingEntry{e: e, at: e.last})
 		default:
 			return
 		}
@@ -543,6 +548,10 @@ func (a *Analyzer) expireClosed(now time.Time) {
 // reports it.
 func (a *Analyzer) finish(e *entry, why EndReason) {
 	delete(a.table, e.key)
+	e.ended = true
+	if a.recent == e {
+		a.recent = nil
+	}
 	a.unlink(e)
 	if (why == EndOfCapture || why == EndIdle) && e.closed() {
 		why = EndClosed

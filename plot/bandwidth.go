@@ -5,7 +5,6 @@ import (
 	"math"
 	"time"
 
-	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 )
@@ -58,61 +57,78 @@ func Bandwidth(h Header, layers []Layer, o BandwidthOptions) (*Figure, error) {
 		return nil, err
 	}
 	names := (&FlowData{Names: o.Names}).names()
+	var panels []*panel
+	for dir := range 2 {
+		panels = append(panels, bandwidthPanel(h, layers, o, dir, names[dir], n, x0, w, width))
+	}
+	shareRateUnit(panels)
+	hi := math.Max(panels[0].Y.Max, panels[1].Y.Max)
+	for _, p := range panels {
+		p.Y.Max = hi
+	}
+	return newFigure([]*panel{panels[0]}, []*panel{panels[1]}), nil
+}
+
+// bandwidthPanel makes the panel of direction dir, named name: the layers
+// on n bins of w seconds from x0 (width w), stacked or as lines, with the
+// rate's line.
+func bandwidthPanel(h Header, layers []Layer, o BandwidthOptions, dir int, name string, n int, x0, w float64, width time.Duration) *panel {
 	scale := 1.0 // kbit/s per unit drawn
-	unit := "kbit/s"
 	if o.Percent {
 		scale = o.Rate / 1000 / 100
-		unit = fmt.Sprintf("%% of %s", rateName(o.Rate))
 	}
-	var panels []*gplot.Plot
-	for dir := range 2 {
-		title := ""
-		if dir == 0 {
-			title = h.title()
-		}
-		xl := ""
-		if dir == 1 {
-			xl = "time since t=0, s"
-		}
-		p := newPanel(title, xl, fmt.Sprintf("%s, %s\nper %v", names[dir], unit, width))
-		tops := layerSteps(layers, dir, n, x0, w, scale, !o.Lines)
-		for k, top := range tops {
-			clr := palette[k%len(palette)]
-			if o.Lines {
-				ln := line(top, clr, vg.Points(1))
-				ln.StepStyle = plotter.PostStep
-				p.Add(ln)
-				p.Legend.Add(layers[k].Name, ln)
-				continue
-			}
-			a := &area{XYs: top, Color: light(clr, 170)}
-			if k > 0 {
-				a.Base = make([]float64, len(top))
-				for i := range top {
-					a.Base[i] = tops[k-1][i].Y
-				}
-			}
-			a.Line.Color, a.Line.Width = clr, vg.Points(0.5)
-			p.Add(a)
-			p.Legend.Add(layers[k].Name, a)
-		}
-		if o.Rate > 0 {
-			r := o.Rate / 1000 / scale
-			ln := line(plotter.XYs{{X: x0, Y: r}, {X: x0 + float64(n)*w, Y: r}}, black, vg.Points(1), vg.Points(4), vg.Points(3))
+	title := ""
+	if dir == 0 {
+		title = h.title()
+	}
+	p := newPanel(title, "", "")
+	tops := layerSteps(layers, dir, n, x0, w, scale, !o.Lines)
+	var series []plotter.XYs
+	var bases [][]float64
+	for k, top := range tops {
+		clr := palette[k%len(palette)]
+		series = append(series, top)
+		if o.Lines {
+			ln := line(top, clr, vg.Points(1))
+			ln.StepStyle = plotter.PostStep
 			p.Add(ln)
-			p.Legend.Add("rate "+rateName(o.Rate), ln)
+			p.add(layers[k].Name, ln)
+			continue
 		}
-		p.Y.Min = 0
-		p.Y.Max *= 1.3 // room for the legend
-		p.X.Min = max(0, x0)
-		p.X.Max = h.xMax(x0 + float64(n)*w)
-		panels = append(panels, p)
+		a := &area{XYs: top, Color: light(clr, 170)}
+		if k > 0 {
+			a.Base = make([]float64, len(top))
+			for i := range top {
+				a.Base[i] = tops[k-1][i].Y
+			}
+			bases = append(bases, a.Base)
+		}
+		a.Line.Color, a.Line.Width = clr, vg.Points(0.5)
+		p.Add(a)
+		p.add(layers[k].Name, a)
 	}
-	lo := math.Max(panels[0].Y.Max, panels[1].Y.Max)
-	for _, p := range panels {
-		p.Y.Max = lo
+	if o.Rate > 0 {
+		r := o.Rate / 1000 / scale
+		ln := line(plotter.XYs{{X: x0, Y: r}, {X: x0 + float64(n)*w, Y: r}}, black, vg.Points(1), vg.Points(4), vg.Points(3))
+		series = append(series, ln.XYs)
+		p.Add(ln)
+		p.add("rate "+rateName(o.Rate), ln)
 	}
-	return newFigure([]*gplot.Plot{panels[0]}, []*gplot.Plot{panels[1]}), nil
+	p.Y.Min = 0
+	p.Y.Max *= 1.1
+	p.X.Min = max(h.xMin(), x0)
+	p.X.Max = h.xMax(x0 + float64(n)*w)
+	setTimeAxis(p, h)
+	if dir == 0 {
+		p.X.Label.Text = ""
+	}
+	label := func(unit string) string { return fmt.Sprintf("%s, %s\nper %v", name, unit, width) }
+	if o.Percent {
+		p.Y.Label.Text = label(fmt.Sprintf("%% of %s", rateName(o.Rate)))
+	} else {
+		setRateAxis(p, label, series, bases)
+	}
+	return p
 }
 
 // layerGrid checks that the layers' bins share one grid and returns it

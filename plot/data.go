@@ -44,10 +44,38 @@ type Packeter interface {
 	// Len returns the number of packets.
 	Len() int
 	// Packet returns packet i: when it was captured, its size on the wire
-	// (whole frame), its direction (ClientToServer packets are drawn
-	// above the axis, ServerToClient below) and whether it carries no
-	// data (no payload, SYN or FIN: drawn as a ring, not a triangle).
-	Packet(i int) (at time.Time, wireBytes int, dir tcpstate.Dir, pureACK bool)
+	// (whole frame), its TCP payload length, its direction
+	// (ClientToServer packets are drawn above the axis, ServerToClient
+	// below) and its TCP flags. A RST, a SYN and a FIN (tested in that
+	// order) are drawn as marks of their own, a segment with payload as a
+	// triangle, any other as a tick in its direction's ACK lane.
+	Packet(i int) (at time.Time, wireBytes, payload int, dir tcpstate.Dir, flags tcpstate.Flags)
+}
+
+// packetKind is how a packet-flow figure draws a packet.
+type packetKind uint8
+
+const (
+	packetData packetKind = iota
+	packetACK
+	packetSYN
+	packetFIN
+	packetRST
+)
+
+// kindOf returns how a packet with the flags and payload is drawn.
+func kindOf(payload int, flags tcpstate.Flags) packetKind {
+	switch {
+	case flags.Has(tcpstate.RST):
+		return packetRST
+	case flags.Has(tcpstate.SYN):
+		return packetSYN
+	case flags.Has(tcpstate.FIN):
+		return packetFIN
+	case payload > 0:
+		return packetData
+	}
+	return packetACK
 }
 
 // RTTSampler is a list of round-trip times.

@@ -4,12 +4,19 @@
 //   - PacketFlow: the packet-flow and bandwidth figure of "Wide Area
 //     Network Ecology" (Meek et al., LISA '98) — every packet of one
 //     connection as a mark of its size over time, one direction above the
-//     axis and the other below, over the bandwidth of the connection and
-//     of the whole capture per interval;
+//     axis and the other below, the ACK-only packets as ticks in a lane of
+//     their own by the axis (stacked in rows where they come too close, so
+//     that each stays visible: Figure.Lanes counts them), SYN, FIN and RST
+//     as marks of their own, a line at each sender's full-size frame, over
+//     the bandwidth of the connection and of the whole capture per
+//     interval, with notes (ACKs per segment, turns...) beside it;
 //   - Bandwidth: a capture's bandwidth over time per direction, by traffic
 //     class, stacked or as lines, optionally against a link rate;
-//   - TimeSequence: the tcptrace/Stevens time-sequence graph;
-//   - RTT: round-trip time samples and the minimum per interval;
+//   - TimeSequence: the tcptrace/Stevens time-sequence graph, in
+//     tcptrace's colours (data black, retransmissions red with an R, the
+//     window line yellow, the ACK line green, SACK blocks purple);
+//   - RTT: round-trip time samples and the minimum per interval, from TCP
+//     and from echoes (Meek et al.'s Figure 3);
 //   - Timeline: application transactions as NetLogger-style lifelines.
 //   - Lifeline: a connection's events as NetLogger lifelines through the
 //     client, the capture point and the server (Lifeliner, LifeMarker;
@@ -28,12 +35,15 @@
 // and validate it: no data, too little to span a time axis, a negative or
 // non-finite value, or a time before the figure's start is an error
 // (wrapping ErrNoData or ErrBadData), never a broken file. A Figure is a
-// grid of panels; Beside puts figures side by side on shared vertical
-// scales, and Render writes one to any io.Writer. Only command-line tools
-// choose file names.
+// grid of panels, each with its key (legend and notes) drawn beside the
+// data, never on it; Beside puts figures side by side on shared vertical
+// scales and units, and Render writes one to any io.Writer. Only
+// command-line tools choose file names.
 //
 // Time axes are in seconds since Header.Start, whose date and time of
-// day (UTC) appear in the title. Bandwidth is in kbit/s (1000 bits per
-// second) of wire bytes (whole frames). Figures are not safe for
-// concurrent use.
+// day (UTC) appear in the title; a zoom (Header.From, End) keeps those
+// seconds, and an axis spanning two hours or more gives the time of day
+// (UTC) instead. Rates are of wire bytes (whole frames), in kbit/s, Mbit/s
+// or Gbit/s, whichever keeps the axis below 10 000. Figures are not safe
+// for concurrent use.
 package plot

@@ -7,7 +7,9 @@ import (
 	"time"
 
 	gplot "gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -138,8 +140,10 @@ func (v *vranges) Plot(c draw.Canvas, p *gplot.Plot) {
 			hi = lo + vg.Points(1)
 		}
 		c.StrokeLines(v.Line, c.ClipLinesXY([]vg.Point{{X: px, Y: lo}, {X: px, Y: hi}})...)
-		if v.Cap > 0 {
-			c.StrokeLines(v.Line, c.ClipLinesXY([]vg.Point{{X: px - v.Cap/2, Y: hi}, {X: px + v.Cap/2, Y: hi}})...)
+		if v.Cap > 0 { // an I-beam, as tcptrace draws a segment
+			for _, y := range []vg.Length{lo, hi} {
+				c.StrokeLines(v.Line, c.ClipLinesXY([]vg.Point{{X: px - v.Cap/2, Y: y}, {X: px + v.Cap/2, Y: y}})...)
+			}
 		}
 	}
 }
@@ -200,4 +204,43 @@ func line(xy plotter.XYs, clr color.Color, w vg.Length, dashes ...vg.Length) *pl
 	l := &plotter.Line{XYs: xy}
 	l.LineStyle = draw.LineStyle{Color: clr, Width: w, Dashes: dashes}
 	return l
+}
+
+// hline draws a horizontal line at y across the whole data area; it does
+// not widen the horizontal range.
+type hline struct {
+	y   float64
+	sty draw.LineStyle
+}
+
+// Plot implements gonum's plot.Plotter.
+func (l *hline) Plot(c draw.Canvas, p *gplot.Plot) {
+	_, trY := p.Transforms(&c)
+	y := trY(l.y)
+	if y < c.Min.Y || y > c.Max.Y {
+		return
+	}
+	c.StrokeLine2(l.sty, c.Min.X, y, c.Max.X, y)
+}
+
+// DataRange implements gonum's plot.DataRanger.
+func (l *hline) DataRange() (xmin, xmax, ymin, ymax float64) {
+	return math.Inf(1), math.Inf(-1), l.y, l.y
+}
+
+// Thumbnail implements gonum's plot.Thumbnailer for the key.
+func (l *hline) Thumbnail(c *draw.Canvas) {
+	y := (c.Min.Y + c.Max.Y) / 2
+	c.StrokeLine2(l.sty, c.Min.X, y, c.Max.X, y)
+}
+
+// letterGlyph draws a letter centred on the point, as tcptrace marks
+// retransmissions with an R.
+type letterGlyph struct{ s string }
+
+// DrawGlyph implements draw.GlyphDrawer.
+func (g letterGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	ts := text.Style{Color: sty.Color, Font: font.From(gplot.DefaultFont, font.Length(sty.Radius*2.6)),
+		Handler: gplot.DefaultTextHandler, XAlign: draw.XCenter, YAlign: draw.YBottom}
+	c.FillText(ts, vg.Point{X: pt.X, Y: pt.Y + sty.Radius*0.4}, g.s)
 }

@@ -67,7 +67,7 @@ func EchoFit(h Header, d EchoFitData) (*Figure, error) {
 	p.Y.Tick.Marker = gplot.DefaultTicks{}
 	s := scatter(pts, draw.CircleGlyph{}, blue, vg.Points(2))
 	p.Add(s)
-	p.Legend.Add(fmt.Sprintf("%d samples", len(pts)), s)
+	p.add(fmt.Sprintf("%d samples", len(pts)), s)
 	for i, l := range lines {
 		xy := plotter.XYs{
 			{X: lo, Y: l.intercept + l.slope*lo/1000},
@@ -83,11 +83,9 @@ func EchoFit(h Header, d EchoFitData) (*Figure, error) {
 		if l.rms > 0 {
 			text += fmt.Sprintf(", RMS %.3f ms", l.rms)
 		}
-		p.Legend.Add(text, ln)
+		p.add(text, ln)
 	}
-	p.Legend.Top = false
-	p.Legend.Left = false
-	return newFigure([]*gplot.Plot{p}), nil
+	return newFigure([]*panel{p}), nil
 }
 
 // fitLine is one line of an echo figure, as read from a FitLiner.

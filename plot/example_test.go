@@ -22,9 +22,9 @@ func ExamplePacketFlow() {
 		return series.Bins{Start: start, Width: 100 * time.Millisecond, Bytes: b}
 	}
 	packets := series.Points{
-		{Time: ms(0), WireLen: 120, Dir: tcpstate.ClientToServer, Len: 66, End: 66},
-		{Time: ms(150), WireLen: 520, Dir: tcpstate.ServerToClient, Len: 466, End: 466},
-		{Time: ms(151), WireLen: 66, Dir: tcpstate.ClientToServer, Seq: 66, End: 66}, // pure ACK
+		{Time: ms(0), WireLen: 120, Dir: tcpstate.ClientToServer, Len: 66, End: 66, Flags: tcpstate.ACK},
+		{Time: ms(150), WireLen: 520, Dir: tcpstate.ServerToClient, Len: 466, End: 466, Flags: tcpstate.ACK},
+		{Time: ms(151), WireLen: 66, Dir: tcpstate.ClientToServer, Seq: 66, End: 66, Flags: tcpstate.ACK}, // pure ACK
 	}
 	d := plot.FlowData{Packets: packets, Conn: [2]plot.ByteBinner{grid(120, 66), grid(0, 520)}}
 	fig, err := plot.PacketFlow(plot.Header{Title: "10.0.0.1:40000 → 10.0.0.2:5432", Start: start}, d)
@@ -45,7 +45,7 @@ func ExamplePacketFlow() {
 	_, err = plot.PacketFlow(plot.Header{Start: start}, d)
 	fmt.Println(err, errors.Is(err, plot.ErrNoData))
 	// Output:
-	// 2 panels, 576x461 points, SVG: true
+	// 2 panels, 701x530 points, SVG: true
 	// packet flow: no data to draw: 1 packet(s), need two or more true
 }
 
@@ -66,5 +66,5 @@ func ExampleBandwidth() {
 	_, hi := fig.YRange(1, 0)
 	fmt.Printf("%dx%d panels; the axis reaches %.0f%% of the rate\n", fig.Rows(), fig.Cols(), hi)
 	// Output:
-	// 2x1 panels; the axis reaches 130% of the rate
+	// 2x1 panels; the axis reaches 110% of the rate
 }

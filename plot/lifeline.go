@@ -162,7 +162,7 @@ func Lifeline(h Header, lines Lifeliner, marks LifeMarker, o LifelineOptions) (*
 			names[i] = def
 		}
 	}
-	p := newPanel(h.title(), "time since t=0, s", "")
+	p := newPanel(h.title(), "", "")
 	p.Y.Tick.Marker = gplot.ConstantTicks{
 		{Value: RowClient, Label: names[RowClient]},
 		{Value: RowCapture, Label: names[RowCapture]},
@@ -174,7 +174,7 @@ func Lifeline(h Header, lines Lifeliner, marks LifeMarker, o LifelineOptions) (*
 			l := line(xy, clr, vg.Points(0.8))
 			p.Add(l)
 			if i == 0 {
-				p.Legend.Add(fmt.Sprintf("%s (%d)", kind, len(d.lines[k])), l)
+				p.add(fmt.Sprintf("%s (%d)", kind, len(d.lines[k])), l)
 			}
 		}
 		p.Add(scatter(vertices(d.lines[k]), draw.CircleGlyph{}, clr, vg.Points(1.2)))
@@ -183,13 +183,14 @@ func Lifeline(h Header, lines Lifeliner, marks LifeMarker, o LifelineOptions) (*
 		clr := color.Color(palette[(len(d.kinds)+k)%len(palette)])
 		s := scatter(d.marks[k], markGlyphs[k%len(markGlyphs)], clr, vg.Points(3))
 		p.Add(s)
-		p.Legend.Add(fmt.Sprintf("%s (%d)", kind, len(d.marks[k])), s)
+		p.add(fmt.Sprintf("%s (%d)", kind, len(d.marks[k])), s)
 	}
 	p.Title.Text += fmt.Sprintf("\n%d lifelines, %d marked events", d.count(), d.nMarks)
-	p.Y.Min, p.Y.Max = -0.4, float64(numRows)-0.6+0.4*float64(len(d.kinds)+len(d.markKinds))
-	p.X.Min = max(0, d.lo-0.01*(d.hi-d.lo))
+	p.Y.Min, p.Y.Max = -0.4, float64(numRows)-0.6
+	p.X.Min = max(h.xMin(), d.lo-0.01*(d.hi-d.lo))
 	p.X.Max = h.xMax(d.hi)
-	return newFigure([]*gplot.Plot{p}), nil
+	setTimeAxis(p, h)
+	return newFigure([]*panel{p}), nil
 }
 
 func (d *lifelineData) count() int {

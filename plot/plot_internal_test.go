@@ -32,20 +32,35 @@ func TestBinsSteps(t *testing.T) {
 
 func TestFlowPoints(t *testing.T) {
 	h := Header{Start: t0}
-	// A pure ACK occupies no sequence space (End == Seq).
+	// A SYN, the SYN/ACK, the handshake's ACK (no payload: an ACK-only
+	// packet), a request, its answer, a FIN and a RST.
 	pk := series.Points{
-		{Time: at(0), WireLen: 74, Dir: tcpstate.ClientToServer, End: 1},
-		{Time: at(150), WireLen: 74, Dir: tcpstate.ServerToClient, End: 1},
-		{Time: at(151), WireLen: 66, Dir: tcpstate.ClientToServer, Seq: 1, End: 1},
-		{Time: at(152), WireLen: 120, Dir: tcpstate.ClientToServer, Seq: 1, End: 55},
-		{Time: at(302), WireLen: 520, Dir: tcpstate.ServerToClient, Seq: 1, End: 455},
+		{Time: at(0), WireLen: 74, Dir: tcpstate.ClientToServer, End: 1, Flags: tcpstate.SYN},
+		{Time: at(150), WireLen: 74, Dir: tcpstate.ServerToClient, End: 1, Flags: tcpstate.SYN | tcpstate.ACK},
+		{Time: at(151), WireLen: 66, Dir: tcpstate.ClientToServer, Seq: 1, End: 1, Flags: tcpstate.ACK},
+		{Time: at(152), WireLen: 120, Len: 54, Dir: tcpstate.ClientToServer, Seq: 1, End: 55, Flags: tcpstate.ACK},
+		{Time: at(302), WireLen: 520, Len: 454, Dir: tcpstate.ServerToClient, Seq: 1, End: 455, Flags: tcpstate.ACK},
+		{Time: at(303), WireLen: 66, Dir: tcpstate.ClientToServer, Seq: 55, End: 56, Flags: tcpstate.FIN | tcpstate.ACK},
+		{Time: at(304), WireLen: 54, Dir: tcpstate.ServerToClient, Seq: 455, End: 455, Flags: tcpstate.RST},
 	}
-	data, acks, err := flowPoints(h, pk)
+	m, err := flowPoints(h, pk)
 	require.NoError(t, err)
-	assert.Equal(t, plotter.XYs{{X: 0, Y: 74}, {X: 0.152, Y: 120}}, data[0])
-	assert.Equal(t, plotter.XYs{{X: 0.15, Y: -74}, {X: 0.302, Y: -520}}, data[1])
-	assert.Equal(t, plotter.XYs{{X: 0.151, Y: 66}}, acks[0])
-	assert.Empty(t, acks[1])
+	assert.Equal(t, plotter.XYs{{X: 0.152, Y: 120}}, m.data[0])
+	assert.Equal(t, plotter.XYs{{X: 0.302, Y: 520}}, m.data[1])
+	assert.Equal(t, [2]plotter.XYs{{{X: 0, Y: 74}}, {{X: 0.15, Y: 74}}}, m.syn)
+	assert.Equal(t, plotter.XYs{{X: 0.303, Y: 66}}, m.fin[0])
+	assert.Equal(t, plotter.XYs{{X: 0.304, Y: 54}}, m.rst[1], "a RST is drawn as such, not as an ACK")
+	assert.Equal(t, []float64{0.151}, m.acks[0])
+	assert.Empty(t, m.acks[1])
+	assert.Equal(t, 520.0, m.maxSize)
+
+	// A zoom keeps the packets from From to End, on the same time axis.
+	m, err = flowPoints(Header{Start: t0, From: at(151), End: at(302)}, pk)
+	require.NoError(t, err)
+	assert.Equal(t, []float64{0.151}, m.acks[0])
+	assert.Equal(t, plotter.XYs{{X: 0.152, Y: 120}}, m.data[0])
+	assert.Equal(t, plotter.XYs{{X: 0.302, Y: 520}}, m.data[1])
+	assert.Empty(t, m.syn[0])
 }
 
 func TestLayerSteps(t *testing.T) {

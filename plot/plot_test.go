@@ -26,12 +26,12 @@ func bins(b ...uint64) series.Bins {
 }
 
 // flowPackets are a request, its answer and the pure ACK of the answer
-// (no sequence space: End == Seq).
+// (no payload).
 func flowPackets() series.Points {
 	return series.Points{
-		{Time: at(0), WireLen: 120, Dir: tcpstate.ClientToServer, End: 66},
-		{Time: at(150), WireLen: 520, Dir: tcpstate.ServerToClient, End: 466},
-		{Time: at(151), WireLen: 66, Dir: tcpstate.ClientToServer, Seq: 66, End: 66},
+		{Time: at(0), WireLen: 120, Len: 66, Dir: tcpstate.ClientToServer, End: 66, Flags: tcpstate.ACK},
+		{Time: at(150), WireLen: 520, Len: 466, Dir: tcpstate.ServerToClient, End: 466, Flags: tcpstate.ACK},
+		{Time: at(151), WireLen: 66, Dir: tcpstate.ClientToServer, Seq: 66, End: 66, Flags: tcpstate.ACK},
 	}
 }
 

@@ -2,9 +2,9 @@ package plot
 
 import (
 	"fmt"
+	"image/color"
 	"time"
 
-	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -13,13 +13,22 @@ import (
 )
 
 // RTTData is what an RTT figure draws: samples, the minimum per interval,
-// or both.
+// or both, from TCP and from echoes.
 type RTTData struct {
+	// Samples are TCP's data→ACK samples and Min their minimum per
+	// interval.
 	Samples RTTSampler
 	Min     MinRTTer
 	// Names label the two directions' samples; empty means "client→server
 	// data" and "server→client data".
 	Names [2]string
+	// Echo holds round trips measured by echoes (ICMP, UDP echo; the
+	// direction is ignored) and EchoMin their minimum per interval, drawn
+	// in a colour of their own.
+	Echo    RTTSampler
+	EchoMin MinRTTer
+	// EchoName names the echoes; empty means "echo".
+	EchoName string
 }
 
 // extent is the smallest and largest of the x values added.
@@ -90,7 +99,9 @@ func minRuns(h Header, m MinRTTer, ext *extent) (runs []plotter.XYs, width time.
 }
 
 // RTT draws round-trip times over time: each sample as a mark, by the
-// direction of the data it timed, and the minimum per interval as steps.
+// direction of the data it timed (echoes apart), and the minimum per
+// interval as steps. Over a span of hours or more the time axis gives the
+// time of day.
 func RTT(h Header, d RTTData) (*Figure, error) {
 	if err := h.validate(); err != nil {
 		return nil, fmt.Errorf("rtt: %w", err)
@@ -100,7 +111,15 @@ func RTT(h Header, d RTTData) (*Figure, error) {
 	if err != nil {
 		return nil, err
 	}
+	echo, err := rttPoints(h, d.Echo, &ext)
+	if err != nil {
+		return nil, err
+	}
 	mins, width, err := minRuns(h, d.Min, &ext)
+	if err != nil {
+		return nil, err
+	}
+	emins, ewidth, err := minRuns(h, d.EchoMin, &ext)
 	if err != nil {
 		return nil, err
 	}
@@ -117,28 +136,44 @@ func RTT(h Header, d RTTData) (*Figure, error) {
 	if names[1] == "" {
 		names[1] = "server→client data"
 	}
-	p := newPanel(h.title(), "time since t=0, s", "round-trip time, ms")
+	en := d.EchoName
+	if en == "" {
+		en = "echo"
+	}
+	p := newPanel(h.title(), "", "round-trip time, ms")
 	shapes := [2]draw.GlyphDrawer{draw.CircleGlyph{}, draw.RingGlyph{}}
 	for dir := range 2 {
 		if len(pts[dir]) > 0 {
 			s := scatter(pts[dir], shapes[dir], dirColor[dir], vg.Points(2))
 			p.Add(s)
-			p.Legend.Add(fmt.Sprintf("%s (%d samples)", names[dir], len(pts[dir])), s)
+			p.add(fmt.Sprintf("%s (%d samples)", names[dir], len(pts[dir])), s)
 		}
 	}
-	for i, m := range mins {
-		l := line(m, green, vg.Points(2))
+	if all := append(echo[0], echo[1]...); len(all) > 0 {
+		s := scatter(all, draw.SquareGlyph{}, purple, vg.Points(1.8))
+		p.Add(s)
+		p.add(fmt.Sprintf("%s (%d samples)", en, len(all)), s)
+	}
+	addMins(p, mins, green, fmt.Sprintf("minimum per %v", width))
+	addMins(p, emins, black, fmt.Sprintf("%s minimum per %v", en, ewidth))
+	p.Y.Min = 0
+	p.Y.Max *= 1.1
+	p.X.Min = h.xMin()
+	p.X.Max = h.xMax(ext.hi)
+	setTimeAxis(p, h)
+	return newFigure([]*panel{p}), nil
+}
+
+// addMins draws runs of minima per interval as steps, with one key entry.
+func addMins(p *panel, runs []plotter.XYs, clr color.RGBA, name string) {
+	for i, m := range runs {
+		l := line(m, clr, vg.Points(2))
 		l.StepStyle = plotter.PostStep
 		p.Add(l)
 		if i == 0 {
-			p.Legend.Add(fmt.Sprintf("minimum per %v", width), l)
+			p.add(name, l)
 		}
 	}
-	p.Y.Min = 0
-	p.Y.Max *= 1.25
-	p.X.Min = max(0, p.X.Min)
-	p.X.Max = h.xMax(ext.hi)
-	return newFigure([]*gplot.Plot{p}), nil
 }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }

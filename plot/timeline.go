@@ -61,7 +61,7 @@ func Timeline(h Header, tx Transactioner) (*Figure, error) {
 	if err := span("timeline", lo, hi); err != nil {
 		return nil, err
 	}
-	p := newPanel(h.title(), "time since t=0, s", "")
+	p := newPanel(h.title(), "", "")
 	p.Y.Tick.Marker = gplot.ConstantTicks{
 		{Value: levelLast, Label: "last response byte"},
 		{Value: levelFirst, Label: "first response byte"},
@@ -85,7 +85,8 @@ func Timeline(h Header, tx Transactioner) (*Figure, error) {
 	}
 	p.Title.Text += fmt.Sprintf("\n%d transactions", n)
 	p.Y.Min, p.Y.Max = -0.4, 2.4
-	p.X.Min = max(0, lo-0.01*(hi-lo))
+	p.X.Min = max(h.xMin(), lo-0.01*(hi-lo))
 	p.X.Max = h.xMax(hi)
-	return newFigure([]*gplot.Plot{p}), nil
+	setTimeAxis(p, h)
+	return newFigure([]*panel{p}), nil
 }

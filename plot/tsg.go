@@ -5,7 +5,6 @@ import (
 	"image/color"
 	"math"
 
-	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -123,47 +122,58 @@ func TimeSequence(h Header, d TSGData) (*Figure, error) {
 	if err := span("time sequence", lo, hi); err != nil {
 		return nil, err
 	}
-	p := newPanel(h.title(), "time since t=0, s", "relative sequence number, kB\n"+d.Name+" data")
-	p.Legend.Left, p.Legend.Top = true, true
+	p := newPanel(h.title(), "", "relative sequence number, kB\n"+d.Name+" data")
+	// The colours are tcptrace's (xplot's, on a white background): data
+	// black, retransmissions red with an R, the receive window yellow,
+	// the ACK line green, SACK blocks purple.
 	if len(win) > 0 {
-		l := line(win, green, vg.Points(0.8))
+		l := line(win, tsgYellow, vg.Points(1))
 		l.StepStyle = plotter.PostStep
 		p.Add(l)
-		p.Legend.Add("receive window edge", l)
+		p.add("receive window edge (ACK + window)", l)
 	}
 	if len(ack) > 0 {
-		l := line(ack, grey, vg.Points(0.8))
+		l := line(ack, tsgGreen, vg.Points(1))
 		l.StepStyle = plotter.PostStep
 		p.Add(l)
-		p.Legend.Add("ACK", l)
+		p.add("ACK line", l)
 	}
 	if len(sack.X) > 0 {
-		sack.Line = draw.LineStyle{Color: light(purple, 140), Width: vg.Points(0.6)}
+		sack.Line = draw.LineStyle{Color: tsgPurple, Width: vg.Points(1.2)}
 		p.Add(sack)
-		p.Legend.Add("SACK block", sack)
+		p.add(fmt.Sprintf("SACK block (%d)", len(sack.X)), sack)
 	}
-	data.Line = draw.LineStyle{Color: blue, Width: vg.Points(1)}
+	data.Line = draw.LineStyle{Color: black, Width: vg.Points(0.8)}
 	data.Cap = vg.Points(2)
 	p.Add(data)
-	p.Legend.Add("data segment", data)
-	addMarked(p, re, vermillion, draw.CircleGlyph{}, "retransmission")
-	addMarked(p, ooo, orange, draw.SquareGlyph{}, "out of order")
+	p.add(fmt.Sprintf("data segment (%d)", len(data.X)), data)
+	addMarked(p, re, tsgRed, letterGlyph{"R"}, "retransmission")
+	addMarked(p, ooo, orange, letterGlyph{"O"}, "out of order")
 	if len(zw) > 0 {
-		s := scatter(zw, draw.CrossGlyph{}, black, vg.Points(4))
+		s := scatter(zw, letterGlyph{"Z"}, black, vg.Points(4))
 		p.Add(s)
-		p.Legend.Add(fmt.Sprintf("zero window (%d)", len(zw)), s)
+		p.add(fmt.Sprintf("zero window (%d)", len(zw)), s)
 	}
-	p.X.Min = 0
+	p.X.Min = h.xMin()
 	p.X.Max = h.xMax(p.X.Max)
-	f := newFigure([]*gplot.Plot{p})
+	setTimeAxis(p, h)
+	f := newFigure([]*panel{p})
 	f.Height = 2 * PanelHeight
 	return f, nil
 }
 
+// tcptrace's colours, darkened where they would not show on white.
+var (
+	tsgYellow = color.RGBA{200, 160, 0, 255}
+	tsgGreen  = color.RGBA{0, 150, 0, 255}
+	tsgRed    = color.RGBA{220, 0, 0, 255}
+	tsgPurple = color.RGBA{140, 0, 170, 255}
+)
+
 // addMarked draws segments that a label singles out (retransmissions,
 // out-of-order segments): their ranges in a colour, a glyph on each top,
-// and one legend entry with the count. Nothing is drawn for none.
-func addMarked(p *gplot.Plot, v *vranges, clr color.RGBA, glyph draw.GlyphDrawer, name string) {
+// and one key entry with the count. Nothing is drawn for none.
+func addMarked(p *panel, v *vranges, clr color.RGBA, glyph draw.GlyphDrawer, name string) {
 	if len(v.X) == 0 {
 		return
 	}
@@ -174,7 +184,7 @@ func addMarked(p *gplot.Plot, v *vranges, clr color.RGBA, glyph draw.GlyphDrawer
 	for i := range v.X {
 		tops[i] = plotter.XY{X: v.X[i], Y: v.Hi[i]}
 	}
-	s := scatter(tops, glyph, clr, vg.Points(3))
+	s := scatter(tops, glyph, clr, vg.Points(3.5))
 	p.Add(s)
-	p.Legend.Add(fmt.Sprintf("%s (%d)", name, len(v.X)), v, s)
+	p.add(fmt.Sprintf("%s (%d)", name, len(v.X)), v, s)
 }

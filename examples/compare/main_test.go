@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,7 +31,7 @@ func TestParseRate(t *testing.T) {
 
 func TestCompareTwoCapturesJSON(t *testing.T) {
 	var out, errOut bytes.Buffer
-	code := run([]string{lab("wan2m-pg-chatty.pcap"), lab("wan2m-http-bulk.pcap")}, true, 10*time.Millisecond, "", "", &out, &errOut)
+	code := run([]string{lab("wan2m-pg-chatty.pcap"), lab("wan2m-http-bulk.pcap")}, options{asJSON: true, rtt: 10 * time.Millisecond, sortBy: "lost", workers: 3}, &out, &errOut)
 	require.Equal(t, 0, code, errOut.String())
 	var doc output
 	require.NoError(t, json.Unmarshal(out.Bytes(), &doc))
@@ -46,16 +47,76 @@ func TestCompareTwoCapturesJSON(t *testing.T) {
 	assert.Less(t, chatty.Projected.DurationS, chatty.DurationS/8)
 	assert.Greater(t, bulk.Projected.DurationS, bulk.DurationS*0.7)
 	assert.Len(t, doc.Captures, 2)
+	assert.True(t, strings.HasPrefix(doc.Conclusion, "wan2m-pg-chatty.pcap took 31.6 s, 9.9× wan2m-http-bulk.pcap's 3.2 s: 204 round trips × 150.9 ms"), doc.Conclusion)
+	assert.Empty(t, doc.Caveats, "the lab captures are complete")
 }
 
 func TestCompareTable(t *testing.T) {
 	var out, errOut bytes.Buffer
-	code := run([]string{lab("wan2m-pg-chatty.pcap")}, false, 0, "512k", "proto", &out, &errOut)
+	o := options{rate: "512k", by: "proto", sortBy: "lost", n: 20}
+	code := run([]string{lab("wan2m-pg-chatty.pcap")}, o, &out, &errOut)
 	require.Equal(t, 0, code, errOut.String())
 	s := out.String()
-	for _, want := range []string{"postgres", "mean segment (B)", "ACKs per data segment", "application turns", "projected (s) at 512 kbit/s", "round_trip_bound"} {
+	for _, want := range []string{"conclusion: 204 round trips × 150.9 ms = 30.8 s of the 31.6 s", "postgres", "seg B", "ACK/seg",
+		"turns", "at 512 kbit/s s", "round_trip_bound", "\nprojected (s) at 512 kbit/s  "} {
 		assert.True(t, strings.Contains(s, want), "missing %q in\n%s", want, s)
 	}
-	assert.Equal(t, 2, run([]string{lab("wan2m-pg-chatty.pcap")}, false, 0, "", "bogus", &out, &errOut))
-	assert.Equal(t, 1, run([]string{lab("no-such.pcap")}, false, 0, "", "", &out, &errOut))
+	for _, bad := range []options{{by: "bogus", sortBy: "lost"}, {sortBy: "size"}, {sortBy: "lost", n: -1}} {
+		assert.Equal(t, 2, run([]string{lab("wan2m-pg-chatty.pcap")}, bad, &out, &errOut), "%+v", bad)
+	}
+	assert.Equal(t, 1, run([]string{lab("no-such.pcap")}, options{sortBy: "lost"}, &out, &errOut))
+}
+
+// Two captures side by side: a ratio only where both figures are
+// non-zero (the chatty session has no transfer time, the bulk one no
+// server think time), "-" for a bottleneck not measured.
+func TestCompareColumns(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run([]string{lab("wan2m-pg-chatty.pcap"), lab("wan2m-http-bulk.pcap")}, options{sortBy: "lost"}, &out, &errOut)
+	require.Equal(t, 0, code, errOut.String())
+	for _, l := range strings.Split(out.String(), "\n") {
+		f := strings.Fields(l)
+		switch {
+		case strings.HasPrefix(l, "  ") && strings.Contains(l, "server think (s)"):
+			assert.Equal(t, []string{"server", "think", "(s)", "0.544", "0.000", "-"}, f)
+		case strings.Contains(l, "transfer (s)"):
+			assert.Equal(t, "-", f[len(f)-1])
+		case strings.Contains(l, "bottleneck (kbit/s)"):
+			assert.Equal(t, []string{"bottleneck", "(kbit/s)", "-", "2001", "-"}, f, "the lab link: 2000 kbit/s")
+		}
+		assert.NotContains(t, l, "0.00x", "no ratio to or of zero")
+	}
+}
+
+// One capture of many connections: one row per connection, sorted by the
+// time lost, the first -n and a line for the rest, all within 120
+// columns. public/http/ppp_example_http_mix.pcap has 66 connections
+// (tshark -z conv,tcp).
+func TestCompareRowsFit(t *testing.T) {
+	path := filepath.Join(flowtest.CorpusDir(t, "public"), "http", "ppp_example_http_mix.pcap")
+	var out, errOut bytes.Buffer
+	require.Equal(t, 0, run([]string{path}, options{sortBy: "lost", n: 20, workers: 3}, &out, &errOut), errOut.String())
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	var rows []string
+	for _, l := range lines {
+		assert.LessOrEqual(t, len([]rune(l)), 120, "%q", l)
+		if strings.HasPrefix(strings.TrimSpace(l), "#") {
+			rows = append(rows, l)
+		}
+	}
+	assert.Len(t, rows, 20)
+	assert.Contains(t, out.String(), "... and 46 more:")
+	assert.Contains(t, out.String(), "all 66: ")
+	assert.True(t, strings.HasPrefix(lines[0], "conclusion: 66 connections"), lines[0])
+	// sorted by the time lost, largest first
+	var prev float64 = 1e18
+	for _, r := range rows {
+		var lost float64
+		_, err := fmt.Sscan(strings.Fields(r)[4], &lost)
+		require.NoError(t, err, r)
+		assert.LessOrEqual(t, lost, prev)
+		prev = lost
+	}
+	// the one connection picked up without its handshake is a caveat
+	assert.Contains(t, out.String(), "no_handshake (1, on #66)")
 }

@@ -9,7 +9,12 @@
 //
 // The format follows the output name's extension (png, svg, pdf) unless
 // -format says otherwise. With -pair the same kind of figure is drawn for
-// two connections side by side, on shared vertical scales.
+// two connections side by side, over spans of the same length (the
+// shorter connection's, or -from to -to), with the same interval and on
+// shared vertical scales. -from and -to zoom in; the time axis keeps
+// counting from the connection's first packet. -kind rtt -conn 0 draws
+// the minimum RTT per interval of the whole capture, from TCP and from
+// echoes (ICMP, UDP echo); over hours the axis gives the time of day.
 package main
 
 import (
@@ -19,11 +24,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/netecology/netecology/examples/internal/findings"
 	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/explain"
+	"github.com/netecology/netecology/flow/linkq"
 	"github.com/netecology/netecology/flow/series"
 	"github.com/netecology/netecology/plot"
 	"github.com/netecology/netecology/tcpstate"
@@ -40,17 +49,18 @@ type options struct {
 	max     int
 	from    float64
 	to      float64
+	workers int
 }
 
 func main() {
 	out := flag.String("o", "", "output file (.png, .svg or .pdf); required")
 	format := flag.String("format", "", "output format: png, svg or pdf (default: from -o's extension)")
 	pair := flag.String("pair", "", "draw two connections side by side: FILE:CONN,FILE:CONN")
-	var o options
+	o := options{workers: runtime.NumCPU()}
 	flag.StringVar(&o.kind, "kind", "flow", "figure: flow, bandwidth, tsg, rtt or timeline")
 	flag.IntVar(&o.conn, "conn", 1, "connection ID (as examples/flows numbers them); with -kind rtt, 0 draws the minimum RTT per interval over the whole capture")
 	flag.StringVar(&o.dir, "dir", "s2c", "tsg: the direction whose data is drawn, c2s or s2c")
-	flag.DurationVar(&o.width, "width", 0, "bandwidth interval (default: about 1/200 of the connection, at least 10ms)")
+	flag.DurationVar(&o.width, "width", 0, "bandwidth interval (default: about 1/80 of the span shown, at least 10ms)")
 	rate := flag.String("rate", "", "bandwidth: link rate, e.g. 2M or 512k (bits/s)")
 	flag.BoolVar(&o.percent, "percent", false, "bandwidth: vertical axis in percent of -rate")
 	flag.BoolVar(&o.lines, "lines", false, "bandwidth: one line per class instead of stacked areas")
@@ -111,12 +121,17 @@ func fail(err error) {
 	os.Exit(1)
 }
 
+// drawPair draws the same figure of two connections side by side, over
+// spans of the same length with the same interval.
 func drawPair(spec string, o options) (*plot.Figure, error) {
 	parts := strings.Split(spec, ",")
 	if len(parts) != 2 {
 		return nil, fmt.Errorf("bad -pair %q: want FILE:CONN,FILE:CONN", spec)
 	}
-	var figs []*plot.Figure
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	var caps []*capture
 	for _, p := range parts {
 		i := strings.LastIndex(p, ":")
 		if i < 0 {
@@ -128,7 +143,27 @@ func drawPair(spec string, o options) (*plot.Figure, error) {
 		}
 		oo := o
 		oo.conn = id
-		f, err := draw(p[:i], oo)
+		c, err := load(p[:i], oo)
+		if err != nil {
+			return nil, err
+		}
+		caps = append(caps, c)
+	}
+	if o.to == 0 && !o.captureWide() {
+		d := min(caps[0].conn.Last.Sub(caps[0].conn.First), caps[1].conn.Last.Sub(caps[1].conn.First))
+		o.to = d.Seconds()*1.01 + 1e-3
+		if o.to <= o.from {
+			o.to = 0
+		}
+	}
+	var figs []*plot.Figure
+	for i, c := range caps {
+		oo := o
+		oo.conn = c.cs.ID
+		if o.captureWide() {
+			oo.conn = caps[i].opts.conn
+		}
+		f, err := c.draw(oo)
 		if err != nil {
 			return nil, err
 		}
@@ -137,9 +172,11 @@ func drawPair(spec string, o options) (*plot.Figure, error) {
 	return plot.Beside(figs...)
 }
 
-// capture is one pass over a file: flow's connections and the series.
+// capture is one pass over a file: flow's connections, the series and,
+// for a packet-flow figure, the connection's explanation.
 type capture struct {
 	name string
+	opts options
 	res  *flow.Result
 	ser  *series.Result
 	conn *flow.Conn
@@ -147,6 +184,10 @@ type capture struct {
 	// turns are the chosen connection's application transactions (at
 	// most maxTx), in completion order, for a timeline.
 	turns series.Turns
+	// expl is the chosen connection's explanation (flow figures).
+	expl *explain.Conn
+	// lq holds the echoes (capture-wide RTT figures).
+	lq *linkq.Report
 }
 
 // maxTx bounds the transactions kept for a timeline.
@@ -156,20 +197,40 @@ const maxTx = 100000
 // sets it.
 const maxBins = 80
 
-// load makes the pass. The bin width, unless set, is chosen from the
-// connection's duration, which a first pass would be needed to know; a
-// fine grid (10 ms) is taken and coarsened afterwards instead.
+// fineWidth is the grid of the pass when -width is not given: the width
+// is chosen once the span is known, and the grid coarsened to it.
+const fineWidth = 10 * time.Millisecond
+
+func (o options) check() error {
+	if o.from < 0 || o.to < 0 || (o.to > 0 && o.to <= o.from) {
+		return fmt.Errorf("bad -from %g / -to %g", o.from, o.to)
+	}
+	return nil
+}
+
+// load makes the pass, with the consumers the figure needs, on as many
+// workers as the options say (the results do not depend on it).
 func load(name string, o options) (*capture, error) {
 	width := o.width
 	if width == 0 {
-		width = 10 * time.Millisecond
+		width = fineWidth
 	}
 	col := series.NewCollector(series.Config{Conns: []int{o.conn}, Width: width})
-	cfg := flow.Config{Consumers: []flow.Consumer{col}, KeepConns: true}
+	cfg := flow.Config{Consumers: []flow.Consumer{col}, KeepConns: true, Workers: o.workers}
 	var turns *series.TurnLog
 	if o.kind == "timeline" {
 		turns = series.NewTurnLog(o.conn, maxTx)
 		cfg.Consumers = append(cfg.Consumers, turns)
+	}
+	var ex *explain.Explainer
+	if o.kind == "flow" {
+		ex = explain.New(explain.Options{Keep: true})
+		cfg.Consumers = append(cfg.Consumers, ex)
+	}
+	var lq *linkq.Analyzer
+	if o.captureWide() && o.kind == "rtt" {
+		lq = linkq.New(linkq.Config{NoTCPSamples: true})
+		cfg.Consumers = append(cfg.Consumers, lq)
 	}
 	res, err := flow.AnalyzeFile(name, cfg)
 	if err != nil {
@@ -178,24 +239,31 @@ func load(name string, o options) (*capture, error) {
 		}
 		fmt.Fprintln(os.Stderr, "figures: warning:", err)
 	}
-	c := &capture{name: filepath.Base(name), res: res, ser: col.Result()}
+	c := &capture{name: filepath.Base(name), opts: o, res: res, ser: col.Result()}
 	if turns != nil {
 		c.turns = turns.Turns()
+	}
+	if lq != nil {
+		c.lq = lq.Report()
 	}
 	for _, fc := range res.Conns {
 		if fc.ID == o.conn {
 			c.conn = fc
 		}
 	}
+	if ex != nil {
+		for _, x := range ex.Conns() {
+			if x.ID == o.conn {
+				c.expl = x
+			}
+		}
+	}
 	c.cs = c.ser.Conn(o.conn)
 	if o.captureWide() {
-		if o.width == 0 {
-			c.ser.Coarsen(series.RoundWidth(c.ser.Last.Sub(c.ser.Start), maxBins))
-		}
 		if c.ser.Packets == 0 {
 			return nil, fmt.Errorf("%s: no packets", name)
 		}
-		if c.ser.Packets == 1 || !c.ser.Last.After(c.ser.Start) {
+		if c.ser.Packets == 1 || !c.ser.Last.After(c.ser.First) {
 			return nil, fmt.Errorf("%s: %w: %d packet(s), all at one instant", name, plot.ErrNoData, c.ser.Packets)
 		}
 		return c, nil
@@ -207,14 +275,19 @@ func load(name string, o options) (*capture, error) {
 		fmt.Fprintf(os.Stderr, "figures: warning: connection %d has %d packets; per-packet panels show the first %d (bandwidth panels all)\n",
 			o.conn, uint64(len(c.cs.Points))+c.cs.Dropped, len(c.cs.Points))
 	}
-	if o.width == 0 {
-		c.ser.Coarsen(series.RoundWidth(c.conn.Last.Sub(c.conn.First), maxBins))
-	}
 	return c, nil
 }
 
+// coarsen merges the grid to a round width for a span, unless -width set
+// one.
+func (c *capture) coarsen(o options, span time.Duration) {
+	if o.width == 0 {
+		c.ser.Coarsen(series.RoundWidth(span, maxBins))
+	}
+}
+
 // header titles a figure of the chosen connection and sets its time
-// window: from its first packet, or the -from/-to zoom.
+// window: t=0 at its first packet, the axis from -from to -to.
 func (c *capture) header(o options) plot.Header {
 	proto := ""
 	if c.conn.Proto != "" && c.conn.Proto != "unknown" {
@@ -222,7 +295,10 @@ func (c *capture) header(o options) plot.Header {
 	}
 	h := plot.Header{
 		Title: fmt.Sprintf("%s%s → %s  (%s, connection %d)", proto, c.conn.Client, c.conn.Server, c.name, c.conn.ID),
-		Start: c.conn.First.Add(seconds(o.from)),
+		Start: c.conn.First,
+	}
+	if o.from > 0 {
+		h.From = c.conn.First.Add(seconds(o.from))
 	}
 	if o.to > 0 {
 		h.End = c.conn.First.Add(seconds(o.to))
@@ -230,27 +306,56 @@ func (c *capture) header(o options) plot.Header {
 	return h
 }
 
+// span returns the length of time the header's figure shows.
+func span(h plot.Header, last time.Time) time.Duration {
+	from, to := h.Start, last
+	if !h.From.IsZero() {
+		from = h.From
+	}
+	if !h.End.IsZero() {
+		to = h.End
+	}
+	return to.Sub(from)
+}
+
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // window is the span of capture time the header's figure shows.
-func window(h plot.Header) series.Window { return series.Window{From: h.Start, To: h.End} }
+func window(h plot.Header) series.Window {
+	w := series.Window{From: h.Start, To: h.End}
+	if !h.From.IsZero() {
+		w.From = h.From
+	}
+	return w
+}
 
 func draw(name string, o options) (*plot.Figure, error) {
-	if o.from < 0 || o.to < 0 || (o.to > 0 && o.to <= o.from) {
-		return nil, fmt.Errorf("bad -from %g / -to %g", o.from, o.to)
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	c, err := load(name, o)
 	if err != nil {
 		return nil, err
 	}
+	return c.draw(o)
+}
+
+// draw draws the figure the options ask for.
+func (c *capture) draw(o options) (*plot.Figure, error) {
 	switch {
 	case o.kind == "bandwidth":
-		return drawBandwidth(c, o)
+		h := c.captureHeader(o)
+		c.coarsen(o, span(h, c.ser.Last))
+		return drawBandwidth(c, h, o)
 	case o.captureWide():
-		return drawCaptureRTT(c, o)
+		h := c.captureHeader(o)
+		c.coarsen(o, span(h, c.ser.Last))
+		return drawCaptureRTT(c, h)
 	}
 	h := c.header(o)
+	c.coarsen(o, span(h, c.conn.Last))
 	var fig *plot.Figure
+	var err error
 	switch o.kind {
 	case "flow":
 		fig, err = drawFlow(c, h)
@@ -264,17 +369,31 @@ func draw(name string, o options) (*plot.Figure, error) {
 		return nil, fmt.Errorf("unknown -kind %q: want flow, bandwidth, tsg, rtt or timeline", o.kind)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s connection %d: %w", name, o.conn, err)
+		return nil, fmt.Errorf("%s connection %d: %w", c.name, o.conn, err)
 	}
 	return fig, nil
 }
 
+// dirNames name the directions in legends.
+var dirNames = [2]string{"client→server", "server→client"}
+
+// drawFlow draws Figure 4 of Meek et al.: the packets, each direction's
+// full-size frame, and the annotation from the connection's explanation.
 func drawFlow(c *capture, h plot.Header) (*plot.Figure, error) {
-	return plot.PacketFlow(h, plot.FlowData{
+	d := plot.FlowData{
 		Packets: series.Points(c.cs.Points).Within(window(h)),
 		Conn:    [2]plot.ByteBinner{c.cs.Bins[0], c.cs.Bins[1]},
 		Link:    [2]plot.ByteBinner{c.ser.Link[0], c.ser.Link[1]},
-	})
+	}
+	if x := c.expl; x != nil {
+		d.Notes = findings.FlowNotes(x, dirNames)
+		for dir, s := range [2]explain.SegmentStats{x.SegmentsC2S, x.SegmentsS2C} {
+			if ov := series.FrameOverhead(c.cs.Points, tcpstate.Dir(dir)); ov > 0 && s.MSS > 0 {
+				d.MSS[dir], d.FullFrame[dir] = s.MSS, s.MSS+ov
+			}
+		}
+	}
+	return plot.PacketFlow(h, d)
 }
 
 // captureWide reports whether the figure is of the whole capture rather
@@ -287,34 +406,38 @@ func (o options) captureWide() bool {
 func (c *capture) captureHeader(o options) plot.Header {
 	h := plot.Header{
 		Title: fmt.Sprintf("%s: %d packets, %d TCP connections", c.name, c.ser.Packets, len(c.res.Conns)),
-		Start: c.ser.Start.Add(seconds(o.from)),
+		Start: c.ser.First,
+	}
+	if o.from > 0 {
+		h.From = c.ser.First.Add(seconds(o.from))
 	}
 	if o.to > 0 {
-		h.End = c.ser.Start.Add(seconds(o.to))
+		h.End = c.ser.First.Add(seconds(o.to))
 	}
 	return h
 }
 
 // drawCaptureRTT draws the smallest RTT per interval over every
 // connection of the capture, for the data whose samples are network round
-// trips (series.CaptureNetworkDir).
-func drawCaptureRTT(c *capture, o options) (*plot.Figure, error) {
+// trips (series.CaptureNetworkDir), and over every echo.
+func drawCaptureRTT(c *capture, h plot.Header) (*plot.Figure, error) {
 	d := plot.RTTData{Min: c.ser.MinRTTOf(series.CaptureNetworkDir(c.res.Conns))}
-	return plot.RTT(c.captureHeader(o), d)
+	if c.lq != nil && c.lq.EchoMinRTT.Len() > 0 {
+		d.EchoMin = c.lq.EchoMinRTT.Coarsen(c.ser.Width)
+		d.EchoName = "echo (ICMP, UDP)"
+	}
+	return plot.RTT(h, d)
 }
 
-func drawBandwidth(c *capture, o options) (*plot.Figure, error) {
+func drawBandwidth(c *capture, h plot.Header, o options) (*plot.Figure, error) {
 	layers := make([]plot.Layer, 0, len(c.ser.Classes))
 	for _, cl := range c.ser.Classes {
 		layers = append(layers, plot.Layer{Name: series.ClassLabel(cl.Name, c.res.Conns),
 			Bins: [2]plot.ByteBinner{cl.Bins[0], cl.Bins[1]}})
 	}
-	return plot.Bandwidth(c.captureHeader(o), layers, plot.BandwidthOptions{Lines: o.lines, Rate: o.rate,
+	return plot.Bandwidth(h, layers, plot.BandwidthOptions{Lines: o.lines, Rate: o.rate,
 		Percent: o.percent, Names: [2]string{"from clients", "from servers"}})
 }
-
-// dirNames name the directions in legends.
-var dirNames = [2]string{"client→server", "server→client"}
 
 // drawTSG draws the time-sequence graph of the -dir direction's data.
 func drawTSG(c *capture, h plot.Header, o options) (*plot.Figure, error) {
@@ -338,7 +461,7 @@ func drawTSG(c *capture, h plot.Header, o options) (*plot.Figure, error) {
 func drawRTT(c *capture, h plot.Header, o options) (*plot.Figure, error) {
 	w := o.width
 	if w == 0 {
-		w = max(series.RoundWidth(c.conn.Last.Sub(c.conn.First), maxBins)*4, time.Second)
+		w = max(series.RoundWidth(span(h, c.conn.Last), maxBins)*4, time.Second)
 	}
 	r, err := series.RTTIn(c.cs.Points, c.conn.Vantage, window(h), w)
 	if err != nil {

@@ -17,9 +17,13 @@
 // With -transactions it lists each application transaction (an HTTP
 // request and its response, a PostgreSQL query up to ReadyForQuery, a
 // MySQL command and its result, a TNS Data call and the server's reply...)
-// with its bytes, segments, server time and transfer time, like
-// Packetbeat, then the turns and transactions of each connection; add
-// -json for JSON lines of type "transaction".
+// with its bytes, segments, server time, transfer time and text (the SQL
+// statement, the HTTP host and path, the Redis command), like Packetbeat,
+// then the statements (appproto.StatementGroups: transactions grouped by
+// statement, literals replaced by ?, with their count, round trips, bytes
+// and server time p50/p95), then the turns and transactions of each
+// connection; add -json for JSON lines of type "transaction", then
+// "statement".
 //
 // On a terminal, a progress line on standard error shows how far the
 // reading has got (-q turns it off). A capture damaged part-way is

@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/netecology/netecology/appproto"
@@ -29,30 +31,19 @@ func runTransactions(names []string, asJSON bool, stdin io.Reader, stdout, stder
 	enc := json.NewEncoder(w)
 	var encErr error
 	if !asJSON {
-		fmt.Fprintln(tw, "conn\ttxn\tproto\trequest\tstart\treq B\treq segs\tresp B\tresp segs\tturns\tserver ms\ttransfer ms\ttotal ms\tstatus\t")
+		fmt.Fprintln(tw, "conn\ttxn\tproto\trequest\tstart\treq B\treq segs\tresp B\tresp segs\tturns\tserver ms\ttransfer ms\ttotal ms\tstatus\t statement")
 	}
+	groups := appproto.NewStatementGroups(0)
 	out := &txPrinter{}
 	out.tx = func(c *flow.Conn, t *appproto.Transaction) {
+		groups.Add(t)
 		if asJSON {
 			if err := enc.Encode(txnRecord{"transaction", c.ID, c.Client.String(), c.Server.String(), t}); err != nil && encErr == nil {
 				encErr = err
 			}
 			return
 		}
-		what := t.Kind
-		if t.Verb != "" && t.Verb != t.Kind {
-			what += " " + t.Verb
-		}
-		status := ""
-		switch {
-		case t.Status != 0:
-			status = fmt.Sprint(t.Status)
-		case t.Error:
-			status = "error"
-		}
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t%s\t\n", c.ID, t.ID, t.Proto, what,
-			t.RequestFirst.Format("15:04:05.000000"), t.RequestBytes, t.RequestSegments, t.ResponseBytes,
-			t.ResponseSegments, t.Turns, t.ServerTime*1e3, t.TransferTime*1e3, t.Duration*1e3, status)
+		txRow(tw, c, t)
 	}
 	if !asJSON {
 		out.end = func(c *flow.Conn) {
@@ -66,6 +57,16 @@ func runTransactions(names []string, asJSON bool, stdin io.Reader, stdout, stder
 	if res == nil {
 		return 1
 	}
+	stmts := groups.Groups()
+	// The statements that cost the most server time first.
+	slices.SortStableFunc(stmts, func(x, y appproto.StatementGroup) int { return cmp.Compare(y.ServerTime, x.ServerTime) })
+	if asJSON {
+		for i := range stmts {
+			if err := enc.Encode(stmtRecord{"statement", &stmts[i]}); err != nil && encErr == nil {
+				encErr = err
+			}
+		}
+	}
 	if encErr != nil {
 		fmt.Fprintln(stderr, "flows:", encErr)
 		return 1
@@ -73,15 +74,13 @@ func runTransactions(names []string, asJSON bool, stdin io.Reader, stdout, stder
 	if !asJSON {
 		tw.Flush()
 		fmt.Fprintln(w)
-		fmt.Fprintln(tw, "conn\tclient\tserver\tproto\tconfidence\tturns\trequests\ttransactions\tserver s\ttransactions s\tdur s\t")
-		slices.SortFunc(out.conns, func(x, y *flow.Conn) int { return x.ID - y.ID })
-		for _, c := range out.conns {
-			a := c.App
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%.2f\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t\n", c.ID, c.Client, c.Server, c.Proto,
-				c.ProtoConfidence, a.Turns, a.Requests, a.Transactions, a.ServerTime, a.TransactionTime, c.Duration)
-		}
+		stmtTable(tw, stmts)
+		tw.Flush()
+		fmt.Fprintln(w)
+		connTable(tw, out.conns)
 		tw.Flush()
 		fmt.Fprintln(w, "server = first response byte - last request byte (includes one network round trip); transfer = last - first response byte")
+		fmt.Fprintln(w, "incomplete = bytes of the request or response missing (cut by the end of the capture, or lost in a gap)")
 	}
 	if err != nil {
 		w.Flush()
@@ -89,6 +88,90 @@ func runTransactions(names []string, asJSON bool, stdin io.Reader, stdout, stder
 		return 1
 	}
 	return 0
+}
+
+// txRow writes the table line of transaction t of connection c.
+func txRow(w io.Writer, c *flow.Conn, t *appproto.Transaction) {
+	what := t.Kind
+	if t.Verb != "" && t.Verb != t.Kind {
+		what += " " + t.Verb
+	}
+	status := ""
+	switch {
+	case t.Status != 0:
+		status = fmt.Sprint(t.Status)
+	case t.Error:
+		status = "error"
+	}
+	if t.Incomplete {
+		status += " incomplete" // cut by the end of the capture or a gap
+	}
+	fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t%s\t %s\n", c.ID, t.ID, t.Proto, what,
+		t.RequestFirst.Format("15:04:05.000000"), t.RequestBytes, t.RequestSegments, t.ResponseBytes,
+		t.ResponseSegments, t.Turns, t.ServerTime*1e3, t.TransferTime*1e3, t.Duration*1e3, status, txText(t))
+}
+
+// connTable writes the connections that carried application data, by id.
+func connTable(w io.Writer, conns []*flow.Conn) {
+	fmt.Fprintln(w, "conn\tclient\tserver\tproto\tconfidence\tturns\trequests\ttransactions\tserver s\ttransactions s\tdur s\t")
+	slices.SortFunc(conns, func(x, y *flow.Conn) int { return x.ID - y.ID })
+	for _, c := range conns {
+		a := c.App
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%.2f\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t\n", c.ID, c.Client, c.Server, c.Proto,
+			c.ProtoConfidence, a.Turns, a.Requests, a.Transactions, a.ServerTime, a.TransactionTime, c.Duration)
+	}
+}
+
+// stmtRecord is the JSON line of one statement group.
+type stmtRecord struct {
+	Type string `json:"type"`
+	*appproto.StatementGroup
+}
+
+// stmtTable writes the statement groups, one a line.
+func stmtTable(w io.Writer, stmts []appproto.StatementGroup) {
+	fmt.Fprintln(w, "proto\tcount\tturns\treq B\tresp B\terrors\tincomplete\tserver s\tp50 ms\tp95 ms\tmax ms\t statement")
+	for _, s := range stmts {
+		text := s.Statement
+		switch {
+		case s.Other:
+			text = "(other statements, beyond the bound on groups)"
+		case s.Proto == "http":
+			text = s.Verb + " " + s.Host + " " + text
+		case text == "":
+			text = "(" + s.Kind + ")"
+		}
+		if s.TextTruncated {
+			text += "…"
+		}
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t %s\n", s.Proto, s.Count, s.Turns, s.RequestBytes,
+			s.ResponseBytes, s.Errors, s.Incomplete, s.ServerTime, s.ServerTimeP50*1e3, s.ServerTimeP95*1e3, s.ServerTimeMax*1e3, oneLine(text))
+	}
+	fmt.Fprintln(w, "statements: literals replaced by ?; turns = round trips paid; p50/p95 = nearest-rank server time; most server time first")
+}
+
+// txText is what a transaction's table line shows of its text: the
+// statement, or an HTTP request's host and target; … marks a cut.
+func txText(t *appproto.Transaction) string {
+	s := string(t.Query)
+	if len(t.Path) > 0 {
+		s = string(t.Host) + " " + string(t.Path)
+	}
+	if t.TextTruncated {
+		s += "…"
+	}
+	return oneLine(s)
+}
+
+// oneLine replaces control characters (a statement's line breaks) by
+// spaces.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // txPrinter is the pass's consumer for -transactions: each transaction as

@@ -22,8 +22,10 @@
 // prints one JSON object per file (points of the scatter only with
 // -points).
 //
-// Exit status: 0, 1 if a file could not be read (the others are still
-// reported), 2 for bad usage.
+// Exit status: 0; 1 if a verdict check failed (any connection of any file
+// whose verdict is "fail", so that a script can gate on it: warnings do
+// not count) or a file could not be read (the others are still reported);
+// 2 for bad usage.
 package main
 
 import (
@@ -34,6 +36,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -77,7 +80,7 @@ func (r rateFlag) Set(s string) error {
 }
 
 func parseArgs(args []string, stderr io.Writer) (*options, error) {
-	o := &options{}
+	o := &options{cfg: linkq.Config{Workers: runtime.NumCPU()}}
 	fs := flag.NewFlagSet("linkq", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.BoolVar(&o.asJSON, "json", false, "print one JSON object per file")
@@ -188,7 +191,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		if !o.points {
 			for i := range rep.Paths {
-				rep.Paths[i].Points = nil
+				rep.Paths[i].Points, rep.Paths[i].PointTimes = nil, nil
 			}
 		}
 		reps = append(reps, fr)
@@ -211,7 +214,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "linkq:", werr)
 		return 1
 	}
+	if n := failed(reps); n > 0 && status == 0 {
+		fmt.Fprintf(stderr, "linkq: %d connection(s) failed the verdict\n", n)
+		status = 1
+	}
 	return status
+}
+
+// failed counts the verdicts whose overall level is a failure.
+func failed(reps []linkq.FileReport) int {
+	n := 0
+	for _, r := range reps {
+		if r.Report == nil {
+			continue
+		}
+		for _, v := range r.Verdicts {
+			if v.Overall == linkq.Fail {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // csvTable returns the mode's table for -csv: the link use, the

@@ -97,7 +97,10 @@ func TestLabText(t *testing.T) {
 	lossy := filepath.Join(dir, "wan2m-loss-pg-bulk.pcap")
 	clean := filepath.Join(dir, "wan2m-pg-bulk.pcap")
 	code, out, stderr := runArgs("-line-speeds", "2M", "-rate", "2M", "-target-rtt", "150ms", "-target-rate", "2M", sweep, lossy, clean)
-	require.Equal(t, 0, code, stderr)
+	// The lossy bulk transfer fails its loss check (the emulator dropped
+	// its segments): exit status 1, as a script gating on it needs.
+	require.Equal(t, 1, code, stderr)
+	assert.Equal(t, "linkq: 1 connection(s) failed the verdict\n", stderr)
 	// The sweep's row: 200 echoes, slope near the link's 8 µs/byte.
 	var row string
 	for _, l := range strings.Split(out, "\n") {
@@ -223,11 +226,24 @@ func TestFitFigure(t *testing.T) {
 	assert.Contains(t, stderr, "no path with a fit to draw")
 }
 
+// A clean transfer passes (exit status 0), the same over a lossy link
+// fails (1).
+func TestVerdictExitStatus(t *testing.T) {
+	dir := flowtest.CorpusDir(t, "lab")
+	code, out, stderr := runArgs("-mode", "verdict", "-target-rtt", "150ms", "-target-rate", "2M", filepath.Join(dir, "wan2m-pg-bulk.pcap"))
+	assert.Equal(t, 0, code, stderr)
+	assert.NotContains(t, out, "fail ")
+	code, out, stderr = runArgs("-mode", "verdict", "-target-rtt", "150ms", "-target-rate", "2M", filepath.Join(dir, "wan2m-loss-pg-bulk.pcap"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "fail")
+	assert.Contains(t, stderr, "failed the verdict")
+}
+
 func TestLabVerdictCSVAndJSON(t *testing.T) {
 	dir := flowtest.CorpusDir(t, "lab")
 	f := filepath.Join(dir, "wan2m-loss-pg-chatty.pcap")
 	code, out, stderr := runArgs("-csv", "-mode", "verdict", "-target-rtt", "150ms", "-target-rate", "2M", "-delayed-ack", f)
-	require.Equal(t, 0, code, stderr)
+	require.Equal(t, 1, code, "the client's loss fails: %s", stderr)
 	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
 	require.NoError(t, err)
 	assert.Equal(t, []string{"file", "conn", "client", "server", "data_dir", "check", "dir", "level", "measured", "limit",
@@ -247,8 +263,8 @@ func TestLabVerdictCSVAndJSON(t *testing.T) {
 	assert.Equal(t, "pass", levels["window "])
 	assert.Equal(t, "warning", levels["timeouts "])
 
-	code, out, stderr = runArgs("-json", "-target-rtt", "150ms", "-target-rate", "2M", f)
-	require.Equal(t, 0, code, stderr)
+	code, out, _ = runArgs("-json", "-target-rtt", "150ms", "-target-rate", "2M", f)
+	require.Equal(t, 1, code, "a failed verdict")
 	var r linkq.FileReport
 	require.NoError(t, json.Unmarshal([]byte(out), &r))
 	require.Len(t, r.Verdicts, 1)

@@ -322,3 +322,25 @@ func TestTestdataBudgets(t *testing.T) {
 		assert.Equal(t, tc.failed, failed, "%s on %s", tc.spec, tc.trace)
 	}
 }
+
+// The request-text selectors on the lab's chatty sessions: psql sent 200
+// `SELECT * FROM orders WHERE order_id = N` (groundtruth.json's sql list
+// for wan2m-pg-chatty: 200 of them after the login's statements), and
+// curl fetched 200 /row/N.csv over one connection (the lab README).
+func TestRequestTextSelectorsOnLab(t *testing.T) {
+	dir := filepath.Join(flowtest.RepoRoot(), "testdata", "lab")
+	spec := func(where string) *budget.Spec {
+		s, err := budget.Parse("t.yaml", []byte("checks:\n  - of: transactions\n    where: "+where+"\n    check: count == 200\n"))
+		require.NoError(t, err)
+		return s
+	}
+	for _, c := range []struct{ file, where string }{
+		{"wan2m-pg-chatty.pcap", "{query_prefix: SELECT * FROM orders WHERE order_id =}"},
+		{"wan2m-http-chatty.pcap", "{url_prefix: /row/}"},
+	} {
+		rep, err := budget.EvaluateFile(filepath.Join(dir, c.file), spec(c.where), budget.Options{})
+		require.NoError(t, err)
+		require.Len(t, rep.Results, 1)
+		assert.True(t, rep.Results[0].Pass, "%s: %s", c.file, rep.Results[0].String())
+	}
+}

@@ -117,17 +117,17 @@ type Selector struct {
 	Verb []string `json:"verb,omitempty"`
 	Kind []string `json:"kind,omitempty"`
 	// QueryPrefix and URLPrefix (transactions) match the start of the
-	// request's SQL text or HTTP request target. They need the request
-	// text on appproto.Transaction, which this version does not carry: a
-	// budget file that uses them is refused (see requestText).
+	// request's SQL text (appproto.Transaction.Query) or HTTP request
+	// target (Transaction.Path), as far as the capture carries them.
 	QueryPrefix []string `json:"query_prefix,omitempty"`
 	URLPrefix   []string `json:"url_prefix,omitempty"`
 }
 
 // requestText returns the SQL text and the HTTP request target of a
-// transaction for the query_prefix and url_prefix selectors; nil while
-// appproto.Transaction carries neither.
-var requestText func(t *appproto.Transaction) (query, url string)
+// transaction for the query_prefix and url_prefix selectors.
+func requestText(t *appproto.Transaction) (query, url string) {
+	return string(t.Query), string(t.Path)
+}
 
 // whereKeys are the selector fields each scope accepts.
 var whereKeys = [...][]string{
@@ -192,9 +192,6 @@ func (sel *Selector) set(key string, vals []string) error {
 		case "kind":
 			sel.Kind = append(sel.Kind, v)
 		case "query_prefix", "url_prefix":
-			if requestText == nil {
-				return fmt.Errorf("transactions carry no request text in this version (appproto.Transaction has no SQL text or URL field yet)")
-			}
 			if key == "query_prefix" {
 				sel.QueryPrefix = append(sel.QueryPrefix, v)
 			} else {
@@ -264,9 +261,6 @@ func (sel *Selector) matchTxn(c *flow.Conn, t *appproto.Transaction) bool {
 		return false
 	}
 	if len(sel.QueryPrefix)+len(sel.URLPrefix) > 0 {
-		if requestText == nil {
-			return false
-		}
 		q, u := requestText(t)
 		if len(sel.QueryPrefix) > 0 && !hasAnyPrefix(q, sel.QueryPrefix) {
 			return false

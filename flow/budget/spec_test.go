@@ -57,7 +57,6 @@ func TestParseErrors(t *testing.T) {
 		{"bad server", "checks:\n  - where: {server: 10.0.0.2}\n    check: count == 1\n", "test.yaml:2:21: checks[0].where.server: want address:port"},
 		{"bad port", "checks:\n  - where: {server_port: 70000}\n    check: count == 1\n", "checks[0].where.server_port: want a port number"},
 		{"bad prefix", "checks:\n  - where: {client_addr: 10.0.0/8}\n    check: count == 1\n", "checks[0].where.client_addr: want an address or a prefix"},
-		{"query text not carried", "checks:\n  - of: transactions\n    where: {query_prefix: SELECT * FROM orders}\n    check: count >= 1\n", "checks[0].where.query_prefix: transactions carry no request text in this version"},
 		{"projection without path", "checks:\n  - check: max(projected.duration_s) <= 5s\n", "test.yaml:2:12: checks[0].check: projected.* figures need a path"},
 		{"path without projection", "checks:\n  - at: {rtt: 150ms}\n    check: max(duration_s) <= 5s\n", "test.yaml:2:9: checks[0].at: the check reads no projected.* figure"},
 		{"bad rtt", "at: {rtt: fast}\nchecks: [{check: max(projected.duration_s) <= 5s}]\n", `test.yaml:1:11: at.rtt: want a positive duration such as 150ms: "fast"`},

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/series"
 )
 
 // Config shapes an Analyzer. Its zero value is usable: echo matching with
@@ -20,6 +22,10 @@ type Config struct {
 	Use          UseConfig
 	// Target enables the verdict when its RTT and Rate are set.
 	Target Target
+	// Workers is the flow.Config.Workers of the pass Analyze and
+	// AnalyzeFile make: above one, connections are analysed in parallel
+	// shards, with the same report (see Analyzer.Merge).
+	Workers int
 	// Loss shapes the loss by size; Duplex the duplex-mismatch check.
 	Loss   LossConfig
 	Duplex DuplexConfig
@@ -33,10 +39,17 @@ type Report struct {
 	// order; DroppedPaths counts samples of paths beyond FitConfig.MaxPaths.
 	Paths        []PathFit `json:"paths"`
 	DroppedPaths uint64    `json:"dropped_paths"`
-	Use          UseReport `json:"use"`
+	// EchoMinRTT is the smallest echo RTT per interval over every echo
+	// path, dated by the reply, on a grid aligned on multiples of its
+	// width since the Unix epoch (EchoConfig.MinInterval, doubled as
+	// often as the capture's length needs): Meek et al.'s Figure 3 in
+	// bounded memory.
+	EchoMinRTT series.MinRTT `json:"echo_min_rtt"`
+	Use        UseReport     `json:"use"`
 	// SizeLoss holds the loss by packet size of every path with echo
-	// requests or TCP data, in first-seen order; Duplex the
-	// duplex-mismatch check of every host pair that carried data.
+	// requests or TCP data, in the order their first packet came; Duplex
+	// the duplex-mismatch check of every host pair that carried data, in
+	// the same order.
 	SizeLoss []SizeLoss     `json:"size_loss"`
 	Duplex   []DuplexReport `json:"duplex"`
 	// Verdicts holds one verdict per TCP connection, in the order they
@@ -48,7 +61,8 @@ type Report struct {
 
 // Analyzer computes link quality from the packets of one capture. It is a
 // flow.Consumer: list it in flow.Config.Consumers (Analyze does this), then
-// call Report after the pass. It keeps no packet: memory is
+// call Report after the pass. It is also a flow.Forker, so that a pass
+// with flow.Config.Workers above one runs it in every shard (see Merge). It keeps no packet: memory is
 // bounded by the limits in Config and by the connections flow tracks. It
 // is not safe for concurrent use.
 type Analyzer struct {
@@ -61,13 +75,14 @@ type Analyzer struct {
 	duplex   *duplexAcc
 	verdicts []Verdict
 	done     bool
+	// box is set on the root of a parallel pass, toRoot on its forks: the
+	// verdicts go from the forks to the root through it.
+	box, toRoot *verdictBox
 }
-
-var _ flow.Consumer = (*Analyzer)(nil)
 
 // New returns an Analyzer shaped by cfg.
 func New(cfg Config) *Analyzer {
-	paths := newPathSet(cfg.Fit)
+	paths := newPathSet(cfg.Fit, cfg.Echo.minInterval())
 	sizes, duplex := newSizeLossAcc(cfg.Loss, cfg.Fit.maxPaths()), newDuplexAcc(cfg.Duplex)
 	return &Analyzer{cfg: cfg, echo: newEchoMatcher(cfg.Echo, paths, sizes, duplex), tcp: newTCPTracker(),
 		paths: paths, use: newUseAcc(cfg.Use), sizes: sizes, duplex: duplex}
@@ -95,28 +110,52 @@ func (a *Analyzer) Packet(p *flow.PacketInfo) {
 }
 
 // ConnEnd takes a connection flow reports ended: its verdict is made (with
-// a target) and its tracking dropped.
+// a target) and its tracking dropped. In a parallel pass the fork that
+// saw the connection makes the verdict and the root keeps it, in the
+// order the connections ended.
 func (a *Analyzer) ConnEnd(c *flow.Conn) {
+	if b := a.box; b != nil {
+		b.mu.Lock()
+		v, ok := b.m[c]
+		delete(b.m, c)
+		b.mu.Unlock()
+		if ok && !a.done {
+			a.verdicts = append(a.verdicts, v)
+		}
+		return
+	}
 	tc := a.tcp.conns[c.ID]
 	if tc == nil {
 		return
 	}
 	delete(a.tcp.conns, c.ID)
-	if a.cfg.Target.enabled() && !a.done {
-		a.verdicts = append(a.verdicts, verdict(c, tc, a.cfg.Target, a.duplex))
+	if !a.cfg.Target.enabled() || a.done {
+		return
 	}
+	v := verdict(c, tc, a.cfg.Target)
+	if b := a.toRoot; b != nil {
+		b.mu.Lock()
+		b.m[c] = v
+		b.mu.Unlock()
+		return
+	}
+	a.verdicts = append(a.verdicts, v)
 }
 
 // Report ends the analysis (requests still unanswered count as lost) and
-// returns its results. Call it once, after the last packet and after
-// flow's Analyzer was closed.
+// returns its results; each verdict gets its host pair's duplex check
+// last. Call it once, after the last packet and after flow's Analyzer was
+// closed.
 func (a *Analyzer) Report() *Report {
 	if !a.done {
 		a.done = true
 		a.echo.close()
 	}
-	return &Report{Echo: a.echo.stats, TCP: a.tcp.stats, Paths: a.paths.fits(), DroppedPaths: a.paths.dropped,
-		Use: a.use.report(), SizeLoss: a.sizes.report(a.cfg.Fit.Size), Duplex: a.duplex.reports(), Verdicts: a.verdicts}
+	r := &Report{Echo: a.echo.stats, TCP: a.tcp.stats, Paths: a.paths.fits(), DroppedPaths: a.paths.dropped,
+		EchoMinRTT: a.paths.echoMin.MinRTT(), Use: a.use.report(), SizeLoss: a.sizes.report(a.cfg.Fit.Size),
+		Duplex: a.duplex.reports(), Verdicts: slices.Clone(a.verdicts)}
+	addDuplexChecks(r.Verdicts, r.Duplex)
+	return r
 }
 
 // Analyze reads a capture from r and returns its link-quality report. A
@@ -124,7 +163,7 @@ func (a *Analyzer) Report() *Report {
 // with the error, as flow.Analyze does.
 func Analyze(r io.Reader, cfg Config) (*Report, error) {
 	a := New(cfg)
-	res, err := flow.Analyze(r, flow.Config{Consumers: []flow.Consumer{a}})
+	res, err := flow.Analyze(r, flow.Config{Consumers: []flow.Consumer{a}, Workers: cfg.Workers})
 	if res == nil {
 		return nil, err
 	}

@@ -90,9 +90,11 @@
 // Fisher exact test of the two-way loss rate against the one-way rate
 // fails the check when the losses crowd into the two-way slots
 // (DuplexConcentration times the one-way rate or more), with the action
-// "check the duplex settings of the NIC and the switch port". Each TCP
-// connection's verdict repeats the check of its host pair as it stands
-// when the connection ends.
+// "check the duplex settings of the NIC and the switch port". The slots
+// with data are kept (24 bytes each, at most DuplexConfig.MaxSlots) and
+// judged when the report is made, so that in a parallel pass the forks'
+// slots of a pair are put together first; Report then adds each TCP
+// connection's verdict the check of its host pair, last.
 //
 // # Link use
 //
@@ -130,8 +132,8 @@
 //   - capture-side symptoms: the receiver advertising a zero window (a slow
 //     reader), and from tcpstate's analysis retransmissions after a
 //     timeout and the sender filling the receiver's window.
-//   - duplex: the duplex-mismatch check of the connection's host pair as
-//     it stands when the connection ends (see Duplex mismatch).
+//   - duplex: the duplex-mismatch check of the connection's host pair over
+//     the whole capture, added by Report (see Duplex mismatch).
 //
 // Every warning and failure carries an action, e.g. "raise the receiver's
 // maximum window to at least N bytes".
@@ -154,10 +156,17 @@
 //
 // Nothing holds packets. Memory is bounded by EchoConfig.MaxOutstanding,
 // FitConfig.MaxPaths (also the most paths of the loss by size) and
-// MaxPoints, UseConfig.MaxPairs and MaxBins, DuplexConfig.MaxPairs (16 KiB
-// of slot classes each) and the capture times of the last 65536 packets
-// (512 KiB), a few counters per TCP connection, and flow's own connection
-// limit.
+// MaxPoints, UseConfig.MaxPairs and MaxBins, DuplexConfig.MaxPairs and
+// MaxSlots (24 bytes per slot with data) and the capture times of the last
+// 65536 packets (512 KiB), a few counters per TCP connection, and flow's
+// own connection limit.
 // Results come out in first-seen order. An Analyzer is not safe for
 // concurrent use and never reads the clock.
+//
+// # Parallel passes
+//
+// An Analyzer is a flow.Forker: a pass with flow.Config.Workers above one
+// (Config.Workers for Analyze) runs a fork in each shard and merges them
+// (Analyzer.Merge) into the report one Analyzer gives. Fits are made from
+// exact integer sums, so the order samples come in does not change them.
 package linkq

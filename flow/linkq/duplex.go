@@ -1,8 +1,11 @@
 package linkq
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
+	"sort"
 	"time"
 
 	"github.com/netecology/netecology/flow"
@@ -15,9 +18,12 @@ const (
 	// of both directions at a busy moment (eight full frames at 10
 	// Mbit/s), short against an application's one-way phases.
 	DefaultDuplexSlot = 10 * time.Millisecond
-	// DefaultDuplexPairs is the most host pairs the duplex check tracks
-	// (each remembers the class of its last 65536 slots in 16 KiB).
+	// DefaultDuplexPairs is the most host pairs the duplex check tracks.
 	DefaultDuplexPairs = 256
+	// DefaultDuplexSlots is the most slots with data remembered, all
+	// pairs together (24 bytes each: 24 MiB; 2.9 hours of 10 ms slots
+	// busy without a break).
+	DefaultDuplexSlots = 1 << 20
 	// DuplexConcentration is how many times higher the loss rate while
 	// both directions carry data must be than the one-way rate for a
 	// significant difference to fail the check.
@@ -27,12 +33,6 @@ const (
 // duplexTimes is the number of packets whose capture times are kept, to
 // place a loss at the packet tcpstate's label refers to (512 KiB).
 const duplexTimes = 1 << 16
-
-// duplexHorizon is the number of past slots whose class a pair
-// remembers, for losses found after the frame was sent (a retransmission
-// after a timeout, an echo found unanswered at the end of the capture):
-// 11 minutes of 10 ms slots.
-const duplexHorizon = 1 << 16
 
 // DuplexTestName describes the test behind DuplexReport.PValue.
 const DuplexTestName = "one-sided Fisher exact test of the loss rate of data frames sent while both directions carried data " +
@@ -48,9 +48,14 @@ type DuplexConfig struct {
 	// into; a slot is two-way when both directions sent data in it.
 	// Zero means DefaultDuplexSlot.
 	Slot time.Duration
-	// MaxPairs is the most host pairs checked; further pairs' packets
-	// are counted in DroppedPackets. Zero means DefaultDuplexPairs.
+	// MaxPairs is the most host pairs checked; further pairs' frames
+	// are not counted. Zero means DefaultDuplexPairs.
 	MaxPairs int
+	// MaxSlots is the most slots with data remembered, all pairs
+	// together; frames in further slots are counted in
+	// DuplexReport.Unjudged and not judged. Zero means
+	// DefaultDuplexSlots.
+	MaxSlots int
 	// Alpha is the level the test's p-value must fall below. Zero means
 	// DefaultLossAlpha.
 	Alpha float64
@@ -68,6 +73,20 @@ func (c DuplexConfig) alpha() float64 {
 		return DefaultLossAlpha
 	}
 	return c.Alpha
+}
+
+func (c DuplexConfig) maxPairs() int {
+	if c.MaxPairs <= 0 {
+		return DefaultDuplexPairs
+	}
+	return c.MaxPairs
+}
+
+func (c DuplexConfig) maxSlots() int {
+	if c.MaxSlots <= 0 {
+		return DefaultDuplexSlots
+	}
+	return c.MaxSlots
 }
 
 // DuplexReport is the duplex-mismatch check of one host pair: a side
@@ -98,7 +117,8 @@ func (c DuplexConfig) alpha() float64 {
 // raise the loss of busy moments too; a duplex fault spares one-way
 // phases however busy.
 type DuplexReport struct {
-	// A is the sender of the pair's first data frame.
+	// A is the sender of the pair's first data frame (the first by
+	// capture index).
 	A      netip.Addr `json:"a"`
 	B      netip.Addr `json:"b"`
 	SlotMs float64    `json:"slot_ms"`
@@ -111,9 +131,11 @@ type DuplexReport struct {
 	OneWayFrames uint64 `json:"one_way_frames"`
 	TwoWayLost   uint64 `json:"two_way_lost"`
 	OneWayLost   uint64 `json:"one_way_lost"`
-	// Unplaced counts losses whose frame was sent longer ago than the
-	// slots remembered (65536 slots).
+	// Unplaced counts losses placed in a slot with no data frame
+	// remembered (beyond DuplexConfig.MaxSlots); Unjudged the data frames
+	// of slots beyond it.
 	Unplaced uint64 `json:"unplaced"`
+	Unjudged uint64 `json:"unjudged"`
 	// TwoWayLoss and OneWayLoss are the loss rates.
 	TwoWayLoss float64 `json:"two_way_loss"`
 	OneWayLoss float64 `json:"one_way_loss"`
@@ -123,35 +145,35 @@ type DuplexReport struct {
 	Check Check `json:"check"`
 }
 
-// Slot classes.
-const (
-	slotIdle = iota
-	slotOneWay
-	slotTwoWay
-)
-
-// duplexPair accumulates one host pair.
-type duplexPair struct {
-	a, b    netip.Addr
-	cur     int64 // the slot being filled
-	started bool
-	n       [2]uint64 // data frames of the current slot, by direction (0: from a)
-	pend    uint64    // losses placed in the current slot
-	classes []uint64  // two bits per past slot, a ring over duplexHorizon slots
-	slots   [3]uint64 // by class
-	frames  [3]uint64
-	lost    [3]uint64
-	unplace uint64
+// slotRec is what one slot of a pair held: data frames by direction (0:
+// from the pair's lower address) and the losses placed in it.
+type slotRec struct {
+	slot int64
+	n    [2]uint32
+	lost uint32
 }
 
-// duplexAcc holds the pairs in first-seen order.
+// duplexPair accumulates one host pair: its slots with data, in time
+// order.
+type duplexPair struct {
+	key      [2]netip.Addr // lower address first
+	a        netip.Addr    // sender of the first data frame
+	first    uint64        // its capture index
+	recs     []slotRec
+	unplaced uint64
+	unjudged uint64
+}
+
+// duplexAcc holds the pairs. Every Analyzer of a parallel pass has one;
+// Merge puts the forks' slots together, so that the slots are judged
+// with the frames of every connection of the pair whatever their shard.
 type duplexAcc struct {
 	cfg     DuplexConfig
 	slotNs  int64
 	index   map[[2]netip.Addr]int
 	pairs   []*duplexPair
-	dropped uint64
-	times   []int64 // capture times of the last duplexTimes packets, by index
+	slots   int     // records held, all pairs
+	times   []int64 // capture times of the last duplexTimes packets seen, by index
 	lastIdx uint64
 }
 
@@ -166,32 +188,26 @@ func pairKey(x, y netip.Addr) [2]netip.Addr {
 	return [2]netip.Addr{x, y}
 }
 
-// pair returns the pair of src and dst and the direction from src, adding
-// the pair if create is set and there is room; nil if none.
-func (d *duplexAcc) pair(src, dst netip.Addr, create bool) (*duplexPair, int) {
+// pair returns the pair of src and dst and the direction from src (0
+// when src is the lower address), adding the pair — its first data frame
+// the packet of index idx — if create is set and there is room; nil if
+// none.
+func (d *duplexAcc) pair(src, dst netip.Addr, idx uint64, create bool) (*duplexPair, int) {
 	k := pairKey(src, dst)
+	dir := 0
+	if src != k[0] {
+		dir = 1
+	}
 	i, ok := d.index[k]
 	if !ok {
-		if !create {
-			return nil, 0
-		}
-		maxPairs := d.cfg.MaxPairs
-		if maxPairs <= 0 {
-			maxPairs = DefaultDuplexPairs
-		}
-		if len(d.pairs) >= maxPairs {
-			d.dropped++
-			return nil, 0
+		if !create || len(d.pairs) >= d.cfg.maxPairs() {
+			return nil, dir
 		}
 		i = len(d.pairs)
 		d.index[k] = i
-		d.pairs = append(d.pairs, &duplexPair{a: src, b: dst, classes: make([]uint64, duplexHorizon/32)})
+		d.pairs = append(d.pairs, &duplexPair{key: k, a: src, first: idx})
 	}
-	p := d.pairs[i]
-	if src == p.a {
-		return p, 0
-	}
-	return p, 1
+	return d.pairs[i], dir
 }
 
 // carriesData reports whether p is a data frame for the check: a TCP
@@ -210,24 +226,53 @@ func (d *duplexAcc) add(p *flow.PacketInfo) {
 	if !p.Src.IsValid() || !p.Dst.IsValid() || !carriesData(p) {
 		return
 	}
-	pr, dir := d.pair(p.Src, p.Dst, true)
+	pr, dir := d.pair(p.Src, p.Dst, p.Index, true)
 	if pr == nil {
 		return
 	}
-	now := d.slotOf(p.Time)
-	pr.advance(now)
-	switch c := pr.class(now); {
-	case c == -1:
-		pr.n[dir]++
-	case c >= 0:
-		// time went backwards: the frame joins its past slot's class
-		pr.frames[c]++
+	if r := d.rec(pr, d.slotOf(p.Time), true); r != nil {
+		r.n[dir]++
+	} else {
+		pr.unjudged++
 	}
 	an := p.Analysis
 	if an == nil || p.Conn == nil || !lostData(an.Labels) {
 		return
 	}
-	pr.place(d.slotOf(d.lostAt(p, an)))
+	d.place(pr, d.slotOf(d.lostAt(p, an)))
+}
+
+// rec returns the record of slot s of pr, adding it when create is set
+// and the slot limit allows; nil if none. Slots come in time order but
+// for clocks stepping back and losses found later, which a binary search
+// finds.
+func (d *duplexAcc) rec(pr *duplexPair, s int64, create bool) *slotRec {
+	n := len(pr.recs)
+	if n > 0 && pr.recs[n-1].slot == s {
+		return &pr.recs[n-1]
+	}
+	i := n
+	if n > 0 && s < pr.recs[n-1].slot {
+		i = sort.Search(n, func(j int) bool { return pr.recs[j].slot >= s })
+		if i < n && pr.recs[i].slot == s {
+			return &pr.recs[i]
+		}
+	}
+	if !create || d.slots >= d.cfg.maxSlots() {
+		return nil
+	}
+	d.slots++
+	pr.recs = slices.Insert(pr.recs, i, slotRec{slot: s})
+	return &pr.recs[i]
+}
+
+// place counts a loss of a frame sent in slot s.
+func (d *duplexAcc) place(pr *duplexPair, s int64) {
+	if r := d.rec(pr, s, false); r != nil {
+		r.lost++
+		return
+	}
+	pr.unplaced++
 }
 
 // lostData reports whether a segment with these labels resends data that
@@ -269,7 +314,8 @@ func (d *duplexAcc) note(idx uint64, t time.Time) {
 }
 
 // timeOf returns the capture time of packet idx, when it is one of the
-// last duplexTimes packets.
+// last duplexTimes packets. In a fork the packets are those of its
+// connections, whose labels refer to their own packets.
 func (d *duplexAcc) timeOf(idx uint64) (time.Time, bool) {
 	if idx == 0 || idx > d.lastIdx || d.lastIdx-idx >= duplexTimes || d.times == nil {
 		return time.Time{}, false
@@ -282,97 +328,96 @@ func (d *duplexAcc) echoEnd(src, dst netip.Addr, t time.Time, lost bool) {
 	if !lost {
 		return
 	}
-	if pr, _ := d.pair(src, dst, false); pr != nil {
-		pr.place(d.slotOf(t))
+	if pr, _ := d.pair(src, dst, 0, false); pr != nil {
+		d.place(pr, d.slotOf(t))
 	}
 }
 
 func (d *duplexAcc) slotOf(t time.Time) int64 { return floorDiv(t.UnixNano(), d.slotNs) }
 
-// class returns the class of past slot s, or -1 for the current slot or
-// a later one, or -2 for a slot older than the horizon.
-func (p *duplexPair) class(s int64) int {
-	switch {
-	case !p.started || s >= p.cur:
-		return -1
-	case p.cur-s >= duplexHorizon:
-		return -2
-	}
-	i := uint64(s) % duplexHorizon
-	return int(p.classes[i/32] >> (2 * (i % 32)) & 3)
-}
-
-func (p *duplexPair) setClass(s int64, c int) {
-	i := uint64(s) % duplexHorizon
-	w := &p.classes[i/32]
-	sh := 2 * (i % 32)
-	*w = *w&^(3<<sh) | uint64(c)<<sh
-}
-
-// place counts a loss of a frame sent in slot s.
-func (p *duplexPair) place(s int64) {
-	switch c := p.class(s); {
-	case c == -1: // the current slot (a later one cannot be: a loss is found after its frame)
-		p.pend++
-	case c == -2:
-		p.unplace++
-	default:
-		p.lost[c]++
+// merge adds the pairs of o (a fork's): the slots of a pair both have
+// are put together, frames and losses adding up.
+func (d *duplexAcc) merge(o *duplexAcc) {
+	for _, q := range o.pairs {
+		i, ok := d.index[q.key]
+		if !ok {
+			i = len(d.pairs)
+			d.index[q.key] = i
+			d.pairs = append(d.pairs, &duplexPair{key: q.key, a: q.a, first: q.first})
+		}
+		p := d.pairs[i]
+		if q.first < p.first {
+			p.a, p.first = q.a, q.first
+		}
+		p.unplaced += q.unplaced
+		p.unjudged += q.unjudged
+		p.recs = mergeRecs(p.recs, q.recs)
 	}
 }
 
-// advance moves the current slot to s, closing the slots before it.
-func (p *duplexPair) advance(s int64) {
-	if !p.started {
-		p.cur, p.started = s, true
-		return
+// mergeRecs merges two lists of slot records in time order.
+func mergeRecs(a, b []slotRec) []slotRec {
+	if len(a) == 0 {
+		return append(a, b...)
 	}
-	if s <= p.cur {
-		return
-	}
-	p.finish()
-	if s-p.cur > duplexHorizon {
-		clear(p.classes)
-	} else {
-		for x := p.cur + 1; x < s; x++ {
-			p.setClass(x, slotIdle)
+	out := make([]slotRec, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || i < len(a) && a[i].slot < b[j].slot:
+			out = append(out, a[i])
+			i++
+		case i == len(a) || b[j].slot < a[i].slot:
+			out = append(out, b[j])
+			j++
+		default:
+			r := a[i]
+			r.n[0] += b[j].n[0]
+			r.n[1] += b[j].n[1]
+			r.lost += b[j].lost
+			out = append(out, r)
+			i, j = i+1, j+1
 		}
 	}
-	p.cur = s
+	return out
 }
 
-// finish classifies the current slot and adds it to the totals.
-func (p *duplexPair) finish() {
-	c := slotIdle
-	switch {
-	case p.n[0] > 0 && p.n[1] > 0:
-		c = slotTwoWay
-	case p.n[0]+p.n[1] > 0:
-		c = slotOneWay
+// sort puts the pairs in the order their first data frame came, within
+// the pair limit.
+func (d *duplexAcc) sort() {
+	slices.SortStableFunc(d.pairs, func(x, y *duplexPair) int { return cmp.Compare(x.first, y.first) })
+	if n := d.cfg.maxPairs(); len(d.pairs) > n {
+		d.pairs = d.pairs[:n]
 	}
-	p.setClass(p.cur, c)
-	p.slots[c]++
-	p.frames[c] += p.n[0] + p.n[1]
-	if c == slotIdle {
-		p.unplace += p.pend // a loss in a slot without data: cannot be placed
-	} else {
-		p.lost[c] += p.pend
+	clear(d.index)
+	for i, p := range d.pairs {
+		d.index[p.key] = i
 	}
-	p.n, p.pend = [2]uint64{}, 0
 }
 
-// report returns the pair's check; with final set, the current slot is
-// closed first (the end of the capture), else its counts are left out.
-func (d *duplexAcc) report(p *duplexPair, final bool) DuplexReport {
-	if final && p.started {
-		p.finish()
-		p.n = [2]uint64{}
-		p.started = false
+// report judges pair p over its slots.
+func (d *duplexAcc) report(p *duplexPair) DuplexReport {
+	b := p.key[1]
+	if p.a == b {
+		b = p.key[0]
 	}
-	r := DuplexReport{A: p.a, B: p.b, SlotMs: float64(d.slotNs) / 1e6, Test: DuplexTestName, PValue: 1,
-		TwoWaySlots: p.slots[slotTwoWay], OneWaySlots: p.slots[slotOneWay],
-		TwoWayFrames: p.frames[slotTwoWay], OneWayFrames: p.frames[slotOneWay],
-		TwoWayLost: p.lost[slotTwoWay], OneWayLost: p.lost[slotOneWay], Unplaced: p.unplace}
+	r := DuplexReport{A: p.a, B: b, SlotMs: float64(d.slotNs) / 1e6, Test: DuplexTestName, PValue: 1,
+		Unplaced: p.unplaced, Unjudged: p.unjudged}
+	for _, x := range p.recs {
+		frames, lost := uint64(x.n[0])+uint64(x.n[1]), uint64(x.lost)
+		switch {
+		case x.n[0] > 0 && x.n[1] > 0:
+			r.TwoWaySlots++
+			r.TwoWayFrames += frames
+			r.TwoWayLost += lost
+		case frames > 0:
+			r.OneWaySlots++
+			r.OneWayFrames += frames
+			r.OneWayLost += lost
+		default:
+			r.Unplaced += lost
+		}
+	}
 	r.TwoWayLoss = rate(r.TwoWayLost, r.TwoWayFrames)
 	r.OneWayLoss = rate(r.OneWayLost, r.OneWayFrames)
 	r.judge(d.cfg.alpha())
@@ -412,33 +457,30 @@ func (r *DuplexReport) judge(alpha float64) {
 	r.Check = ck
 }
 
-// check returns, for the verdict of a connection between x and y, the
-// duplex check of their pair so far; ok is false when the pair is not
-// tracked.
-func (d *duplexAcc) check(x, y netip.Addr) (Check, bool) {
-	p, _ := d.pair(x, y, false)
-	if p == nil {
-		return Check{}, false
-	}
-	return d.report(p, false).Check, true
-}
-
-// reports returns the check of every pair, the capture over.
+// reports returns the check of every pair, in the order their first
+// data frame came.
 func (d *duplexAcc) reports() []DuplexReport {
+	d.sort()
 	out := make([]DuplexReport, 0, len(d.pairs))
 	for _, p := range d.pairs {
-		out = append(out, d.report(p, true))
+		out = append(out, d.report(p))
 	}
 	return out
 }
 
-// checkDuplex adds the duplex check of the connection's host pair to the
-// verdict, when the pair is tracked.
-func (v *Verdict) checkDuplex(dx *duplexAcc) {
-	if dx == nil {
-		return
-	}
-	if ck, ok := dx.check(v.Client.Addr(), v.Server.Addr()); ok {
-		v.Checks = append(v.Checks, ck)
+// addDuplexChecks gives each verdict its host pair's duplex check, last,
+// and its overall level again; the verdicts' check lists are copied, not
+// changed.
+func addDuplexChecks(vs []Verdict, dx []DuplexReport) {
+	for i := range vs {
+		v := &vs[i]
+		k := pairKey(v.Client.Addr(), v.Server.Addr())
+		for j := range dx {
+			if pairKey(dx[j].A, dx[j].B) == k {
+				v.Checks = append(slices.Clip(v.Checks), dx[j].Check)
+				v.Overall = max(v.Overall, dx[j].Check.Level)
+				break
+			}
+		}
 	}
 }

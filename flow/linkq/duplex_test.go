@@ -3,6 +3,7 @@ package linkq_test
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"math/rand"
 	"net/netip"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/flowtest"
 	"github.com/netecology/netecology/flow/linkq"
 	"github.com/netecology/netecology/tcpstate"
@@ -46,9 +48,17 @@ const (
 // segment is in the capture (lost after the capture point), else not.
 func duplexSession(t *testing.T, phases string, captured bool, lose func(phase byte, d tcpstate.Dir, k int) bool) ([]byte, duplexWant) {
 	t.Helper()
-	client := netip.MustParseAddrPort("10.0.0.1:40000")
+	return duplexSessionOn(t, 40000, 0, phases, captured, lose)
+}
+
+// duplexSessionOn is duplexSession from client port port, every packet
+// shifted by shift.
+func duplexSessionOn(t *testing.T, port uint16, shift time.Duration, phases string, captured bool,
+	lose func(phase byte, d tcpstate.Dir, k int) bool) ([]byte, duplexWant) {
+	t.Helper()
+	client := netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), port)
 	server := netip.MustParseAddrPort("10.0.0.2:5432")
-	b := flowtest.NewBuilder(client, server, t0)
+	b := flowtest.NewBuilder(client, server, t0.Add(shift))
 	b.Handshake(time.Millisecond, time.Millisecond, nil, nil)
 	var want duplexWant
 	seq := [2]uint32{1001, 5001} // after the SYNs (ISNs 1000 and 5000)
@@ -61,7 +71,7 @@ func duplexSession(t *testing.T, phases string, captured bool, lose func(phase b
 	var holes [2]hole
 	step := 0
 	at := func(i int, k int) time.Time { // step i starts at 10 ms, packets 0.1 ms apart
-		return t0.Add(10*time.Millisecond + time.Duration(i)*5*time.Millisecond + time.Duration(k)*100*time.Microsecond)
+		return t0.Add(shift + 10*time.Millisecond + time.Duration(i)*5*time.Millisecond + time.Duration(k)*100*time.Microsecond)
 	}
 	for _, ph := range []byte(phases) {
 		senders := map[byte][]tcpstate.Dir{'c': {tcpstate.ClientToServer}, 's': {tcpstate.ServerToClient},
@@ -252,4 +262,42 @@ func TestDuplexLabCollisions(t *testing.T) {
 		n++
 	}
 	assert.Equal(t, 2, n, "the duplex capture and its clean twin")
+}
+
+// Two connections between the same hosts, sending at the same moments
+// (the second 1 ms behind), with losses in the two-way phases only. In a
+// parallel pass flow puts connections in shards by a hash of their
+// four-tuples: of the four choices of ports, flow's FNV-1a puts 40006 and
+// 40007 in different shards of three. The forks' slots are put together,
+// so the report
+// on three workers is the one of one worker — the frames and losses of
+// both connections, flagged.
+func TestDuplexAcrossShards(t *testing.T) {
+	lose := func(ph byte, _ tcpstate.Dir, k int) bool { return ph == 'b' && k%8 == 3 }
+	for port := uint16(40000); port < 40008; port += 2 {
+		c1, w1 := duplexSessionOn(t, port, 0, phases, true, lose)
+		c2, w2 := duplexSessionOn(t, port+1, time.Millisecond, phases, false, lose)
+		report := func(workers int) *linkq.Report {
+			m, err := flow.NewMultiReader([]string{"one", "two"}, []io.Reader{bytes.NewReader(c1), bytes.NewReader(c2)})
+			require.NoError(t, err)
+			a := linkq.New(linkq.Config{Target: linkq.Target{RTT: 10 * time.Millisecond, Rate: 1e6}})
+			_, err = flow.AnalyzeSource(m, flow.Config{Workers: workers, Consumers: []flow.Consumer{a}})
+			require.NoError(t, err)
+			return a.Report()
+		}
+		one, three := report(1), report(3)
+		assert.Equal(t, one, three, "ports %d, %d", port, port+1)
+		require.Len(t, one.Duplex, 1)
+		d := one.Duplex[0]
+		assert.Equal(t, w1.twoWayLost+w2.twoWayLost, d.TwoWayLost)
+		assert.Equal(t, w1.twoWayFrames+w2.twoWayFrames, d.TwoWayFrames)
+		assert.Equal(t, w1.oneWayFrames+w2.oneWayFrames, d.OneWayFrames)
+		assert.Zero(t, d.OneWayLost)
+		assert.Equal(t, linkq.Fail, d.Check.Level, d.Check.Message)
+		require.Len(t, one.Verdicts, 2)
+		for _, v := range one.Verdicts {
+			assert.Equal(t, "duplex", v.Checks[len(v.Checks)-1].Name)
+			assert.Equal(t, linkq.Fail, v.Overall)
+		}
+	}
 }

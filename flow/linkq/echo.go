@@ -11,6 +11,10 @@ import (
 const (
 	DefaultEchoTimeout    = 10 * time.Second
 	DefaultMaxOutstanding = 4096
+	DefaultMinInterval    = time.Second
+	// DefaultMinBins is the most intervals Report.EchoMinRTT holds: past
+	// it, the interval doubles.
+	DefaultMinBins = 4096
 )
 
 // EchoConfig bounds echo matching. Its zero value is usable.
@@ -26,6 +30,17 @@ type EchoConfig struct {
 	// is forgotten; if unanswered it counts as Lost and Evicted. Zero
 	// means DefaultMaxOutstanding.
 	MaxOutstanding int
+	// MinInterval is the interval of Report.EchoMinRTT, the echoes'
+	// smallest RTT per interval (it doubles as needed to keep at most
+	// DefaultMinBins intervals). Zero means DefaultMinInterval.
+	MinInterval time.Duration
+}
+
+func (c EchoConfig) minInterval() time.Duration {
+	if c.MinInterval <= 0 {
+		return DefaultMinInterval
+	}
+	return c.MinInterval
 }
 
 func (c EchoConfig) ports() []uint16 {
@@ -260,13 +275,13 @@ func (m *echoMatcher) request(p *flow.PacketInfo, e *Echo, basis SizeBasis) {
 	}
 	slot := int32((m.first + m.n) % len(m.ring))
 	m.n++
-	pi := int32(m.paths.slot(pathKey{SourceEcho, k.src, k.dst}))
+	pi := int32(m.paths.slot(pathKey{SourceEcho, k.src, k.dst}, p.Index))
 	if c := m.paths.echoCount(pi); c != nil {
 		c.Requests++
 	}
 	m.ring[slot] = pending{key: k, t: p.Time, size: sizeOf(basis, p, e.PayloadLen), hash: h,
 		capLen: int32(len(e.Payload)), wireLen: int32(e.PayloadLen), state: stateActive, next: -1, path: pi,
-		loss: m.sizes.slot(pathKey{SourceEcho, k.src, k.dst})}
+		loss: m.sizes.slot(pathKey{SourceEcho, k.src, k.dst}, p.Index)}
 	if ok {
 		m.ring[c.tail].next = slot
 		c.tail = slot
@@ -361,7 +376,7 @@ func (m *echoMatcher) reply(p *flow.PacketInfo, e *Echo) {
 	}
 	m.stats.Matched++
 	m.outcome(slot, outMatched)
-	m.paths.addAt(int(r.path), e.Kind, r.size, rtt)
+	m.paths.addAt(int(r.path), e.Kind, r.size, rtt, p.Time, p.Index)
 }
 
 // icmpError counts an ICMP error quoting an echo request and, if that

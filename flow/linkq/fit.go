@@ -2,7 +2,10 @@ package linkq
 
 import (
 	"math"
+	"math/big"
+	"math/bits"
 	"slices"
+	"time"
 )
 
 // Point is one RTT sample placed for a fit: the packet size in bytes (see
@@ -92,7 +95,7 @@ func (l *Line) residuals(pts []Point) {
 func OLS(pts []Point) Line {
 	var acc olsAcc
 	for _, p := range pts {
-		acc.add(float64(p.Size), p.RTTms)
+		acc.add(p.Size, time.Duration(math.Round(p.RTTms*float64(time.Millisecond))))
 	}
 	l := acc.line()
 	if l.OK {
@@ -102,35 +105,87 @@ func OLS(pts []Point) Line {
 }
 
 // olsAcc accumulates a least-squares fit in one pass without keeping the
-// points (Welford's updates of the means and co-moments, which stay
-// accurate when the RTTs are large and their spread small).
+// points: exact integer sums of the sizes (bytes) and RTTs (nanoseconds),
+// of their squares and of their products. The fit thus does not depend on
+// the order the samples came in, and the accumulators of the parts of a
+// capture add up to the whole's (merge).
 type olsAcc struct {
-	n             int
-	mx, my        float64
-	cxx, cxy, cyy float64
+	n            int
+	sx           uint64
+	sy, sxx, sxy u128
+	syy          u128
 }
 
-func (a *olsAcc) add(x, y float64) {
+// u128 is an unsigned 128-bit sum.
+type u128 struct{ hi, lo uint64 }
+
+func (a *u128) add(v u128) {
+	var c uint64
+	a.lo, c = bits.Add64(a.lo, v.lo, 0)
+	a.hi, _ = bits.Add64(a.hi, v.hi, c)
+}
+
+func mul(a, b uint64) u128 {
+	hi, lo := bits.Mul64(a, b)
+	return u128{hi, lo}
+}
+
+func (a u128) int() *big.Int {
+	v := new(big.Int).SetUint64(a.hi)
+	return v.Lsh(v, 64).Or(v, new(big.Int).SetUint64(a.lo))
+}
+
+// add takes one sample: a size in bytes and an RTT (negative values count
+// as zero).
+func (a *olsAcc) add(size int, rtt time.Duration) {
+	x, y := uint64(max(size, 0)), uint64(max(rtt, 0))
 	a.n++
-	dx := x - a.mx
-	a.mx += dx / float64(a.n)
-	dy := y - a.my
-	a.my += dy / float64(a.n)
-	a.cxx += dx * (x - a.mx)
-	a.cxy += dx * (y - a.my)
-	a.cyy += dy * (y - a.my)
+	a.sx += x
+	a.sy.add(u128{0, y})
+	a.sxx.add(mul(x, x))
+	a.sxy.add(mul(x, y))
+	a.syy.add(mul(y, y))
 }
 
-// line returns the fitted line with its RMS residual (the residual sum of
-// squares is Cyy - Cxy²/Cxx); MaxResidMs is left zero.
+// merge adds the samples of b.
+func (a *olsAcc) merge(b *olsAcc) {
+	a.n += b.n
+	a.sx += b.sx
+	a.sy.add(b.sy)
+	a.sxx.add(b.sxx)
+	a.sxy.add(b.sxy)
+	a.syy.add(b.syy)
+}
+
+// line returns the fitted line with its RMS residual; MaxResidMs is left
+// zero. With n samples and the sums S, the co-moments times n are
+// Cxx = n·Sxx − Sx², Cxy = n·Sxy − Sx·Sy, Cyy = n·Syy − Sy²; the slope is
+// Cxy/Cxx, the intercept (Sy·Cxx − Sx·Cxy)/(n·Cxx) and the residual sum
+// of squares (Cyy·Cxx − Cxy²)/(n·Cxx), all computed exactly.
 func (a *olsAcc) line() Line {
-	if a.n < 2 || a.cxx <= 0 {
+	if a.n < 2 {
 		return Line{N: a.n}
 	}
-	b := a.cxy / a.cxx
-	l := makeLine(a.n, a.my-b*a.mx, b)
-	sse := max(a.cyy-a.cxy*b, 0)
-	l.RMSms = math.Sqrt(sse / float64(a.n))
+	n := big.NewInt(int64(a.n))
+	sx, sy := new(big.Int).SetUint64(a.sx), a.sy.int()
+	co := func(sab *big.Int, sa, sb *big.Int) *big.Int {
+		v := new(big.Int).Mul(n, sab)
+		return v.Sub(v, new(big.Int).Mul(sa, sb))
+	}
+	cxx, cxy, cyy := co(a.sxx.int(), sx, sx), co(a.sxy.int(), sx, sy), co(a.syy.int(), sy, sy)
+	if cxx.Sign() <= 0 {
+		return Line{N: a.n}
+	}
+	ratio := func(num, den *big.Int) float64 {
+		f, _ := new(big.Rat).SetFrac(num, den).Float64()
+		return f
+	}
+	b := ratio(cxy, cxx) // ns per byte
+	den := new(big.Int).Mul(n, cxx)
+	icpt := ratio(new(big.Int).Sub(new(big.Int).Mul(sy, cxx), new(big.Int).Mul(sx, cxy)), den)
+	sse := ratio(new(big.Int).Sub(new(big.Int).Mul(cyy, cxx), new(big.Int).Mul(cxy, cxy)), den) // ns²
+	l := makeLine(a.n, icpt/1e6, b/1e6)
+	l.RMSms = math.Sqrt(max(sse, 0)/float64(a.n)) / 1e6
 	return l
 }
 

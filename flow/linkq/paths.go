@@ -5,6 +5,8 @@ import (
 	"math"
 	"net/netip"
 	"time"
+
+	"github.com/netecology/netecology/flow/series"
 )
 
 // Source says where RTT samples came from.
@@ -156,6 +158,22 @@ type PathFit struct {
 	// capture order, for a scatter plot; PointsDropped counts the rest.
 	Points        []Point `json:"points,omitempty"`
 	PointsDropped int     `json:"points_dropped"`
+	// PointTimes holds when each of Points ended (the echo reply, the
+	// ACK), in the same order.
+	PointTimes []time.Time `json:"point_times,omitempty"`
+}
+
+// RTTSamples returns the kept points as RTT samples over time, dated by
+// the packet that ended them, all of direction ClientToServer (the
+// requester's): an RTT figure's marks.
+func (p *PathFit) RTTSamples() series.RTTSamples {
+	out := make(series.RTTSamples, 0, len(p.Points))
+	for i, pt := range p.Points {
+		if i < len(p.PointTimes) {
+			out = append(out, series.RTTSample{Time: p.PointTimes[i], RTT: time.Duration(pt.RTTms * float64(time.Millisecond))})
+		}
+	}
+	return out
 }
 
 // Lines returns the path's fitted lines that are determined, named as in
@@ -202,11 +220,15 @@ type pathKey struct {
 // pathAcc accumulates the samples of one path.
 type pathAcc struct {
 	key     pathKey
+	first   uint64 // capture index of the packet that made the path
 	echo    PathEchoes
 	kinds   [numEchoKinds]int
 	ols     olsAcc
-	bins    []Bin // indexed by size / width
+	bins    []Bin    // indexed by size / width
+	binIdx  []uint64 // capture index of each bin's smallest sample
 	points  []Point
+	times   []time.Time // when each point's sample ended
+	index   []uint64    // capture index of each point's packet
 	dropped int
 	sizeMin int
 	sizeMax int
@@ -217,21 +239,23 @@ type pathAcc struct {
 // pathSet holds the paths in first-seen order.
 type pathSet struct {
 	cfg     FitConfig
+	echoMin *series.MinAcc // echo samples' minimum per interval
 	index   map[pathKey]int
 	paths   []*pathAcc
 	dropped uint64 // samples of paths beyond MaxPaths
 }
 
-func newPathSet(cfg FitConfig) *pathSet {
-	return &pathSet{cfg: cfg, index: make(map[pathKey]int)}
+func newPathSet(cfg FitConfig, minInterval time.Duration) *pathSet {
+	return &pathSet{cfg: cfg, index: make(map[pathKey]int), echoMin: series.NewMinAcc(minInterval, DefaultMinBins)}
 }
 
 // maxBinSize bounds the sizes binned: nothing larger than an IPv6
 // jumbogram-free packet plus framing exists; larger sizes share the last bin.
 const maxBinSize = 1 << 17
 
-// slot returns the index of path k, adding it if there is room, or -1.
-func (s *pathSet) slot(k pathKey) int {
+// slot returns the index of path k, adding it if there is room (made by
+// the packet of capture index index), or -1.
+func (s *pathSet) slot(k pathKey, index uint64) int {
 	if i, ok := s.index[k]; ok {
 		return i
 	}
@@ -240,26 +264,30 @@ func (s *pathSet) slot(k pathKey) int {
 	}
 	i := len(s.paths)
 	s.index[k] = i
-	s.paths = append(s.paths, &pathAcc{key: k, sizeMin: math.MaxInt, rttMin: math.Inf(1)})
+	s.paths = append(s.paths, &pathAcc{key: k, first: index, sizeMin: math.MaxInt, rttMin: math.Inf(1)})
 	return i
 }
 
-// add records one RTT sample of path k.
-func (s *pathSet) add(k pathKey, kind EchoKind, size int, rtt time.Duration) {
-	s.addAt(s.slot(k), kind, size, rtt)
+// add records one RTT sample of path k, taken at time at by the packet
+// of the given capture index.
+func (s *pathSet) add(k pathKey, kind EchoKind, size int, rtt time.Duration, at time.Time, index uint64) {
+	s.addAt(s.slot(k, index), kind, size, rtt, at, index)
 }
 
 // addAt records one RTT sample of the path at index i (-1: no room).
-func (s *pathSet) addAt(i int, kind EchoKind, size int, rtt time.Duration) {
+func (s *pathSet) addAt(i int, kind EchoKind, size int, rtt time.Duration, at time.Time, index uint64) {
 	if i < 0 {
 		s.dropped++
 		return
 	}
 	p := s.paths[i]
+	if p.key.src == SourceEcho {
+		s.echoMin.Add(at, rtt)
+	}
 	ms := float64(rtt) / float64(time.Millisecond)
 	size = min(max(size, 0), maxBinSize)
 	p.kinds[kind]++
-	p.ols.add(float64(size), ms)
+	p.ols.add(size, rtt)
 	p.sizeMin, p.sizeMax = min(p.sizeMin, size), max(p.sizeMax, size)
 	p.rttMin, p.rttMax = min(p.rttMin, ms), max(p.rttMax, ms)
 	w := s.cfg.binWidth()
@@ -267,14 +295,17 @@ func (s *pathSet) addAt(i int, kind EchoKind, size int, rtt time.Duration) {
 	for len(p.bins) <= b {
 		lo := len(p.bins) * w
 		p.bins = append(p.bins, Bin{Lo: lo, Hi: lo + w})
+		p.binIdx = append(p.binIdx, 0)
 	}
 	bin := &p.bins[b]
 	if bin.Count == 0 || ms < bin.MinRTTms {
-		bin.MinRTTms, bin.MinSize = ms, size
+		bin.MinRTTms, bin.MinSize, p.binIdx[b] = ms, size, index
 	}
 	bin.Count++
 	if len(p.points) < s.cfg.maxPoints() {
 		p.points = append(p.points, Point{Size: size, RTTms: ms})
+		p.times = append(p.times, at)
+		p.index = append(p.index, index)
 	} else {
 		p.dropped++
 	}
@@ -296,7 +327,7 @@ func (s *pathSet) fits() []PathFit {
 		f := PathFit{
 			Source: p.key.src, Src: p.key.from, Dst: p.key.to, Size: s.cfg.Size,
 			Samples: p.ols.n, ICMP: p.kinds[EchoICMP], ICMPv6: p.kinds[EchoICMPv6], UDP: p.kinds[EchoUDP],
-			Points: p.points, PointsDropped: p.dropped,
+			Points: p.points, PointsDropped: p.dropped, PointTimes: p.times,
 		}
 		if p.ols.n > 0 {
 			f.SizeMin, f.SizeMax, f.RTTMinMs, f.RTTMaxMs = p.sizeMin, p.sizeMax, p.rttMin, p.rttMax

@@ -1,9 +1,11 @@
 package linkq
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 
 	"github.com/netecology/netecology/flow"
 )
@@ -148,8 +150,9 @@ type SizeTest struct {
 
 // sizePath accumulates one path's packets by size bin.
 type sizePath struct {
-	key  pathKey
-	bins []LossBin // indexed by size / width
+	key   pathKey
+	first uint64    // capture index of the packet that made the path
+	bins  []LossBin // indexed by size / width
 }
 
 // sizeLossAcc holds the paths' loss by size in first-seen order.
@@ -165,8 +168,9 @@ func newSizeLossAcc(cfg LossConfig, maxPaths int) *sizeLossAcc {
 	return &sizeLossAcc{cfg: cfg, maxPaths: maxPaths, index: make(map[pathKey]int)}
 }
 
-// slot returns the index of path k, adding it if there is room, or -1.
-func (s *sizeLossAcc) slot(k pathKey) int32 {
+// slot returns the index of path k, adding it (made by packet index) if
+// there is room, or -1.
+func (s *sizeLossAcc) slot(k pathKey, index uint64) int32 {
 	if i, ok := s.index[k]; ok {
 		return int32(i)
 	}
@@ -174,7 +178,7 @@ func (s *sizeLossAcc) slot(k pathKey) int32 {
 		return -1
 	}
 	s.index[k] = len(s.paths)
-	s.paths = append(s.paths, &sizePath{key: k})
+	s.paths = append(s.paths, &sizePath{key: k, first: index})
 	return int32(len(s.paths) - 1)
 }
 
@@ -204,7 +208,48 @@ func (s *sizeLossAcc) tcp(p *flow.PacketInfo, basis SizeBasis, before, after TCP
 	if after.DataSegments == before.DataSegments {
 		return
 	}
-	s.count(s.slot(pathKey{SourceTCP, p.Src, p.Dst}), sizeOf(basis, p, p.Seg.Len), after.Retransmitted > before.Retransmitted)
+	s.count(s.slot(pathKey{SourceTCP, p.Src, p.Dst}, p.Index), sizeOf(basis, p, p.Seg.Len), after.Retransmitted > before.Retransmitted)
+}
+
+// merge adds the paths of o (a fork's): a path both have gets the
+// packets of both.
+func (s *sizeLossAcc) merge(o *sizeLossAcc) {
+	s.dropped += o.dropped
+	for _, q := range o.paths {
+		i, ok := s.index[q.key]
+		if !ok {
+			i = len(s.paths)
+			s.index[q.key] = i
+			s.paths = append(s.paths, &sizePath{key: q.key, first: q.first})
+		}
+		p := s.paths[i]
+		p.first = min(p.first, q.first)
+		for len(p.bins) < len(q.bins) {
+			p.bins = append(p.bins, LossBin{Lo: q.bins[len(p.bins)].Lo, Hi: q.bins[len(p.bins)].Hi})
+		}
+		for j, b := range q.bins {
+			p.bins[j].Sent += b.Sent
+			p.bins[j].Lost += b.Lost
+		}
+	}
+}
+
+// sort puts the paths in the order their first packet came, within the
+// path limit.
+func (s *sizeLossAcc) sort() {
+	slices.SortStableFunc(s.paths, func(x, y *sizePath) int { return cmp.Compare(x.first, y.first) })
+	if len(s.paths) > s.maxPaths {
+		for _, p := range s.paths[s.maxPaths:] {
+			for _, b := range p.bins {
+				s.dropped += b.Sent
+			}
+		}
+		s.paths = s.paths[:s.maxPaths]
+	}
+	clear(s.index)
+	for i, p := range s.paths {
+		s.index[p.key] = i
+	}
 }
 
 // report returns the loss by size of every path with packets, in

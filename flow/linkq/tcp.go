@@ -113,7 +113,7 @@ func (t *tcpTracker) sample(p *flow.PacketInfo, basis SizeBasis, paths *pathSet,
 		return
 	}
 	t.stats.RTTSamples++
-	paths.add(pathKey{SourceTCP, p.Dst, p.Src}, EchoNone, ackedSize(basis, p, an.Acked), an.RTT)
+	paths.add(pathKey{SourceTCP, p.Dst, p.Src}, EchoNone, ackedSize(basis, p, an.Acked), an.RTT, p.Time, p.Index)
 }
 
 // ackedSize is the size of the timed segment sz by basis: its frame, its

@@ -80,6 +80,7 @@ type pairAcc struct {
 	a, b  netip.Addr
 	first int64 // index of the first bin: start / interval
 	bins  []UseBin
+	index uint64 // capture index of the pair's first packet
 }
 
 type useAcc struct {
@@ -116,7 +117,7 @@ func (u *useAcc) add(p *flow.PacketInfo) {
 		}
 		i = len(u.pairs)
 		u.index[k] = i
-		u.pairs = append(u.pairs, &pairAcc{a: p.Src, b: p.Dst, first: bi})
+		u.pairs = append(u.pairs, &pairAcc{a: p.Src, b: p.Dst, first: bi, index: p.Index})
 	}
 	pa := u.pairs[i]
 	maxBins := int64(u.cfg.MaxBins)

@@ -142,7 +142,7 @@ const ethernetMSS = 1460
 
 // verdict judges connection c from its tracked directions: one named
 // check after the other, in the order they are reported.
-func verdict(c *flow.Conn, tc *tcpConn, tg Target, dx *duplexAcc) Verdict {
+func verdict(c *flow.Conn, tc *tcpConn, tg Target) Verdict {
 	dd := 0
 	if tc.dirs[1].payload > tc.dirs[0].payload {
 		dd = 1
@@ -166,7 +166,6 @@ func verdict(c *flow.Conn, tc *tcpConn, tg Target, dx *duplexAcc) Verdict {
 	v.checkWindow(c.Midstream, rcv, tg)
 	v.checkSymptoms(c, rcv, dd)
 	v.checkRate(d, tg)
-	v.checkDuplex(dx)
 	for _, ck := range v.Checks {
 		v.Overall = max(v.Overall, ck.Level)
 	}
@@ -364,3 +363,36 @@ func (l *Level) UnmarshalText(t []byte) error {
 	}
 	return fmt.Errorf("unknown level %q", t)
 }
+
+// CheckAbout says what a verdict check tests and the model or rule it
+// applies, for a report's explanation of a verdict line.
+type CheckAbout struct {
+	Tests string
+	Model string
+}
+
+// aboutChecks describe the checks verdict makes, by name.
+var aboutChecks = map[string]CheckAbout{
+	"mss": {"the MSS options of the SYNs against the 1460 bytes (1440 over IPv6) of a 1500-byte MTU",
+		"smaller segments carry less per round trip and per loss: the Mathis bound scales with the MSS; a clamp " +
+			"points at a tunnel, PPPoE or a middlebox"},
+	"loss": {"the data direction's retransmitted segments per data segment (retransmissions tcpstate showed needless " +
+		"taken off) against the largest loss the target rate tolerates at the target RTT",
+		"Mathis et al. 1997: rate ≤ (MSS/RTT)·C/√p, so p ≤ (C·MSS/(RTT·rate))²; C = 1.22 (√(3/2), an ACK per " +
+			"segment) or 0.87 with delayed ACKs"},
+	"window": {"the largest receive window the data receiver advertised, scaled by its window scale (RFC 7323), " +
+		"against rate × RTT, the bytes in flight the target needs",
+		"a sender can have at most one receive window in flight per round trip: rate ≤ window / RTT"},
+	"zero_window": {"whether the data receiver advertised a zero window",
+		"a zero window stops the sender until the receiving application reads: a slow reader, not the network"},
+	"timeouts": {"retransmissions tcpstate found sent after a retransmission timeout",
+		"RFC 6298: a timeout costs at least 200 ms (Linux) or 1 s and collapses the window to one segment"},
+	"window_full": {"how often the sender filled the receiver's advertised window (tcpstate's window-full label)",
+		"a full window stops the sender until an ACK opens it: the receive window limited the rate"},
+	"rate": {"the rate the data direction achieved over its span, for information",
+		"payload bytes × 8 / time from the direction's first to its last packet"},
+}
+
+// AboutCheck returns what the named check of a verdict tests and the
+// model it applies; for a name verdict does not make, both are empty.
+func AboutCheck(name string) CheckAbout { return aboutChecks[name] }

@@ -89,9 +89,11 @@ func minGroups(s []time.Duration, k int) []time.Duration {
 
 // Coarsen merges every series of the result (Link, Classes, the chosen
 // connections' Bins and MinRTT) to width w: groups of k = ⌊w/Width⌋ bins
-// become one, and Width becomes k·Width — w itself when w is a multiple of
-// Width, as the widths RoundWidth picks are of the collector's. Nothing
-// changes when k ≤ 1.
+// become one, and Width becomes k·Width — w itself when w is a multiple
+// of Width, as the widths RoundWidth picks are of the collector's. The
+// groups are aligned on multiples of the new width since the Unix epoch,
+// as the collector's own bins are, so Start moves back to the start of
+// its group. Nothing changes when k ≤ 1.
 func (r *Result) Coarsen(w time.Duration) {
 	if r.Width <= 0 {
 		return
@@ -100,17 +102,24 @@ func (r *Result) Coarsen(w time.Duration) {
 	if k <= 1 {
 		return
 	}
+	nw := r.Width * time.Duration(k)
+	start, pad := alignDown(r.Start, r.Width, nw)
+	group := func(b Bins) Bins {
+		b = Bins{Start: start, Width: r.Width, Bytes: append(make([]uint64, pad), b.Bytes...),
+			Packets: append(make([]uint64, pad), b.Packets...)}
+		return b.Merge(k)
+	}
 	for d := range 2 {
-		r.MinRTT[d] = minGroups(r.MinRTT[d], k)
-		r.Link[d] = r.Link[d].Merge(k)
+		r.MinRTT[d] = minGroups(append(make([]time.Duration, pad), r.MinRTT[d]...), k)
+		r.Link[d] = group(r.Link[d])
 		for i := range r.Classes {
-			r.Classes[i].Bins[d] = r.Classes[i].Bins[d].Merge(k)
+			r.Classes[i].Bins[d] = group(r.Classes[i].Bins[d])
 		}
 		for _, c := range r.Conns {
-			c.Bins[d] = c.Bins[d].Merge(k)
+			c.Bins[d] = group(c.Bins[d])
 		}
 	}
-	r.Width *= time.Duration(k)
+	r.Start, r.Width = start, nw
 }
 
 // roundWidths are the bin widths RoundWidth chooses from.
@@ -147,10 +156,35 @@ func (c *counts) add(i int, n int) {
 	c.pkts[i]++
 }
 
-// halve merges pairs of bins: the grid's width has doubled.
-func (c *counts) halve() {
-	c.bytes = merge(c.bytes)
-	c.pkts = merge(c.pkts)
+// halve merges pairs of bins: the grid's width has doubled. odd says bin
+// 0 is the second of its pair (its index since the epoch is odd).
+func (c *counts) halve(odd bool) {
+	c.bytes = merge(c.bytes, odd)
+	c.pkts = merge(c.pkts, odd)
+}
+
+// prepend adds n empty bins before bin 0.
+func (c *counts) prepend(n int) {
+	if len(c.bytes) == 0 {
+		return
+	}
+	c.bytes = append(make([]uint64, n, n+len(c.bytes)), c.bytes...)
+	c.pkts = append(make([]uint64, n, n+len(c.pkts)), c.pkts...)
+}
+
+// addAt adds the bins of o, whose bin 0 is bin at of c.
+func (c *counts) addAt(o *counts, at int) {
+	if len(o.bytes) == 0 {
+		return
+	}
+	n := at + len(o.bytes)
+	if n > len(c.bytes) {
+		c.bytes, c.pkts = grow(c.bytes, n), grow(c.pkts, n)
+	}
+	for j, v := range o.bytes {
+		c.bytes[at+j] += v
+		c.pkts[at+j] += o.pkts[j]
+	}
 }
 
 func (c *counts) bins(start time.Time, width time.Duration, n int) Bins {
@@ -169,14 +203,25 @@ func grow(s []uint64, n int) []uint64 {
 	return t
 }
 
-func merge(s []uint64) []uint64 {
-	n := (len(s) + 1) / 2
-	for i := range n {
-		v := s[2*i]
-		if 2*i+1 < len(s) {
-			v += s[2*i+1]
+// merge adds pairs of values in place; odd says s[0] is the second of its
+// pair.
+func merge(s []uint64, odd bool) []uint64 {
+	if len(s) == 0 {
+		return s
+	}
+	off := 0
+	if odd {
+		off = 1
+	}
+	n := (len(s) + off + 1) / 2
+	for j := range n {
+		var v uint64
+		for _, k := range [2]int{2*j - off, 2*j + 1 - off} {
+			if k >= 0 && k < len(s) {
+				v += s[k]
+			}
 		}
-		s[i] = v
+		s[j] = v
 	}
 	clear(s[n:])
 	return s[:n]

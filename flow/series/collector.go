@@ -1,6 +1,7 @@
 package series
 
 import (
+	"math"
 	"net/netip"
 	"strconv"
 	"time"
@@ -17,8 +18,6 @@ const (
 	// MaxClasses is the most traffic classes kept apart in the
 	// capture-wide bins; later classes are counted under "other".
 	MaxClasses = 8
-	// maxNear bounds the hosts remembered for the direction rule.
-	maxNear = 16
 )
 
 // Config chooses what a Collector keeps. Its zero value bins the whole
@@ -117,9 +116,11 @@ type Class struct {
 // Result is what a Collector gathered. Every Bins in it has the same
 // Start, Width and length.
 type Result struct {
-	// Start is the grid's origin: the capture's first packet time.
+	// Start is the grid's origin: the earliest packet time rounded down
+	// to a multiple of Width since the Unix epoch.
 	Start time.Time `json:"start"`
-	// Last is the latest packet time seen.
+	// First and Last are the earliest and the latest packet times seen.
+	First time.Time     `json:"first"`
 	Last  time.Time     `json:"last"`
 	Width time.Duration `json:"width_ns"`
 	// Link holds the whole capture's wire bytes per direction.
@@ -135,10 +136,9 @@ type Result struct {
 	// sends are network round trips, those of the data it receives its
 	// ACK delay.
 	MinRTT [2][]time.Duration `json:"min_rtt_ns"`
-	// Packets counts the packets binned; Clamped those dated before
-	// Start, counted in bin 0.
+	// Packets counts the packets binned (all but those flow skipped for
+	// a timestamp it cannot date).
 	Packets uint64 `json:"packets"`
-	Clamped uint64 `json:"clamped"`
 }
 
 // Conn returns the chosen connection with the given ID, or nil.
@@ -158,27 +158,30 @@ type classKey struct {
 }
 
 type class struct {
-	key  classKey
-	name string
-	bins [2]counts
+	key   classKey
+	name  string
+	bins  [2]counts
+	first uint64 // capture index of the class's first packet
 }
 
 // Collector gathers series from packets. It is a flow.Consumer: list it
-// in flow.Config.Consumers, then call Result after the pass.
+// in flow.Config.Consumers, then call Result after the pass. It is also a
+// flow.Forker: with flow.Config.Workers above one, each shard gets a fork
+// and Merge puts their series together, identical to one Collector's (see
+// the package documentation).
 type Collector struct {
 	cfg     Config
 	width   time.Duration
 	maxBins int
 	started bool
-	start   time.Time
-	last    time.Time
+	first   time.Time // earliest packet
+	last    time.Time // latest packet
+	origin  int64     // index of bin 0, in widths since the Unix epoch
 	packets uint64
-	clamped uint64
 	nbins   int
 	classes []*class
 	other   *class
 	conns   []*ConnSeries
-	near    []netip.Addr
 	minRTT  [2][]time.Duration
 }
 
@@ -197,7 +200,7 @@ func NewCollector(cfg Config) *Collector {
 	return c
 }
 
-var _ flow.Consumer = (*Collector)(nil)
+var _ flow.Forker = (*Collector)(nil)
 
 // ConnEnd does nothing: a chosen connection's series is complete when the
 // pass ends.
@@ -206,15 +209,20 @@ func (c *Collector) ConnEnd(*flow.Conn) {}
 // Packet takes one packet, as flow's Analyzer delivers it. It keeps no
 // reference to p.
 func (c *Collector) Packet(p *flow.PacketInfo) {
-	if !c.started {
-		c.started, c.start, c.last = true, p.Time, p.Time
+	at, ok := epochOffset(p.Time)
+	if !ok || p.Skip == flow.SkipTimestamp {
+		return
 	}
-	if p.Time.After(c.last) {
+	i := c.index(at)
+	if !c.started || p.Time.Before(c.first) {
+		c.first = p.Time
+	}
+	if !c.started || p.Time.After(c.last) {
 		c.last = p.Time
 	}
+	c.started = true
 	c.packets++
-	i := c.index(p.Time)
-	d := c.dir(p)
+	d := Direction(p)
 	c.classOf(p).bins[d].add(i, p.WireLen)
 	if p.Conn == nil || p.Seg == nil {
 		return
@@ -230,20 +238,64 @@ func (c *Collector) Packet(p *flow.PacketInfo) {
 	}
 }
 
-// index returns the bin of time t, widening the grid as needed.
-func (c *Collector) index(t time.Time) int {
-	off := t.Sub(c.start)
-	if off < 0 {
-		c.clamped++
-		off = 0
+// epochOffset returns t as a duration since the Unix epoch, false when it
+// does not fit (beyond the years 1678 to 2262).
+func epochOffset(t time.Time) (time.Duration, bool) {
+	d := t.Sub(time.Unix(0, 0))
+	return d, d > math.MinInt64 && d < math.MaxInt64
+}
+
+// index returns the bin of the time at (since the epoch), widening the
+// grid and extending it back as needed.
+func (c *Collector) index(at time.Duration) int {
+	abs := floorDiv(int64(at), int64(c.width))
+	if !c.started {
+		c.origin = abs
 	}
-	i := int(off / c.width)
-	for i >= c.maxBins {
+	for {
+		lo := min(abs, c.origin)
+		hi := max(abs, c.origin+int64(max(c.nbins, 1))-1)
+		if hi-lo < int64(c.maxBins) {
+			break
+		}
 		c.widen()
-		i = int(off / c.width)
+		abs = floorDiv(int64(at), int64(c.width))
 	}
+	if abs < c.origin {
+		c.prepend(int(c.origin - abs))
+	}
+	i := int(abs - c.origin)
 	c.nbins = max(c.nbins, i+1)
 	return i
+}
+
+// series calls f on every series of bins the collector holds.
+func (c *Collector) series(f func(*counts)) {
+	for _, k := range c.classes {
+		f(&k.bins[0])
+		f(&k.bins[1])
+	}
+	if c.other != nil {
+		f(&c.other.bins[0])
+		f(&c.other.bins[1])
+	}
+	for _, s := range c.conns {
+		f(&s.st.bins[0])
+		f(&s.st.bins[1])
+	}
+}
+
+// prepend moves the grid's origin n bins back (a packet earlier than any
+// before it).
+func (c *Collector) prepend(n int) {
+	c.series(func(s *counts) { s.prepend(n) })
+	for d, m := range c.minRTT {
+		if len(m) > 0 {
+			c.minRTT[d] = append(make([]time.Duration, n, n+len(m)), m...)
+		}
+	}
+	c.origin -= int64(n)
+	c.nbins += n
 }
 
 // addRTT keeps the smallest sample of bin i for data direction d.
@@ -258,70 +310,86 @@ func (c *Collector) addRTT(d tcpstate.Dir, i int, rtt time.Duration) {
 	c.minRTT[d] = m
 }
 
-// widen doubles the bin width, merging pairs of bins in every series.
+// widen doubles the bin width, merging the bins 2k and 2k+1 (counted
+// since the epoch) of every series into k.
 func (c *Collector) widen() {
+	odd := c.origin-2*floorDiv(c.origin, 2) == 1
 	c.width *= 2
 	for d, m := range c.minRTT {
-		n := (len(m) + 1) / 2
-		for i := range n {
-			v := m[2*i]
-			if 2*i+1 < len(m) && m[2*i+1] > 0 && (v == 0 || m[2*i+1] < v) {
-				v = m[2*i+1]
-			}
-			m[i] = v
-		}
-		c.minRTT[d] = m[:n]
+		c.minRTT[d] = halveMins(m, odd)
 	}
-	c.nbins = (c.nbins + 1) / 2
-	for _, k := range c.classes {
-		k.bins[0].halve()
-		k.bins[1].halve()
+	if c.started {
+		c.nbins = int(floorDiv(c.origin+int64(c.nbins)-1, 2) - floorDiv(c.origin, 2) + 1)
 	}
-	if c.other != nil {
-		c.other.bins[0].halve()
-		c.other.bins[1].halve()
-	}
-	for _, s := range c.conns {
-		s.st.bins[0].halve()
-		s.st.bins[1].halve()
-	}
+	c.origin = floorDiv(c.origin, 2)
+	c.series(func(s *counts) { s.halve(odd) })
 }
 
-// dir returns the direction a packet counts in (see the package
-// documentation), remembering TCP clients for the rule.
-func (c *Collector) dir(p *flow.PacketInfo) tcpstate.Dir {
+// halveMins merges pairs of minima; odd says bin 0 is the second of its
+// pair.
+func halveMins(m []time.Duration, odd bool) []time.Duration {
+	if len(m) == 0 {
+		return m
+	}
+	off := 0
+	if odd {
+		off = 1
+	}
+	out := m[:(len(m)+off+1)/2]
+	for j := range out {
+		var v time.Duration
+		for _, k := range [2]int{2*j - off, 2*j + 1 - off} {
+			if k >= 0 && k < len(m) && m[k] > 0 && (v == 0 || m[k] < v) {
+				v = m[k]
+			}
+		}
+		out[j] = v
+	}
+	clear(m[len(out):])
+	return out
+}
+
+// Direction returns the direction a packet counts in in the capture-wide
+// bins: a TCP segment of a connection its connection's; an ICMP or ICMPv6
+// echo request, or another informational message, client to server, and
+// an echo reply or an error message (unreachable, time exceeded, ...)
+// server to client; a UDP datagram or a TCP segment of no connection by
+// its ports, client to server when sent to the lower port (a service's)
+// and server to client when sent from it; anything else client to server.
+// The rule reads the packet alone, so that the bins do not depend on the
+// order packets come in (or on how a parallel pass shards them).
+func Direction(p *flow.PacketInfo) tcpstate.Dir {
 	if p.Conn != nil && p.Seg != nil {
-		c.remember(p.Conn.Client.Addr())
 		return p.Dir
 	}
-	if !p.Src.IsValid() {
-		return tcpstate.ClientToServer
-	}
-	if len(c.near) == 0 {
-		c.remember(p.Src)
-	}
-	for _, a := range c.near {
-		if a == p.Src {
-			return tcpstate.ClientToServer
-		}
-	}
-	for _, a := range c.near {
-		if a == p.Dst {
+	l4 := p.L4
+	switch p.Kind {
+	case flow.KindICMP, flow.KindICMPv6:
+		if len(l4) > 0 && icmpBack(p.Kind, l4[0]) {
 			return tcpstate.ServerToClient
+		}
+	case flow.KindUDP, flow.KindTCP:
+		if len(l4) >= 4 {
+			src, dst := uint16(l4[0])<<8|uint16(l4[1]), uint16(l4[2])<<8|uint16(l4[3])
+			if src < dst {
+				return tcpstate.ServerToClient
+			}
 		}
 	}
 	return tcpstate.ClientToServer
 }
 
-func (c *Collector) remember(a netip.Addr) {
-	for _, b := range c.near {
-		if a == b {
-			return
-		}
+// icmpBack reports whether an ICMP (or ICMPv6) message of type t answers
+// another packet: an echo reply or an error.
+func icmpBack(k flow.Kind, t uint8) bool {
+	if k == flow.KindICMPv6 {
+		return t == 129 || t < 128 // echo reply; errors are types 0-127 (RFC 4443)
 	}
-	if len(c.near) < maxNear {
-		c.near = append(c.near, a)
+	switch t {
+	case 0, 3, 4, 5, 11, 12, 14, 16, 18: // echo reply, errors, and the replies to requests 13, 15, 17
+		return true
 	}
+	return false
 }
 
 func (c *Collector) classOf(p *flow.PacketInfo) *class {
@@ -338,7 +406,7 @@ func (c *Collector) classOf(p *flow.PacketInfo) *class {
 		}
 	}
 	if len(c.classes) < MaxClasses {
-		cl := &class{key: k, name: k.name()}
+		cl := &class{key: k, name: k.name(), first: p.Index}
 		c.classes = append(c.classes, cl)
 		return cl
 	}
@@ -419,10 +487,14 @@ func (c *Collector) record(s *ConnSeries, i int, p *flow.PacketInfo) {
 // Result returns what was gathered so far. Its slices are copies: the
 // Collector may go on.
 func (c *Collector) Result() *Result {
-	r := &Result{Start: c.start, Last: c.last, Width: c.width, Packets: c.packets, Clamped: c.clamped}
+	r := &Result{First: c.first, Last: c.last, Width: c.width, Packets: c.packets}
+	if c.started {
+		r.Start = time.Unix(0, 0).UTC().Add(time.Duration(c.origin) * c.width)
+	}
 	n := c.nbins
+	start := r.Start
 	for d := range 2 {
-		r.Link[d] = Bins{Start: c.start, Width: c.width, Bytes: make([]uint64, n), Packets: make([]uint64, n)}
+		r.Link[d] = Bins{Start: start, Width: c.width, Bytes: make([]uint64, n), Packets: make([]uint64, n)}
 	}
 	for d := range 2 {
 		r.MinRTT[d] = make([]time.Duration, n)
@@ -435,7 +507,7 @@ func (c *Collector) Result() *Result {
 	for _, k := range all {
 		cl := Class{Name: k.name}
 		for d := range 2 {
-			cl.Bins[d] = k.bins[d].bins(c.start, c.width, n)
+			cl.Bins[d] = k.bins[d].bins(start, c.width, n)
 			for j, v := range cl.Bins[d].Bytes {
 				r.Link[d].Bytes[j] += v
 				r.Link[d].Packets[j] += cl.Bins[d].Packets[j]
@@ -447,7 +519,7 @@ func (c *Collector) Result() *Result {
 		cp := *s
 		cp.Points = append([]Point(nil), s.Points...)
 		for d := range 2 {
-			cp.Bins[d] = s.st.bins[d].bins(c.start, c.width, n)
+			cp.Bins[d] = s.st.bins[d].bins(start, c.width, n)
 		}
 		cp.st = connState{}
 		r.Conns = append(r.Conns, &cp)

@@ -102,7 +102,10 @@ func TestLabCaptures(t *testing.T) {
 			// Every series is on one grid that covers the capture.
 			n := sr.Link[0].Len()
 			assert.Equal(t, int(sr.Last.Sub(sr.Start)/sr.Width)+1, n)
-			assert.Equal(t, fc.First, sr.Start)
+			assert.Equal(t, fc.First, sr.First)
+			// The grid starts on a multiple of its width since the epoch
+			// (whole seconds from the zero time.Time, so Truncate agrees).
+			assert.Equal(t, fc.First.Truncate(sr.Width), sr.Start)
 			assert.Equal(t, fc.Last, sr.Last)
 			for d := range 2 {
 				assert.Equal(t, n, cs.Bins[d].Len())

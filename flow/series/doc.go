@@ -39,19 +39,34 @@
 // # Time grid
 //
 // Every series shares one grid: bin i covers [Start+i*Width,
-// Start+(i+1)*Width), Start being the capture's first packet. A packet
-// whose timestamp is earlier than Start (a capture whose clock stepped
-// back) is counted in bin 0 and in Result.Clamped.
+// Start+(i+1)*Width), Start being the earliest packet's time rounded down
+// to a multiple of Width since the Unix epoch (Result.First is the time
+// itself). A packet dated earlier than every packet before it (a capture
+// whose clock stepped back) moves Start back; no packet is clamped. When
+// the span would need more than Config.MaxBins bins, the width doubles
+// and bins 2k and 2k+1 (counted since the epoch) merge. The grid thus
+// depends on the packets' times alone, not on their order, which is what
+// lets a parallel pass merge shards exactly (see Parallel passes).
 //
 // # Directions
 //
 // A TCP segment counts in its connection's direction: ClientToServer or
 // ServerToClient (see the flow package for who is the client). Capture-wide
-// bins add the packets that are not TCP segments of a connection, by this
-// rule: a packet sent by a host seen as a TCP client (or, before any TCP
-// connection, by the sender of the capture's first IP packet) counts as
-// client to server, one sent to such a host as server to client, any
-// other as client to server.
+// bins add the packets that are not TCP segments of a connection by what
+// each says itself (Direction): an ICMP echo request client to server,
+// its reply and ICMP errors server to client; a UDP datagram (or a TCP
+// segment of no connection) sent to the lower port, a service's, client to
+// server, one sent from it server to client; anything else client to
+// server.
+//
+// # Parallel passes
+//
+// A Collector and a TurnLog are flow.Forkers: with flow.Config.Workers
+// above one each shard gets a fork, and Merge puts the forks' series
+// together after the pass. The result equals one Collector's, with one
+// exception: which classes stay apart is decided by the first packet of
+// each class in the capture as long as no shard saw more than MaxClasses
+// classes; past that a class the shard counted under "other" stays there.
 //
 // # Sequence numbers
 //

@@ -32,11 +32,11 @@ type Points []Point
 func (ps Points) Len() int { return len(ps) }
 
 // Packet returns point i as a packet-flow figure draws it: when it was
-// captured, its size on the wire, its direction, and whether it is a pure
-// ACK (it occupies no sequence space: no payload, SYN or FIN).
-func (ps Points) Packet(i int) (at time.Time, wireBytes int, dir tcpstate.Dir, pureACK bool) {
+// captured, its size on the wire, its payload length, its direction and
+// its flags.
+func (ps Points) Packet(i int) (at time.Time, wireBytes, payload int, dir tcpstate.Dir, flags tcpstate.Flags) {
 	p := &ps[i]
-	return p.Time, p.WireLen, p.Dir, p.End == p.Seq
+	return p.Time, p.WireLen, p.Len, p.Dir, p.Flags
 }
 
 // Within returns the points captured in w, in order.
@@ -305,4 +305,26 @@ func ClassLabel(name string, conns []*flow.Conn) string {
 		return name
 	}
 	return proto + " (" + name + ")"
+}
+
+// FrameOverhead returns the bytes a frame of direction d adds to its
+// segment's payload (link, IP and TCP headers with options): the most
+// common difference between wire length and payload among the
+// direction's data segments, the smaller on a tie; 0 when it has none.
+// A full-size segment of MSS bytes makes a frame of MSS plus this.
+func FrameOverhead(points []Point, d tcpstate.Dir) int {
+	counts := map[int]int{}
+	for i := range points {
+		p := &points[i]
+		if p.Dir == d && p.Len > 0 && p.WireLen > p.Len {
+			counts[p.WireLen-p.Len]++
+		}
+	}
+	best, n := 0, 0
+	for o, c := range counts {
+		if c > n || c == n && o < best {
+			best, n = o, c
+		}
+	}
+	return best
 }

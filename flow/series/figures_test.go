@@ -233,9 +233,9 @@ func TestPointsPackets(t *testing.T) {
 	var pure, fin [2]int
 	var wire [2]uint64
 	for i := range pts.Len() {
-		_, size, d, p := pts.Packet(i)
+		_, size, payload, d, flags := pts.Packet(i)
 		wire[d] += uint64(size)
-		if p {
+		if payload == 0 && !flags.Has(tcpstate.SYN) && !flags.Has(tcpstate.FIN) && !flags.Has(tcpstate.RST) {
 			pure[d]++
 		}
 		if pts[i].Flags.Has(tcpstate.FIN) && pts[i].Len == 0 {

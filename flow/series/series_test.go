@@ -88,19 +88,40 @@ func TestWidenKeepsTotals(t *testing.T) {
 	assert.LessOrEqual(t, r.Link[0].Len(), 4)
 }
 
-func TestClampedAndDirections(t *testing.T) {
+// Packets that are not TCP segments of a connection count by what they
+// say themselves: a UDP datagram to the lower port (a service's) client
+// to server and one from it server to client; an ICMP echo request client
+// to server, its reply and an ICMP error server to client. A packet dated
+// before the first moves the grid's origin back: no packet is clamped.
+func TestEarlierPacketAndDirections(t *testing.T) {
 	col := series.NewCollector(series.Config{})
-	// First IP packet's sender becomes the near host: its packets count
-	// client to server, packets to it server to client.
-	p := packet(nil, time.Second, 50, 0, nil)
-	col.Packet(p)
-	back := packet(nil, 0, 70, 0, nil) // dated before the first packet
-	back.Src, back.Dst = server.Addr(), client.Addr()
-	col.Packet(back)
+	udp := func(at time.Duration, src, dst uint16, wire int) *flow.PacketInfo {
+		p := packet(nil, at, wire, 0, nil)
+		p.L4 = []byte{byte(src >> 8), byte(src), byte(dst >> 8), byte(dst), 0, 8, 0, 0}
+		return p
+	}
+	icmp := func(at time.Duration, typ byte, wire int) *flow.PacketInfo {
+		p := packet(nil, at, wire, 0, nil)
+		p.Kind, p.L4 = flow.KindICMP, []byte{typ, 0, 0, 0, 0, 1, 0, 1}
+		return p
+	}
+	col.Packet(udp(time.Second, 40000, 53, 50))                     // query: c2s, bin 10 of 100 ms
+	col.Packet(udp(time.Second+10*time.Millisecond, 53, 40000, 70)) // answer: s2c
+	col.Packet(icmp(time.Second+20*time.Millisecond, 8, 98))        // echo request: c2s
+	col.Packet(icmp(time.Second+30*time.Millisecond, 0, 98))        // echo reply: s2c
+	col.Packet(icmp(time.Second+40*time.Millisecond, 3, 70))        // unreachable: s2c
+	col.Packet(udp(800*time.Millisecond, 53, 40000, 60))            // dated 200 ms before the first: s2c
 	r := col.Result()
-	assert.Equal(t, uint64(1), r.Clamped)
-	assert.Equal(t, []uint64{50}, r.Link[0].Bytes)
-	assert.Equal(t, []uint64{70}, r.Link[1].Bytes)
+	// t0 is a multiple of 100 ms since the epoch: the grid starts at the
+	// earliest packet's bin, 0.8 s after t0, and ends at 1.0 s.
+	assert.Equal(t, t0.Add(800*time.Millisecond), r.Start)
+	assert.Equal(t, t0.Add(800*time.Millisecond), r.First)
+	assert.Equal(t, t0.Add(time.Second+40*time.Millisecond), r.Last)
+	assert.Equal(t, []uint64{0, 0, 50 + 98}, r.Link[0].Bytes)
+	assert.Equal(t, []uint64{60, 0, 70 + 98 + 70}, r.Link[1].Bytes)
+	assert.Equal(t, uint64(6), r.Packets)
+	require.Len(t, r.Classes, 2)
+	assert.Equal(t, []string{"udp", "icmp"}, []string{r.Classes[0].Name, r.Classes[1].Name})
 }
 
 func TestEmpty(t *testing.T) {

@@ -1,0 +1,458 @@
+package main
+
+import (
+	"fmt"
+	"html/template"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/netecology/netecology/examples/internal/findings"
+	"github.com/netecology/netecology/flow/explain"
+	"github.com/netecology/netecology/flow/linkq"
+)
+
+// report is what the page shows, section by section.
+type report struct {
+	Title      string
+	Conclusion string
+	Captures   []captureRow
+	Warnings   []string
+	Target     string
+	Verdicts   []verdictBlock
+	Budget     budgetChart
+	WhatIf     whatIfTable
+	Conns      connTable
+	Tx         []txTable
+	Figures    []figure
+}
+
+type captureRow struct {
+	File, Format, First, Span   string
+	Packets, TCPPackets, Conns  uint64
+	Other                       string
+	TopLabel, TopLimit, TopLost string
+}
+
+// verdictBlock is the verdict lines of one connection.
+type verdictBlock struct {
+	Heading string
+	Lines   []verdictLine
+}
+
+type verdictLine struct {
+	Class, Word, Check, Message, Action, Tests, Model string
+	Figures                                           []findings.Figure
+}
+
+// build makes the report of the analysed captures.
+func build(caps []*analysis, o *options) (*report, error) {
+	r := &report{}
+	names := make([]string, len(caps))
+	for i, a := range caps {
+		names[i] = a.name
+	}
+	r.Title = "netecology report: " + strings.Join(names, " vs ")
+	r.Conclusion = conclusion(caps)
+	tg := target(caps, o)
+	r.Target = targetText(tg, o)
+	for _, a := range caps {
+		r.Captures = append(r.Captures, captureInfo(a))
+		r.Warnings = append(r.Warnings, warnings(a)...)
+		r.Verdicts = append(r.Verdicts, verdicts(a, tg)...)
+		if t, ok := transactions(a); ok {
+			r.Tx = append(r.Tx, t)
+		}
+	}
+	r.Budget = budgets(caps, o.top)
+	r.WhatIf = whatIf(caps, tg)
+	r.Conns = connections(caps, o.top)
+	figs, err := figures(caps)
+	if err != nil {
+		return nil, err
+	}
+	r.Figures = figs
+	return r, nil
+}
+
+// conclusion is the sentence of the report: the comparison of two
+// captures, the explanation of one, or for a capture without TCP its
+// echoes.
+func conclusion(caps []*analysis) string {
+	var echoes []string
+	for _, a := range caps {
+		if len(a.conns) == 0 && a.lq != nil {
+			if s := findings.Echoes(a.lq); s != "" {
+				echoes = append(echoes, a.name+": "+s)
+			}
+		}
+	}
+	switch {
+	case len(echoes) == len(caps):
+		return strings.Join(echoes, ". ")
+	case len(caps) == 2:
+		return findings.Compare(caps[0].name, caps[0].conns, caps[1].name, caps[1].conns)
+	}
+	return findings.Capture(caps[0].conns)
+}
+
+// targetText says what the network verdict was judged against.
+func targetText(tg linkq.Target, o *options) string {
+	if tg.RTT <= 0 || tg.Rate <= 0 {
+		return "No target for the network verdict (loss, window, MSS): the captures give no bottleneck rate or RTT to default to; " +
+			"give -target-rate and -target-rtt."
+	}
+	s := fmt.Sprintf("Network verdict against a target of %s at %s RTT", linkq.FormatRate(tg.Rate), findings.Millis(float64(tg.RTT)/1e6))
+	var from []string
+	if o.targetRate == 0 {
+		from = append(from, "the rate is the largest bottleneck measured")
+	}
+	if o.targetRTT == 0 {
+		from = append(from, "the RTT the smallest base RTT measured")
+	}
+	if len(from) > 0 {
+		s += " (" + strings.Join(from, ", ") + "; set them with -target-rate and -target-rtt)"
+	}
+	return s + "."
+}
+
+func captureInfo(a *analysis) captureRow {
+	s := a.res.Summary
+	row := captureRow{File: a.name, Format: string(a.res.Format), Packets: s.Packets, TCPPackets: s.TCPPackets, Conns: uint64(s.Connections)}
+	if a.ser != nil && a.ser.Packets > 0 {
+		row.First = a.ser.First.UTC().Format("2006-01-02 15:04:05.000 UTC")
+		row.Span = findings.Secs(a.ser.Last.Sub(a.ser.First).Seconds())
+	}
+	var other []string
+	for k, v := range s.Other {
+		other = append(other, fmt.Sprintf("%s %d", k, v))
+	}
+	slices.Sort(other)
+	row.Other = strings.Join(other, ", ")
+	if a.top != nil {
+		row.TopLabel = a.label(a.top)
+		row.TopLimit = findings.LimitPhrase(a.top.Limit)
+		row.TopLost = findings.Secs(findings.TimeLost(&a.top.Budget))
+	}
+	return row
+}
+
+// warnings are the capture-quality issues, grouped by issue, and the
+// packets the analysis could not use.
+func warnings(a *analysis) []string {
+	type group struct {
+		conns []string
+		count uint64
+		text  string
+	}
+	var order []string
+	groups := map[string]*group{}
+	for _, c := range a.conns {
+		fc := a.flows[c.ID]
+		if fc == nil {
+			continue
+		}
+		for _, q := range fc.Quality {
+			k := q.Issue.String()
+			g := groups[k]
+			if g == nil {
+				g = &group{text: q.Affects}
+				groups[k] = g
+				order = append(order, k)
+			}
+			g.conns, g.count = append(g.conns, fmt.Sprintf("#%d", c.ID)), g.count+q.Count
+		}
+	}
+	var out []string
+	for _, k := range order {
+		g := groups[k]
+		conns := g.conns
+		more := ""
+		if len(conns) > 10 {
+			conns, more = conns[:10], fmt.Sprintf(" and %d more", len(g.conns)-10)
+		}
+		out = append(out, fmt.Sprintf("%s: %s (%d, on connection %s%s): %s", a.name, strings.ReplaceAll(k, "_", " "), g.count,
+			strings.Join(conns, " "), more, g.text))
+	}
+	for k, v := range a.res.Summary.Skipped {
+		out = append(out, fmt.Sprintf("%s: %d packets could not be analysed (%s)", a.name, v, strings.ReplaceAll(k, "_", " ")))
+	}
+	return out
+}
+
+// verdictsShown is how many connections of a capture get verdict lines.
+const verdictsShown = 3
+
+// verdicts are the verdict lines of the connections that lost the most
+// time: explain's checks and linkq's.
+func verdicts(a *analysis, tg linkq.Target) []verdictBlock {
+	var out []verdictBlock
+	lv := map[int]linkq.Verdict{}
+	if a.lq != nil {
+		for _, v := range a.lq.Verdicts {
+			lv[v.Conn] = v
+		}
+	}
+	for i, c := range byLost(a.conns) {
+		if i == verdictsShown {
+			break
+		}
+		b := verdictBlock{Heading: fmt.Sprintf("%s: %s → %s, %s, %s lost to the network", a.label(c), c.Client, c.Server,
+			findings.Secs(c.Budget.DurationS), findings.Secs(findings.TimeLost(&c.Budget)))}
+		fs := findings.Checks(c)
+		if v, ok := lv[c.ID]; ok {
+			fs = append(fs, findings.FromVerdict(v)...)
+		}
+		for _, f := range fs {
+			b.Lines = append(b.Lines, line(f))
+		}
+		out = append(out, b)
+	}
+	if len(a.conns) == 0 && a.lq != nil && a.lq.Echo.Requests > 0 {
+		out = append(out, echoVerdict(a))
+	}
+	return out
+}
+
+// echoVerdict reports a capture of echoes: lost and corrupted ones.
+func echoVerdict(a *analysis) verdictBlock {
+	e := a.lq.Echo
+	f := findings.Finding{Check: "echoes", Level: linkq.Pass,
+		Message: fmt.Sprintf("%d echo requests, %d answered, %d lost, %d corrupted, %d late", e.Requests, e.Matched, e.Lost, e.Corrupted, e.Late),
+		Tests:   "whether every echo request (ICMP, ICMPv6, UDP echo) got its reply, with the same data, in time",
+		Model:   "linkq's echo matching: requests and replies paired by identifier and sequence (UDP: by data); a reply's data compared to the request's",
+		Figures: []findings.Figure{{Name: "requests", Value: fmt.Sprint(e.Requests)}, {Name: "matched", Value: fmt.Sprint(e.Matched)}}}
+	if e.Lost+e.Corrupted > 0 {
+		f.Level = linkq.Warning
+		f.Action = "find where the echoes are lost or damaged: a lossy or corrupting link"
+	}
+	return verdictBlock{Heading: a.name + ": echoes", Lines: []verdictLine{line(f)}}
+}
+
+func line(f findings.Finding) verdictLine {
+	return verdictLine{Class: f.Level.String(), Word: strings.ToUpper(f.Level.String()), Check: f.Check, Message: f.Message,
+		Action: f.Action, Tests: f.Tests, Model: f.Model, Figures: f.Figures}
+}
+
+// budgetChart is the time budget of the connections, one stacked bar
+// each, on one time scale.
+type budgetChart struct {
+	Rows   []budgetRow
+	Legend []budgetPart
+	// More counts the connections not shown.
+	More    int
+	MoreDur string
+	Scale   string
+}
+
+type budgetRow struct {
+	Label, Duration, Lost string
+	Y                     int
+	Parts                 []budgetPart
+}
+
+type budgetPart struct {
+	Label, Secs, Color string
+	X, W               float64 // in percent of the chart's width
+}
+
+// causeColors are the bars' colours by cause (Okabe-Ito, and greys for
+// the ends' own time); a cause without one gets one of extra.
+var causeColors = map[string]string{
+	"transfer": "#009E73", "handshake": "#56B4E9", "round_trip": "#0072B2", "window_wait": "#E69F00",
+	"receiver_window": "#CC79A7", "zero_window": "#882255", "loss_recovery": "#D55E00", "rto": "#8B0000",
+	"client_think": "#BBBBBB", "server_think": "#888888",
+}
+
+var extra = []string{"#F0E442", "#332288", "#44AA99", "#999933", "#AA4499"}
+
+// budgetRows is how many connections get a bar.
+const budgetRows = 12
+
+func budgets(caps []*analysis, top int) budgetChart {
+	type item struct {
+		a *analysis
+		c *explain.Conn
+	}
+	var all []item
+	for _, a := range caps {
+		for _, c := range byLost(a.conns) {
+			all = append(all, item{a, c})
+		}
+	}
+	var ch budgetChart
+	n := min(len(all), budgetRows, top)
+	var longest float64
+	for _, it := range all[:n] {
+		longest = max(longest, it.c.Budget.DurationS)
+	}
+	ch.Scale = findings.Secs(longest)
+	used := map[explain.Cause]bool{}
+	for i, it := range all[:n] {
+		b := &it.c.Budget
+		row := budgetRow{Label: it.a.label(it.c), Duration: findings.Secs(b.DurationS), Lost: findings.Secs(findings.TimeLost(b)), Y: i * 26}
+		x := 0.0
+		for _, k := range findings.Causes() {
+			s := b.Part(k)
+			if s <= 0 || longest <= 0 {
+				continue
+			}
+			w := 100 * s / longest
+			row.Parts = append(row.Parts, budgetPart{Label: findings.CauseLabel(k), Secs: findings.Secs(s), Color: causeColor(k), X: x, W: w})
+			x += w
+			used[k] = true
+		}
+		ch.Rows = append(ch.Rows, row)
+	}
+	for _, k := range findings.Causes() {
+		if used[k] {
+			ch.Legend = append(ch.Legend, budgetPart{Label: findings.CauseLabel(k), Color: causeColor(k)})
+		}
+	}
+	if rest := all[n:]; len(rest) > 0 {
+		var d float64
+		for _, it := range rest {
+			d += it.c.Budget.DurationS
+		}
+		ch.More, ch.MoreDur = len(rest), findings.Secs(d)
+	}
+	return ch
+}
+
+func causeColor(k explain.Cause) string {
+	if c, ok := causeColors[k.String()]; ok {
+		return c
+	}
+	return extra[int(k)%len(extra)]
+}
+
+// Height returns the chart's height in pixels.
+func (b budgetChart) Height() int { return len(b.Rows)*26 + 4 }
+
+// whatIfTable is the duration of each capture's connections at other RTTs
+// and rates.
+type whatIfTable struct {
+	Captures []string
+	Rows     []whatIfRow
+}
+
+type whatIfRow struct {
+	Label string
+	Cells []string
+}
+
+// whatIfRTTs are the RTTs projected to: a LAN, a metro, a continent, an
+// ocean, a satellite.
+var whatIfRTTs = []time.Duration{time.Millisecond, 10 * time.Millisecond, 50 * time.Millisecond, 150 * time.Millisecond, 600 * time.Millisecond}
+
+func whatIf(caps []*analysis, tg linkq.Target) whatIfTable {
+	var t whatIfTable
+	rates := []float64{10e6 / 8, 100e6 / 8}
+	if tg.Rate > 0 {
+		rates = append([]float64{tg.Rate / 8}, rates...)
+	}
+	var cols [][]findings.WhatIfRow
+	for _, a := range caps {
+		t.Captures = append(t.Captures, a.name)
+		cols = append(cols, findings.WhatIfs(a.conns, whatIfRTTs, rates))
+	}
+	if len(cols) == 0 || len(cols[0]) == 0 {
+		return t
+	}
+	for i := range cols[0] {
+		row := whatIfRow{Label: cols[0][i].Label}
+		for _, c := range cols {
+			row.Cells = append(row.Cells, fmt.Sprintf("%s, %d round trips", findings.Secs(c[i].DurationS), c[i].RoundTrips))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// connTable lists the connections, those that lost most time first.
+type connTable struct {
+	Rows []connRow
+	More []string
+}
+
+type connRow struct {
+	Capture, ID, Proto, Client, Server, Duration, Lost, Turns, RTT, Segment, Small, Acks, Limit string
+}
+
+func connections(caps []*analysis, top int) connTable {
+	var t connTable
+	for _, a := range caps {
+		all := byLost(a.conns)
+		for i, c := range all {
+			if i == top {
+				rest := all[top:]
+				var d, l float64
+				for _, x := range rest {
+					d, l = d+x.Budget.DurationS, l+findings.TimeLost(&x.Budget)
+				}
+				t.More = append(t.More, fmt.Sprintf("%s: %d more connections, %s of connection time, %s lost to the network",
+					a.name, len(rest), findings.Secs(d), findings.Secs(l)))
+				break
+			}
+			r := explain.Summarize("", []*explain.Conn{c}, explain.WhatIf{})
+			t.Rows = append(t.Rows, connRow{Capture: a.name, ID: fmt.Sprint(c.ID), Proto: c.Proto, Client: c.Client.String(),
+				Server: c.Server.String(), Duration: fmt.Sprintf("%.3f", c.Budget.DurationS),
+				Lost: fmt.Sprintf("%.3f", findings.TimeLost(&c.Budget)), Turns: fmt.Sprint(c.Turns), RTT: dash(c.RTTms, "%.1f"),
+				Segment: dash(r.MeanSegment, "%.0f"), Small: dash(100*r.SmallShare, "%.0f%%"), Acks: dash(r.AcksPerSegment, "%.2f"),
+				Limit: c.Limit.String()})
+		}
+	}
+	return t
+}
+
+func dash(v float64, format string) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf(format, v)
+}
+
+// txTable is the application transactions of one connection.
+type txTable struct {
+	Heading string
+	Rows    []txRow
+	More    int
+}
+
+type txRow struct {
+	ID, Kind, At, ReqBytes, Wait, Transfer, RespBytes, Turns string
+	Error                                                    bool
+}
+
+// txShown is how many transactions the table lists.
+const txShown = 20
+
+func transactions(a *analysis) (txTable, bool) {
+	if a.top == nil || len(a.tx) == 0 {
+		return txTable{}, false
+	}
+	t := txTable{Heading: fmt.Sprintf("%s: %d transactions (%s)", a.label(a.top), a.top.Transactions, a.top.Proto)}
+	for i, x := range a.tx {
+		if i == txShown {
+			t.More = len(a.tx) - txShown
+			break
+		}
+		kind := x.Kind
+		if x.Verb != "" && x.Verb != x.Kind {
+			kind += " " + x.Verb
+		}
+		if x.Status != 0 {
+			kind += fmt.Sprintf(" → %d", x.Status)
+		}
+		t.Rows = append(t.Rows, txRow{ID: fmt.Sprint(x.ID), Kind: kind, At: fmt.Sprintf("%.3f", x.RequestFirst.Sub(a.top.First).Seconds()),
+			ReqBytes: fmt.Sprint(x.RequestBytes), Wait: fmt.Sprintf("%.1f", x.ServerTime*1000), Transfer: fmt.Sprintf("%.1f", x.TransferTime*1000),
+			RespBytes: fmt.Sprint(x.ResponseBytes), Turns: fmt.Sprint(x.Turns), Error: x.Error})
+	}
+	return t, true
+}
+
+// figure is one figure of the page: an inline SVG with its title.
+type figure struct {
+	ID, Title, Caption string
+	SVG                template.HTML
+}
