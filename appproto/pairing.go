@@ -29,7 +29,9 @@ func (p *pairing) push(id uint64) *txn {
 	}
 	tx := &p.q[len(p.q)-1]
 	tx.txnState = txnState{id: id}
-	tx.query.n, tx.host.n, tx.path.n = 0, 0, 0
+	tx.query.reset()
+	tx.host.reset()
+	tx.path.reset()
 	return tx
 }
 
@@ -234,17 +236,17 @@ func (tx *txn) takeText(m *Message) {
 	cut := m.TextTruncated
 	if len(m.Query) > 0 {
 		switch {
-		case tx.query.n == 0:
+		case len(tx.query.b) == 0:
 			cut = tx.query.set(m.Query) || cut
 		case tx.TextTruncated:
 		default:
 			cut = tx.query.add(querySep) || tx.query.add(m.Query) || cut
 		}
 	}
-	if len(m.Host) > 0 && tx.host.n == 0 {
+	if len(m.Host) > 0 && len(tx.host.b) == 0 {
 		cut = tx.host.set(m.Host) || cut
 	}
-	if len(m.Path) > 0 && tx.path.n == 0 {
+	if len(m.Path) > 0 && len(tx.path.b) == 0 {
 		cut = tx.path.set(m.Path) || cut
 	}
 	tx.TextTruncated = tx.TextTruncated || cut

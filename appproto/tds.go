@@ -110,7 +110,7 @@ func (p *tdsParser) batchText(b []byte, more bool) (text []byte, cut bool) {
 		}
 		b = b[total:]
 	}
-	p.text.n = 0
+	p.text.reset()
 	var enc [utf8.UTFMax]byte
 	for len(b) >= 2 {
 		r := rune(b[0]) | rune(b[1])<<8

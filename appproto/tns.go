@@ -349,7 +349,7 @@ func (p *tnsParser) statement(body []byte, more bool) (text []byte, cut bool) {
 // chunks joins the chunks of a long string (each a length byte and its
 // bytes, up to a zero length) into the parser's buffer.
 func (p *tnsParser) chunks(b []byte, more bool) (text []byte, cut bool) {
-	p.text.n = 0
+	p.text.reset()
 	for len(b) > 0 {
 		n := int(b[0])
 		if n == 0 {

@@ -46,25 +46,33 @@ func (t Text) MarshalText() ([]byte, error) { return t, nil }
 // String returns a copy of t as a string.
 func (t Text) String() string { return string(t) }
 
-// textBuf holds one bounded text: a statement, a host or a path.
+// textBuf holds one bounded text: a statement, a host or a path. Its
+// storage is allocated at the first text it holds (once per connection
+// and kind of text, not per message), so connections that carry none
+// cost no more than the slice header.
 type textBuf struct {
-	b [MaxText]byte
-	n int
+	b []byte
 }
 
 // set replaces the text with p, cut to MaxText bytes at a UTF-8
 // boundary; it reports whether p was cut.
 func (t *textBuf) set(p []byte) bool {
-	t.n = 0
+	t.b = t.b[:0]
 	return t.add(p)
 }
 
 // add appends p, cut to what fits at a UTF-8 boundary; it reports
 // whether p was cut.
 func (t *textBuf) add(p []byte) bool {
-	room := MaxText - t.n
+	if len(p) == 0 {
+		return false
+	}
+	if t.b == nil {
+		t.b = make([]byte, 0, MaxText)
+	}
+	room := MaxText - len(t.b)
 	if len(p) <= room {
-		t.n += copy(t.b[t.n:], p)
+		t.b = append(t.b, p...)
 		return false
 	}
 	k := room
@@ -72,16 +80,19 @@ func (t *textBuf) add(p []byte) bool {
 	for i := 0; i < utf8.UTFMax && k > 0 && k < len(p) && !utf8.RuneStart(p[k]); i++ {
 		k--
 	}
-	t.n += copy(t.b[t.n:], p[:k])
+	t.b = append(t.b, p[:k]...)
 	return true
 }
 
+// reset empties the text, keeping its storage.
+func (t *textBuf) reset() { t.b = t.b[:0] }
+
 // text returns the text, nil when empty.
 func (t *textBuf) text() Text {
-	if t.n == 0 {
+	if len(t.b) == 0 {
 		return nil
 	}
-	return Text(t.b[:t.n])
+	return Text(t.b)
 }
 
 // Config bounds the application analysis of connections. Its zero value is

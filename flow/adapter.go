@@ -426,106 +426,123 @@ const (
 // less than the original packet (snap length).
 func (d *decoder) decode(lt LinkType, data []byte, cut bool, np *netPacket) {
 	*np = netPacket{}
-	var p *gopacket.DecodingLayerParser
+	p, data := d.parser(lt, data, np)
+	if p == nil {
+		return // skipped or not IP: np says which
+	}
+	err := p.DecodeLayers(data, &d.decoded)
+	d.link(np)
+	d.network(err, cut || p.Truncated, np)
+}
+
+// parser picks the layer parser for a packet of link type lt and the
+// bytes it starts at, reading the link headers gopacket has no layer for
+// (loopback families, SLL2, NFLOG) itself. It returns nil when the packet
+// is settled already: skipped, or not IP (np says which).
+func (d *decoder) parser(lt LinkType, data []byte, np *netPacket) (*gopacket.DecodingLayerParser, []byte) {
 	switch lt {
 	case LinkEthernet:
-		p = d.pEth
+		return d.pEth, data
 	case LinkLinuxSLL:
-		p = d.pSLL
+		return d.pSLL, data
 	case LinkRaw, LinkRawBSD, LinkRawOBSD:
 		if len(data) == 0 {
 			np.skip = SkipTruncated
-			return
+			return nil, nil
 		}
-		switch data[0] >> 4 {
-		case 4:
-			p = d.pIP4
-		case 6:
-			p = d.pIP6
-		default:
-			np.skip = SkipMalformed
-			return
-		}
+		return d.byVersion(data[0]>>4, np), data
 	case LinkIPv4:
-		p = d.pIP4
+		return d.pIP4, data
 	case LinkIPv6:
-		p = d.pIP6
+		return d.pIP6, data
 	case LinkNull, LinkLoop:
-		if len(data) < 4 {
-			np.skip = SkipTruncated
-			return
-		}
-		var fam uint32
-		if lt == LinkLoop {
-			fam = binary.BigEndian.Uint32(data)
-		} else if fam = binary.LittleEndian.Uint32(data); fam > 0xffff {
-			fam = binary.BigEndian.Uint32(data)
-		}
-		data = data[4:]
-		switch fam {
-		case afInet:
-			p = d.pIP4
-		case afInet6Linux, afInet6NetBSD, afInet6FreeBSD, afInet6Darwin:
-			p = d.pIP6
-		default:
-			// Some writers put an Ethernet type in the low half instead
-			// of an address family; Wireshark accepts that too.
-			switch fam & 0xffff {
-			case 0x0800:
-				p = d.pIP4
-			case 0x86dd:
-				p = d.pIP6
-			default:
-				np.kind = KindNonIP
-				return
-			}
-		}
+		return d.loopback(lt, data, np)
 	case LinkSLL2:
 		// struct sll2_header: protocol (2), reserved (2), ifindex (4),
 		// hatype (2), pkttype (1), halen (1), addr (8).
 		if len(data) < 20 {
 			np.skip = SkipTruncated
-			return
+			return nil, nil
 		}
 		proto := binary.BigEndian.Uint16(data)
 		np.etherType, np.linkDst = proto, sllDst(data[10])
-		data = data[20:]
-		switch proto {
-		case 0x0800:
-			p = d.pIP4
-		case 0x86dd:
-			p = d.pIP6
-		default:
-			np.kind = KindNonIP
-			return
-		}
+		return d.byEtherType(proto, np), data[20:]
 	case LinkNFLog:
-		var fam uint8
-		var ok bool
-		if data, fam, ok = nflogPayload(data); !ok {
-			np.skip = SkipMalformed
-			return
-		}
-		switch fam {
-		case afInet:
-			p = d.pIP4
-		case afInet6Linux:
-			p = d.pIP6
-		default:
-			np.kind = KindNonIP
-			return
-		}
-		if data == nil {
-			np.kind = KindNonIP // an NFLOG record without a packet
-			return
-		}
-	default:
-		np.skip = SkipUnsupportedLink
-		return
+		return d.nflog(data, np)
 	}
-	err := p.DecodeLayers(data, &d.decoded)
-	d.link(np)
-	d.network(err, cut || p.Truncated, np)
+	np.skip = SkipUnsupportedLink
+	return nil, nil
+}
+
+// byVersion is the parser for an IP packet of version v (raw IP links).
+func (d *decoder) byVersion(v byte, np *netPacket) *gopacket.DecodingLayerParser {
+	switch v {
+	case 4:
+		return d.pIP4
+	case 6:
+		return d.pIP6
+	}
+	np.skip = SkipMalformed
+	return nil
+}
+
+// byEtherType is the parser for an IPv4 or IPv6 payload of the given
+// Ethernet type; other types are non-IP.
+func (d *decoder) byEtherType(t uint16, np *netPacket) *gopacket.DecodingLayerParser {
+	switch t {
+	case 0x0800:
+		return d.pIP4
+	case 0x86dd:
+		return d.pIP6
+	}
+	np.kind = KindNonIP
+	return nil
+}
+
+// loopback reads the 4-byte address family of BSD null/loopback (host
+// byte order, either) and OpenBSD loop (network order) links.
+func (d *decoder) loopback(lt LinkType, data []byte, np *netPacket) (*gopacket.DecodingLayerParser, []byte) {
+	if len(data) < 4 {
+		np.skip = SkipTruncated
+		return nil, nil
+	}
+	var fam uint32
+	if lt == LinkLoop {
+		fam = binary.BigEndian.Uint32(data)
+	} else if fam = binary.LittleEndian.Uint32(data); fam > 0xffff {
+		fam = binary.BigEndian.Uint32(data)
+	}
+	data = data[4:]
+	switch fam {
+	case afInet:
+		return d.pIP4, data
+	case afInet6Linux, afInet6NetBSD, afInet6FreeBSD, afInet6Darwin:
+		return d.pIP6, data
+	}
+	// Some writers put an Ethernet type in the low half instead of an
+	// address family; Wireshark accepts that too.
+	return d.byEtherType(uint16(fam), np), data
+}
+
+// nflog finds the packet in an NFLOG record.
+func (d *decoder) nflog(data []byte, np *netPacket) (*gopacket.DecodingLayerParser, []byte) {
+	data, fam, ok := nflogPayload(data)
+	if !ok {
+		np.skip = SkipMalformed
+		return nil, nil
+	}
+	var p *gopacket.DecodingLayerParser
+	switch fam {
+	case afInet:
+		p = d.pIP4
+	case afInet6Linux:
+		p = d.pIP6
+	}
+	if p == nil || data == nil { // another family, or a record without a packet
+		np.kind = KindNonIP
+		return nil, nil
+	}
+	return p, data
 }
 
 // link notes the EtherType and destination of an Ethernet or SLL header

@@ -19,8 +19,10 @@ const (
 // Config bounds an Analyzer. Its zero value is usable.
 type Config struct {
 	// MaxConns is the most connections tracked at once. When a new
-	// connection would exceed it, the one idle longest is ended and
-	// reported (EndEvicted). Zero means DefaultMaxConns.
+	// connection would exceed it, one is ended and reported (EndEvicted):
+	// the least recently used of those that have shown a single packet or
+	// were picked up mid-stream, else the least recently used of all.
+	// Zero means DefaultMaxConns.
 	MaxConns int
 	// IdleTimeout ends a connection that has carried no packet for this
 	// long, judged in capture time. Zero means DefaultIdleTimeout; a
@@ -215,8 +217,15 @@ type Summary struct {
 	// TruncatedTCP counts TCP packets analysed although the capture cut
 	// their payload or options (snap length); they are in TCPPackets.
 	TruncatedTCP uint64 `json:"truncated_tcp"`
-	// Evicted counts connections ended early because MaxConns were live.
+	// Evicted counts connections ended early because MaxConns were live
+	// (single-packet and mid-stream ones first, see Config.MaxConns).
 	Evicted uint64 `json:"evicted"`
+	// EvictedEstablished counts the evicted connections that were neither
+	// single packets nor picked up mid-stream: evictions that cut live
+	// conversations, a sign that MaxConns is too small for the capture
+	// (eviction thrashes: their later packets start new, mid-stream
+	// connections, so they are reported in pieces).
+	EvictedEstablished uint64 `json:"evicted_established,omitempty"`
 	// MaxLive is the most connections tracked at once.
 	MaxLive int `json:"max_live"`
 	// Warnings counts the flaws in the capture's records that the Reader
@@ -242,8 +251,10 @@ type entry struct {
 	isn        [2]tcpstate.Seq
 	hasISN     [2]bool
 	prev, next *entry
-	closing    bool // queued in Analyzer.closing
-	ended      bool // no longer tracked
+	list       *lru   // the list it is on
+	pkts       uint32 // packets seen, up to 2
+	closing    bool   // queued in Analyzer.closing
+	ended      bool   // no longer tracked
 }
 
 // closed reports whether the connection has closed (as tcpstate.Conn's
@@ -283,8 +294,8 @@ type Analyzer struct {
 	np          netPacket
 	seg         tcpstate.Segment
 	table       map[connKey]*entry
-	head        *entry // most recently used
-	tail        *entry // least recently used
+	weak        lru // single-packet and mid-stream connections, evicted first
+	strong      lru // the others
 	nextID      int
 	done        []*Conn
 	other       [numKinds]uint64
@@ -462,20 +473,23 @@ func (a *Analyzer) reused(e *entry, src netip.AddrPort, seg *tcpstate.Segment) b
 
 // open starts tracking a new connection.
 func (a *Analyzer) open(key connKey, src, dst netip.AddrPort, seg *tcpstate.Segment, p *Packet) *entry {
-	if len(a.table) >= a.cfg.maxConns() && a.tail != nil {
+	if v := a.victim(); len(a.table) >= a.cfg.maxConns() && v != nil {
 		a.sum.Evicted++
-		a.finish(a.tail, EndEvicted)
+		if v.list == &a.strong {
+			a.sum.EvictedEstablished++
+		}
+		a.finish(v, EndEvicted)
 	}
 	a.nextID++
 	c := &Conn{ID: a.nextID, FirstPacket: p.Index}
 	c.Client, c.Server = chooseClient(src, dst, seg.Flags, a.cfg.App.Registry)
 	c.Midstream = !seg.Flags.Has(tcpstate.SYN)
-	e := &entry{key: key, conn: c, sc: &sconn{conn: c}}
+	e := &entry{key: key, conn: c, sc: &sconn{conn: c}, pkts: 1}
 	if a.par != nil {
 		e.shard = a.par.shardOf(key)
 	}
 	a.table[key] = e
-	a.pushFront(e)
+	a.weak.pushFront(e)
 	if n := len(a.table); n > a.sum.MaxLive {
 		a.sum.MaxLive = n
 	}
@@ -510,8 +524,8 @@ func (a *Analyzer) expire(now time.Time) {
 	if idle < 0 {
 		return
 	}
-	for a.tail != nil && now.Sub(a.tail.last) > idle {
-		a.finish(a.tail, EndIdle)
+	for e := a.oldest(); e != nil && now.Sub(e.last) > idle; e = a.oldest() {
+		a.finish(e, EndIdle)
 	}
 }
 
@@ -549,10 +563,10 @@ func (a *Analyzer) expireClosed(now time.Time) {
 func (a *Analyzer) finish(e *entry, why EndReason) {
 	delete(a.table, e.key)
 	e.ended = true
+	e.list.unlink(e)
 	if a.recent == e {
 		a.recent = nil
 	}
-	a.unlink(e)
 	if (why == EndOfCapture || why == EndIdle) && e.closed() {
 		why = EndClosed
 	}
@@ -617,35 +631,72 @@ func (a *Analyzer) Summary() Summary {
 	return s
 }
 
-func (a *Analyzer) pushFront(e *entry) {
-	e.prev, e.next = nil, a.head
-	if a.head != nil {
-		a.head.prev = e
+// lru is a list of entries by recency of use, most recent first.
+type lru struct{ head, tail *entry }
+
+func (l *lru) pushFront(e *entry) {
+	e.list = l
+	e.prev, e.next = nil, l.head
+	if l.head != nil {
+		l.head.prev = e
 	}
-	a.head = e
-	if a.tail == nil {
-		a.tail = e
+	l.head = e
+	if l.tail == nil {
+		l.tail = e
 	}
 }
 
-func (a *Analyzer) unlink(e *entry) {
+func (l *lru) unlink(e *entry) {
 	if e.prev != nil {
 		e.prev.next = e.next
 	} else {
-		a.head = e.next
+		l.head = e.next
 	}
 	if e.next != nil {
 		e.next.prev = e.prev
 	} else {
-		a.tail = e.prev
+		l.tail = e.prev
 	}
-	e.prev, e.next = nil, nil
+	e.prev, e.next, e.list = nil, nil, nil
 }
 
+// touch marks e used now: a connection that has shown two packets and was
+// not picked up mid-stream moves from the weak list to the strong one.
 func (a *Analyzer) touch(e *entry) {
-	if a.head == e {
+	if e.pkts < 2 {
+		e.pkts++
+	}
+	l := e.list
+	if l == &a.weak && e.pkts >= 2 && !e.conn.Midstream {
+		l.unlink(e)
+		a.strong.pushFront(e)
 		return
 	}
-	a.unlink(e)
-	a.pushFront(e)
+	if l.head != e {
+		l.unlink(e)
+		l.pushFront(e)
+	}
+}
+
+// oldest returns the entry used least recently of both lists.
+func (a *Analyzer) oldest() *entry {
+	w, s := a.weak.tail, a.strong.tail
+	switch {
+	case w == nil:
+		return s
+	case s == nil || w.last.Before(s.last):
+		return w
+	}
+	return s
+}
+
+// victim returns the connection to end to make room: the least recently
+// used of the weak ones (a single packet, or picked up mid-stream: a SYN
+// flood's, a scan's, the tail of a connection whose start was missed),
+// else the least recently used of all.
+func (a *Analyzer) victim() *entry {
+	if a.weak.tail != nil {
+		return a.weak.tail
+	}
+	return a.strong.tail
 }

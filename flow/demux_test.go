@@ -60,6 +60,7 @@ func TestIdleTimeoutAndEviction(t *testing.T) {
 	assert.Equal(t, flow.EndEvicted, ended[0].End)
 	assert.Equal(t, flow.EndEvicted, ended[1].End, "the fourth connection evicts the second")
 	assert.Equal(t, uint64(2), res.Summary.Evicted)
+	assert.Zero(t, res.Summary.EvictedEstablished, "single packets only")
 	assert.Equal(t, 2, res.Summary.MaxLive)
 	assert.Equal(t, 4, res.Summary.Connections)
 
@@ -246,4 +247,31 @@ func TestLinkLayer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []seen{{0x0806, flow.LinkDstBroadcast}, {0x88cc, flow.LinkDstMulticast},
 		{0x8137, flow.LinkDstUnicast}, {0, flow.LinkDstUnicast}}, got)
+}
+
+// TestEvictionPrefersWeak: with room for three connections, a flood of
+// SYNs from other ports evicts the SYNs (single packets), never the
+// established connection carrying data, which is reported whole.
+func TestEvictionPrefersWeak(t *testing.T) {
+	pkts := handshake()[:4] // SYN, SYN/ACK, ACK, request: port 40000
+	for i := range 6 {
+		pkts = append(pkts, ipv4TCP(cli, srv, uint16(41000+i), 80, 1, 0x02, nil))
+	}
+	pkts = append(pkts, ipv4TCP(cli, srv, 40000, 80, 1026, 0x18, []byte("more")))
+	var ended []*flow.Conn
+	res := analyzeRaw(t, flow.Config{MaxConns: 3, IdleTimeout: -1, Consumers: []flow.Consumer{flow.ConnFunc(func(c *flow.Conn) { ended = append(ended, c) })}}, pkts, times(len(pkts)))
+	require.Len(t, ended, 7)
+	var first *flow.Conn
+	for _, c := range ended {
+		if c.ID == 1 {
+			first = c
+		} else if c.End == flow.EndEvicted {
+			assert.Equal(t, uint64(1), c.C2S.Packets, "an evicted SYN")
+		}
+	}
+	require.NotNil(t, first)
+	assert.Equal(t, flow.EndOfCapture, first.End)
+	assert.Equal(t, uint64(5), first.C2S.Packets+first.S2C.Packets, "the established connection kept all its packets")
+	assert.Equal(t, uint64(4), res.Summary.Evicted, "6 SYNs through the 2 places left")
+	assert.Zero(t, res.Summary.EvictedEstablished)
 }

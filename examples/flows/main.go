@@ -75,6 +75,7 @@ func main() {
 	transactions := flag.Bool("transactions", false, "list each application transaction (request and response) with its timing; with -json as JSON lines")
 	explain := flag.Bool("explain", false, "list each packet with a TCP analysis label, the rule that fired and the packet it refers to")
 	quiet := flag.Bool("q", false, "no progress line on standard error")
+	flag.IntVar(&maxConns, "max-conns", 0, "most connections tracked at once (0: flow.DefaultMaxConns); past it single-packet and mid-stream connections are ended first")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: flows [-json | -explain | -transactions] [-q] FILE...|-")
 		flag.PrintDefaults()
@@ -101,6 +102,9 @@ var workers = runtime.GOMAXPROCS(0)
 // progress enables the progress line (when standard error is a terminal).
 var progress = true
 
+// maxConns bounds the live connections (flow.Config.MaxConns).
+var maxConns int
+
 // analyze opens the captures named and runs the pass over them, with a
 // progress line on stderr when it is a terminal. It returns nil (having
 // said why on stderr) if the input cannot be read at all.
@@ -111,6 +115,7 @@ func analyze(names []string, cfg flow.Config, stdin io.Reader, stderr io.Writer)
 		return nil, err
 	}
 	defer in.Close()
+	cfg.MaxConns = maxConns
 	if f, ok := stderr.(*os.File); ok {
 		defer in.Progress(f, !progress, "flows")()
 	}
@@ -266,6 +271,10 @@ func tableSummary(w io.Writer, res *flow.Result, order string) {
 		fmt.Fprintf(w, ", %d skipped (%s)", s.Skipped[k], k)
 	}
 	fmt.Fprintln(w)
+	if s.EvictedEstablished > 0 {
+		fmt.Fprintf(w, "warning: %d of the %d connections evicted to stay within -max-conns were established (their later packets start new mid-stream connections: reported in pieces): raise -max-conns\n",
+			s.EvictedEstablished, s.Evicted)
+	}
 	if order == "end" {
 		fmt.Fprintln(w, "rows in the order connections ended (too many waited for an earlier one still open); id gives first-seen order")
 	}
