@@ -7,6 +7,8 @@ import (
 
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/netecology/netecology/flow/units"
 )
 
 // Layer is one traffic class of a bandwidth figure, by direction. All
@@ -183,14 +185,4 @@ func layerSteps(layers []Layer, dir, n int, x0, w, scale float64, stacked bool) 
 }
 
 // rateName writes a rate in bits per second the way links are sold.
-func rateName(bps float64) string {
-	switch {
-	case bps >= 1e9:
-		return fmt.Sprintf("%g Gbit/s", bps/1e9)
-	case bps >= 1e6:
-		return fmt.Sprintf("%g Mbit/s", bps/1e6)
-	case bps >= 1e3:
-		return fmt.Sprintf("%g kbit/s", bps/1e3)
-	}
-	return fmt.Sprintf("%g bit/s", bps)
-}
+func rateName(bps float64) string { return units.BitRate(bps).String() }

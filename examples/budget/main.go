@@ -37,9 +37,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/budget"
 	"github.com/netecology/netecology/flow/explain"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // Exit statuses.
@@ -291,12 +291,12 @@ func runRecord(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	opts.At = explain.WhatIf{RTT: *rtt}
 	if *rate != "" {
-		bits, err := flow.ParseBitRate(*rate)
+		bits, err := units.ParseBitRate(*rate)
 		if err != nil {
 			fmt.Fprintln(stderr, "budget record: -rate:", err)
 			return exitBad
 		}
-		opts.At.RateBps = bits / 8
+		opts.At.RateBps = bits.BytesPerSecond()
 	}
 	var spec *budget.Spec
 	if *specFile != "" {

@@ -41,8 +41,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/census"
+	"github.com/netecology/netecology/flow/units"
 )
 
 func main() {
@@ -92,9 +92,9 @@ func (r rateFlag) String() string {
 }
 
 func (r rateFlag) Set(s string) error {
-	v, err := flow.ParseBitRate(s)
+	v, err := units.ParseBitRate(s)
 	if err == nil {
-		*r.v = v
+		*r.v = float64(v)
 	}
 	return err
 }

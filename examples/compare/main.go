@@ -43,6 +43,7 @@ import (
 	"github.com/netecology/netecology/examples/internal/findings"
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // output is the -json document.
@@ -92,14 +93,14 @@ func main() {
 	os.Exit(run(flag.Args(), o, os.Stdout, os.Stderr))
 }
 
-// parseRate reads a rate in bit/s (flow.ParseBitRate; empty means none)
+// parseRate reads a rate in bit/s (units.ParseBitRate; empty means none)
 // and returns bytes per second.
 func parseRate(s string) (float64, error) {
 	if s == "" {
 		return 0, nil
 	}
-	v, err := flow.ParseBitRate(s)
-	return v / 8, err
+	v, err := units.ParseBitRate(s)
+	return v.BytesPerSecond(), err
 }
 
 // load explains one capture's connections in one pass, with flow's view

@@ -34,6 +34,7 @@ import (
 	"github.com/netecology/netecology/flow/explain"
 	"github.com/netecology/netecology/flow/linkq"
 	"github.com/netecology/netecology/flow/series"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/plot"
 	"github.com/netecology/netecology/tcpstate"
 )
@@ -78,11 +79,11 @@ func main() {
 		os.Exit(2)
 	}
 	if *rate != "" {
-		r, err := flow.ParseBitRate(*rate)
+		r, err := units.ParseBitRate(*rate)
 		if err != nil {
 			fail(err)
 		}
-		o.rate = r
+		o.rate = float64(r)
 	}
 	f := *format
 	if f == "" {

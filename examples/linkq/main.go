@@ -40,8 +40,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/linkq"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/plot"
 )
 
@@ -60,7 +60,10 @@ type options struct {
 
 // parseRate reads a rate in bit/s with an optional k, M or G suffix, as
 // the project's other tools do.
-func parseRate(s string) (float64, error) { return flow.ParseBitRate(s) }
+func parseRate(s string) (float64, error) {
+	r, err := units.ParseBitRate(s)
+	return float64(r), err
+}
 
 type rateFlag struct{ v *float64 }
 

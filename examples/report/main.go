@@ -41,7 +41,7 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // options are the command line's.
@@ -86,11 +86,11 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("-target-rtt must not be negative")
 	}
 	if *rate != "" {
-		v, err := flow.ParseBitRate(*rate)
+		v, err := units.ParseBitRate(*rate)
 		if err != nil {
 			return nil, fmt.Errorf("-target-rate: %w", err)
 		}
-		o.targetRate = v
+		o.targetRate = float64(v)
 	}
 	return o, nil
 }

@@ -9,9 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
-	"go.yaml.in/yaml/v3"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // Class says how a baseline figure is compared with a new capture.
@@ -286,11 +288,11 @@ func (p PathSpec) whatIf() (explain.WhatIf, error) {
 		w.RTT = d
 	}
 	if p.Rate != "" {
-		bits, err := flow.ParseBitRate(p.Rate)
+		bits, err := units.ParseBitRate(p.Rate)
 		if err != nil {
 			return w, fmt.Errorf("rate %q: %w", p.Rate, err)
 		}
-		w.RateBps = bits / 8
+		w.RateBps = bits.BytesPerSecond()
 	}
 	return w, nil
 }

@@ -8,9 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netecology/netecology/flow"
-	"github.com/netecology/netecology/flow/explain"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/netecology/netecology/flow/explain"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // Spec is a budget: the checks a trace must pass. Make one with Parse or
@@ -246,11 +247,11 @@ func (d nodes) parsePath(n *yaml.Node, path string) (explain.WhatIf, error) {
 				return w, d.errf(f.v, p, "want a positive duration such as 150ms: %q", s)
 			}
 		case "rate":
-			bits, err := flow.ParseBitRate(s)
+			bits, err := units.ParseBitRate(s)
 			if err != nil {
 				return w, d.errf(f.v, p, "want a rate in bit/s such as 2M, 512k or 64000: %q", s)
 			}
-			w.RateBps = bits / 8
+			w.RateBps = bits.BytesPerSecond()
 		}
 	}
 	if w == (explain.WhatIf{}) {

@@ -4,11 +4,12 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/netecology/netecology/flow/units"
 )
 
 // FileReport is the report of one capture file, with the file's name and
@@ -376,22 +377,6 @@ func (e *errWriter) printf(format string, args ...any) {
 }
 
 // FormatRate writes a rate in bit/s with an SI prefix and up to four
-// significant digits: "2 Mbit/s", "512 kbit/s", "1.544 Mbit/s".
-func FormatRate(bps float64) string { return siRate(bps, 4) }
-
-// siRate writes a rate in bit/s with an SI prefix and the given number of
-// significant digits; an infinite rate is "any rate".
-func siRate(bps float64, digits int) string {
-	g := func(v float64) string { return strconv.FormatFloat(v, 'g', digits, 64) }
-	switch {
-	case math.IsInf(bps, 0):
-		return "any rate"
-	case bps >= 1e9:
-		return g(bps/1e9) + " Gbit/s"
-	case bps >= 1e6:
-		return g(bps/1e6) + " Mbit/s"
-	case bps >= 1e3:
-		return g(bps/1e3) + " kbit/s"
-	}
-	return g(bps) + " bit/s"
-}
+// significant digits: "2 Mbit/s", "512 kbit/s", "1.544 Mbit/s" (see
+// units.BitRate).
+func FormatRate(bps float64) string { return units.BitRate(bps).String() }

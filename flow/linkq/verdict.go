@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -351,7 +352,7 @@ func mathisRate(mss int, rtt time.Duration, p, c float64) float64 {
 
 // rateString formats bit/s with an SI prefix and three significant
 // digits, as the messages give rates.
-func rateString(bps float64) string { return siRate(bps, 3) }
+func rateString(bps float64) string { return units.BitRate(bps).Format(3) }
 
 // UnmarshalText reads a Level by name.
 func (l *Level) UnmarshalText(t []byte) error {
