@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/netecology/netecology/flow/census"
+	"github.com/netecology/netecology/flow/units"
 )
 
 func u(v uint64) string        { return strconv.FormatUint(v, 10) }
@@ -20,18 +21,7 @@ func pct(share float64) string { return strconv.FormatFloat(100*share, 'f', 1, 6
 func kbps(bps float64) string  { return strconv.FormatFloat(bps/1e3, 'f', 1, 64) }
 
 // rateName formats bit/s with an SI prefix.
-func rateName(bps float64) string {
-	g := func(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
-	switch {
-	case bps >= 1e9:
-		return g(bps/1e9) + " Gbit/s"
-	case bps >= 1e6:
-		return g(bps/1e6) + " Mbit/s"
-	case bps >= 1e3:
-		return g(bps/1e3) + " kbit/s"
-	}
-	return g(bps) + " bit/s"
-}
+func rateName(bps float64) string { return units.BitRate(bps).String() }
 
 // table is a header and rows, printed as CSV (with the file name first)
 // or as text.

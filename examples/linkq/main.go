@@ -268,7 +268,7 @@ func writeText(w io.Writer, o *options, reps []linkq.FileReport) error {
 	if o.mode == "all" || o.mode == "use" {
 		title := fmt.Sprintf("Link use per %s", o.cfg.Use.Interval)
 		if o.cfg.Use.Rate > 0 {
-			title += fmt.Sprintf(" (percent of %s)", linkq.FormatRate(o.cfg.Use.Rate))
+			title += fmt.Sprintf(" (percent of %s)", units.BitRate(o.cfg.Use.Rate).String())
 		}
 		tables = append(tables, titled{title + ":", linkq.UseTable(reps)})
 	}

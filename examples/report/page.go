@@ -10,6 +10,7 @@ import (
 	"github.com/netecology/netecology/examples/internal/findings"
 	"github.com/netecology/netecology/flow/explain"
 	"github.com/netecology/netecology/flow/linkq"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // report is what the page shows, section by section.
@@ -102,7 +103,7 @@ func targetText(tg linkq.Target, o *options) string {
 		return "No target for the network verdict (loss, window, MSS): the captures give no bottleneck rate or RTT to default to; " +
 			"give -target-rate and -target-rtt."
 	}
-	s := fmt.Sprintf("Network verdict against a target of %s at %s RTT", linkq.FormatRate(tg.Rate), findings.Millis(float64(tg.RTT)/1e6))
+	s := fmt.Sprintf("Network verdict against a target of %s at %s RTT", units.BitRate(tg.Rate).String(), findings.Millis(float64(tg.RTT)/1e6))
 	var from []string
 	if o.targetRate == 0 {
 		from = append(from, "the rate is the largest bottleneck measured")

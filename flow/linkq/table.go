@@ -352,7 +352,7 @@ func WriteVerdicts(w io.Writer, reps []FileReport, rtt time.Duration) error {
 		}
 		for _, v := range r.Verdicts {
 			ew.printf("%s conn %d %s -> %s (data %s), target %s at %s: %s\n", r.File, v.Conn, v.Client, v.Server,
-				v.DataDir, FormatRate(v.TargetRateBps), rtt, strings.ToUpper(v.Overall.String()))
+				v.DataDir, units.BitRate(v.TargetRateBps).String(), rtt, strings.ToUpper(v.Overall.String()))
 			for _, c := range v.Checks {
 				ew.printf("  %-7s %-11s %s\n", c.Level, c.Name, c.Message)
 				if c.Action != "" {
@@ -375,8 +375,3 @@ func (e *errWriter) printf(format string, args ...any) {
 		_, e.err = fmt.Fprintf(e.w, format, args...)
 	}
 }
-
-// FormatRate writes a rate in bit/s with an SI prefix and up to four
-// significant digits: "2 Mbit/s", "512 kbit/s", "1.544 Mbit/s" (see
-// units.BitRate).
-func FormatRate(bps float64) string { return units.BitRate(bps).String() }

@@ -237,13 +237,6 @@ func TestTableWrite(t *testing.T) {
 	assert.ErrorIs(t, tb.WriteText(failWriter{}), errFull)
 }
 
-func TestFormatRate(t *testing.T) {
-	for bps, want := range map[float64]string{2e6: "2 Mbit/s", 512e3: "512 kbit/s", 1.544e6: "1.544 Mbit/s",
-		10e9: "10 Gbit/s", 64: "64 bit/s", 1234567: "1.235 Mbit/s"} {
-		assert.Equal(t, want, linkq.FormatRate(bps))
-	}
-}
-
 // The figure of the committed ping sweep: its echo path, 200 points at
 // the IP lengths the sweep sent, and the three fitted lines by name.
 func TestFigurePath(t *testing.T) {

@@ -35,6 +35,7 @@ func TestBitRateString(t *testing.T) {
 		assert.Equal(t, want, r.String())
 	}
 	assert.Equal(t, "1.54 Mbit/s", units.BitRate(1.544e6).Format(3))
+	assert.Equal(t, "1.235 Mbit/s", units.BitRate(1234567).String())
 }
 
 func TestBytes(t *testing.T) {

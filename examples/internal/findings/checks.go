@@ -8,6 +8,7 @@ import (
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
 	"github.com/netecology/netecology/flow/linkq"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // Finding is one verdict line, pathdiag-style: a check's level, what was
@@ -208,7 +209,7 @@ func FromVerdict(v linkq.Verdict) []Finding {
 		f := Finding{Conn: v.Conn, Check: name, Level: ck.Level, Message: ck.Message, Action: ck.Action,
 			Tests: about.Tests, Model: about.Model,
 			Figures: []Figure{{"measured", trim(ck.Measured)}, {"limit", trim(ck.Limit)},
-				{"target", fmt.Sprintf("%s at %s", linkq.FormatRate(v.TargetRateBps), Millis(v.TargetRTTms))},
+				{"target", fmt.Sprintf("%s at %s", units.BitRate(v.TargetRateBps).String(), Millis(v.TargetRTTms))},
 				{"MSS used", fmt.Sprintf("%d B", v.MSS)}, {"Mathis C", fmt.Sprintf("%.2f", v.C)}}}
 		out = append(out, f)
 	}
