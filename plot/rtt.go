@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -54,7 +55,7 @@ func rttPoints(h Header, s RTTSampler, ext *extent) (pts [2]plotter.XYs, err err
 		}
 		x := h.seconds(t)
 		ext.add(x)
-		pts[dir] = append(pts[dir], plotter.XY{X: x, Y: ms(rtt)})
+		pts[dir] = append(pts[dir], plotter.XY{X: x, Y: units.Ms(rtt)})
 	}
 	return pts, nil
 }
@@ -89,7 +90,7 @@ func minRuns(h Header, m MinRTTer, ext *extent) (runs []plotter.XYs, width time.
 		}
 		ext.add(x)
 		ext.add(x + w)
-		run = append(run, plotter.XY{X: x, Y: ms(v)})
+		run = append(run, plotter.XY{X: x, Y: units.Ms(v)})
 	}
 	if len(run) > 0 {
 		last := x0 + float64(n)*w
@@ -175,5 +176,3 @@ func addMins(p *panel, runs []plotter.XYs, clr color.RGBA, name string) {
 		}
 	}
 }
-
-func ms(d time.Duration) float64 { return float64(d) / 1e6 }
