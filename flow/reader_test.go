@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -18,61 +19,23 @@ import (
 	"github.com/netecology/netecology/flow/flowtest"
 )
 
-// pcapFile writes a classic pcap file by hand, in either byte order and
-// timestamp resolution, so the reader is tested against bytes built here
-// rather than by the library it wraps.
+// pcapFile writes a classic pcap file in either byte order and timestamp
+// resolution with flowtest's writer (the project's own, not the library
+// the reader wraps).
 func pcapFile(order binary.ByteOrder, nano bool, link uint32, recs [][]byte, times []time.Time) []byte {
-	return pcapFileSnap(order, nano, link, 65535, recs, times)
+	return flowtest.PcapFile(order, nano, link, 65535, recs, times)
 }
 
 // pcapFileSnap is pcapFile with the snap length snap in the file header.
 func pcapFileSnap(order binary.ByteOrder, nano bool, link, snap uint32, recs [][]byte, times []time.Time) []byte {
-	var b bytes.Buffer
-	magic := uint32(0xa1b2c3d4)
-	if nano {
-		magic = 0xa1b23c4d
-	}
-	w := func(v any) { _ = binary.Write(&b, order, v) }
-	w(magic)
-	w(uint16(2))
-	w(uint16(4))
-	w(int32(0))
-	w(uint32(0))
-	w(snap)
-	w(link)
-	for i, r := range recs {
-		t := times[i]
-		w(uint32(t.Unix()))
-		if nano {
-			w(uint32(t.Nanosecond()))
-		} else {
-			w(uint32(t.Nanosecond() / 1000))
-		}
-		w(uint32(len(r)))
-		w(uint32(len(r)))
-		b.Write(r)
-	}
-	return b.Bytes()
+	return flowtest.PcapFile(order, nano, link, snap, recs, times)
 }
 
 // ipv4TCP builds a minimal IPv4+TCP packet (no link header).
 func ipv4TCP(src, dst [4]byte, sport, dport uint16, seq uint32, flags byte, payload []byte) []byte {
-	ip := make([]byte, 20+20+len(payload))
-	ip[0] = 0x45
-	binary.BigEndian.PutUint16(ip[2:], uint16(len(ip)))
-	ip[8] = 64
-	ip[9] = 6
-	copy(ip[12:], src[:])
-	copy(ip[16:], dst[:])
-	t := ip[20:]
-	binary.BigEndian.PutUint16(t[0:], sport)
-	binary.BigEndian.PutUint16(t[2:], dport)
-	binary.BigEndian.PutUint32(t[4:], seq)
-	t[12] = 5 << 4
-	t[13] = flags
-	binary.BigEndian.PutUint16(t[14:], 65535)
-	copy(t[20:], payload)
-	return ip
+	return flowtest.AppendIP(nil, &flowtest.TCP{
+		Src: netip.AddrPortFrom(netip.AddrFrom4(src), sport), Dst: netip.AddrPortFrom(netip.AddrFrom4(dst), dport),
+		Seq: seq, Flags: flags, Window: 65535, Payload: payload})
 }
 
 func ether(ethertype uint16, tags []uint16, payload []byte) []byte {

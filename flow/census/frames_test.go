@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/flowtest"
 )
 
 // capture builds an Ethernet pcap (LINKTYPE_ETHERNET, microsecond
@@ -90,83 +91,19 @@ func (c *capture) linkOf(p *flow.PacketInfo) linkInfo {
 // that order).
 func (c *capture) bytes() []byte {
 	slices.SortStableFunc(c.recs, func(a, b frameRec) int { return cmp.Compare(a.at, b.at) })
-	le := binary.LittleEndian
-	out := make([]byte, 24)
-	le.PutUint32(out[0:], 0xa1b2c3d4)
-	le.PutUint16(out[4:], 2)
-	le.PutUint16(out[6:], 4)
-	le.PutUint32(out[16:], 65535)
-	le.PutUint32(out[20:], 1) // LINKTYPE_ETHERNET
-	for _, r := range c.recs {
-		t := c.t0.Add(r.at)
-		var h [16]byte
-		le.PutUint32(h[0:], uint32(t.Unix()))
-		le.PutUint32(h[4:], uint32(t.Nanosecond()/1000))
-		le.PutUint32(h[8:], uint32(len(r.frame)))
-		le.PutUint32(h[12:], uint32(len(r.frame)))
-		out = append(out, h[:]...)
-		out = append(out, r.frame...)
+	frames, times := make([][]byte, len(c.recs)), make([]time.Time, len(c.recs))
+	for i, r := range c.recs {
+		frames[i], times[i] = r.frame, c.t0.Add(r.at)
 	}
-	return out
+	return flowtest.PcapFile(binary.LittleEndian, false, flowtest.LinkEthernet, 65535, frames, times)
 }
 
-func checksum(b []byte) uint16 {
-	var s uint32
-	for i := 0; i+1 < len(b); i += 2 {
-		s += uint32(binary.BigEndian.Uint16(b[i:]))
-	}
-	if len(b)%2 == 1 {
-		s += uint32(b[len(b)-1]) << 8
-	}
-	for s > 0xffff {
-		s = s>>16 + s&0xffff
-	}
-	return ^uint16(s)
-}
-
-func ipv4(src, dst netip.Addr, proto uint8, l4 []byte) []byte {
-	h := make([]byte, 20, 20+len(l4))
-	h[0] = 0x45
-	binary.BigEndian.PutUint16(h[2:], uint16(20+len(l4)))
-	h[8] = 64
-	h[9] = proto
-	s, d := src.As4(), dst.As4()
-	copy(h[12:], s[:])
-	copy(h[16:], d[:])
-	binary.BigEndian.PutUint16(h[10:], checksum(h))
-	return append(h, l4...)
-}
-
-func ipv6(src, dst netip.Addr, proto uint8, l4 []byte) []byte {
-	h := make([]byte, 40, 40+len(l4))
-	h[0] = 0x60
-	binary.BigEndian.PutUint16(h[4:], uint16(len(l4)))
-	h[6] = proto
-	h[7] = 255
-	s, d := src.As16(), dst.As16()
-	copy(h[8:], s[:])
-	copy(h[24:], d[:])
-	return append(h, l4...)
-}
-
-func udp(sp, dp uint16, payload []byte) []byte {
-	b := make([]byte, 8, 8+len(payload))
-	binary.BigEndian.PutUint16(b[0:], sp)
-	binary.BigEndian.PutUint16(b[2:], dp)
-	binary.BigEndian.PutUint16(b[4:], uint16(8+len(payload)))
-	return append(b, payload...)
-}
-
-// icmpEcho is an ICMP (types 8, 0) or ICMPv6 (128, 129) echo message.
-func icmpEcho(typ uint8, id, seq uint16, payload []byte) []byte {
-	b := make([]byte, 8, 8+len(payload))
-	b[0] = typ
-	binary.BigEndian.PutUint16(b[4:], id)
-	binary.BigEndian.PutUint16(b[6:], seq)
-	b = append(b, payload...)
-	binary.BigEndian.PutUint16(b[2:], checksum(b))
-	return b
-}
+var (
+	ipv4     = flowtest.IPv4Packet
+	ipv6     = flowtest.IPv6Packet
+	udp      = flowtest.UDPDatagram
+	icmpEcho = flowtest.ICMPEcho
+)
 
 // TCP flags.
 const (

@@ -199,52 +199,12 @@ func (b *Builder) Bytes() []byte {
 
 // encode builds the IP packet of segment s (payload bytes are 'x').
 func encode(src, dst netip.AddrPort, s *Seg) []byte {
-	opts := s.Opts
-	for len(opts)%4 != 0 {
-		opts = append(opts[:len(opts):len(opts)], 0)
+	payload := make([]byte, s.Len)
+	for i := range payload {
+		payload[i] = 'x'
 	}
-	thl := 20 + len(opts)
-	tcp := make([]byte, thl+s.Len)
-	be := binary.BigEndian
-	be.PutUint16(tcp[0:], src.Port())
-	be.PutUint16(tcp[2:], dst.Port())
-	be.PutUint32(tcp[4:], s.Seq)
-	be.PutUint32(tcp[8:], s.Ack)
-	tcp[12] = byte(thl/4) << 4
-	tcp[13] = byte(s.Flags)
-	be.PutUint16(tcp[14:], s.Window)
-	copy(tcp[20:], opts)
-	for i := thl; i < len(tcp); i++ {
-		tcp[i] = 'x'
-	}
-	if src.Addr().Is4() {
-		ip := make([]byte, 20, 20+len(tcp))
-		ip[0] = 0x45
-		be.PutUint16(ip[2:], uint16(20+len(tcp)))
-		ip[8] = 64
-		ip[9] = 6
-		s4, d4 := src.Addr().As4(), dst.Addr().As4()
-		copy(ip[12:], s4[:])
-		copy(ip[16:], d4[:])
-		var sum uint32
-		for i := 0; i < 20; i += 2 {
-			sum += uint32(be.Uint16(ip[i:]))
-		}
-		for sum > 0xffff {
-			sum = sum>>16 + sum&0xffff
-		}
-		be.PutUint16(ip[10:], ^uint16(sum))
-		return append(ip, tcp...)
-	}
-	ip := make([]byte, 40, 40+len(tcp))
-	ip[0] = 0x60
-	be.PutUint16(ip[4:], uint16(len(tcp)))
-	ip[6] = 6
-	ip[7] = 64
-	s16, d16 := src.Addr().As16(), dst.Addr().As16()
-	copy(ip[8:], s16[:])
-	copy(ip[24:], d16[:])
-	return append(ip, tcp...)
+	return AppendIP(nil, &TCP{Src: src, Dst: dst, Seq: s.Seq, Ack: s.Ack, Flags: uint8(s.Flags),
+		Window: s.Window, Opts: s.Opts, Payload: payload})
 }
 
 // OptMSS encodes an MSS option (kind 2).

@@ -1,6 +1,7 @@
 package flowtest
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -54,6 +55,12 @@ func (p *PcapWriter) WritePacket(t time.Time, data []byte, wire int) error {
 	if t.Unix() < 0 || t.Unix() > 1<<32-1 {
 		return errors.New("flowtest: pcap timestamps cover 1970 to 2106")
 	}
+	return p.writeRecord(t, data, wire)
+}
+
+// writeRecord writes a record with t's seconds as they are (tests of
+// hostile files write times outside 1970-2106 on purpose).
+func (p *PcapWriter) writeRecord(t time.Time, data []byte, wire int) error {
 	frac := uint32(t.Nanosecond())
 	if !p.nano {
 		frac /= 1000
@@ -185,4 +192,53 @@ func checksum(b []byte) uint16 {
 		sum = sum>>16 + sum&0xffff
 	}
 	return ^uint16(sum)
+}
+
+// PcapFile returns a whole pcap file in the given byte order and
+// timestamp resolution, with the snap length snap in its header, holding
+// recs (each captured whole) at times.
+func PcapFile(order binary.ByteOrder, nano bool, link, snap uint32, recs [][]byte, times []time.Time) []byte {
+	var b bytes.Buffer
+	w, _ := newPcapWriter(&b, order, link, nano)
+	order.PutUint32(b.Bytes()[16:], snap)
+	for i, r := range recs {
+		_ = w.writeRecord(times[i], r, len(r))
+	}
+	return b.Bytes()
+}
+
+// IPv4Packet returns an IPv4 packet (no options, header checksum set)
+// from src to dst carrying l4 as protocol proto.
+func IPv4Packet(src, dst netip.Addr, proto uint8, l4 []byte) []byte {
+	return append(appendIPv4Header(make([]byte, 0, 20+len(l4)), src, dst, proto, len(l4)), l4...)
+}
+
+// IPv6Packet returns an IPv6 packet (no extension headers) from src to
+// dst carrying l4 with next header next.
+func IPv6Packet(src, dst netip.Addr, next uint8, l4 []byte) []byte {
+	return append(appendIPv6Header(make([]byte, 0, 40+len(l4)), src, dst, next, len(l4)), l4...)
+}
+
+// UDPDatagram returns a UDP header (length set, checksum zero: none) and
+// data.
+func UDPDatagram(sport, dport uint16, data []byte) []byte {
+	b := make([]byte, 8, 8+len(data))
+	binary.BigEndian.PutUint16(b[0:], sport)
+	binary.BigEndian.PutUint16(b[2:], dport)
+	binary.BigEndian.PutUint16(b[4:], uint16(8+len(data)))
+	return append(b, data...)
+}
+
+// ICMPEcho returns an ICMP (types 8 and 0) or ICMPv6 (128 and 129) echo
+// message: type, code 0, checksum, identifier, sequence number, data. The
+// checksum covers the message alone, which is ICMP's (ICMPv6 would add
+// the IPv6 pseudo-header; the analysis does not check it).
+func ICMPEcho(typ uint8, id, seq uint16, data []byte) []byte {
+	b := make([]byte, 8, 8+len(data))
+	b[0] = typ
+	binary.BigEndian.PutUint16(b[4:], id)
+	binary.BigEndian.PutUint16(b[6:], seq)
+	b = append(b, data...)
+	binary.BigEndian.PutUint16(b[2:], checksum(b))
+	return b
 }

@@ -1,12 +1,12 @@
 package linkq_test
 
 import (
-	"bytes"
 	"encoding/binary"
 	"net/netip"
 	"time"
 
 	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/flowtest"
 )
 
 // t0 is the time of the first packet in built captures.
@@ -19,37 +19,12 @@ var (
 	hostB6 = netip.MustParseAddr("2001:db8::2")
 )
 
-// icmpEcho returns ICMP (or ICMPv6) echo bytes: type, code 0, checksum 0,
-// identifier, sequence, data.
-func icmpEcho(typ uint8, id, seq uint16, data []byte) []byte {
-	b := make([]byte, 8, 8+len(data))
-	b[0] = typ
-	binary.BigEndian.PutUint16(b[4:], id)
-	binary.BigEndian.PutUint16(b[6:], seq)
-	return append(b, data...)
-}
-
-// udpDatagram returns UDP bytes with a correct length field.
-func udpDatagram(sport, dport uint16, data []byte) []byte {
-	b := make([]byte, 8, 8+len(data))
-	binary.BigEndian.PutUint16(b[0:], sport)
-	binary.BigEndian.PutUint16(b[2:], dport)
-	binary.BigEndian.PutUint16(b[4:], uint16(8+len(data)))
-	return append(b, data...)
-}
-
-// ipv4 wraps l4 in an IPv4 header (no options, checksum left zero).
-func ipv4(src, dst netip.Addr, proto uint8, l4 []byte) []byte {
-	b := make([]byte, 20, 20+len(l4))
-	b[0] = 0x45
-	binary.BigEndian.PutUint16(b[2:], uint16(20+len(l4)))
-	b[8] = 64
-	b[9] = proto
-	s, d := src.As4(), dst.As4()
-	copy(b[12:], s[:])
-	copy(b[16:], d[:])
-	return append(b, l4...)
-}
+var (
+	icmpEcho    = flowtest.ICMPEcho
+	udpDatagram = flowtest.UDPDatagram
+	ipv4        = flowtest.IPv4Packet
+	ipv6        = flowtest.IPv6Packet
+)
 
 // info returns the PacketInfo flow would pass for an IP packet carrying
 // l4 at offset at from t0, on an Ethernet link (14-byte header).
@@ -72,39 +47,11 @@ func data(n int, seed byte) []byte {
 }
 
 // rawPcap writes a little-endian microsecond pcap on LINKTYPE_RAW (101)
-// holding the given IP packets at the given times.
+// holding the given IP packets at the given offsets from t0.
 func rawPcap(pkts [][]byte, at []time.Duration) []byte {
-	var buf bytes.Buffer
-	le := binary.LittleEndian
-	hdr := make([]byte, 24)
-	le.PutUint32(hdr[0:], 0xa1b2c3d4)
-	le.PutUint16(hdr[4:], 2)
-	le.PutUint16(hdr[6:], 4)
-	le.PutUint32(hdr[16:], 65535)
-	le.PutUint32(hdr[20:], uint32(flow.LinkRaw))
-	buf.Write(hdr)
-	for i, p := range pkts {
-		ts := t0.Add(at[i])
-		rec := make([]byte, 16)
-		le.PutUint32(rec[0:], uint32(ts.Unix()))
-		le.PutUint32(rec[4:], uint32(ts.Nanosecond()/1000))
-		le.PutUint32(rec[8:], uint32(len(p)))
-		le.PutUint32(rec[12:], uint32(len(p)))
-		buf.Write(rec)
-		buf.Write(p)
+	ts := make([]time.Time, len(at))
+	for i, d := range at {
+		ts[i] = t0.Add(d)
 	}
-	return buf.Bytes()
-}
-
-// ipv6 wraps l4 in an IPv6 header (no extension headers).
-func ipv6(src, dst netip.Addr, next uint8, l4 []byte) []byte {
-	b := make([]byte, 40, 40+len(l4))
-	b[0] = 0x60
-	binary.BigEndian.PutUint16(b[4:], uint16(len(l4)))
-	b[6] = next
-	b[7] = 64
-	s, d := src.As16(), dst.As16()
-	copy(b[8:], s[:])
-	copy(b[24:], d[:])
-	return append(b, l4...)
+	return flowtest.PcapFile(binary.LittleEndian, false, uint32(flow.LinkRaw), 65535, pkts, ts)
 }
