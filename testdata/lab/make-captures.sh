@@ -57,6 +57,8 @@
 #
 # Fault rules of the emulator (wanemu.py --help; off unless a capture asks for them, see plan_at):
 # --blackout-at/--blackout-for, --sizedrop N, --collision P, --bin B (per-size counters), --log-lost N.
+# Host shaping (plan_shape, off unless a capture asks for it): a tbf on the client's and the server's
+# egress, so that both send below the link rate and the emulator's FIFOs stay nearly empty.
 # Ground truth that the capture cannot give comes from outside it: the emulators' counters, the
 # client task's own record ($WORK/task.json: zero-window times, the flood's ping summary), the
 # servers' logs (PostgreSQL log_statement=all, MariaDB's general log, nginx's access log: the exact
@@ -81,6 +83,11 @@ NROWS_QUERY=3000     # rows returned by the bulk query
 NCHATTY=200          # single-row queries in the chatty sessions
 FETCH=15             # psql FETCH_COUNT, like SQL*Plus' default arraysize 15
 BULK_SQL="SELECT * FROM orders WHERE order_id <= $NROWS_QUERY ORDER BY order_id"
+DUPLEX_ROWS=16       # duplex.csv: rows.csv's header, then its first DUPLEX_ROWS rows ...
+DUPLEX_COPIES=2700   # ... repeated this many times (3850294 bytes; repeating, so that the captures gzip small)
+DUPLEX_LAG=1         # duplex: the download starts this many seconds after the upload
+DUPLEX_COLLISION=0.05 # events: dpx10m-duplex's collision probability (--collision)
+DUPLEX_SHAPE=8000    # events: dpx10m-duplex*: the client and the server send at most this many kbit/s
 LAB_SET=${LAB_SET:-default}   # capture set (see plan())
 export LAB_SET
 
@@ -153,9 +160,26 @@ json.dump(dict(zero_window=dict(stop_reading_epoch=round(stop, 6), resume_readin
 s.close()
 PYEOF
         ;;
-    duplex)    # both directions busy: rows.csv downloaded over HTTP while psql uploads it (COPY FROM STDIN)
-        "${cu[@]}" "http://$S_IP/rows.csv" >/dev/null & local p=$!
-        psql -X -q -d "$pgconn" -c "\\copy uploads FROM '$WORK/upload.csv' CSV HEADER"; wait "$p" ;;
+    duplex)    # both directions busy for seconds: psql uploads duplex.csv (\copy = COPY FROM STDIN), and
+        # DUPLEX_LAG s after it starts curl downloads the same file over HTTP; each command's start and
+        # end (epoch seconds) in $WORK/task.json
+        local u0 d0 d1
+        rm -f "$WORK/upload.end"
+        u0=$EPOCHREALTIME
+        { psql -X -q -d "$pgconn" -c "\\copy uploads FROM '$WORK/duplex.csv' CSV HEADER"; echo "$EPOCHREALTIME" >"$WORK/upload.end"; } &
+        local p=$!
+        sleep "$DUPLEX_LAG"
+        d0=$EPOCHREALTIME
+        "${cu[@]}" "http://$S_IP/duplex.csv" >/dev/null
+        d1=$EPOCHREALTIME
+        wait "$p"
+        "$PY" - "$u0" "$(cat "$WORK/upload.end")" "$d0" "$d1" "$WORK/task.json" <<'PYEOF'
+import json, sys
+u0, u1, d0, d1 = (round(float(x), 6) for x in sys.argv[1:5])
+json.dump(dict(duplex=dict(upload=dict(command='psql -c "\\copy uploads FROM duplex.csv CSV HEADER" (COPY FROM STDIN)', start_epoch=u0, end_epoch=u1),
+    download=dict(command='curl http://10.77.0.2/duplex.csv', start_epoch=d0, end_epoch=d1))), open(sys.argv[5], 'w'))
+PYEOF
+        ;;
     flood)     # mixed-s while the third host 10.77.0.3 pings the server: 1400-B payload, 20/s, 200 echoes
         ip netns exec nse_host3 ping -n -q -s 1400 -i 0.05 -c 200 -W 2 "$S_IP" >"$WORK/flood.ping" 2>&1 & local f=$!
         sleep 0.2; client_task mixed-s; wait "$f" || true
@@ -385,7 +409,9 @@ Optional faults (all off by default, so the default link is unchanged):
                                     exceeds N bytes is dropped (the 2nd, 4th, ... such frame)
   --collision P                     (P >= 0) half-duplex collisions: a frame whose serialization overlaps
                                     a serialization in the other direction is lost with probability P
-                                    (it still takes its time on the wire)
+                                    (it still takes its time on the wire); judged once, when the frame
+                                    reaches the emulator, against the other direction's frames queued or
+                                    being serialized then (so of two overlapping frames the later one)
   --bin B                           per-direction counters of frames received / dropped per IP-length bin
   --log-lost N                      record the first N dropped frames (time, direction, cause, headers)"""
 import argparse, collections, ctypes, json, os, random, select, signal, socket, struct, time
@@ -688,7 +714,13 @@ for i in range(1, 51):
     n = 1000 + i * 1543 % 7000
     open("%s/%d.txt" % (sys.argv[2], i), "wb").write(rows[i * 4001:i * 4001 + n])
 ' "$w/rows.csv" "$w/obj"
-    cp "$w/rows.csv" "$WORK/upload.csv"; chmod a+r "$WORK/upload.csv"   # duplex: the upload
+    # duplex: the same file uploaded (COPY FROM STDIN) and downloaded (HTTP) at once
+    "$PY" -c '
+import sys
+rows = open(sys.argv[1], "rb").read().split(b"\n")
+open(sys.argv[2], "wb").write(rows[0] + b"\n" + b"".join(r + b"\n" for r in rows[1:1 + int(sys.argv[3])]) * int(sys.argv[4]))
+' "$w/rows.csv" "$w/duplex.csv" "$DUPLEX_ROWS" "$DUPLEX_COPIES"
+    cp "$w/duplex.csv" "$WORK/duplex.csv"; chmod a+r "$WORK/duplex.csv"
     "$PY" -c 'import random,sys; sys.stdout.buffer.write(random.Random(42).randbytes(300*1024))' >"$w/blob.bin"
     echo "wanlab" >"$w/index.html"
     chmod -R a+rX "$w"
@@ -772,6 +804,36 @@ stop_emu() {
 
 run_client() { ip netns exec $NS_C bash "$SELF" __client "$@"; }
 
+# shape_hosts KBIT | off JSON: a token bucket (tbf, one frame of burst) on the client's c0 and the
+# server's s0 egress, so that each host sends at most KBIT kbit/s, as an application below the
+# link rate does: the emulator's FIFOs then stay (nearly) empty. The queue limit is large, so the
+# tbf itself never drops (TCP small queues keep only ~2 frames of a socket in it); "off" writes
+# its counters (tc -s) to JSON and removes it.
+SHAPE_DEVS="$NS_C:c0 $NS_S:s0" SHAPE_LIMIT=4000000
+shape_hosts() {
+    local x
+    if [ "$1" != off ]; then
+        for x in $SHAPE_DEVS; do
+            ip netns exec "${x%%:*}" tc qdisc replace dev "${x#*:}" root tbf rate "${1}kbit" burst 1600 limit "$SHAPE_LIMIT"
+        done
+        return 0
+    fi
+    for x in $SHAPE_DEVS; do
+        printf '%s\t%s\t%s\n' "${x%%:*}" "${x#*:}" "$(ip netns exec "${x%%:*}" tc -s -j qdisc show dev "${x#*:}")"
+        ip netns exec "${x%%:*}" tc qdisc del dev "${x#*:}" root 2>/dev/null || true
+    done | "$PY" -c '
+import json, sys
+out = {}
+for line in sys.stdin:
+    ns, dev, js = line.rstrip("\n").split("\t", 2)
+    q = [x for x in json.loads(js) if x.get("kind") == "tbf"][0]
+    out[dev] = dict(namespace=ns, qdisc="tbf", rate_kbit=q["options"]["rate"] * 8 / 1000, burst_bytes=q["options"]["burst"],
+                    limit_bytes=int(sys.argv[2]), max_latency_s=q["options"]["lat"] / 1e6, sent_packets=q["packets"], sent_bytes=q["bytes"], dropped=q["drops"],
+                    overlimits=q["overlimits"], requeues=q["requeues"])
+json.dump(out, open(sys.argv[1], "w"))
+' "$2" "$SHAPE_LIMIT"
+}
+
 # profiles: name delay_ms(one-way) rate_kbit loss limit settle_s
 declare -A PROF_DELAY PROF_RATE PROF_LOSS PROF_LIMIT PROF_SETTLE
 defprof() { PROF_DELAY[$1]=$2; PROF_RATE[$1]=$3; PROF_LOSS[$1]=$4; PROF_LIMIT[$1]=$5; PROF_SETTLE[$1]=$6; }
@@ -810,8 +872,9 @@ MAX_TRIES=${MAX_TRIES:-3}
 CAPLIST=()   # capture names, in order
 declare -A CAP_PROF CAP_FMT CAP_SNAP CAP_TASK CAP_DESC CAP_EXPECT
 # per capture, optional: CAP_POINTS = capture points (client mid server span, default client; see
-# cap_files), CAP_EMU = extra wanemu.py options (fault rules) for the emulator (hop 2 on wan2)
-declare -A CAP_POINTS CAP_EMU
+# cap_files), CAP_EMU = extra wanemu.py options (fault rules) for the emulator (hop 2 on wan2),
+# CAP_SHAPE = kbit/s the client and the server may send at (a tbf on c0 and s0; see shape_hosts)
+declare -A CAP_POINTS CAP_EMU CAP_SHAPE
 # per set: SET_TOPO (wan, wan2, wan3), SET_GZ=1 to write .pcap.gz (gzip -9n), SET_DOC (README text)
 SET_TOPO=wan SET_GZ=0 SET_DOC=
 # plan_add NAME PROFILE FORMAT(pcap|pcap-nsec|pcapng) SNAPLEN TASK "what it is" "expected behaviour"
@@ -894,8 +957,8 @@ TASK_DESC[http-chatty-plus50]="curl: the 200 chatty GETs and 50 more (the same 5
 TASK_EXPECT[http-chatty-plus50]="250 requests: 50 more than http-chatty, ~50 x RTT longer"
 TASK_DESC[zero-window]="python3 HTTP/1.1 client, SO_RCVBUF 16384 requested before connect: GET /rows.csv, reads 64 KiB, stops reading for 10 s, then reads the rest"
 TASK_EXPECT[zero-window]="the receive buffer fills: the client advertises a zero window, the server sends zero-window probes with backoff; a window update when the client reads again"
-TASK_DESC[duplex]="curl downloads rows.csv while psql uploads the same 3000 rows (\\copy uploads FROM a CSV, COPY FROM STDIN): both directions busy at once"
-TASK_EXPECT[duplex]="2 connections, bulk data both ways; with --collision, frames sent while the other direction serializes are lost: retransmissions on both connections"
+TASK_DESC[duplex]="psql uploads duplex.csv (rows.csv's header and first $DUPLEX_ROWS rows, the rows repeated $DUPLEX_COPIES times: ~4 MB) with \\copy uploads FROM a CSV (COPY FROM STDIN), and $DUPLEX_LAG s after it starts curl downloads the same file over HTTP: both directions busy at once for seconds"
+TASK_EXPECT[duplex]="2 connections: upload alone, then bulk data both ways at once, then the download alone; with --collision, frames sent while the other direction serializes are lost: retransmissions on both connections, crowded into the two-way period"
 TASK_DESC[flood]="mixed-s while a third host (10.77.0.3, on the client's side of the link) pings the server: 200 echoes of 1400 B payload, 20/s"
 TASK_EXPECT[flood]="3 hosts on the wire: ICMP from 10.77.0.3 (~577 kB in 400 frames of 1442 B) competes with the client's 2 connections"
 
@@ -975,6 +1038,8 @@ plan_holdout() {
 # ---- netecology's sub-folder sets: testdata/lab/<set>/ has its own README.md and groundtruth.json
 # plan_at NAME POINTS [EMULATOR OPTIONS]: capture points and fault rules of a planned capture
 plan_at() { CAP_POINTS[$1]=$2; CAP_EMU[$1]=${3:-}; }
+# plan_shape NAME KBIT: the client's and the server's egress shaped to KBIT (below the link rate)
+plan_shape() { CAP_SHAPE[$1]=$2; }
 
 # LAB_SET=vantage (issue 11): one session captured at the client, in the middle and at the server
 plan_vantage() {
@@ -994,7 +1059,7 @@ plan_vantage() {
 # LAB_SET=events (issues 11, 16): path blackout, a receiver that stops reading, duplex mismatch, a third host's ping flood
 plan_events() {
     SET_TOPO=wan3 SET_GZ=1
-    SET_DOC="Events with known times. Blackout: the emulator drops every frame that reaches it, both ways, for 8 s starting a fixed time after the first frame it saw (frames it had already accepted are still delivered); events.blackout gives the start and end as epoch seconds and as offsets from the capture's first frame. Zero window: the client stops reading; events.zero_window gives when it stopped and resumed. Duplex mismatch: a 10 Mbit/s LAN link where a frame serialized while the other direction is serializing is lost with probability 0.3 (the clean capture is the same workload without collisions); the emulator lists every frame it dropped. Flood: a third host, 10.77.0.3, behind the same client-side link (a bridge in nse_client), pings the server during a mixed session; hosts holds tshark's per-host statistics of the file. This set's topology puts the client's address on that bridge for every capture (the third host is idle in the others)."
+    SET_DOC="Events with known times. Blackout: the emulator drops every frame that reaches it, both ways, for 8 s starting a fixed time after the first frame it saw (frames it had already accepted are still delivered); events.blackout gives the start and end as epoch seconds and as offsets from the capture's first frame. Zero window: the client stops reading; events.zero_window gives when it stopped and resumed. Duplex mismatch: a 10 Mbit/s LAN link (1 ms RTT) where a frame whose serialization overlaps one in the other direction is lost with probability $DUPLEX_COLLISION (the clean capture is the same workload without collisions). psql uploads a 3.85 MB CSV (COPY FROM STDIN) and $DUPLEX_LAG s later curl downloads the same file, so data flows both ways at once for about 3 s, between an upload-only and a download-only phase. Both hosts send at most $DUPLEX_SHAPE kbit/s (a tbf on c0 and on s0; host_shaping gives its counters, it dropped nothing), below the link rate, so the emulator's FIFOs hold only a few frames: the emulator judges an overlap on the frame that reaches it later, so with full FIFOs the direction that queued first is never the one judged, and trial runs without shaping lost data frames in one direction only (the set's first take, with the upload and the download one after the other, lost only pure ACKs). events.two_way gives the periods when both directions carried data (from the capture) and events.duplex_commands when each command ran; the emulator lists every frame it dropped (dropped_frames: kind data, pure_ack or control; two_way: inside a two-way period, by the emulator's clock), dropped_summary counts them per direction. Flood: a third host, 10.77.0.3, behind the same client-side link (a bridge in nse_client), pings the server during a mixed session; hosts holds tshark's per-host statistics of the file. This set's topology puts the client's address on that bridge for every capture (the third host is idle in the others)."
     plan_add wan2m-http-bulk-blackout wan2m pcap 0 http-bulk-s "${TASK_DESC[http-bulk-s]}; an 8 s path blackout 0.9 s after the SYN" \
         "the transfer stalls mid-way; RTO backoff (retransmissions ~0.3, 0.6, 1.2, 2.4, 4.8 s apart) until a retransmission crosses after the blackout"
     plan_at wan2m-http-bulk-blackout client "--blackout-at 0.9 --blackout-for 8 --log-lost 5000"
@@ -1002,11 +1067,13 @@ plan_events() {
         "the turn in flight at 5 s is lost; RTO backoff until after the blackout, then the remaining turns"
     plan_at wan2m-pg-chatty-blackout client "--blackout-at 5 --blackout-for 8 --log-lost 5000"
     plan_std wan2m-zero-window wan2m zero-window
-    plan_add dpx10m-duplex dpx10m pcap 0 duplex "${TASK_DESC[duplex]}; duplex mismatch: collision loss 0.3" "${TASK_EXPECT[duplex]}"
-    plan_at dpx10m-duplex client "--collision 0.3 --log-lost 10000"
-    plan_add dpx10m-duplex-clean dpx10m pcap 0 duplex "${TASK_DESC[duplex]}; no collisions (the comparison for dpx10m-duplex)" \
-        "2 connections, bulk data both ways at up to link rate, no loss"
+    plan_add dpx10m-duplex dpx10m pcap 0 duplex "${TASK_DESC[duplex]}; each host sends at most $DUPLEX_SHAPE kbit/s (tbf); duplex mismatch: collision loss $DUPLEX_COLLISION" "${TASK_EXPECT[duplex]}"
+    plan_at dpx10m-duplex client "--collision $DUPLEX_COLLISION --log-lost 20000"
+    plan_shape dpx10m-duplex "$DUPLEX_SHAPE"
+    plan_add dpx10m-duplex-clean dpx10m pcap 0 duplex "${TASK_DESC[duplex]}; each host sends at most $DUPLEX_SHAPE kbit/s (tbf); no collisions (the comparison for dpx10m-duplex)" \
+        "2 connections: upload alone, then bulk data both ways at once, then the download alone, each at up to the hosts' $DUPLEX_SHAPE kbit/s; no loss"
     plan_at dpx10m-duplex-clean client "--collision 0"
+    plan_shape dpx10m-duplex-clean "$DUPLEX_SHAPE"
     plan_std wan2m-flood wan2m flood
 }
 
@@ -1122,6 +1189,7 @@ capture() {
         else
             start_emu hop1 wc ws "${PROF_DELAY[$prof]}" "${PROF_RATE[$prof]}" "${PROF_LOSS[$prof]}" "${PROF_LIMIT[$prof]}" "${emuargs[@]}"
         fi
+        [ -z "${CAP_SHAPE[$name]:-}" ] || shape_hosts "${CAP_SHAPE[$name]}"
         local cpids=()
         for pt in "${pts[@]}"; do
             read -r ns dev <<<"$(point_if "$pt")"
@@ -1145,6 +1213,7 @@ capture() {
         sleep "${PROF_SETTLE[$prof]}"
         for i in "${cpids[@]}"; do stop_pid "$i" INT; wait "$i" 2>/dev/null || true; done
         stop_emu
+        [ -z "${CAP_SHAPE[$name]:-}" ] || shape_hosts off "$tmpd/shape.json"
         log_since "$tmpd/marks" "$tmpd"
         for pt in "${pts[@]}"; do
             if grep -qE "(^|[^0-9])[1-9][0-9]* packets? dropped by kernel" "$tmpd/$pt.err"; then log "WARNING: capture drops at $pt: $(tr '\n' ' ' <"$tmpd/$pt.err")"; fi
@@ -1162,7 +1231,7 @@ print(int(1000*max(json.load(open(p))[k]["max_late_ms"] for p in sys.argv[1:] fo
             rm -f "$WORK/meta/$name".*
             for f in "$WORK"/emu-*.json; do cp "$f" "$WORK/meta/$name.$(basename "$f")"; done
             if [ -f "$WORK/task.json" ]; then cp "$WORK/task.json" "$WORK/meta/$name.task.json"; fi
-            for f in span.json pg.log my.log http.log; do
+            for f in span.json shape.json pg.log my.log http.log; do
                 if [ -f "$tmpd/$f" ]; then cp "$tmpd/$f" "$WORK/meta/$name.$f"; fi
             done
             echo "$took" >"$WORK/meta/$name.took"
@@ -1277,7 +1346,8 @@ write_extras() {
   extras.py pg LOG                      statements PostgreSQL logged (log_statement=all) for application wanlab
   extras.py my LOG                      statements (Query commands) in MariaDB's general log
   extras.py http LOG                    requests in nginx's access log (combined format)
-  extras.py hosts FILE                  per-IP packets/bytes of a capture (tshark -z endpoints,ip)"""
+  extras.py hosts FILE                  per-IP packets/bytes of a capture (tshark -z endpoints,ip)
+  extras.py twoway FILE CLIENT_IP GAP   periods when both directions carried TCP data (tshark fields)"""
 import collections, json, re, struct, subprocess, sys
 
 def frames(path):
@@ -1382,6 +1452,17 @@ elif cmd == 'readme':
             if k == 'zero_window':
                 rows.append([f"`{f['file']}`", 'client stops reading', f"{e['stop_reading_offset_s']:.3f}", f"{e['resume_reading_offset_s']:.3f}",
                              f"paused {e['paused_s']:.3f} s after {e['bytes_read_before_stop']} B; SO_RCVBUF {e['so_rcvbuf_requested']} requested, {e['so_rcvbuf_actual']} given"])
+            if k == 'duplex_commands':
+                for w, c in e.items():
+                    rows.append([f"`{f['file']}`", f'{w} command runs', f"{c['start_offset_s']:.3f}", f"{c['end_offset_s']:.3f}", f"`{c['command']}`"])
+            if k == 'two_way':
+                df = e['data_frames']
+                for i, x in enumerate(e['periods']):
+                    rows.append([f"`{f['file']}`", f"both directions carry data ({i + 1} of {len(e['periods'])})", f"{x['start_offset_s']:.3f}",
+                                 f"{x['end_offset_s']:.3f}", f"{x['duration_s']:.3f} s; data frames c2s {x['c2s_data_frames']}, s2c {x['s2c_data_frames']}"])
+                rows.append([f"`{f['file']}`", 'both directions carry data: all periods', '-', '-',
+                             f"{e['total_s']:.3f} s (a direction's data frames up to {e['gap_s']:g} s apart); data frames in / out of them: "
+                             f"c2s {df['c2s']['two_way']} / {df['c2s']['one_way']}, s2c {df['s2c']['two_way']} / {df['s2c']['one_way']}"])
     if rows:
         print('\n## Events (offsets in seconds from the file\'s first frame)')
         table(['file', 'event', 'start (s)', 'end (s)', 'details'], rows)
@@ -1398,11 +1479,21 @@ elif cmd == 'readme':
         if 'sizedrop_ip_len_above' in x:
             det.append(f"frames above {x['sizedrop_ip_len_above']} B: c2s {c['sizedrop_frames_above']}, s2c {v['sizedrop_frames_above']}; dropped c2s {c['sizedrop_dropped']}, s2c {v['sizedrop_dropped']}")
         det.append(f"Bernoulli losses c2s {c['lost']}, s2c {v['lost']}")
+        for d, sd in (('client_to_server', 'c2s'), ('server_to_client', 's2c')):
+            for cause, n in sorted(((f.get('dropped_summary') or {}).get(d) or {}).items()):
+                det.append(f"dropped {sd} by {cause}: " + ', '.join(f'{k.replace("_", " ")} {n[k]}' for k in
+                                                                        ('data', 'data_in_two_way', 'pure_ack', 'control', 'other') if k in n))
         rows.append([f"`{f['file']}`", ', '.join(f'{k} {w}' for k, w in x.items()), '; '.join(det),
                      ', '.join(f'{k} {n}' for k, n in sorted(kinds.items())) or '-'])
     if rows:
         print('\n## Fault rules and what they did (emulator counters; every dropped frame is listed in dropped_frames)')
         table(['file', 'rule', 'counters', 'dropped_frames by cause'], rows)
+    rows = [[f"`{f['file']}`", f"{x['namespace']} {dev}", f"{x['qdisc']} rate {x['rate_kbit']:g} kbit/s, burst {x['burst_bytes']} B, limit {x['limit_bytes']} B",
+             x['sent_packets'], x['sent_bytes'], x['dropped'], x['overlimits']]
+            for f in F for dev, x in (f.get('host_shaping') or {}).items()]
+    if rows:
+        print('\n## Host shaping (the hosts\' egress qdisc, tc -s counters at the end of the capture)')
+        table(['file', 'interface', 'qdisc', 'sent packets', 'sent bytes', 'dropped', 'overlimits'], rows)
     for f in F:
         bins = (f.get('emulator') or {}).get('client_to_server', {}).get('ip_len_bins')
         if not bins: continue
@@ -1435,6 +1526,37 @@ elif cmd == 'readme':
     if rows:
         print('\n## Hosts on the wire (tshark -q -z endpoints,ip of each file: frame bytes)')
         table(['file', 'host', 'packets', 'bytes', 'tx packets', 'tx bytes', 'rx packets', 'rx bytes'], rows)
+elif cmd == 'twoway':
+    # A direction carries data from one of its data frames (TCP payload > 0) to the next when the
+    # next comes within GAP seconds; the periods when both directions do, in time order.
+    path, cip, gap = sys.argv[2], sys.argv[3], float(sys.argv[4])
+    out = subprocess.run(['tshark', '-n', '-r', path, '-Y', 'tcp.len > 0', '-T', 'fields', '-E', 'separator=\t',
+                          '-e', 'frame.time_epoch', '-e', 'ip.src'], capture_output=True, text=True, check=True).stdout
+    ts = {'c2s': [], 's2c': []}
+    for line in out.splitlines():
+        t, src = line.split('\t')[:2]
+        ts['c2s' if src == cip else 's2c'].append(float(t))
+    def busy(v):
+        iv = []
+        for t in v:
+            if iv and t - iv[-1][1] <= gap: iv[-1][1] = t
+            else: iv.append([t, t])
+        return iv
+    a, b = busy(ts['c2s']), busy(ts['s2c'])
+    per, i, j = [], 0, 0
+    while i < len(a) and j < len(b):
+        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if lo < hi: per.append([lo, hi])
+        if a[i][1] < b[j][1]: i += 1
+        else: j += 1
+    inside = lambda t: any(lo <= t <= hi for lo, hi in per)
+    frames = {k: dict(two_way=sum(map(inside, v)), one_way=sum(not inside(t) for t in v)) for k, v in ts.items()}
+    print(json.dumps(dict(source=f'the capture (tshark): a direction carries data from one of its data frames (TCP payload > 0) '
+                                 f'to the next when that comes within {gap:g} s; periods when both directions do',
+                          gap_s=gap, periods=[dict(start_epoch=round(lo, 6), end_epoch=round(hi, 6), duration_s=round(hi - lo, 6),
+                                                   c2s_data_frames=sum(lo <= t <= hi for t in ts['c2s']),
+                                                   s2c_data_frames=sum(lo <= t <= hi for t in ts['s2c'])) for lo, hi in per],
+                          total_s=round(sum(hi - lo for lo, hi in per), 6), data_frames=frames)))
 elif cmd == 'hosts':
     out = subprocess.run(['tshark', '-n', '-q', '-r', sys.argv[2], '-z', 'endpoints,ip'], capture_output=True, text=True, check=True).stdout
     hs = []
@@ -1543,14 +1665,42 @@ if new_style:
         z = dict(task['zero_window'])
         z.update(stop_reading_offset_s=off(z['stop_reading_epoch']), resume_reading_offset_s=off(z['resume_reading_epoch']))
         ev['zero_window'] = z
+    if a[9].split()[0] == 'duplex':
+        # the periods when both directions carried data (from the capture), and when each command ran
+        tw = json.loads(subprocess.run([sys.executable, extras, 'twoway', path, '10.77.0.1', '0.1'], capture_output=True, text=True, check=True).stdout)
+        for x in tw['periods']:
+            x.update(start_offset_s=off(x['start_epoch']), end_offset_s=off(x['end_epoch']))
+        ev['two_way'] = tw
+        if 'duplex' in task:
+            c = task['duplex']
+            for x in c.values():
+                x.update(start_offset_s=off(x['start_epoch']), end_offset_s=off(x['end_epoch']))
+            ev['duplex_commands'] = c
     if ev:
         rec['events'] = ev
     if dropped is not None:
+        tw = ev.get('two_way')
+        summ = {}
         for x in dropped:
             x['offset_s'] = off(x['epoch'])
+            if 'tcp_len' in x:
+                # data: TCP payload; pure_ack: no payload, only ACK set; control: SYN, FIN or RST without payload
+                x['kind'] = 'data' if x['tcp_len'] > 0 else 'pure_ack' if x['flags'] & 0x07 == 0 else 'control'
+            else:
+                x['kind'] = 'other'
+            if tw is not None:   # by the emulator's time of the drop
+                x['two_way'] = any(p['start_epoch'] <= x['epoch'] <= p['end_epoch'] for p in tw['periods'])
+            k = summ.setdefault(x['direction'], {}).setdefault(x['cause'], {})
+            k[x['kind']] = k.get(x['kind'], 0) + 1
+            if x.get('two_way') and x['kind'] == 'data':
+                k['data_in_two_way'] = k.get('data_in_two_way', 0) + 1
         rec['dropped_frames'] = dropped
+        rec['dropped_summary'] = summ
     if 'flood' in task:
         rec['flood'] = task['flood']
+    shape = load(meta + '.shape.json')
+    if shape:
+        rec['host_shaping'] = shape
     if point == 'span':
         rec['span'] = load(meta + '.span.json')
     elif 'span' in points:
@@ -1561,7 +1711,7 @@ old = load(a[14])
 if old and emu is None:
     prev = {f['file']: f for f in old.get('files', [])}.get(fname)
     if prev and prev.get('packets') == rec['packets'] and prev.get('size_bytes') == rec['size_bytes']:
-        for k in ('emulator', 'client_task_s', 'tries', 'emulator_hops', 'queue', 'events', 'dropped_frames', 'flood',
+        for k in ('emulator', 'client_task_s', 'tries', 'emulator_hops', 'queue', 'events', 'dropped_frames', 'dropped_summary', 'host_shaping', 'flood',
                   'span', 'sql', 'http_requests'):
             if k in prev:
                 rec[k] = prev.get(k)
