@@ -232,58 +232,13 @@ func Share(part, whole float64) float64 {
 // Capture returns the sentence for a capture of many connections: how
 // their time divides, by limit, and the conclusion for the one that lost
 // the most; for one connection, its Conclusion.
-func Capture(conns []*explain.Conn) string {
-	switch len(conns) {
-	case 0:
-		return "no TCP connection to explain"
-	case 1:
-		return Conclusion(conns[0])
-	}
-	var total, lost float64
-	byLimit := map[explain.Limit]float64{}
-	worst := conns[0]
-	for _, c := range conns {
-		total += c.Budget.DurationS
-		l := TimeLost(&c.Budget)
-		lost += l
-		byLimit[c.Limit] += c.Budget.DurationS
-		if l > TimeLost(&worst.Budget) {
-			worst = c
-		}
-	}
-	var top explain.Limit
-	for l, s := range byLimit {
-		if s > byLimit[top] || s == byLimit[top] && l < top {
-			top = l
-		}
-	}
-	return fmt.Sprintf("%d connections, %s of connection time, %s of it lost to the network; most of it (%s) in connections limited by %s; "+
-		"the connection that lost most, #%d %s: %s",
-		len(conns), Secs(total), Secs(lost), Secs(byLimit[top]), LimitPhrase(top), worst.ID, worst.Proto, Conclusion(worst))
-}
+func Capture(conns []*explain.Conn) string { return tallyOf(conns).Capture() }
 
 // Compare returns the sentence that compares two captures (or groups of
 // connections) a and b, labelled la and lb: which took longer, by how
 // much, and why, each in its own numbers.
 func Compare(la string, a []*explain.Conn, lb string, b []*explain.Conn) string {
-	ra := explain.Summarize(la, a, explain.WhatIf{})
-	rb := explain.Summarize(lb, b, explain.WhatIf{})
-	slow, fast := ra, rb
-	sc, fc := a, b
-	if rb.DurationS > ra.DurationS {
-		slow, fast, sc, fc = rb, ra, b, a
-	}
-	s := fmt.Sprintf("%s took %s", slow.Label, Secs(slow.DurationS))
-	if fast.DurationS > 0 {
-		s += fmt.Sprintf(", %.1f× %s's %s", slow.DurationS/fast.DurationS, fast.Label, Secs(fast.DurationS))
-	}
-	if len(sc) > 0 {
-		s += ": " + Capture(sc)
-	}
-	if len(fc) == 1 {
-		s += "; " + fast.Label + ": " + Conclusion(fc[0])
-	}
-	return s
+	return CompareTallies(la, tallyOf(a), lb, tallyOf(b))
 }
 
 // FlowNotes returns the lines of a packet-flow figure's annotation: per
