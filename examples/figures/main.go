@@ -297,7 +297,7 @@ func load(files []string, o options) (*capture, error) {
 		}
 		fmt.Fprintln(o.stderr(), "figures: warning:", err)
 	}
-	c := &capture{name: captureName(files), opts: o, ser: col.Result(), facts: facts, conn: facts.conn, expl: facts.expl}
+	c := &capture{name: cli.Name(files), opts: o, ser: col.Result(), facts: facts, conn: facts.conn, expl: facts.expl}
 	if turns != nil {
 		c.turns = turns.Turns()
 	}
@@ -322,18 +322,6 @@ func load(files []string, o options) (*capture, error) {
 			o.conn, uint64(len(c.cs.Points))+c.cs.Dropped, len(c.cs.Points))
 	}
 	return c, nil
-}
-
-// captureName names a capture in titles: the file's base name,
-// "standard input", or the first file's and how many follow.
-func captureName(files []string) string {
-	switch {
-	case len(files) == 1 && files[0] == "-":
-		return "standard input"
-	case len(files) > 1:
-		return fmt.Sprintf("%s (+%d files)", filepath.Base(files[0]), len(files)-1)
-	}
-	return filepath.Base(files[0])
 }
 
 // stderr is where warnings and the progress line go.

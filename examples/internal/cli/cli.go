@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -99,6 +100,20 @@ func Files(arg string) []string {
 		}
 	}
 	return out
+}
+
+// Name names a capture made of files in titles: the file's base name,
+// "standard input", or the first file's and how many follow.
+func Name(files []string) string {
+	switch {
+	case len(files) == 0:
+		return ""
+	case len(files) == 1 && files[0] == "-":
+		return "standard input"
+	case len(files) > 1:
+		return fmt.Sprintf("%s (+%d files)", filepath.Base(files[0]), len(files)-1)
+	}
+	return filepath.Base(files[0])
 }
 
 // Spool copies r (standard input) to a temporary file for a tool that

@@ -301,18 +301,50 @@ type WhatIfRow struct {
 // WhatIfs projects conns to each RTT (at the observed rate) and to each
 // rate (at the observed RTT), after a first row as captured.
 func WhatIfs(conns []*explain.Conn, rtts []time.Duration, rates []float64) []WhatIfRow {
-	now := explain.Summarize("", conns, explain.WhatIf{})
-	out := []WhatIfRow{{Label: "as captured", RTTms: now.RTTms, RateBps: now.RateBps, DurationS: now.DurationS, RoundTrips: now.RoundTrips}}
-	add := func(label string, at explain.WhatIf) {
-		r := explain.Summarize("", conns, at)
-		out = append(out, WhatIfRow{Label: label, RTTms: r.Projected.RTTms, RateBps: r.Projected.RateBps,
-			DurationS: r.Projected.DurationS, RoundTrips: r.Projected.RoundTrips})
+	w := NewWhatIfTally(rtts, rates)
+	for _, c := range conns {
+		w.Add(c)
 	}
+	return w.Rows()
+}
+
+// WhatIfTally is WhatIfs for connections as they come, in bounded
+// memory: one Tally per row.
+type WhatIfTally struct {
+	labels  []string
+	tallies []*Tally
+}
+
+// NewWhatIfTally returns the tally of the rows WhatIfs gives for rtts and
+// rates.
+func NewWhatIfTally(rtts []time.Duration, rates []float64) *WhatIfTally {
+	w := &WhatIfTally{labels: []string{"as captured"}, tallies: []*Tally{NewTally(explain.WhatIf{})}}
 	for _, rtt := range rtts {
-		add("RTT "+Millis(float64(rtt)/1e6), explain.WhatIf{RTT: rtt})
+		w.labels = append(w.labels, "RTT "+Millis(float64(rtt)/1e6))
+		w.tallies = append(w.tallies, NewTally(explain.WhatIf{RTT: rtt}))
 	}
 	for _, r := range rates {
-		add("rate "+Rate(r), explain.WhatIf{RateBps: r})
+		w.labels = append(w.labels, "rate "+Rate(r))
+		w.tallies = append(w.tallies, NewTally(explain.WhatIf{RateBps: r}))
+	}
+	return w
+}
+
+// Add adds one connection's explanation.
+func (w *WhatIfTally) Add(c *explain.Conn) {
+	for _, t := range w.tallies {
+		t.Add(c)
+	}
+}
+
+// Rows returns the rows of WhatIfs.
+func (w *WhatIfTally) Rows() []WhatIfRow {
+	now := w.tallies[0].Row("")
+	out := []WhatIfRow{{Label: w.labels[0], RTTms: now.RTTms, RateBps: now.RateBps, DurationS: now.DurationS, RoundTrips: now.RoundTrips}}
+	for i, t := range w.tallies[1:] {
+		r := t.Row("")
+		out = append(out, WhatIfRow{Label: w.labels[i+1], RTTms: r.Projected.RTTms, RateBps: r.Projected.RateBps,
+			DurationS: r.Projected.DurationS, RoundTrips: r.Projected.RoundTrips})
 	}
 	return out
 }

@@ -106,3 +106,26 @@ func Split(t testing.TB, path string) (first, second string) {
 	}
 	return first, second
 }
+
+// Records counts the records of a pcap file held in b (a mutant's Data):
+// the packets a tool must account for, since a mutant's record headers
+// are the original's.
+func Records(b []byte) uint64 {
+	if len(b) < 24 {
+		return 0
+	}
+	var order binary.ByteOrder = binary.LittleEndian
+	switch order.Uint32(b) {
+	case 0xd4c3b2a1, 0x4d3cb2a1:
+		order = binary.BigEndian
+	}
+	var n uint64
+	for at := 24; at+16 <= len(b); n++ {
+		l := int(order.Uint32(b[at+8:]))
+		if l < 0 || l > len(b)-at-16 {
+			break
+		}
+		at += 16 + l
+	}
+	return n
+}
