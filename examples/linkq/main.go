@@ -133,19 +133,8 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 		fs.Usage()
 		return nil, errors.New("no capture named")
 	}
-	if n := len(slices.DeleteFunc(slices.Clone(o.files), func(f string) bool { return f != "-" })); n > 1 {
-		return nil, errors.New("standard input can be read once")
-	}
-	if o.maxVerdicts < 0 {
-		return nil, errors.New("-max-verdicts must not be negative")
-	}
-	if o.asJSON && o.asCSV {
-		return nil, errors.New("-json and -csv exclude each other")
-	}
-	switch o.mode {
-	case "all", "fit", "use", "verdict":
-	default:
-		return nil, fmt.Errorf("unknown -mode %q", o.mode)
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	if *lineSpeeds != "" {
 		for _, s := range strings.Split(*lineSpeeds, ",") {
@@ -166,22 +155,8 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	default:
 		return nil, fmt.Errorf("unknown -size %q", *size)
 	}
-	if o.cfg.Use.Interval <= 0 {
-		return nil, errors.New("-interval must be positive")
-	}
-	if (o.cfg.Target.RTT > 0) != (o.cfg.Target.Rate > 0) {
-		return nil, errors.New("-target-rtt and -target-rate go together")
-	}
-	if o.mode == "verdict" && o.cfg.Target.RTT <= 0 {
-		return nil, errors.New("-mode verdict needs -target-rtt and -target-rate")
-	}
-	if o.fig != "" {
-		if o.mode != "use" && o.mode != "fit" {
-			return nil, errors.New("-fig draws the RTT-vs-size fit (-mode fit) or the link use (-mode use)")
-		}
-		if _, err := figFormat(o.fig); err != nil {
-			return nil, err
-		}
+	if err := o.checkTarget(); err != nil {
+		return nil, err
 	}
 	if *delayed {
 		o.cfg.Target.C = linkq.MathisCDelayedACK
@@ -295,6 +270,47 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		status = 1
 	}
 	return status
+}
+
+// check checks the options that do not depend on others' parsing.
+func (o *options) check() error {
+	if n := len(slices.DeleteFunc(slices.Clone(o.files), func(f string) bool { return f != "-" })); n > 1 {
+		return errors.New("standard input can be read once")
+	}
+	if o.maxVerdicts < 0 {
+		return errors.New("-max-verdicts must not be negative")
+	}
+	if o.asJSON && o.asCSV {
+		return errors.New("-json and -csv exclude each other")
+	}
+	switch o.mode {
+	case "all", "fit", "use", "verdict":
+	default:
+		return fmt.Errorf("unknown -mode %q", o.mode)
+	}
+	return nil
+}
+
+// checkTarget checks the interval, the target and the figure.
+func (o *options) checkTarget() error {
+	if o.cfg.Use.Interval <= 0 {
+		return errors.New("-interval must be positive")
+	}
+	if (o.cfg.Target.RTT > 0) != (o.cfg.Target.Rate > 0) {
+		return errors.New("-target-rtt and -target-rate go together")
+	}
+	if o.mode == "verdict" && o.cfg.Target.RTT <= 0 {
+		return errors.New("-mode verdict needs -target-rtt and -target-rate")
+	}
+	if o.fig != "" {
+		if o.mode != "use" && o.mode != "fit" {
+			return errors.New("-fig draws the RTT-vs-size fit (-mode fit) or the link use (-mode use)")
+		}
+		if _, err := figFormat(o.fig); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // fileReport is one file's -json object: linkq.FileReport and the
