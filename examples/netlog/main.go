@@ -8,10 +8,15 @@
 //	    [-fig FILE.png|.svg|.pdf [-conn ID] [-span 2s]] FILE...|-
 //
 // FILE is a pcap or pcapng capture, possibly gzip-compressed; "-" reads
-// standard input; several files are read as one capture, merged by
-// timestamp. Each connection's events come out together when it ends, in
-// time order, connections in the order they ended; the output is the
-// same with any -workers. A summary of the counts per event goes to
+// standard input; several files (or files joined by commas) are read as
+// one capture, merged by timestamp. Memory is bounded by flow.Config (the
+// live connections) whatever the capture holds: each connection's events
+// are written when it ends, so an endless stream on standard input gives
+// output continuously.
+//
+// Each connection's events come out together when it ends, in time
+// order, connections in the order they ended; the output is the same
+// with any -workers. A summary of the counts per event goes to
 // standard error (-q leaves it and the progress line out).
 //
 // -fig draws the lifelines of connection -conn (by default the first to
@@ -145,7 +150,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		out = netlog.Handlers(out, pk)
 	}
 	lg := netlog.New(netlog.Config{}, out)
-	in, err := cli.Open(o.files, stdin)
+	var files []string
+	for _, f := range o.files {
+		files = append(files, cli.Files(f)...)
+	}
+	in, err := cli.Open(files, stdin)
 	if err != nil {
 		fmt.Fprintln(stderr, "netlog:", err)
 		return 1
