@@ -89,6 +89,7 @@ type checkFlags struct {
 	spec, baseline, junit string
 	tolerance, countTol   string
 	asJSON, quiet         bool
+	maxConns              int // flow.Config.MaxConns
 	traces                []string
 }
 
@@ -103,6 +104,7 @@ func parseCheckFlags(args []string, stderr io.Writer) (*checkFlags, error) {
 	fs.StringVar(&f.junit, "junit", "", "also write JUnit XML to this file")
 	fs.BoolVar(&f.asJSON, "json", false, "print one JSON document instead of lines")
 	fs.BoolVar(&f.quiet, "q", false, "no progress line on standard error")
+	fs.IntVar(&f.maxConns, "max-conns", 0, cli.MaxConnsUsage)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -191,7 +193,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "budget check:", err)
 			return exitBad
 		}
-		rep, err := check(t, spec, o, stdin, f.quiet, stderr)
+		rep, err := check(t, spec, o, stdin, f, stderr)
 		if err != nil {
 			rep = &budget.Report{Trace: t, Error: err.Error()}
 			out.Errors++
@@ -226,7 +228,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // check runs the budget on one trace: a file, "-" (standard input) or
 // rotated files joined by commas, read as one.
-func check(trace string, spec *budget.Spec, opts budget.Options, stdin io.Reader, quiet bool, stderr io.Writer) (*budget.Report, error) {
+func check(trace string, spec *budget.Spec, opts budget.Options, stdin io.Reader, f *checkFlags, stderr io.Writer) (*budget.Report, error) {
 	c, err := budget.NewChecker(spec, opts)
 	if err != nil {
 		return nil, err
@@ -236,10 +238,10 @@ func check(trace string, spec *budget.Spec, opts budget.Options, stdin io.Reader
 		return nil, err
 	}
 	defer in.Close()
-	if f, ok := stderr.(*os.File); ok {
-		defer in.Progress(f, quiet, "budget")()
+	if e, ok := stderr.(*os.File); ok {
+		defer in.Progress(e, f.quiet, "budget")()
 	}
-	res, err := in.Analyze(flow.Config{Consumers: []flow.Consumer{c}})
+	res, err := in.Analyze(flow.Config{Consumers: []flow.Consumer{c}, MaxConns: f.maxConns})
 	if err != nil {
 		if trace == "-" {
 			return nil, fmt.Errorf("standard input: %w", err)

@@ -58,6 +58,7 @@ func main() {
 
 type options struct {
 	quiet         bool
+	maxConns      int // flow.Config.MaxConns
 	asJSON, asCSV bool
 	table         string
 	fig           string
@@ -148,6 +149,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&c.MaxSubnets, "max-subnets", census.DefaultMaxSubnets, "subnets counted per summary")
 	fs.IntVar(&c.Workers, "workers", runtime.GOMAXPROCS(0), "goroutines analysing connections (flow.Config.Workers)")
 	fs.BoolVar(&o.quiet, "q", false, "no progress line on standard error")
+	fs.IntVar(&o.maxConns, "max-conns", 0, cli.MaxConnsUsage)
 	fs.StringVar(&o.fig, "fig", "", "draw the first file's traffic in and out per interval to this file (.png, .svg or .pdf)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: census [-json | -csv [-table NAME]] [-local PREFIXES] [-rate 2M] [-interval 5m] [-top 10] [-fig FILE] FILE...")
@@ -200,7 +202,7 @@ func analyze(name string, o *options, stdin io.Reader, stderr io.Writer) (*censu
 		defer in.Progress(f, o.quiet, "census")()
 	}
 	c := census.New(o.cfg)
-	res, err := in.Analyze(flow.Config{Consumers: []flow.Consumer{c}, Workers: o.cfg.Workers})
+	res, err := in.Analyze(flow.Config{Consumers: []flow.Consumer{c}, Workers: o.cfg.Workers, MaxConns: o.maxConns})
 	if res == nil {
 		return nil, err
 	}

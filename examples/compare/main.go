@@ -81,6 +81,8 @@ type options struct {
 	n       int
 	workers int
 	quiet   bool
+	// maxConns bounds the live connections (flow.Config.MaxConns).
+	maxConns int
 }
 
 func main() {
@@ -92,6 +94,7 @@ func main() {
 	flag.StringVar(&o.sortBy, "sort", "lost", "rows of connections or protocols by: lost (time lost to the network), duration or id")
 	flag.IntVar(&o.n, "n", 20, "rows: show the first n (0: all, up to 10000)")
 	flag.BoolVar(&o.quiet, "q", false, "no progress line on standard error")
+	flag.IntVar(&o.maxConns, "max-conns", 0, cli.MaxConnsUsage)
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: compare [-json] [-rtt D] [-rate R] [-by capture|conn|proto] [-sort lost|duration|id] [-n N] [-q] A.pcap [B.pcap]")
 		flag.PrintDefaults()
@@ -290,7 +293,7 @@ func (p *pass) analyze(i int, c *capture, stderr io.Writer) error {
 	if f, ok := stderr.(*os.File); ok {
 		defer c.in.Progress(f, p.o.quiet, "compare")()
 	}
-	res, err := c.in.Analyze(flow.Config{Consumers: cons, Workers: p.o.workers})
+	res, err := c.in.Analyze(flow.Config{Consumers: cons, Workers: p.o.workers, MaxConns: p.o.maxConns})
 	p.order.Flush()
 	if err != nil {
 		c.Error = err.Error()

@@ -67,8 +67,10 @@ type options struct {
 	to      float64
 	workers int
 	quiet   bool
-	stdin   io.Reader
-	warn    io.Writer // warnings and the progress line; nil: standard error
+	// maxConns bounds the live connections (flow.Config.MaxConns).
+	maxConns int
+	stdin    io.Reader
+	warn     io.Writer // warnings and the progress line; nil: standard error
 }
 
 func main() {
@@ -101,6 +103,7 @@ func parseArgs(argv []string, stderr io.Writer) (*args, error) {
 	fs.Float64Var(&o.from, "from", 0, "zoom: start the time axis this many seconds after the connection's first packet")
 	fs.Float64Var(&o.to, "to", 0, "zoom: end the time axis this many seconds after the connection's first packet (0: at its end)")
 	fs.BoolVar(&o.quiet, "q", false, "no progress line on standard error")
+	fs.IntVar(&o.maxConns, "max-conns", 0, cli.MaxConnsUsage)
 	fs.IntVar(&o.workers, "workers", o.workers, "goroutines analysing connections (the figure does not depend on it)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: figures -o OUT [-kind flow|bandwidth|tsg|rtt|timeline] [-conn N] [-q] FILE...|-\n"+
@@ -271,7 +274,7 @@ func load(files []string, o options) (*capture, error) {
 	}
 	col := series.NewCollector(series.Config{Conns: []int{o.conn}, Width: width})
 	facts := &connFacts{want: o.conn, ports: map[uint16]*portProto{}}
-	cfg := flow.Config{Consumers: []flow.Consumer{col}, Workers: o.workers}
+	cfg := flow.Config{Consumers: []flow.Consumer{col}, Workers: o.workers, MaxConns: o.maxConns}
 	var turns *series.TurnLog
 	if o.kind == "timeline" {
 		turns = series.NewTurnLog(o.conn, maxTx)

@@ -79,7 +79,7 @@ func main() {
 	transactions := flag.Bool("transactions", false, "list each application transaction (request and response) with its timing; with -json as JSON lines")
 	explain := flag.Bool("explain", false, "list each packet with a TCP analysis label, the rule that fired and the packet it refers to")
 	quiet := flag.Bool("q", false, "no progress line on standard error")
-	flag.IntVar(&maxConns, "max-conns", 0, "most connections tracked at once (0: flow.DefaultMaxConns); past it single-packet and mid-stream connections are ended first")
+	flag.IntVar(&maxConns, "max-conns", 0, cli.MaxConnsUsage)
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: flows [-json | -explain | -transactions] [-q] FILE...|-")
 		flag.PrintDefaults()

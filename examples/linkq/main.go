@@ -65,6 +65,7 @@ func main() {
 type options struct {
 	quiet         bool
 	maxVerdicts   int
+	maxConns      int // flow.Config.MaxConns
 	asJSON, asCSV bool
 	mode          string
 	points        bool
@@ -118,6 +119,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.cfg.Loss.BinWidth, "loss-bin", linkq.DefaultLossBinWidth, "size bin width in bytes for the loss by size (-json: size_loss)")
 	fs.BoolVar(&o.cfg.NoTCPSamples, "no-tcp", false, "fit echoes only, no TCP RTT samples")
 	fs.BoolVar(&o.quiet, "q", false, "no progress line on standard error")
+	fs.IntVar(&o.maxConns, "max-conns", 0, cli.MaxConnsUsage)
 	fs.IntVar(&o.maxVerdicts, "max-verdicts", defaultMaxVerdicts, "verdict: judge the connections of the first N ids (0: all; the verdicts wait for the end of the capture, so memory grows with them)")
 	fs.IntVar(&o.cfg.Workers, "workers", o.cfg.Workers, "goroutines analysing connections (the output does not depend on it)")
 	fs.StringVar(&o.fig, "fig", "", "draw the first file's figure to this file (.png, .svg or .pdf): with -mode fit, RTT against size with the fitted lines of its first path (Meek et al.'s Figure 1); with -mode use, link use per interval")
@@ -187,7 +189,7 @@ func analyze(name string, o *options, stdin io.Reader, stderr io.Writer) (*linkq
 			unjudged++
 		}
 	})
-	res, err := in.Analyze(flow.Config{Consumers: []flow.Consumer{a, forkless{count}}, Workers: cfg.Workers})
+	res, err := in.Analyze(flow.Config{Consumers: []flow.Consumer{a, forkless{count}}, Workers: cfg.Workers, MaxConns: o.maxConns})
 	if res == nil {
 		return nil, 0, err
 	}

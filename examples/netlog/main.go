@@ -59,11 +59,13 @@ type options struct {
 	prog    string
 	workers int
 	quiet   bool
-	fig     string
-	figFmt  string
-	conn    int
-	span    time.Duration
-	files   []string
+	// maxConns bounds the live connections (flow.Config.MaxConns).
+	maxConns int
+	fig      string
+	figFmt   string
+	conn     int
+	span     time.Duration
+	files    []string
 }
 
 func parseArgs(args []string, stderr io.Writer) (*options, error) {
@@ -74,6 +76,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.prog, "prog", netlog.DefaultProg, "the PROG field of the ULM lines")
 	fs.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "goroutines analysing connections (the output does not depend on it)")
 	fs.BoolVar(&o.quiet, "q", false, "no progress line and no summary on standard error")
+	fs.IntVar(&o.maxConns, "max-conns", 0, cli.MaxConnsUsage)
 	fs.StringVar(&o.fig, "fig", "", "draw the lifelines of one connection to this file (.png, .svg or .pdf)")
 	fs.IntVar(&o.conn, "conn", 0, "with -fig, the connection to draw (flow's id; 0: the first to end with a transaction)")
 	fs.DurationVar(&o.span, "span", 0, "with -fig, draw only this long from the connection's start (0: all of it)")
@@ -164,7 +167,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if f, ok := stderr.(*os.File); ok {
 		stop = in.Progress(f, o.quiet, "netlog")
 	}
-	res, rerr := in.Analyze(flow.Config{Consumers: []flow.Consumer{lg}, Workers: o.workers})
+	res, rerr := in.Analyze(flow.Config{Consumers: []flow.Consumer{lg}, Workers: o.workers, MaxConns: o.maxConns})
 	if stop != nil {
 		stop()
 	}

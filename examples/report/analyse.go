@@ -132,7 +132,7 @@ func (a *analysis) pass(o *options, cons []flow.Consumer) (*flow.Result, error) 
 	}
 	defer in.Close()
 	defer in.Progress(o.progress(), o.quiet, "report")()
-	res, err := in.Analyze(flow.Config{Consumers: cons, Workers: o.workers})
+	res, err := in.Analyze(flow.Config{Consumers: cons, Workers: o.workers, MaxConns: o.maxConns})
 	if err != nil && len(a.files) == 1 {
 		err = fmt.Errorf("%s: %w", a.file, err)
 	}

@@ -51,6 +51,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/netecology/netecology/examples/internal/cli"
 	"github.com/netecology/netecology/flow"
 )
 
@@ -62,6 +63,7 @@ type options struct {
 	top        int
 	workers    int
 	quiet      bool
+	maxConns   int // flow.Config.MaxConns
 	files      []string
 	stdin      io.Reader
 	stderr     io.Writer
@@ -89,6 +91,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	rate := fs.String("target-rate", "", "verdict: the rate the application needs, bit/s with k, M or G (default: the largest bottleneck measured)")
 	fs.IntVar(&o.top, "top", 20, "connections listed in the tables (the ones that lost most time); the rest are counted")
 	fs.BoolVar(&o.quiet, "q", false, "no progress line on standard error")
+	fs.IntVar(&o.maxConns, "max-conns", 0, cli.MaxConnsUsage)
 	fs.IntVar(&o.workers, "workers", o.workers, "goroutines analysing connections (the report does not depend on it)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: report -o report.html [-target-rtt 150ms -target-rate 2M] [-top 20] [-q] CAPTURE [CAPTURE2]")

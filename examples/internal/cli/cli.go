@@ -82,6 +82,10 @@ func Open(names []string, stdin io.Reader) (*Input, error) {
 	return in, nil
 }
 
+// MaxConnsUsage is the help of the tools' -max-conns flag
+// (flow.Config.MaxConns).
+const MaxConnsUsage = "most connections tracked at once (0: flow.DefaultMaxConns); past it single-packet and mid-stream connections are ended first"
+
 // Files returns the files one capture argument names: "-" (standard
 // input), a file, or several files joined by commas ("a.pcap,b.pcap":
 // the rotated files of one capture, read as one by Open). A name that is
