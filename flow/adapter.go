@@ -422,17 +422,23 @@ const (
 	afInet6Darwin  = 30
 )
 
-// decode fills np from one packet's bytes; cut says the capture holds
-// less than the original packet (snap length).
-func (d *decoder) decode(lt LinkType, data []byte, cut bool, np *netPacket) {
+// decode fills np from one packet's bytes, of a frame of wire bytes on
+// the wire (more than len(data) when the snap length cut it).
+func (d *decoder) decode(lt LinkType, data []byte, wire int, np *netPacket) {
 	*np = netPacket{}
-	p, data := d.parser(lt, data, np)
+	p, b := d.parser(lt, data, np)
 	if p == nil {
 		return // skipped or not IP: np says which
 	}
-	err := p.DecodeLayers(data, &d.decoded)
+	err := p.DecodeLayers(b, &d.decoded)
 	d.link(np)
-	d.network(err, cut || p.Truncated, np)
+	d.network(err, len(data) < wire || p.Truncated, np)
+	// An IP length claiming more than the frame carried is cut to the
+	// frame, as tshark does ("IPv4 total length exceeds packet length"):
+	// the transport bytes end with the frame on the wire.
+	if at := cap(data) - cap(np.l4); np.l4 != nil && at >= 0 && at <= len(data) && np.l4Len > wire-at {
+		np.l4Len = max(wire-at, len(np.l4))
+	}
 }
 
 // parser picks the layer parser for a packet of link type lt and the

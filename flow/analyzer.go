@@ -382,7 +382,7 @@ func (a *Analyzer) add(p *Packet) (*entry, tcpstate.Dir) {
 		return nil, 0
 	}
 	a.expire(p.Time)
-	a.dec.decode(p.LinkType, p.Data, len(p.Data) < p.Length, np)
+	a.dec.decode(p.LinkType, p.Data, p.Length, np)
 	if np.skip != SkipNone {
 		a.skipped[np.skip]++
 		return nil, 0

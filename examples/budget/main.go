@@ -1,7 +1,7 @@
 // Command budget checks packet captures against performance budgets, for
 // CI pipelines that run regression checks against recorded traces.
 //
-//	go run ./examples/budget check -spec budget.yaml [-baseline baseline.json] [-tolerance 10%] [-count-tolerance 0%] [-junit FILE] [-json] TRACE...
+//	go run ./examples/budget check -spec budget.yaml [-baseline baseline.json] [-tolerance 10%] [-count-tolerance 0%] [-junit FILE] [-json] [-q] TRACE...
 //	go run ./examples/budget record [-spec budget.yaml] [-rtt 150ms] [-rate 2M] TRACE... > baseline.json
 //
 // check prints one line per check and trace: PASS or FAIL, the measured
@@ -22,8 +22,13 @@
 // durations are projected to (default: the budget's at, else the first
 // connection's own path).
 //
-// A TRACE of "-" reads standard input. The budget file format is in the
-// package documentation of flow/budget (go doc ./flow/budget).
+// A TRACE of "-" reads standard input (once); check reads several files
+// joined by commas as one trace (the rotated files of tcpdump -C or -G),
+// with a progress line on standard error when it is a terminal (-q:
+// none). Memory is bounded by flow.Config and the budget's aggregates
+// (quantiles from at most budget.MaxSamples values) whatever the trace
+// holds. The budget file format is in the package documentation of
+// flow/budget (go doc ./flow/budget).
 package main
 
 import (
@@ -34,9 +39,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/netecology/netecology/examples/internal/cli"
+	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/budget"
 	"github.com/netecology/netecology/flow/explain"
 	"github.com/netecology/netecology/flow/units"
@@ -81,7 +89,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 type checkFlags struct {
 	spec, baseline, junit string
 	tolerance, countTol   string
-	asJSON                bool
+	asJSON, quiet         bool
+	maxConns              int // flow.Config.MaxConns
 	traces                []string
 }
 
@@ -95,12 +104,17 @@ func parseCheckFlags(args []string, stderr io.Writer) (*checkFlags, error) {
 	fs.StringVar(&f.countTol, "count-tolerance", "", "the same for counts of the workload: turns, requests, transactions, connections (default exact)")
 	fs.StringVar(&f.junit, "junit", "", "also write JUnit XML to this file")
 	fs.BoolVar(&f.asJSON, "json", false, "print one JSON document instead of lines")
+	fs.BoolVar(&f.quiet, "q", false, "no progress line on standard error")
+	fs.IntVar(&f.maxConns, "max-conns", 0, cli.MaxConnsUsage)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	f.traces = fs.Args()
 	if len(f.traces) == 0 {
 		return nil, errors.New("no trace to check")
+	}
+	if len(slices.DeleteFunc(slices.Clone(f.traces), func(t string) bool { return t != "-" })) > 1 {
+		return nil, errors.New("standard input can be read once")
 	}
 	if f.spec == "" && f.baseline == "" {
 		return nil, errors.New("nothing to check: give -spec, -baseline or both")
@@ -180,7 +194,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "budget check:", err)
 			return exitBad
 		}
-		rep, err := check(t, spec, o, stdin)
+		rep, err := check(t, spec, o, stdin, f, stderr)
 		if err != nil {
 			rep = &budget.Report{Trace: t, Error: err.Error()}
 			out.Errors++
@@ -213,17 +227,34 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return status
 }
 
-// check runs the budget on one trace ("-": standard input).
-func check(trace string, spec *budget.Spec, opts budget.Options, stdin io.Reader) (*budget.Report, error) {
-	if trace == "-" {
-		rep, err := budget.Evaluate(stdin, spec, opts)
-		if err != nil {
+// check runs the budget on one trace: a file, "-" (standard input) or
+// rotated files joined by commas, read as one.
+func check(trace string, spec *budget.Spec, opts budget.Options, stdin io.Reader, f *checkFlags, stderr io.Writer) (*budget.Report, error) {
+	c, err := budget.NewChecker(spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	in, err := cli.Open(cli.Files(trace), stdin)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	if e, ok := stderr.(*os.File); ok {
+		defer in.Progress(e, f.quiet, "budget")()
+	}
+	res, err := in.Analyze(flow.Config{Consumers: []flow.Consumer{c}, MaxConns: f.maxConns})
+	if err != nil {
+		if trace == "-" {
 			return nil, fmt.Errorf("standard input: %w", err)
 		}
-		rep.Trace = "-"
-		return rep, nil
+		if len(cli.Files(trace)) == 1 {
+			return nil, fmt.Errorf("%s: %w", trace, err)
+		}
+		return nil, err
 	}
-	return budget.EvaluateFile(trace, spec, opts)
+	rep := c.Report(res.Summary)
+	rep.Trace = trace
+	return rep, nil
 }
 
 func print(w io.Writer, out *output, asJSON bool) error {
@@ -309,6 +340,10 @@ func runRecord(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	b := budget.Baseline{Version: 1}
 	seen := map[string]bool{}
 	for _, t := range fs.Args() {
+		if len(cli.Files(t)) > 1 {
+			fmt.Fprintf(stderr, "budget record: %s: record reads one file or standard input\n", t)
+			return exitBad
+		}
 		var (
 			s   *budget.Snapshot
 			err error

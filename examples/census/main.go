@@ -9,10 +9,16 @@
 //	go run ./examples/census [-json | -csv [-table NAME]] [-local 10.0.0.0/24,...]
 //	    [-rate 2M] [-interval 5m] [-top 10] [-subnets P,...] [-big-ping 1000]
 //	    [-min-run 8] [-sample 262144] [-max-hosts 4096] [-workers N]
-//	    [-fig FILE.png] FILE...
+//	    [-fig FILE.png] [-q] FILE...|-
 //
 // Each FILE (pcap or pcapng, possibly gzip-compressed) is analysed on its
-// own. -local names the local side of the link (prefixes or addresses):
+// own; "-" reads standard input, and several files joined by commas are
+// read as one capture (the rotated files of tcpdump -C or -G). Memory is
+// bounded by flow.Config and the census's limits (-max-hosts,
+// -max-subnets, -sample) whatever the capture holds. On a terminal a
+// progress line goes to standard error (-q: none).
+//
+// -local names the local side of the link (prefixes or addresses):
 // packets from it to elsewhere are "out", the reverse "in". Rates take k,
 // M and G suffixes (powers of 1000, bit/s).
 //
@@ -41,15 +47,19 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/netecology/netecology/examples/internal/cli"
+	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/census"
 	"github.com/netecology/netecology/flow/units"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 type options struct {
+	quiet         bool
+	maxConns      int // flow.Config.MaxConns
 	asJSON, asCSV bool
 	table         string
 	fig           string
@@ -139,6 +149,8 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&c.MaxHosts, "max-hosts", census.DefaultMaxHosts, "hosts counted per summary (counts are exact up to this many hosts)")
 	fs.IntVar(&c.MaxSubnets, "max-subnets", census.DefaultMaxSubnets, "subnets counted per summary")
 	fs.IntVar(&c.Workers, "workers", runtime.GOMAXPROCS(0), "goroutines analysing connections (flow.Config.Workers)")
+	fs.BoolVar(&o.quiet, "q", false, "no progress line on standard error")
+	fs.IntVar(&o.maxConns, "max-conns", 0, cli.MaxConnsUsage)
 	fs.StringVar(&o.fig, "fig", "", "draw the first file's traffic in and out per interval to this file (.png, .svg or .pdf)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: census [-json | -csv [-table NAME]] [-local PREFIXES] [-rate 2M] [-interval 5m] [-top 10] [-fig FILE] FILE...")
@@ -152,6 +164,8 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	case len(o.files) == 0:
 		fs.Usage()
 		return nil, errors.New("no capture named")
+	case len(slices.DeleteFunc(slices.Clone(o.files), func(f string) bool { return f != "-" })) > 1:
+		return nil, errors.New("standard input can be read once")
 	case o.asJSON && o.asCSV:
 		return nil, errors.New("-json and -csv exclude each other")
 	case c.Interval <= 0:
@@ -177,7 +191,31 @@ type fileReport struct {
 	*census.Report
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+// analyze makes the census of one capture (a file, "-" or rotated files
+// joined by commas); the report is nil when it could not be read at all.
+func analyze(name string, o *options, stdin io.Reader, stderr io.Writer) (*census.Report, error) {
+	in, err := cli.Open(cli.Files(name), stdin)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	if f, ok := stderr.(*os.File); ok {
+		defer in.Progress(f, o.quiet, "census")()
+	}
+	c := census.New(o.cfg)
+	res, err := in.Analyze(flow.Config{Consumers: []flow.Consumer{c}, Workers: o.cfg.Workers, MaxConns: o.maxConns})
+	if res == nil {
+		return nil, err
+	}
+	rep := c.Report()
+	rep.Summary = &res.Summary
+	if err != nil && len(cli.Files(name)) == 1 {
+		err = fmt.Errorf("%s: %w", name, err)
+	}
+	return rep, err
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	o, err := parseArgs(args, stderr)
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
@@ -188,7 +226,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	status := 0
 	var reps []fileReport
 	for _, name := range o.files {
-		rep, err := census.AnalyzeFile(name, o.cfg)
+		rep, err := analyze(name, o, stdin, stderr)
 		if err != nil {
 			fmt.Fprintln(stderr, "census:", err)
 			status = 1

@@ -129,7 +129,7 @@ func floodCapture(t *testing.T) string {
 
 func runTool(t *testing.T, args ...string) (string, string, int) {
 	var out, errb bytes.Buffer
-	code := run(args, &out, &errb)
+	code := run(args, nil, &out, &errb)
 	return out.String(), errb.String(), code
 }
 

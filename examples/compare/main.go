@@ -1,7 +1,7 @@
 // Command compare puts captures, connections or application protocols side
 // by side and explains where their time went.
 //
-//	go run ./examples/compare [-json] [-rtt 150ms] [-rate 2M] [-by capture|conn|proto] [-sort lost|duration|id] [-n 20] A.pcap [B.pcap]
+//	go run ./examples/compare [-json] [-rtt 150ms] [-rate 2M] [-by capture|conn|proto] [-sort lost|duration|id] [-n 20] [-q] A.pcap [B.pcap]
 //
 // It starts with the conclusion in one sentence, with its numbers, and the
 // capture-quality caveats that undermine some of the figures. With two
@@ -18,10 +18,24 @@
 // the network (round trips, windows, loss: all but transfer and think
 // time), turns, RTT, mean segment, share below the MSS, ACKs per segment,
 // the limit and the projection; sorted by time lost (-sort), the first -n
-// of them (0: all) and a line for the rest, then the totals (with -rtt or
-// -rate the summed projection, "projected (s) at ..."). -json prints one
-// JSON object with the same figures, the conclusion, the caveats and every
-// connection's full explanation.
+// of them (0: all, up to 10000) and a line for the rest, then the totals
+// (with -rtt or -rate the summed projection, "projected (s) at ...").
+//
+// A capture is a file, "-" for standard input, or several files joined by
+// commas (the rotated files of one capture, read as one). Memory is
+// bounded by flow.Config (the live connections), whatever the captures
+// hold: the connections are summed as they end and only the rows the
+// table shows are kept, the rest counted. On a terminal a progress line
+// goes to standard error (-q: none).
+//
+// -json prints one JSON object with the same figures, written as the
+// captures are read: "captures" first, each with its "file", every
+// connection's full explanation in "conns" (first-seen order, as flows
+// -json; written as the connections end), its packet accounting
+// ("summary", flow.Summary) and any "error"; then "what_if", the
+// "conclusion", the "caveats" (the first 100 connections' issues, the
+// number left out in "caveats_more"), the table's "subjects" (with -by
+// conn the first -n by -sort, the others summed in "subjects_rest").
 package main
 
 import (
@@ -40,27 +54,23 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/netecology/netecology/examples/internal/cli"
 	"github.com/netecology/netecology/examples/internal/findings"
+	"github.com/netecology/netecology/examples/internal/top"
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
 	"github.com/netecology/netecology/flow/units"
 )
 
-// output is the -json document.
-type output struct {
-	WhatIf     *explain.WhatIf    `json:"what_if,omitempty"`
-	Conclusion string             `json:"conclusion"`
-	Caveats    []findings.Finding `json:"caveats,omitempty"`
-	Subjects   []explain.Row      `json:"subjects"`
-	Captures   []capture          `json:"captures"`
-}
-
-type capture struct {
-	File  string          `json:"file"`
-	Conns []*explain.Conn `json:"conns"`
-	Error string          `json:"error,omitempty"`
-	flows []*flow.Conn
-}
+// Bounds of what compare keeps.
+const (
+	// maxRows is the most rows -n 0 ("all") shows.
+	maxRows = 10000
+	// maxCaveats is the most caveats -json lists.
+	maxCaveats = 100
+	// caveatConns is how many connections a caveat line names.
+	caveatConns = 8
+)
 
 // options are the command line's.
 type options struct {
@@ -71,6 +81,9 @@ type options struct {
 	sortBy  string
 	n       int
 	workers int
+	quiet   bool
+	// maxConns bounds the live connections (flow.Config.MaxConns).
+	maxConns int
 }
 
 func main() {
@@ -80,9 +93,11 @@ func main() {
 	flag.StringVar(&o.rate, "rate", "", "project to this bottleneck rate in bit/s (e.g. 2M, 512k)")
 	flag.StringVar(&o.by, "by", "", "subjects: capture, conn or proto (default: capture for two files, conn for one)")
 	flag.StringVar(&o.sortBy, "sort", "lost", "rows of connections or protocols by: lost (time lost to the network), duration or id")
-	flag.IntVar(&o.n, "n", 20, "rows: show the first n (0: all)")
+	flag.IntVar(&o.n, "n", 20, "rows: show the first n (0: all, up to 10000)")
+	flag.BoolVar(&o.quiet, "q", false, "no progress line on standard error")
+	flag.IntVar(&o.maxConns, "max-conns", 0, cli.MaxConnsUsage)
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: compare [-json] [-rtt D] [-rate R] [-by capture|conn|proto] [-sort lost|duration|id] [-n N] A.pcap [B.pcap]")
+		fmt.Fprintln(os.Stderr, "usage: compare [-json] [-rtt D] [-rate R] [-by capture|conn|proto] [-sort lost|duration|id] [-n N] [-q] A.pcap [B.pcap]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -90,7 +105,7 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	os.Exit(run(flag.Args(), o, os.Stdout, os.Stderr))
+	os.Exit(run(flag.Args(), o, os.Stdin, os.Stdout, os.Stderr))
 }
 
 // parseRate reads a rate in bit/s (units.ParseBitRate; empty means none)
@@ -103,25 +118,34 @@ func parseRate(s string) (float64, error) {
 	return v.BytesPerSecond(), err
 }
 
-// load explains one capture's connections in one pass, with flow's view
-// of each (for the capture-quality caveats).
-func load(file string, workers int) (capture, error) {
-	ex := explain.New(explain.Options{Keep: true})
-	res, err := flow.AnalyzeFile(file, flow.Config{Consumers: []flow.Consumer{ex}, KeepConns: true, Workers: workers})
-	c := capture{File: file}
-	if err != nil {
-		c.Error = err.Error()
-	}
-	if res == nil {
-		return c, err
-	}
-	c.Conns = slices.Clone(ex.Conns())
-	slices.SortFunc(c.Conns, func(a, b *explain.Conn) int { return cmp.Compare(a.ID, b.ID) })
-	c.flows = res.Conns
-	return c, err
+// output is what the table and the end of the -json document show.
+type output struct {
+	WhatIf      *explain.WhatIf    `json:"what_if,omitempty"`
+	Conclusion  string             `json:"conclusion"`
+	Caveats     []findings.Finding `json:"caveats,omitempty"`
+	CaveatsMore int                `json:"caveats_more,omitempty"`
+	Subjects    []explain.Row      `json:"subjects"`
+	// SubjectsRest sums the connections the table leaves out (-by conn).
+	SubjectsRest *explain.Row `json:"subjects_rest,omitempty"`
+
+	caps   []*capture
+	groups []*caveatGroup
+	// all sums every connection of every capture; servers names the
+	// rows of connections ("proto server").
+	all     *findings.Tally
+	servers map[string]string
 }
 
-func run(files []string, o options, stdout, stderr io.Writer) int {
+// capture is one capture's pass.
+type capture struct {
+	File    string        `json:"file"`
+	Summary *flow.Summary `json:"summary,omitempty"`
+	Error   string        `json:"error,omitempty"`
+	in      *cli.Input
+	tally   *findings.Tally
+}
+
+func run(args []string, o options, stdin io.Reader, stdout, stderr io.Writer) int {
 	rate, err := parseRate(o.rate)
 	if err != nil {
 		fmt.Fprintln(stderr, "compare:", err)
@@ -130,7 +154,7 @@ func run(files []string, o options, stdout, stderr io.Writer) int {
 	at := explain.WhatIf{RTT: o.rtt, RateBps: rate}
 	if o.by == "" {
 		o.by = "conn"
-		if len(files) == 2 {
+		if len(args) == 2 {
 			o.by = "capture"
 		}
 	}
@@ -144,33 +168,47 @@ func run(files []string, o options, stdout, stderr io.Writer) int {
 	case o.n < 0:
 		fmt.Fprintln(stderr, "compare: -n must not be negative")
 		return 2
+	case len(args) == 2 && args[0] == "-" && args[1] == "-":
+		fmt.Fprintln(stderr, "compare: standard input can be read once")
+		return 2
 	}
-	status := 0
-	var caps []capture
-	for _, f := range files {
-		c, err := load(f, o.workers)
+	// Open every capture first: one that cannot be opened at all stops
+	// compare before any output.
+	var caps []*capture
+	defer func() {
+		for _, c := range caps {
+			c.in.Close()
+		}
+	}()
+	for _, a := range args {
+		in, err := cli.Open(cli.Files(a), stdin)
 		if err != nil {
 			fmt.Fprintln(stderr, "compare:", err)
-			status = 1
-			if c.Conns == nil && c.flows == nil {
-				return 1
-			}
+			return 1
 		}
-		caps = append(caps, c)
-	}
-	rows := subjects(caps, o.by, at)
-	out := output{Conclusion: conclusion(caps), Caveats: caveats(caps), Subjects: rows, Captures: caps}
-	if at != (explain.WhatIf{}) {
-		out.WhatIf = &at
+		caps = append(caps, &capture{File: a, in: in, tally: findings.NewTally(at)})
 	}
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
+	p := newPass(o, at, caps)
 	if o.asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", " ")
-		err = enc.Encode(out)
+		p.doc = &docWriter{w: w}
+	}
+	status := 0
+	for i, c := range caps {
+		if err := p.analyze(i, c, stderr); err != nil {
+			fmt.Fprintln(stderr, "compare:", err)
+			status = 1
+		}
+	}
+	out := p.output()
+	if o.asJSON {
+		err = p.doc.finish(out)
 	} else {
 		err = text(w, out, o, at)
+	}
+	if err == nil {
+		err = w.Flush()
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "compare:", err)
@@ -179,63 +217,314 @@ func run(files []string, o options, stdout, stderr io.Writer) int {
 	return status
 }
 
-// subjects sums up the captures' connections by capture, connection or
-// protocol.
-func subjects(caps []capture, by string, at explain.WhatIf) []explain.Row {
-	var rows []explain.Row
-	switch by {
-	case "capture":
-		for _, c := range caps {
-			rows = append(rows, explain.Summarize(filepath.Base(c.File), c.Conns, at))
+// pass gathers, as the connections of each capture end, what the table
+// and the document need, in bounded memory.
+type pass struct {
+	o     options
+	at    explain.WhatIf
+	caps  []*capture
+	doc   *docWriter
+	cur   int // the capture being read
+	order cli.Reorder[ended]
+	// rows keeps the connections' rows the table shows (-by conn), rest
+	// sums those that fell out.
+	rows   *top.Keeper[connRow]
+	rest   *findings.Tally
+	protos map[string]*findings.Tally
+	porder []string
+	all    *findings.Tally
+	// groups are the caveats by issue, caveats the first maxCaveats.
+	groups     []*caveatGroup
+	byCheck    map[string]*caveatGroup
+	caveats    []findings.Finding
+	caveatMore int
+}
+
+// ended is a connection that ended: flow's view and its explanation (nil
+// when explain saw no segment of it).
+type ended struct {
+	fc *flow.Conn
+	x  *explain.Conn
+}
+
+// connRow is a row of the table of connections.
+type connRow struct {
+	cap    int
+	id     int
+	lost   float64
+	row    explain.Row
+	server string
+	x      *explain.Conn
+}
+
+func newPass(o options, at explain.WhatIf, caps []*capture) *pass {
+	p := &pass{o: o, at: at, caps: caps, protos: map[string]*findings.Tally{}, all: findings.NewTally(at),
+		rest: findings.NewTally(at), byCheck: map[string]*caveatGroup{}}
+	n := o.n
+	if n == 0 || n > maxRows {
+		n = maxRows
+	}
+	p.rows = top.New(n, func(a, b connRow) bool {
+		switch o.sortBy {
+		case "lost":
+			if a.lost != b.lost {
+				return a.lost > b.lost
+			}
+		case "duration":
+			if a.row.DurationS != b.row.DurationS {
+				return a.row.DurationS > b.row.DurationS
+			}
 		}
+		return a.cap < b.cap || a.cap == b.cap && a.id < b.id
+	})
+	p.order.Emit = p.add
+	return p
+}
+
+// analyze reads capture i, its connections summed as they end (in
+// first-seen order, see cli.Reorder).
+func (p *pass) analyze(i int, c *capture, stderr io.Writer) error {
+	p.cur = i
+	p.order = cli.Reorder[ended]{Emit: p.add}
+	if p.doc != nil {
+		p.doc.startCapture(c)
+	}
+	ex := explain.New(explain.Options{})
+	cons := []flow.Consumer{ex, &collector{ex: ex, p: p}}
+	if f, ok := stderr.(*os.File); ok {
+		defer c.in.Progress(f, p.o.quiet, "compare")()
+	}
+	res, err := c.in.Analyze(flow.Config{Consumers: cons, Workers: p.o.workers, MaxConns: p.o.maxConns})
+	p.order.Flush()
+	if err != nil {
+		c.Error = err.Error()
+	}
+	if res != nil {
+		c.Summary = &res.Summary
+	}
+	if p.doc != nil {
+		p.doc.endCapture(c)
+	}
+	return err
+}
+
+// collector is the pass's consumer after the Explainer: each connection
+// with its explanation as it ends.
+type collector struct {
+	ex *explain.Explainer
+	p  *pass
+}
+
+func (*collector) Packet(*flow.PacketInfo) {}
+
+func (k *collector) ConnEnd(c *flow.Conn) { k.p.order.Add(c.ID, ended{c, k.ex.Ended()}) }
+
+// Fork returns a consumer that does nothing: the Explainer's root has each
+// explanation when the collector's ConnEnd is called (see flow.Forker).
+func (*collector) Fork() flow.Consumer { return flow.ConnFunc(func(*flow.Conn) {}) }
+
+// Merge does nothing.
+func (*collector) Merge([]flow.Consumer) {}
+
+// add takes one ended connection, in first-seen order.
+func (p *pass) add(e ended) {
+	p.caveatsOf(e.fc)
+	x := e.x
+	if x == nil {
+		return
+	}
+	c := p.caps[p.cur]
+	c.tally.Add(x)
+	p.all.Add(x)
+	if p.doc != nil {
+		p.doc.conn(x)
+	}
+	switch p.o.by {
 	case "conn":
-		for _, c := range caps {
-			prefix := ""
-			if len(caps) > 1 {
-				prefix = filepath.Base(c.File)
-			}
-			for _, x := range c.Conns {
-				rows = append(rows, explain.Summarize(fmt.Sprintf("%s#%d", prefix, x.ID), []*explain.Conn{x}, at))
-			}
+		label := fmt.Sprintf("%s#%d", p.prefix(c), x.ID)
+		r := connRow{cap: p.cur, id: x.ID, lost: findings.TimeLost(&x.Budget), x: x,
+			row: explain.Summarize(label, []*explain.Conn{x}, p.at), server: x.Proto + " " + x.Server.String()}
+		if out, dropped := p.rows.Add(r); dropped {
+			p.rest.Add(out.x)
 		}
 	case "proto":
-		var all []*explain.Conn
-		for _, c := range caps {
-			all = append(all, c.Conns...)
+		t := p.protos[x.Proto]
+		if t == nil {
+			t = findings.NewTally(p.at)
+			p.protos[x.Proto] = t
+			p.porder = append(p.porder, x.Proto)
 		}
-		rows = explain.ByProtocol(all, at)
+		t.Add(x)
 	}
-	return rows
 }
 
-// conclusion is the sentence for the captures.
-func conclusion(caps []capture) string {
-	if len(caps) == 2 {
-		return findings.Compare(filepath.Base(caps[0].File), caps[0].Conns, filepath.Base(caps[1].File), caps[1].Conns)
+// prefix is the capture's part of a connection's label: its base name
+// with two captures.
+func (p *pass) prefix(c *capture) string {
+	if len(p.caps) > 1 {
+		return filepath.Base(c.File)
 	}
-	return findings.Capture(caps[0].Conns)
+	return ""
 }
 
-// caveats are the capture-quality issues of every connection.
-func caveats(caps []capture) []findings.Finding {
-	var out []findings.Finding
-	for _, c := range caps {
-		for _, fc := range c.flows {
-			out = append(out, findings.Caveats(fc)...)
+// caveatGroup is one capture-quality issue: the first connection's
+// finding, the connections that have it (the first caveatConns named) and
+// the count summed.
+type caveatGroup struct {
+	f      findings.Finding
+	conns  []string
+	nconns int
+	count  uint64
+}
+
+func (p *pass) caveatsOf(fc *flow.Conn) {
+	for _, f := range findings.Caveats(fc) {
+		if len(p.caveats) < maxCaveats {
+			p.caveats = append(p.caveats, f)
+		} else {
+			p.caveatMore++
 		}
+		g := p.byCheck[f.Check]
+		if g == nil {
+			g = &caveatGroup{f: f}
+			p.byCheck[f.Check] = g
+			p.groups = append(p.groups, g)
+		}
+		if g.nconns < caveatConns {
+			g.conns = append(g.conns, fmt.Sprintf("#%d", f.Conn))
+		}
+		g.nconns++
+		for _, x := range f.Figures {
+			var n uint64
+			if _, err := fmt.Sscan(x.Value, &n); err == nil && x.Name == "count" {
+				g.count += n
+			}
+		}
+	}
+}
+
+// output is what the pass gathered.
+func (p *pass) output() output {
+	out := output{Caveats: p.caveats, CaveatsMore: p.caveatMore, caps: p.caps, groups: p.groups, all: p.all, servers: map[string]string{}}
+	if p.at != (explain.WhatIf{}) {
+		out.WhatIf = &p.at
+	}
+	if len(p.caps) == 2 {
+		a, b := p.caps[0], p.caps[1]
+		out.Conclusion = findings.CompareTallies(filepath.Base(a.File), a.tally, filepath.Base(b.File), b.tally)
+	} else {
+		out.Conclusion = p.caps[0].tally.Capture()
+	}
+	switch p.o.by {
+	case "capture":
+		for _, c := range p.caps {
+			out.Subjects = append(out.Subjects, c.tally.Row(filepath.Base(c.File)))
+		}
+	case "conn":
+		for _, r := range p.rows.Sorted() {
+			out.Subjects = append(out.Subjects, r.row)
+			out.servers[r.row.Label] = r.server
+		}
+		if p.rest.Len() > 0 {
+			r := p.rest.Row(fmt.Sprintf("rest: %d more", p.rest.Len()))
+			out.SubjectsRest = &r
+		}
+	case "proto":
+		for _, name := range p.porder {
+			out.Subjects = append(out.Subjects, p.protos[name].Row(name))
+		}
+	}
+	if out.Subjects == nil {
+		out.Subjects = []explain.Row{}
 	}
 	return out
 }
 
-// width is the terminal width the text keeps to.
-const width = 120
+// docWriter writes the -json document piece by piece, indented as
+// encoding/json's SetIndent("", " ") would.
+type docWriter struct {
+	w     io.Writer
+	err   error
+	caps  int
+	conns int
+}
+
+func (d *docWriter) put(s string) {
+	if d.err == nil {
+		_, d.err = io.WriteString(d.w, s)
+	}
+}
+
+// value writes v indented at depth levels.
+func (d *docWriter) value(v any, depth int) {
+	b, err := json.MarshalIndent(v, strings.Repeat(" ", depth), " ")
+	if err != nil && d.err == nil {
+		d.err = err
+	}
+	d.put(string(b))
+}
+
+func (d *docWriter) startCapture(c *capture) {
+	if d.caps == 0 {
+		d.put("{\n \"captures\": [\n")
+	} else {
+		d.put(",\n")
+	}
+	d.caps++
+	d.put("  {\n   \"file\": ")
+	d.value(c.File, 3)
+	d.put(",\n   \"conns\": [")
+	d.conns = 0
+}
+
+func (d *docWriter) conn(x *explain.Conn) {
+	if d.conns > 0 {
+		d.put(",")
+	}
+	d.conns++
+	d.put("\n    ")
+	d.value(x, 4)
+}
+
+func (d *docWriter) endCapture(c *capture) {
+	if d.conns > 0 {
+		d.put("\n   ")
+	}
+	d.put("]")
+	if c.Summary != nil {
+		d.put(",\n   \"summary\": ")
+		d.value(c.Summary, 3)
+	}
+	if c.Error != "" {
+		d.put(",\n   \"error\": ")
+		d.value(c.Error, 3)
+	}
+	d.put("\n  }")
+}
+
+// finish writes the rest of the document: the fields of out after the
+// captures.
+func (d *docWriter) finish(out output) error {
+	d.put("\n ]")
+	b, err := json.MarshalIndent(out, " ", " ")
+	if err != nil {
+		return err
+	}
+	// out's fields, without its braces, after the captures.
+	body := strings.TrimSuffix(strings.TrimPrefix(string(b), "{"), "\n }")
+	if strings.TrimSpace(body) != "" {
+		d.put("," + body)
+	}
+	d.put("\n}\n")
+	return d.err
+}
 
 // text prints the conclusion, the caveats and the table.
 func text(w io.Writer, out output, o options, at explain.WhatIf) error {
 	wrap(w, "conclusion: ", out.Conclusion)
-	if len(out.Caveats) > 0 {
+	if len(out.groups) > 0 {
 		fmt.Fprintln(w, "capture quality (figures these issues undermine are not to be trusted):")
-		for _, s := range groupCaveats(out.Caveats) {
+		for _, s := range groupCaveats(out.groups) {
 			wrap(w, "  ", s)
 		}
 	}
@@ -251,37 +540,14 @@ func text(w io.Writer, out output, o options, at explain.WhatIf) error {
 }
 
 // groupCaveats says each issue once, with the connections that have it.
-func groupCaveats(fs []findings.Finding) []string {
-	type group struct {
-		conns []string
-		count uint64
-		f     findings.Finding
-	}
-	var order []string
-	groups := map[string]*group{}
-	for _, f := range fs {
-		g := groups[f.Check]
-		if g == nil {
-			g = &group{f: f}
-			groups[f.Check] = g
-			order = append(order, f.Check)
-		}
-		g.conns = append(g.conns, fmt.Sprintf("#%d", f.Conn))
-		for _, x := range f.Figures {
-			var n uint64
-			if _, err := fmt.Sscan(x.Value, &n); err == nil && x.Name == "count" {
-				g.count += n
-			}
-		}
-	}
+func groupCaveats(gs []*caveatGroup) []string {
 	var out []string
-	for _, k := range order {
-		g := groups[k]
+	for _, g := range gs {
 		conns := strings.Join(g.conns, " ")
-		if len(g.conns) > 8 {
-			conns = strings.Join(g.conns[:8], " ") + fmt.Sprintf(" and %d more", len(g.conns)-8)
+		if g.nconns > len(g.conns) {
+			conns += fmt.Sprintf(" and %d more", g.nconns-len(g.conns))
 		}
-		name := strings.TrimPrefix(k, "quality/")
+		name := strings.TrimPrefix(g.f.Check, "quality/")
 		affects := g.f.Message[strings.Index(g.f.Message, ": ")+2:]
 		out = append(out, fmt.Sprintf("%s (%d, on %s): %s", name, g.count, conns, affects))
 	}
@@ -305,28 +571,22 @@ func wrap(w io.Writer, prefix, s string) {
 	fmt.Fprintln(w, line)
 }
 
+// width is the terminal width the text keeps to.
+const width = 120
+
 // rowTable prints one row per connection or protocol, sorted, the first
-// o.n of them and a line for the rest.
+// o.n of them and a line for the rest (for connections, those the pass
+// did not keep), then the totals.
 func rowTable(w io.Writer, out output, o options, at explain.WhatIf) error {
 	rows := slices.Clone(out.Subjects)
-	servers := map[string]string{}
-	if o.by == "conn" {
-		for _, c := range out.Captures {
-			prefix := ""
-			if len(out.Captures) > 1 {
-				prefix = filepath.Base(c.File)
-			}
-			for _, x := range c.Conns {
-				servers[fmt.Sprintf("%s#%d", prefix, x.ID)] = x.Proto + " " + x.Server.String()
-			}
-		}
-	}
 	lost := func(r explain.Row) float64 { return findings.TimeLost(&r.Budget) }
-	switch o.sortBy {
-	case "lost":
-		slices.SortStableFunc(rows, func(a, b explain.Row) int { return cmp.Compare(lost(b), lost(a)) })
-	case "duration":
-		slices.SortStableFunc(rows, func(a, b explain.Row) int { return cmp.Compare(b.DurationS, a.DurationS) })
+	if o.by == "proto" {
+		switch o.sortBy {
+		case "lost":
+			slices.SortStableFunc(rows, func(a, b explain.Row) int { return cmp.Compare(lost(b), lost(a)) })
+		case "duration":
+			slices.SortStableFunc(rows, func(a, b explain.Row) int { return cmp.Compare(b.DurationS, a.DurationS) })
+		}
 	}
 	shown := rows
 	if o.n > 0 && len(rows) > o.n {
@@ -342,7 +602,7 @@ func rowTable(w io.Writer, out output, o options, at explain.WhatIf) error {
 	}
 	fmt.Fprintln(tw, head)
 	for _, r := range shown {
-		second := short(servers[r.Label], 28)
+		second := short(out.servers[r.Label], 28)
 		if o.by == "proto" {
 			second = fmt.Sprint(r.Conns)
 		}
@@ -357,30 +617,32 @@ func rowTable(w io.Writer, out output, o options, at explain.WhatIf) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	var allDur, allLost float64
-	for _, r := range rows {
-		allDur, allLost = allDur+r.DurationS, allLost+lost(r)
+	var n int
+	var d, l float64
+	for _, r := range rows[len(shown):] {
+		n, d, l = n+1, d+r.DurationS, l+lost(r)
 	}
-	if rest := rows[len(shown):]; len(rest) > 0 {
-		var d, l float64
-		for _, r := range rest {
-			d, l = d+r.DurationS, l+lost(r)
+	if r := out.SubjectsRest; r != nil {
+		n, d, l = n+r.Conns, d+r.DurationS, l+lost(*r)
+	}
+	if n > 0 {
+		more := "-n 0 shows all"
+		if o.by == "conn" && (o.n == 0 || o.n > maxRows) {
+			more = fmt.Sprintf("the table keeps %d rows", maxRows)
 		}
-		fmt.Fprintf(w, "... and %d more: %.3f s, %.3f s lost (-n 0 shows all)\n", len(rest), d, l)
+		fmt.Fprintf(w, "... and %d more: %.3f s, %.3f s lost (%s)\n", n, d, l, more)
 	}
-	if len(rows) > 1 {
+	all := out.all.Row("all")
+	count := all.Conns // rows of connections
+	if o.by == "proto" {
+		count = len(rows)
+	}
+	if count > 1 {
 		fmt.Fprintf(w, "all %d: %.3f s of connection time, %.3f s lost to the network (round trips, windows, loss)\n",
-			len(rows), allDur, allLost)
+			count, all.DurationS, out.all.Lost())
 	}
 	if at != (explain.WhatIf{}) {
-		var d float64
-		var n int
-		for _, r := range rows {
-			if r.Projected != nil {
-				d, n = d+r.Projected.DurationS, n+r.Projected.RoundTrips
-			}
-		}
-		fmt.Fprintf(w, "projected (s) at %s  %.3f\n  round trips paid  %d\n", whatIfName(at), d, n)
+		fmt.Fprintf(w, "projected (s) at %s  %.3f\n  round trips paid  %d\n", whatIfName(at), all.Projected.DurationS, all.Projected.RoundTrips)
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +14,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/netecology/netecology/examples/internal/hostile"
+	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/explain"
 	"github.com/netecology/netecology/flow/flowtest"
 )
 
@@ -31,9 +36,16 @@ func TestParseRate(t *testing.T) {
 
 func TestCompareTwoCapturesJSON(t *testing.T) {
 	var out, errOut bytes.Buffer
-	code := run([]string{lab("wan2m-pg-chatty.pcap"), lab("wan2m-http-bulk.pcap")}, options{asJSON: true, rtt: 10 * time.Millisecond, sortBy: "lost", workers: 3}, &out, &errOut)
+	code := run([]string{lab("wan2m-pg-chatty.pcap"), lab("wan2m-http-bulk.pcap")}, options{asJSON: true, rtt: 10 * time.Millisecond, sortBy: "lost", workers: 3}, nil, &out, &errOut)
 	require.Equal(t, 0, code, errOut.String())
-	var doc output
+	var doc struct {
+		output
+		Captures []struct {
+			File    string          `json:"file"`
+			Conns   []*explain.Conn `json:"conns"`
+			Summary flow.Summary    `json:"summary"`
+		} `json:"captures"`
+	}
 	require.NoError(t, json.Unmarshal(out.Bytes(), &doc))
 	require.Len(t, doc.Subjects, 2)
 	chatty, bulk := doc.Subjects[0], doc.Subjects[1]
@@ -54,7 +66,7 @@ func TestCompareTwoCapturesJSON(t *testing.T) {
 func TestCompareTable(t *testing.T) {
 	var out, errOut bytes.Buffer
 	o := options{rate: "512k", by: "proto", sortBy: "lost", n: 20}
-	code := run([]string{lab("wan2m-pg-chatty.pcap")}, o, &out, &errOut)
+	code := run([]string{lab("wan2m-pg-chatty.pcap")}, o, nil, &out, &errOut)
 	require.Equal(t, 0, code, errOut.String())
 	s := out.String()
 	for _, want := range []string{"conclusion: 204 round trips × 150.9 ms = 30.8 s of the 31.6 s", "postgres", "seg B", "ACK/seg",
@@ -62,9 +74,9 @@ func TestCompareTable(t *testing.T) {
 		assert.True(t, strings.Contains(s, want), "missing %q in\n%s", want, s)
 	}
 	for _, bad := range []options{{by: "bogus", sortBy: "lost"}, {sortBy: "size"}, {sortBy: "lost", n: -1}} {
-		assert.Equal(t, 2, run([]string{lab("wan2m-pg-chatty.pcap")}, bad, &out, &errOut), "%+v", bad)
+		assert.Equal(t, 2, run([]string{lab("wan2m-pg-chatty.pcap")}, bad, nil, &out, &errOut), "%+v", bad)
 	}
-	assert.Equal(t, 1, run([]string{lab("no-such.pcap")}, options{sortBy: "lost"}, &out, &errOut))
+	assert.Equal(t, 1, run([]string{lab("no-such.pcap")}, options{sortBy: "lost"}, nil, &out, &errOut))
 }
 
 // Two captures side by side: a ratio only where both figures are
@@ -72,7 +84,7 @@ func TestCompareTable(t *testing.T) {
 // server think time), "-" for a bottleneck not measured.
 func TestCompareColumns(t *testing.T) {
 	var out, errOut bytes.Buffer
-	code := run([]string{lab("wan2m-pg-chatty.pcap"), lab("wan2m-http-bulk.pcap")}, options{sortBy: "lost"}, &out, &errOut)
+	code := run([]string{lab("wan2m-pg-chatty.pcap"), lab("wan2m-http-bulk.pcap")}, options{sortBy: "lost"}, nil, &out, &errOut)
 	require.Equal(t, 0, code, errOut.String())
 	for _, l := range strings.Split(out.String(), "\n") {
 		f := strings.Fields(l)
@@ -95,7 +107,7 @@ func TestCompareColumns(t *testing.T) {
 func TestCompareRowsFit(t *testing.T) {
 	path := filepath.Join(flowtest.CorpusDir(t, "public"), "http", "ppp_example_http_mix.pcap")
 	var out, errOut bytes.Buffer
-	require.Equal(t, 0, run([]string{path}, options{sortBy: "lost", n: 20, workers: 3}, &out, &errOut), errOut.String())
+	require.Equal(t, 0, run([]string{path}, options{sortBy: "lost", n: 20, workers: 3}, nil, &out, &errOut), errOut.String())
 	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
 	var rows []string
 	for _, l := range lines {
@@ -119,4 +131,88 @@ func TestCompareRowsFit(t *testing.T) {
 	}
 	// the one connection picked up without its handshake is a caveat
 	assert.Contains(t, out.String(), "no_handshake (1, on #66)")
+}
+
+// doc is compare's -json document as a program reads it.
+type doc struct {
+	output
+	Captures []struct {
+		File    string          `json:"file"`
+		Conns   []*explain.Conn `json:"conns"`
+		Summary *flow.Summary   `json:"summary"`
+		Error   string          `json:"error"`
+	} `json:"captures"`
+}
+
+func runJSON(t *testing.T, args []string, o options, stdin io.Reader) (doc, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	o.asJSON = true
+	if o.sortBy == "" {
+		o.sortBy = "lost"
+	}
+	code := run(args, o, stdin, &out, &errOut)
+	var d doc
+	require.NoError(t, json.Unmarshal(out.Bytes(), &d), "stderr: %s", errOut.String())
+	return d, code
+}
+
+// A capture on standard input, and a capture in two rotated files read
+// as one, give what the file gives.
+func TestCompareStdinAndRotated(t *testing.T) {
+	path := lab("wan2m-pg-chatty.pcap")
+	want, code := runJSON(t, []string{path}, options{rtt: 10 * time.Millisecond, n: 20}, nil)
+	require.Equal(t, 0, code)
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	got, code := runJSON(t, []string{"-"}, options{rtt: 10 * time.Millisecond, n: 20}, f)
+	require.Equal(t, 0, code)
+	assert.Equal(t, "-", got.Captures[0].File)
+	got.Captures[0].File = want.Captures[0].File
+	assert.Equal(t, want, got)
+
+	a, b := hostile.Split(t, path)
+	rot, code := runJSON(t, []string{a + "," + b}, options{rtt: 10 * time.Millisecond, n: 20}, nil)
+	require.Equal(t, 0, code)
+	assert.Equal(t, want.Conclusion, rot.Conclusion)
+	assert.Equal(t, want.Subjects[0].Label, rot.Subjects[0].Label)
+	assert.Equal(t, want.Captures[0].Conns, rot.Captures[0].Conns)
+	assert.Equal(t, uint64(415), rot.Captures[0].Summary.Packets, "flows counts 415 packets")
+}
+
+// Many connections, more than flow tracks at once and more than the
+// table shows: every connection's explanation is in the document, the
+// table keeps -n rows by the time lost and sums the rest, whose count
+// and durations add up to the whole.
+func TestCompareBounded(t *testing.T) {
+	const n = 3000 // 8 packets each (hostile.Flood)
+	path := hostile.Flood(t, n, 1000)
+	d, code := runJSON(t, []string{path}, options{n: 5, workers: 2}, nil)
+	require.Equal(t, 0, code)
+	require.Len(t, d.Captures, 1)
+	c := d.Captures[0]
+	assert.Len(t, c.Conns, n)
+	assert.Equal(t, uint64(8*n), c.Summary.Packets)
+	assert.Equal(t, n, c.Summary.Connections)
+	require.Len(t, d.Subjects, 5)
+	require.NotNil(t, d.SubjectsRest)
+	assert.Equal(t, n-5, d.SubjectsRest.Conns)
+	var dur float64
+	for _, r := range d.Subjects {
+		dur += r.DurationS
+	}
+	var all float64
+	for _, x := range c.Conns {
+		all += x.Budget.DurationS
+	}
+	assert.InDelta(t, all, dur+d.SubjectsRest.DurationS, 1e-9)
+	for i, x := range c.Conns {
+		require.Equal(t, i+1, x.ID, "first-seen order")
+	}
+
+	var out, errOut bytes.Buffer
+	require.Equal(t, 0, run([]string{path}, options{n: 5, sortBy: "lost"}, nil, &out, &errOut), errOut.String())
+	assert.Contains(t, out.String(), fmt.Sprintf("... and %d more: ", n-5))
+	assert.Contains(t, out.String(), fmt.Sprintf("all %d: ", n))
 }

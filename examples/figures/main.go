@@ -15,6 +15,18 @@
 // counting from the connection's first packet. -kind rtt -conn 0 draws
 // the minimum RTT per interval of the whole capture, from TCP and from
 // echoes (ICMP, UDP echo); over hours the axis gives the time of day.
+//
+// FILE may be "-" (standard input), and several files are read as one
+// capture (the rotated files of tcpdump -C or -G; in -pair, join them
+// with commas: a.pcap0,a.pcap1:3). The pass keeps what the figure needs
+// (the chosen connection's packets, bins bounded in number) and of the
+// other connections only counts, so memory is bounded by flow.Config
+// whatever the capture holds. On a terminal a progress line goes to
+// standard error (-q: none).
+//
+// Exit status: 0; 1 if the figure could not be drawn or written (a
+// capture damaged part-way is drawn up to the damage, with a warning);
+// 2 for bad usage.
 package main
 
 import (
@@ -22,13 +34,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/netecology/netecology/examples/internal/cli"
 	"github.com/netecology/netecology/examples/internal/findings"
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
@@ -51,100 +67,132 @@ type options struct {
 	from    float64
 	to      float64
 	workers int
+	quiet   bool
+	// maxConns bounds the live connections (flow.Config.MaxConns).
+	maxConns int
+	stdin    io.Reader
+	warn     io.Writer // warnings and the progress line; nil: standard error
 }
 
 func main() {
-	out := flag.String("o", "", "output file (.png, .svg or .pdf); required")
-	format := flag.String("format", "", "output format: png, svg or pdf (default: from -o's extension)")
-	pair := flag.String("pair", "", "draw two connections side by side: FILE:CONN,FILE:CONN")
-	o := options{workers: runtime.NumCPU()}
-	flag.StringVar(&o.kind, "kind", "flow", "figure: flow, bandwidth, tsg, rtt or timeline")
-	flag.IntVar(&o.conn, "conn", 1, "connection ID (as examples/flows numbers them); with -kind rtt, 0 draws the minimum RTT per interval over the whole capture")
-	flag.StringVar(&o.dir, "dir", "s2c", "tsg: the direction whose data is drawn, c2s or s2c")
-	flag.DurationVar(&o.width, "width", 0, "bandwidth interval (default: about 1/80 of the span shown, at least 10ms)")
-	rate := flag.String("rate", "", "bandwidth: link rate, e.g. 2M or 512k (bits/s)")
-	flag.BoolVar(&o.percent, "percent", false, "bandwidth: vertical axis in percent of -rate")
-	flag.BoolVar(&o.lines, "lines", false, "bandwidth: one line per class instead of stacked areas")
-	flag.IntVar(&o.max, "max", 0, "timeline: draw at most this many transactions (0: all)")
-	flag.Float64Var(&o.from, "from", 0, "zoom: start the time axis this many seconds after the connection's first packet")
-	flag.Float64Var(&o.to, "to", 0, "zoom: end the time axis this many seconds after the connection's first packet (0: at its end)")
-	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: figures -o OUT [-kind flow|bandwidth|tsg|rtt|timeline] [-conn N] FILE\n"+
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stderr))
+}
+
+// args are the command line's, parsed.
+type args struct {
+	out, format, pair string
+	files             []string
+	o                 options
+}
+
+func parseArgs(argv []string, stderr io.Writer) (*args, error) {
+	a := &args{o: options{workers: runtime.NumCPU()}}
+	o := &a.o
+	fs := flag.NewFlagSet("figures", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&a.out, "o", "", "output file (.png, .svg or .pdf); required")
+	fs.StringVar(&a.format, "format", "", "output format: png, svg or pdf (default: from -o's extension)")
+	fs.StringVar(&a.pair, "pair", "", "draw two connections side by side: FILE:CONN,FILE:CONN")
+	fs.StringVar(&o.kind, "kind", "flow", "figure: flow, bandwidth, tsg, rtt or timeline")
+	fs.IntVar(&o.conn, "conn", 1, "connection ID (as examples/flows numbers them); with -kind rtt, 0 draws the minimum RTT per interval over the whole capture")
+	fs.StringVar(&o.dir, "dir", "s2c", "tsg: the direction whose data is drawn, c2s or s2c")
+	fs.DurationVar(&o.width, "width", 0, "bandwidth interval (default: about 1/80 of the span shown, at least 10ms)")
+	rate := fs.String("rate", "", "bandwidth: link rate, e.g. 2M or 512k (bits/s)")
+	fs.BoolVar(&o.percent, "percent", false, "bandwidth: vertical axis in percent of -rate")
+	fs.BoolVar(&o.lines, "lines", false, "bandwidth: one line per class instead of stacked areas")
+	fs.IntVar(&o.max, "max", 0, "timeline: draw at most this many transactions (0: all)")
+	fs.Float64Var(&o.from, "from", 0, "zoom: start the time axis this many seconds after the connection's first packet")
+	fs.Float64Var(&o.to, "to", 0, "zoom: end the time axis this many seconds after the connection's first packet (0: at its end)")
+	fs.BoolVar(&o.quiet, "q", false, "no progress line on standard error")
+	fs.IntVar(&o.maxConns, "max-conns", 0, cli.MaxConnsUsage)
+	fs.IntVar(&o.workers, "workers", o.workers, "goroutines analysing connections (the figure does not depend on it)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: figures -o OUT [-kind flow|bandwidth|tsg|rtt|timeline] [-conn N] [-q] FILE...|-\n"+
 			"       figures -o OUT [-kind ...] -pair FILE:CONN,FILE:CONN\n")
-		flag.PrintDefaults()
+		fs.PrintDefaults()
 	}
-	flag.Parse()
-	if *out == "" {
-		flag.Usage()
-		os.Exit(2)
+	if err := fs.Parse(argv); err != nil {
+		return nil, err
+	}
+	a.files = fs.Args()
+	switch {
+	case a.out == "":
+		fs.Usage()
+		return nil, errors.New("-o is required")
+	case a.pair != "" && len(a.files) > 0:
+		return nil, errors.New("-pair takes no FILE argument")
+	case a.pair == "" && len(a.files) == 0:
+		fs.Usage()
+		return nil, errors.New("no capture named")
 	}
 	if *rate != "" {
 		r, err := units.ParseBitRate(*rate)
 		if err != nil {
-			fail(err)
+			return nil, err
 		}
 		o.rate = float64(r)
 	}
-	f := *format
-	if f == "" {
-		f = strings.TrimPrefix(strings.ToLower(filepath.Ext(*out)), ".")
+	if a.format == "" {
+		a.format = strings.TrimPrefix(strings.ToLower(filepath.Ext(a.out)), ".")
 	}
+	return a, nil
+}
 
-	var fig *plot.Figure
-	var err error
-	switch {
-	case *pair != "":
-		if flag.NArg() != 0 {
-			fail(errors.New("-pair takes no FILE argument"))
+func run(argv []string, stdin io.Reader, stderr io.Writer) int {
+	a, err := parseArgs(argv, stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, "figures:", err)
 		}
-		fig, err = drawPair(*pair, o)
-	case flag.NArg() == 1:
-		fig, err = draw(flag.Arg(0), o)
-	default:
-		flag.Usage()
-		os.Exit(2)
+		return 2
+	}
+	a.o.stdin, a.o.warn = stdin, stderr
+	var fig *plot.Figure
+	if a.pair != "" {
+		fig, err = drawPair(a.pair, a.o)
+	} else {
+		fig, err = drawFiles(a.files, a.o)
+	}
+	if err == nil {
+		// Render to memory first: a failure leaves no broken file behind.
+		var buf bytes.Buffer
+		if err = fig.Render(&buf, a.format); err == nil {
+			err = os.WriteFile(a.out, buf.Bytes(), 0o644)
+		}
 	}
 	if err != nil {
-		fail(err)
+		fmt.Fprintln(stderr, "figures:", err)
+		return 1
 	}
-	// Render to memory first: a failure leaves no broken file behind.
-	var buf bytes.Buffer
-	if err := fig.Render(&buf, f); err != nil {
-		fail(err)
-	}
-	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
-		fail(err)
-	}
+	return 0
 }
 
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, "figures:", err)
-	os.Exit(1)
-}
+// pairItem is one item of -pair: FILE:CONN, FILE possibly rotated files
+// joined by commas.
+var pairSpec = regexp.MustCompile(`^(.+?):(\d+),(.+):(\d+)$`)
 
 // drawPair draws the same figure of two connections side by side, over
 // spans of the same length with the same interval.
 func drawPair(spec string, o options) (*plot.Figure, error) {
-	parts := strings.Split(spec, ",")
-	if len(parts) != 2 {
+	m := pairSpec.FindStringSubmatch(spec)
+	if m == nil {
 		return nil, fmt.Errorf("bad -pair %q: want FILE:CONN,FILE:CONN", spec)
 	}
 	if err := o.check(); err != nil {
 		return nil, err
 	}
+	if m[1] == "-" && m[3] == "-" {
+		return nil, errors.New("-pair: standard input can be read once")
+	}
 	var caps []*capture
-	for _, p := range parts {
-		i := strings.LastIndex(p, ":")
-		if i < 0 {
-			return nil, fmt.Errorf("bad -pair item %q: want FILE:CONN", p)
-		}
-		id, err := strconv.Atoi(p[i+1:])
+	for _, item := range [][2]string{{m[1], m[2]}, {m[3], m[4]}} {
+		id, err := strconv.Atoi(item[1])
 		if err != nil {
-			return nil, fmt.Errorf("bad connection in -pair item %q: %w", p, err)
+			return nil, fmt.Errorf("bad connection in -pair item %q: %w", item[0]+":"+item[1], err)
 		}
 		oo := o
 		oo.conn = id
-		c, err := load(p[:i], oo)
+		c, err := load(cli.Files(item[0]), oo)
 		if err != nil {
 			return nil, err
 		}
@@ -173,15 +221,17 @@ func drawPair(spec string, o options) (*plot.Figure, error) {
 	return plot.Beside(figs...)
 }
 
-// capture is one pass over a file: flow's connections, the series and,
-// for a packet-flow figure, the connection's explanation.
+// capture is one pass over a capture: what the figure needs of it.
 type capture struct {
 	name string
 	opts options
-	res  *flow.Result
 	ser  *series.Result
-	conn *flow.Conn
-	cs   *series.ConnSeries
+	// facts are what the pass kept of the connections: the chosen one
+	// (conn), its explanation (flow figures), their count and what the
+	// capture-wide figures need of them.
+	facts *connFacts
+	conn  *flow.Conn
+	cs    *series.ConnSeries
 	// turns are the chosen connection's application transactions (at
 	// most maxTx), in completion order, for a timeline.
 	turns series.Turns
@@ -209,55 +259,54 @@ func (o options) check() error {
 	return nil
 }
 
-// load makes the pass, with the consumers the figure needs, on as many
-// workers as the options say (the results do not depend on it).
-func load(name string, o options) (*capture, error) {
+// load makes the pass over the capture in files, with the consumers the
+// figure needs, on as many workers as the options say (the results do
+// not depend on it).
+func load(files []string, o options) (*capture, error) {
+	name := strings.Join(files, ",")
+	in, err := cli.Open(files, o.stdin)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
 	width := o.width
 	if width == 0 {
 		width = fineWidth
 	}
 	col := series.NewCollector(series.Config{Conns: []int{o.conn}, Width: width})
-	cfg := flow.Config{Consumers: []flow.Consumer{col}, KeepConns: true, Workers: o.workers}
+	facts := &connFacts{want: o.conn, ports: map[uint16]*portProto{}}
+	cfg := flow.Config{Consumers: []flow.Consumer{col}, Workers: o.workers, MaxConns: o.maxConns}
 	var turns *series.TurnLog
 	if o.kind == "timeline" {
 		turns = series.NewTurnLog(o.conn, maxTx)
 		cfg.Consumers = append(cfg.Consumers, turns)
 	}
-	var ex *explain.Explainer
 	if o.kind == "flow" {
-		ex = explain.New(explain.Options{Keep: true})
-		cfg.Consumers = append(cfg.Consumers, ex)
+		facts.ex = explain.New(explain.Options{})
+		cfg.Consumers = append(cfg.Consumers, facts.ex)
 	}
 	var lq *linkq.Analyzer
 	if o.captureWide() && o.kind == "rtt" {
 		lq = linkq.New(linkq.Config{NoTCPSamples: true})
 		cfg.Consumers = append(cfg.Consumers, lq)
 	}
-	res, err := flow.AnalyzeFile(name, cfg)
+	cfg.Consumers = append(cfg.Consumers, facts)
+	if f, ok := o.stderr().(*os.File); ok {
+		defer in.Progress(f, o.quiet, "figures")()
+	}
+	res, err := in.Analyze(cfg)
 	if err != nil {
 		if res == nil {
 			return nil, err
 		}
-		fmt.Fprintln(os.Stderr, "figures: warning:", err)
+		fmt.Fprintln(o.stderr(), "figures: warning:", err)
 	}
-	c := &capture{name: filepath.Base(name), opts: o, res: res, ser: col.Result()}
+	c := &capture{name: cli.Name(files), opts: o, ser: col.Result(), facts: facts, conn: facts.conn, expl: facts.expl}
 	if turns != nil {
 		c.turns = turns.Turns()
 	}
 	if lq != nil {
 		c.lq = lq.Report()
-	}
-	for _, fc := range res.Conns {
-		if fc.ID == o.conn {
-			c.conn = fc
-		}
-	}
-	if ex != nil {
-		for _, x := range ex.Conns() {
-			if x.ID == o.conn {
-				c.expl = x
-			}
-		}
 	}
 	c.cs = c.ser.Conn(o.conn)
 	if o.captureWide() {
@@ -270,13 +319,103 @@ func load(name string, o options) (*capture, error) {
 		return c, nil
 	}
 	if c.conn == nil || c.cs == nil {
-		return c, fmt.Errorf("%s: no connection %d (it has %d; see go run ./examples/flows %s)", name, o.conn, len(res.Conns), name)
+		return c, fmt.Errorf("%s: no connection %d (it has %d; see go run ./examples/flows %s)", name, o.conn, facts.n, name)
 	}
 	if c.cs.Dropped > 0 {
-		fmt.Fprintf(os.Stderr, "figures: warning: connection %d has %d packets; per-packet panels show the first %d (bandwidth panels all)\n",
+		fmt.Fprintf(o.stderr(), "figures: warning: connection %d has %d packets; per-packet panels show the first %d (bandwidth panels all)\n",
 			o.conn, uint64(len(c.cs.Points))+c.cs.Dropped, len(c.cs.Points))
 	}
 	return c, nil
+}
+
+// stderr is where warnings and the progress line go.
+func (o options) stderr() io.Writer {
+	if o.warn == nil {
+		return os.Stderr
+	}
+	return o.warn
+}
+
+// connFacts is the pass's last consumer: of each connection as it ends
+// it keeps what the figures need, in memory bounded by the server ports
+// seen (65536 at most): the chosen connection and its explanation, the
+// number of connections, their vantage points counted (for
+// series.CaptureNetworkDir) and the application protocol of each server
+// port (for series.ClassLabel).
+type connFacts struct {
+	want    int
+	ex      *explain.Explainer // listed before: its Ended is the connection's
+	conn    *flow.Conn
+	expl    *explain.Conn
+	n       int
+	vantage [2]int // near the client, near the server
+	ports   map[uint16]*portProto
+}
+
+// portProto is the protocol of a server port's connections: the first
+// identified, and whether another one was too.
+type portProto struct {
+	proto string
+	mixed bool
+}
+
+func (*connFacts) Packet(*flow.PacketInfo) {}
+
+func (f *connFacts) ConnEnd(c *flow.Conn) {
+	f.n++
+	if c.ID == f.want {
+		f.conn = c
+		if f.ex != nil {
+			f.expl = f.ex.Ended()
+		}
+	}
+	switch c.Vantage {
+	case tcpstate.VantageClient:
+		f.vantage[0]++
+	case tcpstate.VantageServer:
+		f.vantage[1]++
+	}
+	if c.Proto == "" || c.Proto == "unknown" {
+		return
+	}
+	p := f.ports[c.Server.Port()]
+	switch {
+	case p == nil:
+		f.ports[c.Server.Port()] = &portProto{proto: c.Proto}
+	case p.proto != c.Proto:
+		p.mixed = true
+	}
+}
+
+// Fork returns a consumer that does nothing: the root sees every
+// connection end (see flow.Forker).
+func (*connFacts) Fork() flow.Consumer { return flow.ConnFunc(func(*flow.Conn) {}) }
+
+// Merge does nothing.
+func (*connFacts) Merge([]flow.Consumer) {}
+
+// networkDir is series.CaptureNetworkDir over the capture's connections.
+func (f *connFacts) networkDir() tcpstate.Dir {
+	if f.vantage[1] > f.vantage[0] {
+		return tcpstate.ServerToClient
+	}
+	return tcpstate.ClientToServer
+}
+
+// classLabel is series.ClassLabel over the capture's connections: the
+// connections it reads, one per protocol seen on the class's port.
+func (f *connFacts) classLabel(name string) string {
+	var conns []*flow.Conn
+	if port, err := strconv.Atoi(strings.TrimPrefix(name, "tcp/")); err == nil && strings.HasPrefix(name, "tcp/") && port < 1<<16 {
+		if p := f.ports[uint16(port)]; p != nil {
+			srv := netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(port))
+			conns = append(conns, &flow.Conn{Server: srv, Proto: p.proto})
+			if p.mixed {
+				conns = append(conns, &flow.Conn{Server: srv, Proto: p.proto + " and others"})
+			}
+		}
+	}
+	return series.ClassLabel(name, conns)
 }
 
 // coarsen merges the grid to a round width for a span, unless -width set
@@ -330,11 +469,21 @@ func window(h plot.Header) series.Window {
 	return w
 }
 
-func draw(name string, o options) (*plot.Figure, error) {
+// draw draws the figure of the capture name (a file, "-", or rotated
+// files joined by commas).
+func draw(name string, o options) (*plot.Figure, error) { return drawFiles(cli.Files(name), o) }
+
+// drawFiles draws the figure of the capture made of files (each of them
+// possibly rotated files joined by commas).
+func drawFiles(files []string, o options) (*plot.Figure, error) {
+	var all []string
+	for _, f := range files {
+		all = append(all, cli.Files(f)...)
+	}
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	c, err := load(name, o)
+	c, err := load(all, o)
 	if err != nil {
 		return nil, err
 	}
@@ -406,7 +555,7 @@ func (o options) captureWide() bool {
 // captureHeader titles a capture-wide figure.
 func (c *capture) captureHeader(o options) plot.Header {
 	h := plot.Header{
-		Title: fmt.Sprintf("%s: %d packets, %d TCP connections", c.name, c.ser.Packets, len(c.res.Conns)),
+		Title: fmt.Sprintf("%s: %d packets, %d TCP connections", c.name, c.ser.Packets, c.facts.n),
 		Start: c.ser.First,
 	}
 	if o.from > 0 {
@@ -422,7 +571,7 @@ func (c *capture) captureHeader(o options) plot.Header {
 // connection of the capture, for the data whose samples are network round
 // trips (series.CaptureNetworkDir), and over every echo.
 func drawCaptureRTT(c *capture, h plot.Header) (*plot.Figure, error) {
-	d := plot.RTTData{Min: c.ser.MinRTTOf(series.CaptureNetworkDir(c.res.Conns))}
+	d := plot.RTTData{Min: c.ser.MinRTTOf(c.facts.networkDir())}
 	if c.lq != nil && c.lq.EchoMinRTT.Len() > 0 {
 		d.EchoMin = c.lq.EchoMinRTT.Coarsen(c.ser.Width)
 		d.EchoName = "echo (ICMP, UDP)"
@@ -433,7 +582,7 @@ func drawCaptureRTT(c *capture, h plot.Header) (*plot.Figure, error) {
 func drawBandwidth(c *capture, h plot.Header, o options) (*plot.Figure, error) {
 	layers := make([]plot.Layer, 0, len(c.ser.Classes))
 	for _, cl := range c.ser.Classes {
-		layers = append(layers, plot.Layer{Name: series.ClassLabel(cl.Name, c.res.Conns),
+		layers = append(layers, plot.Layer{Name: c.facts.classLabel(cl.Name),
 			Bins: [2]plot.ByteBinner{cl.Bins[0], cl.Bins[1]}})
 	}
 	return plot.Bandwidth(h, layers, plot.BandwidthOptions{Lines: o.lines, Rate: o.rate,

@@ -54,7 +54,7 @@ func TestKinds(t *testing.T) {
 // The time-sequence graph takes -dir; its data is series.TimeSequence's
 // (tested there against tshark's flags on this capture).
 func TestTSGDir(t *testing.T) {
-	c, err := load(lab(t, "wan2m-loss-http-bulk.pcap"), options{kind: "tsg", conn: 1})
+	c, err := load([]string{lab(t, "wan2m-loss-http-bulk.pcap")}, options{kind: "tsg", conn: 1})
 	require.NoError(t, err)
 	h := c.header(options{})
 	for _, dir := range []string{"s2c", "c2s"} {
@@ -69,7 +69,7 @@ func TestTSGDir(t *testing.T) {
 // (the chatty PostgreSQL session's 200 queries), else the turns in the
 // segments; -max caps them.
 func TestTimeline(t *testing.T) {
-	c, err := load(lab(t, "wan2m-pg-chatty.pcap"), options{kind: "timeline", conn: 1})
+	c, err := load([]string{lab(t, "wan2m-pg-chatty.pcap")}, options{kind: "timeline", conn: 1})
 	require.NoError(t, err)
 	assert.Len(t, c.turns, int(c.conn.App.Transactions))
 	f, err := drawTimeline(c, c.header(options{}), options{max: 20})
@@ -78,7 +78,7 @@ func TestTimeline(t *testing.T) {
 	require.NoError(t, f.Render(&b, "svg"))
 	assert.Contains(t, b.String(), "20 transactions")
 
-	c, err = load(lab(t, "wan2m-pg-chatty.pcap"), options{kind: "flow", conn: 1})
+	c, err = load([]string{lab(t, "wan2m-pg-chatty.pcap")}, options{kind: "flow", conn: 1})
 	require.NoError(t, err)
 	assert.Empty(t, c.turns, "transactions only kept for a timeline")
 	f, err = drawTimeline(c, c.header(options{}), options{})
@@ -161,7 +161,7 @@ func TestTooLittle(t *testing.T) {
 // last packet falls in bin 53: 54 bins.
 func TestCaptureWide(t *testing.T) {
 	o := options{kind: "rtt", conn: 0}
-	c, err := load(lab(t, "wan512-mixed.pcap"), o)
+	c, err := load([]string{lab(t, "wan512-mixed.pcap")}, o)
 	require.NoError(t, err)
 	_, err = c.draw(o)
 	require.NoError(t, err)
@@ -169,7 +169,7 @@ func TestCaptureWide(t *testing.T) {
 	assert.Equal(t, time.Unix(1795353307, 0).UTC(), c.ser.Start)
 	assert.Equal(t, 54, c.ser.Link[0].Len())
 	assert.Equal(t, 54, len(c.ser.MinRTT[0]))
-	c, err = load(lab(t, "wan512-mixed.pcap"), options{kind: "bandwidth", width: 250 * time.Millisecond})
+	c, err = load([]string{lab(t, "wan512-mixed.pcap")}, options{kind: "bandwidth", width: 250 * time.Millisecond})
 	require.NoError(t, err)
 	assert.Equal(t, 250*time.Millisecond, c.ser.Width)
 }

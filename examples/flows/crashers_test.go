@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -81,4 +83,65 @@ func TestCrasherJSONYearTsres(t *testing.T) {
 		"1970-01-01T00:00:00Z", "1970-01-01T00:00:00Z",
 		"1969-12-31T23:59:59.012345Z",
 	}, first)
+	crasherModes(t, path)
+}
+
+// crasherModes runs the modes other than -json on a crasher: each must
+// exit 0 and end with its last line.
+func crasherModes(t *testing.T, path string) {
+	t.Helper()
+	for _, m := range []struct {
+		name string
+		run  func(out *bytes.Buffer) int
+		last string
+	}{
+		{"table", func(out *bytes.Buffer) int { return run([]string{path}, false, nil, out, io.Discard) }, "* = picked up mid-stream\n"},
+		{"-explain", func(out *bytes.Buffer) int { return runExplain([]string{path}, nil, out, io.Discard) }, " connections\n"},
+		{"-transactions", func(out *bytes.Buffer) int { return runTransactions([]string{path}, false, nil, out, io.Discard) }, "lost in a gap)\n"},
+	} {
+		var out bytes.Buffer
+		require.Equal(t, 0, m.run(&out), m.name)
+		assert.True(t, strings.HasSuffix(out.String(), m.last), "%s ends %q", m.name, out.String()[max(0, out.Len()-60):])
+	}
+	var out bytes.Buffer
+	require.Equal(t, 0, runTransactions([]string{path}, true, nil, &out, io.Discard))
+	require.NoError(t, txLines(out.Bytes()))
+}
+
+// TestCrasherCoverageFillOOB: 27 data segments of 100 bytes with
+// sequence numbers scattered over the 32-bit space once panicked in
+// tcpstate's hole list in every tool. tshark -z conv,tcp: 27 frames, 4158
+// bytes, one direction; the unique bytes are tcpstate's reading
+// (TestCrasherCoverageFillOOB there: 2700 - 800 below the first byte
+// seen = 1900). Every mode reads it to its end.
+func TestCrasherCoverageFillOOB(t *testing.T) {
+	path := filepath.Join(flowtest.CorpusDir(t, "crashers"), "coverage-fill-oob.pcap")
+	conns, sum := jsonLines(t, path)
+	require.Len(t, conns, 1)
+	c := conns[0]["c2s"].(map[string]any)
+	assert.EqualValues(t, 27, c["packets"])
+	assert.EqualValues(t, 4158, c["wire_bytes"])
+	assert.EqualValues(t, 2700, c["payload_bytes"])
+	assert.EqualValues(t, 1900, c["unique_bytes"])
+	assert.EqualValues(t, 0, conns[0]["s2c"].(map[string]any)["packets"])
+	assert.EqualValues(t, 27, sum["packets"])
+	assert.EqualValues(t, 27, sum["tcp_packets"])
+	crasherModes(t, path)
+}
+
+// TestCrasherUniqueBytesOvercount: four 100-byte segments at sequence
+// numbers more than 2^30 apart (tshark: 2401567355, 3612604207,
+// 1125588718, 969771374; 4 frames, 616 bytes) were counted as
+// 1,211,037,152 unique bytes; each counts its own 100.
+func TestCrasherUniqueBytesOvercount(t *testing.T) {
+	path := filepath.Join(flowtest.CorpusDir(t, "crashers"), "unique-bytes-overcount.pcap")
+	conns, sum := jsonLines(t, path)
+	require.Len(t, conns, 1)
+	c := conns[0]["c2s"].(map[string]any)
+	assert.EqualValues(t, 4, c["packets"])
+	assert.EqualValues(t, 616, c["wire_bytes"])
+	assert.EqualValues(t, 400, c["payload_bytes"])
+	assert.EqualValues(t, 400, c["unique_bytes"])
+	assert.EqualValues(t, 4, sum["packets"])
+	crasherModes(t, path)
 }

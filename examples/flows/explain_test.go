@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,6 +31,9 @@ func TestExplain(t *testing.T) {
 	} {
 		assert.Contains(t, text, want)
 	}
-	last := strings.Split(strings.TrimSpace(text), "\n")
-	assert.Contains(t, last[len(last)-1], "vantage near_client, handshake RTT 150.", "the lab path has a 150 ms base RTT")
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	assert.Equal(t, fmt.Sprintf("%d labelled lines in 1 connections", len(lines)-2), lines[len(lines)-1])
+	// The connection's line comes when it ends, after its last label.
+	assert.True(t, strings.HasPrefix(lines[len(lines)-2], "conn 1 10.77.0.1:"), lines[len(lines)-2])
+	assert.Contains(t, lines[len(lines)-2], "vantage near_client, handshake RTT 150.", "the lab path has a 150 ms base RTT")
 }

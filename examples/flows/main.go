@@ -13,7 +13,9 @@
 // one still open; past that the rest come in the order they end (the
 // summary's "order" says "first_seen" or "end"). With -explain it lists
 // each packet carrying a TCP analysis label (retransmission, duplicate ACK,
-// ...) with the rule that fired and the earlier packet it refers to.
+// ...) with the rule that fired and the earlier packet it refers to, and
+// each connection's vantage, RTT and capture-quality issues as it ends,
+// then the count of lines.
 // With -transactions it lists each application transaction (an HTTP
 // request and its response, a PostgreSQL query up to ReadyForQuery, a
 // MySQL command and its result, a TNS Data call and the server's reply...)
@@ -22,8 +24,14 @@
 // then the statements (appproto.StatementGroups: transactions grouped by
 // statement, literals replaced by ?, with their count, round trips, bytes
 // and server time p50/p95), then the turns and transactions of each
-// connection; add -json for JSON lines of type "transaction", then
-// "statement".
+// connection (the first 1000 by id, the rest counted); add -json for JSON
+// lines of type "transaction", then "statement", then one "summary" (the
+// packet accounting, as with -json, and the transaction and statement
+// counts).
+//
+// Every mode writes as it reads, in memory bounded by flow.Config (the
+// live connections), whatever the capture holds: an endless stream on
+// standard input gives output continuously.
 //
 // On a terminal, a progress line on standard error shows how far the
 // reading has got (-q turns it off). A capture damaged part-way is
@@ -66,16 +74,12 @@ type summaryRecord struct {
 	Error string `json:"error,omitempty"`
 }
 
-// reorderWindow bounds the ended connections held back to be written in
-// first-seen order.
-const reorderWindow = 2048
-
 func main() {
 	asJSON := flag.Bool("json", false, "print JSON lines instead of a table")
 	transactions := flag.Bool("transactions", false, "list each application transaction (request and response) with its timing; with -json as JSON lines")
 	explain := flag.Bool("explain", false, "list each packet with a TCP analysis label, the rule that fired and the packet it refers to")
 	quiet := flag.Bool("q", false, "no progress line on standard error")
-	flag.IntVar(&maxConns, "max-conns", 0, "most connections tracked at once (0: flow.DefaultMaxConns); past it single-packet and mid-stream connections are ended first")
+	flag.IntVar(&maxConns, "max-conns", 0, cli.MaxConnsUsage)
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: flows [-json | -explain | -transactions] [-q] FILE...|-")
 		flag.PrintDefaults()
@@ -126,7 +130,8 @@ func run(names []string, asJSON bool, stdin io.Reader, stdout, stderr io.Writer)
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
 	cfg := flow.Config{Workers: workers}
-	out := &connWriter{pending: map[int]connRecord{}, next: 1}
+	out := &connWriter{}
+	out.order.Emit = out.emit
 	if asJSON {
 		out.ex = explain.New(explain.Options{})
 		enc := json.NewEncoder(w)
@@ -146,9 +151,9 @@ func run(names []string, asJSON bool, stdin io.Reader, stdout, stderr io.Writer)
 	if res == nil {
 		return 1
 	}
-	out.flush()
+	out.order.Flush()
 	if asJSON {
-		s := summaryRecord{Type: "summary", Summary: res.Summary, Format: res.Format, Order: out.order()}
+		s := summaryRecord{Type: "summary", Summary: res.Summary, Format: res.Format, Order: out.order.Order()}
 		if err != nil {
 			s.Error = err.Error()
 		}
@@ -159,7 +164,7 @@ func run(names []string, asJSON bool, stdin io.Reader, stdout, stderr io.Writer)
 		if !out.header {
 			tableHeader(w)
 		}
-		tableSummary(w, res, out.order())
+		tableSummary(w, res, out.order.Order())
 	}
 	if out.err != nil {
 		fmt.Fprintln(stderr, "flows:", out.err)
@@ -176,16 +181,14 @@ func run(names []string, asJSON bool, stdin io.Reader, stdout, stderr io.Writer)
 // connWriter is the pass's consumer for the connection list: it writes
 // each connection (with its explanation when ex is set) as soon as every
 // connection seen before it has ended, so the records come in first-seen
-// order while the pass runs; once more than reorderWindow wait, it writes
-// the rest as they end.
+// order while the pass runs; once more than cli.DefaultWindow wait, it
+// writes the rest as they end.
 type connWriter struct {
-	ex       *explain.Explainer
-	write    func(any) error
-	pending  map[int]connRecord
-	next     int
-	endOrder bool
-	header   bool // the table's header is written
-	err      error
+	ex     *explain.Explainer
+	write  func(any) error
+	order  cli.Reorder[connRecord]
+	header bool // the table's header is written
+	err    error
 }
 
 func (j *connWriter) emit(r connRecord) {
@@ -208,39 +211,7 @@ func (j *connWriter) ConnEnd(c *flow.Conn) {
 	if j.ex != nil {
 		r.Explain = j.ex.Ended()
 	}
-	if j.endOrder {
-		j.emit(r)
-		return
-	}
-	j.pending[c.ID] = r
-	for {
-		r, ok := j.pending[j.next]
-		if !ok {
-			break
-		}
-		delete(j.pending, j.next)
-		j.next++
-		j.emit(r)
-	}
-	if len(j.pending) > reorderWindow {
-		j.endOrder = true
-		j.flush()
-	}
-}
-
-// flush writes what is still pending, in id order.
-func (j *connWriter) flush() {
-	for _, id := range slices.Sorted(maps.Keys(j.pending)) {
-		j.emit(j.pending[id])
-	}
-	clear(j.pending)
-}
-
-func (j *connWriter) order() string {
-	if j.endOrder {
-		return "end"
-	}
-	return "first_seen"
+	j.order.Add(c.ID, r)
 }
 
 const tableFormat = "%6s  %21s  %21s  %12s  %9s  %9s  %8s  %10s  %10s  %8s  %10s  %10s\n"

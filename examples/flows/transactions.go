@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/netecology/netecology/appproto"
+	"github.com/netecology/netecology/examples/internal/top"
 	"github.com/netecology/netecology/flow"
 )
 
@@ -22,8 +23,30 @@ type txnRecord struct {
 	*appproto.Transaction
 }
 
+// txSummary is the last JSON line of -transactions -json: the packet
+// accounting and the number of lines before it.
+type txSummary struct {
+	Type string `json:"type"`
+	flow.Summary
+	Format       flow.Format `json:"format"`
+	Transactions uint64      `json:"transactions"`
+	Statements   int         `json:"statements"`
+	Error        string      `json:"error,omitempty"`
+}
+
+// Bounds of the -transactions table: its lines are flushed every
+// txFlush transactions (columns line up within such a block), and the
+// closing table of connections lists the first maxConnRows by id, the
+// rest counted.
+const (
+	txFlush     = 1000
+	maxConnRows = 1000
+)
+
 // runTransactions lists every application transaction as it completes,
-// with its timing, then one line per connection that carried any.
+// with its timing, then the statements and one line per connection that
+// carried any (the first maxConnRows); with -json, JSON lines and a
+// summary.
 func runTransactions(names []string, asJSON bool, stdin io.Reader, stdout, stderr io.Writer) int {
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
@@ -37,6 +60,7 @@ func runTransactions(names []string, asJSON bool, stdin io.Reader, stdout, stder
 	out := &txPrinter{}
 	out.tx = func(c *flow.Conn, t *appproto.Transaction) {
 		groups.Add(t)
+		out.n++
 		if asJSON {
 			if err := enc.Encode(txnRecord{"transaction", c.ID, c.Client.String(), c.Server.String(), t}); err != nil && encErr == nil {
 				encErr = err
@@ -44,16 +68,14 @@ func runTransactions(names []string, asJSON bool, stdin io.Reader, stdout, stder
 			return
 		}
 		txRow(tw, c, t)
-	}
-	if !asJSON {
-		out.end = func(c *flow.Conn) {
-			if a := c.App; a.MessagesC2S+a.MessagesS2C > 0 {
-				out.conns = append(out.conns, c)
-			}
+		if out.n%txFlush == 0 {
+			tw.Flush()
 		}
 	}
-	cfg := flow.Config{Consumers: []flow.Consumer{out}}
-	res, err := analyze(names, cfg, stdin, stderr)
+	if !asJSON {
+		out.conns = top.New(maxConnRows, func(x, y *flow.Conn) bool { return x.ID < y.ID })
+	}
+	res, err := analyze(names, flow.Config{Consumers: []flow.Consumer{out}}, stdin, stderr)
 	if res == nil {
 		return 1
 	}
@@ -66,6 +88,13 @@ func runTransactions(names []string, asJSON bool, stdin io.Reader, stdout, stder
 				encErr = err
 			}
 		}
+		s := txSummary{Type: "summary", Summary: res.Summary, Format: res.Format, Transactions: out.n, Statements: len(stmts)}
+		if err != nil {
+			s.Error = err.Error()
+		}
+		if err := enc.Encode(s); err != nil && encErr == nil {
+			encErr = err
+		}
 	}
 	if encErr != nil {
 		fmt.Fprintln(stderr, "flows:", encErr)
@@ -77,8 +106,12 @@ func runTransactions(names []string, asJSON bool, stdin io.Reader, stdout, stder
 		stmtTable(tw, stmts)
 		tw.Flush()
 		fmt.Fprintln(w)
-		connTable(tw, out.conns)
+		connTable(tw, out.conns.Sorted())
 		tw.Flush()
+		if r := out.rest; r.conns > 0 {
+			fmt.Fprintf(w, "... and %d more connections (beyond the first %d by id): %d transactions, %.3f s server time\n",
+				r.conns, maxConnRows, r.transactions, r.serverTime)
+		}
 		fmt.Fprintln(w, "server = first response byte - last request byte (includes one network round trip); transfer = last - first response byte")
 		fmt.Fprintln(w, "incomplete = bytes of the request or response missing (cut by the end of the capture, or lost in a gap)")
 	}
@@ -176,18 +209,27 @@ func oneLine(s string) string {
 
 // txPrinter is the pass's consumer for -transactions: each transaction as
 // it completes, and the connections that carried any for the closing
-// table.
+// table (the first maxConnRows by id kept, the rest counted).
 type txPrinter struct {
 	tx    func(*flow.Conn, *appproto.Transaction)
-	end   func(*flow.Conn)
-	conns []*flow.Conn
+	n     uint64 // transactions
+	conns *top.Keeper[*flow.Conn]
+	rest  struct {
+		conns, transactions uint64
+		serverTime          float64
+	}
 }
 
 func (*txPrinter) Packet(*flow.PacketInfo) {}
 
 func (p *txPrinter) ConnEnd(c *flow.Conn) {
-	if p.end != nil {
-		p.end(c)
+	if a := c.App; p.conns == nil || a.MessagesC2S+a.MessagesS2C == 0 {
+		return
+	}
+	if out, dropped := p.conns.Add(c); dropped {
+		p.rest.conns++
+		p.rest.transactions += out.App.Transactions
+		p.rest.serverTime += out.App.ServerTime
 	}
 }
 

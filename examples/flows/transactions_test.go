@@ -27,8 +27,9 @@ func TestTransactionsJSON(t *testing.T) {
 	var out, errOut bytes.Buffer
 	code := runTransactions([]string{filepath.Join(dir, "wan2m-pg-chatty.pcap")}, true, nil, &out, &errOut)
 	require.Equal(t, 0, code, errOut.String())
-	selects := 0
+	selects, txns := 0, 0
 	sc := bufio.NewScanner(&out)
+	var summary map[string]any
 	for sc.Scan() {
 		var r struct {
 			Type       string  `json:"type"`
@@ -37,9 +38,15 @@ func TestTransactionsJSON(t *testing.T) {
 			ServerTime float64 `json:"server_time_s"`
 		}
 		require.NoError(t, json.Unmarshal(sc.Bytes(), &r))
-		if r.Type == "statement" {
+		require.Nil(t, summary, "a line after the summary")
+		switch r.Type {
+		case "statement":
 			continue // see TestStatementsLab
+		case "summary":
+			require.NoError(t, json.Unmarshal(sc.Bytes(), &summary))
+			continue
 		}
+		txns++
 		assert.Equal(t, "transaction", r.Type)
 		assert.Equal(t, "postgres", r.Proto)
 		if r.Verb == "SELECT" {
@@ -48,6 +55,13 @@ func TestTransactionsJSON(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 200, selects)
+	// The summary comes last, with the packet accounting (415 TCP
+	// packets in one connection, as flows -json says) and the count.
+	require.NotNil(t, summary, "no summary line")
+	assert.EqualValues(t, 415, summary["packets"])
+	assert.EqualValues(t, 415, summary["tcp_packets"])
+	assert.EqualValues(t, 1, summary["connections"])
+	assert.EqualValues(t, txns, summary["transactions"])
 }
 
 // TestTransactionsTableTNS: the table lists the TRex Oracle session's TNS

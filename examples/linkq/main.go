@@ -6,10 +6,21 @@
 //	go run ./examples/linkq [-json|-csv] [-mode all|fit|use|verdict]
 //	    [-interval 5m] [-rate 2M] [-line-speeds 2M[,2M]]
 //	    [-target-rtt 150ms -target-rate 2M] [-delayed-ack]
-//	    [-size ip|frame|payload] [-bin 64] [-loss-bin 100] [-no-tcp] [-points] FILE...
+//	    [-size ip|frame|payload] [-bin 64] [-loss-bin 100] [-no-tcp] [-points]
+//	    [-max-verdicts 10000] [-workers N] [-q] FILE...|-
 //
 // Each FILE (pcap or pcapng, possibly gzip-compressed) is analysed on its
-// own. Rates take k, M and G suffixes (powers of 1000, bit/s).
+// own; "-" reads standard input, and several files joined by commas are
+// read as one capture (the rotated files of tcpdump -C or -G). Rates take
+// k, M and G suffixes (powers of 1000, bit/s). On a terminal a progress
+// line goes to standard error (-q: none).
+//
+// Memory is bounded by flow.Config (the live connections) and linkq's
+// limits, whatever the capture holds, but for the verdicts: they wait for
+// the end of the capture (each gets its host pair's duplex check then),
+// so only the connections of the first -max-verdicts ids (10000 by
+// default; 0: all) are judged, and the others counted on standard error
+// and in -json's "unjudged".
 //
 // Modes: "fit" prints one row per path and file (source, requester,
 // responder, samples, intercept, slope in µs/byte and s/bit, the slope
@@ -37,19 +48,25 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/netecology/netecology/examples/internal/cli"
+	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/linkq"
 	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/plot"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 type options struct {
+	quiet         bool
+	maxVerdicts   int
+	maxConns      int // flow.Config.MaxConns
 	asJSON, asCSV bool
 	mode          string
 	points        bool
@@ -82,6 +99,11 @@ func (r rateFlag) Set(s string) error {
 	return err
 }
 
+// defaultMaxVerdicts is how many connections get a verdict by default:
+// the first by id (verdicts are kept until the end of the capture, when
+// each gets its host pair's duplex check; about 1 kB each).
+const defaultMaxVerdicts = 10000
+
 func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	o := &options{cfg: linkq.Config{Workers: runtime.NumCPU()}}
 	fs := flag.NewFlagSet("linkq", flag.ContinueOnError)
@@ -100,6 +122,10 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.cfg.Fit.BinWidth, "bin", linkq.DefaultBinWidth, "size bin width in bytes for the minimum-RTT line")
 	fs.IntVar(&o.cfg.Loss.BinWidth, "loss-bin", linkq.DefaultLossBinWidth, "size bin width in bytes for the loss by size (-json: size_loss)")
 	fs.BoolVar(&o.cfg.NoTCPSamples, "no-tcp", false, "fit echoes only, no TCP RTT samples")
+	fs.BoolVar(&o.quiet, "q", false, "no progress line on standard error")
+	fs.IntVar(&o.maxConns, "max-conns", 0, cli.MaxConnsUsage)
+	fs.IntVar(&o.maxVerdicts, "max-verdicts", defaultMaxVerdicts, "verdict: judge the connections of the first N ids (0: all; the verdicts wait for the end of the capture, so memory grows with them)")
+	fs.IntVar(&o.cfg.Workers, "workers", o.cfg.Workers, "goroutines analysing connections (the output does not depend on it)")
 	fs.StringVar(&o.fig, "fig", "", "draw the first file's figure to this file (.png, .svg or .pdf): with -mode fit, RTT against size with the fitted lines of its first path (Meek et al.'s Figure 1); with -mode use, link use per interval")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: linkq [-json|-csv] [-mode all|fit|use|verdict] [-interval 5m] [-rate 2M] [-line-speeds a,b] [-target-rtt 150ms -target-rate 2M] FILE...")
@@ -113,13 +139,8 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 		fs.Usage()
 		return nil, errors.New("no capture named")
 	}
-	if o.asJSON && o.asCSV {
-		return nil, errors.New("-json and -csv exclude each other")
-	}
-	switch o.mode {
-	case "all", "fit", "use", "verdict":
-	default:
-		return nil, fmt.Errorf("unknown -mode %q", o.mode)
+	if err := o.check(); err != nil {
+		return nil, err
 	}
 	if *lineSpeeds != "" {
 		for _, s := range strings.Split(*lineSpeeds, ",") {
@@ -140,22 +161,8 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	default:
 		return nil, fmt.Errorf("unknown -size %q", *size)
 	}
-	if o.cfg.Use.Interval <= 0 {
-		return nil, errors.New("-interval must be positive")
-	}
-	if (o.cfg.Target.RTT > 0) != (o.cfg.Target.Rate > 0) {
-		return nil, errors.New("-target-rtt and -target-rate go together")
-	}
-	if o.mode == "verdict" && o.cfg.Target.RTT <= 0 {
-		return nil, errors.New("-mode verdict needs -target-rtt and -target-rate")
-	}
-	if o.fig != "" {
-		if o.mode != "use" && o.mode != "fit" {
-			return nil, errors.New("-fig draws the RTT-vs-size fit (-mode fit) or the link use (-mode use)")
-		}
-		if _, err := figFormat(o.fig); err != nil {
-			return nil, err
-		}
+	if err := o.checkTarget(); err != nil {
+		return nil, err
 	}
 	if *delayed {
 		o.cfg.Target.C = linkq.MathisCDelayedACK
@@ -163,7 +170,49 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	return o, nil
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+// analyze makes the pass over one capture (a file, "-" or rotated files
+// joined by commas): its report, or nil when it could not be read at all,
+// and how many connections went without a verdict (-max-verdicts).
+func analyze(name string, o *options, stdin io.Reader, stderr io.Writer) (*linkq.Report, int, error) {
+	in, err := cli.Open(cli.Files(name), stdin)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer in.Close()
+	if f, ok := stderr.(*os.File); ok {
+		defer in.Progress(f, o.quiet, "linkq")()
+	}
+	cfg := o.cfg
+	unjudged := 0
+	if limit := o.maxVerdicts; limit > 0 && cfg.Target.RTT > 0 {
+		cfg.Judge = func(c *flow.Conn) bool { return c.ID <= limit }
+	}
+	a := linkq.New(cfg)
+	count := flow.ConnFunc(func(c *flow.Conn) {
+		if cfg.Judge != nil && !cfg.Judge(c) {
+			unjudged++
+		}
+	})
+	res, err := in.Analyze(flow.Config{Consumers: []flow.Consumer{a, forkless{count}}, Workers: cfg.Workers, MaxConns: o.maxConns})
+	if res == nil {
+		return nil, 0, err
+	}
+	rep := a.Report()
+	rep.Summary = res.Summary
+	if err != nil && len(cli.Files(name)) == 1 {
+		err = fmt.Errorf("%s: %w", name, err)
+	}
+	return rep, unjudged, err
+}
+
+// forkless makes a consumer that needs only the connections' ends a
+// flow.Forker whose forks do nothing: the root sees every end, in order.
+type forkless struct{ flow.ConnFunc }
+
+func (forkless) Fork() flow.Consumer   { return flow.ConnFunc(func(*flow.Conn) {}) }
+func (forkless) Merge([]flow.Consumer) {}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	o, err := parseArgs(args, stderr)
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
@@ -173,8 +222,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	status := 0
 	var reps []linkq.FileReport
+	var unjudged []int
 	for _, name := range o.files {
-		rep, err := linkq.AnalyzeFile(name, o.cfg)
+		rep, n, err := analyze(name, o, stdin, stderr)
 		if err != nil {
 			fmt.Fprintln(stderr, "linkq:", err)
 			status = 1
@@ -186,6 +236,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			fr.Error = err.Error()
 		}
+		if n > 0 {
+			fmt.Fprintf(stderr, "linkq: %s: %d connection(s) beyond the first %d not judged (-max-verdicts)\n", name, n, o.maxVerdicts)
+		}
+		unjudged = append(unjudged, n)
 		if o.fig != "" && len(reps) == 0 { // the first file's figure, points still there
 			if err := drawFigure(o, fr); err != nil {
 				fmt.Fprintln(stderr, "linkq:", err)
@@ -203,8 +257,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case o.asJSON:
 		enc := json.NewEncoder(stdout)
-		for _, r := range reps {
-			if werr = enc.Encode(r); werr != nil {
+		for i, r := range reps {
+			if werr = enc.Encode(fileReport{r, unjudged[i]}); werr != nil {
 				break
 			}
 		}
@@ -222,6 +276,54 @@ func run(args []string, stdout, stderr io.Writer) int {
 		status = 1
 	}
 	return status
+}
+
+// check checks the options that do not depend on others' parsing.
+func (o *options) check() error {
+	if n := len(slices.DeleteFunc(slices.Clone(o.files), func(f string) bool { return f != "-" })); n > 1 {
+		return errors.New("standard input can be read once")
+	}
+	if o.maxVerdicts < 0 {
+		return errors.New("-max-verdicts must not be negative")
+	}
+	if o.asJSON && o.asCSV {
+		return errors.New("-json and -csv exclude each other")
+	}
+	switch o.mode {
+	case "all", "fit", "use", "verdict":
+	default:
+		return fmt.Errorf("unknown -mode %q", o.mode)
+	}
+	return nil
+}
+
+// checkTarget checks the interval, the target and the figure.
+func (o *options) checkTarget() error {
+	if o.cfg.Use.Interval <= 0 {
+		return errors.New("-interval must be positive")
+	}
+	if (o.cfg.Target.RTT > 0) != (o.cfg.Target.Rate > 0) {
+		return errors.New("-target-rtt and -target-rate go together")
+	}
+	if o.mode == "verdict" && o.cfg.Target.RTT <= 0 {
+		return errors.New("-mode verdict needs -target-rtt and -target-rate")
+	}
+	if o.fig != "" {
+		if o.mode != "use" && o.mode != "fit" {
+			return errors.New("-fig draws the RTT-vs-size fit (-mode fit) or the link use (-mode use)")
+		}
+		if _, err := figFormat(o.fig); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fileReport is one file's -json object: linkq.FileReport and the
+// connections that went without a verdict (-max-verdicts).
+type fileReport struct {
+	linkq.FileReport
+	Unjudged int `json:"unjudged,omitempty"`
 }
 
 // failed counts the verdicts whose overall level is a failure.

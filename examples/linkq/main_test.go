@@ -19,7 +19,7 @@ import (
 
 func runArgs(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
-	code := run(args, &out, &errb)
+	code := run(args, nil, &out, &errb)
 	return code, out.String(), errb.String()
 }
 

@@ -8,10 +8,15 @@
 //	    [-fig FILE.png|.svg|.pdf [-conn ID] [-span 2s]] FILE...|-
 //
 // FILE is a pcap or pcapng capture, possibly gzip-compressed; "-" reads
-// standard input; several files are read as one capture, merged by
-// timestamp. Each connection's events come out together when it ends, in
-// time order, connections in the order they ended; the output is the
-// same with any -workers. A summary of the counts per event goes to
+// standard input; several files (or files joined by commas) are read as
+// one capture, merged by timestamp. Memory is bounded by flow.Config (the
+// live connections) whatever the capture holds: each connection's events
+// are written when it ends, so an endless stream on standard input gives
+// output continuously.
+//
+// Each connection's events come out together when it ends, in time
+// order, connections in the order they ended; the output is the same
+// with any -workers. A summary of the counts per event goes to
 // standard error (-q leaves it and the progress line out).
 //
 // -fig draws the lifelines of connection -conn (by default the first to
@@ -54,11 +59,13 @@ type options struct {
 	prog    string
 	workers int
 	quiet   bool
-	fig     string
-	figFmt  string
-	conn    int
-	span    time.Duration
-	files   []string
+	// maxConns bounds the live connections (flow.Config.MaxConns).
+	maxConns int
+	fig      string
+	figFmt   string
+	conn     int
+	span     time.Duration
+	files    []string
 }
 
 func parseArgs(args []string, stderr io.Writer) (*options, error) {
@@ -69,6 +76,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.prog, "prog", netlog.DefaultProg, "the PROG field of the ULM lines")
 	fs.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "goroutines analysing connections (the output does not depend on it)")
 	fs.BoolVar(&o.quiet, "q", false, "no progress line and no summary on standard error")
+	fs.IntVar(&o.maxConns, "max-conns", 0, cli.MaxConnsUsage)
 	fs.StringVar(&o.fig, "fig", "", "draw the lifelines of one connection to this file (.png, .svg or .pdf)")
 	fs.IntVar(&o.conn, "conn", 0, "with -fig, the connection to draw (flow's id; 0: the first to end with a transaction)")
 	fs.DurationVar(&o.span, "span", 0, "with -fig, draw only this long from the connection's start (0: all of it)")
@@ -145,7 +153,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		out = netlog.Handlers(out, pk)
 	}
 	lg := netlog.New(netlog.Config{}, out)
-	in, err := cli.Open(o.files, stdin)
+	var files []string
+	for _, f := range o.files {
+		files = append(files, cli.Files(f)...)
+	}
+	in, err := cli.Open(files, stdin)
 	if err != nil {
 		fmt.Fprintln(stderr, "netlog:", err)
 		return 1
@@ -155,7 +167,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if f, ok := stderr.(*os.File); ok {
 		stop = in.Progress(f, o.quiet, "netlog")
 	}
-	res, rerr := in.Analyze(flow.Config{Consumers: []flow.Consumer{lg}, Workers: o.workers})
+	res, rerr := in.Analyze(flow.Config{Consumers: []flow.Consumer{lg}, Workers: o.workers, MaxConns: o.maxConns})
 	if stop != nil {
 		stop()
 	}

@@ -1,90 +1,229 @@
 package main
 
 import (
-	"cmp"
 	"fmt"
 	"math"
-	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/netecology/netecology/appproto"
+	"github.com/netecology/netecology/examples/internal/cli"
 	"github.com/netecology/netecology/examples/internal/findings"
+	"github.com/netecology/netecology/examples/internal/top"
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
 	"github.com/netecology/netecology/flow/linkq"
 	"github.com/netecology/netecology/flow/series"
+	"github.com/netecology/netecology/tcpstate"
 )
 
-// analysis is what the report knows of one capture.
+// analysis is what the report knows of one capture. It holds what the
+// page shows, not every connection: the connections summed
+// (findings.Tally), those that lost most (ranked) and the rest counted,
+// so that its memory is bounded whatever the capture holds.
 type analysis struct {
-	file  string
-	name  string
-	res   *flow.Result
-	conns []*explain.Conn // by ID
-	flows map[int]*flow.Conn
-	lq    *linkq.Report
-	ser   *series.Result
-	// top is the connection drawn: the one that lost the most time.
-	top *explain.Conn
-	tx  []appproto.Transaction
+	file    string   // as named
+	files   []string // what is read (standard input spooled to a file)
+	name    string
+	summary flow.Summary
+	format  flow.Format
+	// tally sums every connection explained; ranked keeps the maxRanked
+	// that lost most (byLost's order), rest the others.
+	tally  *findings.Tally
+	ranked []ranked
+	rest   restSums
+	// quality groups the capture-quality issues of the connections
+	// explained, in first-seen order.
+	quality []*qualityGroup
+	// vantage counts the connections captured near the client and near
+	// the server (series.CaptureNetworkDir).
+	vantage [2]int
+	// rate and rtt are the largest bottleneck rate (bit/s, rounded as a
+	// target) and the smallest base RTT measured, the target's defaults.
+	rate float64
+	rtt  time.Duration
+	// whatIf is the duration at other RTTs and rates (second pass).
+	whatIf []findings.WhatIfRow
+	lq     *linkq.Report
+	ser    *series.Result
+	// top is the connection drawn: the one that lost the most time, and
+	// flow's view of it.
+	top    *explain.Conn
+	topFlw *flow.Conn
+	tx     []appproto.Transaction
 }
 
-// maxTx bounds the transactions kept for the table and the timeline.
-const maxTx = 2000
+// ranked is a connection among those that lost most.
+type ranked struct {
+	x  *explain.Conn
+	fc *flow.Conn
+}
+
+// restSums counts the connections beyond those ranked: how many, their
+// duration and the time they lost to the network.
+type restSums struct {
+	n         int
+	dur, lost float64
+}
+
+// qualityGroup is one capture-quality issue: the connections that have
+// it (the first qualityConns named), its count summed, what it affects.
+type qualityGroup struct {
+	issue  string
+	conns  []string
+	nconns int
+	count  uint64
+	text   string
+}
+
+// Bounds of what an analysis keeps.
+const (
+	// maxTx bounds the transactions kept for the table and the timeline.
+	maxTx = 2000
+	// qualityConns is how many connections a warning names.
+	qualityConns = 10
+)
 
 // analyse makes two passes over each capture: the first explains its
 // connections (and so picks the one to draw, and the target's defaults),
-// the second, with the target, judges them (linkq) and records the
-// packets and transactions of the connection drawn. Errors are of
-// captures that could not be read in full; their analysis covers what was
-// read.
-func analyse(o *options) ([]*analysis, []error) {
-	var caps []*analysis
-	var errs []error
+// the second, with the target, judges those shown (linkq), projects them
+// all to other RTTs and rates and records the packets and transactions
+// of the connection drawn. Errors are of captures that could not be read
+// in full; their analysis covers what was read. Standard input is
+// spooled to a temporary file, which done removes.
+func analyse(o *options) (caps []*analysis, errs []error) {
 	for _, f := range o.files {
-		a, err := first(f, o.workers)
+		a := &analysis{file: f, files: cli.Files(f)}
+		if f == "-" {
+			name, remove, err := cli.Spool(o.stdin)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			defer remove()
+			a.files = []string{name}
+		}
+		ok, err := a.first(o)
 		if err != nil {
 			errs = append(errs, err)
 		}
-		if a != nil {
+		if ok {
 			caps = append(caps, a)
 		}
 	}
 	tg := target(caps, o)
 	for _, a := range caps {
-		if err := a.second(tg, o.workers); err != nil {
+		if err := a.second(tg, o); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return caps, errs
 }
 
-// first explains the capture's connections.
-func first(file string, workers int) (*analysis, error) {
-	ex := explain.New(explain.Options{Keep: true})
-	res, err := flow.AnalyzeFile(file, flow.Config{Consumers: []flow.Consumer{ex}, KeepConns: true, Workers: workers})
-	if res == nil {
-		return nil, err
+// maxRanked is how many connections of a capture are ranked: as many as
+// any table shows.
+func maxRanked(o *options) int { return max(o.top, budgetRows, verdictsShown) }
+
+// pass runs flow over the capture with cons, a progress line on a
+// terminal; it returns nil when nothing could be read.
+func (a *analysis) pass(o *options, cons []flow.Consumer) (*flow.Result, error) {
+	in, err := cli.Open(a.files, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.file, err)
 	}
-	a := &analysis{file: file, name: filepath.Base(file), res: res, flows: map[int]*flow.Conn{}}
-	a.conns = slices.Clone(ex.Conns())
-	slices.SortFunc(a.conns, func(x, y *explain.Conn) int { return cmp.Compare(x.ID, y.ID) })
-	for _, fc := range res.Conns {
-		a.flows[fc.ID] = fc
+	defer in.Close()
+	defer in.Progress(o.progress(), o.quiet, "report")()
+	res, err := in.Analyze(flow.Config{Consumers: cons, Workers: o.workers, MaxConns: o.maxConns})
+	if err != nil && len(a.files) == 1 {
+		err = fmt.Errorf("%s: %w", a.file, err)
 	}
-	for _, c := range byLost(a.conns) {
-		if c.Budget.DurationS > 0 {
-			a.top = c
-			break
-		}
-	}
-	return a, err
+	return res, err
 }
 
-// second judges the connections against the target and records what the
-// figures of the top connection need.
-func (a *analysis) second(tg linkq.Target, workers int) error {
+// first explains the capture's connections as they end.
+func (a *analysis) first(o *options) (bool, error) {
+	a.name = cli.Name(cli.Files(a.file))
+	a.tally = findings.NewTally(explain.WhatIf{})
+	keep := top.New(maxRanked(o), func(p, q ranked) bool { return lostBefore(p.x, q.x) })
+	ex := explain.New(explain.Options{})
+	order := cli.Reorder[ranked]{Emit: func(r ranked) { a.add(r, keep) }}
+	res, err := a.pass(o, []flow.Consumer{ex, &ended{ex: ex, emit: func(x *explain.Conn, fc *flow.Conn) {
+		order.Add(fc.ID, ranked{x, fc})
+	}}})
+	if res == nil {
+		return false, err
+	}
+	order.Flush()
+	a.summary, a.format = res.Summary, res.Format
+	a.ranked = keep.Sorted()
+	if len(a.ranked) > 0 && a.ranked[0].x.Budget.DurationS > 0 {
+		a.top, a.topFlw = a.ranked[0].x, a.ranked[0].fc
+	}
+	return true, err
+}
+
+// add takes one connection of the first pass, in first-seen order.
+func (a *analysis) add(r ranked, keep *top.Keeper[ranked]) {
+	x, fc := r.x, r.fc
+	if x == nil {
+		return // explain saw no segment of it
+	}
+	a.tally.Add(x)
+	if out, dropped := keep.Add(r); dropped {
+		a.rest.n++
+		a.rest.dur += out.x.Budget.DurationS
+		a.rest.lost += findings.TimeLost(&out.x.Budget)
+	}
+	switch fc.Vantage {
+	case tcpstate.VantageClient:
+		a.vantage[0]++
+	case tcpstate.VantageServer:
+		a.vantage[1]++
+	}
+	a.rate = max(a.rate, round3(x.RateBps*8))
+	if rtt := time.Duration(x.RTTms * float64(time.Millisecond)); rtt > 0 && (a.rtt == 0 || rtt < a.rtt) {
+		a.rtt = rtt
+	}
+	for _, q := range fc.Quality {
+		a.noteQuality(x.ID, q)
+	}
+}
+
+func (a *analysis) noteQuality(id int, q tcpstate.Quality) {
+	k := q.Issue.String()
+	var g *qualityGroup
+	for _, x := range a.quality {
+		if x.issue == k {
+			g = x
+		}
+	}
+	if g == nil {
+		g = &qualityGroup{issue: k, text: q.Affects}
+		a.quality = append(a.quality, g)
+	}
+	if g.nconns < qualityConns {
+		g.conns = append(g.conns, fmt.Sprintf("#%d", id))
+	}
+	g.nconns++
+	g.count += q.Count
+}
+
+// ended is a pass's consumer after its Explainer: each connection with
+// its explanation as it ends. It is a flow.Forker whose forks do nothing:
+// the Explainer's root has the explanation when ended's ConnEnd comes.
+type ended struct {
+	ex   *explain.Explainer
+	emit func(*explain.Conn, *flow.Conn)
+}
+
+func (*ended) Packet(*flow.PacketInfo)     {}
+func (e *ended) ConnEnd(c *flow.Conn)      { e.emit(e.ex.Ended(), c) }
+func (*ended) Fork() flow.Consumer         { return flow.ConnFunc(func(*flow.Conn) {}) }
+func (*ended) Merge(forks []flow.Consumer) {}
+
+// second judges the connections shown against the target, projects
+// every connection to the what-if table's RTTs and rates, and records
+// what the figures of the top connection need.
+func (a *analysis) second(tg linkq.Target, o *options) error {
 	cfg := series.Config{Width: 10 * time.Millisecond}
 	tx := &txLog{conn: -1}
 	if a.top != nil {
@@ -92,26 +231,46 @@ func (a *analysis) second(tg linkq.Target, workers int) error {
 		tx.conn = a.top.ID
 	}
 	col := series.NewCollector(cfg)
-	lq := linkq.New(linkq.Config{Target: tg, NoTCPSamples: true})
-	res, err := flow.AnalyzeFile(a.file, flow.Config{Consumers: []flow.Consumer{col, lq, tx}, Workers: workers})
+	judged := map[int]bool{}
+	for _, r := range a.ranked[:min(verdictsShown, len(a.ranked))] {
+		judged[r.x.ID] = true
+	}
+	lq := linkq.New(linkq.Config{Target: tg, NoTCPSamples: true, Judge: func(c *flow.Conn) bool { return judged[c.ID] }})
+	ex := explain.New(explain.Options{})
+	wi := findings.NewWhatIfTally(whatIfRTTs, whatIfRates(tg))
+	order := cli.Reorder[*explain.Conn]{Emit: func(x *explain.Conn) {
+		if x != nil {
+			wi.Add(x)
+		}
+	}}
+	res, err := a.pass(o, []flow.Consumer{col, lq, tx, ex, &ended{ex: ex, emit: func(x *explain.Conn, fc *flow.Conn) {
+		order.Add(fc.ID, x)
+	}}})
 	if res == nil {
 		return err
 	}
-	a.ser, a.lq, a.tx = col.Result(), lq.Report(), tx.kept
+	order.Flush()
+	a.ser, a.lq, a.tx, a.whatIf = col.Result(), lq.Report(), tx.kept, wi.Rows()
 	a.lq.Summary = res.Summary
 	return err
 }
 
-// byLost returns the connections sorted by the time they lost to the
-// network, the most first (then the longest, then by ID).
-func byLost(conns []*explain.Conn) []*explain.Conn {
-	out := slices.Clone(conns)
-	slices.SortStableFunc(out, func(x, y *explain.Conn) int {
-		if c := cmp.Compare(findings.TimeLost(&y.Budget), findings.TimeLost(&x.Budget)); c != 0 {
-			return c
-		}
-		return cmp.Compare(y.Budget.DurationS, x.Budget.DurationS)
-	})
+// lostBefore is byLost's order: the connection that lost more time to
+// the network first, then the longer (then, as the Keeper breaks ties,
+// the one seen first).
+func lostBefore(x, y *explain.Conn) bool {
+	if lx, ly := findings.TimeLost(&x.Budget), findings.TimeLost(&y.Budget); lx != ly {
+		return lx > ly
+	}
+	return x.Budget.DurationS > y.Budget.DurationS
+}
+
+// byLost returns the ranked connections' explanations, the first n.
+func (a *analysis) byLost(n int) []*explain.Conn {
+	var out []*explain.Conn
+	for _, r := range a.ranked[:min(n, len(a.ranked))] {
+		out = append(out, r.x)
+	}
 	return out
 }
 
@@ -120,13 +279,11 @@ func byLost(conns []*explain.Conn) []*explain.Conn {
 func target(caps []*analysis, o *options) linkq.Target {
 	tg := linkq.Target{RTT: o.targetRTT, Rate: o.targetRate}
 	for _, a := range caps {
-		for _, c := range a.conns {
-			if o.targetRate == 0 {
-				tg.Rate = max(tg.Rate, round3(c.RateBps*8))
-			}
-			if rtt := time.Duration(c.RTTms * float64(time.Millisecond)); o.targetRTT == 0 && rtt > 0 && (tg.RTT == 0 || rtt < tg.RTT) {
-				tg.RTT = rtt
-			}
+		if o.targetRate == 0 {
+			tg.Rate = max(tg.Rate, a.rate)
+		}
+		if o.targetRTT == 0 && a.rtt > 0 && (tg.RTT == 0 || a.rtt < tg.RTT) {
+			tg.RTT = a.rtt
 		}
 	}
 	return tg

@@ -153,7 +153,7 @@ func render(t *testing.T, bin string, captures ...string) (string, rendered) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "report.html")
 	var stderr bytes.Buffer
-	require.Equal(t, 0, run(append([]string{"-o", out}, captures...), &stderr), stderr.String())
+	require.Equal(t, 0, run(append([]string{"-o", out}, captures...), nil, &stderr), stderr.String())
 	dom, log := chromium(t, bin, out, "--dump-dom", "--virtual-time-budget=5000")
 	var console []string
 	for _, l := range strings.Split(log, "\n") {
@@ -384,10 +384,10 @@ func TestUsage(t *testing.T) {
 	var b bytes.Buffer
 	for _, args := range [][]string{{}, {"x.pcap"}, {"-o", "r.html"}, {"-o", "r.html", "a", "b", "c"},
 		{"-o", "r.html", "-top", "0", "a"}, {"-o", "r.html", "-target-rate", "fast", "a"}} {
-		assert.Equal(t, 2, run(args, &b), fmt.Sprint(args))
+		assert.Equal(t, 2, run(args, nil, &b), fmt.Sprint(args))
 	}
 	out := filepath.Join(t.TempDir(), "r.html")
-	assert.Equal(t, 1, run([]string{"-o", out, filepath.Join(t.TempDir(), "missing.pcap")}, &b))
+	assert.Equal(t, 1, run([]string{"-o", out, filepath.Join(t.TempDir(), "missing.pcap")}, nil, &b))
 	_, err := os.Stat(out)
 	assert.True(t, os.IsNotExist(err), "no page for nothing read")
 }

@@ -31,11 +31,20 @@ const maxBins = 80
 // its time-sequence graph, RTT over time and transaction timeline, and
 // for captures of echoes RTT against size and the minimum RTT per
 // interval.
-func figures(caps []*analysis) ([]figure, error) {
+//
+// A figure whose data plot refuses (plot.ErrBadData: a damaged capture)
+// is left out, and said so in the notes returned, so that the rest of the
+// page is written.
+func figures(caps []*analysis) ([]figure, []string, error) {
 	var out []figure
+	var notes []string
 	add := func(f *plot.Figure, id, title, caption string, err error) error {
 		if errors.Is(err, plot.ErrNoData) {
 			return nil // nothing to draw: no figure
+		}
+		if errors.Is(err, plot.ErrBadData) {
+			notes = append(notes, fmt.Sprintf("%s: not drawn: %v", title, err))
+			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", title, err)
@@ -49,7 +58,7 @@ func figures(caps []*analysis) ([]figure, error) {
 	}
 	f, caption, err := figure4(caps)
 	if err := add(f, "fig4", "Figure 4: every packet and the bandwidth of "+topNames(caps), caption, err); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i, a := range caps {
 		id := fmt.Sprintf("c%d", i)
@@ -57,31 +66,31 @@ func figures(caps []*analysis) ([]figure, error) {
 			f, err := tsg(a)
 			if err := add(f, id+"-tsg", "Time-sequence graph of "+a.label(a.top)+", "+dataName(a.top)+" data",
 				"Sequence numbers sent over time (tcptrace's colours): the slope is the rate, steps are waits.", err); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			f, err = rtt(a)
 			if err := add(f, id+"-rtt", "RTT over time of "+a.label(a.top), "Round-trip samples and their minimum per interval.", err); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			f, err = timeline(a)
 			if err := add(f, id+"-tl", "Transaction timeline of "+a.label(a.top),
 				"Each request's line falls from the request to the first and the last byte of its answer.", err); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if a.lq != nil && a.lq.Echo.Matched >= 2 {
 			f, err := echoFit(a)
 			if err := add(f, id+"-fit", "RTT against size of the echoes of "+a.name,
 				"Meek et al.'s Figure 1: the intercept is the fixed delay, the slope the serialization per byte.", err); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			f, err = figure3(a)
 			if err := add(f, id+"-min", "Minimum RTT per interval of "+a.name, "Meek et al.'s Figure 3, from the echoes and TCP.", err); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
-	return out, nil
+	return out, notes, nil
 }
 
 func topNames(caps []*analysis) string {
@@ -205,7 +214,7 @@ func tsg(a *analysis) (*plot.Figure, error) {
 }
 
 func rtt(a *analysis) (*plot.Figure, error) {
-	c, cs, fc := a.top, a.ser.Conn(a.top.ID), a.flows[a.top.ID]
+	c, cs, fc := a.top, a.ser.Conn(a.top.ID), a.topFlw
 	if cs == nil || fc == nil {
 		return nil, plot.ErrNoData
 	}
@@ -256,7 +265,7 @@ func figure3(a *analysis) (*plot.Figure, error) {
 	ser.Classes = slices.Clone(ser.Classes)
 	ser.Conns = nil
 	ser.Coarsen(series.RoundWidth(ser.Last.Sub(ser.First), maxBins))
-	d := plot.RTTData{Min: ser.MinRTTOf(series.CaptureNetworkDir(a.res.Conns)), EchoName: "echo"}
+	d := plot.RTTData{Min: ser.MinRTTOf(a.networkDir()), EchoName: "echo"}
 	if p := a.lq.FigurePath(); p != nil {
 		d.Echo = p.RTTSamples()
 	}
@@ -292,4 +301,13 @@ func inline(f *plot.Figure, id, title string) (template.HTML, error) {
 	s = s[:i+1] + fmt.Sprintf(`<title id="%s-t">%s</title>`, id, html.EscapeString(title)) + s[i+1:]
 	s = strings.ReplaceAll(s, "font-family:Liberation Serif;", "font-family:'Liberation Serif','Times New Roman',Times,serif;")
 	return template.HTML(s), nil // #nosec: made by gonum from our own data, its text escaped by it
+}
+
+// networkDir is series.CaptureNetworkDir over the capture's connections,
+// from their vantage points counted.
+func (a *analysis) networkDir() tcpstate.Dir {
+	if a.vantage[1] > a.vantage[0] {
+		return tcpstate.ServerToClient
+	}
+	return tcpstate.ClientToServer
 }

@@ -3,7 +3,7 @@
 // script, nothing fetched from anywhere, so that it works offline and can
 // be mailed.
 //
-//	go run ./examples/report -o report.html [-target-rtt 150ms -target-rate 2M] [-top 20] CAPTURE [CAPTURE2]
+//	go run ./examples/report -o report.html [-target-rtt 150ms -target-rate 2M] [-top 20] [-q] CAPTURE [CAPTURE2]
 //
 // From the top: the conclusion in one sentence with its numbers; the
 // capture-quality warnings; pathdiag-style verdict lines (pass, warning,
@@ -26,6 +26,16 @@
 // verdicts come from the library (flow/explain, flow/linkq, through
 // examples/internal/findings), not from this tool.
 //
+// A capture is a file, "-" for standard input (copied to a temporary
+// file, as the report reads each capture twice), or several files joined
+// by commas (the rotated files of one capture, read as one). Memory is
+// bounded by flow.Config (the live connections) whatever the captures
+// hold: the connections are summed as they end, and only those the
+// tables show (the -top that lost most, at least 12) are kept, the rest
+// counted. A figure whose data plot refuses (a damaged capture) is left
+// out with a warning; the rest of the page is written. On a terminal a
+// progress line goes to standard error (-q: none).
+//
 // Exit status: 0; 1 if a capture could not be read in full (the report
 // covers what was read) or the report could not be written; 2 for bad
 // usage.
@@ -41,6 +51,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/netecology/netecology/examples/internal/cli"
 	"github.com/netecology/netecology/flow/units"
 )
 
@@ -51,11 +62,24 @@ type options struct {
 	targetRate float64
 	top        int
 	workers    int
+	quiet      bool
+	maxConns   int // flow.Config.MaxConns
 	files      []string
+	stdin      io.Reader
+	stderr     io.Writer
+}
+
+// progress is where the progress line goes: standard error when it is a
+// terminal.
+func (o *options) progress() *os.File {
+	if f, ok := o.stderr.(*os.File); ok {
+		return f
+	}
+	return nil
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stderr))
 }
 
 func parseArgs(args []string, stderr io.Writer) (*options, error) {
@@ -66,8 +90,11 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.targetRTT, "target-rtt", 0, "verdict: the round-trip time the application will see (default: the smallest base RTT measured)")
 	rate := fs.String("target-rate", "", "verdict: the rate the application needs, bit/s with k, M or G (default: the largest bottleneck measured)")
 	fs.IntVar(&o.top, "top", 20, "connections listed in the tables (the ones that lost most time); the rest are counted")
+	fs.BoolVar(&o.quiet, "q", false, "no progress line on standard error")
+	fs.IntVar(&o.maxConns, "max-conns", 0, cli.MaxConnsUsage)
+	fs.IntVar(&o.workers, "workers", o.workers, "goroutines analysing connections (the report does not depend on it)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: report -o report.html [-target-rtt 150ms -target-rate 2M] [-top 20] CAPTURE [CAPTURE2]")
+		fmt.Fprintln(stderr, "usage: report -o report.html [-target-rtt 150ms -target-rate 2M] [-top 20] [-q] CAPTURE [CAPTURE2]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -78,6 +105,8 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	case len(o.files) < 1 || len(o.files) > 2:
 		fs.Usage()
 		return nil, errors.New("name one capture or two")
+	case len(o.files) == 2 && o.files[0] == "-" && o.files[1] == "-":
+		return nil, errors.New("standard input can be read once")
 	case o.out == "":
 		return nil, errors.New("-o is required")
 	case o.top < 1:
@@ -95,7 +124,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	return o, nil
 }
 
-func run(args []string, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stderr io.Writer) int {
 	o, err := parseArgs(args, stderr)
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
@@ -103,6 +132,7 @@ func run(args []string, stderr io.Writer) int {
 		}
 		return 2
 	}
+	o.stdin, o.stderr = stdin, stderr
 	status := 0
 	caps, errs := analyse(o)
 	for _, err := range errs {

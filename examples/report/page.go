@@ -66,13 +66,14 @@ func build(caps []*analysis, o *options) (*report, error) {
 		}
 	}
 	r.Budget = budgets(caps, o.top)
-	r.WhatIf = whatIf(caps, tg)
+	r.WhatIf = whatIf(caps)
 	r.Conns = connections(caps, o.top)
-	figs, err := figures(caps)
+	figs, notes, err := figures(caps)
 	if err != nil {
 		return nil, err
 	}
 	r.Figures = figs
+	r.Warnings = append(r.Warnings, notes...)
 	return r, nil
 }
 
@@ -82,7 +83,7 @@ func build(caps []*analysis, o *options) (*report, error) {
 func conclusion(caps []*analysis) string {
 	var echoes []string
 	for _, a := range caps {
-		if len(a.conns) == 0 && a.lq != nil {
+		if a.tally.Len() == 0 && a.lq != nil {
 			if s := findings.Echoes(a.lq); s != "" {
 				echoes = append(echoes, a.name+": "+s)
 			}
@@ -92,9 +93,9 @@ func conclusion(caps []*analysis) string {
 	case len(echoes) == len(caps):
 		return strings.Join(echoes, ". ")
 	case len(caps) == 2:
-		return findings.Compare(caps[0].name, caps[0].conns, caps[1].name, caps[1].conns)
+		return findings.CompareTallies(caps[0].name, caps[0].tally, caps[1].name, caps[1].tally)
 	}
-	return findings.Capture(caps[0].conns)
+	return caps[0].tally.Capture()
 }
 
 // targetText says what the network verdict was judged against.
@@ -118,8 +119,8 @@ func targetText(tg linkq.Target, o *options) string {
 }
 
 func captureInfo(a *analysis) captureRow {
-	s := a.res.Summary
-	row := captureRow{File: a.name, Format: string(a.res.Format), Packets: s.Packets, TCPPackets: s.TCPPackets, Conns: uint64(s.Connections)}
+	s := a.summary
+	row := captureRow{File: a.name, Format: string(a.format), Packets: s.Packets, TCPPackets: s.TCPPackets, Conns: uint64(s.Connections)}
 	if a.ser != nil && a.ser.Packets > 0 {
 		row.First = a.ser.First.UTC().Format("2006-01-02 15:04:05.000 UTC")
 		row.Span = findings.Secs(a.ser.Last.Sub(a.ser.First).Seconds())
@@ -141,41 +142,16 @@ func captureInfo(a *analysis) captureRow {
 // warnings are the capture-quality issues, grouped by issue, and the
 // packets the analysis could not use.
 func warnings(a *analysis) []string {
-	type group struct {
-		conns []string
-		count uint64
-		text  string
-	}
-	var order []string
-	groups := map[string]*group{}
-	for _, c := range a.conns {
-		fc := a.flows[c.ID]
-		if fc == nil {
-			continue
-		}
-		for _, q := range fc.Quality {
-			k := q.Issue.String()
-			g := groups[k]
-			if g == nil {
-				g = &group{text: q.Affects}
-				groups[k] = g
-				order = append(order, k)
-			}
-			g.conns, g.count = append(g.conns, fmt.Sprintf("#%d", c.ID)), g.count+q.Count
-		}
-	}
 	var out []string
-	for _, k := range order {
-		g := groups[k]
-		conns := g.conns
-		more := ""
-		if len(conns) > 10 {
-			conns, more = conns[:10], fmt.Sprintf(" and %d more", len(g.conns)-10)
+	for _, g := range a.quality {
+		conns, more := g.conns, ""
+		if g.nconns > len(conns) {
+			more = fmt.Sprintf(" and %d more", g.nconns-len(conns))
 		}
-		out = append(out, fmt.Sprintf("%s: %s (%d, on connection %s%s): %s", a.name, strings.ReplaceAll(k, "_", " "), g.count,
+		out = append(out, fmt.Sprintf("%s: %s (%d, on connection %s%s): %s", a.name, strings.ReplaceAll(g.issue, "_", " "), g.count,
 			strings.Join(conns, " "), more, g.text))
 	}
-	for k, v := range a.res.Summary.Skipped {
+	for k, v := range a.summary.Skipped {
 		out = append(out, fmt.Sprintf("%s: %d packets could not be analysed (%s)", a.name, v, strings.ReplaceAll(k, "_", " ")))
 	}
 	return out
@@ -194,10 +170,7 @@ func verdicts(a *analysis, tg linkq.Target) []verdictBlock {
 			lv[v.Conn] = v
 		}
 	}
-	for i, c := range byLost(a.conns) {
-		if i == verdictsShown {
-			break
-		}
+	for _, c := range a.byLost(verdictsShown) {
 		b := verdictBlock{Heading: fmt.Sprintf("%s: %s → %s, %s, %s lost to the network", a.label(c), c.Client, c.Server,
 			findings.Secs(c.Budget.DurationS), findings.Secs(findings.TimeLost(&c.Budget)))}
 		fs := findings.Checks(c)
@@ -209,7 +182,7 @@ func verdicts(a *analysis, tg linkq.Target) []verdictBlock {
 		}
 		out = append(out, b)
 	}
-	if len(a.conns) == 0 && a.lq != nil && a.lq.Echo.Requests > 0 {
+	if a.tally.Len() == 0 && a.lq != nil && a.lq.Echo.Requests > 0 {
 		out = append(out, echoVerdict(a))
 	}
 	return out
@@ -276,10 +249,14 @@ func budgets(caps []*analysis, top int) budgetChart {
 		c *explain.Conn
 	}
 	var all []item
+	total := 0
+	var restDur float64 // of the connections not ranked
 	for _, a := range caps {
-		for _, c := range byLost(a.conns) {
+		for _, c := range a.byLost(len(a.ranked)) {
 			all = append(all, item{a, c})
 		}
+		total += a.tally.Len()
+		restDur += a.rest.dur
 	}
 	var ch budgetChart
 	n := min(len(all), budgetRows, top)
@@ -310,12 +287,12 @@ func budgets(caps []*analysis, top int) budgetChart {
 			ch.Legend = append(ch.Legend, budgetPart{Label: findings.CauseLabel(k), Color: causeColor(k)})
 		}
 	}
-	if rest := all[n:]; len(rest) > 0 {
-		var d float64
-		for _, it := range rest {
+	if total > n {
+		d := restDur
+		for _, it := range all[n:] {
 			d += it.c.Budget.DurationS
 		}
-		ch.More, ch.MoreDur = len(rest), findings.Secs(d)
+		ch.More, ch.MoreDur = total-n, findings.Secs(d)
 	}
 	return ch
 }
@@ -346,16 +323,22 @@ type whatIfRow struct {
 // ocean, a satellite.
 var whatIfRTTs = []time.Duration{time.Millisecond, 10 * time.Millisecond, 50 * time.Millisecond, 150 * time.Millisecond, 600 * time.Millisecond}
 
-func whatIf(caps []*analysis, tg linkq.Target) whatIfTable {
-	var t whatIfTable
+// whatIfRates are the rates projected to: the target's, 10 and 100
+// Mbit/s (bytes per second).
+func whatIfRates(tg linkq.Target) []float64 {
 	rates := []float64{10e6 / 8, 100e6 / 8}
 	if tg.Rate > 0 {
 		rates = append([]float64{tg.Rate / 8}, rates...)
 	}
+	return rates
+}
+
+func whatIf(caps []*analysis) whatIfTable {
+	var t whatIfTable
 	var cols [][]findings.WhatIfRow
 	for _, a := range caps {
 		t.Captures = append(t.Captures, a.name)
-		cols = append(cols, findings.WhatIfs(a.conns, whatIfRTTs, rates))
+		cols = append(cols, a.whatIf)
 	}
 	if len(cols) == 0 || len(cols[0]) == 0 {
 		return t
@@ -383,24 +366,22 @@ type connRow struct {
 func connections(caps []*analysis, top int) connTable {
 	var t connTable
 	for _, a := range caps {
-		all := byLost(a.conns)
-		for i, c := range all {
-			if i == top {
-				rest := all[top:]
-				var d, l float64
-				for _, x := range rest {
-					d, l = d+x.Budget.DurationS, l+findings.TimeLost(&x.Budget)
-				}
-				t.More = append(t.More, fmt.Sprintf("%s: %d more connections, %s of connection time, %s lost to the network",
-					a.name, len(rest), findings.Secs(d), findings.Secs(l)))
-				break
-			}
+		shown := a.byLost(top)
+		for _, c := range shown {
 			r := explain.Summarize("", []*explain.Conn{c}, explain.WhatIf{})
 			t.Rows = append(t.Rows, connRow{Capture: a.name, ID: fmt.Sprint(c.ID), Proto: c.Proto, Client: c.Client.String(),
 				Server: c.Server.String(), Duration: fmt.Sprintf("%.3f", c.Budget.DurationS),
 				Lost: fmt.Sprintf("%.3f", findings.TimeLost(&c.Budget)), Turns: fmt.Sprint(c.Turns), RTT: dash(c.RTTms, "%.1f"),
 				Segment: dash(r.MeanSegment, "%.0f"), Small: dash(100*r.SmallShare, "%.0f%%"), Acks: dash(r.AcksPerSegment, "%.2f"),
 				Limit: c.Limit.String()})
+		}
+		if n := a.tally.Len() - len(shown); n > 0 {
+			d, l := a.rest.dur, a.rest.lost
+			for _, x := range a.byLost(len(a.ranked))[len(shown):] {
+				d, l = d+x.Budget.DurationS, l+findings.TimeLost(&x.Budget)
+			}
+			t.More = append(t.More, fmt.Sprintf("%s: %d more connections, %s of connection time, %s lost to the network",
+				a.name, n, findings.Secs(d), findings.Secs(l)))
 		}
 	}
 	return t

@@ -35,6 +35,16 @@ func CorpusDir(t testing.TB, sub string) string {
 // ending .gz) under dir, recursively, sorted.
 func Captures(t testing.TB, dir string) []string {
 	t.Helper()
+	out, err := CaptureFiles(dir)
+	if err != nil {
+		t.Fatalf("list captures in %s: %v", dir, err)
+	}
+	return out
+}
+
+// CaptureFiles is Captures for programs: the capture files under dir,
+// recursively, sorted, or the error that stopped the walk.
+func CaptureFiles(dir string) ([]string, error) {
 	var out []string
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -49,8 +59,11 @@ func Captures(t testing.TB, dir string) []string {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatalf("list captures in %s: %v", dir, err)
-	}
-	return out
+	return out, err
+}
+
+// LabCaptures returns the committed lab captures (testdata/lab and its
+// sub-folders), the sources of the mutation campaign.
+func LabCaptures() ([]string, error) {
+	return CaptureFiles(filepath.Join(RepoRoot(), "testdata", "lab"))
 }

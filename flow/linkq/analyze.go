@@ -22,6 +22,13 @@ type Config struct {
 	Use          UseConfig
 	// Target enables the verdict when its RTT and Rate are set.
 	Target Target
+	// Judge, when set, picks the connections that get a verdict (nil:
+	// all). Verdicts are kept until Report (each gets its host pair's
+	// duplex check then), so memory grows with the connections judged: a
+	// tool that shows a few picks them here. With Workers above one it is
+	// called on the shards' goroutines and must be safe for concurrent
+	// use.
+	Judge func(c *flow.Conn) bool
 	// Workers is the flow.Config.Workers of the pass Analyze and
 	// AnalyzeFile make: above one, connections are analysed in parallel
 	// shards, with the same report (see Analyzer.Merge).
@@ -129,7 +136,7 @@ func (a *Analyzer) ConnEnd(c *flow.Conn) {
 		return
 	}
 	delete(a.tcp.conns, c.ID)
-	if !a.cfg.Target.enabled() || a.done {
+	if !a.cfg.Target.enabled() || a.done || a.cfg.Judge != nil && !a.cfg.Judge(c) {
 		return
 	}
 	v := verdict(c, tc, a.cfg.Target)

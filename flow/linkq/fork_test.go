@@ -47,3 +47,25 @@ func TestForkSameAsOne(t *testing.T) {
 		})
 	}
 }
+
+// Config.Judge picks the connections judged: on the 66 connections of
+// ppp_example_http_mix.pcap (tshark -z conv,tcp), judging the even ids
+// gives exactly the verdicts of those ids that judging all gives, with
+// one worker and with three.
+func TestJudge(t *testing.T) {
+	path := filepath.Join(flowtest.CorpusDir(t, "public"), "http", "ppp_example_http_mix.pcap")
+	cfg := linkq.Config{Target: linkq.Target{RTT: 150 * time.Millisecond, Rate: 2e6}}
+	all := passWith(t, path, 1, cfg)
+	require.Len(t, all.Verdicts, 66)
+	var even []linkq.Verdict
+	for _, v := range all.Verdicts {
+		if v.Conn%2 == 0 {
+			even = append(even, v)
+		}
+	}
+	cfg.Judge = func(c *flow.Conn) bool { return c.ID%2 == 0 }
+	for _, w := range []int{1, 3} {
+		got := passWith(t, path, w, cfg)
+		assert.Equal(t, even, got.Verdicts, "%d workers", w)
+	}
+}

@@ -118,7 +118,8 @@ type TimeSeq struct {
 	// Window holds the right edge of the receive window (ACK plus the
 	// advertised window) at every ACK.
 	Window SeqMarks
-	// SACK holds the SACK blocks the receiver reported.
+	// SACK holds the SACK blocks the receiver reported (those whose
+	// right edge is after their left).
 	SACK SeqRanges
 	// ZeroWindow marks the ACKs that advertised a zero window.
 	ZeroWindow SeqMarks
@@ -162,7 +163,9 @@ func TimeSequence(points []Point, d tcpstate.Dir, w Window) TimeSeq {
 			t.ZeroWindow = append(t.ZeroWindow, SeqMark{Time: p.Time, Seq: p.Ack})
 		}
 		for _, b := range p.sackBlocks() {
-			t.SACK = append(t.SACK, SeqRange{Time: p.Time, First: b[0], End: b[1]})
+			if b[1] > b[0] { // a block whose right edge is not after its left is none (RFC 2018)
+				t.SACK = append(t.SACK, SeqRange{Time: p.Time, First: b[0], End: b[1]})
+			}
 		}
 	}
 	return t

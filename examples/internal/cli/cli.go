@@ -1,7 +1,9 @@
 // Package cli holds what the example tools share on the command line:
 // opening the captures named as arguments ("-" for standard input, several
-// rotated files as one capture) and a progress line on a terminal. It
-// uses only netecology's public API.
+// rotated files as one capture), a progress line on a terminal, standard
+// input spooled for tools that read their capture twice, and the order
+// of records written as connections end. It uses only netecology's public
+// API.
 package cli
 
 import (
@@ -9,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,6 +80,65 @@ func Open(names []string, stdin io.Reader) (*Input, error) {
 		return nil, err
 	}
 	return in, nil
+}
+
+// MaxConnsUsage is the help of the tools' -max-conns flag
+// (flow.Config.MaxConns).
+const MaxConnsUsage = "most connections tracked at once (0: flow.DefaultMaxConns); past it single-packet and mid-stream connections are ended first"
+
+// Files returns the files one capture argument names: "-" (standard
+// input), a file, or several files joined by commas ("a.pcap,b.pcap":
+// the rotated files of one capture, read as one by Open). A name that is
+// an existing file is that file, commas and all.
+func Files(arg string) []string {
+	if arg == "-" || !strings.Contains(arg, ",") {
+		return []string{arg}
+	}
+	if _, err := os.Stat(arg); err == nil {
+		return []string{arg}
+	}
+	var out []string
+	for _, f := range strings.Split(arg, ",") {
+		if f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Name names a capture made of files in titles: the file's base name,
+// "standard input", or the first file's and how many follow.
+func Name(files []string) string {
+	switch {
+	case len(files) == 0:
+		return ""
+	case len(files) == 1 && files[0] == "-":
+		return "standard input"
+	case len(files) > 1:
+		return fmt.Sprintf("%s (+%d files)", filepath.Base(files[0]), len(files)-1)
+	}
+	return filepath.Base(files[0])
+}
+
+// Spool copies r (standard input) to a temporary file for a tool that
+// reads its capture twice, and returns the file's name and a function
+// that removes it: memory stays bounded, the disk holds the capture.
+func Spool(r io.Reader) (name string, remove func(), err error) {
+	f, err := os.CreateTemp("", "netecology-stdin-*.pcap")
+	if err != nil {
+		return "", nil, err
+	}
+	remove = func() { os.Remove(f.Name()) }
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		remove()
+		return "", nil, fmt.Errorf("standard input: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		remove()
+		return "", nil, err
+	}
+	return f.Name(), remove, nil
 }
 
 // Close closes the files.

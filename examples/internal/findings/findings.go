@@ -232,58 +232,13 @@ func Share(part, whole float64) float64 {
 // Capture returns the sentence for a capture of many connections: how
 // their time divides, by limit, and the conclusion for the one that lost
 // the most; for one connection, its Conclusion.
-func Capture(conns []*explain.Conn) string {
-	switch len(conns) {
-	case 0:
-		return "no TCP connection to explain"
-	case 1:
-		return Conclusion(conns[0])
-	}
-	var total, lost float64
-	byLimit := map[explain.Limit]float64{}
-	worst := conns[0]
-	for _, c := range conns {
-		total += c.Budget.DurationS
-		l := TimeLost(&c.Budget)
-		lost += l
-		byLimit[c.Limit] += c.Budget.DurationS
-		if l > TimeLost(&worst.Budget) {
-			worst = c
-		}
-	}
-	var top explain.Limit
-	for l, s := range byLimit {
-		if s > byLimit[top] || s == byLimit[top] && l < top {
-			top = l
-		}
-	}
-	return fmt.Sprintf("%d connections, %s of connection time, %s of it lost to the network; most of it (%s) in connections limited by %s; "+
-		"the connection that lost most, #%d %s: %s",
-		len(conns), Secs(total), Secs(lost), Secs(byLimit[top]), LimitPhrase(top), worst.ID, worst.Proto, Conclusion(worst))
-}
+func Capture(conns []*explain.Conn) string { return tallyOf(conns).Capture() }
 
 // Compare returns the sentence that compares two captures (or groups of
 // connections) a and b, labelled la and lb: which took longer, by how
 // much, and why, each in its own numbers.
 func Compare(la string, a []*explain.Conn, lb string, b []*explain.Conn) string {
-	ra := explain.Summarize(la, a, explain.WhatIf{})
-	rb := explain.Summarize(lb, b, explain.WhatIf{})
-	slow, fast := ra, rb
-	sc, fc := a, b
-	if rb.DurationS > ra.DurationS {
-		slow, fast, sc, fc = rb, ra, b, a
-	}
-	s := fmt.Sprintf("%s took %s", slow.Label, Secs(slow.DurationS))
-	if fast.DurationS > 0 {
-		s += fmt.Sprintf(", %.1f× %s's %s", slow.DurationS/fast.DurationS, fast.Label, Secs(fast.DurationS))
-	}
-	if len(sc) > 0 {
-		s += ": " + Capture(sc)
-	}
-	if len(fc) == 1 {
-		s += "; " + fast.Label + ": " + Conclusion(fc[0])
-	}
-	return s
+	return CompareTallies(la, tallyOf(a), lb, tallyOf(b))
 }
 
 // FlowNotes returns the lines of a packet-flow figure's annotation: per
@@ -346,18 +301,50 @@ type WhatIfRow struct {
 // WhatIfs projects conns to each RTT (at the observed rate) and to each
 // rate (at the observed RTT), after a first row as captured.
 func WhatIfs(conns []*explain.Conn, rtts []time.Duration, rates []float64) []WhatIfRow {
-	now := explain.Summarize("", conns, explain.WhatIf{})
-	out := []WhatIfRow{{Label: "as captured", RTTms: now.RTTms, RateBps: now.RateBps, DurationS: now.DurationS, RoundTrips: now.RoundTrips}}
-	add := func(label string, at explain.WhatIf) {
-		r := explain.Summarize("", conns, at)
-		out = append(out, WhatIfRow{Label: label, RTTms: r.Projected.RTTms, RateBps: r.Projected.RateBps,
-			DurationS: r.Projected.DurationS, RoundTrips: r.Projected.RoundTrips})
+	w := NewWhatIfTally(rtts, rates)
+	for _, c := range conns {
+		w.Add(c)
 	}
+	return w.Rows()
+}
+
+// WhatIfTally is WhatIfs for connections as they come, in bounded
+// memory: one Tally per row.
+type WhatIfTally struct {
+	labels  []string
+	tallies []*Tally
+}
+
+// NewWhatIfTally returns the tally of the rows WhatIfs gives for rtts and
+// rates.
+func NewWhatIfTally(rtts []time.Duration, rates []float64) *WhatIfTally {
+	w := &WhatIfTally{labels: []string{"as captured"}, tallies: []*Tally{NewTally(explain.WhatIf{})}}
 	for _, rtt := range rtts {
-		add("RTT "+Millis(float64(rtt)/1e6), explain.WhatIf{RTT: rtt})
+		w.labels = append(w.labels, "RTT "+Millis(float64(rtt)/1e6))
+		w.tallies = append(w.tallies, NewTally(explain.WhatIf{RTT: rtt}))
 	}
 	for _, r := range rates {
-		add("rate "+Rate(r), explain.WhatIf{RateBps: r})
+		w.labels = append(w.labels, "rate "+Rate(r))
+		w.tallies = append(w.tallies, NewTally(explain.WhatIf{RateBps: r}))
+	}
+	return w
+}
+
+// Add adds one connection's explanation.
+func (w *WhatIfTally) Add(c *explain.Conn) {
+	for _, t := range w.tallies {
+		t.Add(c)
+	}
+}
+
+// Rows returns the rows of WhatIfs.
+func (w *WhatIfTally) Rows() []WhatIfRow {
+	now := w.tallies[0].Row("")
+	out := []WhatIfRow{{Label: w.labels[0], RTTms: now.RTTms, RateBps: now.RateBps, DurationS: now.DurationS, RoundTrips: now.RoundTrips}}
+	for i, t := range w.tallies[1:] {
+		r := t.Row("")
+		out = append(out, WhatIfRow{Label: w.labels[i+1], RTTms: r.Projected.RTTms, RateBps: r.Projected.RateBps,
+			DurationS: r.Projected.DurationS, RoundTrips: r.Projected.RoundTrips})
 	}
 	return out
 }
