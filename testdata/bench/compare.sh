@@ -24,7 +24,7 @@ trap 'rm -rf "$bin"' EXIT
 names=(floor ours-1cpu ours-2cpu)
 cmds=("$bin/floor $cap" "env GOMAXPROCS=1 $bin/flows -json -q $cap" "env GOMAXPROCS=2 $bin/flows -json -q $cap")
 if command -v tcptrace >/dev/null; then names+=(tcptrace); cmds+=("tcptrace -l -r -n $cap"); fi
-if command -v tshark >/dev/null; then names+=(tshark); cmds+=("tshark -q -z conv,tcp -r $cap"); fi
+if [ -z "${NO_TSHARK:-}" ] && command -v tshark >/dev/null; then names+=(tshark); cmds+=("tshark -q -z conv,tcp -r $cap"); fi
 
 out=$bin/times.tsv
 for r in $(seq 0 "$rounds"); do
