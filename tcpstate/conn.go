@@ -305,36 +305,28 @@ func (c *Conn) Closed() bool {
 // allocates (it sorts the kept samples); call it once the connection ends.
 func (c *Conn) RTT() RTT {
 	var r RTT
-	// Legs: leg[d] is the round trip from the capture point to the
-	// receiver of direction d's data and back.
-	var leg [2]time.Duration
 	hs := &c.hs
-	_, toClient, haveLegs := hs.Legs()
 	if hs.HaveSYNACK {
-		leg[hs.Client] = max(0, hs.SYNACK.Sub(hs.SYN))
-		r.SynToSynAckMs = ms(leg[hs.Client])
+		r.SynToSynAckMs = ms(max(0, hs.SYNACK.Sub(hs.SYN)))
 	}
-	if haveLegs {
-		leg[hs.Client.Reverse()] = max(0, toClient)
-		r.SynAckToAckMs = ms(leg[hs.Client.Reverse()])
-		r.HandshakeMs = ms(leg[0] + leg[1])
+	if _, toClient, ok := hs.Legs(); ok {
+		r.SynAckToAckMs = ms(max(0, toClient))
+		rtt, _ := hs.RTT() // from the first SYN: never too short
+		r.HandshakeMs = ms(rtt)
 	}
 	dirs := [2]*DirRTT{&r.C2S, &r.S2C}
 	for d := range dirs {
 		dirs[d].Data = c.h[d].rtt.summary()
 		dirs[d].TS = c.h[d].tsrtt.summary()
 	}
-	// The primary direction: its receiver is far from the capture point.
+	// The primary direction: its receiver is far from the capture point
+	// (the longer leg); its samples plus the other leg make round trips.
+	l := c.Legs()
 	p := -1
 	switch {
-	case haveLegs:
+	case l.Known():
 		p = 0
-		if leg[1] > leg[0] {
-			p = 1
-		}
-	case c.h[0].rtt.n > 0 && c.h[1].rtt.n > 0:
-		p = 0
-		if c.h[1].rtt.min > c.h[0].rtt.min {
+		if l.ToClient > l.ToServer {
 			p = 1
 		}
 	case c.h[0].rtt.n > 0:
@@ -344,8 +336,8 @@ func (c *Conn) RTT() RTT {
 	}
 	if p >= 0 && c.h[p].rtt.n > 0 {
 		sum := dirs[p].Data
-		if haveLegs {
-			add := ms(leg[1-p])
+		if l.Known() {
+			add := ms(l.To(Dir(1 - p)))
 			sum.MinMs += add
 			sum.MedianMs += add
 			sum.P95Ms += add
@@ -354,37 +346,6 @@ func (c *Conn) RTT() RTT {
 		r.RTTSummary = sum
 	}
 	return r
-}
-
-// Vantage infers where the capture was taken from the handshake split,
-// or without a handshake from the smallest data→ACK sample of each
-// direction.
-func (c *Conn) Vantage() Vantage {
-	var a, b time.Duration // capture→server→capture, capture→client→capture
-	toServer, toClient, ok := c.hs.Legs()
-	switch {
-	case ok:
-		a, b = toServer, toClient
-		if c.hs.Client == ServerToClient {
-			a, b = b, a
-		}
-	case c.h[0].rtt.n > 0 && c.h[1].rtt.n > 0:
-		a, b = c.h[0].rtt.min, c.h[1].rtt.min
-	default:
-		return VantageUnknown
-	}
-	if a < 0 || b < 0 || a+b < 200*time.Microsecond {
-		// Too short a round trip (loopback, one host) to place the capture.
-		return VantageUnknown
-	}
-	f := float64(a) / float64(a+b)
-	switch {
-	case f >= 0.8:
-		return VantageClient
-	case f <= 0.2:
-		return VantageServer
-	}
-	return VantageMiddle
 }
 
 // Quality lists the capture-quality issues found on the connection, in a

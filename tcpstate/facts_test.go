@@ -174,12 +174,46 @@ func TestFactHandshake(t *testing.T) {
 	assert.Equal(t, 100*time.Millisecond, toServer, "from the repeated SYN")
 	assert.Equal(t, 2*time.Millisecond, toClient)
 	assert.Equal(t, 2, h4.SYNs)
+	assert.True(t, h4.Ambiguous(), "no timestamps to tell which SYN the SYN/ACK answers")
 	rtt, _ := h4.RTT()
 	assert.Equal(t, 1102*time.Millisecond, rtt, "from the first SYN: the SYN/ACK may answer either (Karn's rule)")
 	assert.Equal(t, t0, h4.FirstSYN)
 	assert.Equal(t, tcpstate.ClientToServer, h4.Client)
 	assert.Equal(t, t0.Add(time.Second), h4.SYN)
-	assert.InDelta(t, 102.0, r.conn.RTT.HandshakeMs, 1e-9, "Conn.RTT reads the same handshake")
+	assert.InDelta(t, 1102.0, r.conn.RTT.HandshakeMs, 1e-9, "Conn.RTT's handshake round trip runs from the first SYN too")
+	assert.InDelta(t, 100.0, r.conn.RTT.SynToSynAckMs, 1e-9, "the raw leg from the latest SYN")
+	// The legs model does not trust SYN->SYN/ACK after a repeated SYN;
+	// with nothing else to time the server leg it takes the upper bound
+	// from the first SYN (1.1 s).
+	l := r.live[4].legs
+	assert.Equal(t, 1100*time.Millisecond, l.ToServer)
+	assert.Equal(t, 2*time.Millisecond, l.ToClient)
+	assert.Equal(t, tcpstate.LegHandshake, l.ServerFrom)
+
+	// With timestamps the SYN/ACK's echo names the SYN it answers (RFC
+	// 7323): the latest (TSval 2), or the first (TSval 1).
+	for _, tc := range []struct {
+		ecr            uint32
+		toServer, full time.Duration
+	}{{2, 100 * time.Millisecond, 102 * time.Millisecond}, {1, 1100 * time.Millisecond, 1102 * time.Millisecond}} {
+		b = newB()
+		b.Packet(c2s, flowtest.Seg{Flags: tcpstate.SYN, Opts: flowtest.OptTS(1, 0)})
+		b.Advance(time.Second)
+		b.Packet(c2s, flowtest.Seg{Flags: tcpstate.SYN, Seq: 1000, Opts: flowtest.OptTS(2, 0)})
+		b.Advance(100 * time.Millisecond)
+		b.Packet(s2c, flowtest.Seg{Flags: tcpstate.SYN | tcpstate.ACK, Opts: flowtest.OptTS(50, tc.ecr)})
+		b.Advance(2 * time.Millisecond)
+		b.Ack(c2s, flowtest.OptTS(3, 50))
+		r = run(t, b)
+		h := r.live[4].hs
+		assert.True(t, h.Matched, "echo %d", tc.ecr)
+		assert.False(t, h.Ambiguous())
+		toServer, _, _ := h.Legs()
+		assert.Equal(t, tc.toServer, toServer, "echo %d", tc.ecr)
+		rtt, _ := h.RTT()
+		assert.Equal(t, tc.full, rtt, "echo %d", tc.ecr)
+		assert.Equal(t, tc.toServer, r.live[4].legs.ToServer, "echo %d: the legs trust the matched SYN", tc.ecr)
+	}
 
 	b = newB()
 	b.Handshake(10*time.Millisecond, time.Millisecond, nil, nil) // one SYN

@@ -42,6 +42,7 @@ type result struct {
 // PacketInfo.TCP) answered right after one packet.
 type live struct {
 	hs         tcpstate.Handshake
+	legs       tcpstate.Legs
 	inFlight   [2]uint32
 	inFlightOK [2]bool
 	shift      [2]int8
@@ -63,6 +64,7 @@ func run(t *testing.T, b *flowtest.Builder) *result {
 		r.an[p.Index] = *p.Analysis
 		var l live
 		l.hs = p.TCP.Handshake()
+		l.legs = p.TCP.Legs()
 		for d := range 2 {
 			l.inFlight[d], l.inFlightOK[d] = p.TCP.InFlight(tcpstate.Dir(d))
 			l.shift[d] = p.TCP.WindowShift(tcpstate.Dir(d))
@@ -382,6 +384,14 @@ func TestRTTAndVantage(t *testing.T) {
 			r := run(t, b)
 			rt := r.conn.RTT
 			assert.Equal(t, tc.want, r.conn.Vantage)
+			// The legs: the handshake's split is the smallest sample of
+			// each (the requests' samples are leg1 + 0..19 ms, the
+			// answers' leg2).
+			l := r.live[uint64(b.Len())].legs
+			assert.Equal(t, tc.leg1, l.ToServer)
+			assert.Equal(t, tc.leg2, l.ToClient)
+			assert.Equal(t, tcpstate.LegHandshake, l.ServerFrom)
+			assert.Equal(t, tc.want, l.Vantage)
 			assert.InDelta(t, ms(tc.leg1+tc.leg2), rt.HandshakeMs, 1e-9)
 			assert.InDelta(t, ms(tc.leg1), rt.SynToSynAckMs, 1e-9)
 			assert.Equal(t, uint64(21), rt.C2S.Data.Samples, "20 requests and the SYN")
@@ -400,6 +410,36 @@ func TestRTTAndVantage(t *testing.T) {
 			assert.InDelta(t, far.MedianMs+ms(other), rt.MedianMs, 1e-9)
 		})
 	}
+}
+
+// TestLegsWithoutHandshake: picked up mid-stream, the legs come from the
+// data->ACK samples of each direction: 30 ms to the server and back, 70 ms
+// to the client and back, the capture in the middle.
+func TestLegsWithoutHandshake(t *testing.T) {
+	b := newB()
+	b.SetISN(c2s, 1000)
+	b.SetISN(s2c, 5000)
+	// No SYN: the ACK numbers are given (the builder ACKs only after one).
+	send := func(d tcpstate.Dir, n int) {
+		b.Packet(d, flowtest.Seg{Len: n, Ack: b.Nxt(d.Reverse()), SetAck: true, Flags: tcpstate.ACK | tcpstate.PSH})
+	}
+	for range 5 {
+		send(c2s, 50)
+		b.Advance(30 * time.Millisecond)
+		send(s2c, 400) // acknowledges the request 30 ms after it passed
+		b.Advance(70 * time.Millisecond)
+		b.Packet(c2s, flowtest.Seg{Ack: b.Nxt(s2c), SetAck: true}) // acknowledges the answer 70 ms after it passed
+		b.Advance(5 * time.Millisecond)
+	}
+	r := run(t, b)
+	l := r.live[uint64(b.Len())].legs
+	assert.Equal(t, 30*time.Millisecond, l.ToServer)
+	assert.Equal(t, 70*time.Millisecond, l.ToClient)
+	assert.Equal(t, tcpstate.LegData, l.ServerFrom)
+	assert.Equal(t, tcpstate.LegData, l.ClientFrom)
+	assert.Equal(t, 100*time.Millisecond, l.RTT())
+	assert.Equal(t, tcpstate.VantageMiddle, l.Vantage)
+	assert.Equal(t, tcpstate.VantageMiddle, r.conn.Vantage)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
