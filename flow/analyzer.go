@@ -394,6 +394,7 @@ func (a *Analyzer) add(p *Packet) (*entry, tcpstate.Dir) {
 	seg.Index = p.Index
 	seg.Time = p.Time
 	seg.WireLen = p.Length
+	seg.IPID, seg.HasIPID = np.ipID, np.hasIPID
 	if seg.Truncated() || seg.Opts.Malformed && len(p.Data) < p.Length {
 		a.sum.TruncatedTCP++
 	}
