@@ -71,13 +71,23 @@ type half struct {
 	nretx int
 	inRec bool // a retransmission was sent since SND.UNA last advanced
 
-	srtt     time.Duration
-	ts       tsRing
+	srtt time.Duration
+	// ts remembers the direction's recent TSvals (allocated with the
+	// first timestamp after the SYN); synTS is the SYN's.
+	ts       *tsRing
+	synTS    tsEntry
+	hasSynTS bool
 	lastEcho uint32
 	echoOK   bool
-	rtt      sampler // data→ACK samples of this direction's data
-	tsrtt    sampler // timestamp-echo samples of this direction's TSvals
+	rtt      sampler       // data→ACK samples of this direction's data
+	tsrtt    sampler       // timestamp-echo samples of this direction's TSvals
+	lastTS   time.Duration // the latest of them
 	oversize uint64
+	// dups holds the latest segments, to tell capture duplicates.
+	dups dupRing
+	// maxFull is the largest new segment followed by more new data of
+	// the same direction (see EffectiveMSS).
+	maxFull uint32
 }
 
 func (h *half) init() {
@@ -139,7 +149,7 @@ func (c *Conn) analyze(d Dir, s *Segment) {
 	if x.seglen > 0 || s.Flags&(SYN|FIN) != 0 {
 		x.retransmissionRules()
 	}
-	if x.a.Retransmitted() {
+	if x.a.Retransmitted() && !x.a.Duplicate {
 		x.a.Cause = c.cause(x.f, x.r, s, x.a.Labels)
 		x.f.noteRetx(s)
 	}
@@ -374,11 +384,16 @@ func (c *Conn) cause(f, r *half, s *Segment, ls Labels) Cause {
 	if ls.Has(FastRetransmission) {
 		return CauseFast
 	}
-	if (r.dupAcks >= 1 && r.lastAck == s.Seq) || (r.nsack > 0 && r.lastAck.LessThanEq(s.Seq)) {
-		return CauseFast
-	}
 	if f.lastSend.IsZero() {
 		return CauseUnknown
+	}
+	// Duplicate ACKs or SACK blocks drive a retransmission only when they
+	// came after the sender's previous transmission: stale ones (the
+	// receiver's last word before a silence) do not make an RTO backoff
+	// fast.
+	fresh := r.lastAckT.After(f.lastSend)
+	if fresh && ((r.dupAcks >= 1 && r.lastAck == s.Seq) || (r.nsack > 0 && r.lastAck.LessThanEq(s.Seq))) {
+		return CauseFast
 	}
 	idle := s.Time.Sub(f.lastSend)
 	// The sender's round trip: its smoothed data→ACK samples cover only

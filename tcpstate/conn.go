@@ -101,6 +101,10 @@ type DirStats struct {
 	// MalformedOptions counts segments whose options could not be parsed
 	// to their end.
 	MalformedOptions uint64 `json:"malformed_options"`
+	// Duplicates counts the segments that are capture copies of an
+	// earlier one (Analysis.Duplicate); they are counted in every other
+	// counter as tshark counts them.
+	Duplicates uint64 `json:"duplicates"`
 }
 
 // HandshakeOptions are the options a side announced in its SYN (or
@@ -143,6 +147,11 @@ type Conn struct {
 	timeBack  uint64
 	seqJumps  uint64
 	wsClamped uint64
+	// the connection's latest segment carrying new data: its direction
+	// and payload length (see EffectiveMSS)
+	lastNewDir Dir
+	lastNewLen uint32
+	lastNewOK  bool
 }
 
 // NewConn returns an empty connection.
@@ -197,6 +206,10 @@ func (c *Conn) Add(d Dir, s *Segment) *Analysis {
 	if s.Len > int(st.MaxSegment) {
 		st.MaxSegment = uint32(min(s.Len, 1<<31))
 	}
+	if c.h[d].dups.duplicate(s) {
+		a.Duplicate = true
+		st.Duplicates++
+	}
 	if s.Flags.Has(SYN) {
 		c.syn(d, s)
 	}
@@ -206,10 +219,25 @@ func (c *Conn) Add(d Dir, s *Segment) *Analysis {
 		a.Resent = c.cov[d].below(a.Data)
 		st.UniqueBytes += c.cov[d].add(a.Data)
 	}
-	c.trackHandshake(d, s)
+	if !a.Duplicate {
+		c.trackHandshake(d, s) // a copy of the SYN is no repeated SYN
+	}
 	c.analyze(d, s)
 	c.count(d, a)
+	if a.Resent == 0 && !a.Data.Empty() && !a.Duplicate {
+		c.noteFull(d, a.Data.Len())
+	}
 	return a
+}
+
+// noteFull follows the new data of the connection: a segment of d right
+// after another of d carrying new data shows the earlier one was not the
+// last of its burst (see EffectiveMSS).
+func (c *Conn) noteFull(d Dir, n Size) {
+	if c.lastNewOK && c.lastNewDir == d {
+		c.h[d].maxFull = max(c.h[d].maxFull, c.lastNewLen)
+	}
+	c.lastNewDir, c.lastNewLen, c.lastNewOK = d, uint32(n), true
 }
 
 // syn records what a SYN of direction d announces.
@@ -378,5 +406,6 @@ func (c *Conn) Quality() []Quality {
 	add(IssueBadOptions, s0.MalformedOptions+s1.MalformedOptions)
 	add(IssueWScale, c.wsClamped)
 	add(IssueSeqJump, c.seqJumps)
+	add(IssueDuplicates, s0.Duplicates+s1.Duplicates)
 	return q
 }

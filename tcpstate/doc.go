@@ -80,7 +80,9 @@
 //
 // A Conn's memory is bounded: at most 1000 unacknowledged segments and
 // MaxRTTSamples samples per sampler per direction (4 samplers), 8 recent
-// retransmissions and 16 recent TSvals. Once those buffers have grown, Add
-// allocates nothing. A Conn does not retain the payload slices it is
-// given. It is not safe for concurrent use.
+// retransmissions, 32 recent TSvals (allocated with the first timestamp
+// after the SYN) and 4 recent segment signatures (to tell capture
+// duplicates). Once those buffers have grown, Add allocates nothing. A
+// Conn does not retain the payload slices it is given. It is not safe
+// for concurrent use.
 package tcpstate

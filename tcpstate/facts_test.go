@@ -247,6 +247,47 @@ func TestFactMSS(t *testing.T) {
 	}
 }
 
+// TestFactEffectiveMSS: the reference size of a direction's segments is
+// the smaller announcement, lowered to the size the sender uses when it
+// has more to send (sv_http_aptget's server: announced 1452, sends 1428),
+// never raised by offloaded super-segments.
+func TestFactEffectiveMSS(t *testing.T) {
+	mss, ts := flowtest.OptMSS, flowtest.OptTS
+	for _, tc := range []struct {
+		name    string
+		syn, sa []byte
+		sizes   []int // the server's segments, back to back
+		want    int
+		src     tcpstate.MSSSource
+	}{
+		// min(1460, 1452) - 12 = 1440; 1428-byte segments with more behind
+		{"on the wire", flowtest.Opts(mss(1460), ts(1, 0)), flowtest.Opts(mss(1452), ts(2, 1)), []int{1428, 1428, 1428, 600}, 1428, tcpstate.MSSOnWire},
+		// the client's smaller announcement bounds the server's segments
+		{"smaller announcement", mss(1360), mss(1460), []int{1360, 1360, 200}, 1360, tcpstate.MSSAnnounced},
+		// a lone 400-byte answer says nothing about the MSS
+		{"one segment", mss(1460), mss(1460), []int{400}, 1460, tcpstate.MSSAnnounced},
+		// 500 < 3/4 of 1460: application writes, not the path
+		{"small writes", mss(1460), mss(1460), []int{500, 500, 500}, 1460, tcpstate.MSSAnnounced},
+		// segmentation offload: 64 kB "segments" keep the on-wire reference
+		{"TSO", mss(1460), mss(1460), []int{65160, 65160, 1000}, 1460, tcpstate.MSSAnnounced},
+		{"no announcement", nil, nil, []int{1200, 1200, 300}, 1200, tcpstate.MSSOnWire},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newB()
+			b.Handshake(10*time.Millisecond, time.Millisecond, tc.syn, tc.sa)
+			b.Send(c2s, 50, nil)
+			for _, n := range tc.sizes {
+				b.Send(s2c, n, nil)
+			}
+			r := run(t, b)
+			l := r.live[uint64(b.Len())]
+			got, src := l.emss[1], l.emssFrom[1]
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, tc.src, src)
+		})
+	}
+}
+
 // TestFactBase: relative sequence numbers start at the ISNs, or mid-stream
 // at the first number seen, from a segment or from an ACK of the
 // direction.

@@ -137,6 +137,67 @@ func (c *Conn) MSS(d Dir) int {
 	return m
 }
 
+// MSSSource says what an effective MSS rests on.
+type MSSSource uint8
+
+// MSS sources.
+const (
+	// MSSNone: no segment and no announcement.
+	MSSNone MSSSource = iota
+	// MSSAnnounced: the handshake's announcements.
+	MSSAnnounced
+	// MSSOnWire: the largest segment the sender sent with more data
+	// right behind it.
+	MSSOnWire
+	// MSSMaxSeen: the largest segment seen, nothing better known.
+	MSSMaxSeen
+)
+
+var mssSourceNames = [...]string{"none", "announced", "on_wire", "max_seen"}
+
+// String returns the source's name as written in reports.
+func (s MSSSource) String() string {
+	if int(s) < len(mssSourceNames) {
+		return mssSourceNames[s]
+	}
+	return "unknown"
+}
+
+// MarshalText makes an MSSSource appear by name in JSON.
+func (s MSSSource) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// EffectiveMSS returns the full segment size of direction d's data, the
+// reference for "small" and "full-size" segments. It is the smaller of
+// the two sides' MSS announcements (each less the timestamp option's 12
+// bytes when both SYNs carried it: a sender puts no more than its own
+// interface allows either), lowered to the largest segment the sender
+// sent with more of its data right behind it (a segment that was not the
+// last of its burst: the sender had more to send and chose that size)
+// when that is within a quarter below the announcement: the path MTU or
+// options took those bytes. Segments larger than the announcement (TSO or
+// GRO on the capture host, IssueOversize) do not raise it: the reference
+// stays the on-wire MSS. Without announcements it is the largest such
+// segment, else the largest segment seen. It is cheap and may be called
+// during the pass.
+func (c *Conn) EffectiveMSS(d Dir) (int, MSSSource) {
+	ann := c.MSS(d)
+	if own := c.MSS(d.Reverse()); own > 0 && (ann == 0 || own < ann) {
+		ann = own
+	}
+	full := int(c.h[d].maxFull)
+	switch {
+	case ann > 0 && full > 0 && full < ann && 4*full >= 3*ann:
+		return full, MSSOnWire
+	case ann > 0:
+		return ann, MSSAnnounced
+	case full > 0:
+		return full, MSSOnWire
+	case c.Stats[d].MaxSegment > 0:
+		return int(min(c.Stats[d].MaxSegment, 1<<30)), MSSMaxSeen
+	}
+	return 0, MSSNone
+}
+
 // WindowShift returns the window scale applied to the windows direction
 // d's sender advertises after its SYN: 0 to 14 (clamped, RFC 7323 section
 // 2.3), 0 when scaling is off (a SYN without the option); -1 while it is

@@ -208,9 +208,14 @@ type Analysis struct {
 	// remembered, its direction already having 1000 segments
 	// unacknowledged: its ACK can give no RTT sample.
 	Untracked bool
-	// TSRTT is the round-trip time from the TSval this segment's TSecr
-	// echoes first (zero if no sample).
-	TSRTT time.Duration
+	// TSRTT is the time from the TSval this segment's TSecr echoes first
+	// (RFC 7323) to this segment, both at the capture point: the leg from
+	// the capture point to this segment's sender and back, under load
+	// (zero if no sample). TSEchoAck is set when that TSval was first
+	// sent on a pure ACK: a data segment echoing it was sent when the
+	// ACK arrived (ACK clocking), so the sample holds no think time.
+	TSRTT     time.Duration
+	TSEchoAck bool
 	// InFlight is the bytes sent and not yet acknowledged in the
 	// segment's direction after it, minus those the receiver reported
 	// holding in SACK blocks; valid when the segment carries data.
@@ -222,6 +227,13 @@ type Analysis struct {
 	// how (EvidenceNone when it shows none).
 	Unneeded uint64
 	Evidence Evidence
+	// Duplicate is set when the segment is a second copy of one the
+	// capture already holds (see IssueDuplicates): same header fields,
+	// options and IP ID, within a few milliseconds. Its labels are the
+	// ones tshark gives the copy and are counted, but it leaves the
+	// connection's facts (RTT samples, retransmission causes, the
+	// segments remembered) as they were.
+	Duplicate bool
 }
 
 // Retransmitted reports whether the segment is a retransmission as

@@ -47,6 +47,8 @@ type live struct {
 	inFlightOK [2]bool
 	shift      [2]int8
 	mss        [2]int
+	emss       [2]int
+	emssFrom   [2]tcpstate.MSSSource
 	base       [2]tcpstate.Seq
 	baseOK     [2]bool
 }
@@ -69,6 +71,7 @@ func run(t *testing.T, b *flowtest.Builder) *result {
 			l.inFlight[d], l.inFlightOK[d] = p.TCP.InFlight(tcpstate.Dir(d))
 			l.shift[d] = p.TCP.WindowShift(tcpstate.Dir(d))
 			l.mss[d] = p.TCP.MSS(tcpstate.Dir(d))
+			l.emss[d], l.emssFrom[d] = p.TCP.EffectiveMSS(tcpstate.Dir(d))
 			l.base[d], l.baseOK[d] = p.TCP.Base(tcpstate.Dir(d))
 		}
 		r.live[p.Index] = l
@@ -532,4 +535,37 @@ func TestCauseTLP(t *testing.T) {
 	assert.Equal(t, tcpstate.CauseTLP, r.an[6].Cause)
 	assert.Equal(t, uint64(5), r.an[6].Ref[tcpstate.Retransmission])
 	assert.Equal(t, uint64(1), r.conn.C2S.RetransTLP)
+}
+
+// TestCauseRTOBackoff: captured at the server, the client's SACK asks for
+// the first segment again (a fast retransmit); that copy is lost too, and
+// the server resends it with doubling gaps, hearing nothing, then gives up
+// with a RST. The client's SACK is older than each later resend, so they
+// are timeouts, not fast retransmits, though the last ACK carried SACK.
+func TestCauseRTOBackoff(t *testing.T) {
+	b := newB()
+	b.Handshake(time.Millisecond, 70*time.Millisecond, nil, flowtest.OptSACKPerm()) // 1-3
+	b.Send(c2s, 100, nil)                                                           // 4: request
+	b.Advance(time.Millisecond)
+	first := b.Send(s2c, 1000, nil) // 5: lost after the capture point
+	b.Send(s2c, 1000, nil)          // 6
+	b.Advance(72 * time.Millisecond)
+	end := b.Nxt(s2c)
+	// 7: the client holds segment 6 only
+	b.Packet(c2s, flowtest.Seg{Ack: first, SetAck: true, Opts: flowtest.OptSACK([2]uint32{first + 1000, end})})
+	b.Advance(time.Millisecond)
+	b.Packet(s2c, flowtest.Seg{Seq: first, SetSeq: true, Len: 1000}) // 8: fast retransmit
+	for _, gap := range []time.Duration{360, 520, 830, 1460, 2900, 5800} {
+		b.Advance(gap * time.Millisecond)
+		b.Packet(s2c, flowtest.Seg{Seq: first, SetSeq: true, Len: 1000}) // 9..14: backoff
+	}
+	b.Advance(15560 * time.Millisecond)
+	b.Packet(s2c, flowtest.Seg{Seq: end, SetSeq: true, Flags: tcpstate.RST | tcpstate.ACK}) // 15
+	r := run(t, b)
+	assert.Equal(t, tcpstate.CauseFast, r.an[8].Cause, "the SACK came after the server's last send")
+	for i := uint64(9); i <= 14; i++ {
+		assert.Equal(t, tcpstate.CauseTimeout, r.an[i].Cause, "resend %d", i)
+	}
+	assert.Equal(t, uint64(6), r.conn.S2C.RetransTimeout)
+	assert.Equal(t, uint64(1), r.conn.S2C.RetransFast)
 }
