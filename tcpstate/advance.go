@@ -48,13 +48,13 @@ func (f *half) remember(s *Segment, a *Analysis) {
 		f.markRetx(Span(s.Seq, seglen))
 	}
 	if f.segs == nil {
-		f.segs = make([]sent, 0, 16)
+		f.segs = make([]sent, 0, 4) // a SYN-only connection needs one
 	}
 	if len(f.segs) == maxUnacked {
 		a.Untracked = true
 		return
 	}
-	f.segs = append(f.segs, sent{r: Range{s.Seq, nextSeq(s)}, idx: s.Index, t: s.Time, retx: isRetx,
+	f.segs = append(f.segs, sent{r: Range{s.Seq, nextSeq(s)}, idx: s.Index, t: s.Time.UnixNano(), retx: isRetx,
 		len: clamp32(s.Len), hdr: clamp32(s.HeaderLen), wire: clamp32(s.WireLen)})
 }
 
@@ -210,6 +210,9 @@ func (c *Conn) acked(f, r *half, s *Segment, a *Analysis) {
 	if matched {
 		r.sample(s, a, match, ambiguous)
 	}
+	for i := 0; i < min(s.Opts.NSACK, MaxSACKBlocks); i++ {
+		r.markSacked(s.Opts.SACK[i].Range())
+	}
 	f.echo(r, s, a)
 	if r.nretx > 0 {
 		c.spurious(r, s, a)
@@ -256,8 +259,8 @@ func (r *half) sample(s *Segment, a *Analysis, g sent, ambiguous bool) {
 		return
 	}
 	a.AckOf, a.Acked = g.idx, g.size()
-	d := s.Time.Sub(g.t)
-	if d <= 0 {
+	d := time.Duration(s.Time.UnixNano() - g.t)
+	if d <= 0 || g.sacked {
 		return
 	}
 	a.RTT = d
@@ -266,6 +269,16 @@ func (r *half) sample(s *Segment, a *Analysis, g sent, ambiguous bool) {
 		r.srtt = d
 	} else {
 		r.srtt += (d - r.srtt) / 8 // RFC 6298, alpha = 1/8
+	}
+}
+
+// markSacked marks the remembered segments inside block g as held by the
+// receiver (see sent.sacked).
+func (r *half) markSacked(g Range) {
+	for i := range r.segs {
+		if x := &r.segs[i]; !x.sacked && !x.r.Empty() && g.Contains(x.r.First) && g.Contains(x.r.End.Sub(1)) {
+			x.sacked = true
+		}
 	}
 }
 

@@ -18,8 +18,11 @@ const maxRetx = 8
 type sent struct {
 	r    Range // the sequence space it occupies, SYN and FIN counted
 	idx  uint64
-	t    time.Time
-	retx bool // sent more than once (Karn's rule: no RTT sample)
+	t    int64 // capture time, Unix nanoseconds
+	retx bool  // sent more than once (Karn's rule: no RTT sample)
+	// sacked: a SACK block reported it held before the cumulative ACK
+	// reached it; that ACK times the hole's repair, not this segment.
+	sacked bool
 	// Its payload, TCP header and frame lengths, for Analysis.Acked.
 	len, hdr, wire uint32
 }
@@ -67,7 +70,7 @@ type half struct {
 	// sack holds the SACK blocks of the direction's last segment.
 	sack  [MaxSACKBlocks]SACKBlock
 	nsack int
-	retxs [maxRetx]retx
+	retxs *[maxRetx]retx // allocated with the first retransmission
 	nretx int
 	inRec bool // a retransmission was sent since SND.UNA last advanced
 
@@ -434,6 +437,9 @@ func (f *half) noteRetx(s *Segment) {
 	f.inRec = true
 	g := Span(s.Seq, s.SeqLen())
 	f.markRetx(g)
+	if f.retxs == nil {
+		f.retxs = new([maxRetx]retx)
+	}
 	if f.nretx == maxRetx {
 		copy(f.retxs[:], f.retxs[1:])
 		f.nretx--

@@ -35,6 +35,67 @@ func (s State) String() string {
 // MarshalText makes a State appear by name in JSON.
 func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// Ending says how a connection ended, as far as the capture shows, in
+// the spirit of Zeek's conn_state (REJ, RSTO, RSTR, S0, SF): who refused
+// or reset it. The client is the SYN's sender (ClientToServer).
+type Ending uint8
+
+// Endings.
+const (
+	// EndingOpen: neither a RST nor FINs both ways: still open when the
+	// capture (or its tracking) ended.
+	EndingOpen Ending = iota
+	// EndingClosed: both sides sent a FIN and neither a RST (Zeek's SF).
+	EndingClosed
+	// EndingHalfClosed: one side sent a FIN, the other neither a FIN nor
+	// a RST.
+	EndingHalfClosed
+	// EndingRefused: the SYN was answered by a RST, no SYN/ACK (REJ): no
+	// service on that port, or a firewall's refusal.
+	EndingRefused
+	// EndingResetByClient: the client sent the first RST (RSTO).
+	EndingResetByClient
+	// EndingResetByServer: the server sent the first RST after the
+	// handshake, or mid-stream (RSTR).
+	EndingResetByServer
+	// EndingUnanswered: the SYN got no answer at all (S0).
+	EndingUnanswered
+)
+
+var endingNames = [...]string{"open", "closed", "half_closed", "refused", "reset_by_client", "reset_by_server", "unanswered"}
+
+// String returns the ending's name as written in reports.
+func (e Ending) String() string {
+	if int(e) < len(endingNames) {
+		return endingNames[e]
+	}
+	return "unknown"
+}
+
+// MarshalText makes an Ending appear by name in JSON.
+func (e Ending) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
+
+// Ending returns how the connection ended so far (see Ending). It is
+// cheap and may be called during the pass.
+func (c *Conn) Ending() Ending {
+	s0, s1 := &c.Stats[0], &c.Stats[1]
+	switch {
+	case c.rstSeen && c.rstDir == ClientToServer:
+		return EndingResetByClient
+	case c.rstSeen && c.hs.HaveSYN && !c.hs.HaveSYNACK && s1.SYN == 0:
+		return EndingRefused
+	case c.rstSeen:
+		return EndingResetByServer
+	case s0.FIN > 0 && s1.FIN > 0:
+		return EndingClosed
+	case s0.FIN > 0 || s1.FIN > 0:
+		return EndingHalfClosed
+	case c.hs.HaveSYN && s1.Packets == 0:
+		return EndingUnanswered
+	}
+	return EndingOpen
+}
+
 // DirStats counts one direction of a connection.
 //
 // The label counters count the segments of the direction that carry the
@@ -152,6 +213,8 @@ type Conn struct {
 	lastNewDir Dir
 	lastNewLen uint32
 	lastNewOK  bool
+	rstSeen    bool
+	rstDir     Dir // the direction of the first RST
 }
 
 // NewConn returns an empty connection.
@@ -194,6 +257,9 @@ func (c *Conn) Add(d Dir, s *Segment) *Analysis {
 	}
 	if s.Flags.Has(RST) {
 		st.RST++
+		if !c.rstSeen {
+			c.rstSeen, c.rstDir = true, d
+		}
 	}
 	if s.Flags.Has(FIN) {
 		st.FIN++

@@ -23,7 +23,7 @@ const (
 // segSig is what a copy shares with its original.
 type segSig struct {
 	t    int64 // capture time, Unix nanoseconds
-	h    uint64
+	h    uint32
 	ipid uint16
 	id   bool
 }
@@ -36,8 +36,9 @@ type dupRing struct {
 }
 
 // signature hashes the header fields and options of s a copy repeats
-// (FNV-1a over their values).
-func signature(s *Segment) uint64 {
+// (FNV-1a over their values, folded to 32 bits: it is compared with four
+// segments only, within milliseconds).
+func signature(s *Segment) uint32 {
 	h := uint64(14695981039346656037)
 	mix := func(v uint64) {
 		for i := 0; i < 8; i++ {
@@ -55,7 +56,7 @@ func signature(s *Segment) uint64 {
 	for i := 0; i < min(o.NSACK, MaxSACKBlocks); i++ {
 		mix(uint64(o.SACK[i].Left)<<32 | uint64(o.SACK[i].Right))
 	}
-	return h
+	return uint32(h ^ h>>32)
 }
 
 // duplicate reports whether s copies one of the direction's latest

@@ -199,7 +199,9 @@ type Analysis struct {
 	// (zero if no sample), and Acked the sizes of that segment. Ambiguous
 	// is set instead when the ACK matches the end of a segment but a byte
 	// up to it was sent more than once: Karn's rule (RFC 6298) takes no
-	// sample.
+	// sample. Nor does an ACK of a segment the receiver had already
+	// reported held in a SACK block: it times the repair of the hole
+	// before it (RTT stays zero, Ambiguous unset).
 	AckOf     uint64
 	RTT       time.Duration
 	Acked     SegmentSize

@@ -43,6 +43,7 @@ type result struct {
 type live struct {
 	hs         tcpstate.Handshake
 	legs       tcpstate.Legs
+	ending     tcpstate.Ending
 	inFlight   [2]uint32
 	inFlightOK [2]bool
 	shift      [2]int8
@@ -67,6 +68,7 @@ func run(t *testing.T, b *flowtest.Builder) *result {
 		var l live
 		l.hs = p.TCP.Handshake()
 		l.legs = p.TCP.Legs()
+		l.ending = p.TCP.Ending()
 		for d := range 2 {
 			l.inFlight[d], l.inFlightOK[d] = p.TCP.InFlight(tcpstate.Dir(d))
 			l.shift[d] = p.TCP.WindowShift(tcpstate.Dir(d))
@@ -568,4 +570,77 @@ func TestCauseRTOBackoff(t *testing.T) {
 	}
 	assert.Equal(t, uint64(6), r.conn.S2C.RetransTimeout)
 	assert.Equal(t, uint64(1), r.conn.S2C.RetransFast)
+}
+
+// TestNoSampleFromSackedData: a segment the receiver reported in a SACK
+// block is not timed by the cumulative ACK that later reaches it: that ACK
+// times the hole's repair (here the capture missed the first segment and
+// the receiver waited 200 ms for it).
+func TestNoSampleFromSackedData(t *testing.T) {
+	b := newB()
+	b.Handshake(10*time.Millisecond, time.Millisecond, flowtest.OptSACKPerm(), flowtest.OptSACKPerm()) // 1-3
+	hole := b.Nxt(c2s)
+	b.Lose(c2s, 100)
+	b.Send(c2s, 100, nil) // 4
+	b.Send(c2s, 100, nil) // 5
+	b.Advance(10 * time.Millisecond)
+	b.Packet(s2c, flowtest.Seg{Ack: hole, SetAck: true, Opts: flowtest.OptSACK([2]uint32{hole + 100, b.Nxt(c2s)})}) // 6
+	b.Advance(200 * time.Millisecond)
+	b.Ack(s2c, nil) // 7: the cumulative ACK, once the first segment arrived
+	r := run(t, b)
+	assert.Equal(t, uint64(5), r.an[7].AckOf, "the ACK ends at segment 5")
+	assert.Zero(t, r.an[7].RTT, "which the receiver held for 200 ms")
+	assert.False(t, r.an[7].Ambiguous, "no byte was sent twice")
+}
+
+// TestEnding: who refused or reset a connection, as Zeek's conn_state
+// tells REJ, RSTO, RSTR, S0 and SF apart.
+func TestEnding(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		script func(b *flowtest.Builder)
+		want   tcpstate.Ending
+	}{
+		{"refused", func(b *flowtest.Builder) {
+			b.Packet(c2s, flowtest.Seg{Flags: tcpstate.SYN})
+			b.Advance(1300 * time.Microsecond)
+			b.Packet(s2c, flowtest.Seg{Flags: tcpstate.RST | tcpstate.ACK, Seq: 0, SetSeq: true})
+		}, tcpstate.EndingRefused},
+		{"unanswered", func(b *flowtest.Builder) {
+			b.Packet(c2s, flowtest.Seg{Flags: tcpstate.SYN})
+			b.Advance(time.Second)
+			b.Packet(c2s, flowtest.Seg{Flags: tcpstate.SYN, Seq: 1000, SetSeq: true})
+		}, tcpstate.EndingUnanswered},
+		{"reset by the server", func(b *flowtest.Builder) {
+			b.Handshake(time.Millisecond, time.Millisecond, nil, nil)
+			b.Send(c2s, 10, nil)
+			b.Packet(s2c, flowtest.Seg{Flags: tcpstate.RST | tcpstate.ACK})
+		}, tcpstate.EndingResetByServer},
+		{"reset by the client", func(b *flowtest.Builder) {
+			b.Handshake(time.Millisecond, time.Millisecond, nil, nil)
+			b.Send(s2c, 10, nil)
+			b.Packet(c2s, flowtest.Seg{Flags: tcpstate.RST | tcpstate.ACK})
+		}, tcpstate.EndingResetByClient},
+		{"closed", func(b *flowtest.Builder) {
+			b.Handshake(time.Millisecond, time.Millisecond, nil, nil)
+			b.Packet(c2s, flowtest.Seg{Flags: tcpstate.FIN | tcpstate.ACK})
+			b.Packet(s2c, flowtest.Seg{Flags: tcpstate.FIN | tcpstate.ACK})
+			b.Ack(c2s, nil)
+		}, tcpstate.EndingClosed},
+		{"half closed", func(b *flowtest.Builder) {
+			b.Handshake(time.Millisecond, time.Millisecond, nil, nil)
+			b.Packet(c2s, flowtest.Seg{Flags: tcpstate.FIN | tcpstate.ACK})
+		}, tcpstate.EndingHalfClosed},
+		{"open", func(b *flowtest.Builder) {
+			b.Handshake(time.Millisecond, time.Millisecond, nil, nil)
+			b.Send(c2s, 10, nil)
+		}, tcpstate.EndingOpen},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newB()
+			tc.script(b)
+			r := run(t, b)
+			assert.Equal(t, tc.want, r.live[uint64(b.Len())].ending)
+		})
+	}
 }
