@@ -391,10 +391,10 @@ func (c *Conn) cause(f, r *half, s *Segment, ls Labels) Cause {
 		return CauseUnknown
 	}
 	// Duplicate ACKs or SACK blocks drive a retransmission only when they
-	// came after the sender's previous transmission: stale ones (the
-	// receiver's last word before a silence) do not make an RTO backoff
-	// fast.
-	fresh := r.lastAckT.After(f.lastSend)
+	// came after the previous transmission of the bytes resent: stale
+	// ones (the receiver's last word before a silence) do not make an RTO
+	// backoff fast.
+	fresh := r.lastIdx > f.lastSent(s.Seq, s.SeqLen())
 	if fresh && ((r.dupAcks >= 1 && r.lastAck == s.Seq) || (r.nsack > 0 && r.lastAck.LessThanEq(s.Seq))) {
 		return CauseFast
 	}
@@ -416,6 +416,25 @@ func (c *Conn) cause(f, r *half, s *Segment, ls Labels) Cause {
 		return CauseTimeout
 	}
 	return CauseUnknown
+}
+
+// lastSent returns the packet index of the latest transmission of the n
+// bytes at seq: a recent retransmission, else the original (0 if neither
+// is remembered).
+func (f *half) lastSent(seq Seq, n Size) uint64 {
+	g := Span(seq, max(n, 1))
+	var idx uint64
+	if f.retxs != nil {
+		for i := 0; i < f.nretx; i++ {
+			if x := &f.retxs[i]; x.r.Overlaps(g) {
+				idx = max(idx, x.idx)
+			}
+		}
+	}
+	if idx == 0 {
+		idx = f.original(seq, n, 0)
+	}
+	return idx
 }
 
 // una returns SND.UNA of f's data: r's last ACK, or before r has ACKed
