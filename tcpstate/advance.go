@@ -297,7 +297,10 @@ func (f *half) echo(r *half, s *Segment, a *Analysis) {
 	} else if r.ts != nil {
 		e, ok = r.ts.echoed(o.TSEcr)
 	}
-	if !ok {
+	if !ok || e.ack && (s.Len == 0 || a.Resent > 0) {
+		// A pure ACK's TSval times a round trip only when new data
+		// echoes it (sent on the ACK's arrival); a keep-alive or a
+		// window probe may echo it seconds later.
 		return
 	}
 	if d := time.Duration(s.Time.UnixNano() - e.t); d > 0 {

@@ -406,13 +406,16 @@ func (c *Conn) cause(f, r *half, s *Segment, ls Labels) Cause {
 	una, unaOK := f.una(r)
 	tail := s.Seq.Add(s.SeqLen()) == f.sndNxt
 	if tail && !f.inRec && srtt > 0 && idle > 0 {
-		if s.Seq != una || idle < srtt+200*time.Millisecond {
+		if una.LessThan(s.Seq) || idle < srtt+200*time.Millisecond {
 			// The tail sent again while earlier data is outstanding, or
 			// sooner than any RTO (at least SRTT + 200 ms in practice).
 			return CauseTLP
 		}
 	}
-	if unaOK && s.Seq == una && idle >= 200*time.Millisecond {
+	if unaOK && s.Seq.LessThanEq(una) && idle >= 200*time.Millisecond {
+		// The first unacknowledged byte again after a silence; below
+		// SND.UNA as the capture saw it when the ACKs were lost after
+		// the capture point (the sender's SND.UNA is older).
 		return CauseTimeout
 	}
 	return CauseUnknown

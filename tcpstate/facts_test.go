@@ -1,6 +1,7 @@
 package tcpstate_test
 
 import (
+	"encoding/json"
 	"net/netip"
 	"testing"
 	"time"
@@ -326,4 +327,24 @@ func TestFactInFlight(t *testing.T) {
 	assert.Equal(t, uint32(1000), r.live[8].inFlight[c2s], "less the 1000 SACKed")
 	assert.Equal(t, [2]bool{true, true}, r.live[8].inFlightOK)
 	assert.Zero(t, r.live[8].inFlight[s2c], "the server sent only its SYN/ACK, acknowledged")
+}
+
+// TestNamesRoundTrip: the enums tcpstate writes by name in JSON read back.
+func TestNamesRoundTrip(t *testing.T) {
+	type all struct {
+		V tcpstate.Vantage
+		S tcpstate.State
+		E tcpstate.Ending
+		L tcpstate.LegSource
+		M tcpstate.MSSSource
+		I tcpstate.Issue
+	}
+	in := all{tcpstate.VantageMiddle, tcpstate.StateReset, tcpstate.EndingRefused, tcpstate.LegTimestamps, tcpstate.MSSOnWire, tcpstate.IssueDuplicates}
+	b, err := json.Marshal(in)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"V":"middle","S":"reset","E":"refused","L":"timestamps","M":"on_wire","I":"duplicates"}`, string(b))
+	var out all
+	require.NoError(t, json.Unmarshal(b, &out))
+	assert.Equal(t, in, out)
+	assert.Error(t, json.Unmarshal([]byte(`{"V":"nowhere"}`), &out))
 }

@@ -116,14 +116,16 @@ const (
 	CauseNone Cause = iota
 	// CauseFast: fast retransmit or SACK-driven recovery: the receiver had
 	// sent duplicate ACKs or SACK blocks above the resent data (RFC 5681,
-	// RFC 6675).
+	// RFC 6675) since the bytes' previous transmission.
 	CauseFast
 	// CauseTLP: a tail-loss probe (RFC 8985): the last segment sent again,
 	// before a retransmission timeout could have expired, with no
 	// duplicate ACK.
 	CauseTLP
 	// CauseTimeout: the retransmission timer expired (RFC 6298): the first
-	// unacknowledged byte sent again after a silence.
+	// unacknowledged byte sent again after a silence of 200 ms or more,
+	// with no duplicate ACK or SACK since its previous transmission (or
+	// bytes the capture saw acknowledged: the ACKs were lost after it).
 	CauseTimeout
 	// CauseUnknown: none of the above could be told.
 	CauseUnknown
@@ -214,8 +216,10 @@ type Analysis struct {
 	// (RFC 7323) to this segment, both at the capture point: the leg from
 	// the capture point to this segment's sender and back, under load
 	// (zero if no sample). TSEchoAck is set when that TSval was first
-	// sent on a pure ACK: a data segment echoing it was sent when the
-	// ACK arrived (ACK clocking), so the sample holds no think time.
+	// sent on a pure ACK: a segment of new data echoing it was sent when
+	// the ACK arrived (ACK clocking), so the sample holds no think time.
+	// (A pure ACK's TSval echoed by anything but new data gives no
+	// sample.)
 	TSRTT     time.Duration
 	TSEchoAck bool
 	// InFlight is the bytes sent and not yet acknowledged in the
