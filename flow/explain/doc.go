@@ -63,11 +63,7 @@
 //     other traffic's between the same hosts (queue_cross), or the
 //     connection's own beyond the transfer counted (queue_self), as the
 //     round trips under load at the time show (see Queue); the rest is the
-//     second side's think time. A server event after a client event is an
-//     application turn that paid a round trip (Model.RoundTrips), counted
-//     the same from every vantage point: at the client the turn's gap
-//     holds the round trip, at the server the gap before the next request
-//     does, in the middle each holds its leg. A gap under half the leg is
+//     second side's think time. A gap under half the leg is
 //     no reaction: the second side's own pace (window wait);
 //   - two events of one side: the serialization of the second (after the
 //     bottleneck) or the backlog (before it) is transfer (all of it when
@@ -91,6 +87,15 @@
 //   - after the last event, to the last packet: a zero-window stall while
 //     a receiver's window is zero, else the reaction of the last packet's
 //     sender (its leg, then its think time).
+//
+// Round trips paid (Model.RoundTrips) count the requests answered: the
+// server sending new data (or its FIN) after the client did (the
+// handshake's ACK counts as the client's). The order of new data does not
+// depend on where the capture was taken, nor on what was lost and sent
+// again, so the count is the same at the client, the server or in the
+// middle: at the client the answer's gap holds the round trip, at the
+// server the gap before the next request does, in the middle each holds
+// its leg.
 //
 // The base RTT is the legs together. The bottleneck rate of each direction
 // comes from the side of the capture that sees it: after the bottleneck

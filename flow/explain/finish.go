@@ -15,7 +15,9 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 		First: time.Unix(0, cs.first).UTC(), Last: time.Unix(0, cs.last).UTC(),
 		Vantage: cs.legs.Vantage, Ending: cs.ending, RTTms: ms(cs.base), RTTSamples: cs.nsamples, Turns: cs.turns}
 	l := &cs.legs
-	out.Legs = Legs{ToServerMs: ms(l.ToServer), ToClientMs: ms(l.ToClient), ServerFrom: l.ServerFrom, ClientFrom: l.ClientFrom}
+	out.Legs = Legs{ToServerMs: ms(cs.legOf(tcpstate.ServerToClient)), ToClientMs: ms(cs.legOf(tcpstate.ClientToServer)),
+		ServerFrom: l.ServerFrom, ClientFrom: l.ClientFrom}
+	out.RTTms = out.Legs.ToServerMs + out.Legs.ToClientMs
 	out.Proto, out.ProtoSource = protoOf(fc)
 	if cs.d[0].bytes+cs.d[1].bytes == 0 {
 		out.Proto, out.ProtoSource = "none", "no_payload"
@@ -38,7 +40,7 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 	if len(cs.phases) > 0 && cs.phases[0].FirstFlight >= 2 {
 		out.Model.InitialWindow = cs.phases[0].FirstFlight
 	}
-	out.Queue = cs.q.result(cs.base, out.RateBps)
+	out.Queue = cs.q.result(time.Duration(out.RTTms*float64(time.Millisecond)), out.RateBps)
 	out.Limit, out.Evidence = limit(out)
 	if out.SegmentsC2S.Bytes+out.SegmentsS2C.Bytes == 0 {
 		out.Limit = LimitNone

@@ -140,9 +140,6 @@ func (cs *connState) crossGap(g *gapCtx) Cause {
 	}
 	cs.sum[CauseTransfer] += g.up + own
 	cs.pendGap(g, uint8(numCauses)+uint8(d))
-	if d == tcpstate.ServerToClient {
-		cs.turnN++ // a request (or the client's FIN) answered: a round trip paid
-	}
 	return dominant(d, rt, qs, qc, r-rt-own-qs-qc)
 }
 

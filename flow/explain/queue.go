@@ -98,22 +98,24 @@ func (p *pairState) noteLegs(l *tcpstate.Legs) {
 	}
 }
 
-// connQueue is a connection's own queueing samples: the latest four (in
-// microseconds) and the largest of their smallest.
+// connQueue is a connection's own queueing samples, per leg (indexed as
+// pairState.q): the latest four (in microseconds); and the largest of
+// their smallest.
 type connQueue struct {
-	last    [4]int32
-	n       int
+	last    [2][4]int32
+	n       [2]int
 	samples int
 	max     time.Duration
 }
 
-func (q *connQueue) add(d time.Duration) {
-	q.last[q.n%4] = int32(min(d/time.Microsecond, 1<<31-1))
-	q.n++
+func (q *connQueue) add(leg tcpstate.Dir, d time.Duration) {
+	l := &q.last[leg]
+	l[q.n[leg]%4] = int32(min(d/time.Microsecond, 1<<31-1))
+	q.n[leg]++
 	q.samples++
-	m := q.last[0]
-	for i := 1; i < min(q.n, 4); i++ {
-		m = min(m, q.last[i])
+	m := l[0]
+	for i := 1; i < min(q.n[leg], 4); i++ {
+		m = min(m, l[i])
 	}
 	q.max = max(q.max, time.Duration(m)*time.Microsecond)
 }
@@ -134,7 +136,7 @@ func (cs *connState) queueSample(d tcpstate.Dir, s *tcpstate.Segment, an *tcpsta
 		return
 	}
 	q := max(0, rtt-cs.legOf(d))
-	cs.q.add(q)
+	cs.q.add(d, q)
 	if cs.pair != nil {
 		cs.pair.q[d].add(qSample{t: t, q: int32(min(q/time.Microsecond, 1<<31-1)), conn: cs.id})
 	}

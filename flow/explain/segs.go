@@ -70,6 +70,9 @@ func (cs *connState) update(d tcpstate.Dir, s *tcpstate.Segment, t int64, an *tc
 		if s.Flags.Has(tcpstate.FIN) {
 			cs.judgeSmall()
 			cs.endRun()
+			if an.Resent == 0 && !an.Retransmitted() {
+				cs.noteNew(d)
+			}
 		}
 		return
 	}
@@ -169,12 +172,25 @@ func (cs *connState) noteData(d tcpstate.Dir, s *tcpstate.Segment, t int64, an *
 		return
 	}
 	ds.ends.push(endEntry{end: an.Data.End, wire: uint32(min(max(s.WireLen, 0), math.MaxUint32))})
+	cs.noteNew(d)
 	if d == tcpstate.ClientToServer && (!cs.payloadSeen || cs.payloadDir != d) {
 		cs.turns++
 	}
 	cs.payloadSeen, cs.payloadDir = true, d
 	inRun := cs.runAdd(d, s, t)
 	cs.small = pendingSmall{ok: true, dir: d, len: s.Len, inRun: inRun}
+}
+
+// noteNew follows who sent new data (or a FIN) last: the server doing so
+// after the client is a request answered, a round trip paid
+// (Model.RoundTrips). The order of new data does not depend on where the
+// capture was taken, nor on what was lost and sent again, so the count is
+// the same at the client, the server or in the middle.
+func (cs *connState) noteNew(d tcpstate.Dir) {
+	if d == tcpstate.ServerToClient && cs.newSeen && cs.newDir == tcpstate.ClientToServer {
+		cs.turnN++
+	}
+	cs.newDir, cs.newSeen = d, true
 }
 
 // judgeSmall judges the pending new segment against its direction's

@@ -110,8 +110,8 @@ type connState struct {
 	hs     int8 // 0 none, 1 SYN seen, 2 SYN/ACK seen, 3 done, -1 no handshake
 	legs   tcpstate.Legs
 	ending tcpstate.Ending
-	// base is the base round trip (the legs together), nsamples the
-	// round-trip samples tcpstate took.
+	// base is the connection's own base round trip (its legs together),
+	// nsamples the round-trip samples tcpstate took.
 	base     time.Duration
 	nsamples int
 
@@ -129,10 +129,14 @@ type connState struct {
 
 	sum   [numCauses]time.Duration
 	turn  [2]turnAcc // by the direction of the event ending the crossing
-	turnN int        // request -> answer crossings: round trips paid
-	gh    [2]*gapHist
-	pre   *preRate // an upstream sender's first flights, until its rate is known
-	small pendingSmall
+	turnN int        // requests answered: round trips paid (see noteNew)
+	// the side of the latest new data or FIN (the handshake's ACK counts
+	// as the client's)
+	newDir  tcpstate.Dir
+	newSeen bool
+	gh      [2]*gapHist
+	pre     *preRate // an upstream sender's first flights, until its rate is known
+	small   pendingSmall
 
 	stalls []Stall
 	rtos   int
@@ -269,6 +273,7 @@ func (cs *connState) handshake(d tcpstate.Dir, s *tcpstate.Segment, t int64, h *
 			cs.hs = 3
 			cs.sum[CauseHandshake] += time.Duration(t - cs.evT)
 			cs.evT, cs.evDir, cs.evValid, cs.evData = t, tcpstate.ClientToServer, true, false
+			cs.newDir, cs.newSeen = tcpstate.ClientToServer, true
 		}
 	}
 }

@@ -376,8 +376,11 @@ type Model struct {
 
 // Legs is where the capture point sits on the path (tcpstate.Legs): the
 // base round trip from the capture point to each end and back, in
-// milliseconds, and what each rests on ("handshake", "data_ack",
-// "timestamps", "none").
+// milliseconds, and what the connection's own estimate of each rests on
+// ("handshake", "data_ack", "timestamps", "none"). A leg is the smaller
+// of the connection's own and the smallest the other connections between
+// the same hosts measured so far: a connection opened into a full queue
+// times the queue in its handshake, the others saw the path empty.
 type Legs struct {
 	ToServerMs float64            `json:"to_server_ms"`
 	ToClientMs float64            `json:"to_client_ms"`
@@ -477,8 +480,8 @@ type Conn struct {
 	// closed...; tcpstate.Ending).
 	Ending tcpstate.Ending `json:"ending"`
 	// RTTms is the base round-trip time in milliseconds: the two legs
-	// together (0: none); RTTSamples counts the round-trip samples
-	// tcpstate took (handshake, data->ACK, timestamp echoes).
+	// together (0: none); RTTSamples counts the connection's round-trip
+	// samples tcpstate took (data->ACK and timestamp echoes).
 	RTTms      float64 `json:"rtt_ms"`
 	RTTSamples int     `json:"rtt_samples"`
 	// RateBps is the estimated bottleneck rate in bytes per second of the
