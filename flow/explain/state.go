@@ -169,8 +169,10 @@ func (cs *connState) init(o *Options, id int, p *pairState) {
 // and the connection's TCP state after it (tc).
 func (cs *connState) add(d tcpstate.Dir, s *tcpstate.Segment, an *tcpstate.Analysis, tc *tcpstate.Conn) {
 	t := cs.clock(d, s)
+	cs.count(d, an)
 	if an.Duplicate {
-		// A capture copy: its time is the connection's, nothing else.
+		// A capture copy: its time is the connection's and its labels are
+		// counted as tshark counts them; nothing else.
 		return
 	}
 	cs.facts(tc, an)
@@ -180,7 +182,6 @@ func (cs *connState) add(d tcpstate.Dir, s *tcpstate.Segment, an *tcpstate.Analy
 	if g := an.Data; !g.Empty() && an.Labels.Has(tcpstate.LostSegment) && !ds.holeOpen {
 		ds.holeOpen, ds.holeEnd = true, g.First
 	}
-	cs.count(d, an)
 	if cs.hs == 1 || cs.hs == 2 {
 		h := tc.Handshake()
 		cs.handshake(d, s, t, &h)

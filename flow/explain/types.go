@@ -193,7 +193,9 @@ type AckStats struct {
 	// tcpstate labels so, by Wireshark's rules (tshark's
 	// tcp.analysis.duplicate_ack on the receiver's segments, and
 	// tcp.analysis.retransmission, which takes in fast and spurious
-	// retransmissions and resent SYNs and FINs).
+	// retransmissions and resent SYNs and FINs). Like tshark's, they count
+	// the copies of a capture that holds packets twice (the duplicates
+	// caveat); nothing else here does.
 	DupAcks         uint64 `json:"dup_acks"`
 	Retransmissions uint64 `json:"retransmissions"`
 }
