@@ -66,7 +66,9 @@ func (cs *connState) event(d tcpstate.Dir, s *tcpstate.Segment, t int64, an *tcp
 		c = cs.sameGap(&g)
 	}
 	if r := &cs.run; r.active && r.dir == d && s.Len > 0 {
-		r.gaps[c] += g.gap
+		if k := phaseGroup(c); k >= 0 {
+			r.gaps[k] += g.gap
+		}
 	}
 	if c != CauseTransfer {
 		cs.stall(g.a, t, g.gap, c, s.Index)
@@ -254,6 +256,9 @@ func (cs *connState) stall(start, end int64, gap time.Duration, c Cause, idx uin
 	}
 	st := Stall{Start: time.Unix(0, start).UTC(), End: time.Unix(0, end).UTC(), DurationS: gap.Seconds(), Cause: c, Packet: idx}
 	k := cs.opts.TopStalls
+	if cs.stalls == nil {
+		cs.stalls = make([]Stall, 0, k)
+	}
 	if len(cs.stalls) == k && cs.stalls[k-1].DurationS >= st.DurationS {
 		return
 	}

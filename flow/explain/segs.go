@@ -276,7 +276,7 @@ func (cs *connState) endRun() {
 	st.BulkSegments += uint64(r.segs)
 	st.BulkBytes += r.bytes
 	for i, n := range r.bins {
-		st.SizeBins[i] += n
+		st.SizeBins[i] += uint64(n)
 	}
 	nf := r.small
 	if r.lastSmall {
@@ -316,19 +316,35 @@ func (cs *connState) phaseLimit(r *runState, dur float64) (float64, Limit) {
 	if util >= 0.8 {
 		return util, LimitBandwidth
 	}
-	g := &r.gaps
 	best, l := time.Duration(0), LimitUnknown
 	if sigma > 0 {
 		l = LimitBandwidth
 	}
-	for _, x := range []struct {
-		d time.Duration
-		l Limit
-	}{{g[CauseWindowWait], LimitCongestionWindow}, {g[CauseReceiverWindow] + g[CauseZeroWindow], LimitReceiverWindow},
-		{g[CauseLossRecovery] + g[CauseRTO], LimitLoss}, {g[CauseClientThink] + g[CauseServerThink], LimitApplication}} {
-		if x.d > best {
-			best, l = x.d, x.l
+	for k, d := range r.gaps {
+		if d > best {
+			best, l = d, phaseLimits[k]
 		}
 	}
 	return util, l
+}
+
+// phaseLimits are the limits of the groups of causes that judge a bulk
+// phase, in the order of phaseGroup.
+var phaseLimits = [4]Limit{LimitCongestionWindow, LimitReceiverWindow, LimitLoss, LimitApplication}
+
+// phaseGroup returns the group of cause c for a phase's limit: window
+// waits, receiver-window and zero-window stalls, loss and RTO, think
+// times; -1 for the others.
+func phaseGroup(c Cause) int {
+	switch c {
+	case CauseWindowWait:
+		return 0
+	case CauseReceiverWindow, CauseZeroWindow:
+		return 1
+	case CauseLossRecovery, CauseRTO:
+		return 2
+	case CauseClientThink, CauseServerThink:
+		return 3
+	}
+	return -1
 }

@@ -69,13 +69,15 @@ type runState struct {
 	wire        uint64
 	small       int
 	lastSmall   bool
-	bins        [5]uint64
+	bins        [5]uint32
 	flights     int
 	firstFlight int
 	firstT      int64
 	lastT       int64
 	minSpacing  float64
-	gaps        [numCauses]time.Duration // gaps ending in the run's segments, by cause
+	// gaps ending in the run's segments, by the group of their cause
+	// that judges a phase (see phaseGroup)
+	gaps [4]time.Duration
 }
 
 // turnAcc adds up the crossings toward one side (a gap from the other
