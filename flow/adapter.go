@@ -372,6 +372,9 @@ type netPacket struct {
 	// PacketInfo).
 	etherType uint16
 	linkDst   LinkDst
+	// ipID is the IPv4 identification field, valid when hasIPID is set.
+	ipID    uint16
+	hasIPID bool
 }
 
 // decoder decodes link and network layers with gopacket's
@@ -633,6 +636,7 @@ func (d *decoder) network(err error, truncated bool, np *netPacket) {
 		np.src, _ = netip.AddrFromSlice(ip.SrcIP)
 		np.dst, _ = netip.AddrFromSlice(ip.DstIP)
 		np.proto = uint8(ip.Protocol)
+		np.ipID, np.hasIPID = ip.Id, true
 		if ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0 {
 			// Not reassembled; the addresses stay known to consumers.
 			np.skip = SkipFragment

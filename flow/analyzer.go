@@ -48,7 +48,8 @@ type Config struct {
 	KeepConns bool
 	// Workers is how many goroutines analyse connections in parallel:
 	// the goroutine calling Add reads the packets' headers and assigns
-	// each connection, by a hash of its four-tuple, to one of Workers
+	// each connection, by a hash of its two addresses (all connections
+	// between two hosts together), to one of Workers
 	// shards, each of which owns its connections' TCP state, application
 	// analysis and consumer state. Zero or one means no goroutine: all of
 	// it on the caller's. It takes effect only when every Consumer is a
@@ -406,6 +407,7 @@ func (a *Analyzer) add(p *Packet) (*entry, tcpstate.Dir) {
 	seg.Index = p.Index
 	seg.Time = p.Time
 	seg.WireLen = p.Length
+	seg.IPID, seg.HasIPID = np.ipID, np.hasIPID
 	if seg.Truncated() || seg.Opts.Malformed && len(p.Data) < p.Length {
 		a.sum.TruncatedTCP++
 	}

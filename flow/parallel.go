@@ -1,9 +1,6 @@
 package flow
 
-import (
-	"net/netip"
-	"sync"
-)
+import "sync"
 
 // Batching of the work handed to the shards' goroutines.
 const (
@@ -110,27 +107,23 @@ func (p *parallel) finished(c *Conn, seq uint64) {
 	p.mu.Unlock()
 }
 
-// shardOf assigns a connection to a shard by its four-tuple (FNV-1a).
+// shardOf assigns a connection to a shard by its two addresses (FNV-1a),
+// not its ports: every connection between two hosts runs on one shard,
+// so that a consumer looking across them (flow/explain's cross-traffic
+// queueing, per host pair) sees them all, as a single pass would.
 func (p *parallel) shardOf(k connKey) int {
 	h := uint64(14695981039346656037)
-	mix := func(ap [18]byte) {
-		for _, b := range ap {
-			h ^= uint64(b)
+	a, b := k.a.Addr(), k.b.Addr()
+	if b.Less(a) {
+		a, b = b, a
+	}
+	for _, x := range [2][16]byte{a.As16(), b.As16()} {
+		for _, c := range x {
+			h ^= uint64(c)
 			h *= 1099511628211
 		}
 	}
-	for _, ap := range [2][18]byte{addrPortBytes(k.a), addrPortBytes(k.b)} {
-		mix(ap)
-	}
 	return int(h % uint64(len(p.in)))
-}
-
-func addrPortBytes(ap netip.AddrPort) [18]byte {
-	var b [18]byte
-	a := ap.Addr().As16()
-	copy(b[:], a[:])
-	b[16], b[17] = byte(ap.Port()>>8), byte(ap.Port())
-	return b
 }
 
 // slot returns the event to fill next for shard sh.

@@ -1,13 +1,16 @@
 package tcpstate
 
-import "math"
+import (
+	"math"
+	"time"
+)
 
 // advance updates the direction's state after segment s (Wireshark's
 // bookkeeping after the rules), then processes its ACK (RTT samples,
 // spurious-retransmission evidence) and the bytes in flight.
 func (c *Conn) advance(f, r *half, s *Segment, a *Analysis) {
 	occupies := s.Len > 0 || s.Flags&(SYN|FIN) != 0
-	if occupies {
+	if occupies && !a.Duplicate {
 		f.remember(s, a)
 		f.lastSend = s.Time
 	}
@@ -45,13 +48,13 @@ func (f *half) remember(s *Segment, a *Analysis) {
 		f.markRetx(Span(s.Seq, seglen))
 	}
 	if f.segs == nil {
-		f.segs = make([]sent, 0, 16)
+		f.segs = make([]sent, 0, 4) // a SYN-only connection needs one
 	}
 	if len(f.segs) == maxUnacked {
 		a.Untracked = true
 		return
 	}
-	f.segs = append(f.segs, sent{r: Range{s.Seq, nextSeq(s)}, idx: s.Index, t: s.Time, retx: isRetx,
+	f.segs = append(f.segs, sent{r: Range{s.Seq, nextSeq(s)}, idx: s.Index, t: s.Time.UnixNano(), retx: isRetx,
 		len: clamp32(s.Len), hdr: clamp32(s.HeaderLen), wire: clamp32(s.WireLen)})
 }
 
@@ -103,10 +106,36 @@ func (c *Conn) noteHeader(f *half, s *Segment, a *Analysis) {
 	}
 	f.nsack = min(s.Opts.NSACK, MaxSACKBlocks)
 	copy(f.sack[:], s.Opts.SACK[:f.nsack])
-	if s.Opts.HasTimestamps && (s.Len > 0 || s.Flags&(SYN|FIN) != 0) {
-		f.ts.sent(s.Opts.TSVal, s.Time)
+	if s.Opts.HasTimestamps {
+		f.sentTS(s)
 	}
 }
+
+// sentTS remembers the TSval of segment s for the timestamp samples: a
+// SYN's in its own slot, the others' in the ring, pure ACKs' included
+// (their echo in the other side's data times the round trip under load).
+func (f *half) sentTS(s *Segment) {
+	t := s.Time.UnixNano()
+	if s.Flags.Has(SYN) {
+		if !f.hasSynTS {
+			f.synTS, f.hasSynTS = tsEntry{t: t, val: s.Opts.TSVal}, true
+		}
+		return
+	}
+	if s.Flags.Has(RST) {
+		return
+	}
+	if f.ts == nil {
+		f.ts = new(tsRing)
+	}
+	pure := s.Len == 0 && s.Flags&FIN == 0
+	f.ts.sent(s.Opts.TSVal, t, pure, f.tsGap())
+}
+
+// tsGap is the least spacing of the TSvals kept: a 24th of the latest
+// timestamp sample, so that the ring holds more than a round trip under
+// load.
+func (f *half) tsGap() time.Duration { return f.lastTS / 24 }
 
 // scaled returns the receive window segment s advertises in bytes and the
 // shift applied: the direction's window scale once negotiated (never on a
@@ -181,6 +210,9 @@ func (c *Conn) acked(f, r *half, s *Segment, a *Analysis) {
 	if matched {
 		r.sample(s, a, match, ambiguous)
 	}
+	for i := 0; i < min(s.Opts.NSACK, MaxSACKBlocks); i++ {
+		r.markSacked(s.Opts.SACK[i].Range())
+	}
 	f.echo(r, s, a)
 	if r.nretx > 0 {
 		c.spurious(r, s, a)
@@ -227,8 +259,8 @@ func (r *half) sample(s *Segment, a *Analysis, g sent, ambiguous bool) {
 		return
 	}
 	a.AckOf, a.Acked = g.idx, g.size()
-	d := s.Time.Sub(g.t)
-	if d <= 0 {
+	d := time.Duration(s.Time.UnixNano() - g.t)
+	if d <= 0 || g.sacked {
 		return
 	}
 	a.RTT = d
@@ -240,6 +272,16 @@ func (r *half) sample(s *Segment, a *Analysis, g sent, ambiguous bool) {
 	}
 }
 
+// markSacked marks the remembered segments inside block g as held by the
+// receiver (see sent.sacked).
+func (r *half) markSacked(g Range) {
+	for i := range r.segs {
+		if x := &r.segs[i]; !x.sacked && !x.r.Empty() && g.Contains(x.r.First) && g.Contains(x.r.End.Sub(1)) {
+			x.sacked = true
+		}
+	}
+}
+
 // echo takes the timestamp-echo sample of segment s of f: the first echo
 // of a TSval r sent (RFC 7323).
 func (f *half) echo(r *half, s *Segment, a *Analysis) {
@@ -248,11 +290,23 @@ func (f *half) echo(r *half, s *Segment, a *Analysis) {
 		return
 	}
 	f.lastEcho, f.echoOK = o.TSEcr, true
-	if t, ok := r.ts.find(o.TSEcr); ok {
-		if d := s.Time.Sub(t); d > 0 {
-			a.TSRTT = d
-			r.tsrtt.add(d)
-		}
+	var e tsEntry
+	ok := false
+	if r.hasSynTS && r.synTS.val == o.TSEcr {
+		e, ok, r.hasSynTS = r.synTS, true, false
+	} else if r.ts != nil {
+		e, ok = r.ts.echoed(o.TSEcr)
+	}
+	if !ok || e.ack && (s.Len == 0 || a.Resent > 0) {
+		// A pure ACK's TSval times a round trip only when new data
+		// echoes it (sent on the ACK's arrival); a keep-alive or a
+		// window probe may echo it seconds later.
+		return
+	}
+	if d := time.Duration(s.Time.UnixNano() - e.t); d > 0 {
+		a.TSRTT, a.TSEchoAck = d, e.ack
+		r.tsrtt.add(d)
+		r.lastTS = d
 	}
 }
 

@@ -18,8 +18,11 @@ const maxRetx = 8
 type sent struct {
 	r    Range // the sequence space it occupies, SYN and FIN counted
 	idx  uint64
-	t    time.Time
-	retx bool // sent more than once (Karn's rule: no RTT sample)
+	t    int64 // capture time, Unix nanoseconds
+	retx bool  // sent more than once (Karn's rule: no RTT sample)
+	// sacked: a SACK block reported it held before the cumulative ACK
+	// reached it; that ACK times the hole's repair, not this segment.
+	sacked bool
 	// Its payload, TCP header and frame lengths, for Analysis.Acked.
 	len, hdr, wire uint32
 }
@@ -67,17 +70,27 @@ type half struct {
 	// sack holds the SACK blocks of the direction's last segment.
 	sack  [MaxSACKBlocks]SACKBlock
 	nsack int
-	retxs [maxRetx]retx
+	retxs *[maxRetx]retx // allocated with the first retransmission
 	nretx int
 	inRec bool // a retransmission was sent since SND.UNA last advanced
 
-	srtt     time.Duration
-	ts       tsRing
+	srtt time.Duration
+	// ts remembers the direction's recent TSvals (allocated with the
+	// first timestamp after the SYN); synTS is the SYN's.
+	ts       *tsRing
+	synTS    tsEntry
+	hasSynTS bool
 	lastEcho uint32
 	echoOK   bool
-	rtt      sampler // data→ACK samples of this direction's data
-	tsrtt    sampler // timestamp-echo samples of this direction's TSvals
+	rtt      sampler       // data→ACK samples of this direction's data
+	tsrtt    sampler       // timestamp-echo samples of this direction's TSvals
+	lastTS   time.Duration // the latest of them
 	oversize uint64
+	// dups holds the latest segments, to tell capture duplicates.
+	dups dupRing
+	// maxFull is the largest new segment followed by more new data of
+	// the same direction (see EffectiveMSS).
+	maxFull uint32
 }
 
 func (h *half) init() {
@@ -139,7 +152,7 @@ func (c *Conn) analyze(d Dir, s *Segment) {
 	if x.seglen > 0 || s.Flags&(SYN|FIN) != 0 {
 		x.retransmissionRules()
 	}
-	if x.a.Retransmitted() {
+	if x.a.Retransmitted() && !x.a.Duplicate {
 		x.a.Cause = c.cause(x.f, x.r, s, x.a.Labels)
 		x.f.noteRetx(s)
 	}
@@ -374,11 +387,16 @@ func (c *Conn) cause(f, r *half, s *Segment, ls Labels) Cause {
 	if ls.Has(FastRetransmission) {
 		return CauseFast
 	}
-	if (r.dupAcks >= 1 && r.lastAck == s.Seq) || (r.nsack > 0 && r.lastAck.LessThanEq(s.Seq)) {
-		return CauseFast
-	}
 	if f.lastSend.IsZero() {
 		return CauseUnknown
+	}
+	// Duplicate ACKs or SACK blocks drive a retransmission only when they
+	// came after the previous transmission of the bytes resent: stale
+	// ones (the receiver's last word before a silence) do not make an RTO
+	// backoff fast.
+	fresh := r.lastIdx > f.lastSent(s.Seq, s.SeqLen())
+	if fresh && ((r.dupAcks >= 1 && r.lastAck == s.Seq) || (r.nsack > 0 && r.lastAck.LessThanEq(s.Seq))) {
+		return CauseFast
 	}
 	idle := s.Time.Sub(f.lastSend)
 	// The sender's round trip: its smoothed data→ACK samples cover only
@@ -388,16 +406,38 @@ func (c *Conn) cause(f, r *half, s *Segment, ls Labels) Cause {
 	una, unaOK := f.una(r)
 	tail := s.Seq.Add(s.SeqLen()) == f.sndNxt
 	if tail && !f.inRec && srtt > 0 && idle > 0 {
-		if s.Seq != una || idle < srtt+200*time.Millisecond {
+		if una.LessThan(s.Seq) || idle < srtt+200*time.Millisecond {
 			// The tail sent again while earlier data is outstanding, or
 			// sooner than any RTO (at least SRTT + 200 ms in practice).
 			return CauseTLP
 		}
 	}
-	if unaOK && s.Seq == una && idle >= 200*time.Millisecond {
+	if unaOK && s.Seq.LessThanEq(una) && idle >= 200*time.Millisecond {
+		// The first unacknowledged byte again after a silence; below
+		// SND.UNA as the capture saw it when the ACKs were lost after
+		// the capture point (the sender's SND.UNA is older).
 		return CauseTimeout
 	}
 	return CauseUnknown
+}
+
+// lastSent returns the packet index of the latest transmission of the n
+// bytes at seq: a recent retransmission, else the original (0 if neither
+// is remembered).
+func (f *half) lastSent(seq Seq, n Size) uint64 {
+	g := Span(seq, max(n, 1))
+	var idx uint64
+	if f.retxs != nil {
+		for i := 0; i < f.nretx; i++ {
+			if x := &f.retxs[i]; x.r.Overlaps(g) {
+				idx = max(idx, x.idx)
+			}
+		}
+	}
+	if idx == 0 {
+		idx = f.original(seq, n, 0)
+	}
+	return idx
 }
 
 // una returns SND.UNA of f's data: r's last ACK, or before r has ACKed
@@ -419,6 +459,9 @@ func (f *half) noteRetx(s *Segment) {
 	f.inRec = true
 	g := Span(s.Seq, s.SeqLen())
 	f.markRetx(g)
+	if f.retxs == nil {
+		f.retxs = new([maxRetx]retx)
+	}
 	if f.nretx == maxRetx {
 		copy(f.retxs[:], f.retxs[1:])
 		f.nretx--

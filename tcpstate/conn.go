@@ -35,6 +35,67 @@ func (s State) String() string {
 // MarshalText makes a State appear by name in JSON.
 func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// Ending says how a connection ended, as far as the capture shows, in
+// the spirit of Zeek's conn_state (REJ, RSTO, RSTR, S0, SF): who refused
+// or reset it. The client is the SYN's sender (ClientToServer).
+type Ending uint8
+
+// Endings.
+const (
+	// EndingOpen: neither a RST nor FINs both ways: still open when the
+	// capture (or its tracking) ended.
+	EndingOpen Ending = iota
+	// EndingClosed: both sides sent a FIN and neither a RST (Zeek's SF).
+	EndingClosed
+	// EndingHalfClosed: one side sent a FIN, the other neither a FIN nor
+	// a RST.
+	EndingHalfClosed
+	// EndingRefused: the SYN was answered by a RST, no SYN/ACK (REJ): no
+	// service on that port, or a firewall's refusal.
+	EndingRefused
+	// EndingResetByClient: the client sent the first RST (RSTO).
+	EndingResetByClient
+	// EndingResetByServer: the server sent the first RST after the
+	// handshake, or mid-stream (RSTR).
+	EndingResetByServer
+	// EndingUnanswered: the SYN got no answer at all (S0).
+	EndingUnanswered
+)
+
+var endingNames = [...]string{"open", "closed", "half_closed", "refused", "reset_by_client", "reset_by_server", "unanswered"}
+
+// String returns the ending's name as written in reports.
+func (e Ending) String() string {
+	if int(e) < len(endingNames) {
+		return endingNames[e]
+	}
+	return "unknown"
+}
+
+// MarshalText makes an Ending appear by name in JSON.
+func (e Ending) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
+
+// Ending returns how the connection ended so far (see Ending). It is
+// cheap and may be called during the pass.
+func (c *Conn) Ending() Ending {
+	s0, s1 := &c.Stats[0], &c.Stats[1]
+	switch {
+	case c.rstSeen && c.rstDir == ClientToServer:
+		return EndingResetByClient
+	case c.rstSeen && c.hs.HaveSYN && !c.hs.HaveSYNACK && s1.SYN == 0:
+		return EndingRefused
+	case c.rstSeen:
+		return EndingResetByServer
+	case s0.FIN > 0 && s1.FIN > 0:
+		return EndingClosed
+	case s0.FIN > 0 || s1.FIN > 0:
+		return EndingHalfClosed
+	case c.hs.HaveSYN && s1.Packets == 0:
+		return EndingUnanswered
+	}
+	return EndingOpen
+}
+
 // DirStats counts one direction of a connection.
 //
 // The label counters count the segments of the direction that carry the
@@ -101,6 +162,10 @@ type DirStats struct {
 	// MalformedOptions counts segments whose options could not be parsed
 	// to their end.
 	MalformedOptions uint64 `json:"malformed_options"`
+	// Duplicates counts the segments that are capture copies of an
+	// earlier one (Analysis.Duplicate); they are counted in every other
+	// counter as tshark counts them.
+	Duplicates uint64 `json:"duplicates"`
 }
 
 // HandshakeOptions are the options a side announced in its SYN (or
@@ -143,6 +208,13 @@ type Conn struct {
 	timeBack  uint64
 	seqJumps  uint64
 	wsClamped uint64
+	// the connection's latest segment carrying new data: its direction
+	// and payload length (see EffectiveMSS)
+	lastNewDir Dir
+	lastNewLen uint32
+	lastNewOK  bool
+	rstSeen    bool
+	rstDir     Dir // the direction of the first RST
 }
 
 // NewConn returns an empty connection.
@@ -185,6 +257,9 @@ func (c *Conn) Add(d Dir, s *Segment) *Analysis {
 	}
 	if s.Flags.Has(RST) {
 		st.RST++
+		if !c.rstSeen {
+			c.rstSeen, c.rstDir = true, d
+		}
 	}
 	if s.Flags.Has(FIN) {
 		st.FIN++
@@ -197,6 +272,10 @@ func (c *Conn) Add(d Dir, s *Segment) *Analysis {
 	if s.Len > int(st.MaxSegment) {
 		st.MaxSegment = uint32(min(s.Len, 1<<31))
 	}
+	if c.h[d].dups.duplicate(s) {
+		a.Duplicate = true
+		st.Duplicates++
+	}
 	if s.Flags.Has(SYN) {
 		c.syn(d, s)
 	}
@@ -206,10 +285,25 @@ func (c *Conn) Add(d Dir, s *Segment) *Analysis {
 		a.Resent = c.cov[d].below(a.Data)
 		st.UniqueBytes += c.cov[d].add(a.Data)
 	}
-	c.trackHandshake(d, s)
+	if !a.Duplicate {
+		c.trackHandshake(d, s) // a copy of the SYN is no repeated SYN
+	}
 	c.analyze(d, s)
 	c.count(d, a)
+	if a.Resent == 0 && !a.Data.Empty() && !a.Duplicate {
+		c.noteFull(d, a.Data.Len())
+	}
 	return a
+}
+
+// noteFull follows the new data of the connection: a segment of d right
+// after another of d carrying new data shows the earlier one was not the
+// last of its burst (see EffectiveMSS).
+func (c *Conn) noteFull(d Dir, n Size) {
+	if c.lastNewOK && c.lastNewDir == d {
+		c.h[d].maxFull = max(c.h[d].maxFull, c.lastNewLen)
+	}
+	c.lastNewDir, c.lastNewLen, c.lastNewOK = d, uint32(n), true
 }
 
 // syn records what a SYN of direction d announces.
@@ -305,36 +399,28 @@ func (c *Conn) Closed() bool {
 // allocates (it sorts the kept samples); call it once the connection ends.
 func (c *Conn) RTT() RTT {
 	var r RTT
-	// Legs: leg[d] is the round trip from the capture point to the
-	// receiver of direction d's data and back.
-	var leg [2]time.Duration
 	hs := &c.hs
-	_, toClient, haveLegs := hs.Legs()
 	if hs.HaveSYNACK {
-		leg[hs.Client] = max(0, hs.SYNACK.Sub(hs.SYN))
-		r.SynToSynAckMs = ms(leg[hs.Client])
+		r.SynToSynAckMs = ms(max(0, hs.SYNACK.Sub(hs.SYN)))
 	}
-	if haveLegs {
-		leg[hs.Client.Reverse()] = max(0, toClient)
-		r.SynAckToAckMs = ms(leg[hs.Client.Reverse()])
-		r.HandshakeMs = ms(leg[0] + leg[1])
+	if _, toClient, ok := hs.Legs(); ok {
+		r.SynAckToAckMs = ms(max(0, toClient))
+		rtt, _ := hs.RTT() // from the first SYN: never too short
+		r.HandshakeMs = ms(rtt)
 	}
 	dirs := [2]*DirRTT{&r.C2S, &r.S2C}
 	for d := range dirs {
 		dirs[d].Data = c.h[d].rtt.summary()
 		dirs[d].TS = c.h[d].tsrtt.summary()
 	}
-	// The primary direction: its receiver is far from the capture point.
+	// The primary direction: its receiver is far from the capture point
+	// (the longer leg); its samples plus the other leg make round trips.
+	l := c.Legs()
 	p := -1
 	switch {
-	case haveLegs:
+	case l.Known():
 		p = 0
-		if leg[1] > leg[0] {
-			p = 1
-		}
-	case c.h[0].rtt.n > 0 && c.h[1].rtt.n > 0:
-		p = 0
-		if c.h[1].rtt.min > c.h[0].rtt.min {
+		if l.ToClient > l.ToServer {
 			p = 1
 		}
 	case c.h[0].rtt.n > 0:
@@ -344,8 +430,8 @@ func (c *Conn) RTT() RTT {
 	}
 	if p >= 0 && c.h[p].rtt.n > 0 {
 		sum := dirs[p].Data
-		if haveLegs {
-			add := ms(leg[1-p])
+		if l.Known() {
+			add := ms(l.To(Dir(1 - p)))
 			sum.MinMs += add
 			sum.MedianMs += add
 			sum.P95Ms += add
@@ -354,37 +440,6 @@ func (c *Conn) RTT() RTT {
 		r.RTTSummary = sum
 	}
 	return r
-}
-
-// Vantage infers where the capture was taken from the handshake split,
-// or without a handshake from the smallest data→ACK sample of each
-// direction.
-func (c *Conn) Vantage() Vantage {
-	var a, b time.Duration // capture→server→capture, capture→client→capture
-	toServer, toClient, ok := c.hs.Legs()
-	switch {
-	case ok:
-		a, b = toServer, toClient
-		if c.hs.Client == ServerToClient {
-			a, b = b, a
-		}
-	case c.h[0].rtt.n > 0 && c.h[1].rtt.n > 0:
-		a, b = c.h[0].rtt.min, c.h[1].rtt.min
-	default:
-		return VantageUnknown
-	}
-	if a < 0 || b < 0 || a+b < 200*time.Microsecond {
-		// Too short a round trip (loopback, one host) to place the capture.
-		return VantageUnknown
-	}
-	f := float64(a) / float64(a+b)
-	switch {
-	case f >= 0.8:
-		return VantageClient
-	case f <= 0.2:
-		return VantageServer
-	}
-	return VantageMiddle
 }
 
 // Quality lists the capture-quality issues found on the connection, in a
@@ -417,5 +472,6 @@ func (c *Conn) Quality() []Quality {
 	add(IssueBadOptions, s0.MalformedOptions+s1.MalformedOptions)
 	add(IssueWScale, c.wsClamped)
 	add(IssueSeqJump, c.seqJumps)
+	add(IssueDuplicates, s0.Duplicates+s1.Duplicates)
 	return q
 }

@@ -49,9 +49,10 @@
 // (Window, WindowShift), and for an ACK that times a segment the sample,
 // the segment and its sizes (RTT, AckOf, Acked) or why there is none
 // (Ambiguous, Untracked). Between segments the Conn answers cheap live
-// queries, which allocate nothing: Handshake (its times and legs),
-// Vantage, InFlight, MSS, WindowShift and Base (the origin of relative
-// sequence numbers).
+// queries, which allocate nothing: Handshake (its times), Legs (the
+// capture point's place on the path: the round trip to each end and back,
+// and the vantage), Vantage, InFlight, MSS, WindowShift and Base (the
+// origin of relative sequence numbers).
 //
 // # Round-trip time
 //
@@ -61,9 +62,12 @@
 // RFC 6298), and a timestamp sample from the first echo of each TSval
 // (RFC 7323). Samples never go negative: time going backwards drops the
 // sample and is counted. Quantiles are exact up to MaxRTTSamples samples
-// per sampler and estimated from a uniform reservoir beyond. Conn.Vantage
-// infers where the capture was taken from the split; Conn.Quality lists
-// capture faults and the conclusions they undermine.
+// per sampler and estimated from a uniform reservoir beyond. Conn.Legs
+// splits the base round trip at the capture point into a leg to each end
+// and back, each the smallest of the handshake's, the data→ACK and the
+// timestamp samples that time it; Conn.Vantage places the capture from
+// them (near the client, near the server, in the middle); Conn.Quality
+// lists capture faults and the conclusions they undermine.
 //
 // # Bad input
 //
@@ -76,7 +80,9 @@
 //
 // A Conn's memory is bounded: at most 1000 unacknowledged segments and
 // MaxRTTSamples samples per sampler per direction (4 samplers), 8 recent
-// retransmissions and 16 recent TSvals. Once those buffers have grown, Add
-// allocates nothing. A Conn does not retain the payload slices it is
-// given. It is not safe for concurrent use.
+// retransmissions, 32 recent TSvals (allocated with the first timestamp
+// after the SYN) and 4 recent segment signatures (to tell capture
+// duplicates). Once those buffers have grown, Add allocates nothing. A
+// Conn does not retain the payload slices it is given. It is not safe
+// for concurrent use.
 package tcpstate

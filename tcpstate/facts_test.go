@@ -1,6 +1,7 @@
 package tcpstate_test
 
 import (
+	"encoding/json"
 	"net/netip"
 	"testing"
 	"time"
@@ -174,12 +175,46 @@ func TestFactHandshake(t *testing.T) {
 	assert.Equal(t, 100*time.Millisecond, toServer, "from the repeated SYN")
 	assert.Equal(t, 2*time.Millisecond, toClient)
 	assert.Equal(t, 2, h4.SYNs)
+	assert.True(t, h4.Ambiguous(), "no timestamps to tell which SYN the SYN/ACK answers")
 	rtt, _ := h4.RTT()
 	assert.Equal(t, 1102*time.Millisecond, rtt, "from the first SYN: the SYN/ACK may answer either (Karn's rule)")
 	assert.Equal(t, t0, h4.FirstSYN)
 	assert.Equal(t, tcpstate.ClientToServer, h4.Client)
 	assert.Equal(t, t0.Add(time.Second), h4.SYN)
-	assert.InDelta(t, 102.0, r.conn.RTT.HandshakeMs, 1e-9, "Conn.RTT reads the same handshake")
+	assert.InDelta(t, 1102.0, r.conn.RTT.HandshakeMs, 1e-9, "Conn.RTT's handshake round trip runs from the first SYN too")
+	assert.InDelta(t, 100.0, r.conn.RTT.SynToSynAckMs, 1e-9, "the raw leg from the latest SYN")
+	// The legs model does not trust SYN->SYN/ACK after a repeated SYN;
+	// with nothing else to time the server leg it takes the upper bound
+	// from the first SYN (1.1 s).
+	l := r.live[4].legs
+	assert.Equal(t, 1100*time.Millisecond, l.ToServer)
+	assert.Equal(t, 2*time.Millisecond, l.ToClient)
+	assert.Equal(t, tcpstate.LegHandshake, l.ServerFrom)
+
+	// With timestamps the SYN/ACK's echo names the SYN it answers (RFC
+	// 7323): the latest (TSval 2), or the first (TSval 1).
+	for _, tc := range []struct {
+		ecr            uint32
+		toServer, full time.Duration
+	}{{2, 100 * time.Millisecond, 102 * time.Millisecond}, {1, 1100 * time.Millisecond, 1102 * time.Millisecond}} {
+		b = newB()
+		b.Packet(c2s, flowtest.Seg{Flags: tcpstate.SYN, Opts: flowtest.OptTS(1, 0)})
+		b.Advance(time.Second)
+		b.Packet(c2s, flowtest.Seg{Flags: tcpstate.SYN, Seq: 1000, Opts: flowtest.OptTS(2, 0)})
+		b.Advance(100 * time.Millisecond)
+		b.Packet(s2c, flowtest.Seg{Flags: tcpstate.SYN | tcpstate.ACK, Opts: flowtest.OptTS(50, tc.ecr)})
+		b.Advance(2 * time.Millisecond)
+		b.Ack(c2s, flowtest.OptTS(3, 50))
+		r = run(t, b)
+		h := r.live[4].hs
+		assert.True(t, h.Matched, "echo %d", tc.ecr)
+		assert.False(t, h.Ambiguous())
+		toServer, _, _ := h.Legs()
+		assert.Equal(t, tc.toServer, toServer, "echo %d", tc.ecr)
+		rtt, _ := h.RTT()
+		assert.Equal(t, tc.full, rtt, "echo %d", tc.ecr)
+		assert.Equal(t, tc.toServer, r.live[4].legs.ToServer, "echo %d: the legs trust the matched SYN", tc.ecr)
+	}
 
 	b = newB()
 	b.Handshake(10*time.Millisecond, time.Millisecond, nil, nil) // one SYN
@@ -209,6 +244,47 @@ func TestFactMSS(t *testing.T) {
 			b.Handshake(10*time.Millisecond, time.Millisecond, tc.syn, tc.sa)
 			r := run(t, b)
 			assert.Equal(t, [2]int{tc.c2s, tc.s2c}, r.live[3].mss)
+		})
+	}
+}
+
+// TestFactEffectiveMSS: the reference size of a direction's segments is
+// the smaller announcement, lowered to the size the sender uses when it
+// has more to send (sv_http_aptget's server: announced 1452, sends 1428),
+// never raised by offloaded super-segments.
+func TestFactEffectiveMSS(t *testing.T) {
+	mss, ts := flowtest.OptMSS, flowtest.OptTS
+	for _, tc := range []struct {
+		name    string
+		syn, sa []byte
+		sizes   []int // the server's segments, back to back
+		want    int
+		src     tcpstate.MSSSource
+	}{
+		// min(1460, 1452) - 12 = 1440; 1428-byte segments with more behind
+		{"on the wire", flowtest.Opts(mss(1460), ts(1, 0)), flowtest.Opts(mss(1452), ts(2, 1)), []int{1428, 1428, 1428, 600}, 1428, tcpstate.MSSOnWire},
+		// the client's smaller announcement bounds the server's segments
+		{"smaller announcement", mss(1360), mss(1460), []int{1360, 1360, 200}, 1360, tcpstate.MSSAnnounced},
+		// a lone 400-byte answer says nothing about the MSS
+		{"one segment", mss(1460), mss(1460), []int{400}, 1460, tcpstate.MSSAnnounced},
+		// 500 < 3/4 of 1460: application writes, not the path
+		{"small writes", mss(1460), mss(1460), []int{500, 500, 500}, 1460, tcpstate.MSSAnnounced},
+		// segmentation offload: 64 kB "segments" keep the on-wire reference
+		{"TSO", mss(1460), mss(1460), []int{65160, 65160, 1000}, 1460, tcpstate.MSSAnnounced},
+		{"no announcement", nil, nil, []int{1200, 1200, 300}, 1200, tcpstate.MSSOnWire},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newB()
+			b.Handshake(10*time.Millisecond, time.Millisecond, tc.syn, tc.sa)
+			b.Send(c2s, 50, nil)
+			for _, n := range tc.sizes {
+				b.Send(s2c, n, nil)
+			}
+			r := run(t, b)
+			l := r.live[uint64(b.Len())]
+			got, src := l.emss[1], l.emssFrom[1]
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, tc.src, src)
 		})
 	}
 }
@@ -251,4 +327,24 @@ func TestFactInFlight(t *testing.T) {
 	assert.Equal(t, uint32(1000), r.live[8].inFlight[c2s], "less the 1000 SACKed")
 	assert.Equal(t, [2]bool{true, true}, r.live[8].inFlightOK)
 	assert.Zero(t, r.live[8].inFlight[s2c], "the server sent only its SYN/ACK, acknowledged")
+}
+
+// TestNamesRoundTrip: the enums tcpstate writes by name in JSON read back.
+func TestNamesRoundTrip(t *testing.T) {
+	type all struct {
+		V tcpstate.Vantage
+		S tcpstate.State
+		E tcpstate.Ending
+		L tcpstate.LegSource
+		M tcpstate.MSSSource
+		I tcpstate.Issue
+	}
+	in := all{tcpstate.VantageMiddle, tcpstate.StateReset, tcpstate.EndingRefused, tcpstate.LegTimestamps, tcpstate.MSSOnWire, tcpstate.IssueDuplicates}
+	b, err := json.Marshal(in)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"V":"middle","S":"reset","E":"refused","L":"timestamps","M":"on_wire","I":"duplicates"}`, string(b))
+	var out all
+	require.NoError(t, json.Unmarshal(b, &out))
+	assert.Equal(t, in, out)
+	assert.Error(t, json.Unmarshal([]byte(`{"V":"nowhere"}`), &out))
 }

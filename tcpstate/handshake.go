@@ -10,7 +10,7 @@ import "time"
 // sender. Until a SYN/ACK is seen a repeated SYN replaces the first, so
 // the legs time the latest SYN; SYNs counts them, and when there were
 // several (a retransmission, or one packet captured twice), which one the
-// SYN/ACK answers is unknown.
+// SYN/ACK answers is unknown unless its timestamp echo tells (Matched).
 type Handshake struct {
 	// Client is the direction of the SYN (ClientToServer in flow, which
 	// names the SYN's sender the client).
@@ -23,6 +23,11 @@ type Handshake struct {
 	// it was not repeated); FirstSYN is when the first of them passed.
 	SYNs     int
 	FirstSYN time.Time
+	// Matched is set when the SYN/ACK's timestamp echo (RFC 7323) names
+	// the SYN it answers, the first or the latest: SYN is then that
+	// SYN's time, and the handshake times a round trip even though the
+	// SYN was repeated.
+	Matched bool
 }
 
 // Complete reports whether all three segments were seen.
@@ -40,24 +45,36 @@ func (h *Handshake) Legs() (toServer, toClient time.Duration, ok bool) {
 	return h.SYNACK.Sub(h.SYN), h.ACK.Sub(h.SYNACK), true
 }
 
-// RTT returns the handshake's whole round trip, from the first SYN to
-// the ACK (the two legs together, at any capture point), never negative;
-// ok when the handshake is complete. When the SYN was repeated the
-// SYN/ACK may answer any copy (Karn's rule, RFC 6298), so timing from the
-// first makes the round trip an upper bound, never too short: a copy
-// captured twice costs nothing, a retransmission's wait is counted in.
+// RTT returns the handshake's whole round trip, from the SYN to the ACK
+// (the two legs together, at any capture point), never negative; ok when
+// the handshake is complete. When the SYN was repeated and the SYN/ACK's
+// timestamp echo does not say which copy it answers (Matched), it may
+// answer any (Karn's rule, RFC 6298), so the round trip is timed from the
+// first: an upper bound, never too short (a copy captured twice costs
+// nothing, a retransmission's wait is counted in).
 func (h *Handshake) RTT() (time.Duration, bool) {
 	if !h.Complete() {
 		return 0, false
 	}
-	return max(0, h.ACK.Sub(h.FirstSYN)), true
+	from := h.FirstSYN
+	if h.Matched {
+		from = h.SYN
+	}
+	return max(0, h.ACK.Sub(from)), true
 }
+
+// Ambiguous reports whether the SYN was repeated and which copy the
+// SYN/ACK answers is unknown: SYN→SYN/ACK then times no round trip.
+func (h *Handshake) Ambiguous() bool { return h.SYNs > 1 && !h.Matched }
 
 // handshake is the Handshake and the sequence numbers that match its
 // segments.
 type handshake struct {
 	Handshake
 	synSeq, synAckSeq Seq
+	// The first and latest SYN's TSval, when they carried timestamps.
+	firstTS, lastTS     uint32
+	firstHasTS, lastHas bool
 }
 
 // Handshake returns the handshake as seen so far. It is cheap (a copy,
@@ -74,17 +91,35 @@ func (c *Conn) trackHandshake(d Dir, s *Segment) {
 				hs.SYNs++
 			} else {
 				hs.SYNs, hs.FirstSYN = 1, s.Time
+				hs.firstTS, hs.firstHasTS = s.Opts.TSVal, s.Opts.HasTimestamps
 			}
 			hs.SYN, hs.synSeq, hs.Client, hs.HaveSYN = s.Time, s.Seq, d, true
+			hs.lastTS, hs.lastHas = s.Opts.TSVal, s.Opts.HasTimestamps
 		}
 	case s.Flags.Has(SYN | ACK):
 		if hs.HaveSYN && !hs.HaveSYNACK && d != hs.Client && s.Ack == hs.synSeq.Add(1) {
 			hs.SYNACK, hs.synAckSeq, hs.HaveSYNACK = s.Time, s.Seq, true
+			hs.matchSYN(s)
 		}
 	case s.Flags.Has(ACK):
 		if hs.HaveSYNACK && !hs.HaveACK && d == hs.Client && s.Ack == hs.synAckSeq.Add(1) {
 			hs.ACK, hs.HaveACK = s.Time, true
 		}
+	}
+}
+
+// matchSYN tells from the SYN/ACK's timestamp echo which SYN it answers
+// when the SYN was repeated: the latest (the legs are right as timed),
+// or the first (SYN moves back to it).
+func (hs *handshake) matchSYN(s *Segment) {
+	if hs.SYNs <= 1 || !s.Opts.HasTimestamps {
+		return
+	}
+	switch ecr := s.Opts.TSEcr; {
+	case hs.lastHas && ecr == hs.lastTS && !(hs.firstHasTS && hs.firstTS == ecr):
+		hs.Matched = true
+	case hs.firstHasTS && ecr == hs.firstTS && !(hs.lastHas && hs.lastTS == ecr):
+		hs.Matched, hs.SYN = true, hs.FirstSYN
 	}
 }
 
@@ -100,6 +135,67 @@ func (c *Conn) MSS(d Dir) int {
 		m -= 12
 	}
 	return m
+}
+
+// MSSSource says what an effective MSS rests on.
+type MSSSource uint8
+
+// MSS sources.
+const (
+	// MSSNone: no segment and no announcement.
+	MSSNone MSSSource = iota
+	// MSSAnnounced: the handshake's announcements.
+	MSSAnnounced
+	// MSSOnWire: the largest segment the sender sent with more data
+	// right behind it.
+	MSSOnWire
+	// MSSMaxSeen: the largest segment seen, nothing better known.
+	MSSMaxSeen
+)
+
+var mssSourceNames = [...]string{"none", "announced", "on_wire", "max_seen"}
+
+// String returns the source's name as written in reports.
+func (s MSSSource) String() string {
+	if int(s) < len(mssSourceNames) {
+		return mssSourceNames[s]
+	}
+	return "unknown"
+}
+
+// MarshalText makes an MSSSource appear by name in JSON.
+func (s MSSSource) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// EffectiveMSS returns the full segment size of direction d's data, the
+// reference for "small" and "full-size" segments. It is the smaller of
+// the two sides' MSS announcements (each less the timestamp option's 12
+// bytes when both SYNs carried it: a sender puts no more than its own
+// interface allows either), lowered to the largest segment the sender
+// sent with more of its data right behind it (a segment that was not the
+// last of its burst: the sender had more to send and chose that size)
+// when that is within a quarter below the announcement: the path MTU or
+// options took those bytes. Segments larger than the announcement (TSO or
+// GRO on the capture host, IssueOversize) do not raise it: the reference
+// stays the on-wire MSS. Without announcements it is the largest such
+// segment, else the largest segment seen. It is cheap and may be called
+// during the pass.
+func (c *Conn) EffectiveMSS(d Dir) (int, MSSSource) {
+	ann := c.MSS(d)
+	if own := c.MSS(d.Reverse()); own > 0 && (ann == 0 || own < ann) {
+		ann = own
+	}
+	full := int(c.h[d].maxFull)
+	switch {
+	case ann > 0 && full > 0 && full < ann && 4*full >= 3*ann:
+		return full, MSSOnWire
+	case ann > 0:
+		return ann, MSSAnnounced
+	case full > 0:
+		return full, MSSOnWire
+	case c.Stats[d].MaxSegment > 0:
+		return int(min(c.Stats[d].MaxSegment, 1<<30)), MSSMaxSeen
+	}
+	return 0, MSSNone
 }
 
 // WindowShift returns the window scale applied to the windows direction

@@ -116,14 +116,16 @@ const (
 	CauseNone Cause = iota
 	// CauseFast: fast retransmit or SACK-driven recovery: the receiver had
 	// sent duplicate ACKs or SACK blocks above the resent data (RFC 5681,
-	// RFC 6675).
+	// RFC 6675) since the bytes' previous transmission.
 	CauseFast
 	// CauseTLP: a tail-loss probe (RFC 8985): the last segment sent again,
 	// before a retransmission timeout could have expired, with no
 	// duplicate ACK.
 	CauseTLP
 	// CauseTimeout: the retransmission timer expired (RFC 6298): the first
-	// unacknowledged byte sent again after a silence.
+	// unacknowledged byte sent again after a silence of 200 ms or more,
+	// with no duplicate ACK or SACK since its previous transmission (or
+	// bytes the capture saw acknowledged: the ACKs were lost after it).
 	CauseTimeout
 	// CauseUnknown: none of the above could be told.
 	CauseUnknown
@@ -199,7 +201,9 @@ type Analysis struct {
 	// (zero if no sample), and Acked the sizes of that segment. Ambiguous
 	// is set instead when the ACK matches the end of a segment but a byte
 	// up to it was sent more than once: Karn's rule (RFC 6298) takes no
-	// sample.
+	// sample. Nor does an ACK of a segment the receiver had already
+	// reported held in a SACK block: it times the repair of the hole
+	// before it (RTT stays zero, Ambiguous unset).
 	AckOf     uint64
 	RTT       time.Duration
 	Acked     SegmentSize
@@ -208,9 +212,16 @@ type Analysis struct {
 	// remembered, its direction already having 1000 segments
 	// unacknowledged: its ACK can give no RTT sample.
 	Untracked bool
-	// TSRTT is the round-trip time from the TSval this segment's TSecr
-	// echoes first (zero if no sample).
-	TSRTT time.Duration
+	// TSRTT is the time from the TSval this segment's TSecr echoes first
+	// (RFC 7323) to this segment, both at the capture point: the leg from
+	// the capture point to this segment's sender and back, under load
+	// (zero if no sample). TSEchoAck is set when that TSval was first
+	// sent on a pure ACK: a segment of new data echoing it was sent when
+	// the ACK arrived (ACK clocking), so the sample holds no think time.
+	// (A pure ACK's TSval echoed by anything but new data gives no
+	// sample.)
+	TSRTT     time.Duration
+	TSEchoAck bool
 	// InFlight is the bytes sent and not yet acknowledged in the
 	// segment's direction after it, minus those the receiver reported
 	// holding in SACK blocks; valid when the segment carries data.
@@ -222,6 +233,13 @@ type Analysis struct {
 	// how (EvidenceNone when it shows none).
 	Unneeded uint64
 	Evidence Evidence
+	// Duplicate is set when the segment is a second copy of one the
+	// capture already holds (see IssueDuplicates): same header fields,
+	// options and IP ID, within a few milliseconds. Its labels are the
+	// ones tshark gives the copy and are counted, but it leaves the
+	// connection's facts (RTT samples, retransmission causes, the
+	// segments remembered) as they were.
+	Duplicate bool
 }
 
 // Retransmitted reports whether the segment is a retransmission as

@@ -30,10 +30,15 @@ const (
 	// IssueSeqJump: a sequence number jump no window allows (more than
 	// 2^30 bytes).
 	IssueSeqJump
+	// IssueDuplicates: the capture holds packets twice or more (a SPAN
+	// port mirroring both directions, merged taps): Count is the copies
+	// (Analysis.Duplicate).
+	IssueDuplicates
 )
 
 var issueNames = [...]string{"capture_loss", "one_sided", "snaplen_truncated", "segments_over_mss",
-	"timestamps_out_of_order", "no_handshake", "malformed_options", "wscale_clamped", "impossible_seq_jump"}
+	"timestamps_out_of_order", "no_handshake", "malformed_options", "wscale_clamped", "impossible_seq_jump",
+	"duplicates"}
 
 // issueAffects names the conclusions each issue undermines.
 var issueAffects = [...]string{
@@ -46,6 +51,7 @@ var issueAffects = [...]string{
 	"option-derived figures (SACK, timestamps, MSS, window scale) may be missing",
 	"window figures use the clamped scale",
 	"labels after the jump are not meaningful",
+	"tshark's labels count the copies as retransmissions and duplicate ACKs; loss, RTT samples and timing figures skip them",
 }
 
 // String returns the issue's name as written in reports.

@@ -144,40 +144,57 @@ func (v Vantage) String() string {
 // MarshalText makes a Vantage appear by name in JSON.
 func (v Vantage) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
 
-// tsRing remembers when recent TSval values were first sent.
-const tsRingSize = 16
+// tsRingSize bounds the TSvals remembered per direction.
+const tsRingSize = 32
 
+// tsEntry is a TSval and when it was first seen (Unix nanoseconds), and
+// whether it was first sent on a pure ACK.
 type tsEntry struct {
+	t   int64
 	val uint32
-	t   time.Time
+	ack bool
 }
 
+// tsRing remembers when recent TSvals were first sent, oldest first.
+// Entries older than a TSval echoed are dropped (they will not be echoed
+// first any more), and while the ring is full no entry is added, so a
+// TSval is either timed exactly or not at all. New TSvals are kept only
+// when at least gap after the newest kept one (see half.tsGap), so the
+// ring spans a round trip under load.
 type tsRing struct {
 	e    [tsRingSize]tsEntry
+	head int // oldest entry
 	n    int // entries used
-	next int // slot to write next
 	last uint32
+	seen bool
 }
 
-// sent records the first time val was seen; repeated values are ignored.
-func (r *tsRing) sent(val uint32, t time.Time) {
-	if r.n > 0 && r.last == val {
+// sent records the first time val was seen, unless it repeats the last
+// value, is within gap of the newest entry, or the ring is full.
+func (r *tsRing) sent(val uint32, t int64, ack bool, gap time.Duration) {
+	if r.seen && r.last == val {
 		return
 	}
-	r.last = val
-	r.e[r.next] = tsEntry{val, t}
-	r.next = (r.next + 1) % tsRingSize
-	if r.n < tsRingSize {
-		r.n++
+	r.last, r.seen = val, true
+	if r.n == tsRingSize {
+		return
 	}
+	if r.n > 0 && t-r.e[(r.head+r.n-1)%tsRingSize].t < int64(gap) {
+		return
+	}
+	r.e[(r.head+r.n)%tsRingSize] = tsEntry{t: t, val: val, ack: ack}
+	r.n++
 }
 
-// find returns when val was first sent, if it is remembered.
-func (r *tsRing) find(val uint32) (time.Time, bool) {
+// echoed returns the entry of val if it is remembered, and drops it and
+// the entries before it.
+func (r *tsRing) echoed(val uint32) (tsEntry, bool) {
 	for i := 0; i < r.n; i++ {
-		if e := &r.e[i]; e.val == val {
-			return e.t, true
+		if e := r.e[(r.head+i)%tsRingSize]; e.val == val {
+			r.head = (r.head + i + 1) % tsRingSize
+			r.n -= i + 1
+			return e, true
 		}
 	}
-	return time.Time{}, false
+	return tsEntry{}, false
 }

@@ -42,10 +42,14 @@ type result struct {
 // PacketInfo.TCP) answered right after one packet.
 type live struct {
 	hs         tcpstate.Handshake
+	legs       tcpstate.Legs
+	ending     tcpstate.Ending
 	inFlight   [2]uint32
 	inFlightOK [2]bool
 	shift      [2]int8
 	mss        [2]int
+	emss       [2]int
+	emssFrom   [2]tcpstate.MSSSource
 	base       [2]tcpstate.Seq
 	baseOK     [2]bool
 }
@@ -63,10 +67,13 @@ func run(t *testing.T, b *flowtest.Builder) *result {
 		r.an[p.Index] = *p.Analysis
 		var l live
 		l.hs = p.TCP.Handshake()
+		l.legs = p.TCP.Legs()
+		l.ending = p.TCP.Ending()
 		for d := range 2 {
 			l.inFlight[d], l.inFlightOK[d] = p.TCP.InFlight(tcpstate.Dir(d))
 			l.shift[d] = p.TCP.WindowShift(tcpstate.Dir(d))
 			l.mss[d] = p.TCP.MSS(tcpstate.Dir(d))
+			l.emss[d], l.emssFrom[d] = p.TCP.EffectiveMSS(tcpstate.Dir(d))
 			l.base[d], l.baseOK[d] = p.TCP.Base(tcpstate.Dir(d))
 		}
 		r.live[p.Index] = l
@@ -382,6 +389,14 @@ func TestRTTAndVantage(t *testing.T) {
 			r := run(t, b)
 			rt := r.conn.RTT
 			assert.Equal(t, tc.want, r.conn.Vantage)
+			// The legs: the handshake's split is the smallest sample of
+			// each (the requests' samples are leg1 + 0..19 ms, the
+			// answers' leg2).
+			l := r.live[uint64(b.Len())].legs
+			assert.Equal(t, tc.leg1, l.ToServer)
+			assert.Equal(t, tc.leg2, l.ToClient)
+			assert.Equal(t, tcpstate.LegHandshake, l.ServerFrom)
+			assert.Equal(t, tc.want, l.Vantage)
 			assert.InDelta(t, ms(tc.leg1+tc.leg2), rt.HandshakeMs, 1e-9)
 			assert.InDelta(t, ms(tc.leg1), rt.SynToSynAckMs, 1e-9)
 			assert.Equal(t, uint64(21), rt.C2S.Data.Samples, "20 requests and the SYN")
@@ -400,6 +415,36 @@ func TestRTTAndVantage(t *testing.T) {
 			assert.InDelta(t, far.MedianMs+ms(other), rt.MedianMs, 1e-9)
 		})
 	}
+}
+
+// TestLegsWithoutHandshake: picked up mid-stream, the legs come from the
+// data->ACK samples of each direction: 30 ms to the server and back, 70 ms
+// to the client and back, the capture in the middle.
+func TestLegsWithoutHandshake(t *testing.T) {
+	b := newB()
+	b.SetISN(c2s, 1000)
+	b.SetISN(s2c, 5000)
+	// No SYN: the ACK numbers are given (the builder ACKs only after one).
+	send := func(d tcpstate.Dir, n int) {
+		b.Packet(d, flowtest.Seg{Len: n, Ack: b.Nxt(d.Reverse()), SetAck: true, Flags: tcpstate.ACK | tcpstate.PSH})
+	}
+	for range 5 {
+		send(c2s, 50)
+		b.Advance(30 * time.Millisecond)
+		send(s2c, 400) // acknowledges the request 30 ms after it passed
+		b.Advance(70 * time.Millisecond)
+		b.Packet(c2s, flowtest.Seg{Ack: b.Nxt(s2c), SetAck: true}) // acknowledges the answer 70 ms after it passed
+		b.Advance(5 * time.Millisecond)
+	}
+	r := run(t, b)
+	l := r.live[uint64(b.Len())].legs
+	assert.Equal(t, 30*time.Millisecond, l.ToServer)
+	assert.Equal(t, 70*time.Millisecond, l.ToClient)
+	assert.Equal(t, tcpstate.LegData, l.ServerFrom)
+	assert.Equal(t, tcpstate.LegData, l.ClientFrom)
+	assert.Equal(t, 100*time.Millisecond, l.RTT())
+	assert.Equal(t, tcpstate.VantageMiddle, l.Vantage)
+	assert.Equal(t, tcpstate.VantageMiddle, r.conn.Vantage)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -492,4 +537,110 @@ func TestCauseTLP(t *testing.T) {
 	assert.Equal(t, tcpstate.CauseTLP, r.an[6].Cause)
 	assert.Equal(t, uint64(5), r.an[6].Ref[tcpstate.Retransmission])
 	assert.Equal(t, uint64(1), r.conn.C2S.RetransTLP)
+}
+
+// TestCauseRTOBackoff: captured at the server, the client's SACK asks for
+// the first segment again (a fast retransmit); that copy is lost too, and
+// the server resends it with doubling gaps, hearing nothing, then gives up
+// with a RST. The client's SACK is older than each later resend, so they
+// are timeouts, not fast retransmits, though the last ACK carried SACK.
+func TestCauseRTOBackoff(t *testing.T) {
+	b := newB()
+	b.Handshake(time.Millisecond, 70*time.Millisecond, nil, flowtest.OptSACKPerm()) // 1-3
+	b.Send(c2s, 100, nil)                                                           // 4: request
+	b.Advance(time.Millisecond)
+	first := b.Send(s2c, 1000, nil) // 5: lost after the capture point
+	b.Send(s2c, 1000, nil)          // 6
+	b.Advance(72 * time.Millisecond)
+	end := b.Nxt(s2c)
+	// 7: the client holds segment 6 only
+	b.Packet(c2s, flowtest.Seg{Ack: first, SetAck: true, Opts: flowtest.OptSACK([2]uint32{first + 1000, end})})
+	b.Advance(time.Millisecond)
+	b.Packet(s2c, flowtest.Seg{Seq: first, SetSeq: true, Len: 1000}) // 8: fast retransmit
+	for _, gap := range []time.Duration{360, 520, 830, 1460, 2900, 5800} {
+		b.Advance(gap * time.Millisecond)
+		b.Packet(s2c, flowtest.Seg{Seq: first, SetSeq: true, Len: 1000}) // 9..14: backoff
+	}
+	b.Advance(15560 * time.Millisecond)
+	b.Packet(s2c, flowtest.Seg{Seq: end, SetSeq: true, Flags: tcpstate.RST | tcpstate.ACK}) // 15
+	r := run(t, b)
+	assert.Equal(t, tcpstate.CauseFast, r.an[8].Cause, "the SACK came after the server's last send")
+	for i := uint64(9); i <= 14; i++ {
+		assert.Equal(t, tcpstate.CauseTimeout, r.an[i].Cause, "resend %d", i)
+	}
+	assert.Equal(t, uint64(6), r.conn.S2C.RetransTimeout)
+	assert.Equal(t, uint64(1), r.conn.S2C.RetransFast)
+}
+
+// TestNoSampleFromSackedData: a segment the receiver reported in a SACK
+// block is not timed by the cumulative ACK that later reaches it: that ACK
+// times the hole's repair (here the capture missed the first segment and
+// the receiver waited 200 ms for it).
+func TestNoSampleFromSackedData(t *testing.T) {
+	b := newB()
+	b.Handshake(10*time.Millisecond, time.Millisecond, flowtest.OptSACKPerm(), flowtest.OptSACKPerm()) // 1-3
+	hole := b.Nxt(c2s)
+	b.Lose(c2s, 100)
+	b.Send(c2s, 100, nil) // 4
+	b.Send(c2s, 100, nil) // 5
+	b.Advance(10 * time.Millisecond)
+	b.Packet(s2c, flowtest.Seg{Ack: hole, SetAck: true, Opts: flowtest.OptSACK([2]uint32{hole + 100, b.Nxt(c2s)})}) // 6
+	b.Advance(200 * time.Millisecond)
+	b.Ack(s2c, nil) // 7: the cumulative ACK, once the first segment arrived
+	r := run(t, b)
+	assert.Equal(t, uint64(5), r.an[7].AckOf, "the ACK ends at segment 5")
+	assert.Zero(t, r.an[7].RTT, "which the receiver held for 200 ms")
+	assert.False(t, r.an[7].Ambiguous, "no byte was sent twice")
+}
+
+// TestEnding: who refused or reset a connection, as Zeek's conn_state
+// tells REJ, RSTO, RSTR, S0 and SF apart.
+func TestEnding(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		script func(b *flowtest.Builder)
+		want   tcpstate.Ending
+	}{
+		{"refused", func(b *flowtest.Builder) {
+			b.Packet(c2s, flowtest.Seg{Flags: tcpstate.SYN})
+			b.Advance(1300 * time.Microsecond)
+			b.Packet(s2c, flowtest.Seg{Flags: tcpstate.RST | tcpstate.ACK, Seq: 0, SetSeq: true})
+		}, tcpstate.EndingRefused},
+		{"unanswered", func(b *flowtest.Builder) {
+			b.Packet(c2s, flowtest.Seg{Flags: tcpstate.SYN})
+			b.Advance(time.Second)
+			b.Packet(c2s, flowtest.Seg{Flags: tcpstate.SYN, Seq: 1000, SetSeq: true})
+		}, tcpstate.EndingUnanswered},
+		{"reset by the server", func(b *flowtest.Builder) {
+			b.Handshake(time.Millisecond, time.Millisecond, nil, nil)
+			b.Send(c2s, 10, nil)
+			b.Packet(s2c, flowtest.Seg{Flags: tcpstate.RST | tcpstate.ACK})
+		}, tcpstate.EndingResetByServer},
+		{"reset by the client", func(b *flowtest.Builder) {
+			b.Handshake(time.Millisecond, time.Millisecond, nil, nil)
+			b.Send(s2c, 10, nil)
+			b.Packet(c2s, flowtest.Seg{Flags: tcpstate.RST | tcpstate.ACK})
+		}, tcpstate.EndingResetByClient},
+		{"closed", func(b *flowtest.Builder) {
+			b.Handshake(time.Millisecond, time.Millisecond, nil, nil)
+			b.Packet(c2s, flowtest.Seg{Flags: tcpstate.FIN | tcpstate.ACK})
+			b.Packet(s2c, flowtest.Seg{Flags: tcpstate.FIN | tcpstate.ACK})
+			b.Ack(c2s, nil)
+		}, tcpstate.EndingClosed},
+		{"half closed", func(b *flowtest.Builder) {
+			b.Handshake(time.Millisecond, time.Millisecond, nil, nil)
+			b.Packet(c2s, flowtest.Seg{Flags: tcpstate.FIN | tcpstate.ACK})
+		}, tcpstate.EndingHalfClosed},
+		{"open", func(b *flowtest.Builder) {
+			b.Handshake(time.Millisecond, time.Millisecond, nil, nil)
+			b.Send(c2s, 10, nil)
+		}, tcpstate.EndingOpen},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newB()
+			tc.script(b)
+			r := run(t, b)
+			assert.Equal(t, tc.want, r.live[uint64(b.Len())].ending)
+		})
+	}
 }

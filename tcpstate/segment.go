@@ -109,6 +109,12 @@ type Segment struct {
 	// TCP length the IP header carries.
 	HeaderLen int
 	Opts      Options
+	// IPID is the IPv4 header's identification field (RFC 791), valid
+	// when HasIPID is set (IPv4; an ID of zero, which some stacks put on
+	// every packet with DF set, counts as none). Copies of one packet in
+	// a capture share it; a retransmission does not.
+	IPID    uint16
+	HasIPID bool
 }
 
 // SeqLen returns the sequence space the segment occupies: its payload plus

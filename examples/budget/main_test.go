@@ -166,13 +166,13 @@ func TestTool(t *testing.T) {
 		require.Zero(t, code, errOut)
 		require.NoError(t, os.WriteFile(base, []byte(out), 0o644))
 		assert.Contains(t, out, `"trace": "rtt10-pg-chatty.pcap"`)
-		assert.Contains(t, out, `"rtt": "10.668ms"`) // the connection's base RTT (explain: rtt_ms 10.668)
+		assert.Contains(t, out, `"rtt": "10.662ms"`) // the connection's base RTT (explain: rtt_ms 10.662, its legs 10.648 + 0.014 ms)
 		// the same workload over 50 and 150 ms compares at the baseline's path
 		for _, f := range []string{"rtt50-pg-chatty.pcap", "wan2m-pg-chatty.pcap"} {
 			out, errOut, code := budget.run(t, nil, "check", "-baseline", base, lab(f))
 			assert.Zero(t, code, "%s%s", out, errOut)
 			assert.Contains(t, out, "projected network time: ")
-			assert.Contains(t, out, "at 10.668ms")
+			assert.Contains(t, out, "at 10.662ms")
 		}
 		// another workload: curl's 584712-byte download
 		out, _, code = budget.run(t, nil, "check", "-baseline", base, lab("wan2m-http-bulk.pcap"))
@@ -240,7 +240,7 @@ func TestTool(t *testing.T) {
 		require.Len(t, doc.Suites, 2)
 		assert.Equal(t, lab("rtt10-pg-chatty.pcap"), doc.Suites[1].Name)
 		require.NotNil(t, doc.Suites[1].Cases[0].Failure)
-		assert.Contains(t, doc.Suites[1].Cases[0].Failure.Message, "max(projected.duration_s) = 31.134 s at 150ms, limit <= 5.000 s")
+		assert.Contains(t, doc.Suites[1].Cases[0].Failure.Message, "max(projected.duration_s) = 31.135 s at 150ms, limit <= 5.000 s")
 		assert.Nil(t, doc.Suites[0].Cases[0].Failure)
 
 		jout, _, code := budget.run(t, nil, "check", "-json", "-spec", spec, lab("rtt10-http-bulk.pcap"), lab("rtt10-pg-chatty.pcap"))
@@ -262,7 +262,7 @@ func TestTool(t *testing.T) {
 		require.NoError(t, err)
 		out, _, code := budget.run(t, data, "check", "-spec", spec, "-")
 		assert.Equal(t, 1, code)
-		assert.Contains(t, out, "FAIL  -  session at 150 ms: max(projected.duration_s) = 31.134 s")
+		assert.Contains(t, out, "FAIL  -  session at 150 ms: max(projected.duration_s) = 31.135 s")
 	})
 }
 

@@ -695,10 +695,13 @@ func columns(w io.Writer, rows []explain.Row, at explain.WhatIf) error {
 		}
 		if ratio {
 			a, b := f(&rows[0]), f(&rows[1])
-			if a != 0 && b != 0 {
-				fmt.Fprintf(tw, "%.2fx\t", b/a)
-			} else {
+			switch {
+			case a == 0 || b == 0:
 				fmt.Fprint(tw, "-\t")
+			case b/a < 0.01:
+				fmt.Fprint(tw, "<0.01x\t") // never a ratio that reads as zero
+			default:
+				fmt.Fprintf(tw, "%.2fx\t", b/a)
 			}
 		}
 		fmt.Fprintln(tw)

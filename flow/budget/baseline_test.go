@@ -36,13 +36,17 @@ func TestRecordScripted(t *testing.T) {
 		"bytes the capture missed":      0,
 		"application turns [proto=unknown server_port=7000]": 8,
 		"connections [proto=http server_port=8000]":          1,
-		// server think: (105+115+125 - 3*100.1) + 5*(110-100.1) + (200-100.1) ms
-		"server think": 0.0447 + 0.0495 + 0.0999,
-		// client think: 10 ms before each request, 1 ms before the last ACK
-		"client think": 9*0.010 + 3*0.001,
+		// server think: each answer less the 100 ms leg to the server (the
+		// handshake's SYN -> SYN/ACK at this client-side capture):
+		// (105+115+125 - 3*100) + 5*(110-100) + (200-100) ms
+		"server think": 0.045 + 0.050 + 0.100,
+		// client think: 10 ms before each connection's first request (the
+		// handshake's ACK paid the 0.1 ms leg to the client), 10 - 0.1 ms
+		// before each later one and 1 - 0.1 ms before the last ACK
+		"client think": 3*0.010 + 6*0.0099 + 3*0.0009,
 		// at the first connection's own path (RTT 100.1 ms, rate unknown):
 		// the durations, 0.4761 + 0.7011 + 0.3111, less the think times
-		"projected network time": 1.4883 - (0.0447 + 0.0495 + 0.0999) - (9*0.010 + 3*0.001),
+		"projected network time": 1.4883 - (0.045 + 0.050 + 0.100) - (3*0.010 + 6*0.0099 + 3*0.0009),
 	} {
 		f, ok := byName[name]
 		require.True(t, ok, name)

@@ -166,15 +166,17 @@ checks:
   - check: sum(projected.budget.server_think_s) - sum(explain.budget.server_think_s) == 0
 `, budget.Options{})
 	dur, rt, think := rep.Results[0], rep.Results[1], rep.Results[2]
-	assert.InDelta(t, 0.010+5*0.010+5*0.010+0.001+5*(0.110-0.1001), dur.Measured, 1e-9, dur.String())
+	// handshake and 5 turns at 10 ms, think kept: client 10 + 4*9.9 + 0.9 ms,
+	// server 5*(110-100) ms (each less its leg; see TestRecordScripted)
+	assert.InDelta(t, 0.010+5*0.010+(0.010+4*0.0099+0.0009)+5*(0.110-0.100), dur.Measured, 1e-9, dur.String())
 	assert.False(t, dur.Pass)
 	require.NotNil(t, dur.Worst)
 	assert.Equal(t, 2, dur.Worst.Conn)
 	assert.Equal(t, "10ms", dur.At)
 	assert.True(t, rt.Pass, rt.String()) // handshake + 5 turns
 	assert.True(t, think.Pass, think.String())
-	// server think: (105+115+125 - 3*100.1) + 5*(110-100.1) + (200-100.1) ms
+	// server think: (105+115+125 - 3*100) + 5*(110-100) + (200-100) ms
 	assert.Zero(t, think.Measured)
 	rep = evaluate(t, threeSessions(t), "checks: [{check: sum(explain.budget.server_think_s) > 0}]", budget.Options{})
-	assert.InDelta(t, 0.0447+0.0495+0.0999, rep.Results[0].Measured, 1e-9)
+	assert.InDelta(t, 0.045+0.050+0.100, rep.Results[0].Measured, 1e-9)
 }

@@ -39,7 +39,7 @@ checks:
 	}
 	fmt.Println(rep.Passed, "passed,", rep.Failed, "failed")
 	// Output:
-	// FAIL  session at 150 ms and 2 Mbit/s: max(projected.duration_s) = 31.134 s at 150ms 2000 kbit/s, limit <= 5.000 s; broken by conn 1 10.77.0.1:46422 -> 10.77.0.2:5432 postgres (packets 1-417)
+	// FAIL  session at 150 ms and 2 Mbit/s: max(projected.duration_s) = 31.135 s at 150ms 2000 kbit/s, limit <= 5.000 s; broken by conn 1 10.77.0.1:46422 -> 10.77.0.2:5432 postgres (packets 1-417)
 	// PASS  p95 server time of SELECTs: p95(server_time_s) = 13.568 ms [proto=postgres verb=SELECT], limit <= 40.000 ms
 	// PASS  no timeout retransmissions: c2s.retrans_timeout + s2c.retrans_timeout = 0, limit == 0
 	// 2 passed, 1 failed

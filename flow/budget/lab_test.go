@@ -295,7 +295,7 @@ func checkPairs(t *testing.T, baseDir, traceDir string, pairs []labPair) {
 
 // The budgets in testdata/budget (shown in the README) on the committed
 // lab captures: the bulk download passes all; the chatty session fails
-// the 150 ms budget (31.134 s projected, TestProjectedBudgetAt150ms) and
+// the 150 ms budget (31.135 s projected, TestProjectedBudgetAt150ms) and
 // the rows budget (one turn per row: tshark's 200 Data rows for 200
 // queries), and passes the rest (tshark: p95 server time 13.568 ms; no
 // retransmission timeout; no bulk phase, so no small bulk segments).

@@ -101,7 +101,7 @@ type Result struct {
 
 // Line is the result as one readable line, such as
 //
-//	FAIL  rtt10-pg-chatty.pcap  session at 150 ms: max(projected.duration_s) = 31.134 s at 150ms, limit <= 5.000 s; broken by conn 1 ...
+//	FAIL  rtt10-pg-chatty.pcap  session at 150 ms: max(projected.duration_s) = 31.135 s at 150ms, limit <= 5.000 s; broken by conn 1 ...
 //
 // (the trace left out when empty).
 func (r *Result) Line(trace string) string {

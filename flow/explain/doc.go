@@ -41,66 +41,126 @@
 // the parts add up to the connection's duration (first to last packet)
 // exactly, up to floating-point rounding. Gaps are grouped between
 // "events" (segments carrying data, SYN, FIN or RST; pure ACKs only update
-// the state), and each stretch from one event to the next is attributed by
-// who sent the two events, as seen from the capture point. The side the
-// capture was taken at is "near"; the other is "far":
+// the state; capture duplicates, tcpstate's Analysis.Duplicate, are
+// skipped), and each stretch from one event to the next is attributed by
+// who sent the two events. The rules hold wherever the capture was taken:
+// they read where it sits from tcpstate.Conn.Legs, the round trip split at
+// the capture point into a leg to the client and back and a leg to the
+// server and back (each the smallest of the handshake's, the data→ACK and
+// the timestamp samples that time it; a host pair's connections share the
+// smallest, as they share the path). A side's reaction to what just passed
+// the capture point comes back after the leg to that side at the
+// earliest, so each gap gives its legs first and only the remainder to
+// think time:
 //
-//   - until the handshake's ACK: handshake;
-//   - near event, then far data (a request answered): one base RTT of
-//     round trip, the serialization of the request and of the answer's
-//     first segment at the bottleneck rate as transfer, the rest the far
-//     side's think time. Each such stretch is an application turn that
-//     paid a round trip (Model.RoundTrips);
-//   - far data, then far data (a response streaming in): the serialization
-//     of the second segment is transfer (all of it when the gap is within
-//     1.5 times that: jitter); the rest is a window wait when the near
-//     side's latest packet that could have released the segment (sent at
-//     least 0.9 RTT before it) explains its timing, a receiver-window stall
-//     when the data in flight filled the advertised window, a zero-window
-//     stall when the receiver advertised zero, or the far side's think time
-//     when the sender had everything it needed and still did not send;
-//   - far data, then near data: the near side's think time;
-//   - near data, then near data: a window wait when the far side's ACK in
-//     between released it, else the near side's think time;
+//   - until the handshake's ACK: handshake (a whole round trip at any
+//     capture point, from the first SYN);
+//   - one side's event, then the other's (a crossing: the second side
+//     reacting): the leg to the second side is round trip; then the
+//     serialization of what it waited for is transfer (after the
+//     bottleneck: the segment ending the gap at the rate; before it: the
+//     backlog of data the bottleneck was still sending); then queueing:
+//     other traffic's between the same hosts (queue_cross), or the
+//     connection's own beyond the transfer counted (queue_self), as the
+//     round trips under load at the time show (see Queue); the rest is the
+//     second side's think time. A gap under half the leg is
+//     no reaction: the second side's own pace (window wait);
+//   - two events of one side: the serialization of the second (after the
+//     bottleneck) or the backlog (before it) is transfer (all of it when
+//     the gap is within 1.5 times that: jitter); the rest is a window wait
+//     when an ACK or window update of the other side, passing the capture
+//     point about a leg to this side earlier (0.9 leg at least, within
+//     half a leg or 20 ms plus the queue), explains its timing, a
+//     receiver-window stall when the data in flight filled the advertised
+//     window, a zero-window stall while the receiver advertises zero, or
+//     the side's think time when it had everything it needed and still did
+//     not send;
 //   - a retransmission (tcpstate's labels: retransmission, fast or
-//     spurious retransmission, out-of-order), or far data while a sequence
-//     hole is open (from data tcpstate labels "previous segment not
-//     captured" until the receiver's ACK reaches it): loss recovery, or an
-//     RTO wait when tcpstate found the retransmission was sent on a
-//     timeout. Keep-alives are not losses.
-//     During recovery the serialization of the data still flowing is
-//     transfer.
+//     spurious retransmission, out-of-order), or data while a sequence
+//     hole of its direction is open (from data tcpstate labels "previous
+//     segment not captured" until the receiver's ACK reaches it): loss
+//     recovery, or an RTO wait when tcpstate found the retransmission was
+//     sent on a timeout (no duplicate ACK or SACK since the bytes' last
+//     transmission, 200 ms of silence or more); a RST from a sender backing
+//     off ends an RTO wait too. Keep-alives are not losses. During recovery
+//     the serialization of the data still flowing is transfer;
+//   - after the last event, to the last packet: a zero-window stall while
+//     a receiver's window is zero, else the reaction of the last packet's
+//     sender (its leg, then its think time).
 //
-// The base RTT is the smallest sample, all of them tcpstate's: the
-// handshake (the first SYN to the ACK of the SYN/ACK, a whole round trip
-// at any capture point, never too short when the SYN was repeated,
-// Handshake.RTT) and each data→ACK
-// sample of a near segment (data or FIN) that the far side's ACK gives
-// (Analysis.RTT: the ACK ends exactly at the segment and no byte up to it
-// was sent twice, Karn's rule; tshark's tcp.analysis.ack_rtt). The
-// bottleneck rate comes from the
-// spacing of consecutive far-side data segments: the mean of the histogram
-// bin holding the lower quartile of seconds per wire byte. Splits that need
-// the rate are kept in fixed histograms and made when the connection ends,
-// so early gaps are judged with the final estimate.
+// Round trips paid (Model.RoundTrips) count the requests answered: the
+// server sending new data (or its FIN) after the client did (the
+// handshake's ACK counts as the client's). The order of new data does not
+// depend on where the capture was taken, nor on what was lost and sent
+// again, so the count is the same at the client, the server or in the
+// middle: at the client the answer's gap holds the round trip, at the
+// server the gap before the next request does, in the middle each holds
+// its leg.
 //
-// Vantage: the handshake tells where the capture was taken, as
-// tcpstate.Conn.Vantage judges it when the handshake ends. At the client
-// the SYN/ACK follows the SYN after a round trip and the ACK follows at
-// once (the SYN/ACK leg is at least 80 % of the round trip); at the server
-// the reverse. With no handshake, or one too short to place the capture
-// (under 200 µs: loopback, one host), the capture is taken to be at the
-// client (VantageAssumedClient); when both legs are comparable
-// (VantageMiddle) the budget is still computed as at the client. The rules above are written for the near side as the receiver of
-// bulk data; at a bulk sender's side, ACK-clocked sending at the
-// bottleneck rate looks like waiting for ACKs and is counted as window
-// wait.
+// The base RTT is the legs together. The bottleneck rate of each direction
+// comes from the side of the capture that sees it: after the bottleneck
+// (the capture nearer the data's receiver than its sender) the spacing of
+// back-to-back data segments, the mean of the histogram bin holding the
+// lower quartile of nanoseconds per wire byte; before it (near the
+// sender, whose own data leaves at its interface's rate, never the
+// path's) the ACK clock: the median spacing of the ACKs per wire byte
+// they acknowledge, taken while more data was outstanding. It is unknown
+// when neither allows it (Conn.RateFrom). Before the bottleneck the
+// bottleneck's backlog is replayed (a virtual link: each segment queued
+// at the rate); the first flights, sent before the ACK clock gave the
+// rate, are logged and replayed once it does. Splits after the bottleneck
+// are kept in fixed histograms and made when the connection ends, so
+// early gaps are judged with the final estimate.
 //
+// Vantage (Conn.Vantage, tcpstate's vocabulary): near_client when the
+// server leg is at least 80 % of the round trip, near_server when the
+// client leg is, middle otherwise, unknown without both legs or under
+// 200 µs (loopback, one host): the budget then takes the capture to be at
+// the client (the client leg zero) and says so in its caveats.
+//
+// # Queueing
+//
+// A round trip under load less the base leg is queueing delay. Only
+// samples that hold no think time count: a timestamp echo of a pure ACK's
+// TSval by the other side's new data (sent as the ACK arrived: ACK
+// clocking), and a data→ACK sample of a pure ACK covering two segments,
+// or one while more data was still coming (not the delayed-ACK timer).
+// Each connection's samples go to a small record of its host pair, kept
+// while the pair has live connections; a crossing is priced with the
+// queue its host pair showed at the time (the smallest sample of the last
+// 60 ms, else the latest of the last 250 ms), as queue_cross when it came
+// from another connection. Conn.Queue has the largest queueing delay
+// (the largest of the smallest of four consecutive samples), the round
+// trip under load and the largest queue in bytes. QueueChecks turns them
+// into the two pathdiag-style checks (a buffer too small for the target,
+// bufferbloat).
+//
+// # Segment sizes
+//
+// Small and full-size are judged against the sender's effective MSS
+// (tcpstate.Conn.EffectiveMSS): the smaller of the two announcements,
+// lowered to the size the sender used when it had more data right behind
+// (the path MTU, options), never raised by segmentation offload's
+// super-segments, which are counted full-size (with the
+// segments_over_mss caveat). Each new segment is judged once the next
+// shows whether more followed it.
+//
+// # Endings and caveats
+//
+// Conn.Ending says how the connection ended (tcpstate.Ending: refused,
+// reset by the client or the server, unanswered, closed). A connection
+// that carried no data at all (a refusal, a scan) has Limit none and
+// Proto none. Conn.Caveats lists, next to the figures they undermine, the
+// capture-quality issues tcpstate found (duplicates, capture loss,
+// offload, no handshake...) and the explanation's own doubts (vantage or
+// rate unknown).
+
 // # Rate-limiting cause
 //
 // In the spirit of T-RAT (Zhang, Breslau, Paxson, Shenker, SIGCOMM 2002),
 // the Limit is the group of budget parts with the largest share: think
-// times (application), handshake and application turns (round_trip_bound),
+// times (application), handshake, application turns and their queueing
+// (round_trip_bound),
 // window waits (congestion_window), receiver-window and zero-window stalls
 // (receiver_window), transfer (bandwidth), loss recovery and RTO (loss).
 // Evidence carries the shares, the utilisation of the estimated bottleneck
@@ -113,6 +173,7 @@
 // analysis (SIGCOMM 2000): think times and zero-window stalls stay; the
 // handshake, application turns, receiver-window stalls and loss recovery
 // scale with RTT'/RTT; RTO waits with (200 ms + RTT')/(200 ms + RTT);
+// queueing stays (it is the other traffic's, or the buffer's);
 // transfer with rate/rate'. Window waits are replayed: each bulk phase is
 // sent in slow-start rounds from the initial window (the first flight seen,
 // else 10 segments, RFC 6928), doubling per round; a round whose window
@@ -138,15 +199,21 @@
 // loss judgement, from tcpstate's tshark-compatible labels (flow's
 // PacketInfo.Analysis). Multi-segment application messages come from
 // appproto's transactions (the Explainer's Transaction method). The
-// base RTT is the minimum of tcpstate's samples so far, and the
-// bottleneck rate is estimated here, both online, because the budget
-// needs them while the connection is still open.
+// legs are tcpstate's as they stand after each packet, and the bottleneck
+// rate is estimated here, both online, because the budget needs them
+// while the connection is still open.
 //
 // # Memory
 //
-// Per live connection the state is fixed: running sums, a ring of 128
-// unacknowledged segment ends per direction, histograms of fixed size, the
-// top Options.TopStalls stalls and at most Options.MaxPhases bulk phases.
-// No per-packet list is kept; a connection's state is released (and reused)
-// when it ends. An Explainer is not safe for concurrent use.
+// Per live connection the state is fixed: running sums, per direction a
+// ring of unacknowledged segment ends growing from 8 to 128 entries, 16
+// trigger times and, once data calls for them, two spacing histograms, a
+// histogram of gaps to split, and the log of an upstream sender's first
+// flights; the top Options.TopStalls stalls and at most Options.MaxPhases
+// bulk phases. Per pair of hosts with live connections, a record of 16
+// queueing samples. No per-packet list is kept; a connection's state is
+// released (and reused) when it ends. An Explainer is not safe for
+// concurrent use. In a parallel pass (flow.Config.Workers) flow gives all
+// connections between two hosts to one shard, so each fork's host-pair
+// records are complete and the results are those of a single pass.
 package explain

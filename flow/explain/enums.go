@@ -41,9 +41,9 @@ func (c *AckCarrier) UnmarshalText(b []byte) error {
 	return err
 }
 
-// UnmarshalText reads a Vantage by name.
-func (v *Vantage) UnmarshalText(b []byte) error {
-	x, err := unmarshalName(vantageNames[:], b, "vantage")
-	*v = Vantage(x)
+// UnmarshalText reads a RateSource by name.
+func (r *RateSource) UnmarshalText(b []byte) error {
+	v, err := unmarshalName(rateSourceNames[:], b, "rate source")
+	*r = RateSource(v)
 	return err
 }

@@ -30,7 +30,7 @@ func Example() {
 	// postgres: 204 turns, base RTT 151 ms, limited by round_trip_bound
 	// duration 31.6 s: turns 30.8 s, handshake 0.15 s, think 0.7 s
 	// server ACKs per client segment 1.00 (ack_every_segment), client segments below MSS 100%
-	// at 10 ms: 2.8 s, 205 round trips
+	// at 10 ms: 2.7 s, 205 round trips
 }
 
 // Two sessions side by side: the chatty one pays a round trip per query,
@@ -50,6 +50,6 @@ func ExampleSummarize() {
 			r.Label, r.DurationS, r.MeanSegment, r.RoundTrips, r.Limit, r.Projected.DurationS)
 	}
 	// Output:
-	// wan2m-pg-chatty.pcap    31.6 s  mean segment  228 B  204 round trips  round_trip_bound  at 10 ms: 2.8 s
+	// wan2m-pg-chatty.pcap    31.6 s  mean segment  228 B  204 round trips  round_trip_bound  at 10 ms: 2.7 s
 	// wan2m-http-bulk.pcap     3.2 s  mean segment 1437 B    3 round trips  bandwidth         at 10 ms: 2.5 s
 }

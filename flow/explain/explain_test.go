@@ -356,10 +356,11 @@ func TestEnumsMarshalByName(t *testing.T) {
 		L explain.Limit
 		V explain.AckVerdict
 		A explain.AckCarrier
-		P explain.Vantage
-	}{explain.CauseRTO, explain.LimitRoundTrip, explain.AckDelayed, explain.CarrierApplication, explain.VantageServer})
+		P explain.RateSource
+		Q explain.Cause
+	}{explain.CauseRTO, explain.LimitRoundTrip, explain.AckDelayed, explain.CarrierApplication, explain.RateACKClock, explain.CauseQueueCross})
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"C":"rto","L":"round_trip_bound","V":"delayed_ack","A":"application","P":"server"}`, string(b))
+	assert.JSONEq(t, `{"C":"rto","L":"round_trip_bound","V":"delayed_ack","A":"application","P":"ack_clock","Q":"queue_cross"}`, string(b))
 	assert.Equal(t, "unknown", explain.Cause(200).String())
 }
 

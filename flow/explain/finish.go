@@ -7,34 +7,23 @@ import (
 	"github.com/netecology/netecology/tcpstate"
 )
 
-// secPerByte returns the bottleneck's seconds per wire byte (0: unknown):
-// the mean of the histogram bin holding the lower quartile of the per-byte
-// spacing of consecutive far-side data segments.
-func (cs *connState) secPerByte() float64 {
-	if cs.spacingN < 3 {
-		return 0
-	}
-	want := (cs.spacingN + 3) / 4
-	n := 0
-	for i, c := range cs.spacing {
-		n += int(c)
-		if n >= want {
-			return cs.spSum[i] / float64(c) * 1e-9
-		}
-	}
-	return 0
-}
-
 func (cs *connState) finish(fc *flow.Conn) *Conn {
+	cs.judgeSmall()
 	cs.endRun()
-	out := &Conn{ID: fc.ID, Client: fc.Client, Server: fc.Server, First: cs.first, Last: cs.last,
-		Vantage: cs.vantage, RTTms: ms(cs.base), RTTSamples: cs.nsamples, Turns: cs.turns}
+	cs.resolvePending(true)
+	out := &Conn{ID: fc.ID, Client: fc.Client, Server: fc.Server,
+		First: time.Unix(0, cs.first).UTC(), Last: time.Unix(0, cs.last).UTC(),
+		Vantage: cs.legs.Vantage, Ending: cs.ending, RTTms: ms(cs.base), RTTSamples: cs.nsamples, Turns: cs.turns}
+	l := &cs.legs
+	out.Legs = Legs{ToServerMs: ms(cs.legOf(tcpstate.ServerToClient)), ToClientMs: ms(cs.legOf(tcpstate.ClientToServer)),
+		ServerFrom: l.ServerFrom, ClientFrom: l.ClientFrom}
+	out.RTTms = out.Legs.ToServerMs + out.Legs.ToClientMs
 	out.Proto, out.ProtoSource = protoOf(fc)
-	sigma := cs.secPerByte()
-	if sigma > 0 {
-		out.RateBps = 1 / sigma
+	if cs.d[0].bytes+cs.d[1].bytes == 0 {
+		out.Proto, out.ProtoSource = "none", "no_payload"
 	}
-	cs.budget(&out.Budget, sigma)
+	out.RateBps, out.RateFrom = cs.rate()
+	cs.budget(&out.Budget)
 	for d := range 2 {
 		cs.finishDir(tcpstate.Dir(d))
 	}
@@ -51,76 +40,54 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 	if len(cs.phases) > 0 && cs.phases[0].FirstFlight >= 2 {
 		out.Model.InitialWindow = cs.phases[0].FirstFlight
 	}
+	out.Queue = cs.q.result(time.Duration(out.RTTms*float64(time.Millisecond)), out.RateBps)
 	out.Limit, out.Evidence = limit(out)
+	if out.SegmentsC2S.Bytes+out.SegmentsS2C.Bytes == 0 {
+		out.Limit = LimitNone
+	}
+	out.Caveats = caveats(fc, out)
 	return out
 }
 
-// budget fills b from the sums by cause, the trailing time after the last
-// event, and the splits that need the bottleneck's seconds per byte sigma
-// (application turns, far-side gaps).
-func (cs *connState) budget(b *Budget, sigma float64) {
-	b.DurationS = cs.last.Sub(cs.first).Seconds()
-	// trailing time after the last event
-	if tail := cs.last.Sub(cs.evT); tail > 0 {
-		switch {
-		case cs.hs >= 0 && cs.hs < 3:
-			cs.sum[CauseHandshake] += tail
-		case cs.evDir == cs.near && cs.lastDir != cs.near:
-			cs.sum[CauseRoundTrip] += tail
-		default:
-			cs.sum[cs.think(cs.lastDir)] += tail
-		}
+// rate returns the bottleneck rate of the direction that carried the most
+// wire bytes, and how it was measured (0: unknown).
+func (cs *connState) rate() (float64, RateSource) {
+	d := tcpstate.ServerToClient
+	if cs.d[0].wire > cs.d[1].wire {
+		d = tcpstate.ClientToServer
 	}
+	sigma := cs.sigma(d)
+	if sigma <= 0 {
+		return 0, RateUnknown
+	}
+	if cs.downstream(d) {
+		return 1 / sigma, RateDataSpacing
+	}
+	return 1 / sigma, RateACKClock
+}
+
+// budget fills b from the sums by cause, the tail after the last event,
+// and the splits that need each direction's rate (the crossings, the
+// gaps before data segments after the bottleneck).
+func (cs *connState) budget(b *Budget) {
+	b.DurationS = time.Duration(cs.last - cs.first).Seconds()
+	cs.tail()
 	for c := Cause(0); c < numCauses; c++ {
 		*b.part(c) += cs.sum[c].Seconds()
 	}
-	cs.splitTurns(b, sigma)
-	if cs.gh != nil {
-		cs.splitFarGaps(b, sigma)
+	for k := range cs.turn {
+		d := tcpstate.Dir(k)
+		acc := &cs.turn[k]
+		rest := acc.rest.Seconds()
+		tr := min(float64(acc.wire)*cs.sigma(d), rest)
+		b.TransferS += tr
+		*b.part(think(d)) += rest - tr
+		b.RoundTripS += acc.rt.Seconds()
+		b.QueueSelfS += acc.qSelf.Seconds()
+		b.QueueCrossS += acc.qCross.Seconds()
 	}
-}
-
-// splitTurns splits the application turns: one base RTT each,
-// serialization of the request and of the first answer segment, the rest
-// the far side's think time.
-func (cs *connState) splitTurns(b *Budget, sigma float64) {
-	if cs.turnN == 0 {
-		return
-	}
-	g := cs.turnGap.Seconds()
-	rt := float64(cs.turnN) * cs.base.Seconds()
-	tr := float64(cs.turnWire) * sigma
-	if rt > g {
-		rt, tr = g, 0
-	} else if rt+tr > g {
-		tr = g - rt
-	}
-	b.RoundTripS += rt
-	b.TransferS += tr
-	*b.part(cs.think(cs.near.Reverse())) += g - rt - tr
-}
-
-// splitFarGaps splits the far-side gaps: serialization of the segment
-// ending each gap is transfer; a gap up to 1.5 times that is all transfer
-// (jitter).
-func (cs *connState) splitFarGaps(b *Budget, sigma float64) {
-	for k, c := range splitCauses {
-		if c == CauseServerThink {
-			c = cs.think(cs.near.Reverse())
-		}
-		for i := range nbins {
-			g, w := cs.gh.g[k][i], cs.gh.w[k][i]
-			if g == 0 {
-				continue
-			}
-			if sigma > 0 && binHi(i)*1e-9 <= 1.5*sigma {
-				b.TransferS += g
-				continue
-			}
-			tr := min(g, w*sigma)
-			b.TransferS += tr
-			*b.part(c) += g - tr
-		}
+	for k := range cs.gh {
+		cs.splitGaps(b, tcpstate.Dir(k), cs.sigma(tcpstate.Dir(k)))
 	}
 }
 
@@ -141,7 +108,7 @@ func (cs *connState) finishDir(d tcpstate.Dir) {
 	a.Verdict = ackVerdict(a)
 	a.Carrier = carrier(a)
 	st := &ds.segStats
-	st.MSS, st.MSSSource = cs.effMSS(d)
+	st.MSS, st.MSSSource = ds.mss, ds.mssFrom
 	st.MaxSegment = ds.maxSeg
 	st.Segments, st.Bytes = ds.segs, ds.bytes
 	if ds.segs > 0 {
@@ -198,7 +165,8 @@ func limit(c *Conn) (Limit, Evidence) {
 	}
 	d := b.DurationS
 	e.ApplicationShare = b.ThinkS() / d
-	e.RoundTripShare = (b.HandshakeS + b.RoundTripS) / d
+	e.QueueShare = b.QueueS() / d
+	e.RoundTripShare = (b.HandshakeS+b.RoundTripS)/d + e.QueueShare
 	e.WindowShare = b.WindowWaitS / d
 	e.ReceiverShare = (b.ReceiverWindowS + b.ZeroWindowS) / d
 	e.TransferShare = b.TransferS / d

@@ -49,21 +49,24 @@ func TestScriptedChattyBudget(t *testing.T) {
 	b.Ack(c2s, nil)
 	c := explainBytes(t, b.Bytes())
 	bu := c.Budget
-	base := 0.1001 // SYN to the handshake's ACK
-	assert.Equal(t, explain.VantageClient, c.Vantage)
+	base := 0.1001 // SYN to the handshake's ACK: legs of 100 ms to the server, 0.1 ms to the client
+	assert.Equal(t, tcpstate.VantageClient, c.Vantage)
+	assert.Equal(t, explain.Legs{ToServerMs: 100, ToClientMs: 0.1, ServerFrom: tcpstate.LegHandshake, ClientFrom: tcpstate.LegHandshake}, c.Legs)
 	assert.InDelta(t, base*1000, c.RTTms, 1e-6)
 	assert.InDelta(t, base+3*0.115+0.001, bu.DurationS, 1e-9)
 	assert.InDelta(t, base, bu.HandshakeS, 1e-9)
-	assert.InDelta(t, 3*0.010+0.001, bu.ClientThinkS, 1e-9)
-	assert.InDelta(t, 3*base, bu.RoundTripS, 1e-9)
-	assert.InDelta(t, 3*(0.105-base), bu.ServerThinkS, 1e-9)
+	// each answer pays the 100 ms leg to the server; each later request
+	// and the last ACK the 0.1 ms leg to the client, the rest is think
+	assert.InDelta(t, 0.010+2*(0.010-0.0001)+(0.001-0.0001), bu.ClientThinkS, 1e-9)
+	assert.InDelta(t, 3*0.100+3*0.0001, bu.RoundTripS, 1e-9)
+	assert.InDelta(t, 3*(0.105-0.100), bu.ServerThinkS, 1e-9)
 	assert.InDelta(t, bu.DurationS, bu.Sum(), 1e-9)
 	assert.Equal(t, 3, c.Turns)
 	assert.Equal(t, 3, c.Model.RoundTrips)
 	assert.Equal(t, explain.LimitRoundTrip, c.Limit)
 	// at 10 ms: handshake and turns shrink tenfold, think stays
 	p := c.Project(10*time.Millisecond+10*time.Microsecond, 0)
-	assert.InDelta(t, 0.01001+3*0.01001+3*0.010+0.001+3*(0.105-base), p.DurationS, 1e-9)
+	assert.InDelta(t, 0.01001+3*0.01001+0.0307+0.015, p.DurationS, 1e-9)
 	assert.Equal(t, 4, p.RoundTrips)
 }
 
@@ -110,8 +113,8 @@ func TestScriptedRequestRTO(t *testing.T) {
 	c := explainBytes(t, b.Bytes())
 	assert.InDelta(t, 0.300, c.Budget.RTOS, 1e-9)
 	assert.EqualValues(t, 1, c.Model.RTOs)
-	assert.InDelta(t, 0.0501, c.Budget.RoundTripS, 1e-9)
-	assert.InDelta(t, 0.055-0.0501, c.Budget.ServerThinkS, 1e-9)
+	assert.InDelta(t, 0.050, c.Budget.RoundTripS, 1e-9, "the leg to the server")
+	assert.InDelta(t, 0.055-0.050, c.Budget.ServerThinkS, 1e-9)
 	// at 150 ms the timeout grows with the RTT above its 200 ms floor
 	p := c.Project(150*time.Millisecond, 0)
 	assert.InDelta(t, 0.300*(0.2+0.150)/(0.2+0.0501), p.Budget.RTOS, 1e-9)
@@ -193,13 +196,15 @@ func TestScriptedServerVantage(t *testing.T) {
 	b.Send(c2s, 50, nil)
 	c := explainBytes(t, b.Bytes())
 	bu := c.Budget
-	assert.Equal(t, explain.VantageServer, c.Vantage)
+	assert.Equal(t, tcpstate.VantageServer, c.Vantage)
 	assert.InDelta(t, 100.1, c.RTTms, 1e-6)
-	assert.InDelta(t, 3*0.005, bu.ServerThinkS, 1e-9)
-	assert.InDelta(t, 3*0.1001, bu.RoundTripS, 1e-9)
+	// the 0.1 ms leg to the server in each answer's gap
+	assert.InDelta(t, 3*(0.005-0.0001), bu.ServerThinkS, 1e-9)
+	assert.InDelta(t, 3*0.0001+3*0.100, bu.RoundTripS, 1e-9)
 	// 1 ms before the first request, then 110 ms between an answer and the
-	// next request (109 ms for the last), less a round trip each
-	assert.InDelta(t, 0.001+2*(0.110-0.1001)+(0.109-0.1001), bu.ClientThinkS, 1e-9)
+	// next request (109 ms for the last), less the 100 ms leg to the
+	// client each
+	assert.InDelta(t, 0.001+2*(0.110-0.100)+(0.109-0.100), bu.ClientThinkS, 1e-9)
 	assert.InDelta(t, bu.DurationS, bu.Sum(), 1e-9)
 }
 
@@ -215,7 +220,7 @@ func TestScriptedMissingSynAck(t *testing.T) {
 	b.Advance(10 * time.Millisecond)
 	b.Send(c2s, 100, nil)
 	c := explainBytes(t, b.Bytes())
-	assert.Equal(t, explain.VantageAssumedClient, c.Vantage)
+	assert.Equal(t, tcpstate.VantageUnknown, c.Vantage)
 	assert.InDelta(t, 0.080, c.Budget.HandshakeS, 1e-9)
 	assert.InDelta(t, 0.010, c.Budget.ClientThinkS, 1e-9)
 	assert.InDelta(t, c.Budget.DurationS, c.Budget.Sum(), 1e-9)
@@ -242,8 +247,8 @@ func TestScriptedSynRetransmitted(t *testing.T) {
 	b.Advance(55 * time.Millisecond)
 	b.Send(s2c, 300, nil)
 	c := explainBytes(t, b.Bytes())
-	assert.Equal(t, explain.VantageClient, c.Vantage, "50 ms to the server, 0.1 ms to the client")
-	assert.InDelta(t, 55.0, c.RTTms, 1e-6)
+	assert.Equal(t, tcpstate.VantageClient, c.Vantage, "50 ms to the server, 0.1 ms to the client")
+	assert.InDelta(t, 55.1, c.RTTms, 1e-6, "the request's 55 ms to the server, 0.1 ms to the client")
 	assert.Equal(t, 2, c.RTTSamples, "the handshake and the request timed by the answer's ACK")
 	assert.InDelta(t, 1.0501, c.Budget.HandshakeS, 1e-9)
 	assert.EqualValues(t, 1, c.AcksC2S.Retransmissions, "the SYN sent again")
@@ -259,6 +264,6 @@ func TestScriptedLoopbackVantage(t *testing.T) {
 	b.Advance(time.Millisecond)
 	b.Send(s2c, 100, nil)
 	c := explainBytes(t, b.Bytes())
-	assert.Equal(t, explain.VantageAssumedClient, c.Vantage)
+	assert.Equal(t, tcpstate.VantageUnknown, c.Vantage)
 	assert.InDelta(t, 0.06, c.RTTms, 1e-9, "the handshake's 60 µs")
 }

@@ -3,6 +3,8 @@ package explain
 import (
 	"net/netip"
 	"time"
+
+	"github.com/netecology/netecology/tcpstate"
 )
 
 // Cause is what a stretch of a connection's time was spent on. Every
@@ -32,13 +34,22 @@ const (
 	CauseZeroWindow
 	// CauseLossRecovery: from a loss to its repair (fast retransmit, SACK).
 	CauseLossRecovery
-	// CauseRTO: a retransmission timeout waited out.
+	// CauseRTO: a retransmission timeout waited out, and the wait before
+	// a sender that backed off gave up with a RST.
 	CauseRTO
+	// CauseQueueSelf: an application turn waiting behind the connection's
+	// own data in the bottleneck queue (round-trip time above the base
+	// RTT).
+	CauseQueueSelf
+	// CauseQueueCross: an application turn waiting behind other traffic
+	// in the bottleneck queue: other connections between the same hosts
+	// kept it full at the time.
+	CauseQueueCross
 	numCauses
 )
 
 var causeNames = [...]string{"transfer", "handshake", "client_think", "server_think", "round_trip",
-	"window_wait", "receiver_window", "zero_window", "loss_recovery", "rto"}
+	"window_wait", "receiver_window", "zero_window", "loss_recovery", "rto", "queue_self", "queue_cross"}
 
 // String returns the cause's name as used in reports.
 func (c Cause) String() string {
@@ -72,10 +83,14 @@ const (
 	LimitBandwidth
 	// LimitLoss: loss recovery and retransmission timeouts.
 	LimitLoss
+	// LimitNone: the connection carried no application data (refused,
+	// unanswered, or closed or reset before any): it was not a slow
+	// session, and nothing limited it.
+	LimitNone
 )
 
 var limitNames = [...]string{"unknown", "application", "round_trip_bound", "receiver_window",
-	"congestion_window", "bandwidth", "loss"}
+	"congestion_window", "bandwidth", "loss", "none"}
 
 // String returns the limit's name as used in reports.
 func (l Limit) String() string {
@@ -150,40 +165,6 @@ func (c AckCarrier) String() string {
 // MarshalText makes an AckCarrier appear by name in JSON.
 func (c AckCarrier) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 
-// Vantage is where on the path the capture was taken, as tcpstate judges
-// it from the handshake's timing (tcpstate.Conn.Vantage).
-type Vantage uint8
-
-// Vantage points.
-const (
-	// VantageAssumedClient: no handshake seen, or one too short to place
-	// the capture (tcpstate.VantageUnknown); the capture is taken to be at
-	// the client.
-	VantageAssumedClient Vantage = iota
-	// VantageClient: the client answered the SYN/ACK much faster than the
-	// server answered the SYN.
-	VantageClient
-	// VantageServer: the server answered the SYN much faster than the
-	// client answered the SYN/ACK.
-	VantageServer
-	// VantageMiddle: both legs of the handshake took comparable time; the
-	// budget treats the capture as taken at the client.
-	VantageMiddle
-)
-
-var vantageNames = [...]string{"assumed_client", "client", "server", "middle"}
-
-// String returns the vantage's name as used in reports.
-func (v Vantage) String() string {
-	if int(v) < len(vantageNames) {
-		return vantageNames[v]
-	}
-	return "unknown"
-}
-
-// MarshalText makes a Vantage appear by name in JSON.
-func (v Vantage) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
-
 // AckStats describes how the receiver of one direction's data acknowledged
 // it.
 type AckStats struct {
@@ -212,20 +193,24 @@ type AckStats struct {
 	// tcpstate labels so, by Wireshark's rules (tshark's
 	// tcp.analysis.duplicate_ack on the receiver's segments, and
 	// tcp.analysis.retransmission, which takes in fast and spurious
-	// retransmissions and resent SYNs and FINs).
+	// retransmissions and resent SYNs and FINs). Like tshark's, they count
+	// the copies of a capture that holds packets twice (the duplicates
+	// caveat); nothing else here does.
 	DupAcks         uint64 `json:"dup_acks"`
 	Retransmissions uint64 `json:"retransmissions"`
 }
 
 // SegmentStats describes one direction's segment sizes in bulk phases.
 type SegmentStats struct {
-	// MSS is the full segment size used as reference: the receiver's
-	// announced MSS less 12 bytes when timestamps were negotiated, raised
-	// to the largest segment seen if that is bigger; the largest segment
-	// seen when no MSS was announced.
+	// MSS is the full segment size used as reference for "small" and
+	// "full-size": the sender's effective MSS (tcpstate.Conn.EffectiveMSS:
+	// the smaller of the two announcements less 12 bytes when timestamps
+	// were negotiated, lowered to the size the sender used with more data
+	// behind it, never raised by offloaded super-segments).
 	MSS int `json:"mss"`
-	// MSSSource is "announced" or "max_seen".
-	MSSSource string `json:"mss_source"`
+	// MSSSource says what MSS rests on: "announced", "on_wire",
+	// "max_seen" or "none".
+	MSSSource tcpstate.MSSSource `json:"mss_source"`
 	// MaxSegment is the largest payload seen in the direction.
 	MaxSegment int `json:"max_segment"`
 	// Segments and Bytes count all data segments and payload bytes.
@@ -234,7 +219,8 @@ type SegmentStats struct {
 	// MeanSegment is Bytes / Segments.
 	MeanSegment float64 `json:"mean_segment"`
 	// Small counts data segments below MSS (all, not only in bulk
-	// phases); SmallShare divides it by Segments.
+	// phases; the copies of a capture that holds packets twice are not
+	// counted, here or above); SmallShare divides it by Segments.
 	Small      uint64  `json:"small_segments"`
 	SmallShare float64 `json:"small_share"`
 	// BulkPhases counts runs of at least Options.MinBulkSegments data
@@ -286,6 +272,8 @@ type Budget struct {
 	ZeroWindowS     float64 `json:"zero_window_s"`
 	LossRecoveryS   float64 `json:"loss_recovery_s"`
 	RTOS            float64 `json:"rto_s"`
+	QueueSelfS      float64 `json:"queue_self_s"`
+	QueueCrossS     float64 `json:"queue_cross_s"`
 }
 
 // Part returns the seconds the budget attributes to cause c.
@@ -311,6 +299,10 @@ func (b *Budget) part(c Cause) *float64 {
 		return &b.LossRecoveryS
 	case CauseRTO:
 		return &b.RTOS
+	case CauseQueueSelf:
+		return &b.QueueSelfS
+	case CauseQueueCross:
+		return &b.QueueCrossS
 	}
 	return &b.TransferS
 }
@@ -327,6 +319,10 @@ func (b *Budget) Sum() float64 {
 // WaitingS returns the time spent waiting on round trips: handshake,
 // application turns and window waits.
 func (b *Budget) WaitingS() float64 { return b.HandshakeS + b.RoundTripS + b.WindowWaitS }
+
+// QueueS returns the time spent in bottleneck queues, the connection's
+// own and other traffic's.
+func (b *Budget) QueueS() float64 { return b.QueueSelfS + b.QueueCrossS }
 
 // ThinkS returns the client's and server's think time together.
 func (b *Budget) ThinkS() float64 { return b.ClientThinkS + b.ServerThinkS }
@@ -380,6 +376,68 @@ type Model struct {
 	RTOs int `json:"rtos"`
 }
 
+// Legs is where the capture point sits on the path (tcpstate.Legs): the
+// base round trip from the capture point to each end and back, in
+// milliseconds, and what the connection's own estimate of each rests on
+// ("handshake", "data_ack", "timestamps", "none"). A leg is the smaller
+// of the connection's own and the smallest the other connections between
+// the same hosts measured so far: a connection opened into a full queue
+// times the queue in its handshake, the others saw the path empty.
+type Legs struct {
+	ToServerMs float64            `json:"to_server_ms"`
+	ToClientMs float64            `json:"to_client_ms"`
+	ServerFrom tcpstate.LegSource `json:"server_from"`
+	ClientFrom tcpstate.LegSource `json:"client_from"`
+}
+
+// Queue is what the connection's round trips under load show of the
+// bottleneck queue: the delay above the base RTT of the samples that hold
+// no think time (timestamp echoes of pure ACKs in ACK-clocked data, and
+// pure ACKs covering two segments; tcpstate.Analysis.TSEchoAck and RTT).
+type Queue struct {
+	// Samples counts them.
+	Samples int `json:"samples"`
+	// MaxDelayMs is the largest queueing delay: the most, over the
+	// connection, of the smallest of four consecutive samples less the
+	// base leg (robust to one delayed ACK); LoadedRTTms the base RTT plus
+	// it.
+	MaxDelayMs  float64 `json:"max_delay_ms"`
+	LoadedRTTms float64 `json:"loaded_rtt_ms"`
+	// MaxBytes is the largest queue in bytes: MaxDelayMs at the
+	// bottleneck rate (0 when the rate is unknown).
+	MaxBytes float64 `json:"max_bytes"`
+}
+
+// RateSource says which side of the capture measured the bottleneck
+// rate.
+type RateSource uint8
+
+// Rate sources.
+const (
+	// RateUnknown: neither allowed it.
+	RateUnknown RateSource = iota
+	// RateDataSpacing: the spacing of back-to-back data segments, seen
+	// after the bottleneck (the capture near the receiver).
+	RateDataSpacing
+	// RateACKClock: the spacing of the receiver's ACKs per byte they
+	// acknowledge, seen before the bottleneck (the capture near the
+	// sender, whose own data leaves at its interface's rate).
+	RateACKClock
+)
+
+var rateSourceNames = [...]string{"unknown", "data_spacing", "ack_clock"}
+
+// String returns the source's name as used in reports.
+func (r RateSource) String() string {
+	if int(r) < len(rateSourceNames) {
+		return rateSourceNames[r]
+	}
+	return "unknown"
+}
+
+// MarshalText makes a RateSource appear by name in JSON.
+func (r RateSource) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
 // Evidence holds the numbers a Limit verdict rests on.
 type Evidence struct {
 	// Share of the duration per group of causes.
@@ -389,6 +447,9 @@ type Evidence struct {
 	ReceiverShare    float64 `json:"receiver_window_share"`
 	TransferShare    float64 `json:"transfer_share"`
 	LossShare        float64 `json:"loss_share"`
+	// QueueShare is the time in bottleneck queues (queue_self_s and
+	// queue_cross_s; part of the round-trip group for the Limit).
+	QueueShare float64 `json:"queue_share"`
 	// Utilisation is the payload rate (both directions) over the
 	// estimated bottleneck rate; 0 when the rate is unknown.
 	Utilisation float64 `json:"utilisation"`
@@ -402,21 +463,34 @@ type Conn struct {
 	Client netip.AddrPort `json:"client"`
 	Server netip.AddrPort `json:"server"`
 	// Proto is the application protocol; ProtoSource says where it came
-	// from: "appproto" (identified from the payload by package appproto)
-	// or "port" (by the server's port, when appproto could not tell).
+	// from: "appproto" (identified from the payload by package appproto),
+	// "port" (by the server's port, when appproto could not tell), or
+	// "no_payload" (Proto "none": neither side sent any data, so the port
+	// says nothing of what ran).
 	Proto       string    `json:"proto"`
 	ProtoSource string    `json:"proto_source"`
 	First       time.Time `json:"first"`
 	Last        time.Time `json:"last"`
-	Vantage     Vantage   `json:"vantage"`
-	// RTTms is the base round-trip time in milliseconds: the smallest of
-	// tcpstate's samples of the handshake and of near segments acknowledged
-	// by the far side (0: none); RTTSamples counts the samples.
+	// Vantage is where the capture was taken (tcpstate's vocabulary, the
+	// same as the connection's own "vantage"): "near_client",
+	// "near_server", "middle" or "unknown" (the budget then takes the
+	// capture to be at the client); Legs the split of the round trip it
+	// rests on.
+	Vantage tcpstate.Vantage `json:"vantage"`
+	Legs    Legs             `json:"legs"`
+	// Ending is how the connection ended (refused, reset and by whom,
+	// closed...; tcpstate.Ending).
+	Ending tcpstate.Ending `json:"ending"`
+	// RTTms is the base round-trip time in milliseconds: the two legs
+	// together (0: none); RTTSamples counts the connection's round-trip
+	// samples tcpstate took (data->ACK and timestamp echoes).
 	RTTms      float64 `json:"rtt_ms"`
 	RTTSamples int     `json:"rtt_samples"`
-	// RateBps is the estimated bottleneck rate in bytes per second, from
-	// the spacing of back-to-back data segments (0: unknown).
-	RateBps float64 `json:"rate_bytes_per_s"`
+	// RateBps is the estimated bottleneck rate in bytes per second of the
+	// direction that carried the most data, and RateFrom how it was
+	// measured (0, "unknown": neither side of the capture allowed it).
+	RateBps  float64    `json:"rate_bytes_per_s"`
+	RateFrom RateSource `json:"rate_from"`
 	// Turns counts client application turns: client data after server
 	// data (or the first data); from package appproto when it framed the
 	// connection.
@@ -436,4 +510,9 @@ type Conn struct {
 	Limit    Limit    `json:"limit"`
 	Evidence Evidence `json:"evidence"`
 	Model    Model    `json:"model"`
+	Queue    Queue    `json:"queue"`
+	// Caveats are the capture-quality issues that undermine figures of
+	// this explanation, each with the figures it undermines (empty when
+	// none).
+	Caveats []Caveat `json:"caveats"`
 }

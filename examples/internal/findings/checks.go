@@ -98,7 +98,7 @@ func segments(c *explain.Conn) Finding {
 	f := Finding{Check: "segments",
 		Tests: "whether the direction that carried most data sent it in full-size segments: segments below the MSS " +
 			"in bulk phases (runs of 4 or more segments with no data the other way), not counting each phase's last",
-		Model: "the reference is the sender's MSS (" + s.MSSSource + "); a bulk transfer in small segments needs more segments, " +
+		Model: "the reference is the sender's effective MSS (" + s.MSSSource.String() + "); a bulk transfer in small segments needs more segments, " +
 			"ACKs and, window for window, round trips than full-size ones (Meek et al.: SQL*Net's small segments); " +
 			"warn when half the non-final bulk segments are small",
 		Figures: []Figure{{"direction", name}, {"MSS", fmt.Sprintf("%d B", s.MSS)}, {"data segments", fmt.Sprint(s.Segments)},

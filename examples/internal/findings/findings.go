@@ -49,6 +49,8 @@ var causeLabels = map[string]string{
 	"zero_window":     "zero window",
 	"loss_recovery":   "loss recovery",
 	"rto":             "retransmission timeouts",
+	"queue_self":      "queueing behind its own data",
+	"queue_cross":     "queueing behind other connections",
 }
 
 // CauseLabel returns the readable name of a cause of the time budget.

@@ -1,0 +1,74 @@
+package tcpstate
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// connBytes returns the heap bytes one connection costs after build has fed
+// it, averaged over n connections kept alive.
+func connBytes(n int, build func(c *Conn, base time.Time)) float64 {
+	keep := make([]*Conn, n)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range keep {
+		c := NewConn()
+		build(c, t0)
+		keep[i] = c
+	}
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(keep)
+	return float64(after.TotalAlloc-before.TotalAlloc) / float64(n)
+}
+
+// TestMemPerConn bounds a connection's heap: a SYN-only connection (the
+// Conn and its first remembered segment) and an established chatty one
+// (10 turns with timestamps: the TSval ring and the RTT samples). Before
+// issue 17's trimming they took 5120 and 7168 bytes (time.Time in every
+// remembered segment, a 16-segment first buffer, the TSval ring and the
+// retransmission buffer inline).
+func TestMemPerConn(t *testing.T) {
+	syn := connBytes(2000, func(c *Conn, t0 time.Time) {
+		s := &Segment{Index: 1, Time: t0, Seq: 1000, Flags: SYN, Window: 1000}
+		s.Opts.HasMSS, s.Opts.MSS, s.Opts.HasTimestamps, s.Opts.TSVal = true, 1460, true, 7
+		c.Add(ClientToServer, s)
+	})
+	chatty := connBytes(2000, func(c *Conn, t0 time.Time) { chattyConn(c, t0, 10) })
+	t.Logf("tcpstate.Conn: SYN-only %.0f B, chatty (10 turns) %.0f B", syn, chatty)
+	assert.LessOrEqual(t, syn, 3300.0)
+	assert.LessOrEqual(t, chatty, 5700.0)
+}
+
+// chattyConn feeds c a handshake and turns request/response exchanges
+// with timestamps.
+func chattyConn(c *Conn, t0 time.Time, turns int) {
+	now := t0
+	ts := uint32(100)
+	seg := func(d Dir, seq, ack Seq, f Flags, n int) {
+		s := &Segment{Index: 1, Time: now, Seq: seq, Ack: ack, Flags: f, Len: n, Window: 1000}
+		s.Opts.HasTimestamps, s.Opts.TSVal, s.Opts.TSEcr = true, ts, ts-1
+		if f.Has(SYN) {
+			s.Opts.HasMSS, s.Opts.MSS = true, 1460
+		}
+		c.Add(d, s)
+		ts++
+		now = now.Add(10 * time.Millisecond)
+	}
+	var cs, ss Seq = 1000, 5000
+	seg(ClientToServer, cs, 0, SYN, 0)
+	seg(ServerToClient, ss, cs+1, SYN|ACK, 0)
+	cs, ss = cs+1, ss+1
+	seg(ClientToServer, cs, ss, ACK, 0)
+	for range turns {
+		seg(ClientToServer, cs, ss, ACK|PSH, 50)
+		cs = cs.Add(50)
+		seg(ServerToClient, ss, cs, ACK|PSH, 400)
+		ss = ss.Add(400)
+	}
+	seg(ClientToServer, cs, ss, ACK, 0)
+}
