@@ -50,6 +50,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -696,7 +697,7 @@ func columns(w io.Writer, rows []explain.Row, at explain.WhatIf) error {
 		if ratio {
 			a, b := f(&rows[0]), f(&rows[1])
 			switch {
-			case a == 0 || b == 0:
+			case shownZero(a, format) || shownZero(b, format):
 				fmt.Fprint(tw, "-\t")
 			case b/a < 0.01:
 				fmt.Fprint(tw, "<0.01x\t") // never a ratio that reads as zero
@@ -735,6 +736,8 @@ func columns(w io.Writer, rows []explain.Row, at explain.WhatIf) error {
 	line("transfer (s)", func(r *explain.Row) float64 { return r.Budget.TransferS }, "%.3f")
 	line("receiver window (s)", func(r *explain.Row) float64 { return r.Budget.ReceiverWindowS + r.Budget.ZeroWindowS }, "%.3f")
 	line("loss recovery + RTO (s)", func(r *explain.Row) float64 { return r.Budget.LossRecoveryS + r.Budget.RTOS }, "%.3f")
+	line("queueing (s)", func(r *explain.Row) float64 { return r.Budget.QueueS() }, "%.3f")
+	line("  behind other traffic", func(r *explain.Row) float64 { return r.Budget.QueueCrossS }, "%.3f")
 	fmt.Fprint(tw, "limited by\t")
 	for _, r := range rows {
 		fmt.Fprint(tw, r.Limit, "\t")
@@ -748,4 +751,12 @@ func columns(w io.Writer, rows []explain.Row, at explain.WhatIf) error {
 		line("  round trips paid", func(r *explain.Row) float64 { return float64(r.Projected.RoundTrips) }, "%.0f")
 	}
 	return errors.Join(tw.Flush())
+}
+
+// shownZero reports whether v prints as zero in format: a ratio of a
+// figure the table shows as 0.000 would read as nonsense (0.000 against
+// 0.136 s of window waits is not "1992x").
+func shownZero(v float64, format string) bool {
+	x, err := strconv.ParseFloat(strings.TrimRight(fmt.Sprintf(format, v), "%"), 64)
+	return err == nil && x == 0
 }
