@@ -174,6 +174,7 @@ func verdicts(a *analysis, tg linkq.Target) []verdictBlock {
 		b := verdictBlock{Heading: fmt.Sprintf("%s: %s → %s, %s, %s lost to the network", a.label(c), c.Client, c.Server,
 			findings.Secs(c.Budget.DurationS), findings.Secs(findings.TimeLost(&c.Budget)))}
 		fs := findings.Checks(c)
+		fs = append(fs, findings.FromQueue(c, tg.RTT, tg.Rate)...)
 		if v, ok := lv[c.ID]; ok {
 			fs = append(fs, findings.FromVerdict(v)...)
 		}

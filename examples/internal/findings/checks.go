@@ -216,6 +216,32 @@ func FromVerdict(v linkq.Verdict) []Finding {
 	return out
 }
 
+// FromQueue returns explain's queue-space checks of one connection
+// (explain.QueueChecks: a queue too small for the target's rate x RTT,
+// and bufferbloat) against a target rate in bit/s at a round-trip time;
+// zero keeps the connection's own.
+func FromQueue(c *explain.Conn, rtt time.Duration, rateBits float64) []Finding {
+	var out []Finding
+	for _, q := range explain.QueueChecks(c, explain.WhatIf{RTT: rtt, RateBps: rateBits / 8}) {
+		f := Finding{Conn: c.ID, Check: q.Name, Level: linkq.Pass, Message: q.Detail, Action: q.Action,
+			Figures: []Figure{{"measured", trim(q.Measured)}, {"limit", trim(q.Limit)},
+				{"queue samples", fmt.Sprint(c.Queue.Samples)}, {"loaded RTT", Millis(c.Queue.LoadedRTTms)}}}
+		if !q.Pass {
+			f.Level = linkq.Fail
+		}
+		switch q.Name {
+		case "queue_too_small":
+			f.Tests = "whether the bottleneck's queue can hold the target's rate x RTT: a connection that lost data while its queue stayed below it cannot reach the target without loss"
+			f.Model = "the largest queue in bytes is (largest RTT under load - base RTT) x bottleneck rate, the RTT under load from timestamp echoes and data->ACK samples (NPAD's queue-space test)"
+		default:
+			f.Tests = "whether the queue under load adds more than half the target RTT (bufferbloat): every other exchange on the path waits that much longer"
+			f.Model = "queueing delay is the RTT under load less the base RTT, from timestamp echoes and data->ACK samples"
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
 func trim(v float64) string {
 	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.6f", v), "0"), ".")
 }

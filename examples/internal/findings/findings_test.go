@@ -2,6 +2,7 @@ package findings_test
 
 import (
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -124,4 +125,38 @@ func TestEchoes(t *testing.T) {
 	assert.Equal(t, "200 echoes, 200 answered; RTT 150.4 to 162.2 ms; RTT = 150.2 ms + 8.00 µs per byte: a fixed delay of 150.2 ms "+
 		"and the serialization of a 2 Mbit/s link each way, RMS 0.130 ms", findings.Echoes(r))
 	assert.Empty(t, findings.Echoes(&linkq.Report{}))
+}
+
+// The queue-space checks on the lab's shallow-queue path (testdata/lab/whatif
+// groundtruth.json, profile shallow: 25 ms each way, 2 Mbit/s, a 20-frame
+// queue): a bulk download fills the queue, 20 full frames of 6.056 ms each
+// at the link rate = 121 ms of queueing at most, more than half the 50 ms
+// target RTT (bufferbloat fails), and the largest queue in bytes is the 20
+// frames of 1514 B, more than the target's 12,500 B (no loss: the queue is
+// not too small); the chatty PostgreSQL session never builds a queue (one
+// small exchange at a time): no RTT under load, so no check is made.
+func TestFromQueue(t *testing.T) {
+	byName := func(fs []findings.Finding) map[string]findings.Finding {
+		out := map[string]findings.Finding{}
+		for _, f := range fs {
+			out[f.Check] = f
+			assert.NotEmpty(t, f.Tests, f.Check)
+			assert.NotEmpty(t, f.Model, f.Check)
+		}
+		return out
+	}
+	bulk := byName(findings.FromQueue(conn(t, "whatif/shallow-http-bulk-s.pcap.gz"), 50*time.Millisecond, 2e6))
+	require.Contains(t, bulk, "bufferbloat")
+	bb := bulk["bufferbloat"]
+	assert.Equal(t, linkq.Fail, bb.Level, bb.Message)
+	assert.NotEmpty(t, bb.Action)
+	ms, err := strconv.ParseFloat(bb.Figures[0].Value, 64)
+	require.NoError(t, err)
+	assert.InDelta(t, 20*6.056, ms, 0.15*20*6.056, "the largest queueing delay: the 20-frame queue full, within 15 %%")
+	qs := bulk["queue_too_small"]
+	assert.Equal(t, linkq.Pass, qs.Level, qs.Message)
+	b, err := strconv.ParseFloat(qs.Figures[0].Value, 64)
+	require.NoError(t, err)
+	assert.InDelta(t, 20*1514, b, 0.05*20*1514)
+	assert.Empty(t, findings.FromQueue(conn(t, "whatif/shallow-pg-chatty.pcap.gz"), 50*time.Millisecond, 2e6))
 }
