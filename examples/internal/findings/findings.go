@@ -161,6 +161,16 @@ func Conclusion(c *explain.Conn) string {
 		} else { // the turns waited longer than the base RTT
 			s = fmt.Sprintf("%d round trips took %s of the %s (base RTT %s)", n, Secs(rt), Secs(d), Millis(c.RTTms))
 		}
+		// explain counts queueing into the round trips' share: say how much
+		// of it waited in a queue, and behind whom
+		if q := b.QueueS(); q > 0.1*d {
+			who := "its own data"
+			if b.QueueCrossS > b.QueueSelfS {
+				who = "other connections between the same hosts"
+			}
+			s += fmt.Sprintf(", and %s more in the bottleneck's queue behind %s (queueing up to %s above the base RTT)",
+				Secs(q), who, Millis(c.Queue.MaxDelayMs))
+		}
 	case "bandwidth":
 		s = fmt.Sprintf("transfer at the bottleneck (%s) took %s of the %s", Rate(c.RateBps), Secs(b.TransferS), Secs(d))
 	case "application":

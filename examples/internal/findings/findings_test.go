@@ -160,3 +160,24 @@ func TestFromQueue(t *testing.T) {
 	assert.InDelta(t, 20*1514, b, 0.05*20*1514)
 	assert.Empty(t, findings.FromQueue(conn(t, "whatif/shallow-pg-chatty.pcap.gz"), 50*time.Millisecond, 2e6))
 }
+
+// A browser's parallel downloads from one server (the public
+// ppp_example_http_mix.pcap): during connection 2's 2.72 s, 13 other
+// connections to 212.199.202.9 carried 2.54 MB against its own 0.34 MB
+// (counted from flows -json's first/last and s2c unique_bytes), so its
+// round trips wait behind them; the conclusion says so with the seconds.
+func TestConclusionQueueBehindOthers(t *testing.T) {
+	rep, err := explain.AnalyzeFile(filepath.Join(flowtest.CorpusDir(t, "public"), "http", "ppp_example_http_mix.pcap"), explain.Options{})
+	require.NoError(t, err)
+	var c *explain.Conn
+	for _, x := range rep.Conns {
+		if x.ID == 2 {
+			c = x
+		}
+	}
+	require.NotNil(t, c)
+	require.Greater(t, c.Budget.QueueCrossS, 0.1*c.Budget.DurationS)
+	s := findings.Conclusion(c)
+	assert.Contains(t, s, "more in the bottleneck's queue behind other connections between the same hosts", s)
+	assert.Contains(t, s, findings.Secs(c.Budget.QueueS()), s)
+}
