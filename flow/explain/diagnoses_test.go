@@ -1,6 +1,7 @@
 package explain_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -91,7 +92,7 @@ func loadDiagnoses(t *testing.T) []diagnosis {
 	b, err := os.ReadFile(filepath.Join(flowtest.RepoRoot(), "testdata", "golden", "explain", "diagnoses.json"))
 	require.NoError(t, err)
 	var f diagnosesFile
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	require.NoError(t, dec.Decode(&f))
 	return f.Captures
@@ -140,26 +141,19 @@ func verdict(t *testing.T, d *diagnosis, field string, ok bool, want, got any, e
 // TestDiagnosesMatchTsharkEvidence runs explain on the public captures of
 // diagnoses.json and checks each connection's limit, vantage, ending, RTO
 // count and frames, client turns, answered round trips and main budget
-// causes against the values
-// judged from tshark's frames and timings (python3
-// testdata/golden/explain/gen_diag.py prints them). The entries marked
-// known_wrong are where explain disagrees with that evidence: the
+// causes against the values judged from tshark's frames and timings
+// (python3 testdata/golden/explain/gen_diag.py prints them). The entries
+// marked known_wrong are where explain disagrees with that evidence: the
 // scorecard logs them and fails when they start to agree.
 func TestDiagnosesMatchTsharkEvidence(t *testing.T) {
 	dir := flowtest.CorpusDir(t, "public")
 	ds := loadDiagnoses(t)
 	require.GreaterOrEqual(t, len(ds), 20, "the issue asks for at least 20 captures")
-	agree, known := 0, 0
+	sc := &scorecard{t: t}
 	for i := range ds {
 		d := &ds[i]
 		cs, timeouts := explainWithTimeouts(t, filepath.Join(dir, d.Capture))
-		var c *explain.Conn
-		for _, x := range cs {
-			a, b := x.Client.String(), x.Server.String()
-			if (a == d.Client && b == d.Server) || (a == d.Server && b == d.Client) {
-				c = x
-			}
-		}
+		c := findConn(cs, d.Client, d.Server)
 		if c == nil {
 			t.Errorf("%s: no connection %s -> %s", d.Capture, d.Client, d.Server)
 			continue
@@ -167,59 +161,87 @@ func TestDiagnosesMatchTsharkEvidence(t *testing.T) {
 		if math.Abs(c.Budget.DurationS-d.DurationS) > 1e-3 {
 			t.Errorf("%s: duration %.6f s, tshark's first to last frame %.6f s", d.Capture, c.Budget.DurationS, d.DurationS)
 		}
-		check := func(field string, ok bool, want, got any, evidence, knownWrong string) {
-			verdict(t, d, field, ok, want, got, evidence, knownWrong)
-			if knownWrong != "" {
-				known++
-			} else if ok {
-				agree++
-			}
-		}
+		sc.d = d
 		if e := d.Limit; e != nil {
-			check("limit", c.Limit.String() == e.Value, e.Value, c.Limit, e.Evidence, e.KnownWrong)
+			sc.check("limit", c.Limit.String() == e.Value, e.Value, c.Limit, e.Evidence, e.KnownWrong)
 		}
 		if e := d.Vantage; e != nil {
-			check("vantage", c.Vantage.String() == e.Value, e.Value, c.Vantage, e.Evidence, e.KnownWrong)
+			sc.check("vantage", c.Vantage.String() == e.Value, e.Value, c.Vantage, e.Evidence, e.KnownWrong)
 		}
 		if e := d.Ending; e != nil {
-			check("ending", c.Ending.String() == e.Value, e.Value, c.Ending, e.Evidence, e.KnownWrong)
+			sc.check("ending", c.Ending.String() == e.Value, e.Value, c.Ending, e.Evidence, e.KnownWrong)
 		}
 		if e := d.RTOs; e != nil {
-			check("rto_count", c.Model.RTOs == e.Value, e.Value, c.Model.RTOs, e.Evidence, e.KnownWrong)
+			sc.check("rto_count", c.Model.RTOs == e.Value, e.Value, c.Model.RTOs, e.Evidence, e.KnownWrong)
 		}
 		if e := d.RTOFrames; e != nil {
 			got := timeouts[c.ID]
-			check("rto_frames", slices.Equal(got, e.Value), e.Value, got, e.Evidence, e.KnownWrong)
+			sc.check("rto_frames", slices.Equal(got, e.Value), e.Value, got, e.Evidence, e.KnownWrong)
 		}
 		if e := d.Turns; e != nil {
-			check("turns", c.Turns == e.Value, e.Value, c.Turns, e.Evidence, e.KnownWrong)
+			sc.check("turns", c.Turns == e.Value, e.Value, c.Turns, e.Evidence, e.KnownWrong)
 		}
 		if e := d.Answers; e != nil {
-			check("round_trips", c.Model.RoundTrips == e.Value, e.Value, c.Model.RoundTrips, e.Evidence, e.KnownWrong)
+			sc.check("round_trips", c.Model.RoundTrips == e.Value, e.Value, c.Model.RoundTrips, e.Evidence, e.KnownWrong)
 		}
 		for _, e := range d.Causes {
-			got := 0.0
-			for _, p := range e.Parts {
-				cause, ok := causeByName[p]
-				require.True(t, ok, "%s: unknown cause %q", d.Capture, p)
-				got += c.Budget.Part(cause)
-			}
-			field := strings.Join(e.Parts, "+")
-			switch {
-			case e.Seconds != nil:
-				tol := e.ToleranceS
-				if tol == 0 {
-					tol = 0.1 * d.DurationS
-				}
-				check(field, math.Abs(got-*e.Seconds) <= tol, formatS(*e.Seconds, tol), formatS(got, 0), e.Evidence, e.KnownWrong)
-			case e.MinS != nil && e.MaxS != nil:
-				check(field, got >= *e.MinS && got <= *e.MaxS, formatRange(*e.MinS, *e.MaxS), formatS(got, 0), e.Evidence, e.KnownWrong)
-			default:
-				t.Errorf("%s %s: neither seconds nor min_s and max_s", d.Capture, field)
-			}
+			sc.cause(&c.Budget, e)
 		}
 	}
-	t.Logf("%d captures: %d figures agree with tshark's evidence, %d known wrong", len(ds), agree, known)
+	t.Logf("%d connections: %d figures agree with tshark's evidence, %d known wrong", len(ds), sc.agree, sc.known)
+}
+
+// findConn returns the connection between the two ends, in either
+// order (without a SYN either end may be taken for the client).
+func findConn(cs []*explain.Conn, client, server string) *explain.Conn {
+	for _, c := range cs {
+		a, b := c.Client.String(), c.Server.String()
+		if (a == client && b == server) || (a == server && b == client) {
+			return c
+		}
+	}
+	return nil
+}
+
+// scorecard counts the figures that agree and those marked known_wrong.
+type scorecard struct {
+	t            *testing.T
+	d            *diagnosis
+	agree, known int
+}
+
+func (sc *scorecard) check(field string, ok bool, want, got any, evidence, knownWrong string) {
+	sc.t.Helper()
+	verdict(sc.t, sc.d, field, ok, want, got, evidence, knownWrong)
+	if knownWrong != "" {
+		sc.known++
+	} else if ok {
+		sc.agree++
+	}
+}
+
+// cause checks the seconds of one or more budget causes together.
+func (sc *scorecard) cause(b *explain.Budget, e expectCause) {
+	sc.t.Helper()
+	got := 0.0
+	for _, p := range e.Parts {
+		c, ok := causeByName[p]
+		require.True(sc.t, ok, "%s: unknown cause %q", sc.d.Capture, p)
+		got += b.Part(c)
+	}
+	field := strings.Join(e.Parts, "+")
+	switch {
+	case e.Seconds != nil:
+		tol := e.ToleranceS
+		if tol == 0 {
+			tol = 0.1 * sc.d.DurationS
+		}
+		sc.check(field, math.Abs(got-*e.Seconds) <= tol, formatS(*e.Seconds, tol), formatS(got, 0), e.Evidence, e.KnownWrong)
+	case e.MinS != nil && e.MaxS != nil:
+		sc.check(field, got >= *e.MinS && got <= *e.MaxS, formatRange(*e.MinS, *e.MaxS), formatS(got, 0), e.Evidence, e.KnownWrong)
+	default:
+		sc.t.Errorf("%s %s: neither seconds nor min_s and max_s", sc.d.Capture, field)
+	}
 }
 
 func formatS(s, tol float64) string {
