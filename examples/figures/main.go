@@ -304,6 +304,9 @@ func load(files []string, o options) (*capture, error) {
 	c := &capture{name: cli.Name(files), opts: o, ser: col.Result(), facts: facts, conn: facts.conn, expl: facts.expl}
 	if turns != nil {
 		c.turns = turns.Turns()
+		if n := turns.Disordered(); n > 0 {
+			fmt.Fprintf(o.stderr(), "figures: warning: %d transactions of connection %d left out of the timeline: their response is dated before their request\n", n, o.conn)
+		}
 	}
 	if lq != nil {
 		c.lq = lq.Report()

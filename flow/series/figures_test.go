@@ -1,13 +1,16 @@
 package series_test
 
 import (
+	"bytes"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/netecology/netecology/appproto"
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/flowtest"
 	"github.com/netecology/netecology/flow/series"
@@ -334,4 +337,52 @@ func TestCaptureNetworkDir(t *testing.T) {
 	assert.Equal(t, c2s, series.CaptureNetworkDir(conns(tcpstate.VantageServer, tcpstate.VantageClient)), "a tie")
 	assert.Equal(t, s2c, series.CaptureNetworkDir(conns(tcpstate.VantageServer, tcpstate.VantageServer,
 		tcpstate.VantageClient, tcpstate.VantageMiddle, tcpstate.Vantage(9))))
+}
+
+// A transaction whose response is dated before its request (found by the
+// mutation campaign: mutant 397 of testdata/lab/whatif/m20-pg-fetch100.pcap.gz,
+// two bytes flipped, once failed the whole timeline figure) is left out of
+// the log and counted; the others stay.
+func TestTurnLogDisordered(t *testing.T) {
+	log := series.NewTurnLog(1, 0)
+	c := &flow.Conn{ID: 1}
+	t0 := time.Date(2026, 12, 2, 0, 4, 0, 0, time.UTC)
+	ok := &appproto.Transaction{RequestFirst: t0, ResponseFirst: t0.Add(50 * time.Millisecond), ResponseLast: t0.Add(60 * time.Millisecond)}
+	back := &appproto.Transaction{RequestFirst: t0.Add(time.Second), ResponseFirst: t0.Add(900 * time.Millisecond), ResponseLast: t0.Add(time.Second)}
+	unanswered := &appproto.Transaction{RequestFirst: t0.Add(2 * time.Second)}
+	for _, x := range []*appproto.Transaction{ok, back, unanswered} {
+		log.Transaction(c, x)
+	}
+	require.Len(t, log.Turns(), 2)
+	assert.Equal(t, t0, log.Turns()[0].Request)
+	assert.True(t, log.Turns()[1].FirstResponse.IsZero())
+	assert.Equal(t, 1, log.Disordered())
+
+	camp := &flowtest.Campaign{Sources: mustLab(t), Seed: 1}
+	m, err := camp.Mutant(397)
+	require.NoError(t, err)
+	require.True(t, strings.HasSuffix(m.Source, "m20-pg-fetch100.pcap.gz"), "the campaign's captures changed: %s", m)
+	mlog := series.NewTurnLog(1, 0)
+	res, err := flow.Analyze(bytes.NewReader(m.Data), flow.Config{KeepConns: true, Consumers: []flow.Consumer{mlog}})
+	require.NoError(t, err)
+	require.NotEmpty(t, res.Conns)
+	assert.Positive(t, mlog.Disordered(), m.String())
+	for i := range mlog.Turns() {
+		r, f, l := mlog.Turns().Transaction(i)
+		assert.False(t, f.Before(r) || l.Before(f), "turn %d in order", i)
+	}
+	t.Logf("%s: %d transactions kept, %d left out", m, len(mlog.Turns()), mlog.Disordered())
+	// a parallel pass's forks count them too
+	plog := series.NewTurnLog(1, 0)
+	_, err = flow.Analyze(bytes.NewReader(m.Data), flow.Config{Workers: 3, Consumers: []flow.Consumer{plog}})
+	require.NoError(t, err)
+	assert.Equal(t, mlog.Disordered(), plog.Disordered())
+	assert.Equal(t, mlog.Turns(), plog.Turns())
+}
+
+func mustLab(t *testing.T) []string {
+	t.Helper()
+	src, err := flowtest.LabCaptures()
+	require.NoError(t, err)
+	return src
 }

@@ -154,8 +154,9 @@ func (l *TurnLog) Fork() flow.Consumer { return NewTurnLog(l.conn, l.limit) }
 // shard, whose fork kept them in the order they completed.
 func (l *TurnLog) Merge(forks []flow.Consumer) {
 	for _, f := range forks {
-		if t, ok := f.(*TurnLog); ok && len(t.turns) > 0 {
+		if t, ok := f.(*TurnLog); ok {
 			l.turns = append(l.turns, t.turns...)
+			l.disordered += t.disordered
 		}
 	}
 	if len(l.turns) > l.limit {

@@ -3,7 +3,7 @@
 # committed lab captures, 1-8 bytes flipped anywhere in a packet's data
 # (headers and payload; flowtest.Mutate, seeded, so a mutant is named by
 # seed and index and can be rewritten with
-# `go run ./flow/flowtest/mutate -seed S -i I -o m.pcap`). Each tool's
+# `go run ./flow/flowtest/mutate -seed S -i I > m.pcap`). Each tool's
 # TestMutants checks: no panic, complete output (JSON ending with its
 # summary, text with its last line), the packet accounting (packets = tcp +
 # other + skipped), unique <= payload bytes, documented exit statuses.
