@@ -22,6 +22,8 @@ type groundTruth struct {
 	Profiles map[string]struct {
 		BaseRTTms float64 `json:"base_rtt_ms"`
 		RateKbit  float64 `json:"rate_kbit_each_way"`
+		Loss      float64 `json:"loss_each_way"`
+		Queue     int     `json:"queue_limit_frames"`
 	} `json:"profiles"`
 	Files []struct {
 		Name     string  `json:"name"`
@@ -38,7 +40,8 @@ type groundTruth struct {
 				DataSegs int `json:"data_segs"`
 				Retrans  int `json:"retrans"`
 			} `json:"s2c"`
-			Requests int `json:"requests"`
+			Requests       int       `json:"requests"`
+			HandshakeRTTms []float64 `json:"handshake_rtt_ms"`
 		} `json:"measured"`
 	} `json:"files"`
 }

@@ -37,8 +37,8 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 	out.Stalls = append([]Stall(nil), cs.stalls...)
 	out.Model = Model{RoundTrips: cs.turnN, InitialWindow: defaultIW, Phases: append([]Phase(nil), cs.phases...),
 		PhasesDropped: cs.dropped, RTOs: cs.rtos}
-	if len(cs.phases) > 0 && cs.phases[0].FirstFlight >= 2 {
-		out.Model.InitialWindow = cs.phases[0].FirstFlight
+	if iw := cs.initialWindow(); iw > 0 {
+		out.Model.InitialWindow = iw
 	}
 	out.Queue = cs.q.result(time.Duration(out.RTTms*float64(time.Millisecond)), out.RateBps)
 	out.Limit, out.Evidence = limit(out)
@@ -47,6 +47,31 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 	}
 	out.Caveats = caveats(fc, out)
 	return out
+}
+
+// initialWindow returns the first flight of the first bulk phase when it
+// was window-limited: a burst the bottleneck serialized in under half the
+// base RTT, so that the link then sat idle waiting for ACKs. A longer
+// flight (a LAN's, or one into a slow link) was ended by the ACK clock or
+// the data, and says nothing of the window; 0 then.
+func (cs *connState) initialWindow() int {
+	if len(cs.phases) == 0 || cs.phases[0].FirstFlight < 2 || cs.base <= 0 {
+		return 0
+	}
+	ph := &cs.phases[0]
+	d := tcpstate.ClientToServer
+	if ph.FromServer {
+		d = tcpstate.ServerToClient
+	}
+	sigma := cs.sigma(d)
+	if sigma <= 0 || ph.Segments == 0 {
+		return 0
+	}
+	flight := float64(ph.FirstFlight) * float64(ph.WireBytes) / float64(ph.Segments) * sigma
+	if 2*flight >= cs.base.Seconds() {
+		return 0
+	}
+	return ph.FirstFlight
 }
 
 // rate returns the bottleneck rate of the direction that carried the most
@@ -59,6 +84,9 @@ func (cs *connState) rate() (float64, RateSource) {
 	sigma := cs.sigma(d)
 	if sigma <= 0 {
 		return 0, RateUnknown
+	}
+	if cs.opts.CaptureRate > 0 {
+		return 1 / sigma, RateGiven
 	}
 	if cs.downstream(d) {
 		return 1 / sigma, RateDataSpacing

@@ -62,8 +62,11 @@ type dirState struct {
 
 // runState is the current run of data segments in one direction.
 type runState struct {
-	active      bool
-	dir         tcpstate.Dir
+	active bool
+	dir    tcpstate.Dir
+	// idleUs is the time from the direction's previous data to the run's
+	// first segment in microseconds (saturated; in the struct's padding)
+	idleUs      uint32
 	segs        int
 	bytes       uint64
 	wire        uint64

@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"github.com/netecology/netecology/flow/units"
 	"net/netip"
 	"sync"
 	"time"
@@ -40,6 +41,11 @@ type Options struct {
 	// only the explanation of the connection that ended last is held
 	// (Ended).
 	Keep bool
+	// CaptureRate is the bottleneck rate of the capture's own link when
+	// the user knows it (compare's -capture-rate): each direction's
+	// serialization is priced at it instead of the rate estimated from the
+	// capture. Zero: estimated (Conn.RateFrom says how).
+	CaptureRate units.BitRate
 }
 
 func (o *Options) norm() {
