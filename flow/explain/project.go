@@ -124,7 +124,10 @@ func (c *Conn) ProjectTo(t Target) Projection {
 		// one round trip, and what the hosts took beyond it; a second or
 		// more beyond it is a SYN or SYN/ACK resent on the initial
 		// timeout (1 s, RFC 6298): a loss
-		q.HandshakeS = r2 + max(0, b.HandshakeS-r)
+		q.HandshakeS = b.HandshakeS * kRTT
+		if b.HandshakeS > r {
+			q.HandshakeS = r2 + b.HandshakeS - r
+		}
 		if ex := b.HandshakeS - r; ex >= synTimeout {
 			q.HandshakeS, synRTO = r2, ex
 		}
@@ -132,10 +135,10 @@ func (c *Conn) ProjectTo(t Target) Projection {
 	q.ClientThinkS = b.ClientThinkS
 	q.ServerThinkS = b.ServerThinkS
 	q.RoundTripS = b.RoundTripS * kRTT
-	if n := c.Model.RoundTrips; n > 0 {
+	if n := c.Model.RoundTrips; n > 0 && kRTT > 1 {
 		// a round trip per request answered; crossings beyond those on a
 		// short path (the hosts' quick reactions) do not grow with the RTT
-		q.RoundTripS = min(q.RoundTripS, float64(n)*r2)
+		q.RoundTripS = min(q.RoundTripS, max(b.RoundTripS, float64(n)*r2))
 	}
 	q.TransferS = b.TransferS * kRate
 	q.QueueSelfS = b.QueueSelfS * kRate
