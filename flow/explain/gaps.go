@@ -193,6 +193,13 @@ func (cs *connState) released(d tcpstate.Dir, a, t int64) Cause {
 	tr, ok := cs.d[d.Reverse()].trigger(t - int64(leg*9/10))
 	q, _ := cs.queueNow(d, t)
 	slack := max(leg/2, 20*time.Millisecond) + q
+	if cs.run.active && cs.run.dir == d && 4*time.Duration(t-a) < leg {
+		// a short gap inside a run of d's data (seen from either end:
+		// the data in flight may be past the capture point): the sender
+		// pacing its window over the round trip (Linux paces at twice the
+		// window per RTT in slow start), not thinking
+		ok, tr = true, t-int64(leg)
+	}
 	if !ok || tr < a-int64(4*leg) || time.Duration(t-tr)-leg > slack {
 		return think(d)
 	}

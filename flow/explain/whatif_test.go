@@ -91,7 +91,8 @@ func TestWhatIfLab(t *testing.T) {
 					pb, _ := json.Marshal(p)
 					bb, _ := json.Marshal(b.Budget)
 					ab, _ := json.Marshal(a.Model)
-					t.Logf("projected %s\nmeasured %s\nmodel %s", pb, bb, ab)
+					sb, _ := json.Marshal(a.Stalls)
+					t.Logf("projected %s\nmeasured %s\nmodel %s\nstalls %s", pb, bb, ab, sb)
 				}
 				want := b.Budget.DurationS
 				e := 100 * (p.DurationS - want) / want
