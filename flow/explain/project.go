@@ -93,12 +93,14 @@ func (c *Conn) Project(rtt time.Duration, bytesPerSec float64) Projection {
 // leaves the link idle for the rest of the round trip. The wait the replay
 // does not explain (pacing, ACK clocking) scales down with the RTT and
 // never up. With the target's loss known, the observed losses are dropped
-// and the target's priced instead: a loss inside a bulk phase costs a
-// round trip of fast recovery (and the window's regrowth when the queue is
-// too shallow to keep the link busy after halving it), any other (a lone
-// request or answer, a flight's tail) a timeout of Linux's tail-loss probe
+// and the target's priced instead: a loss inside a bulk phase is repaired
+// by fast recovery while the queue keeps the link busy, and costs only the
+// halved window's regrowth when the queue is too shallow to keep the link
+// busy after halving it (Mathis et al.'s sawtooth, one segment per round
+// trip; none with a deep or unknown queue); any other loss (a lone request
+// or answer, a flight's tail) costs a timeout of Linux's tail-loss probe
 // or RTO, about 200 ms plus two RTTs; a slow-start flight that overflows
-// the queue costs one such timeout.
+// the queue costs the regrowth once.
 func (c *Conn) ProjectTo(t Target) Projection {
 	r := c.RTTms / 1000
 	r2 := t.RTT.Seconds()
@@ -141,7 +143,7 @@ func (c *Conn) ProjectTo(t Target) Projection {
 		q.RoundTripS = min(q.RoundTripS, max(b.RoundTripS, float64(n)*r2))
 	}
 	q.TransferS = b.TransferS * kRate
-	q.QueueSelfS = b.QueueSelfS * kRate
+	q.QueueSelfS = b.QueueSelfS
 	q.QueueCrossS = b.QueueCrossS * kRate
 	src := replayNet{rtt: r, rate: R, rwnd: DefaultRWnd}
 	dst := replayNet{rtt: r2, rate: R2, rwnd: t.RWnd, queue: t.QueueFrames}
@@ -162,7 +164,7 @@ func (c *Conn) ProjectTo(t Target) Projection {
 		bulk := float64(c.SegmentsC2S.BulkSegments + c.SegmentsS2C.BulkSegments)
 		lone := max(0, float64(c.SegmentsC2S.Segments+c.SegmentsS2C.Segments)-bulk)
 		nb, nl := pl*bulk, pl*lone
-		perBulk := r2 + regrowIdle(dst, c.meanWire())
+		perBulk := regrowIdle(dst, c.meanWire())
 		q.LossRecoveryS = nb * perBulk
 		q.RTOS = nl * timeout
 		p.Losses = nb + nl
@@ -176,9 +178,12 @@ func (c *Conn) ProjectTo(t Target) Projection {
 		p.Assumptions = append(p.Assumptions, "loss unknown: the observed losses kept, priced at the target's RTT")
 	}
 	if rep1.overflows > 0 {
-		q.RTOS += float64(rep1.overflows) * timeout
+		// recovered by SACK while the queue keeps the link busy; what
+		// costs is the halved window's regrowth when the queue is
+		// shallower than the path
+		q.LossRecoveryS += float64(rep1.overflows) * regrowIdle(dst, c.meanWire())
 		p.Losses += float64(rep1.drops)
-		p.Assumptions = append(p.Assumptions, "slow start overflows the queue: tail drops recovered by a timeout")
+		p.Assumptions = append(p.Assumptions, "slow start overflows the queue: tail drops recovered while the queue keeps the link busy")
 	}
 	if t.RWnd <= 0 {
 		p.Assumptions = append(p.Assumptions, "receive window: autotuned up to 6 MB (Linux's default)")
@@ -190,7 +195,7 @@ func (c *Conn) ProjectTo(t Target) Projection {
 	p.DurationS = q.DurationS
 	p.BestS, p.WorstS = p.DurationS, p.DurationS
 	if t.LossKnown {
-		p.BestS = p.DurationS - (q.LossRecoveryS + q.RTOS) + float64(rep1.overflows)*timeout
+		p.BestS = p.DurationS - (q.LossRecoveryS + q.RTOS) + float64(rep1.overflows)*regrowIdle(dst, c.meanWire())
 		p.WorstS = p.DurationS + spread
 	} else if lossTime > 0 {
 		p.BestS = p.DurationS - lossTime

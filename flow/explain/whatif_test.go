@@ -117,12 +117,15 @@ func TestWhatIfLab(t *testing.T) {
 	t.Logf("with the target's think time: %s", ms)
 	t.Logf("think time per capture (s), client + server:\n%s", thinkTable(conns))
 	require.Len(t, raw, 270)
-	// floors of what the model reaches today (the bar is 90 %
-	// within 10 %, none over 25 %, median 3 %): see the report's table
-	assert.GreaterOrEqual(t, rs.within10, 150)
-	assert.LessOrEqual(t, rs.median, 8.0)
-	assert.GreaterOrEqual(t, ms.within10, 200)
-	assert.LessOrEqual(t, ms.median, 6.0)
+	// floors of what the model reaches today (the bar: 90 %
+	// within 10 %, none over 25 %, median 3 %); the projections' own
+	// error is the hosts' think time measured on each link (thinkTable)
+	assert.GreaterOrEqual(t, rs.within10, 158)
+	assert.LessOrEqual(t, rs.median, 6.5)
+	// with the target's think time in place of the source's
+	assert.GreaterOrEqual(t, ms.within10, 242)
+	assert.LessOrEqual(t, ms.median, 1.5)
+	assert.LessOrEqual(t, ms.over25, 8)
 }
 
 type stats struct {
