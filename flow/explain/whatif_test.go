@@ -160,11 +160,12 @@ func errStats(errs []float64) stats {
 // (the budget's), beside the same workload's on the LAN.
 func thinkTable(conns map[string]*explain.Conn) string {
 	var b strings.Builder
-	for _, w := range []string{"pg-chatty", "my-chatty", "http-chatty"} {
+	for _, w := range []string{"pg-chatty", "my-chatty", "http-chatty", "mixed-s"} {
 		fmt.Fprintf(&b, "%s", w)
 		for _, p := range whatIfProfiles {
 			c := conns[p+"-"+w]
-			fmt.Fprintf(&b, "\t%s %.3f + %.3f", p, c.Budget.ClientThinkS, c.Budget.ServerThinkS)
+			fmt.Fprintf(&b, "\t%s %.3f + %.3f (%.2f ms/turn)", p, c.Budget.ClientThinkS, c.Budget.ServerThinkS,
+				1000*c.Budget.ThinkS()/float64(max(c.Model.RoundTrips, 1)))
 		}
 		b.WriteString("\n")
 	}
