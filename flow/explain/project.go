@@ -73,10 +73,10 @@ type Projection struct {
 }
 
 // Project returns the connection's duration projected to base round-trip
-// time rtt and bottleneck rate bytesPerSec (zero keeps the observed
-// value): ProjectTo with only those two given.
-func (c *Conn) Project(rtt time.Duration, bytesPerSec float64) Projection {
-	return c.ProjectTo(Target{RTT: rtt, Rate: units.BytesPerSecond(bytesPerSec)})
+// time rtt and bottleneck rate (zero keeps the observed value): ProjectTo
+// with only those two given.
+func (c *Conn) Project(rtt time.Duration, rate units.BitRate) Projection {
+	return c.ProjectTo(Target{RTT: rtt, Rate: rate})
 }
 
 // ProjectTo returns the connection's duration projected onto network t.

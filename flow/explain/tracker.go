@@ -1,13 +1,13 @@
 package explain
 
 import (
-	"github.com/netecology/netecology/flow/units"
 	"net/netip"
 	"sync"
 	"time"
 
 	"github.com/netecology/netecology/appproto"
 	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
