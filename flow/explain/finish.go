@@ -3,6 +3,7 @@ package explain
 import (
 	"time"
 
+	"github.com/netecology/netecology/appproto"
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/tcpstate"
 )
@@ -18,7 +19,7 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 	out.Legs = Legs{ToServerMs: ms(cs.legOf(tcpstate.ServerToClient)), ToClientMs: ms(cs.legOf(tcpstate.ClientToServer)),
 		ServerFrom: l.ServerFrom, ClientFrom: l.ClientFrom}
 	out.RTTms = out.Legs.ToServerMs + out.Legs.ToClientMs
-	out.Proto, out.ProtoSource = protoOf(fc)
+	out.Proto, out.ProtoSource = protoOf(fc, cs.opts.Registry)
 	if cs.d[0].bytes+cs.d[1].bytes == 0 {
 		out.Proto, out.ProtoSource = "none", "no_payload"
 	}
@@ -217,26 +218,14 @@ func limit(c *Conn) (Limit, Evidence) {
 }
 
 // protoOf names the connection's application protocol: as package
-// appproto identified it, else by the server's port.
-func protoOf(c *flow.Conn) (string, string) {
+// appproto identified it, else by the server's port in the registry's
+// table of well-known ports (Options.Registry), the one port table.
+func protoOf(c *flow.Conn, reg *appproto.Registry) (string, string) {
 	if c.Proto != "" && c.Proto != "unknown" {
 		return c.Proto, "appproto"
 	}
-	switch c.Server.Port() {
-	case 1521, 1522, 1526:
-		return "tns", "port"
-	case 80, 8000, 8008, 8080, 8888:
-		return "http", "port"
-	case 443, 8443:
-		return "tls", "port"
-	case 5432:
-		return "postgres", "port"
-	case 3306:
-		return "mysql", "port"
-	case 1433:
-		return "tds", "port"
-	case 6379:
-		return "redis", "port"
+	if name, ok := reg.ServerPort(c.Server.Port()); ok {
+		return name, "port"
 	}
 	return "unknown", "port"
 }

@@ -46,6 +46,10 @@ type Options struct {
 	// serialization is priced at it instead of the rate estimated from the
 	// capture. Zero: estimated (Conn.RateFrom says how).
 	CaptureRate units.BitRate
+	// Registry names a connection's protocol by its server's port when
+	// appproto did not identify it (the registry's table of well-known
+	// ports). Nil means appproto.DefaultRegistry.
+	Registry *appproto.Registry
 }
 
 func (o *Options) norm() {
@@ -60,6 +64,9 @@ func (o *Options) norm() {
 	}
 	if o.MaxPhases <= 0 {
 		o.MaxPhases = DefaultMaxPhases
+	}
+	if o.Registry == nil {
+		o.Registry = appproto.DefaultRegistry()
 	}
 }
 
