@@ -97,7 +97,7 @@ func Summarize(label string, conns []*Conn, at WhatIf) Row {
 	weight := map[Limit]float64{}
 	var proj *Projection
 	if at != (WhatIf{}) {
-		proj = &Projection{RTTms: ms(at.RTT), RateBps: at.RateBps}
+		proj = &Projection{RTTms: units.Ms(at.RTT), RateBps: at.RateBps}
 	}
 	for _, c := range conns {
 		b := &c.Budget

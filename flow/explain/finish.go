@@ -5,6 +5,7 @@ import (
 
 	"github.com/netecology/netecology/appproto"
 	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -14,9 +15,9 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 	cs.resolvePending(true)
 	out := &Conn{ID: fc.ID, Client: fc.Client, Server: fc.Server,
 		First: time.Unix(0, cs.first).UTC(), Last: time.Unix(0, cs.last).UTC(),
-		Vantage: cs.legs.Vantage, Ending: cs.ending, RTTms: ms(cs.base), RTTSamples: cs.nsamples, Turns: cs.turns}
+		Vantage: cs.legs.Vantage, Ending: cs.ending, RTTms: units.Ms(cs.base), RTTSamples: cs.nsamples, Turns: cs.turns}
 	l := &cs.legs
-	out.Legs = Legs{ToServerMs: ms(cs.legOf(tcpstate.ServerToClient)), ToClientMs: ms(cs.legOf(tcpstate.ClientToServer)),
+	out.Legs = Legs{ToServerMs: units.Ms(cs.legOf(tcpstate.ServerToClient)), ToClientMs: units.Ms(cs.legOf(tcpstate.ClientToServer)),
 		ServerFrom: l.ServerFrom, ClientFrom: l.ClientFrom}
 	out.RTTms = out.Legs.ToServerMs + out.Legs.ToClientMs
 	out.Proto, out.ProtoSource = protoOf(fc, cs.opts.Registry)
@@ -150,8 +151,6 @@ func (cs *connState) finishDir(d tcpstate.Dir) {
 	}
 	st.SavedAcks = float64(st.SavedSegments) * a.AcksPerSegment
 }
-
-func ms(d time.Duration) float64 { return float64(d) / 1e6 }
 
 func ackVerdict(a *AckStats) AckVerdict {
 	if a.Advances < 4 || a.DataSegments < 8 {
