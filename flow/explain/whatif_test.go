@@ -70,6 +70,7 @@ func TestWhatIfLab(t *testing.T) {
 	}
 	var table strings.Builder
 	var raw, model []float64
+	lossy, inRange := 0, 0
 	for _, w := range whatIfWorkloads {
 		for _, from := range whatIfProfiles {
 			for _, to := range whatIfProfiles {
@@ -103,6 +104,14 @@ func TestWhatIfLab(t *testing.T) {
 				sub := p.DurationS - p.Budget.ThinkS() + b.Budget.ThinkS()
 				e2 := 100 * (sub - want) / want
 				raw, model = append(raw, e), append(model, e2)
+				if pr.Loss > 0 {
+					// into the lossy link: is the measured duration, with
+					// the target's think, within the projection's range?
+					lossy++
+					if lo, hi := p.BestS-p.Budget.ThinkS()+b.Budget.ThinkS(), p.WorstS-p.Budget.ThinkS()+b.Budget.ThinkS(); want >= lo*0.98 && want <= hi*1.02 {
+						inRange++
+					}
+				}
 				fmt.Fprintf(&table, "%s\t%s->%s\t%.3f\t%.3f\t%+.1f%%\t%.3f\t%+.1f%%\n", w, from, to, want, p.DurationS, e, sub, e2)
 				if (w == "http-bulk-s" || w == "pg-bulk") && to == "geo" {
 					// bulk downloads onto the 600 ms path
@@ -115,6 +124,7 @@ func TestWhatIfLab(t *testing.T) {
 	rs, ms := errStats(raw), errStats(model)
 	t.Logf("projections: %s", rs)
 	t.Logf("with the target's think time: %s", ms)
+	t.Logf("into the lossy link: %d of %d within the projection's range (2 %% slack), the target's think time in place", inRange, lossy)
 	t.Logf("think time per capture (s), client + server:\n%s", thinkTable(conns))
 	require.Len(t, raw, 270)
 	// floors of what the model reaches today (the bar: 90 %
@@ -126,6 +136,7 @@ func TestWhatIfLab(t *testing.T) {
 	assert.GreaterOrEqual(t, ms.within10, 242)
 	assert.LessOrEqual(t, ms.median, 1.5)
 	assert.LessOrEqual(t, ms.over25, 8)
+	assert.GreaterOrEqual(t, inRange, 39, "of %d into the lossy link", lossy)
 }
 
 type stats struct {
