@@ -1,7 +1,7 @@
 // Command compare puts captures, connections or application protocols side
 // by side and explains where their time went.
 //
-//	go run ./examples/compare [-json] [-rtt 150ms] [-rate 2M] [-by capture|conn|proto] [-sort lost|duration|id] [-n 20] [-q] A.pcap [B.pcap]
+//	go run ./examples/compare [-json] [-rtt 150ms] [-rate 2M] [-loss 1%] [-queue 20] [-rwnd 512k] [-capture-rate 50M] [-by capture|conn|proto] [-sort lost|duration|id] [-n 20] [-q] A.pcap [B.pcap]
 //
 // It starts with the conclusion in one sentence, with its numbers, and the
 // capture-quality caveats that undermine some of the figures. With two
@@ -12,7 +12,14 @@
 // rate, the time budget (waiting on round trips, think time, transfer,
 // loss, window stalls), the rate-limiting cause, and, with -rtt or -rate,
 // the duration projected to that RTT and bottleneck rate (-rate in bit/s
-// with an optional k, M or G suffix) with the round trips it pays. With
+// with an optional k, M or G suffix) with the round trips it pays. The
+// target can say more (explain.Target): its loss each way (-loss, a
+// fraction or a percentage; then the observed losses are dropped and the
+// target's priced), its queue limit in frames (-queue) and the largest
+// receive window there (-rwnd); -capture-rate gives the bottleneck rate of
+// the captures' own link, when known, so that each exchange's
+// serialization is priced at it. Under the projection: its range (best and
+// worst case, when it has one), the losses priced and its assumptions. With
 // one capture each connection is a row (-by proto: each application
 // protocol), so that the table fits a terminal: duration, the time lost to
 // the network (round trips, windows, loss: all but transfer and think
@@ -42,6 +49,7 @@ import (
 	"bufio"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -171,6 +179,32 @@ func parseBytes(s string) (int, error) {
 	return v * mult, nil
 }
 
+// target reads the what-if's flags (-rtt, -rate, -loss, -queue, -rwnd)
+// and sets o.capRate from -capture-rate.
+func target(o *options) (explain.WhatIf, error) {
+	rate, err := parseRate(o.rate)
+	if err != nil {
+		return explain.WhatIf{}, err
+	}
+	if o.captureRate != "" {
+		if o.capRate, err = units.ParseBitRate(o.captureRate); err != nil {
+			return explain.WhatIf{}, fmt.Errorf("-capture-rate: %w", err)
+		}
+	}
+	loss, lossKnown, err := parseLoss(o.loss)
+	if err != nil {
+		return explain.WhatIf{}, err
+	}
+	rwnd, err := parseBytes(o.rwnd)
+	if err != nil {
+		return explain.WhatIf{}, err
+	}
+	if o.queue < 0 {
+		return explain.WhatIf{}, errors.New("-queue must not be negative")
+	}
+	return explain.WhatIf{RTT: o.rtt, RateBps: rate, Loss: loss, LossKnown: lossKnown, QueueFrames: o.queue, RWnd: rwnd}, nil
+}
+
 // output is what the table and the end of the -json document show.
 type output struct {
 	WhatIf      *explain.WhatIf    `json:"what_if,omitempty"`
@@ -199,35 +233,11 @@ type capture struct {
 }
 
 func run(args []string, o options, stdin io.Reader, stdout, stderr io.Writer) int {
-	rate, err := parseRate(o.rate)
+	at, err := target(&o)
 	if err != nil {
 		fmt.Fprintln(stderr, "compare:", err)
 		return 2
 	}
-	capRate, err := units.ParseBitRate(o.captureRate)
-	if o.captureRate == "" {
-		capRate, err = 0, nil
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "compare: -capture-rate:", err)
-		return 2
-	}
-	loss, lossKnown, err := parseLoss(o.loss)
-	if err != nil {
-		fmt.Fprintln(stderr, "compare:", err)
-		return 2
-	}
-	rwnd, err := parseBytes(o.rwnd)
-	if err != nil {
-		fmt.Fprintln(stderr, "compare:", err)
-		return 2
-	}
-	if o.queue < 0 {
-		fmt.Fprintln(stderr, "compare: -queue must not be negative")
-		return 2
-	}
-	o.capRate = capRate
-	at := explain.WhatIf{RTT: o.rtt, RateBps: rate, Loss: loss, LossKnown: lossKnown, QueueFrames: o.queue, RWnd: rwnd}
 	if o.by == "" {
 		o.by = "conn"
 		if len(args) == 2 {
@@ -829,24 +839,23 @@ func columns(w io.Writer, rows []explain.Row, at explain.WhatIf) error {
 		fmt.Fprint(tw, "\t")
 	}
 	fmt.Fprintln(tw)
-	if at != (explain.WhatIf{}) {
-		line("projected (s) at "+whatIfName(at), func(r *explain.Row) float64 { return r.Projected.DurationS }, "%.3f")
-		if ranged(rows) {
-			line("  best case", func(r *explain.Row) float64 { return r.Projected.BestS }, "%.3f")
-			line("  worst case", func(r *explain.Row) float64 { return r.Projected.WorstS }, "%.3f")
-		}
-		line("  round trips paid", func(r *explain.Row) float64 { return float64(r.Projected.RoundTrips) }, "%.0f")
+	if at == (explain.WhatIf{}) {
+		return tw.Flush()
 	}
+	line("projected (s) at "+whatIfName(at), func(r *explain.Row) float64 { return r.Projected.DurationS }, "%.3f")
+	if ranged(rows) {
+		line("  best case", func(r *explain.Row) float64 { return r.Projected.BestS }, "%.3f")
+		line("  worst case", func(r *explain.Row) float64 { return r.Projected.WorstS }, "%.3f")
+	}
+	line("  round trips paid", func(r *explain.Row) float64 { return float64(r.Projected.RoundTrips) }, "%.0f")
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if at != (explain.WhatIf{}) {
-		var all explain.Projection
-		for _, r := range rows {
-			all.Add(*r.Projected)
-		}
-		projectionNotes(w, &all)
+	var all explain.Projection
+	for _, r := range rows {
+		all.Add(*r.Projected)
 	}
+	projectionNotes(w, &all)
 	return nil
 }
 

@@ -102,86 +102,26 @@ func (c *Conn) Project(rtt time.Duration, rate units.BitRate) Projection {
 // or RTO, about 200 ms plus two RTTs; a slow-start flight that overflows
 // the queue costs the regrowth once.
 func (c *Conn) ProjectTo(t Target) Projection {
-	r := c.RTTms / 1000
-	r2 := t.RTT.Seconds()
-	if r2 <= 0 {
-		r2 = r
-	}
-	R, R2 := c.RateBps, float64(t.Rate)/8
-	if R2 <= 0 {
-		R2 = R
-	}
-	kRTT, kRate := 1.0, 1.0
-	if r > 0 {
-		kRTT = r2 / r
-	}
-	if R > 0 && R2 > 0 {
-		kRate = R / R2
-	}
+	k := newScales(c, t)
 	b := c.Budget
-	p := Projection{RTTms: r2 * 1000, RateBps: R2}
+	p := Projection{RTTms: k.r2 * 1000, RateBps: k.R2}
 	q := &p.Budget
-	synRTO := 0.0
-	if b.HandshakeS > 0 {
-		// one round trip, and what the hosts took beyond it; a second or
-		// more beyond it is a SYN or SYN/ACK resent on the initial
-		// timeout (1 s, RFC 6298): a loss
-		q.HandshakeS = b.HandshakeS * kRTT
-		if b.HandshakeS > r {
-			q.HandshakeS = r2 + b.HandshakeS - r
-		}
-		if ex := b.HandshakeS - r; ex >= synTimeout {
-			q.HandshakeS, synRTO = r2, ex
-		}
-	}
-	q.ClientThinkS = b.ClientThinkS
-	q.ServerThinkS = b.ServerThinkS
-	q.RoundTripS = b.RoundTripS * kRTT
-	if n := c.Model.RoundTrips; n > 0 && kRTT > 1 {
-		// a round trip per request answered; crossings beyond those on a
-		// short path (the hosts' quick reactions) do not grow with the RTT
-		q.RoundTripS = min(q.RoundTripS, max(b.RoundTripS, float64(n)*r2))
-	}
-	q.TransferS = b.TransferS * kRate
-	q.QueueSelfS = b.QueueSelfS
-	q.QueueCrossS = b.QueueCrossS * kRate
-	src := replayNet{rtt: r, rate: R, rwnd: DefaultRWnd}
-	dst := replayNet{rtt: r2, rate: R2, rwnd: t.RWnd, queue: t.QueueFrames}
+	synRTO := c.scaleParts(q, k)
+	dst := replayNet{rtt: k.r2, rate: k.R2, rwnd: t.RWnd, queue: t.QueueFrames}
 	if dst.rwnd <= 0 {
 		dst.rwnd = DefaultRWnd
 	}
-	rep0 := c.Model.replay(src)
+	rep0 := c.Model.replay(replayNet{rtt: k.r, rate: k.R, rwnd: DefaultRWnd})
 	rep1 := c.Model.replay(dst)
 	rest := max(0, b.WindowWaitS-rep0.idle)
-	q.WindowWaitS = rep1.idle + rest*min(1, kRTT)
-	q.ReceiverWindowS = b.ReceiverWindowS * kRTT
-	q.ZeroWindowS = b.ZeroWindowS
-	lossTime := b.LossRecoveryS*kRTT + b.RTOS*(rtoMin+r2)/(rtoMin+r) + synRTO
-	timeout := rtoMin + 2*r2
-	var spread float64
-	if t.LossKnown {
-		pl := min(max(t.Loss, 0), 1)
-		bulk := float64(c.SegmentsC2S.BulkSegments + c.SegmentsS2C.BulkSegments)
-		lone := max(0, float64(c.SegmentsC2S.Segments+c.SegmentsS2C.Segments)-bulk)
-		nb, nl := pl*bulk, pl*lone
-		perBulk := regrowIdle(dst, c.meanWire())
-		q.LossRecoveryS = nb * perBulk
-		q.RTOS = nl * timeout
-		p.Losses = nb + nl
-		if n := nb + nl; n > 0 {
-			spread = 2 * math.Sqrt(n) * (q.LossRecoveryS + q.RTOS) / n
-		}
-		p.Assumptions = append(p.Assumptions, "loss given: the observed losses dropped, the target's priced")
-	} else {
-		q.LossRecoveryS = b.LossRecoveryS * kRTT
-		q.RTOS = b.RTOS*(rtoMin+r2)/(rtoMin+r) + synRTO
-		p.Assumptions = append(p.Assumptions, "loss unknown: the observed losses kept, priced at the target's RTT")
-	}
+	q.WindowWaitS = rep1.idle + rest*min(1, k.kRTT)
+	spread := c.priceLoss(&p, t, dst, k, synRTO)
+	regrow := float64(rep1.overflows) * regrowIdle(dst, c.meanWire())
 	if rep1.overflows > 0 {
 		// recovered by SACK while the queue keeps the link busy; what
 		// costs is the halved window's regrowth when the queue is
 		// shallower than the path
-		q.LossRecoveryS += float64(rep1.overflows) * regrowIdle(dst, c.meanWire())
+		q.LossRecoveryS += regrow
 		p.Losses += float64(rep1.drops)
 		p.Assumptions = append(p.Assumptions, "slow start overflows the queue: tail drops recovered while the queue keeps the link busy")
 	}
@@ -195,10 +135,10 @@ func (c *Conn) ProjectTo(t Target) Projection {
 	p.DurationS = q.DurationS
 	p.BestS, p.WorstS = p.DurationS, p.DurationS
 	if t.LossKnown {
-		p.BestS = p.DurationS - (q.LossRecoveryS + q.RTOS) + float64(rep1.overflows)*regrowIdle(dst, c.meanWire())
+		p.BestS = p.DurationS - (q.LossRecoveryS + q.RTOS) + regrow
 		p.WorstS = p.DurationS + spread
-	} else if lossTime > 0 {
-		p.BestS = p.DurationS - lossTime
+	} else if lost := q.LossRecoveryS + q.RTOS; lost > 0 {
+		p.BestS = p.DurationS - lost
 	}
 	p.SlowStartRounds = rep1.rounds
 	p.RoundTrips = c.Model.RoundTrips + rep1.rounds
@@ -206,6 +146,86 @@ func (c *Conn) ProjectTo(t Target) Projection {
 		p.RoundTrips++
 	}
 	return p
+}
+
+// scales are a projection's RTTs (s), rates (bytes/s) and their ratios:
+// observed and target.
+type scales struct {
+	r, r2, R, R2, kRTT, kRate float64
+}
+
+func newScales(c *Conn, t Target) scales {
+	k := scales{r: c.RTTms / 1000, r2: t.RTT.Seconds(), R: c.RateBps, R2: float64(t.Rate) / 8, kRTT: 1, kRate: 1}
+	if k.r2 <= 0 {
+		k.r2 = k.r
+	}
+	if k.R2 <= 0 {
+		k.R2 = k.R
+	}
+	if k.r > 0 {
+		k.kRTT = k.r2 / k.r
+	}
+	if k.R > 0 && k.R2 > 0 {
+		k.kRate = k.R / k.R2
+	}
+	return k
+}
+
+// scaleParts prices the parts that do not need a replay into q and returns
+// the wait of a resent SYN or SYN/ACK found in the handshake.
+func (c *Conn) scaleParts(q *Budget, k scales) (synRTO float64) {
+	b := &c.Budget
+	if b.HandshakeS > 0 {
+		// one round trip, and what the hosts took beyond it; a second or
+		// more beyond it is a SYN or SYN/ACK resent on the initial
+		// timeout (1 s, RFC 6298): a loss
+		q.HandshakeS = b.HandshakeS * k.kRTT
+		if b.HandshakeS > k.r {
+			q.HandshakeS = k.r2 + b.HandshakeS - k.r
+		}
+		if ex := b.HandshakeS - k.r; ex >= synTimeout {
+			q.HandshakeS, synRTO = k.r2, ex
+		}
+	}
+	q.ClientThinkS = b.ClientThinkS
+	q.ServerThinkS = b.ServerThinkS
+	q.RoundTripS = b.RoundTripS * k.kRTT
+	if n := c.Model.RoundTrips; n > 0 && k.kRTT > 1 {
+		// a round trip per request answered; crossings beyond those on a
+		// short path (the hosts' quick reactions) do not grow with the RTT
+		q.RoundTripS = min(q.RoundTripS, max(b.RoundTripS, float64(n)*k.r2))
+	}
+	q.TransferS = b.TransferS * k.kRate
+	q.QueueSelfS = b.QueueSelfS
+	q.QueueCrossS = b.QueueCrossS * k.kRate
+	q.ReceiverWindowS = b.ReceiverWindowS * k.kRTT
+	q.ZeroWindowS = b.ZeroWindowS
+	return synRTO
+}
+
+// priceLoss prices the losses into p's budget: the target's when t gives
+// its loss rate (returning two standard deviations of their cost), else
+// the observed ones at the target's RTT (with a resent SYN's wait, synRTO).
+func (c *Conn) priceLoss(p *Projection, t Target, dst replayNet, k scales, synRTO float64) (spread float64) {
+	q, b := &p.Budget, &c.Budget
+	if !t.LossKnown {
+		q.LossRecoveryS = b.LossRecoveryS * k.kRTT
+		q.RTOS = b.RTOS*(rtoMin+k.r2)/(rtoMin+k.r) + synRTO
+		p.Assumptions = append(p.Assumptions, "loss unknown: the observed losses kept, priced at the target's RTT")
+		return 0
+	}
+	pl := min(max(t.Loss, 0), 1)
+	bulk := float64(c.SegmentsC2S.BulkSegments + c.SegmentsS2C.BulkSegments)
+	lone := max(0, float64(c.SegmentsC2S.Segments+c.SegmentsS2C.Segments)-bulk)
+	nb, nl := pl*bulk, pl*lone
+	q.LossRecoveryS = nb * regrowIdle(dst, c.meanWire())
+	q.RTOS = nl * (rtoMin + 2*k.r2)
+	p.Losses = nb + nl
+	if n := nb + nl; n > 0 {
+		spread = 2 * math.Sqrt(n) * (q.LossRecoveryS + q.RTOS) / n
+	}
+	p.Assumptions = append(p.Assumptions, "loss given: the observed losses dropped, the target's priced")
+	return spread
 }
 
 // meanWire returns the mean wire size of the connection's bulk segments
