@@ -8,12 +8,15 @@ import (
 )
 
 // lossOf judges segment s for the budget by tcpstate's labels (tshark's
-// rules): a retransmission or an out-of-order segment carrying data, or a
-// FIN sent again, is loss recovery, or an RTO wait when tcpstate found it
-// sent on a timeout; a keep-alive is no loss.
+// rules): a retransmission or an out-of-order segment carrying data is
+// loss recovery, or an RTO wait when tcpstate found it sent on a timeout,
+// as is a FIN sent again on a timeout (a FIN probed sooner, while the
+// peer was slow to answer it, is no loss); a keep-alive is no loss.
 func lossOf(s *tcpstate.Segment, an *tcpstate.Analysis) Cause {
 	switch {
-	case s.Len == 0 && !s.Flags.Has(tcpstate.FIN) || an.Labels.Has(tcpstate.KeepAlive):
+	case s.Len == 0 && s.Flags.Has(tcpstate.FIN) && an.Retransmitted() && an.Cause == tcpstate.CauseTimeout:
+		return CauseRTO
+	case s.Len == 0 || an.Labels.Has(tcpstate.KeepAlive):
 		return 0
 	case !an.Retransmitted() && !an.Labels.Has(tcpstate.OutOfOrder):
 		return 0
