@@ -190,7 +190,8 @@
 //     answered); receiver-window stalls and loss recovery with RTT'/RTT;
 //     RTO waits with (200 ms + RTT')/(200 ms + RTT); transfer with
 //     rate/rate'; queueing behind other traffic with rate/rate', behind
-//     the connection's own data it stays;
+//     the connection's own data it shrinks with a faster rate and never
+//     grows (a slower link's serialization is transfer already);
 //   - window waits are replayed: each bulk phase is sent in slow-start
 //     rounds from the initial window (the first flight when it was
 //     window-limited, else 10 segments, RFC 6928; restarted after an idle

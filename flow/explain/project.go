@@ -84,9 +84,11 @@ func (c *Conn) Project(rtt time.Duration, rate units.BitRate) Projection {
 // Think times and zero-window stalls stay: they are the hosts'. The
 // handshake costs one RTT and what the hosts took beyond it; application
 // turns, receiver-window stalls and loss recovery scale with the RTT (the
-// turns at most one RTT per request answered); retransmission timeouts with RTT plus a 200 ms
-// floor; transfer (each exchange's serialization at the bottleneck) and
-// queueing with the rate. Window waits are replayed: each bulk phase is
+// turns at most one RTT per request answered); retransmission timeouts
+// with RTT plus a 200 ms floor; transfer (each exchange's serialization
+// at the bottleneck) and queueing behind other traffic with the rate;
+// queueing behind the connection's own data shrinks with a faster rate and
+// never grows (see the package doc, What-if). Window waits are replayed: each bulk phase is
 // sent in slow-start rounds from the initial window (restarted after an
 // idle time over the RTO, RFC 5681 section 4.1, as Linux does), doubling
 // per round up to the receive window; a round that does not fill the path
@@ -196,7 +198,7 @@ func (c *Conn) scaleParts(q *Budget, k scales) (synRTO float64) {
 		q.RoundTripS = min(q.RoundTripS, max(b.RoundTripS, float64(n)*k.r2))
 	}
 	q.TransferS = b.TransferS * k.kRate
-	q.QueueSelfS = b.QueueSelfS
+	q.QueueSelfS = b.QueueSelfS * min(1, k.kRate)
 	q.QueueCrossS = b.QueueCrossS * k.kRate
 	q.ReceiverWindowS = b.ReceiverWindowS * k.kRTT
 	q.ZeroWindowS = b.ZeroWindowS
