@@ -1,7 +1,7 @@
 // Command compare puts captures, connections or application protocols side
 // by side and explains where their time went.
 //
-//	go run ./examples/compare [-json] [-rtt 150ms] [-rate 2M] [-by capture|conn|proto] [-sort lost|duration|id] [-n 20] [-q] A.pcap [B.pcap]
+//	go run ./examples/compare [-json] [-rtt 150ms] [-rate 2M] [-loss 1%] [-queue 20] [-rwnd 512k] [-capture-rate 50M] [-by capture|conn|proto] [-sort lost|duration|id] [-n 20] [-q] A.pcap [B.pcap]
 //
 // It starts with the conclusion in one sentence, with its numbers, and the
 // capture-quality caveats that undermine some of the figures. With two
@@ -12,7 +12,14 @@
 // rate, the time budget (waiting on round trips, think time, transfer,
 // loss, window stalls), the rate-limiting cause, and, with -rtt or -rate,
 // the duration projected to that RTT and bottleneck rate (-rate in bit/s
-// with an optional k, M or G suffix) with the round trips it pays. With
+// with an optional k, M or G suffix) with the round trips it pays. The
+// target can say more (explain.Target): its loss each way (-loss, a
+// fraction or a percentage; then the observed losses are dropped and the
+// target's priced), its queue limit in frames (-queue) and the largest
+// receive window there (-rwnd); -capture-rate gives the bottleneck rate of
+// the captures' own link, when known, so that each exchange's
+// serialization is priced at it. Under the projection: its range (best and
+// worst case, when it has one), the losses priced and its assumptions. With
 // one capture each connection is a row (-by proto: each application
 // protocol), so that the table fits a terminal: duration, the time lost to
 // the network (round trips, windows, loss: all but transfer and think
@@ -46,6 +53,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -75,16 +83,23 @@ const (
 
 // options are the command line's.
 type options struct {
-	asJSON  bool
-	rtt     time.Duration
-	rate    string
-	by      string
-	sortBy  string
-	n       int
-	workers int
-	quiet   bool
+	asJSON bool
+	rtt    time.Duration
+	rate   string
+	// the what-if's target beyond -rtt and -rate, and the capture's own
+	// link rate
+	captureRate string
+	loss        string
+	queue       int
+	rwnd        string
+	by          string
+	sortBy      string
+	n           int
+	workers     int
+	quiet       bool
 	// maxConns bounds the live connections (flow.Config.MaxConns).
 	maxConns int
+	capRate  units.BitRate // -capture-rate parsed
 }
 
 func main() {
@@ -92,13 +107,17 @@ func main() {
 	flag.BoolVar(&o.asJSON, "json", false, "print JSON instead of a table")
 	flag.DurationVar(&o.rtt, "rtt", 0, "project to this base round-trip time (e.g. 150ms)")
 	flag.StringVar(&o.rate, "rate", "", "project to this bottleneck rate in bit/s (e.g. 2M, 512k)")
+	flag.StringVar(&o.captureRate, "capture-rate", "", "the bottleneck rate of the captures' own link in bit/s, when known (e.g. 50M): serialization priced at it")
+	flag.StringVar(&o.loss, "loss", "", "the target's packet loss each way, as a fraction or a percentage (e.g. 0.01 or 1%); 0 for none; unset: the observed losses kept")
+	flag.IntVar(&o.queue, "queue", 0, "the target's bottleneck queue limit in frames (0: deep)")
+	flag.StringVar(&o.rwnd, "rwnd", "", "the largest receive window at the target in bytes, with an optional k or M suffix (default: Linux's autotuning maximum, 6M)")
 	flag.StringVar(&o.by, "by", "", "subjects: capture, conn or proto (default: capture for two files, conn for one)")
 	flag.StringVar(&o.sortBy, "sort", "lost", "rows of connections or protocols by: lost (time lost to the network), duration or id")
 	flag.IntVar(&o.n, "n", 20, "rows: show the first n (0: all, up to 10000)")
 	flag.BoolVar(&o.quiet, "q", false, "no progress line on standard error")
 	flag.IntVar(&o.maxConns, "max-conns", 0, cli.MaxConnsUsage)
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: compare [-json] [-rtt D] [-rate R] [-by capture|conn|proto] [-sort lost|duration|id] [-n N] [-q] A.pcap [B.pcap]")
+		fmt.Fprintln(os.Stderr, "usage: compare [-json] [-rtt D] [-rate R] [-loss P] [-queue N] [-rwnd B] [-capture-rate R] [-by capture|conn|proto] [-sort lost|duration|id] [-n N] [-q] A.pcap [B.pcap]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -117,6 +136,73 @@ func parseRate(s string) (float64, error) {
 	}
 	v, err := units.ParseBitRate(s)
 	return v.BytesPerSecond(), err
+}
+
+// parseLoss reads a loss probability: a fraction, or a percentage with
+// "%" (empty: unknown).
+func parseLoss(s string) (p float64, known bool, err error) {
+	if s == "" {
+		return 0, false, nil
+	}
+	t, pct := strings.CutSuffix(strings.TrimSpace(s), "%")
+	p, err = strconv.ParseFloat(t, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("-loss %q: %w", s, err)
+	}
+	if pct {
+		p /= 100
+	}
+	if p < 0 || p > 1 || math.IsNaN(p) {
+		return 0, false, fmt.Errorf("-loss %q: want a probability from 0 to 1 (or 0%% to 100%%)", s)
+	}
+	return p, true, nil
+}
+
+// parseBytes reads a size in bytes with an optional k or M suffix
+// (1024-based; empty: 0).
+func parseBytes(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	mult := 1
+	t := strings.TrimSpace(s)
+	switch {
+	case strings.HasSuffix(t, "k") || strings.HasSuffix(t, "K"):
+		mult, t = 1<<10, t[:len(t)-1]
+	case strings.HasSuffix(t, "M"):
+		mult, t = 1<<20, t[:len(t)-1]
+	}
+	v, err := strconv.Atoi(t)
+	if err != nil || v < 0 || v > math.MaxInt32/mult {
+		return 0, fmt.Errorf("-rwnd %q: want bytes, optionally with a k or M suffix", s)
+	}
+	return v * mult, nil
+}
+
+// target reads the what-if's flags (-rtt, -rate, -loss, -queue, -rwnd)
+// and sets o.capRate from -capture-rate.
+func target(o *options) (explain.WhatIf, error) {
+	rate, err := parseRate(o.rate)
+	if err != nil {
+		return explain.WhatIf{}, err
+	}
+	if o.captureRate != "" {
+		if o.capRate, err = units.ParseBitRate(o.captureRate); err != nil {
+			return explain.WhatIf{}, fmt.Errorf("-capture-rate: %w", err)
+		}
+	}
+	loss, lossKnown, err := parseLoss(o.loss)
+	if err != nil {
+		return explain.WhatIf{}, err
+	}
+	rwnd, err := parseBytes(o.rwnd)
+	if err != nil {
+		return explain.WhatIf{}, err
+	}
+	if o.queue < 0 {
+		return explain.WhatIf{}, errors.New("-queue must not be negative")
+	}
+	return explain.WhatIf{RTT: o.rtt, RateBps: rate, Loss: loss, LossKnown: lossKnown, QueueFrames: o.queue, RWnd: rwnd}, nil
 }
 
 // output is what the table and the end of the -json document show.
@@ -147,12 +233,11 @@ type capture struct {
 }
 
 func run(args []string, o options, stdin io.Reader, stdout, stderr io.Writer) int {
-	rate, err := parseRate(o.rate)
+	at, err := target(&o)
 	if err != nil {
 		fmt.Fprintln(stderr, "compare:", err)
 		return 2
 	}
-	at := explain.WhatIf{RTT: o.rtt, RateBps: rate}
 	if o.by == "" {
 		o.by = "conn"
 		if len(args) == 2 {
@@ -290,7 +375,7 @@ func (p *pass) analyze(i int, c *capture, stderr io.Writer) error {
 	if p.doc != nil {
 		p.doc.startCapture(c)
 	}
-	ex := explain.New(explain.Options{})
+	ex := explain.New(explain.Options{CaptureRate: p.o.capRate})
 	cons := []flow.Consumer{ex, &collector{ex: ex, p: p}}
 	if f, ok := stderr.(*os.File); ok {
 		defer c.in.Progress(f, p.o.quiet, "compare")()
@@ -644,6 +729,7 @@ func rowTable(w io.Writer, out output, o options, at explain.WhatIf) error {
 	}
 	if at != (explain.WhatIf{}) {
 		fmt.Fprintf(w, "projected (s) at %s  %.3f\n  round trips paid  %d\n", whatIfName(at), all.Projected.DurationS, all.Projected.RoundTrips)
+		projectionNotes(w, all.Projected)
 	}
 	return nil
 }
@@ -673,6 +759,15 @@ func whatIfName(at explain.WhatIf) string {
 	}
 	if at.RateBps > 0 {
 		parts = append(parts, fmt.Sprintf("%.0f kbit/s", at.RateBps*8/1000))
+	}
+	if at.LossKnown {
+		parts = append(parts, fmt.Sprintf("%g%% loss", 100*at.Loss))
+	}
+	if at.QueueFrames > 0 {
+		parts = append(parts, fmt.Sprintf("queue %d", at.QueueFrames))
+	}
+	if at.RWnd > 0 {
+		parts = append(parts, fmt.Sprintf("rwnd %d B", at.RWnd))
 	}
 	return strings.Join(parts, " ")
 }
@@ -746,11 +841,48 @@ func columns(w io.Writer, rows []explain.Row, at explain.WhatIf) error {
 		fmt.Fprint(tw, "\t")
 	}
 	fmt.Fprintln(tw)
-	if at != (explain.WhatIf{}) {
-		line("projected (s) at "+whatIfName(at), func(r *explain.Row) float64 { return r.Projected.DurationS }, "%.3f")
-		line("  round trips paid", func(r *explain.Row) float64 { return float64(r.Projected.RoundTrips) }, "%.0f")
+	if at == (explain.WhatIf{}) {
+		return tw.Flush()
 	}
-	return errors.Join(tw.Flush())
+	line("projected (s) at "+whatIfName(at), func(r *explain.Row) float64 { return r.Projected.DurationS }, "%.3f")
+	if ranged(rows) {
+		line("  best case", func(r *explain.Row) float64 { return r.Projected.BestS }, "%.3f")
+		line("  worst case", func(r *explain.Row) float64 { return r.Projected.WorstS }, "%.3f")
+	}
+	line("  round trips paid", func(r *explain.Row) float64 { return float64(r.Projected.RoundTrips) }, "%.0f")
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var all explain.Projection
+	for _, r := range rows {
+		all.Add(*r.Projected)
+	}
+	projectionNotes(w, &all)
+	return nil
+}
+
+// ranged reports whether any row's projection has a range.
+func ranged(rows []explain.Row) bool {
+	for _, r := range rows {
+		if p := r.Projected; p != nil && (p.BestS != p.DurationS || p.WorstS != p.DurationS) {
+			return true
+		}
+	}
+	return false
+}
+
+// projectionNotes prints a projection's range, when it has one, and its
+// assumptions.
+func projectionNotes(w io.Writer, p *explain.Projection) {
+	if p.BestS != p.DurationS || p.WorstS != p.DurationS {
+		fmt.Fprintf(w, "  range (s)  %.3f to %.3f\n", p.BestS, p.WorstS)
+	}
+	if p.Losses > 0 {
+		fmt.Fprintf(w, "  losses priced  %.1f\n", p.Losses)
+	}
+	for _, a := range p.Assumptions {
+		fmt.Fprintf(w, "  assuming %s\n", a)
+	}
 }
 
 // shownZero reports whether v prints as zero in format: a ratio of a

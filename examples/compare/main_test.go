@@ -18,6 +18,7 @@ import (
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
 	"github.com/netecology/netecology/flow/flowtest"
+	"github.com/netecology/netecology/flow/units"
 )
 
 func lab(name string) string { return filepath.Join(flowtest.RepoRoot(), "testdata", "lab", name) }
@@ -218,4 +219,72 @@ func TestCompareBounded(t *testing.T) {
 	require.Equal(t, 0, run([]string{path}, options{n: 5, sortBy: "lost"}, nil, &out, &errOut), errOut.String())
 	assert.Contains(t, out.String(), fmt.Sprintf("... and %d more: ", n-5))
 	assert.Contains(t, out.String(), fmt.Sprintf("all %d: ", n))
+}
+
+func TestParseLossAndBytes(t *testing.T) {
+	for in, want := range map[string]float64{"0.01": 0.01, "1%": 0.01, "0": 0, "100%": 1, " 2.5% ": 0.025} {
+		got, known, err := parseLoss(in)
+		require.NoError(t, err, in)
+		assert.True(t, known, in)
+		assert.InDelta(t, want, got, 1e-12, in)
+	}
+	_, known, err := parseLoss("")
+	assert.NoError(t, err)
+	assert.False(t, known, "unset: unknown")
+	for _, bad := range []string{"lots", "-1%", "1.5", "NaN"} {
+		_, _, err := parseLoss(bad)
+		assert.Error(t, err, bad)
+	}
+	for in, want := range map[string]int{"65535": 65535, "512k": 512 << 10, "6M": 6 << 20, "": 0} {
+		got, err := parseBytes(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"big", "-1", "1G", "99999M"} {
+		_, err := parseBytes(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+// TestCompareWhatIfTarget: the LAN capture of the lab's chatty session
+// (testdata/lab/whatif, 50 Mbit/s link) projected onto its lossy link (50 ms,
+// 5 Mbit/s, 1 % each way) with the capture's own rate given: the table's
+// projection is explain's ProjectTo on the same capture, with its range,
+// losses and assumptions under it; -json carries them.
+func TestCompareWhatIfTarget(t *testing.T) {
+	f := filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "whatif", "lan-pg-chatty.pcap.gz")
+	o := options{rtt: 50 * time.Millisecond, rate: "5M", loss: "1%", queue: 1000, captureRate: "50M", sortBy: "lost", n: 20}
+	var out, errOut bytes.Buffer
+	require.Equal(t, 0, run([]string{f}, o, nil, &out, &errOut), errOut.String())
+	e := explain.New(explain.Options{Keep: true, CaptureRate: 50 * units.Mbps})
+	_, err := flow.AnalyzeFile(f, flow.Config{Consumers: []flow.Consumer{e}})
+	require.NoError(t, err)
+	require.Len(t, e.Conns(), 1)
+	p := e.Conns()[0].ProjectTo(explain.Target{RTT: 50 * time.Millisecond, Rate: 5 * units.Mbps, Loss: 0.01, LossKnown: true, QueueFrames: 1000})
+	// 203 + 204 data segments at 1 %: 4.1 losses, none in bulk phases
+	assert.InDelta(t, 4.07, p.Losses, 0.01)
+	assert.Less(t, p.BestS, p.DurationS)
+	assert.Greater(t, p.WorstS, p.DurationS)
+	s := out.String()
+	for _, want := range []string{
+		fmt.Sprintf("projected (s) at 50ms 5000 kbit/s 1%% loss queue 1000  %.3f", p.DurationS),
+		fmt.Sprintf("  range (s)  %.3f to %.3f", p.BestS, p.WorstS),
+		"  losses priced  4.1",
+		"  assuming loss given: the observed losses dropped, the target's priced",
+	} {
+		assert.Contains(t, s, want)
+	}
+	assert.NotContains(t, s, "capture's rate unknown", "-capture-rate gave it")
+
+	doc, code := runJSON(t, []string{f}, o, nil)
+	require.Equal(t, 0, code)
+	require.NotNil(t, doc.WhatIf)
+	assert.True(t, doc.WhatIf.LossKnown)
+	assert.Equal(t, 1000, doc.WhatIf.QueueFrames)
+	require.NotNil(t, doc.Subjects[0].Projected)
+	assert.InDelta(t, p.WorstS, doc.Subjects[0].Projected.WorstS, 1e-9)
+
+	for _, bad := range []options{{loss: "2", sortBy: "lost"}, {queue: -1, sortBy: "lost"}, {rwnd: "x", sortBy: "lost"}, {captureRate: "fast", sortBy: "lost"}} {
+		assert.Equal(t, 2, run([]string{f}, bad, nil, &out, &errOut), "%+v", bad)
+	}
 }

@@ -313,6 +313,8 @@ func (b budgetChart) Height() int { return len(b.Rows)*26 + 4 }
 type whatIfTable struct {
 	Captures []string
 	Rows     []whatIfRow
+	// Assumptions are the projections' (explain.Projection), joined.
+	Assumptions []string
 }
 
 type whatIfRow struct {
@@ -347,7 +349,16 @@ func whatIf(caps []*analysis) whatIfTable {
 	for i := range cols[0] {
 		row := whatIfRow{Label: cols[0][i].Label}
 		for _, c := range cols {
-			row.Cells = append(row.Cells, fmt.Sprintf("%s, %d round trips", findings.Secs(c[i].DurationS), c[i].RoundTrips))
+			cell := fmt.Sprintf("%s, %d round trips", findings.Secs(c[i].DurationS), c[i].RoundTrips)
+			if x := c[i]; x.BestS != x.DurationS || x.WorstS != x.DurationS {
+				cell += fmt.Sprintf(" (%s to %s)", findings.Secs(x.BestS), findings.Secs(x.WorstS))
+			}
+			row.Cells = append(row.Cells, cell)
+			for _, a := range c[i].Assumptions {
+				if !slices.Contains(t.Assumptions, a) {
+					t.Assumptions = append(t.Assumptions, a)
+				}
+			}
 		}
 		t.Rows = append(t.Rows, row)
 	}

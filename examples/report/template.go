@@ -90,6 +90,7 @@ tr.err td { color: #c62828; }
 <table id="whatif-table"><tr><th></th>{{range .WhatIf.Captures}}<th class="n">{{.}}</th>{{end}}</tr>
 {{range .WhatIf.Rows}}<tr><td>{{.Label}}</td>{{range .Cells}}<td class="n">{{.}}</td>{{end}}</tr>
 {{end}}</table>
+{{if .WhatIf.Assumptions}}<p class="more">Assuming: {{range $i, $a := .WhatIf.Assumptions}}{{if $i}}; {{end}}{{$a}}{{end}}. A range in brackets is the best and the worst case for what the projection cannot know (the observed losses gone or kept).</p>{{end}}
 
 <h2 id="connections">Connections</h2>
 <table id="conn-table"><tr><th>capture</th><th class="n">#</th><th>protocol</th><th>client</th><th>server</th><th class="n">duration s</th><th class="n">lost s</th><th class="n">turns</th><th class="n">RTT ms</th><th class="n">mean segment B</th><th class="n">below MSS</th><th class="n">ACKs per segment</th><th>limited by</th></tr>

@@ -1,13 +1,29 @@
 package explain
 
-import "time"
+import (
+	"slices"
+	"time"
+
+	"github.com/netecology/netecology/flow/units"
+)
 
 // WhatIf is a network to project onto: base RTT and bottleneck rate in
-// bytes per second. A zero field keeps the observed value; a zero WhatIf
-// projects nothing.
+// bytes per second, and what Target holds beyond them (the loss rate when
+// LossKnown, the queue limit in frames, the receive window in bytes). A
+// zero field keeps the observed value; a zero WhatIf projects nothing.
 type WhatIf struct {
-	RTT     time.Duration `json:"rtt_ns"`
-	RateBps float64       `json:"rate_bytes_per_s"`
+	RTT         time.Duration `json:"rtt_ns"`
+	RateBps     float64       `json:"rate_bytes_per_s"`
+	Loss        float64       `json:"loss,omitempty"`
+	LossKnown   bool          `json:"loss_known,omitempty"`
+	QueueFrames int           `json:"queue_frames,omitempty"`
+	RWnd        int           `json:"rwnd_bytes,omitempty"`
+}
+
+// Target returns the network w names.
+func (w WhatIf) Target() Target {
+	return Target{RTT: w.RTT, Rate: units.BytesPerSecond(w.RateBps), Loss: w.Loss, LossKnown: w.LossKnown,
+		QueueFrames: w.QueueFrames, RWnd: w.RWnd}
 }
 
 // Row sums up one connection or a group of connections (a capture, a
@@ -45,6 +61,33 @@ type Row struct {
 	Projected *Projection `json:"projected,omitempty"`
 }
 
+// Add adds projection o to p: durations, bounds, round trips, losses and
+// budget parts summed, assumptions joined in first-seen order; the RTT and
+// rate stay p's unless zero.
+func (p *Projection) Add(o Projection) {
+	p.DurationS += o.DurationS
+	p.BestS += o.BestS
+	p.WorstS += o.WorstS
+	p.Losses += o.Losses
+	p.RoundTrips += o.RoundTrips
+	p.SlowStartRounds += o.SlowStartRounds
+	for k := Cause(0); k < numCauses; k++ {
+		*p.Budget.part(k) += o.Budget.Part(k)
+	}
+	p.Budget.DurationS += o.Budget.DurationS
+	for _, a := range o.Assumptions {
+		if !slices.Contains(p.Assumptions, a) {
+			p.Assumptions = append(p.Assumptions, a)
+		}
+	}
+	if p.RTTms == 0 {
+		p.RTTms = o.RTTms
+	}
+	if p.RateBps == 0 {
+		p.RateBps = o.RateBps
+	}
+}
+
 // Summarize sums up conns under label, projecting them onto at unless it
 // is zero.
 func Summarize(label string, conns []*Conn, at WhatIf) Row {
@@ -54,7 +97,7 @@ func Summarize(label string, conns []*Conn, at WhatIf) Row {
 	weight := map[Limit]float64{}
 	var proj *Projection
 	if at != (WhatIf{}) {
-		proj = &Projection{RTTms: ms(at.RTT), RateBps: at.RateBps}
+		proj = &Projection{RTTms: units.Ms(at.RTT), RateBps: at.RateBps}
 	}
 	for _, c := range conns {
 		b := &c.Budget
@@ -75,20 +118,7 @@ func Summarize(label string, conns []*Conn, at WhatIf) Row {
 		r.RateBps = max(r.RateBps, c.RateBps)
 		weight[c.Limit] += b.DurationS
 		if proj != nil {
-			p := c.Project(at.RTT, at.RateBps)
-			proj.DurationS += p.DurationS
-			proj.RoundTrips += p.RoundTrips
-			proj.SlowStartRounds += p.SlowStartRounds
-			for k := Cause(0); k < numCauses; k++ {
-				*proj.Budget.part(k) += p.Budget.Part(k)
-			}
-			proj.Budget.DurationS += p.Budget.DurationS
-			if proj.RTTms == 0 {
-				proj.RTTms = p.RTTms
-			}
-			if proj.RateBps == 0 {
-				proj.RateBps = p.RateBps
-			}
+			proj.Add(c.ProjectTo(at.Target()))
 		}
 	}
 	if r.Segments > 0 {

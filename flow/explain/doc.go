@@ -168,26 +168,65 @@
 //
 // # What-if
 //
-// Conn.Project is NPAD's symptom scaling (Mathis, Heffner, Reddy) made
-// concrete, on the decomposition of Barford and Crovella's critical path
-// analysis (SIGCOMM 2000): think times and zero-window stalls stay; the
-// handshake, application turns, receiver-window stalls and loss recovery
-// scale with RTT'/RTT; RTO waits with (200 ms + RTT')/(200 ms + RTT);
-// queueing stays (it is the other traffic's, or the buffer's);
-// transfer with rate/rate'. Window waits are replayed: each bulk phase is
-// sent in slow-start rounds from the initial window (the first flight seen,
-// else 10 segments, RFC 6928), doubling per round; a round whose window
-// does not fill the path leaves the link idle for RTT' minus the window's
-// serialization time, and once a window fills the path the rest streams at
-// the rate. At a lower RTT fewer rounds are needed before the link is full.
-// The projected window wait is the observed one plus the replayed idle
-// time at (RTT', rate') minus the replayed idle time at (RTT, rate). Loss
-// rates are not changed (see Mathis et al. 1997 for how loss would bound
-// the rate).
+// Conn.ProjectTo (Conn.Project for an RTT and a rate alone) is NPAD's
+// symptom scaling (Mathis, Heffner, Reddy) made concrete, on the
+// decomposition of Barford and Crovella's critical path analysis (SIGCOMM
+// 2000). A Target is the network projected onto: base RTT', rate', and
+// what the capture cannot tell of it: its loss rate, its queue limit, the
+// receive window there. Each part of the budget is priced by what drives
+// it:
 //
-// Validated on the lab captures (same workload at 10, 50 and 150 ms base
-// RTT, 2 Mbit/s): projecting each chatty and bulk session to the other
-// RTTs lands within 10 % of the measured duration (TestWhatIfMatchesOtherRTTs).
+//   - think times and zero-window stalls stay: they are the hosts'. For
+//     that they must hold no network time: serialization is transfer
+//     when the rate is known (estimated from the capture, or given for
+//     the capture's own link: Options.CaptureRate, compare's
+//     -capture-rate; without it a chatty session's serialization hides
+//     in the far side's think time, and a projection says so in its
+//     Assumptions), and a short gap inside a run of one side's data is
+//     the sender pacing its window, not thinking;
+//   - the handshake is one RTT' and what the hosts took beyond the RTT
+//     (a wait of a second or more beyond it is a SYN resent: a loss);
+//     application turns scale with RTT'/RTT (at most RTT' per request
+//     answered); receiver-window stalls and loss recovery with RTT'/RTT;
+//     RTO waits with (200 ms + RTT')/(200 ms + RTT); transfer with
+//     rate/rate'; queueing behind other traffic with rate/rate', behind
+//     the connection's own data it shrinks with a faster rate and never
+//     grows (a slower link's serialization is transfer already);
+//   - window waits are replayed: each bulk phase is sent in slow-start
+//     rounds from the initial window (the first flight when it was
+//     window-limited, else 10 segments, RFC 6928; restarted after an idle
+//     time over the RTO, RFC 5681 section 4.1, as Linux does), doubling
+//     per round up to the receive window (Target.RWnd, else Linux's
+//     autotuning maximum, DefaultRWnd); a round whose window does not
+//     fill the path leaves the link idle for RTT' minus the window's
+//     serialization time, and once a window fills the path the rest
+//     streams at the rate. The window wait the replay at the observed RTT
+//     does not explain (pacing, the ACK clock) scales down with the RTT
+//     and never up;
+//   - with the target's loss given (Target.LossKnown), the observed
+//     losses are dropped and the target's priced: a loss in a bulk phase
+//     is repaired while the queue keeps the link busy, and costs the
+//     halved window's regrowth when the queue is shallower than the path
+//     (the sawtooth of Mathis, Semke, Mahdavi and Ott, 1997); any other
+//     loss a tail-loss probe or RTO, about 200 ms plus two RTTs; a
+//     slow-start flight that overflows the queue (Target.QueueFrames)
+//     tail-drops once and costs the regrowth. Without it the observed
+//     losses are priced at RTT'.
+//
+// A projection gives a range (BestS, WorstS: no random loss and the
+// expected losses plus two standard deviations; without a loss rate the
+// observed losses gone and kept) and its assumptions in words.
+//
+// Validated on the lab's what-if set (testdata/lab/whatif: nine workloads
+// on six links from a LAN to a 600 ms satellite-class path, a lossy and a
+// shallow-queue one; TestWhatIfLab projects each workload between every
+// pair, 270 projections) and on the earlier lab captures (same workload at
+// 10, 50 and 150 ms base RTT, 2 Mbit/s: TestWhatIfMatchesOtherRTTs).
+// TestWhatIfLab's table shows where it stops: the hosts' own think time
+// differs from capture to capture (the same 200 queries took 0.18 s of
+// think on the LAN, 4.2 s on the satellite-class path, measured at the
+// client's own interface), and a session sharing the path with another
+// connection is projected alone.
 //
 // # Attribution
 //

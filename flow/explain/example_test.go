@@ -7,6 +7,7 @@ import (
 
 	"github.com/netecology/netecology/flow/explain"
 	"github.com/netecology/netecology/flow/flowtest"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // A chatty PostgreSQL session (200 single-row queries) over a 150 ms,
@@ -52,4 +53,28 @@ func ExampleSummarize() {
 	// Output:
 	// wan2m-pg-chatty.pcap    31.6 s  mean segment  228 B  204 round trips  round_trip_bound  at 10 ms: 2.7 s
 	// wan2m-http-bulk.pcap     3.2 s  mean segment 1437 B    3 round trips  bandwidth         at 10 ms: 2.5 s
+}
+
+// A download captured on a LAN (50 Mbit/s, the link's rate given)
+// projected onto a 600 ms, 2 Mbit/s satellite-class path with its loss and
+// queue stated (the lab's capture of the same download there,
+// geo-http-bulk-s, took 4.68 s).
+func ExampleConn_ProjectTo() {
+	rep, err := explain.AnalyzeFile(filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "whatif", "lan-http-bulk-s.pcap.gz"),
+		explain.Options{CaptureRate: 50 * units.Mbps})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	c := rep.Conns[0]
+	p := c.ProjectTo(explain.Target{RTT: 600 * time.Millisecond, Rate: 2 * units.Mbps, LossKnown: true, QueueFrames: 1000})
+	fmt.Printf("on the LAN %.2f s; at 600 ms %.1f s: %d round trips, %d of them slow start\n",
+		c.Budget.DurationS, p.DurationS, p.RoundTrips, p.SlowStartRounds)
+	for _, a := range p.Assumptions {
+		fmt.Println("assuming", a)
+	}
+	// Output:
+	// on the LAN 0.10 s; at 600 ms 4.5 s: 7 round trips, 4 of them slow start
+	// assuming loss given: the observed losses dropped, the target's priced
+	// assuming receive window: autotuned up to 6 MB (Linux's default)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
 	"github.com/netecology/netecology/flow/flowtest"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // groundTruth is the part of the lab's groundtruth.json the tests use.
@@ -22,6 +23,8 @@ type groundTruth struct {
 	Profiles map[string]struct {
 		BaseRTTms float64 `json:"base_rtt_ms"`
 		RateKbit  float64 `json:"rate_kbit_each_way"`
+		Loss      float64 `json:"loss_each_way"`
+		Queue     int     `json:"queue_limit_frames"`
 	} `json:"profiles"`
 	Files []struct {
 		Name     string  `json:"name"`
@@ -38,7 +41,8 @@ type groundTruth struct {
 				DataSegs int `json:"data_segs"`
 				Retrans  int `json:"retrans"`
 			} `json:"s2c"`
-			Requests int `json:"requests"`
+			Requests       int       `json:"requests"`
+			HandshakeRTTms []float64 `json:"handshake_rtt_ms"`
 		} `json:"measured"`
 	} `json:"files"`
 }
@@ -330,7 +334,7 @@ func TestProjectionScalesRoundTripsAndRate(t *testing.T) {
 	assert.Equal(t, c.Model.RoundTrips+1, fast.RoundTrips)
 
 	bulk := one(t, filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "wan2m-http-bulk.pcap"))
-	half := bulk.Project(0, bulk.RateBps/2)
+	half := bulk.Project(0, units.BytesPerSecond(bulk.RateBps/2))
 	assert.InDelta(t, 2*bulk.Budget.TransferS, half.Budget.TransferS, 1e-9, "transfer doubles at half the rate")
 	// a longer RTT costs slow-start rounds for a bulk transfer
 	far := bulk.Project(500*time.Millisecond, 0)
@@ -379,7 +383,7 @@ func TestBudgetAddsUpOnPublicCaptures(t *testing.T) {
 			for k := explain.CauseTransfer; k <= explain.CauseRTO; k++ {
 				assert.GreaterOrEqual(t, b.Part(k), -1e-9, "%s conn %d %s", f, c.ID, k)
 			}
-			p := c.Project(100*time.Millisecond, 125000)
+			p := c.Project(100*time.Millisecond, 1*units.Mbps) // 125000 bytes/s
 			assert.False(t, math.IsNaN(p.DurationS) || p.DurationS < 0, "%s conn %d projection %+v", f, c.ID, p)
 			n++
 		}
@@ -437,7 +441,7 @@ func TestWhatIfMatchesOtherRates(t *testing.T) {
 			name     string
 			rate     float64
 		}{{a, b, "2M->512k", g.Profiles["wan512"].RateKbit * 1000 / 8}, {b, a, "512k->2M", g.Profiles["wan2m"].RateKbit * 1000 / 8}} {
-			p := x.from.Project(0, x.rate)
+			p := x.from.Project(0, units.BytesPerSecond(x.rate))
 			want := x.to.Budget.DurationS
 			errPct := 100 * (p.DurationS - want) / want
 			table.WriteString(strings.Join([]string{w, x.name, ftoa(want), ftoa(p.DurationS), ftoa(errPct) + "%"}, "\t") + "\n")

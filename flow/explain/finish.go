@@ -3,7 +3,9 @@ package explain
 import (
 	"time"
 
+	"github.com/netecology/netecology/appproto"
 	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -13,12 +15,12 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 	cs.resolvePending(true)
 	out := &Conn{ID: fc.ID, Client: fc.Client, Server: fc.Server,
 		First: time.Unix(0, cs.first).UTC(), Last: time.Unix(0, cs.last).UTC(),
-		Vantage: cs.legs.Vantage, Ending: cs.ending, RTTms: ms(cs.base), RTTSamples: cs.nsamples, Turns: cs.turns}
+		Vantage: cs.legs.Vantage, Ending: cs.ending, RTTms: units.Ms(cs.base), RTTSamples: cs.nsamples, Turns: cs.turns}
 	l := &cs.legs
-	out.Legs = Legs{ToServerMs: ms(cs.legOf(tcpstate.ServerToClient)), ToClientMs: ms(cs.legOf(tcpstate.ClientToServer)),
+	out.Legs = Legs{ToServerMs: units.Ms(cs.legOf(tcpstate.ServerToClient)), ToClientMs: units.Ms(cs.legOf(tcpstate.ClientToServer)),
 		ServerFrom: l.ServerFrom, ClientFrom: l.ClientFrom}
 	out.RTTms = out.Legs.ToServerMs + out.Legs.ToClientMs
-	out.Proto, out.ProtoSource = protoOf(fc)
+	out.Proto, out.ProtoSource = protoOf(fc, cs.opts.Registry)
 	if cs.d[0].bytes+cs.d[1].bytes == 0 {
 		out.Proto, out.ProtoSource = "none", "no_payload"
 	}
@@ -37,8 +39,8 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 	out.Stalls = append([]Stall(nil), cs.stalls...)
 	out.Model = Model{RoundTrips: cs.turnN, InitialWindow: defaultIW, Phases: append([]Phase(nil), cs.phases...),
 		PhasesDropped: cs.dropped, RTOs: cs.rtos}
-	if len(cs.phases) > 0 && cs.phases[0].FirstFlight >= 2 {
-		out.Model.InitialWindow = cs.phases[0].FirstFlight
+	if iw := cs.initialWindow(); iw > 0 {
+		out.Model.InitialWindow = iw
 	}
 	out.Queue = cs.q.result(time.Duration(out.RTTms*float64(time.Millisecond)), out.RateBps)
 	out.Limit, out.Evidence = limit(out)
@@ -47,6 +49,31 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 	}
 	out.Caveats = caveats(fc, out)
 	return out
+}
+
+// initialWindow returns the first flight of the first bulk phase when it
+// was window-limited: a burst the bottleneck serialized in under half the
+// base RTT, so that the link then sat idle waiting for ACKs. A longer
+// flight (a LAN's, or one into a slow link) was ended by the ACK clock or
+// the data, and says nothing of the window; 0 then.
+func (cs *connState) initialWindow() int {
+	if len(cs.phases) == 0 || cs.phases[0].FirstFlight < 2 || cs.base <= 0 {
+		return 0
+	}
+	ph := &cs.phases[0]
+	d := tcpstate.ClientToServer
+	if ph.FromServer {
+		d = tcpstate.ServerToClient
+	}
+	sigma := cs.sigma(d)
+	if sigma <= 0 || ph.Segments == 0 {
+		return 0
+	}
+	flight := float64(ph.FirstFlight) * float64(ph.WireBytes) / float64(ph.Segments) * sigma
+	if 2*flight >= cs.base.Seconds() {
+		return 0
+	}
+	return ph.FirstFlight
 }
 
 // rate returns the bottleneck rate of the direction that carried the most
@@ -59,6 +86,9 @@ func (cs *connState) rate() (float64, RateSource) {
 	sigma := cs.sigma(d)
 	if sigma <= 0 {
 		return 0, RateUnknown
+	}
+	if cs.opts.CaptureRate > 0 {
+		return 1 / sigma, RateGiven
 	}
 	if cs.downstream(d) {
 		return 1 / sigma, RateDataSpacing
@@ -121,8 +151,6 @@ func (cs *connState) finishDir(d tcpstate.Dir) {
 	}
 	st.SavedAcks = float64(st.SavedSegments) * a.AcksPerSegment
 }
-
-func ms(d time.Duration) float64 { return float64(d) / 1e6 }
 
 func ackVerdict(a *AckStats) AckVerdict {
 	if a.Advances < 4 || a.DataSegments < 8 {
@@ -189,26 +217,14 @@ func limit(c *Conn) (Limit, Evidence) {
 }
 
 // protoOf names the connection's application protocol: as package
-// appproto identified it, else by the server's port.
-func protoOf(c *flow.Conn) (string, string) {
+// appproto identified it, else by the server's port in the registry's
+// table of well-known ports (Options.Registry), the one port table.
+func protoOf(c *flow.Conn, reg *appproto.Registry) (string, string) {
 	if c.Proto != "" && c.Proto != "unknown" {
 		return c.Proto, "appproto"
 	}
-	switch c.Server.Port() {
-	case 1521, 1522, 1526:
-		return "tns", "port"
-	case 80, 8000, 8008, 8080, 8888:
-		return "http", "port"
-	case 443, 8443:
-		return "tls", "port"
-	case 5432:
-		return "postgres", "port"
-	case 3306:
-		return "mysql", "port"
-	case 1433:
-		return "tds", "port"
-	case 6379:
-		return "redis", "port"
+	if name, ok := reg.ServerPort(c.Server.Port()); ok {
+		return name, "port"
 	}
 	return "unknown", "port"
 }

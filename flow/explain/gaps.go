@@ -9,10 +9,13 @@ import (
 
 // lossOf judges segment s for the budget by tcpstate's labels (tshark's
 // rules): a retransmission or an out-of-order segment carrying data is
-// loss recovery, or an RTO wait when tcpstate found it sent on a timeout;
-// a keep-alive is no loss.
+// loss recovery, or an RTO wait when tcpstate found it sent on a timeout,
+// as is a FIN sent again on a timeout (a FIN probed sooner, while the
+// peer was slow to answer it, is no loss); a keep-alive is no loss.
 func lossOf(s *tcpstate.Segment, an *tcpstate.Analysis) Cause {
 	switch {
+	case s.Len == 0 && s.Flags.Has(tcpstate.FIN) && an.Retransmitted() && an.Cause == tcpstate.CauseTimeout:
+		return CauseRTO
 	case s.Len == 0 || an.Labels.Has(tcpstate.KeepAlive):
 		return 0
 	case !an.Retransmitted() && !an.Labels.Has(tcpstate.OutOfOrder):
@@ -193,6 +196,13 @@ func (cs *connState) released(d tcpstate.Dir, a, t int64) Cause {
 	tr, ok := cs.d[d.Reverse()].trigger(t - int64(leg*9/10))
 	q, _ := cs.queueNow(d, t)
 	slack := max(leg/2, 20*time.Millisecond) + q
+	if cs.run.active && cs.run.dir == d && 4*time.Duration(t-a) < leg {
+		// a short gap inside a run of d's data (seen from either end:
+		// the data in flight may be past the capture point): the sender
+		// pacing its window over the round trip (Linux paces at twice the
+		// window per RTT in slow start), not thinking
+		ok, tr = true, t-int64(leg)
+	}
 	if !ok || tr < a-int64(4*leg) || time.Duration(t-tr)-leg > slack {
 		return think(d)
 	}

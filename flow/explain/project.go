@@ -1,10 +1,45 @@
 package explain
 
-import "time"
+import (
+	"math"
+	"time"
+
+	"github.com/netecology/netecology/flow/units"
+)
 
 // rtoMin is the smallest retransmission timeout of Linux (200 ms); a
 // timeout is about the RTT plus this floor.
 const rtoMin = 0.2
+
+// synTimeout is the least wait that makes a long handshake a resent SYN
+// or SYN/ACK: most of the initial timeout of 1 s (RFC 6298 section 2.1).
+const synTimeout = 0.9
+
+// DefaultRWnd is the receive window a projection assumes at the target
+// when Target.RWnd is zero: the largest Linux's autotuning grows to by
+// default (the third field of net.ipv4.tcp_rmem, 6 MB), which no path of
+// the projections here fills.
+const DefaultRWnd = 6 << 20
+
+// Target is a network to project a connection onto (Conn.ProjectTo). Its
+// zero value keeps the observed network.
+type Target struct {
+	// RTT is the base round-trip time; zero keeps the observed.
+	RTT time.Duration
+	// Rate is the bottleneck rate; zero keeps the observed.
+	Rate units.BitRate
+	// Loss is the target's packet loss probability in each direction (0
+	// to 1), used when LossKnown is set (compare's -loss). Without it the
+	// observed losses are priced at the target's RTT.
+	Loss      float64
+	LossKnown bool
+	// QueueFrames is the bottleneck queue's limit in frames (compare's
+	// -queue); zero: deep enough that no flight overflows it.
+	QueueFrames int
+	// RWnd is the largest receive window at the target in bytes (Linux's
+	// autotuning maximum; compare's -rwnd); zero: DefaultRWnd.
+	RWnd int
+}
 
 // Projection is a connection's duration projected to another base RTT and
 // bottleneck rate.
@@ -12,89 +47,260 @@ type Projection struct {
 	// RTTms and RateBps are the RTT and rate projected to.
 	RTTms   float64 `json:"rtt_ms"`
 	RateBps float64 `json:"rate_bytes_per_s"`
-	// DurationS is the projected duration; Budget its parts.
+	// DurationS is the projected duration (the expected case); Budget its
+	// parts.
 	DurationS float64 `json:"duration_s"`
 	Budget    Budget  `json:"budget"`
+	// BestS and WorstS bound the duration for what the projection cannot
+	// know: with a known loss rate, no random loss at all and the
+	// expected losses plus two standard deviations (Poisson); without
+	// one, the observed losses gone and kept. Both equal DurationS when
+	// nothing is uncertain.
+	BestS  float64 `json:"best_s"`
+	WorstS float64 `json:"worst_s"`
 	// RoundTrips counts the round trips the session pays at that RTT:
 	// handshake, application turns and slow-start rounds whose window
 	// does not fill the path.
 	RoundTrips int `json:"round_trips"`
 	// SlowStartRounds is the part of RoundTrips spent growing windows.
 	SlowStartRounds int `json:"slow_start_rounds"`
+	// Losses is the number of losses priced at the target: the expected
+	// random losses (Target.Loss) and the tail drops of flights that
+	// overflow the queue (Target.QueueFrames).
+	Losses float64 `json:"losses"`
+	// Assumptions says what the projection took for granted, in words.
+	Assumptions []string `json:"assumptions"`
 }
 
 // Project returns the connection's duration projected to base round-trip
-// time rtt and bottleneck rate bytesPerSec (zero keeps the observed
-// value).
+// time rtt and bottleneck rate (zero keeps the observed value): ProjectTo
+// with only those two given.
+func (c *Conn) Project(rtt time.Duration, rate units.BitRate) Projection {
+	return c.ProjectTo(Target{RTT: rtt, Rate: rate})
+}
+
+// ProjectTo returns the connection's duration projected onto network t.
 //
-// Think times and zero-window stalls stay; the handshake, application
-// turns, receiver-window stalls and loss recovery scale with the RTT;
-// retransmission timeouts scale with RTT plus a 200 ms floor; transfer
-// scales with the rate (only when the observed rate is known: a
-// connection without back-to-back data segments, such as a chatty session
-// of one-segment answers, keeps its serialization inside the far side's
-// think time, and a rate change leaves it as it is). Window waits are
-// replayed: each bulk phase is
-// sent in slow-start rounds from the initial window, doubling per round,
-// each round that does not fill the path (window x segment time < RTT)
-// leaving the link idle for the rest of the round trip; the projected
-// window wait is the observed one plus the replayed idle time at the new
-// RTT and rate minus the replayed idle time at the observed ones.
-func (c *Conn) Project(rtt time.Duration, bytesPerSec float64) Projection {
-	r := c.RTTms / 1000
-	r2 := rtt.Seconds()
-	if r2 <= 0 {
-		r2 = r
-	}
-	R, R2 := c.RateBps, bytesPerSec
-	if R2 <= 0 {
-		R2 = R
-	}
-	kRTT, kRate := 1.0, 1.0
-	if r > 0 {
-		kRTT = r2 / r
-	}
-	if R > 0 && R2 > 0 {
-		kRate = R / R2
-	}
+// Think times and zero-window stalls stay: they are the hosts'. The
+// handshake costs one RTT and what the hosts took beyond it; application
+// turns, receiver-window stalls and loss recovery scale with the RTT (the
+// turns at most one RTT per request answered); retransmission timeouts
+// with RTT plus a 200 ms floor; transfer (each exchange's serialization
+// at the bottleneck) and queueing behind other traffic with the rate;
+// queueing behind the connection's own data shrinks with a faster rate and
+// never grows (see the package doc, What-if). Window waits are replayed: each bulk phase is
+// sent in slow-start rounds from the initial window (restarted after an
+// idle time over the RTO, RFC 5681 section 4.1, as Linux does), doubling
+// per round up to the receive window; a round that does not fill the path
+// leaves the link idle for the rest of the round trip. The wait the replay
+// does not explain (pacing, ACK clocking) scales down with the RTT and
+// never up. With the target's loss known, the observed losses are dropped
+// and the target's priced instead: a loss inside a bulk phase is repaired
+// by fast recovery while the queue keeps the link busy, and costs only the
+// halved window's regrowth when the queue is too shallow to keep the link
+// busy after halving it (Mathis et al.'s sawtooth, one segment per round
+// trip; none with a deep or unknown queue); any other loss (a lone request
+// or answer, a flight's tail) costs a timeout of Linux's tail-loss probe
+// or RTO, about 200 ms plus two RTTs; a slow-start flight that overflows
+// the queue costs the regrowth once.
+func (c *Conn) ProjectTo(t Target) Projection {
+	k := newScales(c, t)
 	b := c.Budget
-	p := Projection{RTTms: r2 * 1000, RateBps: R2}
+	p := Projection{RTTms: k.r2 * 1000, RateBps: k.R2}
 	q := &p.Budget
-	q.HandshakeS = b.HandshakeS * kRTT
-	q.ClientThinkS = b.ClientThinkS
-	q.ServerThinkS = b.ServerThinkS
-	q.RoundTripS = b.RoundTripS * kRTT
-	q.TransferS = b.TransferS * kRate
-	idle0, _ := c.Model.replay(r, R)
-	idle1, rounds := c.Model.replay(r2, R2)
-	q.WindowWaitS = max(0, b.WindowWaitS+idle1-idle0)
-	q.ReceiverWindowS = b.ReceiverWindowS * kRTT
-	q.ZeroWindowS = b.ZeroWindowS
-	q.LossRecoveryS = b.LossRecoveryS * kRTT
-	q.RTOS = b.RTOS * (rtoMin + r2) / (rtoMin + r)
+	synRTO := c.scaleParts(q, k)
+	dst := replayNet{rtt: k.r2, rate: k.R2, rwnd: t.RWnd, queue: t.QueueFrames}
+	if dst.rwnd <= 0 {
+		dst.rwnd = DefaultRWnd
+	}
+	rep0 := c.Model.replay(replayNet{rtt: k.r, rate: k.R, rwnd: DefaultRWnd})
+	rep1 := c.Model.replay(dst)
+	rest := max(0, b.WindowWaitS-rep0.idle)
+	q.WindowWaitS = rep1.idle + rest*min(1, k.kRTT)
+	spread := c.priceLoss(&p, t, dst, k, synRTO)
+	regrow := float64(rep1.overflows) * regrowIdle(dst, c.meanWire())
+	if rep1.overflows > 0 {
+		// recovered by SACK while the queue keeps the link busy; what
+		// costs is the halved window's regrowth when the queue is
+		// shallower than the path
+		q.LossRecoveryS += regrow
+		p.Losses += float64(rep1.drops)
+		p.Assumptions = append(p.Assumptions, "slow start overflows the queue: tail drops recovered while the queue keeps the link busy")
+	}
+	if t.RWnd <= 0 {
+		p.Assumptions = append(p.Assumptions, "receive window: autotuned up to 6 MB (Linux's default)")
+	}
+	if c.RateFrom == RateUnknown {
+		p.Assumptions = append(p.Assumptions, "capture's rate unknown: serialization inside think time stays")
+	}
 	q.DurationS = q.Sum()
 	p.DurationS = q.DurationS
-	p.SlowStartRounds = rounds
-	p.RoundTrips = c.Model.RoundTrips + rounds
+	p.BestS, p.WorstS = p.DurationS, p.DurationS
+	if t.LossKnown {
+		p.BestS = p.DurationS - (q.LossRecoveryS + q.RTOS) + regrow
+		p.WorstS = p.DurationS + spread
+	} else if lost := q.LossRecoveryS + q.RTOS; lost > 0 {
+		p.BestS = p.DurationS - lost
+	}
+	p.SlowStartRounds = rep1.rounds
+	p.RoundTrips = c.Model.RoundTrips + rep1.rounds
 	if b.HandshakeS > 0 {
 		p.RoundTrips++
 	}
 	return p
 }
 
-// replay runs the bulk phases through slow start at base RTT rtt (s) and
-// rate (bytes/s) and returns the time the link sits idle waiting for ACKs
-// and the number of such rounds. Each direction keeps its own window
-// across phases.
-func (m *Model) replay(rtt, rate float64) (idle float64, rounds int) {
-	if rtt <= 0 || rate <= 0 {
-		return 0, 0
+// scales are a projection's RTTs (s), rates (bytes/s) and their ratios:
+// observed and target.
+type scales struct {
+	r, r2, R, R2, kRTT, kRate float64
+}
+
+func newScales(c *Conn, t Target) scales {
+	k := scales{r: c.RTTms / 1000, r2: t.RTT.Seconds(), R: c.RateBps, R2: float64(t.Rate) / 8, kRTT: 1, kRate: 1}
+	if k.r2 <= 0 {
+		k.r2 = k.r
+	}
+	if k.R2 <= 0 {
+		k.R2 = k.R
+	}
+	if k.r > 0 {
+		k.kRTT = k.r2 / k.r
+	}
+	if k.R > 0 && k.R2 > 0 {
+		k.kRate = k.R / k.R2
+	}
+	return k
+}
+
+// scaleParts prices the parts that do not need a replay into q and returns
+// the wait of a resent SYN or SYN/ACK found in the handshake.
+func (c *Conn) scaleParts(q *Budget, k scales) (synRTO float64) {
+	b := &c.Budget
+	if b.HandshakeS > 0 {
+		// one round trip, and what the hosts took beyond it; a second or
+		// more beyond it is a SYN or SYN/ACK resent on the initial
+		// timeout (1 s, RFC 6298): a loss
+		q.HandshakeS = b.HandshakeS * k.kRTT
+		if b.HandshakeS > k.r {
+			q.HandshakeS = k.r2 + b.HandshakeS - k.r
+		}
+		if ex := b.HandshakeS - k.r; ex >= synTimeout {
+			q.HandshakeS, synRTO = k.r2, ex
+		}
+	}
+	q.ClientThinkS = b.ClientThinkS
+	q.ServerThinkS = b.ServerThinkS
+	q.RoundTripS = b.RoundTripS * k.kRTT
+	if n := c.Model.RoundTrips; n > 0 && k.kRTT > 1 {
+		// a round trip per request answered; crossings beyond those on a
+		// short path (the hosts' quick reactions) do not grow with the RTT
+		q.RoundTripS = min(q.RoundTripS, max(b.RoundTripS, float64(n)*k.r2))
+	}
+	q.TransferS = b.TransferS * k.kRate
+	q.QueueSelfS = b.QueueSelfS * min(1, k.kRate)
+	q.QueueCrossS = b.QueueCrossS * k.kRate
+	q.ReceiverWindowS = b.ReceiverWindowS * k.kRTT
+	q.ZeroWindowS = b.ZeroWindowS
+	return synRTO
+}
+
+// priceLoss prices the losses into p's budget: the target's when t gives
+// its loss rate (returning two standard deviations of their cost), else
+// the observed ones at the target's RTT (with a resent SYN's wait, synRTO).
+func (c *Conn) priceLoss(p *Projection, t Target, dst replayNet, k scales, synRTO float64) (spread float64) {
+	q, b := &p.Budget, &c.Budget
+	if !t.LossKnown {
+		q.LossRecoveryS = b.LossRecoveryS * k.kRTT
+		q.RTOS = b.RTOS*(rtoMin+k.r2)/(rtoMin+k.r) + synRTO
+		p.Assumptions = append(p.Assumptions, "loss unknown: the observed losses kept, priced at the target's RTT")
+		return 0
+	}
+	pl := min(max(t.Loss, 0), 1)
+	bulk := float64(c.SegmentsC2S.BulkSegments + c.SegmentsS2C.BulkSegments)
+	lone := max(0, float64(c.SegmentsC2S.Segments+c.SegmentsS2C.Segments)-bulk)
+	nb, nl := pl*bulk, pl*lone
+	q.LossRecoveryS = nb * regrowIdle(dst, c.meanWire())
+	q.RTOS = nl * (rtoMin + 2*k.r2)
+	p.Losses = nb + nl
+	if n := nb + nl; n > 0 {
+		spread = 2 * math.Sqrt(n) * (q.LossRecoveryS + q.RTOS) / n
+	}
+	p.Assumptions = append(p.Assumptions, "loss given: the observed losses dropped, the target's priced")
+	return spread
+}
+
+// meanWire returns the mean wire size of the connection's bulk segments
+// (1514 bytes when none).
+func (c *Conn) meanWire() float64 {
+	var w, n uint64
+	for _, ph := range c.Model.Phases {
+		w += ph.WireBytes
+		n += uint64(ph.Segments)
+	}
+	if n == 0 {
+		return 1514
+	}
+	return float64(w) / float64(n)
+}
+
+// replayNet is the network a replay runs on: base RTT (s), rate
+// (bytes/s), receive window (bytes) and queue limit (frames, 0: deep).
+type replayNet struct {
+	rtt, rate float64
+	rwnd      int
+	queue     int
+}
+
+// replayed is what a replay found: the time the link sat idle waiting
+// for ACKs and the rounds of it, the flights that overflowed the queue
+// and the segments they lost.
+type replayed struct {
+	idle      float64
+	rounds    int
+	overflows int
+	drops     int
+}
+
+// bdpSegments returns the path's bandwidth-delay product in segments of
+// wire bytes seg.
+func (n replayNet) bdpSegments(seg float64) float64 {
+	return n.rtt * n.rate / seg
+}
+
+// regrowIdle returns the idle time a loss in a bulk phase costs after
+// fast recovery: the window halves from what the path and queue held; when
+// that is below the path's BDP the link idles while it grows back by one
+// segment per round trip (0 with a deep or unknown queue).
+func regrowIdle(n replayNet, seg float64) float64 {
+	if n.queue <= 0 || n.rate <= 0 || seg <= 0 {
+		return 0
+	}
+	bdp := n.bdpSegments(seg)
+	w := (bdp + float64(n.queue)) / 2
+	if w >= bdp {
+		return 0
+	}
+	return (bdp - w) * (bdp - w) / (2 * bdp) * n.rtt
+}
+
+// replay runs the bulk phases through slow start on network n and returns
+// what it found. Each direction keeps its own window across phases,
+// restarting from the initial window after an idle time over the RTO
+// (about the RTT plus 200 ms) and capped by the receive window; a flight
+// that would exceed the path and the queue (n.queue frames) overflows it
+// once per direction, the window then halved.
+func (m *Model) replay(n replayNet) replayed {
+	var out replayed
+	if n.rtt <= 0 || n.rate <= 0 {
+		return out
 	}
 	iw := m.InitialWindow
 	if iw <= 0 {
 		iw = defaultIW
 	}
 	w := [2]int{iw, iw}
+	overflowed := [2]bool{}
 	for _, ph := range m.Phases {
 		k := 0
 		if ph.FromServer {
@@ -103,18 +309,34 @@ func (m *Model) replay(rtt, rate float64) (idle float64, rounds int) {
 		if ph.Segments == 0 {
 			continue
 		}
-		seg := float64(ph.WireBytes) / float64(ph.Segments) / rate
+		wire := float64(ph.WireBytes) / float64(ph.Segments)
+		if ph.IdleBeforeS > rtoMin+n.rtt {
+			w[k] = iw
+		}
+		cap := max(1, int(float64(n.rwnd)/max(wire-66, 1)))
+		seg := wire / n.rate
 		rem := ph.Segments
-		for rem > w[k] {
-			fl := float64(w[k]) * seg
-			if fl >= rtt {
+		for rem > min(w[k], cap) {
+			fl := float64(min(w[k], cap)) * seg
+			if fl >= n.rtt {
 				break // the window fills the path: the rest streams at the rate
 			}
-			idle += rtt - fl
-			rounds++
-			rem -= w[k]
+			out.idle += n.rtt - fl
+			out.rounds++
+			rem -= min(w[k], cap)
 			w[k] = min(2*w[k], 1<<20)
 		}
+		if n.queue > 0 && !overflowed[k] {
+			// slow start goes on while the rest streams: the window reaches
+			// path + queue after about twice that many segments
+			limit := n.bdpSegments(wire) + float64(n.queue)
+			if float64(min(w[k], cap)) > limit || float64(rem) > 2*limit && float64(cap) > limit {
+				overflowed[k] = true
+				out.overflows++
+				out.drops += int(math.Ceil(limit / 2))
+				w[k] = max(iw, int(limit/2))
+			}
+		}
 	}
-	return idle, rounds
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -159,9 +160,9 @@ func (cs *connState) queueNow(d tcpstate.Dir, t int64) (time.Duration, bool) {
 // result returns the connection's Queue figures at base RTT base and rate
 // bytesPerSec.
 func (q *connQueue) result(base time.Duration, bytesPerSec float64) Queue {
-	out := Queue{Samples: q.samples, MaxDelayMs: ms(q.max)}
+	out := Queue{Samples: q.samples, MaxDelayMs: units.Ms(q.max)}
 	if q.samples > 0 {
-		out.LoadedRTTms = ms(base + q.max)
+		out.LoadedRTTms = units.Ms(base + q.max)
 	}
 	out.MaxBytes = q.max.Seconds() * bytesPerSec
 	return out

@@ -81,6 +81,9 @@ func median(n int) int        { return (n + 1) / 2 }
 // leaves at its interface's rate, never the path's) the median spacing of
 // the ACKs per byte they acknowledge: the ACK clock.
 func (cs *connState) sigma(d tcpstate.Dir) float64 {
+	if r := cs.opts.CaptureRate; r > 0 {
+		return 8 / float64(r)
+	}
 	ds := &cs.d[d]
 	if cs.downstream(d) {
 		return ds.dataSp.quantile(lowerQuartile)

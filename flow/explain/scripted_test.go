@@ -12,6 +12,7 @@ import (
 
 	"github.com/netecology/netecology/flow/explain"
 	"github.com/netecology/netecology/flow/flowtest"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -172,7 +173,7 @@ func runScript(t *testing.T, script []byte) {
 				}
 			}
 			for _, at := range []time.Duration{time.Millisecond, time.Second} {
-				p := c.Project(at, 1e5)
+				p := c.Project(at, 800*units.Kbps) // 1e5 bytes/s
 				if math.IsNaN(p.DurationS) || math.IsInf(p.DurationS, 0) || p.DurationS < 0 {
 					t.Fatalf("projection %+v", p)
 				}

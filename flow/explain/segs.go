@@ -163,6 +163,7 @@ func (cs *connState) noteData(d tcpstate.Dir, s *tcpstate.Segment, t int64, an *
 			cs.logSend(d, t, s.WireLen, ds.lastData, ds.lastWire)
 		}
 	}
+	prev := ds.lastData
 	ds.lastData, ds.lastWire = t, s.WireLen
 	cs.judgeSmall() // the previous new segment: was more data behind it?
 	if an.Resent > 0 {
@@ -177,7 +178,7 @@ func (cs *connState) noteData(d tcpstate.Dir, s *tcpstate.Segment, t int64, an *
 		cs.turns++
 	}
 	cs.payloadSeen, cs.payloadDir = true, d
-	inRun := cs.runAdd(d, s, t)
+	inRun := cs.runAdd(d, s, t, prev)
 	cs.small = pendingSmall{ok: true, dir: d, len: s.Len, inRun: inRun}
 }
 
@@ -224,14 +225,18 @@ func (cs *connState) judgeSmall() {
 }
 
 // runAdd adds a new data segment of d to the current run (starting one,
-// ending the other direction's); it returns true.
-func (cs *connState) runAdd(d tcpstate.Dir, s *tcpstate.Segment, t int64) bool {
+// ending the other direction's; prev is d's previous data segment, 0 for
+// none); it returns true.
+func (cs *connState) runAdd(d tcpstate.Dir, s *tcpstate.Segment, t, prev int64) bool {
 	r := &cs.run
 	if r.active && r.dir != d {
 		cs.endRun()
 	}
 	if !r.active {
 		*r = runState{active: true, dir: d, flights: 1, firstT: t}
+		if prev > 0 {
+			r.idleUs = uint32(min(max(t-prev, 0)/1e3, math.MaxUint32))
+		}
 	} else {
 		// a new flight: a pause of half a round trip that is not just the
 		// segment's serialization
@@ -296,7 +301,7 @@ func (cs *connState) endRun() {
 	if len(cs.phases) < cs.opts.MaxPhases {
 		ph := Phase{FromServer: r.dir == tcpstate.ServerToClient, Segments: r.segs,
 			Bytes: r.bytes, WireBytes: r.wire, Flights: r.flights, FirstFlight: r.firstFlight,
-			DurationS: time.Duration(r.lastT - r.firstT).Seconds()}
+			DurationS: time.Duration(r.lastT - r.firstT).Seconds(), IdleBeforeS: float64(r.idleUs) / 1e6}
 		ph.Utilisation, ph.Limit = cs.phaseLimit(r, ph.DurationS)
 		cs.phases = append(cs.phases, ph)
 	} else {

@@ -62,8 +62,11 @@ type dirState struct {
 
 // runState is the current run of data segments in one direction.
 type runState struct {
-	active      bool
-	dir         tcpstate.Dir
+	active bool
+	dir    tcpstate.Dir
+	// idleUs is the time from the direction's previous data to the run's
+	// first segment in microseconds (saturated; in the struct's padding)
+	idleUs      uint32
 	segs        int
 	bytes       uint64
 	wire        uint64
@@ -188,7 +191,7 @@ func (cs *connState) add(d tcpstate.Dir, s *tcpstate.Segment, an *tcpstate.Analy
 		h := tc.Handshake()
 		cs.handshake(d, s, t, &h)
 	}
-	if isEvent(s) {
+	if isEvent(s) && !unneeded(s, an) {
 		cs.event(d, s, t, an)
 	}
 	cs.update(d, s, t, an)
@@ -199,6 +202,18 @@ func (cs *connState) add(d tcpstate.Dir, s *tcpstate.Segment, an *tcpstate.Analy
 	if cs.pre != nil {
 		cs.resolvePending(false)
 	}
+}
+
+// unneeded reports whether s is a resend of data only that was unneeded
+// (tcpstate's spurious retransmission: the receiver had acknowledged the
+// data when it passed the capture point) and not sent on a timeout (a
+// sender that heard none of the ACKs, lost beyond the capture point, did
+// wait): a probe or a fast resend that changes nothing on the timeline,
+// so it is no event and costs nothing. Its counts stay (tshark's
+// retransmissions).
+func unneeded(s *tcpstate.Segment, an *tcpstate.Analysis) bool {
+	return an.Labels.Has(tcpstate.SpuriousRetransmission) && an.Cause != tcpstate.CauseTimeout && !s.Flags.Has(tcpstate.SYN) &&
+		!s.Flags.Has(tcpstate.FIN) && !s.Flags.Has(tcpstate.RST)
 }
 
 // facts reads what tcpstate knows after the segment: the legs, the

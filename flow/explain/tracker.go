@@ -7,6 +7,7 @@ import (
 
 	"github.com/netecology/netecology/appproto"
 	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -40,6 +41,15 @@ type Options struct {
 	// only the explanation of the connection that ended last is held
 	// (Ended).
 	Keep bool
+	// CaptureRate is the bottleneck rate of the capture's own link when
+	// the user knows it (compare's -capture-rate): each direction's
+	// serialization is priced at it instead of the rate estimated from the
+	// capture. Zero: estimated (Conn.RateFrom says how).
+	CaptureRate units.BitRate
+	// Registry names a connection's protocol by its server's port when
+	// appproto did not identify it (the registry's table of well-known
+	// ports). Nil means appproto.DefaultRegistry.
+	Registry *appproto.Registry
 }
 
 func (o *Options) norm() {
@@ -54,6 +64,9 @@ func (o *Options) norm() {
 	}
 	if o.MaxPhases <= 0 {
 		o.MaxPhases = DefaultMaxPhases
+	}
+	if o.Registry == nil {
+		o.Registry = appproto.DefaultRegistry()
 	}
 }
 

@@ -353,6 +353,10 @@ type Phase struct {
 	// phase's bytes (at the rate estimated when the phase ended).
 	DurationS   float64 `json:"duration_s"`
 	Utilisation float64 `json:"utilisation"`
+	// IdleBeforeS is the time from the direction's previous data segment
+	// to the phase's first (0: the direction's first data): the idle time
+	// after which a sender restarts slow start (RFC 5681 section 4.1).
+	IdleBeforeS float64 `json:"idle_before_s"`
 	// Limit is what limited this transfer: bandwidth when the phase kept
 	// the bottleneck at least 80 % busy, else the cause of most of the
 	// time between its segments.
@@ -365,8 +369,11 @@ type Model struct {
 	// (request to response).
 	RoundTrips int `json:"round_trips"`
 	// InitialWindow is the sender's initial window in segments: the first
-	// flight of the first bulk phase when it was seen as a separate burst,
-	// else 10 (RFC 6928).
+	// flight of the first bulk phase when it was window-limited (a burst
+	// the bottleneck serialized in under half the base RTT, the link then
+	// idle waiting for ACKs), else 10 (RFC 6928): a longer first flight,
+	// such as a LAN's, is ended by the ACK clock or by the data and says
+	// nothing of the window.
 	InitialWindow int `json:"initial_window"`
 	// Phases lists the first MaxPhases bulk phases; PhasesDropped counts
 	// the rest.
@@ -423,9 +430,12 @@ const (
 	// acknowledge, seen before the bottleneck (the capture near the
 	// sender, whose own data leaves at its interface's rate).
 	RateACKClock
+	// RateGiven: given by the user for the capture's own link
+	// (Options.CaptureRate).
+	RateGiven
 )
 
-var rateSourceNames = [...]string{"unknown", "data_spacing", "ack_clock"}
+var rateSourceNames = [...]string{"unknown", "data_spacing", "ack_clock", "given"}
 
 // String returns the source's name as used in reports.
 func (r RateSource) String() string {

@@ -308,6 +308,10 @@ type WhatIfRow struct {
 	RateBps    float64
 	DurationS  float64
 	RoundTrips int
+	// BestS and WorstS bound a projection (explain.Projection; both
+	// DurationS as captured); Assumptions are its assumptions.
+	BestS, WorstS float64
+	Assumptions   []string
 }
 
 // WhatIfs projects conns to each RTT (at the observed rate) and to each
@@ -352,11 +356,13 @@ func (w *WhatIfTally) Add(c *explain.Conn) {
 // Rows returns the rows of WhatIfs.
 func (w *WhatIfTally) Rows() []WhatIfRow {
 	now := w.tallies[0].Row("")
-	out := []WhatIfRow{{Label: w.labels[0], RTTms: now.RTTms, RateBps: now.RateBps, DurationS: now.DurationS, RoundTrips: now.RoundTrips}}
+	out := []WhatIfRow{{Label: w.labels[0], RTTms: now.RTTms, RateBps: now.RateBps, DurationS: now.DurationS, RoundTrips: now.RoundTrips,
+		BestS: now.DurationS, WorstS: now.DurationS}}
 	for i, t := range w.tallies[1:] {
 		r := t.Row("")
 		out = append(out, WhatIfRow{Label: w.labels[i+1], RTTms: r.Projected.RTTms, RateBps: r.Projected.RateBps,
-			DurationS: r.Projected.DurationS, RoundTrips: r.Projected.RoundTrips})
+			DurationS: r.Projected.DurationS, RoundTrips: r.Projected.RoundTrips,
+			BestS: r.Projected.BestS, WorstS: r.Projected.WorstS, Assumptions: r.Projected.Assumptions})
 	}
 	return out
 }

@@ -21,12 +21,11 @@ type Tally struct {
 	sum explain.Conn // the sums so far, as one connection
 	// weight is each limit's summed duration (Summarize's weights and
 	// Capture's byLimit alike).
-	weight  map[explain.Limit]float64
-	proj    explain.Projection
-	projSum explain.Conn // the projections' budgets summed
-	lost    float64
-	worst   *explain.Conn
-	first   *explain.Conn
+	weight map[explain.Limit]float64
+	proj   explain.Projection
+	lost   float64
+	worst  *explain.Conn
+	first  *explain.Conn
 }
 
 // NewTally returns an empty tally that projects onto at (none when at is
@@ -52,17 +51,7 @@ func (t *Tally) Add(c *explain.Conn) {
 	s.Turns, s.Model.RoundTrips, s.RTTms, s.RateBps = r.Turns, r.RoundTrips, r.RTTms, r.RateBps
 	t.weight[c.Limit] += c.Budget.DurationS
 	if t.at != (explain.WhatIf{}) {
-		p := c.Project(t.at.RTT, t.at.RateBps)
-		t.proj.DurationS += p.DurationS
-		t.proj.RoundTrips += p.RoundTrips
-		t.proj.SlowStartRounds += p.SlowStartRounds
-		t.projSum.Budget = explain.Summarize("", []*explain.Conn{&t.projSum, {Budget: p.Budget}}, explain.WhatIf{}).Budget
-		if t.proj.RTTms == 0 {
-			t.proj.RTTms = p.RTTms
-		}
-		if t.proj.RateBps == 0 {
-			t.proj.RateBps = p.RateBps
-		}
+		t.proj.Add(c.ProjectTo(t.at.Target()))
 	}
 	l := TimeLost(&c.Budget)
 	t.lost += l
@@ -88,7 +77,6 @@ func (t *Tally) Row(label string) explain.Row {
 	}
 	if t.at != (explain.WhatIf{}) {
 		p := t.proj
-		p.Budget = t.projSum.Budget
 		r.Projected = &p
 	}
 	return r
