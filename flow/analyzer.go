@@ -335,6 +335,9 @@ func (a *Analyzer) Add(p *Packet) {
 	sh := 0
 	if e != nil {
 		sh = e.shard
+		if a.par != nil {
+			a.par.appAdd(e.sc, d, &a.seg)
+		}
 	}
 	ev := a.event(sh)
 	np := &a.np
@@ -367,7 +370,7 @@ func (a *Analyzer) dispatch(sh int, ev *event) {
 		a.par.send(sh, ev)
 		return
 	}
-	a.inline.handle(ev)
+	a.inline.handle(ev, nil)
 }
 
 // add classifies one packet and, for a TCP segment (parsed into a.seg),
@@ -573,6 +576,9 @@ func (a *Analyzer) finish(e *entry, why EndReason) {
 		why = EndClosed
 	}
 	a.sum.Connections++
+	if a.par != nil {
+		a.par.appClose(e.sc)
+	}
 	ev := a.event(e.shard)
 	ev.kind, ev.sc, ev.why, ev.seq = evEnd, e.sc, why, a.endSeq
 	a.endSeq++
