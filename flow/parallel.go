@@ -9,9 +9,9 @@ import (
 
 // Batching of the work handed to the shards' goroutines.
 const (
-	batchEvents = 512       // events per batch
-	batchBytes  = 512 << 10 // packet bytes copied per batch
-	batchDepth  = 4         // batches in flight per shard
+	batchEvents = 256       // events per batch
+	batchBytes  = 256 << 10 // packet bytes copied per batch
+	batchDepth  = 3         // batches in flight per shard
 )
 
 // batch is a run of events for one shard, with the packet bytes they
