@@ -48,6 +48,7 @@ import (
 	"maps"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 
 	"github.com/netecology/netecology/examples/internal/cli"
@@ -90,6 +91,9 @@ func main() {
 		os.Exit(2)
 	}
 	progress = !*quiet
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	switch {
 	case *explain:
 		os.Exit(runExplain(flag.Args(), os.Stdin, os.Stdout, os.Stderr))
@@ -98,6 +102,17 @@ func main() {
 	}
 	os.Exit(run(flag.Args(), *asJSON, os.Stdin, os.Stdout, os.Stderr))
 }
+
+// gcPercent is the tool's garbage collection target (GOGC) unless the
+// GOGC environment variable sets one: the heap may grow 25 % past the
+// live data between collections instead of Go's default 100 %. Most of
+// the heap is the live connections' state, which stays live for the
+// whole pass while little is allocated per connection, so collections
+// are few either way: on the big lab capture (2,984,956 packets, 1,581
+// connections live at most, 38 MB live) 22 instead of 5, 0.28 s instead
+// of 0.08 s of collector CPU (GODEBUG=gctrace=1), for a peak RSS of 68
+// instead of 105 MB. See the README's "Memory".
+const gcPercent = 25
 
 // workers is how many goroutines analyse connections (flow.Config.Workers):
 // one per processor the Go runtime uses.
