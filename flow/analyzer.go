@@ -50,9 +50,12 @@ type Config struct {
 	// the goroutine calling Add reads the packets' headers and assigns
 	// each connection, by a hash of its two addresses (all connections
 	// between two hosts together), to one of Workers
-	// shards, each of which owns its connections' TCP state, application
-	// analysis and consumer state. Zero or one means no goroutine: all of
-	// it on the caller's. It takes effect only when every Consumer is a
+	// shards, each of which owns its connections' TCP state and consumer
+	// state; the connections' application analysis runs on the caller's
+	// goroutine (it needs no TCP analysis), its transactions handed to
+	// the shards with the packets, so that two goroutines share the work
+	// even when one pair of hosts carries every connection. Zero or one
+	// means no goroutine: all of it on the caller's. It takes effect only when every Consumer is a
 	// Forker (else the pass runs on one goroutine); the results are the
 	// same either way.
 	Workers int

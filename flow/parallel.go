@@ -126,7 +126,6 @@ func (p *parallel) run(sh *shard, in <-chan *batch, free chan<- *batch) {
 			tx += ev.ntx
 			ev.sc, ev.info, ev.seg.Payload, ev.ntx = nil, PacketInfo{}, nil, 0
 		}
-		clear(b.txs)
 		b.n, b.arena, b.txs = 0, b.arena[:0], b.txs[:0]
 		free <- b
 	}
@@ -263,7 +262,6 @@ func (p *parallel) sendTxs(b *batch, ev *event) {
 		}
 		b.txs = append(b.txs, t)
 	}
-	clear(p.pending)
 	p.pending, p.pendText = p.pending[:0], p.pendText[:0]
 }
 
