@@ -50,9 +50,12 @@ type Config struct {
 	// the goroutine calling Add reads the packets' headers and assigns
 	// each connection, by a hash of its two addresses (all connections
 	// between two hosts together), to one of Workers
-	// shards, each of which owns its connections' TCP state, application
-	// analysis and consumer state. Zero or one means no goroutine: all of
-	// it on the caller's. It takes effect only when every Consumer is a
+	// shards, each of which owns its connections' TCP state and consumer
+	// state; the connections' application analysis runs on the caller's
+	// goroutine (it needs no TCP analysis), its transactions handed to
+	// the shards with the packets, so that two goroutines share the work
+	// even when one pair of hosts carries every connection. Zero or one
+	// means no goroutine: all of it on the caller's. It takes effect only when every Consumer is a
 	// Forker (else the pass runs on one goroutine); the results are the
 	// same either way.
 	Workers int
@@ -335,6 +338,9 @@ func (a *Analyzer) Add(p *Packet) {
 	sh := 0
 	if e != nil {
 		sh = e.shard
+		if a.par != nil {
+			a.par.appAdd(e.sc, d, &a.seg)
+		}
 	}
 	ev := a.event(sh)
 	np := &a.np
@@ -367,7 +373,7 @@ func (a *Analyzer) dispatch(sh int, ev *event) {
 		a.par.send(sh, ev)
 		return
 	}
-	a.inline.handle(ev)
+	a.inline.handle(ev, nil)
 }
 
 // add classifies one packet and, for a TCP segment (parsed into a.seg),
@@ -526,9 +532,23 @@ func (a *Analyzer) expire(now time.Time) {
 	if idle < 0 {
 		return
 	}
-	for e := a.oldest(); e != nil && now.Sub(e.last) > idle; e = a.oldest() {
+	for e := a.oldest(); e != nil && olderThan(now, e.last, idle); e = a.oldest() {
 		a.finish(e, EndIdle)
 	}
+}
+
+// olderThan reports whether now.Sub(t) > d, from the whole seconds alone
+// when they tell (the nanoseconds differ by less than one): time.Sub's
+// exact arithmetic costs more than the rest of a packet's expiry checks.
+func olderThan(now, t time.Time, d time.Duration) bool {
+	s, ds := now.Unix()-t.Unix(), int64(d/time.Second)
+	switch {
+	case s < ds-1:
+		return false
+	case s > ds+1:
+		return true
+	}
+	return now.Sub(t) > d
 }
 
 // expireClosed ends closed connections quiet for longer than the close
@@ -542,7 +562,7 @@ func (a *Analyzer) expireClosed(now time.Time) {
 		e := ce.e
 		switch {
 		case e.ended: // ended otherwise
-		case now.Sub(e.last) > linger:
+		case olderThan(now, e.last, linger):
 			a.finish(e, EndClosed)
 		case e.last.After(ce.at):
 			a.closing = append(a.closing, closingEntry{e: e, at: e.last})
@@ -573,6 +593,9 @@ func (a *Analyzer) finish(e *entry, why EndReason) {
 		why = EndClosed
 	}
 	a.sum.Connections++
+	if a.par != nil {
+		a.par.appClose(e.sc)
+	}
 	ev := a.event(e.shard)
 	ev.kind, ev.sc, ev.why, ev.seq = evEnd, e.sc, why, a.endSeq
 	a.endSeq++

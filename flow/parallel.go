@@ -1,20 +1,36 @@
 package flow
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/netecology/netecology/appproto"
+	"github.com/netecology/netecology/tcpstate"
+)
 
 // Batching of the work handed to the shards' goroutines.
 const (
-	batchEvents = 512       // events per batch
-	batchBytes  = 512 << 10 // packet bytes copied per batch
-	batchDepth  = 4         // batches in flight per shard
+	batchEvents = 256       // events per batch
+	batchBytes  = 256 << 10 // packet bytes copied per batch
+	batchDepth  = 3         // batches in flight per shard
 )
 
 // batch is a run of events for one shard, with the packet bytes they
-// refer to copied into its arena (the Reader's buffer is reused).
+// refer to copied into its arena (the Reader's buffer is reused), and the
+// application transactions they complete (event.ntx each, in order),
+// their texts in the arena too.
 type batch struct {
 	evs   [batchEvents]event
 	n     int
 	arena []byte
+	txs   []appproto.Transaction
+}
+
+// pendingTx is a transaction the application analysis completed on the
+// Analyzer's goroutine, waiting for the event it belongs to: its texts
+// are in parallel.pendText, their lengths here (-1: nil).
+type pendingTx struct {
+	t     appproto.Transaction
+	texts [3]int
 }
 
 // endNotice is a connection a shard has finished, with its place in the
@@ -26,8 +42,12 @@ type endNotice struct {
 
 // parallel runs the shards of an Analyzer with Config.Workers > 1 on
 // goroutines of their own. The Analyzer's goroutine reads, decodes and
-// demultiplexes, and fills one batch per shard; each shard's goroutine
-// analyses its connections with its forks of the consumers. Finished
+// demultiplexes, runs the connections' application analysis (appproto:
+// it needs no TCP analysis, and so the two goroutines share the work even
+// when every connection is between the same two hosts, on one shard) and
+// fills one batch per shard; each shard's goroutine analyses its
+// connections' TCP state with its forks of the consumers, which receive
+// each transaction where the application analysis found it. Finished
 // connections come back and are delivered to the Analyzer and the root
 // consumers (Forkers) in the order they ended, on the Analyzer's
 // goroutine.
@@ -45,6 +65,11 @@ type parallel struct {
 	next   uint64 // the next end to deliver
 	early  map[uint64]*Conn
 	closed bool
+	// txh: the shards have TransactionConsumers (the application
+	// analysis gets a Handler: pending, pendText).
+	txh      bool
+	pending  []pendingTx
+	pendText []byte
 }
 
 // forkAll returns, when workers > 1 and every consumer is a Forker, the
@@ -80,6 +105,10 @@ func newParallel(a *Analyzer, roots []Forker) *parallel {
 		}
 		p.cur[i] = &batch{arena: make([]byte, 0, batchBytes)}
 		sh := newShard(&a.cfg, p.forks[i], p.finished)
+		sh.appOut = true
+		if len(sh.txc) > 0 {
+			p.txh = true
+		}
 		p.wg.Add(1)
 		go p.run(sh, p.in[i], p.free[i])
 	}
@@ -90,14 +119,59 @@ func newParallel(a *Analyzer, roots []Forker) *parallel {
 func (p *parallel) run(sh *shard, in <-chan *batch, free chan<- *batch) {
 	defer p.wg.Done()
 	for b := range in {
+		tx := 0
 		for i := range b.n {
 			ev := &b.evs[i]
-			sh.handle(ev)
-			ev.sc, ev.info, ev.seg.Payload = nil, PacketInfo{}, nil
+			sh.handle(ev, b.txs[tx:tx+ev.ntx])
+			tx += ev.ntx
+			ev.sc, ev.info, ev.seg.Payload, ev.ntx = nil, PacketInfo{}, nil, 0
 		}
-		b.n, b.arena = 0, b.arena[:0]
+		b.n, b.arena, b.txs = 0, b.arena[:0], b.txs[:0]
 		free <- b
 	}
+}
+
+// appAdd feeds segment seg of direction d of a connection to its
+// application analysis, on the Analyzer's goroutine; the transactions it
+// completes wait in pending for send.
+func (p *parallel) appAdd(sc *sconn, d tcpstate.Dir, seg *tcpstate.Segment) {
+	if sc.app == nil {
+		p.appOpen(sc)
+	}
+	sc.app.Add(d, seg)
+}
+
+// appClose closes the application analysis of an ending connection; the
+// transactions it completes wait in pending for send (the end's event).
+// The shard reads the closed analysis's figures once the end reaches it.
+func (p *parallel) appClose(sc *sconn) {
+	if sc.app == nil {
+		p.appOpen(sc)
+	}
+	sc.app.Close()
+}
+
+func (p *parallel) appOpen(sc *sconn) {
+	var h appproto.Handler
+	if p.txh {
+		h = p
+	}
+	sc.app = appproto.NewConn(&p.a.cfg.App, sc.conn.Client.Port(), sc.conn.Server.Port(), h)
+}
+
+// Transaction keeps a copy of t, with its texts, for the event being
+// built (see send).
+func (p *parallel) Transaction(t *appproto.Transaction) {
+	pt := pendingTx{t: *t}
+	for i, x := range [3]appproto.Text{t.Query, t.Host, t.Path} {
+		pt.texts[i] = -1
+		if x != nil {
+			pt.texts[i] = len(x)
+			p.pendText = append(p.pendText, x...)
+		}
+	}
+	pt.t.Query, pt.t.Host, pt.t.Path = nil, nil, nil
+	p.pending = append(p.pending, pt)
 }
 
 // finished is called by a shard's goroutine for each connection it ended.
@@ -130,21 +204,28 @@ func (p *parallel) shardOf(k connKey) int {
 func (p *parallel) slot(sh int) *event { return &p.cur[sh].evs[p.cur[sh].n] }
 
 // send commits the event filled in slot(sh): the packet bytes it refers
-// to are copied into the batch, which goes to the shard when full.
+// to and the transactions pending are copied into the batch, which goes
+// to the shard when full.
 func (p *parallel) send(sh int, ev *event) {
 	b := p.cur[sh]
+	var l4 []byte
 	if ev.kind == evPacket {
-		l4 := ev.info.L4
-		if len(b.arena)+len(l4) > cap(b.arena) && b.n > 0 {
+		l4 = ev.info.L4
+	}
+	if need := len(l4) + len(p.pendText); need > 0 {
+		if len(b.arena)+need > cap(b.arena) && b.n > 0 {
 			nb := p.take(sh)
 			nb.evs[0] = *ev
 			p.flush(sh, b)
 			p.cur[sh] = nb
 			b, ev = nb, &nb.evs[0]
 		}
-		if len(l4) > cap(b.arena) {
-			b.arena = make([]byte, 0, len(l4))
+		if need > cap(b.arena) {
+			b.arena = make([]byte, 0, need)
 		}
+	}
+	p.sendTxs(b, ev)
+	if ev.kind == evPacket {
 		at := len(b.arena)
 		b.arena = append(b.arena, l4...)
 		cp := b.arena[at:len(b.arena):len(b.arena)]
@@ -159,6 +240,29 @@ func (p *parallel) send(sh int, ev *event) {
 		p.flush(sh, b)
 		p.cur[sh] = p.take(sh)
 	}
+}
+
+// sendTxs moves the pending transactions into batch b, as ev's, their
+// texts into its arena (which has room).
+func (p *parallel) sendTxs(b *batch, ev *event) {
+	ev.ntx = len(p.pending)
+	if ev.ntx == 0 {
+		return
+	}
+	at := len(b.arena)
+	b.arena = append(b.arena, p.pendText...)
+	for i := range p.pending {
+		pt := &p.pending[i]
+		t := pt.t
+		for j, dst := range [3]*appproto.Text{&t.Query, &t.Host, &t.Path} {
+			if n := pt.texts[j]; n >= 0 {
+				*dst = appproto.Text(b.arena[at : at+n : at+n])
+				at += n
+			}
+		}
+		b.txs = append(b.txs, t)
+	}
+	p.pending, p.pendText = p.pending[:0], p.pendText[:0]
 }
 
 // take returns an empty batch for shard sh, waiting for the shard to give

@@ -24,6 +24,7 @@ type event struct {
 	dir  tcpstate.Dir
 	why  EndReason
 	seq  uint64 // evEnd: how many connections ended before this one
+	ntx  int    // parallel: transactions the Analyzer's goroutine found
 	info PacketInfo
 	seg  tcpstate.Segment
 }
@@ -32,7 +33,9 @@ type event struct {
 // and application analysis, created at its first segment. It is the
 // appproto.Handler of its application analysis when the shard has
 // TransactionConsumers (txc): each transaction reaches them with its own
-// connection.
+// connection. In a parallel pass the application analysis (app) belongs
+// to the Analyzer's goroutine, which feeds it and closes it before the
+// connection's end reaches the shard (see parallel.appAdd).
 type sconn struct {
 	conn *Conn
 	tcp  *tcpstate.Conn
@@ -57,6 +60,9 @@ type shard struct {
 	txc   []TransactionConsumer
 	app   appproto.Config
 	ended func(c *Conn, seq uint64)
+	// appOut: the application analysis runs on the Analyzer's goroutine
+	// (a parallel pass), its transactions come with the events.
+	appOut bool
 }
 
 func newShard(cfg *Config, cons []Consumer, ended func(*Conn, uint64)) *shard {
@@ -72,10 +78,11 @@ func newShard(cfg *Config, cons []Consumer, ended func(*Conn, uint64)) *shard {
 	return s
 }
 
-// handle does what ev asks.
-func (s *shard) handle(ev *event) {
+// handle does what ev asks; txs are the transactions the event completes
+// when the application analysis runs outside the shard (appOut).
+func (s *shard) handle(ev *event, txs []appproto.Transaction) {
 	if ev.kind == evEnd {
-		s.finish(ev.sc, ev.why, ev.seq)
+		s.finish(ev.sc, ev.why, ev.seq, txs)
 		return
 	}
 	in := &ev.info
@@ -84,7 +91,13 @@ func (s *shard) handle(ev *event) {
 			s.open(sc)
 		}
 		an := sc.tcp.Add(ev.dir, &ev.seg)
-		sc.app.Add(ev.dir, &ev.seg)
+		if s.appOut {
+			for i := range txs {
+				sc.Transaction(&txs[i])
+			}
+		} else {
+			sc.app.Add(ev.dir, &ev.seg)
+		}
 		sc.conn.LastPacket = ev.seg.Index
 		in.Conn, in.Dir, in.Seg, in.Analysis, in.TCP = sc.conn, ev.dir, &ev.seg, an, sc.tcp
 	}
@@ -100,12 +113,16 @@ func (s *shard) open(sc *sconn) {
 	if len(s.txc) > 0 {
 		sc.txc, h = s.txc, sc
 	}
-	sc.app = appproto.NewConn(&s.app, sc.conn.Client.Port(), sc.conn.Server.Port(), h)
+	if !s.appOut {
+		sc.app = appproto.NewConn(&s.app, sc.conn.Client.Port(), sc.conn.Server.Port(), h)
+	}
 }
 
 // finish fills the report of an ended connection from its TCP state and
 // application analysis, passes it to the consumers and releases the state.
-func (s *shard) finish(sc *sconn, why EndReason, seq uint64) {
+// With appOut the application analysis is closed already and txs are the
+// transactions its closing completed.
+func (s *shard) finish(sc *sconn, why EndReason, seq uint64, txs []appproto.Transaction) {
 	if sc.tcp == nil {
 		s.open(sc)
 	}
@@ -116,7 +133,13 @@ func (s *shard) finish(sc *sconn, why EndReason, seq uint64) {
 	c.End = why
 	c.C2S, c.S2C = t.Stats[0], t.Stats[1]
 	c.ClientOptions, c.ServerOptions = t.Options[0], t.Options[1]
-	sc.app.Close()
+	if s.appOut {
+		for i := range txs {
+			sc.Transaction(&txs[i])
+		}
+	} else {
+		sc.app.Close()
+	}
 	c.Proto = sc.app.Protocol()
 	c.ProtoConfidence = sc.app.Confidence()
 	c.App = sc.app.Stats()

@@ -215,6 +215,12 @@ type Conn struct {
 	lastNewOK  bool
 	rstSeen    bool
 	rstDir     Dir // the direction of the first RST
+	// Legs' last result and its inputs; hsGen counts the handshake's
+	// changes.
+	hsGen   uint32
+	legsKey legsKey
+	legs    Legs
+	legsOK  bool
 }
 
 // NewConn returns an empty connection.

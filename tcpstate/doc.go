@@ -79,7 +79,8 @@
 // # Memory
 //
 // A Conn's memory is bounded: at most 1000 unacknowledged segments and
-// MaxRTTSamples samples per sampler per direction (4 samplers), 8 recent
+// MaxRTTSamples samples per sampler per direction (4 samplers; 4 bytes a
+// sample, whole microseconds, 8 once one exceeds 71 minutes), 8 recent
 // retransmissions, 32 recent TSvals (allocated with the first timestamp
 // after the SYN) and 4 recent segment signatures (to tell capture
 // duplicates). Once those buffers have grown, Add allocates nothing. A

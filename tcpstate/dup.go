@@ -38,16 +38,15 @@ type dupRing struct {
 }
 
 // signature hashes the header fields and options of s a copy repeats
-// (FNV-1a over their values, folded to 32 bits: it is compared with four
-// segments only, within milliseconds).
+// (a multiply-xorshift over their values a 64-bit word at a time, folded
+// to 32 bits: it is compared with four segments only, within
+// milliseconds, and a match is then held to the segments' times and IP
+// IDs).
 func signature(s *Segment) uint32 {
 	h := uint64(14695981039346656037)
 	mix := func(v uint64) {
-		for i := 0; i < 8; i++ {
-			h ^= v & 0xff
-			h *= 1099511628211
-			v >>= 8
-		}
+		h = (h ^ v) * 0x9e3779b97f4a7c15
+		h ^= h >> 29
 	}
 	mix(uint64(s.Seq)<<32 | uint64(s.Ack))
 	mix(uint64(s.Flags)<<48 | uint64(s.Window)<<32 | uint64(uint32(s.Len)))

@@ -68,6 +68,9 @@ func FuzzConn(f *testing.F) {
 		segmentsFrom(data, func(d Dir, s *Segment) {
 			checkAnalysis(t, s, c.Add(d, s))
 			n[d]++
+			if l, w := c.Legs(), c.computeLegs(); l != w {
+				t.Fatalf("cached legs %+v, computed %+v", l, w)
+			}
 		})
 		for d := range c.Stats {
 			st := &c.Stats[d]

@@ -95,15 +95,18 @@ func (c *Conn) trackHandshake(d Dir, s *Segment) {
 			}
 			hs.SYN, hs.synSeq, hs.Client, hs.HaveSYN = s.Time, s.Seq, d, true
 			hs.lastTS, hs.lastHas = s.Opts.TSVal, s.Opts.HasTimestamps
+			c.hsGen++
 		}
 	case s.Flags.Has(SYN | ACK):
 		if hs.HaveSYN && !hs.HaveSYNACK && d != hs.Client && s.Ack == hs.synSeq.Add(1) {
 			hs.SYNACK, hs.synAckSeq, hs.HaveSYNACK = s.Time, s.Seq, true
 			hs.matchSYN(s)
+			c.hsGen++
 		}
 	case s.Flags.Has(ACK):
 		if hs.HaveSYNACK && !hs.HaveACK && d == hs.Client && s.Ack == hs.synAckSeq.Add(1) {
 			hs.ACK, hs.HaveACK = s.Time, true
+			c.hsGen++
 		}
 	}
 }

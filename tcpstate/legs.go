@@ -90,8 +90,36 @@ func (g *leg) offer(d time.Duration, src LegSource) {
 }
 
 // Legs returns the capture point's legs and vantage as estimated so far.
-// It is cheap (no allocation) and may be called during the pass.
+// It is cheap (no allocation; the last result is kept until the handshake
+// or a smallest RTT sample changes) and may be called during the pass.
 func (c *Conn) Legs() Legs {
+	k := legsKey{hs: c.hsGen}
+	for d := range c.h {
+		k.min[2*d], k.min[2*d+1] = c.h[d].rtt.lowest(), c.h[d].tsrtt.lowest()
+	}
+	if !c.legsOK || k != c.legsKey {
+		c.legsKey, c.legs, c.legsOK = k, c.computeLegs(), true
+	}
+	return c.legs
+}
+
+// legsKey is what Legs depends on: the handshake's changes (Conn.hsGen)
+// and each sampler's smallest sample.
+type legsKey struct {
+	hs  uint32
+	min [4]time.Duration
+}
+
+// lowest returns the smallest sample, -1 before the first.
+func (s *sampler) lowest() time.Duration {
+	if s.n == 0 {
+		return -1
+	}
+	return s.min
+}
+
+// computeLegs is Legs without its cache.
+func (c *Conn) computeLegs() Legs {
 	hs := &c.hs
 	// toward[d]: the leg to the receiver of direction d's data, d counted
 	// from the handshake's client (flow names the SYN's sender the client).

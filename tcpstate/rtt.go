@@ -1,6 +1,7 @@
 package tcpstate
 
 import (
+	"math"
 	"slices"
 	"time"
 )
@@ -23,11 +24,14 @@ type RTTSummary struct {
 	MaxMs    float64 `json:"max_ms"`
 }
 
-// sampler collects RTT samples in bounded memory.
+// sampler collects RTT samples in bounded memory. The reservoir holds
+// whole microseconds, all that a summary reports (ms): 4 bytes a sample
+// (keep) until one exceeds 2^32-1 µs (71 minutes), 8 after (wide).
 type sampler struct {
 	n        uint64
 	min, max time.Duration
-	keep     []time.Duration // reservoir, at most MaxRTTSamples
+	keep     []uint32 // reservoir in µs, at most MaxRTTSamples
+	wide     []int64  // the reservoir in µs once a sample outgrew keep
 	rnd      uint64
 }
 
@@ -43,14 +47,38 @@ func (s *sampler) add(d time.Duration) {
 	if d > s.max {
 		s.max = d
 	}
-	if len(s.keep) < MaxRTTSamples {
-		if s.keep == nil {
-			s.keep = make([]time.Duration, 0, 32)
+	us := d.Microseconds()
+	if s.wide == nil && us > math.MaxUint32 {
+		s.wide = make([]int64, len(s.keep), max(cap(s.keep), 32))
+		for i, v := range s.keep {
+			s.wide[i] = int64(v)
 		}
-		s.keep = append(s.keep, d)
-		return
+		s.keep = nil
 	}
-	// Algorithm R: replace a random slot with probability k/n.
+	j := s.slot()
+	switch {
+	case j < 0:
+	case s.wide != nil && j == len(s.wide):
+		s.wide = append(s.wide, us)
+	case s.wide != nil:
+		s.wide[j] = us
+	case j == len(s.keep):
+		if s.keep == nil {
+			s.keep = make([]uint32, 0, 32)
+		}
+		s.keep = append(s.keep, uint32(us))
+	default:
+		s.keep[j] = uint32(us)
+	}
+}
+
+// slot returns where the n-th sample goes in the reservoir: appended
+// while it holds fewer than MaxRTTSamples, else (Algorithm R) a random
+// slot with probability k/n, or -1 for none.
+func (s *sampler) slot() int {
+	if l := len(s.keep) + len(s.wide); l < MaxRTTSamples {
+		return l
+	}
 	if s.rnd == 0 {
 		s.rnd = 0x9e3779b97f4a7c15
 	}
@@ -58,8 +86,9 @@ func (s *sampler) add(d time.Duration) {
 	s.rnd ^= s.rnd >> 7
 	s.rnd ^= s.rnd << 17
 	if j := s.rnd % s.n; j < MaxRTTSamples {
-		s.keep[j] = d
+		return int(j)
 	}
+	return -1
 }
 
 // summary returns the distribution (nearest-rank quantiles).
@@ -69,13 +98,16 @@ func (s *sampler) summary() RTTSummary {
 	}
 	// Sorting in place is harmless: the reservoir's order carries no
 	// meaning.
-	v := s.keep
-	slices.Sort(v)
-	q := func(p float64) time.Duration {
-		i := int(p*float64(len(v))+0.999999) - 1
-		return v[max(0, min(i, len(v)-1))]
+	var q func(p float64) float64
+	rank := func(p float64, n int) int { return max(0, min(int(p*float64(n)+0.999999)-1, n-1)) }
+	if s.wide != nil {
+		slices.Sort(s.wide)
+		q = func(p float64) float64 { return float64(s.wide[rank(p, len(s.wide))]) / 1000 }
+	} else {
+		slices.Sort(s.keep)
+		q = func(p float64) float64 { return float64(s.keep[rank(p, len(s.keep))]) / 1000 }
 	}
-	return RTTSummary{Samples: s.n, MinMs: ms(s.min), MedianMs: ms(q(0.5)), P95Ms: ms(q(0.95)), MaxMs: ms(s.max)}
+	return RTTSummary{Samples: s.n, MinMs: ms(s.min), MedianMs: q(0.5), P95Ms: q(0.95), MaxMs: ms(s.max)}
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
