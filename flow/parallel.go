@@ -239,6 +239,27 @@ func (p *parallel) send(sh int, ev *event) {
 	if b.n == batchEvents {
 		p.flush(sh, b)
 		p.cur[sh] = p.take(sh)
+		if len(p.early) > maxEarly {
+			p.unstall()
+		}
+	}
+}
+
+// maxEarly bounds the connections that ended out of their turn and wait
+// for an earlier end still in a shard's unsent batch.
+const maxEarly = 2 * batchEvents
+
+// unstall sends every shard's partly filled batch, so that an end waiting
+// in a shard that gets few events (a flood hashed mostly to the other)
+// is delivered and the connections that ended after it are let go:
+// without it they pile up with their records (a 100,000-SYN flood held
+// 330 MB of them).
+func (p *parallel) unstall() {
+	for sh, b := range p.cur {
+		if b.n > 0 {
+			p.flush(sh, b)
+			p.cur[sh] = p.take(sh)
+		}
 	}
 }
 
