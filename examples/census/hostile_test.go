@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -28,18 +27,7 @@ func jsonOf(t *testing.T, stdin io.Reader, args ...string) map[string]any {
 // Standard input and two rotated files give the file's census.
 func TestStdinAndRotated(t *testing.T) {
 	path := filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "wan2m-pg-chatty.pcap")
-	want := jsonOf(t, nil, path)
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	got := jsonOf(t, f, "-")
-	assert.Equal(t, "-", got["file"])
-	got["file"] = want["file"]
-	assert.Equal(t, want, got)
-	a, b := hostile.Split(t, path)
-	got = jsonOf(t, nil, a+","+b)
-	got["file"] = want["file"]
-	assert.Equal(t, want, got)
+	want := hostile.SameFromStdinAndRotated(t, path, func(stdin io.Reader, arg string) map[string]any { return jsonOf(t, stdin, arg) })
 	p, c, err := hostile.Accounting(want["summary"].(map[string]any))
 	require.NoError(t, err)
 	assert.Equal(t, [2]uint64{415, 1}, [2]uint64{p, c}, "flows: 415 packets, one connection")

@@ -3,9 +3,11 @@ package hostile
 import (
 	"bufio"
 	"encoding/binary"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -128,4 +130,35 @@ func Records(b []byte) uint64 {
 		at += 16 + l
 	}
 	return n
+}
+
+// SameFromStdinAndRotated checks that a tool's JSON object for the capture
+// at path is the same when the capture comes on standard input ("-") and
+// as its two halves joined by a comma (Split): obj runs the tool on a
+// capture argument, with stdin as its standard input, and returns the
+// object, whose "file" field names the input and is left out of the
+// comparison. It returns the object for path.
+func SameFromStdinAndRotated(t *testing.T, path string, obj func(stdin io.Reader, arg string) map[string]any) map[string]any {
+	t.Helper()
+	want := obj(nil, path)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got := obj(f, "-")
+	if got["file"] != "-" {
+		t.Errorf("standard input named %v, want -", got["file"])
+	}
+	got["file"] = want["file"]
+	if !reflect.DeepEqual(want, got) {
+		t.Errorf("standard input: the object differs from the file's")
+	}
+	a, b := Split(t, path)
+	got = obj(nil, a+","+b)
+	got["file"] = want["file"]
+	if !reflect.DeepEqual(want, got) {
+		t.Errorf("rotated halves: the object differs from the file's")
+	}
+	return want
 }
