@@ -2,7 +2,7 @@ package main
 
 import (
 	"bytes"
-	"encoding/binary"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -88,40 +88,21 @@ func TestTimeline(t *testing.T) {
 	assert.Contains(t, b.String(), "204 transactions", "the lab's 204 client turns (testdata/lab/README.md)")
 }
 
-// pcap writes a capture of raw IPv4 packets (LINKTYPE_RAW).
-func pcap(pkts ...[]byte) []byte {
+// pcap writes a capture of raw IPv4 packets (LINKTYPE_RAW), 1 ms apart.
+func pcap(t *testing.T, pkts ...[]byte) []byte {
 	var b bytes.Buffer
-	le := binary.LittleEndian
-	hdr := make([]byte, 24)
-	le.PutUint32(hdr[0:], 0xa1b2c3d4)
-	le.PutUint16(hdr[4:], 2)
-	le.PutUint16(hdr[6:], 4)
-	le.PutUint32(hdr[16:], 65535)
-	le.PutUint32(hdr[20:], 101)
-	b.Write(hdr)
+	w, err := flowtest.NewPcapWriter(&b, flowtest.LinkRaw, false)
+	require.NoError(t, err)
 	for i, p := range pkts {
-		rec := make([]byte, 16)
-		le.PutUint32(rec[0:], 1700000000)
-		le.PutUint32(rec[4:], uint32(i*1000))
-		le.PutUint32(rec[8:], uint32(len(p)))
-		le.PutUint32(rec[12:], uint32(len(p)))
-		b.Write(rec)
-		b.Write(p)
+		require.NoError(t, w.WritePacket(time.Unix(1700000000, int64(i)*1e6), p, len(p)))
 	}
 	return b.Bytes()
 }
 
 // syn is an IPv4 TCP SYN 10.0.0.1:40000 -> 10.0.0.2:80.
 func syn() []byte {
-	p := make([]byte, 40)
-	p[0], p[3], p[8], p[9] = 0x45, 40, 64, 6
-	copy(p[12:], []byte{10, 0, 0, 1, 10, 0, 0, 2})
-	binary.BigEndian.PutUint16(p[20:], 40000)
-	binary.BigEndian.PutUint16(p[22:], 80)
-	binary.BigEndian.PutUint32(p[24:], 1000)
-	p[32], p[33] = 5<<4, 0x02
-	binary.BigEndian.PutUint16(p[34:], 65535)
-	return p
+	return flowtest.AppendIP(nil, &flowtest.TCP{Src: netip.MustParseAddrPort("10.0.0.1:40000"),
+		Dst: netip.MustParseAddrPort("10.0.0.2:80"), Seq: 1000, Flags: 0x02, Window: 65535})
 }
 
 // Captures too small to draw give a clear error, never a figure.
@@ -132,8 +113,8 @@ func TestTooLittle(t *testing.T) {
 		require.NoError(t, os.WriteFile(p, b, 0o644))
 		return p
 	}
-	one := write("one.pcap", pcap(syn()))
-	empty := write("empty.pcap", pcap())
+	one := write("one.pcap", pcap(t, syn()))
+	empty := write("empty.pcap", pcap(t))
 
 	for _, kind := range []string{"flow", "tsg", "rtt", "timeline"} {
 		_, err := draw(one, options{kind: kind, conn: 1, dir: "c2s"})
