@@ -512,12 +512,17 @@ func TestPcapNGInterfaceLimit(t *testing.T) {
 }
 
 // mallocs counts the heap allocations f makes.
-func mallocs(f func()) uint64 {
+// allocated returns the bytes allocated, process-wide, while f runs: a
+// record read into a fresh buffer allocates at least its size, while the
+// runtime and the test framework may allocate a few small objects of their
+// own meanwhile (counting mallocs once failed on 7 of those on a loaded
+// machine).
+func allocated(f func()) uint64 {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	f()
 	runtime.ReadMemStats(&after)
-	return after.Mallocs - before.Mallocs
+	return after.TotalAlloc - before.TotalAlloc
 }
 
 // pattern returns n bytes of a pattern that depends on seed.
@@ -531,7 +536,7 @@ func pattern(n int, seed byte) []byte {
 
 // TestLargeRecords: records of 300 KiB and 2 MiB, above the 256 KiB pcapgo
 // reads into its reused buffer, in pcapng and in pcap (snap length 4 MiB).
-// Each is delivered whole; the second of a size allocates nothing (pcapgo
+// Each is delivered whole; the second of a size allocates no buffer (pcapgo
 // allocated 2.7 times the record each time).
 func TestLargeRecords(t *testing.T) {
 	sizes := []int{300 << 10, 300 << 10, 2 << 20, 2 << 20, 100, 2 << 20}
@@ -556,14 +561,14 @@ func TestLargeRecords(t *testing.T) {
 			require.NoError(t, err)
 			for i := range recs {
 				var p *flow.Packet
-				n := mallocs(func() { p, err = rd.Next() })
+				n := allocated(func() { p, err = rd.Next() })
 				require.NoError(t, err, "record %d", i+1)
 				assert.Equal(t, uint64(i+1), p.Index)
 				assert.True(t, bytes.Equal(recs[i], p.Data), "record %d data", i+1)
 				assert.Equal(t, len(recs[i]), p.Length)
 				assert.Equal(t, ts[i], p.Time, "record %d", i+1)
 				if i == 1 || i == 3 || i == 5 {
-					assert.Zero(t, n, "record %d (%d bytes) allocated", i+1, sizes[i])
+					assert.Less(t, n, uint64(sizes[i]/8), "record %d (%d bytes) read into a fresh buffer", i+1, sizes[i])
 				}
 			}
 			_, err = rd.Next()
