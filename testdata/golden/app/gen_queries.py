@@ -28,6 +28,8 @@ import subprocess
 import sys
 from collections import OrderedDict
 
+from gen_app import captures, ep  # the same captures and endpoint spelling as the count goldens
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
 CORPUS = os.path.normpath(os.path.join(ROOT, "..", "shared", "corpus"))
@@ -38,26 +40,6 @@ OPTIONS = ["-o", "tcp.reassemble_out_of_order:TRUE"]
 FIELDS = ["tcp.stream", "ip.src", "ipv6.src", "tcp.srcport", "ip.dst", "ipv6.dst", "tcp.dstport",
           "tcp.flags.syn", "tcp.flags.ack", "pgsql.type", "pgsql.query", "mysql.command", "mysql.query",
           "tds.type", "tds.query", "http.request.method", "http.host", "http.request.uri", "tns.data_oci.id"]
-
-
-def captures():
-    out = []
-    for sub in ("public/tns", "public/http", "public/db"):
-        d = os.path.join(CORPUS, sub)
-        for f in sorted(os.listdir(d)):
-            if f.endswith((".pcap", ".pcapng", ".cap")):
-                out.append(sub + "/" + f)
-    d = os.path.join(CORPUS, "lab")
-    for f in sorted(os.listdir(d)):
-        if ".pcap" in f:
-            out.append("lab/" + f)
-    return out
-
-
-def ep(addr, port):
-    if ":" in addr:
-        return "[%s]:%s" % (addr, port)
-    return "%s:%s" % (addr, port)
 
 
 def first(layers, name):
