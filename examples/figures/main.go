@@ -45,7 +45,7 @@ import (
 	"time"
 
 	"github.com/netecology/netecology/examples/internal/cli"
-	"github.com/netecology/netecology/examples/internal/findings"
+	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
 	"github.com/netecology/netecology/flow/linkq"

@@ -7,7 +7,7 @@ import (
 
 	"github.com/netecology/netecology/appproto"
 	"github.com/netecology/netecology/examples/internal/cli"
-	"github.com/netecology/netecology/examples/internal/findings"
+	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/examples/internal/top"
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netecology/netecology/examples/internal/findings"
+	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/flow/explain"
 	"github.com/netecology/netecology/flow/linkq"
 	"github.com/netecology/netecology/flow/series"

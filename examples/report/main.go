@@ -23,8 +23,8 @@
 // an application needs at a round-trip time (NPAD's two questions):
 // -target-rate and -target-rtt, by default the largest bottleneck rate and
 // the smallest base RTT measured in the captures. The sentences and the
-// verdicts come from the library (flow/explain, flow/linkq, through
-// examples/internal/findings), not from this tool.
+// verdicts come from the library (flow/findings, over flow/explain and
+// flow/linkq), not from this tool.
 //
 // A capture is a file, "-" for standard input (copied to a temporary
 // file, as the report reads each capture twice), or several files joined

@@ -3,7 +3,7 @@ package findings_test
 import (
 	"fmt"
 
-	"github.com/netecology/netecology/examples/internal/findings"
+	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/flow/explain"
 )
 

@@ -9,11 +9,10 @@
 // explain.Cause value, so a cause explain adds later shows up under its
 // own name; the network checks are linkq's, whatever they are.
 //
-// Everything here reads explain's results only; it belongs in package
-// flow/explain (Conclusion, TimeLost, Checks and the cause labels as
-// methods of explain.Conn and explain.Cause) and flow/linkq (the check
-// descriptions, already there: linkq.AboutCheck). The package is the
-// staging place until then.
+// It sits above the analyses it reads (it imports flow/explain and
+// flow/linkq, neither imports it), so that a Go program gets the same
+// conclusion and verdicts the tools print; the tools keep only their
+// layout.
 package findings
 
 import (
