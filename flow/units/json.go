@@ -262,4 +262,3 @@ func isEmpty(v reflect.Value) bool {
 	}
 	return false
 }
-
