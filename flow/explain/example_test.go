@@ -74,7 +74,7 @@ func ExampleConn_ProjectTo() {
 		fmt.Println("assuming", a)
 	}
 	// Output:
-	// on the LAN 0.10 s; at 600 ms 4.5 s: 7 round trips, 4 of them slow start
+	// on the LAN 0.05 s; at 600 ms 4.4 s: 7 round trips, 4 of them slow start
 	// assuming loss given: the observed losses dropped, the target's priced
 	// assuming receive window: autotuned up to 6 MB (Linux's default)
 }

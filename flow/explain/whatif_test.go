@@ -127,16 +127,17 @@ func TestWhatIfLab(t *testing.T) {
 	t.Logf("into the lossy link: %d of %d within the projection's range (2 %% slack), the target's think time in place", inRange, lossy)
 	t.Logf("think time per capture (s), client + server:\n%s", thinkTable(conns))
 	require.Len(t, raw, 270)
-	// floors of what the model reaches today (the bar: 90 %
-	// within 10 %, none over 25 %, median 3 %); the projections' own
-	// error is the hosts' think time measured on each link (thinkTable)
-	assert.GreaterOrEqual(t, rs.within10, 159)
-	assert.LessOrEqual(t, rs.median, 6.5)
+	// floors of what the model reaches today, on the take of the lab set
+	// committed 2026-12-02 on an idle machine (the bar: 90 %
+	// within 10 %, none over 25 %, median 3 %)
+	assert.GreaterOrEqual(t, rs.within10, 221)
+	assert.LessOrEqual(t, rs.median, 2.45)
+	assert.LessOrEqual(t, rs.over25, 13)
 	// with the target's think time in place of the source's
-	assert.GreaterOrEqual(t, ms.within10, 241)
-	assert.LessOrEqual(t, ms.median, 1.65)
-	assert.LessOrEqual(t, ms.over25, 7)
-	assert.GreaterOrEqual(t, inRange, 37, "of %d into the lossy link", lossy)
+	assert.GreaterOrEqual(t, ms.within10, 240)
+	assert.LessOrEqual(t, ms.median, 1.55)
+	assert.LessOrEqual(t, ms.over25, 6)
+	assert.GreaterOrEqual(t, inRange, 38, "of %d into the lossy link", lossy)
 }
 
 type stats struct {
