@@ -86,8 +86,10 @@ type half struct {
 	tsrtt    sampler       // timestamp-echo samples of this direction's TSvals
 	lastTS   time.Duration // the latest of them
 	oversize uint64
-	// dups holds the latest segments, to tell capture duplicates.
+	// dups holds the latest segments, to tell capture duplicates; ids
+	// follows the sender's IPv4 IDs (see Analysis.Unseen).
 	dups dupRing
+	ids  idTrack
 	// maxFull is the largest new segment followed by more new data of
 	// the same direction (see EffectiveMSS).
 	maxFull uint32

@@ -166,6 +166,10 @@ type DirStats struct {
 	// earlier one (Analysis.Duplicate); they are counted in every other
 	// counter as tshark counts them.
 	Duplicates uint64 `json:"duplicates"`
+	// Unseen counts the packets the direction's sender sent that the
+	// capture does not hold, as its IPv4 IDs show (Analysis.Unseen): lost
+	// before the capture point, or dropped by the capture.
+	Unseen uint64 `json:"unseen_packets"`
 }
 
 // HandshakeOptions are the options a side announced in its SYN (or
@@ -281,6 +285,9 @@ func (c *Conn) Add(d Dir, s *Segment) *Analysis {
 	if c.h[d].dups.duplicate(s) {
 		a.Duplicate = true
 		st.Duplicates++
+	} else {
+		a.Unseen, a.UnseenTimeout = c.h[d].ids.unseen(s, int(st.MSS))
+		st.Unseen += uint64(a.Unseen)
 	}
 	if s.Flags.Has(SYN) {
 		c.syn(d, s)

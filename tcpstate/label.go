@@ -240,6 +240,21 @@ type Analysis struct {
 	// connection's facts (RTT samples, retransmission causes, the
 	// segments remembered) as they were.
 	Duplicate bool
+	// Unseen counts the packets the segment's sender sent just before it
+	// that the capture does not hold, as its IPv4 IDs show (a sender
+	// whose IDs had stepped by one for a while, then skipped): lost
+	// between the sender and the capture point, or dropped by the
+	// capture. Such a segment is new to the capture and not labelled a
+	// retransmission (tshark does not see one either), but when it ends a
+	// pause of the sender it is the resend of what was lost.
+	Unseen uint16
+	// UnseenTimeout is set on a segment with data that has Unseen set
+	// and ends a silence of its sender of at least MinRTO (nothing of that
+	// direction in the capture for that long): the resend, on a timeout,
+	// of a tail segment lost before the capture point, which the receiver
+	// could not ask for. A shorter silence says nothing (the capture's own
+	// drops, or a sender whose IDs count more than this connection).
+	UnseenTimeout bool
 }
 
 // Retransmitted reports whether the segment is a retransmission as

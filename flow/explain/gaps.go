@@ -59,6 +59,9 @@ func (cs *connState) event(d tcpstate.Dir, s *tcpstate.Segment, t int64, an *tcp
 	switch loss := lossOf(s, an); {
 	case loss != 0 || cs.d[d].holeOpen && s.Len > 0:
 		c = cs.lossGap(&g, loss)
+	case s.Len > 0 && an.UnseenTimeout:
+		// the resend of a tail lost before the capture point
+		c = cs.lossGap(&g, CauseRTO)
 	case s.Flags.Has(tcpstate.RST) && cs.d[d].rtoArmed:
 		// a sender that backed off gives up: the wait was a timeout
 		cs.sum[CauseRTO] += g.gap

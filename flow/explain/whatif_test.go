@@ -129,15 +129,20 @@ func TestWhatIfLab(t *testing.T) {
 	require.Len(t, raw, 270)
 	// floors of what the model reaches today, on the take of the lab set
 	// committed 2026-12-02 on an idle machine (the bar: 90 %
-	// within 10 %, none over 25 %, median 3 %)
-	assert.GreaterOrEqual(t, rs.within10, 221)
-	assert.LessOrEqual(t, rs.median, 2.45)
-	assert.LessOrEqual(t, rs.over25, 13)
+	// within 10 %, none over 25 %, median 3 %). What stays over 25 %:
+	// mixed-s into or out of a link where the download and the queries
+	// overlap (the other connection's queue at the target is not
+	// projected), and chatty sessions projected onto the LAN, whose
+	// duration is 40 % think time: the hosts' think differs between takes
+	// by a few tenths of a millisecond a turn (thinkTable)
+	assert.GreaterOrEqual(t, rs.within10, 224)
+	assert.LessOrEqual(t, rs.median, 2.15)
+	assert.LessOrEqual(t, rs.over25, 11)
 	// with the target's think time in place of the source's
-	assert.GreaterOrEqual(t, ms.within10, 240)
+	assert.GreaterOrEqual(t, ms.within10, 238)
 	assert.LessOrEqual(t, ms.median, 1.55)
 	assert.LessOrEqual(t, ms.over25, 6)
-	assert.GreaterOrEqual(t, inRange, 38, "of %d into the lossy link", lossy)
+	assert.GreaterOrEqual(t, inRange, 43, "of %d into the lossy link", lossy)
 }
 
 type stats struct {
