@@ -7,6 +7,7 @@ import (
 
 	"github.com/netecology/netecology/appproto"
 	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -263,8 +264,8 @@ func (l *Logger) ConnEnd(c *flow.Conn) {
 // finish sets the legs, adds the Truncated event and sorts the events.
 func (cl *connLog) finish(c *flow.Conn) {
 	var legs *Legs
-	if r := c.RTT; r.SynToSynAckMs > 0 && r.SynAckToAckMs > 0 {
-		legs = &Legs{ClientMs: r.SynAckToAckMs / 2, ServerMs: r.SynToSynAckMs / 2}
+	if r := c.RTT; r.SynToSynAck > 0 && r.SynAckToAck > 0 {
+		legs = &Legs{ClientMs: units.Ms(r.SynAckToAck) / 2, ServerMs: units.Ms(r.SynToSynAck) / 2}
 	}
 	for i := range cl.events {
 		cl.events[i].Legs = legs
