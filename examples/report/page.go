@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/flow/explain"
+	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/flow/linkq"
 	"github.com/netecology/netecology/flow/units"
 )
@@ -439,7 +439,7 @@ func transactions(a *analysis) (txTable, bool) {
 			kind += fmt.Sprintf(" → %d", x.Status)
 		}
 		t.Rows = append(t.Rows, txRow{ID: fmt.Sprint(x.ID), Kind: kind, At: fmt.Sprintf("%.3f", x.RequestFirst.Sub(a.top.First).Seconds()),
-			ReqBytes: fmt.Sprint(x.RequestBytes), Wait: fmt.Sprintf("%.1f", x.ServerTime*1000), Transfer: fmt.Sprintf("%.1f", x.TransferTime*1000),
+			ReqBytes: fmt.Sprint(x.RequestBytes), Wait: fmt.Sprintf("%.1f", units.Ms(x.ServerTime)), Transfer: fmt.Sprintf("%.1f", units.Ms(x.TransferTime)),
 			RespBytes: fmt.Sprint(x.ResponseBytes), Turns: fmt.Sprint(x.Turns), Error: x.Error})
 	}
 	return t, true
