@@ -25,6 +25,10 @@ type txnRecord struct {
 	*appproto.Transaction
 }
 
+// MarshalJSON writes the record with the transaction's fields in place (a
+// promoted Transaction.MarshalJSON would write those alone).
+func (r txnRecord) MarshalJSON() ([]byte, error) { return units.MarshalJSON(r) }
+
 // txSummary is the last JSON line of -transactions -json: the packet
 // accounting and the number of lines before it.
 type txSummary struct {
@@ -162,6 +166,9 @@ type stmtRecord struct {
 	Type string `json:"type"`
 	*appproto.StatementGroup
 }
+
+// MarshalJSON writes the record with the group's fields in place.
+func (r stmtRecord) MarshalJSON() ([]byte, error) { return units.MarshalJSON(r) }
 
 // stmtTable writes the statement groups, one a line.
 func stmtTable(w io.Writer, stmts []appproto.StatementGroup) {
