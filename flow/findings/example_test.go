@@ -10,7 +10,7 @@ import (
 // The conclusion and the failing verdict line of the committed chatty
 // PostgreSQL session: 200 one-row queries over a 150 ms, 2 Mbit/s link.
 func ExampleConclusion() {
-	rep, err := explain.AnalyzeFile("../../../testdata/lab/wan2m-pg-chatty.pcap", explain.Options{})
+	rep, err := explain.AnalyzeFile("../../testdata/lab/wan2m-pg-chatty.pcap", explain.Options{})
 	if err != nil {
 		fmt.Println(err)
 		return
