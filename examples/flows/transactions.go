@@ -157,7 +157,7 @@ func connTable(w io.Writer, conns []*flow.Conn) {
 	for _, c := range conns {
 		a := c.App
 		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%.2f\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t\n", c.ID, c.Client, c.Server, c.Proto,
-			c.ProtoConfidence, a.Turns, a.Requests, a.Transactions, a.ServerTime.Seconds(), a.TransactionTime.Seconds(), c.Duration)
+			c.ProtoConfidence, a.Turns, a.Requests, a.Transactions, a.ServerTime.Seconds(), a.TransactionTime.Seconds(), c.Duration.Seconds())
 	}
 }
 

@@ -84,7 +84,7 @@ func TestBudgetAddsUpOnEveryLabCapture(t *testing.T) {
 			require.Len(t, cs, len(fcs), f)
 			for i, c := range cs {
 				b := c.Budget
-				assert.InDelta(t, fcs[i].Duration, b.DurationS, 1e-6, "%s conn %d duration", f, c.ID)
+				assert.InDelta(t, fcs[i].Duration.Seconds(), b.DurationS, 1e-6, "%s conn %d duration", f, c.ID)
 				assert.InDelta(t, b.DurationS, b.Sum(), 0.01*b.DurationS+1e-9, "%s conn %d: parts %+v", f, c.ID, b)
 				for cause := explain.CauseTransfer; cause <= explain.CauseRTO; cause++ {
 					assert.GreaterOrEqual(t, b.Part(cause), -1e-9, "%s %s", f, cause)
