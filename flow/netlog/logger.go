@@ -7,7 +7,6 @@ import (
 
 	"github.com/netecology/netecology/appproto"
 	"github.com/netecology/netecology/flow"
-	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -163,7 +162,7 @@ func (l *Logger) Packet(p *flow.PacketInfo) {
 		if an.Cause == tcpstate.CauseTimeout {
 			e := ev(RTO, Warning)
 			if last := cl.lastSend[p.Dir]; !last.IsZero() {
-				e.WaitMs = float64(p.Time.Sub(last)) / float64(time.Millisecond)
+				e.Wait = p.Time.Sub(last)
 			}
 			l.add(cl, e)
 		}
@@ -265,7 +264,7 @@ func (l *Logger) ConnEnd(c *flow.Conn) {
 func (cl *connLog) finish(c *flow.Conn) {
 	var legs *Legs
 	if r := c.RTT; r.SynToSynAck > 0 && r.SynAckToAck > 0 {
-		legs = &Legs{ClientMs: units.Ms(r.SynAckToAck) / 2, ServerMs: units.Ms(r.SynToSynAck) / 2}
+		legs = &Legs{Client: r.SynAckToAck / 2, Server: r.SynToSynAck / 2}
 	}
 	for i := range cl.events {
 		cl.events[i].Legs = legs
