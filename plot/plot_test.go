@@ -219,9 +219,9 @@ func TestEchoFit(t *testing.T) {
 	// Points on RTT = 150 ms + 8 µs/B·size, as on a 2 Mbit/s link.
 	var pts linkq.Points
 	for size := 28; size <= 1500; size += 98 {
-		pts = append(pts, linkq.Point{Size: size, RTTms: 150 + 0.008*float64(size)})
+		pts = append(pts, linkq.Point{Size: size, RTT: 150*time.Millisecond + 8*time.Microsecond*time.Duration(size)})
 	}
-	line := linkq.Line{OK: true, InterceptMs: 150, SlopeUsPerByte: 8, RMSms: 0.1}
+	line := linkq.Line{OK: true, Intercept: 150 * time.Millisecond, SlopeUsPerByte: 8, RMS: 100 * time.Microsecond}
 	d := plot.EchoFitData{Points: pts, Lines: linkq.NamedLines{{Name: "least squares", Line: line}}}
 	f, err := plot.EchoFit(plot.Header{Title: "echo 10.0.0.1 → 10.0.0.2", Start: t0}, d)
 	require.NoError(t, err)

@@ -77,22 +77,17 @@ type options struct {
 
 // parseRate reads a rate in bit/s with an optional k, M or G suffix, as
 // the project's other tools do.
-func parseRate(s string) (float64, error) {
-	r, err := units.ParseBitRate(s)
-	return float64(r), err
-}
-
-type rateFlag struct{ v *float64 }
+type rateFlag struct{ v *units.BitRate }
 
 func (r rateFlag) String() string {
 	if r.v == nil {
 		return ""
 	}
-	return strconv.FormatFloat(*r.v, 'g', -1, 64)
+	return strconv.FormatFloat(float64(*r.v), 'g', -1, 64)
 }
 
 func (r rateFlag) Set(s string) error {
-	v, err := parseRate(s)
+	v, err := units.ParseBitRate(s)
 	if err == nil {
 		*r.v = v
 	}
@@ -144,7 +139,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	}
 	if *lineSpeeds != "" {
 		for _, s := range strings.Split(*lineSpeeds, ",") {
-			v, err := parseRate(s)
+			v, err := units.ParseBitRate(s)
 			if err != nil {
 				return nil, fmt.Errorf("-line-speeds: %w", err)
 			}
@@ -424,7 +419,7 @@ func useFigure(o *options, r linkq.FileReport) (*plot.Figure, error) {
 	for i, p := range pairs {
 		layers[i] = plot.Layer{Name: p.String(), Bins: [2]plot.ByteBinner{p.Bins[0], p.Bins[1]}}
 	}
-	bo := plot.BandwidthOptions{Rate: o.cfg.Use.Rate, Percent: o.cfg.Use.Rate > 0,
+	bo := plot.BandwidthOptions{Rate: float64(o.cfg.Use.Rate), Percent: o.cfg.Use.Rate > 0,
 		Names: [2]string{"first sender → peer", "peer → first sender"}}
 	return plot.Bandwidth(plot.Header{Title: "link use: " + r.File, Start: pairs[0].Bins[0].Start}, layers, bo)
 }

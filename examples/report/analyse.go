@@ -7,12 +7,13 @@ import (
 
 	"github.com/netecology/netecology/appproto"
 	"github.com/netecology/netecology/examples/internal/cli"
-	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/examples/internal/top"
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
+	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/flow/linkq"
 	"github.com/netecology/netecology/flow/series"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -39,7 +40,7 @@ type analysis struct {
 	vantage [2]int
 	// rate and rtt are the largest bottleneck rate (bit/s, rounded as a
 	// target) and the smallest base RTT measured, the target's defaults.
-	rate float64
+	rate units.BitRate
 	rtt  time.Duration
 	// whatIf is the duration at other RTTs and rates (second pass).
 	whatIf []findings.WhatIfRow
@@ -179,7 +180,7 @@ func (a *analysis) add(r ranked, keep *top.Keeper[ranked]) {
 	case tcpstate.VantageServer:
 		a.vantage[1]++
 	}
-	a.rate = max(a.rate, round3(x.RateBps*8))
+	a.rate = max(a.rate, units.BitRate(round3(x.RateBps*8)))
 	if rtt := time.Duration(x.RTTms * float64(time.Millisecond)); rtt > 0 && (a.rtt == 0 || rtt < a.rtt) {
 		a.rtt = rtt
 	}

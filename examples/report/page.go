@@ -104,7 +104,7 @@ func targetText(tg linkq.Target, o *options) string {
 		return "No target for the network verdict (loss, window, MSS): the captures give no bottleneck rate or RTT to default to; " +
 			"give -target-rate and -target-rtt."
 	}
-	s := fmt.Sprintf("Network verdict against a target of %s at %s RTT", units.BitRate(tg.Rate).String(), findings.Millis(float64(tg.RTT)/1e6))
+	s := fmt.Sprintf("Network verdict against a target of %s at %s RTT", tg.Rate.String(), findings.Millis(float64(tg.RTT)/1e6))
 	var from []string
 	if o.targetRate == 0 {
 		from = append(from, "the rate is the largest bottleneck measured")
@@ -174,7 +174,7 @@ func verdicts(a *analysis, tg linkq.Target) []verdictBlock {
 		b := verdictBlock{Heading: fmt.Sprintf("%s: %s → %s, %s, %s lost to the network", a.label(c), c.Client, c.Server,
 			findings.Secs(c.Budget.DurationS), findings.Secs(findings.TimeLost(&c.Budget)))}
 		fs := findings.Checks(c)
-		fs = append(fs, findings.FromQueue(c, tg.RTT, tg.Rate)...)
+		fs = append(fs, findings.FromQueue(c, tg.RTT, float64(tg.Rate))...)
 		if v, ok := lv[c.ID]; ok {
 			fs = append(fs, findings.FromVerdict(v)...)
 		}
@@ -331,7 +331,7 @@ var whatIfRTTs = []time.Duration{time.Millisecond, 10 * time.Millisecond, 50 * t
 func whatIfRates(tg linkq.Target) []float64 {
 	rates := []float64{10e6 / 8, 100e6 / 8}
 	if tg.Rate > 0 {
-		rates = append([]float64{tg.Rate / 8}, rates...)
+		rates = append([]float64{tg.Rate.BytesPerSecond()}, rates...)
 	}
 	return rates
 }

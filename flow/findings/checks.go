@@ -209,7 +209,7 @@ func FromVerdict(v linkq.Verdict) []Finding {
 		f := Finding{Conn: v.Conn, Check: name, Level: ck.Level, Message: ck.Message, Action: ck.Action,
 			Tests: about.Tests, Model: about.Model,
 			Figures: []Figure{{"measured", trim(ck.Measured)}, {"limit", trim(ck.Limit)},
-				{"target", fmt.Sprintf("%s at %s", units.BitRate(v.TargetRateBps).String(), Millis(v.TargetRTTms))},
+				{"target", fmt.Sprintf("%s at %s", v.TargetRate.String(), Millis(units.Ms(v.TargetRTT)))},
 				{"MSS used", fmt.Sprintf("%d B", v.MSS)}, {"Mathis C", fmt.Sprintf("%.2f", v.C)}}}
 		out = append(out, f)
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/netecology/netecology/flow/explain"
 	"github.com/netecology/netecology/flow/linkq"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // Causes returns the causes of a time budget in explain's order, as far
@@ -384,10 +385,10 @@ func Echoes(r *linkq.Report) string {
 	if p == nil {
 		return s
 	}
-	s += fmt.Sprintf("; RTT %.1f to %.1f ms", p.RTTMinMs, p.RTTMaxMs)
+	s += fmt.Sprintf("; RTT %.1f to %.1f ms", units.Ms(p.RTTMin), units.Ms(p.RTTMax))
 	if f := p.Fit; f.OK && f.SlopeUsPerByte > 0 {
 		s += fmt.Sprintf("; RTT = %.1f ms + %.2f µs per byte: a fixed delay of %.1f ms and the serialization of a %s link each way, "+
-			"RMS %.3f ms", f.InterceptMs, f.SlopeUsPerByte, f.InterceptMs, Rate(16/(f.SlopeUsPerByte/1e6)/8), f.RMSms)
+			"RMS %.3f ms", units.Ms(f.Intercept), f.SlopeUsPerByte, units.Ms(f.Intercept), Rate(16/(f.SlopeUsPerByte/1e6)/8), units.Ms(f.RMS))
 	}
 	return s
 }
