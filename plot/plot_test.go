@@ -221,7 +221,7 @@ func TestEchoFit(t *testing.T) {
 	for size := 28; size <= 1500; size += 98 {
 		pts = append(pts, linkq.Point{Size: size, RTT: 150*time.Millisecond + 8*time.Microsecond*time.Duration(size)})
 	}
-	line := linkq.Line{OK: true, Intercept: 150 * time.Millisecond, SlopeUsPerByte: 8, RMS: 100 * time.Microsecond}
+	line := linkq.Line{OK: true, Intercept: 150 * time.Millisecond, SlopeUsPerByte: 8, RMSResid: 100 * time.Microsecond}
 	d := plot.EchoFitData{Points: pts, Lines: linkq.NamedLines{{Name: "least squares", Line: line}}}
 	f, err := plot.EchoFit(plot.Header{Title: "echo 10.0.0.1 → 10.0.0.2", Start: t0}, d)
 	require.NoError(t, err)

@@ -45,9 +45,9 @@ import (
 	"time"
 
 	"github.com/netecology/netecology/examples/internal/cli"
-	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
+	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/flow/linkq"
 	"github.com/netecology/netecology/flow/series"
 	"github.com/netecology/netecology/flow/units"

@@ -63,7 +63,7 @@ type ranked struct {
 // duration and the time they lost to the network.
 type restSums struct {
 	n         int
-	dur, lost float64
+	dur, lost time.Duration
 }
 
 // qualityGroup is one capture-quality issue: the connections that have
@@ -156,7 +156,7 @@ func (a *analysis) first(o *options) (bool, error) {
 	order.Flush()
 	a.summary, a.format = res.Summary, res.Format
 	a.ranked = keep.Sorted()
-	if len(a.ranked) > 0 && a.ranked[0].x.Budget.DurationS > 0 {
+	if len(a.ranked) > 0 && a.ranked[0].x.Budget.Duration > 0 {
 		a.top, a.topFlw = a.ranked[0].x, a.ranked[0].fc
 	}
 	return true, err
@@ -171,7 +171,7 @@ func (a *analysis) add(r ranked, keep *top.Keeper[ranked]) {
 	a.tally.Add(x)
 	if out, dropped := keep.Add(r); dropped {
 		a.rest.n++
-		a.rest.dur += out.x.Budget.DurationS
+		a.rest.dur += out.x.Budget.Duration
 		a.rest.lost += findings.TimeLost(&out.x.Budget)
 	}
 	switch fc.Vantage {
@@ -180,8 +180,8 @@ func (a *analysis) add(r ranked, keep *top.Keeper[ranked]) {
 	case tcpstate.VantageServer:
 		a.vantage[1]++
 	}
-	a.rate = max(a.rate, units.BitRate(round3(x.RateBps*8)))
-	if rtt := time.Duration(x.RTTms * float64(time.Millisecond)); rtt > 0 && (a.rtt == 0 || rtt < a.rtt) {
+	a.rate = max(a.rate, units.BitRate(round3(float64(x.Rate))))
+	if rtt := x.RTT; rtt > 0 && (a.rtt == 0 || rtt < a.rtt) {
 		a.rtt = rtt
 	}
 	for _, q := range fc.Quality {
@@ -263,7 +263,7 @@ func lostBefore(x, y *explain.Conn) bool {
 	if lx, ly := findings.TimeLost(&x.Budget), findings.TimeLost(&y.Budget); lx != ly {
 		return lx > ly
 	}
-	return x.Budget.DurationS > y.Budget.DurationS
+	return x.Budget.Duration > y.Budget.Duration
 }
 
 // byLost returns the ranked connections' explanations, the first n.

@@ -3,8 +3,8 @@ package findings_test
 import (
 	"fmt"
 
-	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/flow/explain"
+	"github.com/netecology/netecology/flow/findings"
 )
 
 // The conclusion and the failing verdict line of the committed chatty

@@ -132,8 +132,8 @@ func checkSweep(t *testing.T, lf labFile) {
 		assert.InDelta(t, wantIcptIP, units.Ms(l.Intercept), 1, "%s intercept", name)
 	}
 	t.Logf("%s: slope %.4f µs/B (link %.4f), intercept %.4f ms (link %.4f), rms %.3f ms; min-fit %.4f µs/B %.4f ms rms %.3f",
-		filepath.Base(lf.path), p.Fit.SlopeUsPerByte, wantSlope, units.Ms(p.Fit.Intercept), wantIcptIP, units.Ms(p.Fit.RMS),
-		p.MinFit.SlopeUsPerByte, units.Ms(p.MinFit.Intercept), units.Ms(p.MinFit.RMS))
+		filepath.Base(lf.path), p.Fit.SlopeUsPerByte, wantSlope, units.Ms(p.Fit.Intercept), wantIcptIP, units.Ms(p.Fit.RMSResid),
+		p.MinFit.SlopeUsPerByte, units.Ms(p.MinFit.Intercept), units.Ms(p.MinFit.RMSResid))
 
 	// Over echo data lengths, the least-squares line is the one the lab
 	// computed from the same capture, and the intercept moves to N = 0.

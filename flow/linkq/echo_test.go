@@ -48,7 +48,7 @@ func TestEchoICMPFitExact(t *testing.T) {
 		assert.InDelta(t, 16.0, l.SlopeUsPerByte, 0.01)
 		assert.InDelta(t, 16e-6/8, l.SlopeSPerBit, 1e-9)
 		assert.InDelta(t, 20.224, units.Ms(l.Intercept), 0.005)
-		assert.Less(t, units.Ms(l.RMS), 0.001) // durations are whole nanoseconds
+		assert.Less(t, units.Ms(l.RMSResid), 0.001) // durations are whole nanoseconds
 	}
 	assert.InDelta(t, 16.0, p.EstimatedSlopeUsPerByte, 1e-9)
 	assert.Equal(t, 28, p.SizeMin)

@@ -36,7 +36,7 @@ func ExampleAnalyze() {
 	fmt.Printf("%d requests, %d matched, %d lost\n", rep.Echo.Requests, rep.Echo.Matched, rep.Echo.Lost)
 	for _, p := range rep.Paths {
 		fmt.Printf("%s %s -> %s: %d samples, intercept %.3f ms, slope %.2f µs/byte (estimated %.2f), rms %.3f ms\n",
-			p.Source, p.Src, p.Dst, p.Samples, units.Ms(p.Fit.Intercept), p.Fit.SlopeUsPerByte, p.EstimatedSlopeUsPerByte, units.Ms(p.Fit.RMS))
+			p.Source, p.Src, p.Dst, p.Samples, units.Ms(p.Fit.Intercept), p.Fit.SlopeUsPerByte, p.EstimatedSlopeUsPerByte, units.Ms(p.Fit.RMSResid))
 	}
 	// Output:
 	// 10 requests, 9 matched, 1 lost

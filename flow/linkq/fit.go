@@ -52,9 +52,9 @@ type Line struct {
 	// the rate (bit/s) of a single link that would produce it in one
 	// direction, halved: see EstimatedSlope.
 	SlopeSPerBit float64 `json:"slope_s_per_bit"`
-	// RMS is the root mean square of the residuals (divided by N): Meek
+	// RMSResid is the root mean square of the residuals (divided by N): Meek
 	// et al.'s single number for a link's consistency.
-	RMS time.Duration `json:"rms_ms"`
+	RMSResid time.Duration `json:"rms_ms"`
 	// MaxResid is the largest absolute residual.
 	MaxResid time.Duration `json:"max_resid_ms"`
 }
@@ -94,14 +94,14 @@ func (ls NamedLines) Len() int { return len(ls) }
 // RMS residual (ms): the axes' units of plot.EchoFit.
 func (ls NamedLines) FitLine(i int) (name string, interceptMs, slopeUsPerByte, rmsMs float64) {
 	l := &ls[i]
-	return l.Name, units.Ms(l.Line.Intercept), l.Line.SlopeUsPerByte, units.Ms(l.Line.RMS)
+	return l.Name, units.Ms(l.Line.Intercept), l.Line.SlopeUsPerByte, units.Ms(l.Line.RMSResid)
 }
 
 func makeLine(n int, aMs, bMsPerByte float64) Line {
 	return Line{N: n, OK: true, Intercept: msDuration(aMs), SlopeUsPerByte: bMsPerByte * 1000, SlopeSPerBit: bMsPerByte / 1000 / 8}
 }
 
-// residuals fills RMS and MaxResid of l over pts.
+// residuals fills RMSResid and MaxResid of l over pts.
 func (l *Line) residuals(pts []Point) {
 	var ss, mx float64
 	for _, p := range pts {
@@ -110,7 +110,7 @@ func (l *Line) residuals(pts []Point) {
 		mx = max(mx, math.Abs(r))
 	}
 	if len(pts) > 0 {
-		l.RMS = msDuration(math.Sqrt(ss / float64(len(pts))))
+		l.RMSResid = msDuration(math.Sqrt(ss / float64(len(pts))))
 	}
 	l.MaxResid = msDuration(mx)
 }
@@ -209,7 +209,7 @@ func (a *olsAcc) line() Line {
 	icpt := ratio(new(big.Int).Sub(new(big.Int).Mul(sy, cxx), new(big.Int).Mul(sx, cxy)), den)
 	sse := ratio(new(big.Int).Sub(new(big.Int).Mul(cyy, cxx), new(big.Int).Mul(cxy, cxy)), den) // ns²
 	l := makeLine(a.n, icpt/1e6, b/1e6)
-	l.RMS = msDuration(math.Sqrt(max(sse, 0)/float64(a.n)) / 1e6)
+	l.RMSResid = msDuration(math.Sqrt(max(sse, 0)/float64(a.n)) / 1e6)
 	return l
 }
 

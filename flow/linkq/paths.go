@@ -348,7 +348,7 @@ func (s *pathSet) fits() []PathFit {
 			ml.residuals(p.points)
 			f.Fit.MaxResid = ml.MaxResid
 			if p.dropped == 0 {
-				f.Fit.RMS = ml.RMS // same value, computed directly
+				f.Fit.RMSResid = ml.RMSResid // same value, computed directly
 			}
 		}
 		f.Robust = TheilSen(p.points)

@@ -141,7 +141,7 @@ func fitLineColumns(l func(pathRow) Line) []column[pathRow] {
 		{"intercept_ms", func(r pathRow) string { x := l(r); return lineCell(x, f3, units.Ms(x.Intercept)) }},
 		{"slope_us_per_byte", func(r pathRow) string { x := l(r); return lineCell(x, f4, x.SlopeUsPerByte) }},
 		{"slope_s_per_bit", func(r pathRow) string { x := l(r); return lineCell(x, g4, x.SlopeSPerBit) }},
-		{"rms_ms", func(r pathRow) string { x := l(r); return lineCell(x, f3, units.Ms(x.RMS)) }},
+		{"rms_ms", func(r pathRow) string { x := l(r); return lineCell(x, f3, units.Ms(x.RMSResid)) }},
 	}
 }
 

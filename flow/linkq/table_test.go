@@ -259,7 +259,7 @@ func TestFigurePath(t *testing.T) {
 	for i, want := range []linkq.Line{p.Fit, p.MinFit, p.Robust} {
 		name, icpt, slope, rms := lines.FitLine(i)
 		assert.Equal(t, []string{"least squares", "through per-bin minima", "Theil–Sen"}[i], name)
-		assert.Equal(t, [3]float64{units.Ms(want.Intercept), want.SlopeUsPerByte, units.Ms(want.RMS)}, [3]float64{icpt, slope, rms})
+		assert.Equal(t, [3]float64{units.Ms(want.Intercept), want.SlopeUsPerByte, units.Ms(want.RMSResid)}, [3]float64{icpt, slope, rms})
 	}
 	assert.InDelta(t, 8.0027, lines[0].Line.SlopeUsPerByte, 5e-5)
 
