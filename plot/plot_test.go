@@ -13,6 +13,7 @@ import (
 
 	"github.com/netecology/netecology/flow/linkq"
 	"github.com/netecology/netecology/flow/series"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/plot"
 	"github.com/netecology/netecology/tcpstate"
 )
@@ -93,8 +94,8 @@ func TestBandwidthErrors(t *testing.T) {
 		want error
 	}{
 		"no layers":       {nil, plot.BandwidthOptions{}, plot.ErrNoData},
-		"NaN rate":        {l, plot.BandwidthOptions{Rate: math.NaN()}, plot.ErrBadData},
-		"Inf rate":        {l, plot.BandwidthOptions{Rate: math.Inf(1)}, plot.ErrBadData},
+		"NaN rate":        {l, plot.BandwidthOptions{Rate: units.BitRate(math.NaN())}, plot.ErrBadData},
+		"Inf rate":        {l, plot.BandwidthOptions{Rate: units.BitRate(math.Inf(1))}, plot.ErrBadData},
 		"negative rate":   {l, plot.BandwidthOptions{Rate: -1}, plot.ErrBadData},
 		"percent no rate": {l, plot.BandwidthOptions{Percent: true}, plot.ErrBadData},
 		"all empty":       {[]plot.Layer{{Bins: [2]plot.ByteBinner{bins(), bins()}}}, plot.BandwidthOptions{}, plot.ErrNoData},

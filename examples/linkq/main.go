@@ -419,7 +419,7 @@ func useFigure(o *options, r linkq.FileReport) (*plot.Figure, error) {
 	for i, p := range pairs {
 		layers[i] = plot.Layer{Name: p.String(), Bins: [2]plot.ByteBinner{p.Bins[0], p.Bins[1]}}
 	}
-	bo := plot.BandwidthOptions{Rate: float64(o.cfg.Use.Rate), Percent: o.cfg.Use.Rate > 0,
+	bo := plot.BandwidthOptions{Rate: o.cfg.Use.Rate, Percent: o.cfg.Use.Rate > 0,
 		Names: [2]string{"first sender → peer", "peer → first sender"}}
 	return plot.Bandwidth(plot.Header{Title: "link use: " + r.File, Start: pairs[0].Bins[0].Start}, layers, bo)
 }
