@@ -66,12 +66,9 @@ func (l Line) MarshalJSON() ([]byte, error) { return units.MarshalJSON(l) }
 func (l *Line) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, l) }
 
 // At returns the line's RTT at size bytes.
-func (l Line) At(size float64) time.Duration { return msDuration(l.at(size)) }
-
-// at is At in milliseconds, unrounded.
-func (l Line) at(size float64) float64 { return l.icptMs() + l.SlopeUsPerByte/1000*size }
-
-func (l Line) icptMs() float64 { return units.Ms(l.Intercept) }
+func (l Line) At(size float64) time.Duration {
+	return msDuration(units.Ms(l.Intercept) + l.SlopeUsPerByte/1000*size)
+}
 
 // msDuration returns ms milliseconds to the nearest nanosecond.
 func msDuration(ms float64) time.Duration {
@@ -101,11 +98,12 @@ func makeLine(n int, aMs, bMsPerByte float64) Line {
 	return Line{N: n, OK: true, Intercept: msDuration(aMs), SlopeUsPerByte: bMsPerByte * 1000, SlopeSPerBit: bMsPerByte / 1000 / 8}
 }
 
-// residuals fills RMSResid and MaxResid of l over pts.
-func (l *Line) residuals(pts []Point) {
+// residuals fills RMSResid and MaxResid of l over pts, from the fitted
+// intercept icptMs (l.Intercept is it rounded to the nanosecond).
+func (l *Line) residuals(pts []Point, icptMs float64) {
 	var ss, mx float64
 	for _, p := range pts {
-		r := units.Ms(p.RTT) - l.at(float64(p.Size))
+		r := units.Ms(p.RTT) - (icptMs + l.SlopeUsPerByte/1000*float64(p.Size))
 		ss += r * r
 		mx = max(mx, math.Abs(r))
 	}
@@ -121,9 +119,9 @@ func OLS(pts []Point) Line {
 	for _, p := range pts {
 		acc.add(p.Size, p.RTT)
 	}
-	l := acc.line()
+	l, icpt := acc.line()
 	if l.OK {
-		l.residuals(pts)
+		l.residuals(pts, icpt)
 	}
 	return l
 }
@@ -181,14 +179,15 @@ func (a *olsAcc) merge(b *olsAcc) {
 	a.syy.add(b.syy)
 }
 
-// line returns the fitted line with its RMS residual; MaxResid is left
+// line returns the fitted line with its RMS residual, and its intercept
+// in milliseconds before rounding to the nanosecond; MaxResid is left
 // zero. With n samples and the sums S, the co-moments times n are
 // Cxx = n·Sxx − Sx², Cxy = n·Sxy − Sx·Sy, Cyy = n·Syy − Sy²; the slope is
 // Cxy/Cxx, the intercept (Sy·Cxx − Sx·Cxy)/(n·Cxx) and the residual sum
 // of squares (Cyy·Cxx − Cxy²)/(n·Cxx), all computed exactly.
-func (a *olsAcc) line() Line {
+func (a *olsAcc) line() (l Line, icptMs float64) {
 	if a.n < 2 {
-		return Line{N: a.n}
+		return Line{N: a.n}, 0
 	}
 	n := big.NewInt(int64(a.n))
 	sx, sy := new(big.Int).SetUint64(a.sx), a.sy.int()
@@ -198,7 +197,7 @@ func (a *olsAcc) line() Line {
 	}
 	cxx, cxy, cyy := co(a.sxx.int(), sx, sx), co(a.sxy.int(), sx, sy), co(a.syy.int(), sy, sy)
 	if cxx.Sign() <= 0 {
-		return Line{N: a.n}
+		return Line{N: a.n}, 0
 	}
 	ratio := func(num, den *big.Int) float64 {
 		f, _ := new(big.Rat).SetFrac(num, den).Float64()
@@ -208,9 +207,9 @@ func (a *olsAcc) line() Line {
 	den := new(big.Int).Mul(n, cxx)
 	icpt := ratio(new(big.Int).Sub(new(big.Int).Mul(sy, cxx), new(big.Int).Mul(sx, cxy)), den)
 	sse := ratio(new(big.Int).Sub(new(big.Int).Mul(cyy, cxx), new(big.Int).Mul(cxy, cxy)), den) // ns²
-	l := makeLine(a.n, icpt/1e6, b/1e6)
+	l = makeLine(a.n, icpt/1e6, b/1e6)
 	l.RMSResid = msDuration(math.Sqrt(max(sse, 0)/float64(a.n)) / 1e6)
-	return l
+	return l, icpt / 1e6
 }
 
 // theilSenMax bounds the points Theil–Sen uses: it looks at every pair, so
@@ -249,8 +248,9 @@ func TheilSen(pts []Point) Line {
 	for i, p := range use {
 		icpt[i] = units.Ms(p.RTT) - b*float64(p.Size)
 	}
-	l := makeLine(len(pts), median(icpt), b)
-	l.residuals(pts)
+	a := median(icpt)
+	l := makeLine(len(pts), a, b)
+	l.residuals(pts, a)
 	return l
 }
 

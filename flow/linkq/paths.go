@@ -342,10 +342,11 @@ func (s *pathSet) fits() []PathFit {
 			e := p.echo
 			f.Echoes = &e
 		}
-		f.Fit = p.ols.line()
+		var icpt float64
+		f.Fit, icpt = p.ols.line()
 		if f.Fit.OK {
 			ml := f.Fit
-			ml.residuals(p.points)
+			ml.residuals(p.points, icpt)
 			f.Fit.MaxResid = ml.MaxResid
 			if p.dropped == 0 {
 				f.Fit.RMSResid = ml.RMSResid // same value, computed directly
