@@ -147,7 +147,7 @@ func txRow(w io.Writer, c *flow.Conn, t *appproto.Transaction) {
 	}
 	fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t%s\t %s\n", c.ID, t.ID, t.Proto, what,
 		t.RequestFirst.Format("15:04:05.000000"), t.RequestBytes, t.RequestSegments, t.ResponseBytes,
-		t.ResponseSegments, t.Turns, units.Ms(t.ServerTime), units.Ms(t.TransferTime), units.Ms(t.Duration), status, txText(t))
+		t.ResponseSegments, t.Turns, t.ServerTime.Seconds()*1e3, t.TransferTime.Seconds()*1e3, t.Duration.Seconds()*1e3, status, txText(t))
 }
 
 // connTable writes the connections that carried application data, by id.
@@ -187,7 +187,7 @@ func stmtTable(w io.Writer, stmts []appproto.StatementGroup) {
 			text += "…"
 		}
 		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t %s\n", s.Proto, s.Count, s.Turns, s.RequestBytes,
-			s.ResponseBytes, s.Errors, s.Incomplete, s.ServerTime.Seconds(), units.Ms(s.ServerTimeP50), units.Ms(s.ServerTimeP95), units.Ms(s.ServerTimeMax), oneLine(text))
+			s.ResponseBytes, s.Errors, s.Incomplete, s.ServerTime.Seconds(), s.ServerTimeP50.Seconds()*1e3, s.ServerTimeP95.Seconds()*1e3, s.ServerTimeMax.Seconds()*1e3, oneLine(text))
 	}
 	fmt.Fprintln(w, "statements: literals replaced by ?; turns = round trips paid; p50/p95 = nearest-rank server time; most server time first")
 }

@@ -439,7 +439,7 @@ func transactions(a *analysis) (txTable, bool) {
 			kind += fmt.Sprintf(" → %d", x.Status)
 		}
 		t.Rows = append(t.Rows, txRow{ID: fmt.Sprint(x.ID), Kind: kind, At: fmt.Sprintf("%.3f", x.RequestFirst.Sub(a.top.First).Seconds()),
-			ReqBytes: fmt.Sprint(x.RequestBytes), Wait: fmt.Sprintf("%.1f", units.Ms(x.ServerTime)), Transfer: fmt.Sprintf("%.1f", units.Ms(x.TransferTime)),
+			ReqBytes: fmt.Sprint(x.RequestBytes), Wait: fmt.Sprintf("%.1f", x.ServerTime.Seconds()*1000), Transfer: fmt.Sprintf("%.1f", x.TransferTime.Seconds()*1000),
 			RespBytes: fmt.Sprint(x.ResponseBytes), Turns: fmt.Sprint(x.Turns), Error: x.Error})
 	}
 	return t, true
