@@ -14,7 +14,7 @@ func Example() {
 	start := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	show := appproto.HandlerFunc(func(t *appproto.Transaction) {
 		fmt.Printf("%s %s: request %d B, response %d B in %d segment(s), server time %.3f s\n",
-			t.Kind, t.Verb, t.RequestBytes, t.ResponseBytes, t.ResponseSegments, t.ServerTime)
+			t.Kind, t.Verb, t.RequestBytes, t.ResponseBytes, t.ResponseSegments, t.ServerTime.Seconds())
 	})
 	c := appproto.NewConn(&appproto.Config{}, 40000, 5432, show)
 	seq := [2]tcpstate.Seq{100, 900}
@@ -49,14 +49,14 @@ func Example() {
 // different literals, and another statement, by normalised text.
 func ExampleStatementGroups() {
 	g := appproto.NewStatementGroups(0)
-	for i, st := range []float64{0.151, 0.153, 0.152} {
+	for i, st := range []time.Duration{151 * time.Millisecond, 153 * time.Millisecond, 152 * time.Millisecond} {
 		g.Add(&appproto.Transaction{Proto: "postgres", Kind: "Query", Verb: "SELECT", Turns: 1, ServerTime: st,
 			Query: appproto.Text(fmt.Sprintf("SELECT * FROM orders WHERE order_id = %d;", 42+i))})
 	}
-	g.Add(&appproto.Transaction{Proto: "postgres", Kind: "Query", Verb: "SELECT", Turns: 1, ServerTime: 0.4,
+	g.Add(&appproto.Transaction{Proto: "postgres", Kind: "Query", Verb: "SELECT", Turns: 1, ServerTime: 400 * time.Millisecond,
 		Query: appproto.Text("SELECT * FROM orders WHERE customer IN ('a', 'b')")})
 	for _, s := range g.Groups() {
-		fmt.Printf("%dx %q: %d turns, server time p50 %.3f s, p95 %.3f s\n", s.Count, s.Statement, s.Turns, s.ServerTimeP50, s.ServerTimeP95)
+		fmt.Printf("%dx %q: %d turns, server time p50 %.3f s, p95 %.3f s\n", s.Count, s.Statement, s.Turns, s.ServerTimeP50.Seconds(), s.ServerTimeP95.Seconds())
 	}
 	// Output:
 	// 3x "SELECT * FROM orders WHERE order_id = ?": 3 turns, server time p50 0.152 s, p95 0.153 s

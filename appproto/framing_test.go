@@ -40,14 +40,14 @@ func TestTNSLargeSDUAndPairing(t *testing.T) {
 	assert.Equal(t, int64(3008+28), a.ResponseBytes)
 	assert.Equal(t, 3, a.ResponseSegments) // 3036 bytes in 1448-byte segments
 	assert.Equal(t, 2, a.ResponseMessages)
-	assert.InDelta(t, 0.020, a.ServerTime, 1e-9)
-	assert.InDelta(t, 0.040, a.TransferTime, 1e-9) // three segments 20 ms apart
+	assert.InDelta(t, 0.020, a.ServerTime.Seconds(), 1e-9)
+	assert.InDelta(t, 0.040, a.TransferTime.Seconds(), 1e-9) // three segments 20 ms apart
 	b := s.txns[1]
 	assert.Equal(t, 1, b.RequestMessages) // a Marker is not a request
-	assert.InDelta(t, 0.030, b.ServerTime, 1e-9)
+	assert.InDelta(t, 0.030, b.ServerTime.Seconds(), 1e-9)
 	assert.Equal(t, uint64(2), st.Transactions)
 	assert.Equal(t, uint64(3), st.Turns)
-	assert.InDelta(t, 0.050, st.ServerTime, 1e-9)
+	assert.InDelta(t, 0.050, st.ServerTime.Seconds(), 1e-9)
 }
 
 func TestTNSSmallSDUKeeps2ByteLengths(t *testing.T) {
@@ -90,8 +90,8 @@ func TestHTTPFraming(t *testing.T) {
 	require.Len(t, s.txns, 5)
 	assert.Equal(t, int64(len("HTTP/1.1 200 OK\r\nContent-Length: 3000\r\n\r\n")+3000), s.txns[0].ResponseBytes)
 	assert.Equal(t, 4, s.txns[0].ResponseSegments)
-	assert.InDelta(t, 0.010, s.txns[0].ServerTime, 1e-9)
-	assert.InDelta(t, 0.030, s.txns[0].TransferTime, 1e-9)
+	assert.InDelta(t, 0.010, s.txns[0].ServerTime.Seconds(), 1e-9)
+	assert.InDelta(t, 0.030, s.txns[0].TransferTime.Seconds(), 1e-9)
 	assert.Equal(t, 304, s.txns[2].Status)
 	assert.Equal(t, 201, s.txns[3].Status)
 	assert.Equal(t, 2, s.txns[3].ResponseMessages) // 100 Continue and 201
@@ -115,7 +115,7 @@ func TestPostgresFraming(t *testing.T) {
 	assert.Equal(t, uint64(2), st.Requests)
 	require.Len(t, s.txns, 2)
 	assert.Equal(t, "SELECT", s.txns[0].Verb)
-	assert.InDelta(t, 0.007, s.txns[0].ServerTime, 1e-9)
+	assert.InDelta(t, 0.007, s.txns[0].ServerTime.Seconds(), 1e-9)
 	assert.Equal(t, 4, s.txns[0].ResponseMessages)
 	assert.Equal(t, "FETCH", s.txns[1].Verb)
 	assert.Equal(t, 4, s.txns[1].RequestMessages)
@@ -144,7 +144,7 @@ func TestMySQLFraming(t *testing.T) {
 	require.Len(t, s.txns, 2)
 	assert.Equal(t, 7, s.txns[0].ResponseMessages)
 	assert.Equal(t, "SELECT", s.txns[0].Verb)
-	assert.InDelta(t, 0.004, s.txns[0].ServerTime, 1e-9)
+	assert.InDelta(t, 0.004, s.txns[0].ServerTime.Seconds(), 1e-9)
 	assert.True(t, s.txns[1].Error)
 	assert.Equal(t, 1064, s.txns[1].Status)
 	assert.Equal(t, uint64(4), st.Turns)
@@ -164,7 +164,7 @@ func TestTDSTLSRedisFraming(t *testing.T) {
 	assert.Equal(t, []string{"PreLogin", "SQLBatch"}, s.kinds(c2s))
 	require.Len(t, s.txns, 1)
 	assert.Equal(t, int64(108+58), s.txns[0].RequestBytes)
-	assert.InDelta(t, 0.006, s.txns[0].ServerTime, 1e-9)
+	assert.InDelta(t, 0.006, s.txns[0].ServerTime.Seconds(), 1e-9)
 	assert.Equal(t, uint64(2), st.MessagesS2C)
 
 	rec := func(typ byte, n int, first byte) []byte {
@@ -182,7 +182,7 @@ func TestTDSTLSRedisFraming(t *testing.T) {
 	assert.Equal(t, uint64(4), st.MessagesC2S)
 	assert.Equal(t, uint64(5), st.MessagesS2C)
 	require.Len(t, s.txns, 1)
-	assert.InDelta(t, 0.003, s.txns[0].ServerTime, 1e-9)
+	assert.InDelta(t, 0.003, s.txns[0].ServerTime.Seconds(), 1e-9)
 
 	s = newScript(appproto.Config{}, 6379)
 	s.send(c2s, 0, []byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"))
@@ -261,7 +261,7 @@ func TestUnknownTurns(t *testing.T) {
 	assert.Equal(t, uint64(5), st.MessagesS2C)
 	require.Len(t, s.txns, 5)
 	for _, tx := range s.txns {
-		assert.InDelta(t, 0.001, tx.ServerTime, 1e-9)
+		assert.InDelta(t, 0.001, tx.ServerTime.Seconds(), 1e-9)
 	}
 }
 
@@ -309,6 +309,6 @@ func TestHTTPHeaderCutBySnaplen(t *testing.T) {
 	assert.Equal(t, uint64(1), st.Responses)
 	require.Len(t, s.txns, 1)
 	assert.Equal(t, 200, s.txns[0].Status)
-	assert.InDelta(t, 0.150, s.txns[0].ServerTime, 1e-9)
+	assert.InDelta(t, 0.150, s.txns[0].ServerTime.Seconds(), 1e-9)
 	assert.Equal(t, uint64(0), st.FramingErrors)
 }

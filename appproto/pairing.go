@@ -299,9 +299,9 @@ func (p *pairing) complete(tx *txn) {
 	if t.RequestLast.IsZero() {
 		t.RequestLast = t.RequestFirst
 	}
-	t.ServerTime = t.ResponseFirst.Sub(t.RequestLast).Seconds()
-	t.TransferTime = t.ResponseLast.Sub(t.ResponseFirst).Seconds()
-	t.Duration = t.ResponseLast.Sub(t.RequestFirst).Seconds()
+	t.ServerTime = t.ResponseFirst.Sub(t.RequestLast)
+	t.TransferTime = t.ResponseLast.Sub(t.ResponseFirst)
+	t.Duration = t.ResponseLast.Sub(t.RequestFirst)
 	t.LastPacket = tx.respIdx
 	t.Turns = int(tx.turn-tx.turn0) + 1
 	t.Query, t.Host, t.Path = tx.query.text(), tx.host.text(), tx.path.text()

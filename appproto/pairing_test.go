@@ -51,9 +51,9 @@ func TestPairingPipelined(t *testing.T) {
 		assert.Equal(t, i+1, tx.ID)
 		assert.Equal(t, "test", tx.Proto)
 		// server time: response i's first byte - request i's last byte
-		assert.InDelta(t, float64(10+2*i-i)/1000, tx.ServerTime, 1e-9, "tx %d", i)
-		assert.InDelta(t, 0.001, tx.TransferTime, 1e-9)
-		assert.InDelta(t, float64(11+2*i-i)/1000, tx.Duration, 1e-9)
+		assert.InDelta(t, float64(10+2*i-i)/1000, tx.ServerTime.Seconds(), 1e-9, "tx %d", i)
+		assert.InDelta(t, 0.001, tx.TransferTime.Seconds(), 1e-9)
+		assert.InDelta(t, float64(11+2*i-i)/1000, tx.Duration.Seconds(), 1e-9)
 		assert.Equal(t, uint64(i+1), tx.FirstPacket) // requests are packets 1-3
 		assert.Equal(t, uint64(i+4), tx.LastPacket)  // responses 4-6
 		assert.Equal(t, 1, tx.Turns)
@@ -63,8 +63,8 @@ func TestPairingPipelined(t *testing.T) {
 	assert.Equal(t, uint64(3), st.Responses)
 	assert.Equal(t, uint64(3), st.Transactions)
 	assert.Equal(t, uint64(1), st.Turns) // all requests in one client turn
-	assert.InDelta(t, 0.010+0.011+0.012, st.ServerTime, 1e-9)
-	assert.InDelta(t, 0.012, st.ServerTimeMax, 1e-9)
+	assert.InDelta(t, 0.010+0.011+0.012, st.ServerTime.Seconds(), 1e-9)
+	assert.InDelta(t, 0.012, st.ServerTimeMax.Seconds(), 1e-9)
 }
 
 // TestPairingTurns: a turn-based protocol's request completes the previous
@@ -82,9 +82,9 @@ func TestPairingTurns(t *testing.T) {
 	a, b := s.txns[0], s.txns[1]
 	assert.Equal(t, int64(1000), a.ResponseBytes)
 	assert.Equal(t, 2, a.ResponseMessages)
-	assert.InDelta(t, 0.020, a.ServerTime, 1e-9)   // 20 - 0 ms
-	assert.InDelta(t, 0.005, a.TransferTime, 1e-9) // 25 - 20 ms
-	assert.InDelta(t, 0.015, b.ServerTime, 1e-9)   // 45 - 30 ms
+	assert.InDelta(t, 0.020, a.ServerTime.Seconds(), 1e-9)   // 20 - 0 ms
+	assert.InDelta(t, 0.005, a.TransferTime.Seconds(), 1e-9) // 25 - 20 ms
+	assert.InDelta(t, 0.015, b.ServerTime.Seconds(), 1e-9)   // 45 - 30 ms
 	assert.Equal(t, uint64(2), s.p.stats.Turns)
 	assert.Equal(t, uint64(0), s.p.stats.Unanswered)
 }

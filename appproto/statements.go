@@ -3,6 +3,9 @@ package appproto
 import (
 	"math"
 	"slices"
+	"time"
+
+	"github.com/netecology/netecology/flow/units"
 )
 
 // Bounds of a StatementGroups collector.
@@ -44,22 +47,28 @@ type StatementGroup struct {
 	Turns         int   `json:"turns"`
 	RequestBytes  int64 `json:"request_bytes"`
 	ResponseBytes int64 `json:"response_bytes"`
-	// ServerTime sums the transactions' server times (seconds);
+	// ServerTime sums the transactions' server times;
 	// ServerTimeP50 and ServerTimeP95 are nearest-rank quantiles, exact
 	// over the first 1024 transactions, over a regular sample of them
 	// (every 2nd, 4th...) beyond; ServerTimeMax is the largest.
-	ServerTime    float64 `json:"server_time_s"`
-	ServerTimeP50 float64 `json:"server_time_p50_s"`
-	ServerTimeP95 float64 `json:"server_time_p95_s"`
-	ServerTimeMax float64 `json:"server_time_max_s"`
-	// Duration sums the transactions' durations (seconds).
-	Duration float64 `json:"duration_s"`
+	ServerTime    time.Duration `json:"server_time_s"`
+	ServerTimeP50 time.Duration `json:"server_time_p50_s"`
+	ServerTimeP95 time.Duration `json:"server_time_p95_s"`
+	ServerTimeMax time.Duration `json:"server_time_max_s"`
+	// Duration sums the transactions' durations.
+	Duration time.Duration `json:"duration_s"`
 }
+
+// MarshalJSON writes the group with its durations in seconds.
+func (s StatementGroup) MarshalJSON() ([]byte, error) { return units.MarshalJSON(s) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *StatementGroup) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, s) }
 
 // stmtGroup is a group being gathered, with its server-time sample.
 type stmtGroup struct {
 	StatementGroup
-	times  []float64
+	times  []time.Duration
 	stride int // one server time kept every stride transactions
 	skip   int // transactions to pass before the next one kept
 }
@@ -153,7 +162,7 @@ func (s *stmtGroup) add(t *Transaction) {
 
 // sample keeps one server time in stride: all of them up to
 // maxServerTimes, then every other one of those kept and so on.
-func (s *stmtGroup) sample(v float64) {
+func (s *stmtGroup) sample(v time.Duration) {
 	if s.skip > 0 {
 		s.skip--
 		return
@@ -180,7 +189,7 @@ func (s *stmtGroup) decimate() {
 // added, the Other group (if any) last, with their quantiles.
 func (g *StatementGroups) Groups() []StatementGroup {
 	out := make([]StatementGroup, 0, len(g.groups)+1)
-	var tmp []float64
+	var tmp []time.Duration
 	for _, grp := range append(g.groups[:len(g.groups):len(g.groups)], g.other) {
 		if grp == nil {
 			continue
@@ -204,7 +213,7 @@ func (g *StatementGroups) Len() int {
 
 // nearestRank returns the p-quantile of sorted v: its ceil(p*n)-th
 // smallest value; 0 for none.
-func nearestRank(v []float64, p float64) float64 {
+func nearestRank(v []time.Duration, p float64) time.Duration {
 	if len(v) == 0 {
 		return 0
 	}
@@ -259,8 +268,8 @@ func (s *stmtGroup) merge(o *stmtGroup) {
 }
 
 // everyOther returns a new slice of every other value of v.
-func everyOther(v []float64) []float64 {
-	out := make([]float64, 0, (len(v)+1)/2)
+func everyOther(v []time.Duration) []time.Duration {
+	out := make([]time.Duration, 0, (len(v)+1)/2)
 	for i := 0; i < len(v); i += 2 {
 		out = append(out, v[i])
 	}

@@ -77,10 +77,10 @@ func TestStatementGroupsChatty(t *testing.T) {
 	assert.Equal(t, "SELECT", grp.Verb)
 	assert.Equal(t, 200, grp.Count)
 	assert.Equal(t, 200, grp.Turns)
-	assert.InDelta(t, 0.100, grp.ServerTimeP50, 1e-9)
-	assert.InDelta(t, 0.190, grp.ServerTimeP95, 1e-9)
-	assert.InDelta(t, 0.200, grp.ServerTimeMax, 1e-9)
-	assert.InDelta(t, 200*201/2*0.001, grp.ServerTime, 1e-6)
+	assert.InDelta(t, 0.100, grp.ServerTimeP50.Seconds(), 1e-9)
+	assert.InDelta(t, 0.190, grp.ServerTimeP95.Seconds(), 1e-9)
+	assert.InDelta(t, 0.200, grp.ServerTimeMax.Seconds(), 1e-9)
+	assert.InDelta(t, 200*201/2*0.001, grp.ServerTime.Seconds(), 1e-6)
 	assert.Equal(t, int64(len(a)*200), grp.ResponseBytes)
 }
 
@@ -89,14 +89,14 @@ func TestStatementGroupsChatty(t *testing.T) {
 // server times; Merge adds the counts of two collectors.
 func TestStatementGroupsBounds(t *testing.T) {
 	g := appproto.NewStatementGroups(2)
-	tx := func(q string, st float64) *appproto.Transaction {
+	tx := func(q string, st time.Duration) *appproto.Transaction {
 		return &appproto.Transaction{Proto: "postgres", Kind: "Query", Query: appproto.Text(q), ServerTime: st, Turns: 1}
 	}
 	for i := range 5000 {
-		g.Add(tx(fmt.Sprintf("select %d", i), float64(i+1)*1e-3)) // 1 .. 5000 ms
+		g.Add(tx(fmt.Sprintf("select %d", i), time.Duration(i+1)*time.Millisecond)) // 1 .. 5000 ms
 	}
-	g.Add(tx("select b from t", 2))
-	g.Add(tx("select c from t", 3))
+	g.Add(tx("select b from t", 2*time.Second))
+	g.Add(tx("select c from t", 3*time.Second))
 	gs := g.Groups()
 	require.Len(t, gs, 3)
 	assert.Equal(t, "select ?", gs[0].Statement)
@@ -108,14 +108,14 @@ func TestStatementGroupsBounds(t *testing.T) {
 	// 4096 transactions, so it keeps every 8th: 1, 9, ..., 4993 ms, 625
 	// values. Nearest rank: p50 the 313th, 1+8*312 = 2497 ms; p95 the
 	// 594th, 1+8*593 = 4745 ms (the exact ones are 2500 and 4750).
-	assert.InDelta(t, 2.497, gs[0].ServerTimeP50, 1e-9)
-	assert.InDelta(t, 4.745, gs[0].ServerTimeP95, 1e-9)
-	assert.InDelta(t, 5.0, gs[0].ServerTimeMax, 1e-12)
-	assert.InDelta(t, 5000*5001/2*1e-3, gs[0].ServerTime, 1e-6)
+	assert.Equal(t, 2497*time.Millisecond, gs[0].ServerTimeP50)
+	assert.Equal(t, 4745*time.Millisecond, gs[0].ServerTimeP95)
+	assert.Equal(t, 5*time.Second, gs[0].ServerTimeMax)
+	assert.Equal(t, 5000*5001/2*time.Millisecond, gs[0].ServerTime)
 
 	h := appproto.NewStatementGroups(0)
-	h.Add(tx("select 2", 0.5))
-	h.Add(tx("select x from y", 0.25))
+	h.Add(tx("select 2", 500*time.Millisecond))
+	h.Add(tx("select x from y", 250*time.Millisecond))
 	g.Merge(h)
 	gs = g.Groups()
 	require.Len(t, gs, 3)

@@ -80,7 +80,7 @@ func TestPostgresQueryCutBySnaplen(t *testing.T) {
 	assert.Equal(t, "SELECT * FROM orders WHER", string(s.txns[0].Query)) // 30 bytes: 5 of header, 25 of text
 	assert.True(t, s.txns[0].TextTruncated)
 	assert.Equal(t, uint64(0), st.FramingErrors)
-	assert.InDelta(t, 0.150, s.txns[0].ServerTime, 1e-9)
+	assert.InDelta(t, 0.150, s.txns[0].ServerTime.Seconds(), 1e-9)
 }
 
 // TestMySQLQueryText: COM_QUERY, COM_QUERY after query attributes

@@ -3,6 +3,8 @@ package appproto
 import (
 	"time"
 	"unicode/utf8"
+
+	"github.com/netecology/netecology/flow/units"
 )
 
 // Defaults for a zero Config.
@@ -234,13 +236,13 @@ type Transaction struct {
 	ResponseBytes    int64 `json:"response_bytes"`
 	ResponseSegments int   `json:"response_segments"`
 	ResponseMessages int   `json:"response_messages"`
-	// ServerTime is ResponseFirst - RequestLast in seconds: the time the
-	// server (and the network, one round trip) took to start answering.
-	ServerTime float64 `json:"server_time_s"`
-	// TransferTime is ResponseLast - ResponseFirst in seconds.
-	TransferTime float64 `json:"transfer_time_s"`
-	// Duration is ResponseLast - RequestFirst in seconds.
-	Duration float64 `json:"duration_s"`
+	// ServerTime is ResponseFirst - RequestLast: the time the server
+	// (and the network, one round trip) took to start answering.
+	ServerTime time.Duration `json:"server_time_s"`
+	// TransferTime is ResponseLast - ResponseFirst.
+	TransferTime time.Duration `json:"transfer_time_s"`
+	// Duration is ResponseLast - RequestFirst.
+	Duration time.Duration `json:"duration_s"`
 	// Turns counts the client turns (client data after server data) from
 	// the request's first message to the response's last: 1 for a plain
 	// request and response, more when the exchange goes back and forth.
@@ -258,6 +260,12 @@ type Transaction struct {
 	Incomplete   bool  `json:"incomplete,omitempty"`
 	MissingBytes int64 `json:"missing_bytes,omitempty"`
 }
+
+// MarshalJSON writes the transaction with its durations in seconds.
+func (t Transaction) MarshalJSON() ([]byte, error) { return units.MarshalJSON(t) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (t *Transaction) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, t) }
 
 // Clone returns a copy of t that owns its Query, Host and Path: one a
 // Handler may keep.
@@ -298,10 +306,10 @@ type Stats struct {
 	// server data, or is the connection's first data.
 	Turns uint64 `json:"turns"`
 	// ServerTime is the sum of the transactions' server times, ServerTimeMax
-	// the largest, TransactionTime the sum of their durations (seconds).
-	ServerTime      float64 `json:"server_time_s"`
-	ServerTimeMax   float64 `json:"server_time_max_s"`
-	TransactionTime float64 `json:"transaction_time_s"`
+	// the largest, TransactionTime the sum of their durations.
+	ServerTime      time.Duration `json:"server_time_s"`
+	ServerTimeMax   time.Duration `json:"server_time_max_s"`
+	TransactionTime time.Duration `json:"transaction_time_s"`
 	// BytesC2S and BytesS2C count the application bytes delivered in order.
 	BytesC2S int64 `json:"bytes_c2s"`
 	BytesS2C int64 `json:"bytes_s2c"`
@@ -326,6 +334,12 @@ type Stats struct {
 	TDU    int         `json:"tdu,omitempty"`
 	SQLNet SQLNetStats `json:"sqlnet,omitzero"`
 }
+
+// MarshalJSON writes the counters with its durations in seconds.
+func (s Stats) MarshalJSON() ([]byte, error) { return units.MarshalJSON(s) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *Stats) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, s) }
 
 // SQLNetStats are the SQL*Net (TNS) figures of a connection: the sizes the
 // Connect and Accept packets announced, and the overhead of TNS framing

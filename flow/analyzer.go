@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/netecology/netecology/appproto"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -177,8 +178,8 @@ type Conn struct {
 	Server netip.AddrPort `json:"server"`
 	First  time.Time      `json:"first"`
 	Last   time.Time      `json:"last"`
-	// Duration is Last - First in seconds.
-	Duration float64        `json:"duration_s"`
+	// Duration is Last - First.
+	Duration time.Duration  `json:"duration_s"`
 	State    tcpstate.State `json:"state"`
 	// Midstream is set when no SYN was seen, so the client was chosen by
 	// the fallback rule (see the package documentation).
@@ -211,6 +212,12 @@ type Conn struct {
 	// undermine; empty when the capture supports every figure.
 	Quality []tcpstate.Quality `json:"quality"`
 }
+
+// MarshalJSON writes the connection with its duration in seconds.
+func (c Conn) MarshalJSON() ([]byte, error) { return units.MarshalJSON(c) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (c *Conn) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, c) }
 
 // Summary accounts for every packet read: Packets = TCPPackets + the sum of
 // Other + the sum of Skipped.

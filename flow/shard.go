@@ -128,7 +128,7 @@ func (s *shard) finish(sc *sconn, why EndReason, seq uint64, txs []appproto.Tran
 	}
 	c, t := sc.conn, sc.tcp
 	c.First, c.Last = t.First, t.Last
-	c.Duration = t.Last.Sub(t.First).Seconds()
+	c.Duration = t.Last.Sub(t.First)
 	c.State = t.State()
 	c.End = why
 	c.C2S, c.S2C = t.Stats[0], t.Stats[1]

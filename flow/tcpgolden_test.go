@@ -17,6 +17,7 @@ import (
 
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/flowtest"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -235,7 +236,7 @@ func TestTCPGolden(t *testing.T) {
 					}
 					retx := want["retransmissions"].N + want["out_of_order"].N + want["keepalives"].N
 					switch {
-					case ours.Samples == wn && (wn == 0 || math.Abs(ours.MedianMs-wmed) < 0.0015):
+					case ours.Samples == wn && (wn == 0 || math.Abs(units.Ms(ours.Median)-wmed) < 0.0015):
 						rttSame++
 					case retx > 0 && ours.Samples < wn:
 						// Karn's rule: we take no sample from an ACK of
@@ -247,7 +248,7 @@ func TestTCPGolden(t *testing.T) {
 						seen[key] = true
 						if _, ok := known[key]; !ok {
 							unlisted = append(unlisted, fmt.Sprintf("| `%s` | %d | %s | ack_rtt | %d (median %.3f ms) | %d (median %.3f ms) | ? |",
-								name, s.Stream, d, wn, wmed, ours.Samples, ours.MedianMs))
+								name, s.Stream, d, wn, wmed, ours.Samples, units.Ms(ours.Median)))
 						}
 					}
 				}
@@ -399,12 +400,12 @@ func TestLabHandshakeRTT(t *testing.T) {
 			best := 0.0
 			var legs []float64
 			for _, c := range res.Conns {
-				require.Positive(t, c.RTT.HandshakeMs, "conn %d has no handshake RTT", c.ID)
-				assert.InDelta(t, c.RTT.HandshakeMs, c.RTT.SynToSynAckMs+c.RTT.SynAckToAckMs, 0.0015)
-				if best == 0 || c.RTT.SynToSynAckMs < best {
-					best = c.RTT.SynToSynAckMs
+				require.Positive(t, c.RTT.Handshake, "conn %d has no handshake RTT", c.ID)
+				assert.InDelta(t, units.Ms(c.RTT.Handshake), units.Ms(c.RTT.SynToSynAck+c.RTT.SynAckToAck), 0.0015)
+				if best == 0 || units.Ms(c.RTT.SynToSynAck) < best {
+					best = units.Ms(c.RTT.SynToSynAck)
 				}
-				legs = append(legs, c.RTT.SynToSynAckMs)
+				legs = append(legs, units.Ms(c.RTT.SynToSynAck))
 				assert.Equal(t, tcpstate.VantageClient, c.Vantage, "the lab captures at the client")
 			}
 			assert.InEpsilon(t, want, best, 0.02, "handshake RTT %.3f ms vs profile %.3f ms", best, want)
@@ -441,11 +442,11 @@ func TestLabChattyRTT(t *testing.T) {
 			require.Len(t, res.Conns, 1)
 			r := res.Conns[0].RTT
 			assert.Greater(t, r.Samples, m.C2S.DataSegs*9/10, "about one sample per request")
-			assert.InEpsilon(t, want, r.MedianMs, 0.05, "median data→ACK RTT %.3f ms vs expected %.3f ms", r.MedianMs, want)
-			assert.InEpsilon(t, r.C2S.Data.MedianMs, r.C2S.TS.MedianMs, 0.05, "timestamp echoes agree with data→ACK")
-			assert.LessOrEqual(t, r.MinMs, r.MedianMs)
-			assert.LessOrEqual(t, r.MedianMs, r.P95Ms)
-			assert.LessOrEqual(t, r.P95Ms, r.MaxMs)
+			assert.InEpsilon(t, want, units.Ms(r.Median), 0.05, "median data→ACK RTT %.3f ms vs expected %.3f ms", units.Ms(r.Median), want)
+			assert.InEpsilon(t, units.Ms(r.C2S.Data.Median), units.Ms(r.C2S.TS.Median), 0.05, "timestamp echoes agree with data→ACK")
+			assert.LessOrEqual(t, r.Min, r.Median)
+			assert.LessOrEqual(t, r.Median, r.P95)
+			assert.LessOrEqual(t, r.P95, r.Max)
 			checked++
 		})
 	}

@@ -24,9 +24,9 @@ type Layer struct {
 type BandwidthOptions struct {
 	// Lines draws one line per layer instead of stacked areas.
 	Lines bool
-	// Rate is the link (or committed) rate in bits per second, drawn as a
-	// dashed line; zero draws none.
-	Rate float64
+	// Rate is the link (or committed) rate, drawn as a dashed line; zero
+	// draws none.
+	Rate units.BitRate
 	// Percent draws the vertical axis in percent of Rate.
 	Percent bool
 	// Names label the two directions; empty means "client→server" and
@@ -45,7 +45,7 @@ func Bandwidth(h Header, layers []Layer, o BandwidthOptions) (*Figure, error) {
 		return nil, fmt.Errorf("bandwidth: %w: no layers", ErrNoData)
 	}
 	switch {
-	case !finite(o.Rate) || o.Rate < 0:
+	case !finite(float64(o.Rate)) || o.Rate < 0:
 		return nil, fmt.Errorf("bandwidth: %w: rate %v", ErrBadData, o.Rate)
 	case o.Percent && o.Rate == 0:
 		return nil, fmt.Errorf("bandwidth: %w: percent of rate needs a rate", ErrBadData)
@@ -77,7 +77,7 @@ func Bandwidth(h Header, layers []Layer, o BandwidthOptions) (*Figure, error) {
 func bandwidthPanel(h Header, layers []Layer, o BandwidthOptions, dir int, name string, n int, x0, w float64, width time.Duration) *panel {
 	scale := 1.0 // kbit/s per unit drawn
 	if o.Percent {
-		scale = o.Rate / 1000 / 100
+		scale = float64(o.Rate) / 1000 / 100
 	}
 	title := ""
 	if dir == 0 {
@@ -110,11 +110,11 @@ func bandwidthPanel(h Header, layers []Layer, o BandwidthOptions, dir int, name 
 		p.add(layers[k].Name, a)
 	}
 	if o.Rate > 0 {
-		r := o.Rate / 1000 / scale
+		r := float64(o.Rate) / 1000 / scale
 		ln := line(plotter.XYs{{X: x0, Y: r}, {X: x0 + float64(n)*w, Y: r}}, black, vg.Points(1), vg.Points(4), vg.Points(3))
 		series = append(series, ln.XYs)
 		p.Add(ln)
-		p.add("rate "+rateName(o.Rate), ln)
+		p.add("rate "+o.Rate.String(), ln)
 	}
 	p.Y.Min = 0
 	p.Y.Max *= 1.1
@@ -126,7 +126,7 @@ func bandwidthPanel(h Header, layers []Layer, o BandwidthOptions, dir int, name 
 	}
 	label := func(unit string) string { return fmt.Sprintf("%s, %s\nper %v", name, unit, width) }
 	if o.Percent {
-		p.Y.Label.Text = label(fmt.Sprintf("%% of %s", rateName(o.Rate)))
+		p.Y.Label.Text = label(fmt.Sprintf("%% of %s", o.Rate))
 	} else {
 		setRateAxis(p, label, series, bases)
 	}
@@ -183,6 +183,3 @@ func layerSteps(layers []Layer, dir, n int, x0, w, scale float64, stacked bool) 
 	}
 	return out
 }
-
-// rateName writes a rate in bits per second the way links are sold.
-func rateName(bps float64) string { return units.BitRate(bps).String() }

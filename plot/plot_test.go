@@ -13,6 +13,7 @@ import (
 
 	"github.com/netecology/netecology/flow/linkq"
 	"github.com/netecology/netecology/flow/series"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/plot"
 	"github.com/netecology/netecology/tcpstate"
 )
@@ -93,8 +94,8 @@ func TestBandwidthErrors(t *testing.T) {
 		want error
 	}{
 		"no layers":       {nil, plot.BandwidthOptions{}, plot.ErrNoData},
-		"NaN rate":        {l, plot.BandwidthOptions{Rate: math.NaN()}, plot.ErrBadData},
-		"Inf rate":        {l, plot.BandwidthOptions{Rate: math.Inf(1)}, plot.ErrBadData},
+		"NaN rate":        {l, plot.BandwidthOptions{Rate: units.BitRate(math.NaN())}, plot.ErrBadData},
+		"Inf rate":        {l, plot.BandwidthOptions{Rate: units.BitRate(math.Inf(1))}, plot.ErrBadData},
 		"negative rate":   {l, plot.BandwidthOptions{Rate: -1}, plot.ErrBadData},
 		"percent no rate": {l, plot.BandwidthOptions{Percent: true}, plot.ErrBadData},
 		"all empty":       {[]plot.Layer{{Bins: [2]plot.ByteBinner{bins(), bins()}}}, plot.BandwidthOptions{}, plot.ErrNoData},
@@ -219,9 +220,9 @@ func TestEchoFit(t *testing.T) {
 	// Points on RTT = 150 ms + 8 µs/B·size, as on a 2 Mbit/s link.
 	var pts linkq.Points
 	for size := 28; size <= 1500; size += 98 {
-		pts = append(pts, linkq.Point{Size: size, RTTms: 150 + 0.008*float64(size)})
+		pts = append(pts, linkq.Point{Size: size, RTT: 150*time.Millisecond + 8*time.Microsecond*time.Duration(size)})
 	}
-	line := linkq.Line{OK: true, InterceptMs: 150, SlopeUsPerByte: 8, RMSms: 0.1}
+	line := linkq.Line{OK: true, Intercept: 150 * time.Millisecond, SlopeUsPerByte: 8, RMSResid: 100 * time.Microsecond}
 	d := plot.EchoFitData{Points: pts, Lines: linkq.NamedLines{{Name: "least squares", Line: line}}}
 	f, err := plot.EchoFit(plot.Header{Title: "echo 10.0.0.1 → 10.0.0.2", Start: t0}, d)
 	require.NoError(t, err)

@@ -414,12 +414,12 @@ func (c *Conn) RTT() RTT {
 	var r RTT
 	hs := &c.hs
 	if hs.HaveSYNACK {
-		r.SynToSynAckMs = ms(max(0, hs.SYNACK.Sub(hs.SYN)))
+		r.SynToSynAck = us(max(0, hs.SYNACK.Sub(hs.SYN)))
 	}
 	if _, toClient, ok := hs.Legs(); ok {
-		r.SynAckToAckMs = ms(max(0, toClient))
+		r.SynAckToAck = us(max(0, toClient))
 		rtt, _ := hs.RTT() // from the first SYN: never too short
-		r.HandshakeMs = ms(rtt)
+		r.Handshake = us(rtt)
 	}
 	dirs := [2]*DirRTT{&r.C2S, &r.S2C}
 	for d := range dirs {
@@ -444,11 +444,11 @@ func (c *Conn) RTT() RTT {
 	if p >= 0 && c.h[p].rtt.n > 0 {
 		sum := dirs[p].Data
 		if l.Known() {
-			add := ms(l.To(Dir(1 - p)))
-			sum.MinMs += add
-			sum.MedianMs += add
-			sum.P95Ms += add
-			sum.MaxMs += add
+			add := us(l.To(Dir(1 - p)))
+			sum.Min += add
+			sum.Median += add
+			sum.P95 += add
+			sum.Max += add
 		}
 		r.RTTSummary = sum
 	}

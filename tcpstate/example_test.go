@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -24,7 +25,7 @@ func ExampleConn_Add() {
 	fmt.Println(a.Labels)
 	fmt.Println(a.Explain(tcpstate.Retransmission))
 	r := c.RTT()
-	fmt.Printf("handshake %.0f ms (%.0f + %.0f), vantage %s\n", r.HandshakeMs, r.SynToSynAckMs, r.SynAckToAckMs, c.Vantage())
+	fmt.Printf("handshake %.0f ms (%.0f + %.0f), vantage %s\n", units.Ms(r.Handshake), units.Ms(r.SynToSynAck), units.Ms(r.SynAckToAck), c.Vantage())
 	fmt.Println("c2s retransmissions:", c.Stats[tcpstate.ClientToServer].Retransmissions)
 	// Output:
 	// retransmission

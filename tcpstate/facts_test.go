@@ -181,8 +181,8 @@ func TestFactHandshake(t *testing.T) {
 	assert.Equal(t, t0, h4.FirstSYN)
 	assert.Equal(t, tcpstate.ClientToServer, h4.Client)
 	assert.Equal(t, t0.Add(time.Second), h4.SYN)
-	assert.InDelta(t, 1102.0, r.conn.RTT.HandshakeMs, 1e-9, "Conn.RTT's handshake round trip runs from the first SYN too")
-	assert.InDelta(t, 100.0, r.conn.RTT.SynToSynAckMs, 1e-9, "the raw leg from the latest SYN")
+	assert.Equal(t, 1102*time.Millisecond, r.conn.RTT.Handshake, "Conn.RTT's handshake round trip runs from the first SYN too")
+	assert.Equal(t, 100*time.Millisecond, r.conn.RTT.SynToSynAck, "the raw leg from the latest SYN")
 	// The legs model does not trust SYN->SYN/ACK after a repeated SYN;
 	// with nothing else to time the server leg it takes the upper bound
 	// from the first SYN (1.1 s).

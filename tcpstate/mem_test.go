@@ -80,13 +80,13 @@ func chattyConn(c *Conn, t0 time.Time, turns int) {
 // smallest is the median and the 7th the 95th percentile (ceil(0.95*7)=7).
 func TestSamplerMicroseconds(t *testing.T) {
 	var s sampler
-	// 1.2345 ms truncates to 1.234 ms as ms() reports it.
+	// 1.2345 ms truncates to 1.234 ms as us() reports it.
 	for _, d := range []time.Duration{3 * time.Millisecond, 1234500 * time.Nanosecond, 10 * time.Millisecond, 7 * time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond, 4 * time.Millisecond} {
 		s.add(d)
 	}
 	assert.Nil(t, s.wide)
 	sum := s.summary()
-	assert.Equal(t, RTTSummary{Samples: 7, MinMs: 1.234, MedianMs: 4, P95Ms: 10, MaxMs: 10}, sum)
+	assert.Equal(t, RTTSummary{Samples: 7, Min: 1234 * time.Microsecond, Median: 4 * time.Millisecond, P95: 10 * time.Millisecond, Max: 10 * time.Millisecond}, sum)
 	// 72 minutes = 4,320,000,000 µs > 2^32-1 = 4,294,967,295: the
 	// reservoir widens, the earlier samples kept.
 	s.add(72 * time.Minute)
@@ -94,5 +94,5 @@ func TestSamplerMicroseconds(t *testing.T) {
 	assert.Len(t, s.wide, 8)
 	sum = s.summary()
 	// 8 samples: median rank ceil(4)=4 (4 ms), p95 rank ceil(7.6)=8.
-	assert.Equal(t, RTTSummary{Samples: 8, MinMs: 1.234, MedianMs: 4, P95Ms: 4320000000.0 / 1000, MaxMs: 4320000000.0 / 1000}, sum)
+	assert.Equal(t, RTTSummary{Samples: 8, Min: 1234 * time.Microsecond, Median: 4 * time.Millisecond, P95: 72 * time.Minute, Max: 72 * time.Minute}, sum)
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/netecology/netecology/flow/units"
 )
 
 // MaxRTTSamples bounds the samples a sampler keeps for its quantiles. Up
@@ -14,15 +16,21 @@ import (
 // of rank). Count, min and max are always exact.
 const MaxRTTSamples = 4096
 
-// RTTSummary is the distribution of a set of round-trip time samples, in
-// milliseconds.
+// RTTSummary is the distribution of a set of round-trip time samples, at
+// microsecond resolution (JSON: milliseconds).
 type RTTSummary struct {
-	Samples  uint64  `json:"samples"`
-	MinMs    float64 `json:"min_ms"`
-	MedianMs float64 `json:"median_ms"`
-	P95Ms    float64 `json:"p95_ms"`
-	MaxMs    float64 `json:"max_ms"`
+	Samples uint64        `json:"samples"`
+	Min     time.Duration `json:"min_ms"`
+	Median  time.Duration `json:"median_ms"`
+	P95     time.Duration `json:"p95_ms"`
+	Max     time.Duration `json:"max_ms"`
 }
+
+// MarshalJSON writes the summary with its durations in milliseconds.
+func (s RTTSummary) MarshalJSON() ([]byte, error) { return units.MarshalJSON(s) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *RTTSummary) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, s) }
 
 // sampler collects RTT samples in bounded memory. The reservoir holds
 // whole microseconds, all that a summary reports (ms): 4 bytes a sample
@@ -98,29 +106,30 @@ func (s *sampler) summary() RTTSummary {
 	}
 	// Sorting in place is harmless: the reservoir's order carries no
 	// meaning.
-	var q func(p float64) float64
+	var q func(p float64) time.Duration
 	rank := func(p float64, n int) int { return max(0, min(int(p*float64(n)+0.999999)-1, n-1)) }
 	if s.wide != nil {
 		slices.Sort(s.wide)
-		q = func(p float64) float64 { return float64(s.wide[rank(p, len(s.wide))]) / 1000 }
+		q = func(p float64) time.Duration { return time.Duration(s.wide[rank(p, len(s.wide))]) * time.Microsecond }
 	} else {
 		slices.Sort(s.keep)
-		q = func(p float64) float64 { return float64(s.keep[rank(p, len(s.keep))]) / 1000 }
+		q = func(p float64) time.Duration { return time.Duration(s.keep[rank(p, len(s.keep))]) * time.Microsecond }
 	}
-	return RTTSummary{Samples: s.n, MinMs: ms(s.min), MedianMs: q(0.5), P95Ms: q(0.95), MaxMs: ms(s.max)}
+	return RTTSummary{Samples: s.n, Min: us(s.min), Median: q(0.5), P95: q(0.95), Max: us(s.max)}
 }
 
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+// us returns d truncated to whole microseconds, the resolution reported.
+func us(d time.Duration) time.Duration { return d.Truncate(time.Microsecond) }
 
 // RTT is the round-trip time analysis of a connection.
 //
 // The capture point splits each round trip in two: from the capture point
 // to the server and back (seen as SYN→SYN/ACK, and as client data → server
 // ACK), and from the capture point to the client and back (SYN/ACK→ACK,
-// server data → client ACK). HandshakeMs is the sum, the whole round trip
+// server data → client ACK). Handshake is the sum, the whole round trip
 // wherever the capture was taken.
 //
-// Samples, MinMs... describe the connection's round trip estimated from
+// Samples, Min... describe the connection's round trip estimated from
 // data→ACK samples: the samples of the direction whose receiver is far
 // from the capture point (the larger handshake leg, or without handshake
 // the direction with the larger minimum sample), each plus the other
@@ -128,15 +137,22 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // S2C, from data→ACK samples (Karn's rule: no sample from an ACK of
 // retransmitted data) and, apart, from timestamp echoes (RFC 7323).
 type RTT struct {
-	HandshakeMs float64 `json:"handshake_ms"`
-	// SynToSynAckMs and SynAckToAckMs are the two legs of the handshake
+	Handshake time.Duration `json:"handshake_ms"`
+	// SynToSynAck and SynAckToAck are the two legs of the handshake
 	// (zero when not seen).
-	SynToSynAckMs float64 `json:"syn_synack_ms"`
-	SynAckToAckMs float64 `json:"synack_ack_ms"`
+	SynToSynAck time.Duration `json:"syn_synack_ms"`
+	SynAckToAck time.Duration `json:"synack_ack_ms"`
 	RTTSummary
 	C2S DirRTT `json:"c2s"`
 	S2C DirRTT `json:"s2c"`
 }
+
+// MarshalJSON writes the analysis with its durations in milliseconds (it
+// must not be RTTSummary's, promoted).
+func (r RTT) MarshalJSON() ([]byte, error) { return units.MarshalJSON(r) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *RTT) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, r) }
 
 // DirRTT holds one direction's RTT samples: the time from a segment of
 // that direction to the reverse segment acknowledging it (Data) or

@@ -158,7 +158,7 @@ func TestLabelRetransmissionTimeout(t *testing.T) {
 	assert.Zero(t, r.an[6].AckOf)
 	assert.True(t, r.an[6].Ambiguous, "it matches packet 5's end, but packet 4 sent the same bytes")
 	assert.Equal(t, uint64(1), r.conn.RTT.C2S.Data.Samples)
-	assert.InDelta(t, 100.0, r.conn.RTT.C2S.Data.MaxMs, 1e-9)
+	assert.Equal(t, 100*time.Millisecond, r.conn.RTT.C2S.Data.Max)
 }
 
 func TestLabelLostAndOutOfOrder(t *testing.T) {
@@ -397,22 +397,22 @@ func TestRTTAndVantage(t *testing.T) {
 			assert.Equal(t, tc.leg2, l.ToClient)
 			assert.Equal(t, tcpstate.LegHandshake, l.ServerFrom)
 			assert.Equal(t, tc.want, l.Vantage)
-			assert.InDelta(t, ms(tc.leg1+tc.leg2), rt.HandshakeMs, 1e-9)
-			assert.InDelta(t, ms(tc.leg1), rt.SynToSynAckMs, 1e-9)
+			assert.Equal(t, tc.leg1+tc.leg2, rt.Handshake)
+			assert.Equal(t, tc.leg1, rt.SynToSynAck)
 			assert.Equal(t, uint64(21), rt.C2S.Data.Samples, "20 requests and the SYN")
-			assert.InDelta(t, ms(tc.leg1), rt.C2S.Data.MinMs, 1e-9)
-			assert.InDelta(t, ms(tc.leg1+19*time.Millisecond), rt.C2S.Data.MaxMs, 1e-9)
+			assert.Equal(t, tc.leg1, rt.C2S.Data.Min)
+			assert.Equal(t, tc.leg1+19*time.Millisecond, rt.C2S.Data.Max)
 			// Nearest-rank median of leg1 + 0..19 ms is leg1 + 9 ms.
-			assert.InDelta(t, ms(tc.leg1+9*time.Millisecond), rt.C2S.Data.MedianMs, 1e-9)
-			assert.InDelta(t, ms(tc.leg1+18*time.Millisecond), rt.C2S.Data.P95Ms, 1e-9)
-			assert.InDelta(t, ms(tc.leg2), rt.S2C.Data.MedianMs, 1e-9)
+			assert.Equal(t, tc.leg1+9*time.Millisecond, rt.C2S.Data.Median)
+			assert.Equal(t, tc.leg1+18*time.Millisecond, rt.C2S.Data.P95)
+			assert.Equal(t, tc.leg2, rt.S2C.Data.Median)
 			// The connection's round trip adds the other leg to the far
 			// direction's samples.
 			far, other := rt.C2S.Data, tc.leg2
 			if tc.leg2 > tc.leg1 {
 				far, other = rt.S2C.Data, tc.leg1
 			}
-			assert.InDelta(t, far.MedianMs+ms(other), rt.MedianMs, 1e-9)
+			assert.Equal(t, far.Median+other, rt.Median)
 		})
 	}
 }
@@ -446,8 +446,6 @@ func TestLegsWithoutHandshake(t *testing.T) {
 	assert.Equal(t, tcpstate.VantageMiddle, l.Vantage)
 	assert.Equal(t, tcpstate.VantageMiddle, r.conn.Vantage)
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func TestQualityFlags(t *testing.T) {
 	b := newB()

@@ -327,7 +327,7 @@ func runRecord(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "budget record: -rate:", err)
 			return exitBad
 		}
-		opts.At.RateBps = bits.BytesPerSecond()
+		opts.At.Rate = bits
 	}
 	var spec *budget.Spec
 	if *specFile != "" {

@@ -36,15 +36,15 @@ func drawFigure(name string, r fileReport) error {
 	p := plot.New()
 	p.Title.Text = "census: " + filepath.Base(r.File)
 	p.X.Label.Text = fmt.Sprintf("time since %s, s", r.Intervals[0].Start.Format("2006-01-02 15:04:05Z07:00"))
-	p.Y.Label.Text = fmt.Sprintf("kbit/s per %g s", r.IntervalS)
+	p.Y.Label.Text = fmt.Sprintf("kbit/s per %g s", r.Interval.Seconds())
 	t0 := r.Intervals[0].Start
 	series := []struct {
 		name string
 		clr  color.RGBA
 		bps  func(i int) float64
 	}{
-		{"out", color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, func(i int) float64 { return r.Intervals[i].Out.Bps }},
-		{"in", color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, func(i int) float64 { return r.Intervals[i].In.Bps }},
+		{"out", color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, func(i int) float64 { return float64(r.Intervals[i].Out.Rate) }},
+		{"in", color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, func(i int) float64 { return float64(r.Intervals[i].In.Rate) }},
 	}
 	if len(r.Local) == 0 {
 		series = series[:0]
@@ -52,10 +52,10 @@ func drawFigure(name string, r fileReport) error {
 			name string
 			clr  color.RGBA
 			bps  func(i int) float64
-		}{"all (no -local)", color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}, func(i int) float64 { return r.Intervals[i].Traffic.Sum().Bps }})
+		}{"all (no -local)", color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}, func(i int) float64 { return float64(r.Intervals[i].Traffic.Sum().Rate) }})
 	}
-	end := r.Intervals[len(r.Intervals)-1].Start.Sub(t0).Seconds() + r.IntervalS
-	top := r.RateBps / 1e3
+	end := r.Intervals[len(r.Intervals)-1].Start.Sub(t0).Seconds() + r.Interval.Seconds()
+	top := float64(r.Rate) / 1e3
 	for _, s := range series {
 		pts := make(plotter.XYs, 0, len(r.Intervals)+1)
 		for i, iv := range r.Intervals {
@@ -73,15 +73,15 @@ func drawFigure(name string, r fileReport) error {
 		p.Add(l)
 		p.Legend.Add(s.name, l)
 	}
-	if r.RateBps > 0 {
-		l, err := plotter.NewLine(plotter.XYs{{X: 0, Y: r.RateBps / 1e3}, {X: end, Y: r.RateBps / 1e3}})
+	if r.Rate > 0 {
+		l, err := plotter.NewLine(plotter.XYs{{X: 0, Y: float64(r.Rate) / 1e3}, {X: end, Y: float64(r.Rate) / 1e3}})
 		if err != nil {
 			return err
 		}
 		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 		l.Color = color.RGBA{A: 0xff}
 		p.Add(l)
-		p.Legend.Add("rate "+rateName(r.RateBps), l)
+		p.Legend.Add("rate "+r.Rate.String(), l)
 	}
 	p.Legend.Top = true
 	p.Y.Min, p.Y.Max = 0, 1.25*top // room for the legend above the rate line

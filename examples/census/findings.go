@@ -6,18 +6,19 @@ import (
 	"time"
 
 	"github.com/netecology/netecology/flow/census"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // findings are the census's headlines: who sends most, who pings big,
 // what routing, broadcast and non-IP traffic the link carries, the busiest
 // interval, the most padded connection.
-func findings(r *fileReport, rate float64) []string {
+func findings(r *fileReport, rate units.BitRate) []string {
 	var out []string
-	ofRate := func(bps float64) string {
+	ofRate := func(r units.BitRate) string {
 		if rate <= 0 {
 			return ""
 		}
-		return fmt.Sprintf(" (%.1f%% of %s)", 100*bps/rate, rateName(rate))
+		return fmt.Sprintf(" (%.1f%% of %s)", 100*float64(r)/float64(rate), rate)
 	}
 	top := ""
 	if h := r.Hosts.BySent; len(h) > 0 {
@@ -33,7 +34,7 @@ func findings(r *fileReport, rate float64) []string {
 			break
 		}
 		s := fmt.Sprintf("big pings: %s sent %d echo requests with more than %d bytes of payload; with their replies %d bytes, %s kbit/s over %.1f s%s",
-			p.Host, p.Pings, r.ICMP.BigPingBytes, p.Bytes, kbps(p.Bps), p.Last.Sub(p.First).Seconds(), ofRate(p.Bps))
+			p.Host, p.Pings, r.ICMP.BigPingBytes, p.Bytes, kbps(p.Rate), p.Last.Sub(p.First).Seconds(), ofRate(p.Rate))
 		if p.Host.String() == top {
 			s += ", the top talker"
 		}
@@ -85,21 +86,21 @@ func classSummary(name string, cs []census.Class) string {
 }
 
 // busiest names the interval with the most bytes one way across the link.
-func busiest(r *fileReport, ofRate func(float64) string) string {
-	best, dir, bps := -1, "", 0.0
+func busiest(r *fileReport, ofRate func(units.BitRate) string) string {
+	best, dir, bps := -1, "", units.BitRate(0)
 	for i, iv := range r.Intervals {
 		for _, d := range []struct {
 			name string
 			u    census.Use
 		}{{"out", iv.Out}, {"in", iv.In}} {
-			if d.u.Bps > bps {
-				best, dir, bps = i, d.name, d.u.Bps
+			if d.u.Rate > bps {
+				best, dir, bps = i, d.name, d.u.Rate
 			}
 		}
 	}
 	if best < 0 || len(r.Local) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("busiest %s interval: %s from %s, %s kbit/s%s", time.Duration(r.IntervalS*1e9), dir,
+	return fmt.Sprintf("busiest %s interval: %s from %s, %s kbit/s%s", r.Interval, dir,
 		r.Intervals[best].Start.Format(time.RFC3339), kbps(bps), ofRate(bps))
 }

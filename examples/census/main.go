@@ -92,19 +92,19 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-type rateFlag struct{ v *float64 }
+type rateFlag struct{ v *units.BitRate }
 
 func (r rateFlag) String() string {
 	if r.v == nil {
 		return ""
 	}
-	return strconv.FormatFloat(*r.v, 'g', -1, 64)
+	return strconv.FormatFloat(float64(*r.v), 'g', -1, 64)
 }
 
 func (r rateFlag) Set(s string) error {
 	v, err := units.ParseBitRate(s)
 	if err == nil {
-		*r.v = float64(v)
+		*r.v = v
 	}
 	return err
 }
@@ -190,6 +190,10 @@ type fileReport struct {
 	Error string `json:"error,omitempty"`
 	*census.Report
 }
+
+// MarshalJSON writes the record with the report's fields in place (a
+// promoted Report.MarshalJSON would write those alone).
+func (r fileReport) MarshalJSON() ([]byte, error) { return units.MarshalJSON(r) }
 
 // analyze makes the census of one capture (a file, "-" or rotated files
 // joined by commas); the report is nil when it could not be read at all.

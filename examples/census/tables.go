@@ -14,14 +14,11 @@ import (
 	"github.com/netecology/netecology/flow/units"
 )
 
-func u(v uint64) string        { return strconv.FormatUint(v, 10) }
-func f1(v float64) string      { return strconv.FormatFloat(v, 'f', 1, 64) }
-func f3(v float64) string      { return strconv.FormatFloat(v, 'f', 3, 64) }
-func pct(share float64) string { return strconv.FormatFloat(100*share, 'f', 1, 64) }
-func kbps(bps float64) string  { return strconv.FormatFloat(bps/1e3, 'f', 1, 64) }
-
-// rateName formats bit/s with an SI prefix.
-func rateName(bps float64) string { return units.BitRate(bps).String() }
+func u(v uint64) string           { return strconv.FormatUint(v, 10) }
+func f1(v float64) string         { return strconv.FormatFloat(v, 'f', 1, 64) }
+func f3(v float64) string         { return strconv.FormatFloat(v, 'f', 3, 64) }
+func pct(share float64) string    { return strconv.FormatFloat(100*share, 'f', 1, 64) }
+func kbps(r units.BitRate) string { return strconv.FormatFloat(float64(r)/1e3, 'f', 1, 64) }
 
 // table is a header and rows, printed as CSV (with the file name first)
 // or as text.
@@ -77,7 +74,7 @@ var tablesByName = map[string]table{
 			var rows [][]string
 			for _, iv := range r.Intervals {
 				for d, x := range uses(&iv.Traffic) {
-					rows = append(rows, []string{iv.Start.Format(time.RFC3339), dirNames[d], u(x.Packets), u(x.Bytes), kbps(x.Bps), f3(x.Pct)})
+					rows = append(rows, []string{iv.Start.Format(time.RFC3339), dirNames[d], u(x.Packets), u(x.Bytes), kbps(x.Rate), f3(x.Pct)})
 				}
 			}
 			return rows
@@ -127,7 +124,7 @@ var tablesByName = map[string]table{
 			var rows [][]string
 			for _, p := range r.ICMP.Pingers {
 				rows = append(rows, []string{p.Host.String(), u(p.Pings), u(p.Bytes), u(p.Error), p.First.Format(time.RFC3339Nano),
-					p.Last.Format(time.RFC3339Nano), kbps(p.Bps), f3(p.Pct), f3(p.PingsPerS), pct(p.ShareOfCapture)})
+					p.Last.Format(time.RFC3339Nano), kbps(p.Rate), f3(p.Pct), f3(p.PingsPerS), pct(p.ShareOfCapture)})
 			}
 			return rows
 		},
@@ -173,7 +170,7 @@ func writeText(w io.Writer, o *options, reps []fileReport) error {
 			fmt.Fprintln(w)
 		}
 		fmt.Fprintf(w, "== %s: %s to %s (%.3f s), %d packets, %d bytes\n", r.File, r.Start.Format(time.RFC3339Nano),
-			r.End.Format(time.RFC3339Nano), r.DurationS, r.Total.Sum().Packets, r.Total.Sum().Bytes)
+			r.End.Format(time.RFC3339Nano), r.Duration.Seconds(), r.Total.Sum().Packets, r.Total.Sum().Bytes)
 		if r.Error != "" {
 			fmt.Fprintf(w, "   read up to an error: %s\n", r.Error)
 		}
@@ -195,11 +192,11 @@ func textTables(w io.Writer, o *options, r fileReport) error {
 		local = "local " + prefixList(r.Local)
 	}
 	rate := ""
-	if r.RateBps > 0 {
-		rate = ", percent of " + rateName(r.RateBps)
+	if r.Rate > 0 {
+		rate = ", percent of " + r.Rate.String()
 	}
 	ofRate := func(p float64) string {
-		if r.RateBps <= 0 {
+		if r.Rate <= 0 {
 			return "-"
 		}
 		return f1(p)
@@ -207,13 +204,13 @@ func textTables(w io.Writer, o *options, r fileReport) error {
 	fmt.Fprintf(tw, "\nTraffic by direction (%s%s):\n", local, rate)
 	line("direction", "packets", "bytes", "kbit/s", "% of rate")
 	for d, x := range uses(&r.Total) {
-		line(dirNames[d], u(x.Packets), u(x.Bytes), kbps(x.Bps), ofRate(x.Pct))
+		line(dirNames[d], u(x.Packets), u(x.Bytes), kbps(x.Rate), ofRate(x.Pct))
 	}
-	fmt.Fprintf(tw, "\nPer %s interval (kbit/s, %% of rate):\n", time.Duration(r.IntervalS*1e9))
+	fmt.Fprintf(tw, "\nPer %s interval (kbit/s, %% of rate):\n", r.Interval)
 	line("start", "out", "out %", "in", "in %", "internal", "transit", "unknown")
 	for _, iv := range r.Intervals {
-		line(iv.Start.Format(time.RFC3339), kbps(iv.Out.Bps), ofRate(iv.Out.Pct), kbps(iv.In.Bps), ofRate(iv.In.Pct),
-			kbps(iv.Internal.Bps), kbps(iv.Transit.Bps), kbps(iv.Unknown.Bps))
+		line(iv.Start.Format(time.RFC3339), kbps(iv.Out.Rate), ofRate(iv.Out.Pct), kbps(iv.In.Rate), ofRate(iv.In.Pct),
+			kbps(iv.Internal.Rate), kbps(iv.Transit.Rate), kbps(iv.Unknown.Rate))
 	}
 	for _, s := range []struct {
 		name string
@@ -254,7 +251,7 @@ func textTables(w io.Writer, o *options, r fileReport) error {
 	if len(e.Pingers) > 0 {
 		line("pinger", "big pings", "bytes", "kbit/s", "% of rate", "pings/s", "% of bytes")
 		for _, p := range e.Pingers {
-			line(p.Host.String(), u(p.Pings), u(p.Bytes), kbps(p.Bps), ofRate(p.Pct), f1(p.PingsPerS), pct(p.ShareOfCapture))
+			line(p.Host.String(), u(p.Pings), u(p.Bytes), kbps(p.Rate), ofRate(p.Pct), f1(p.PingsPerS), pct(p.ShareOfCapture))
 		}
 	}
 	fmt.Fprintln(tw, "\nConnections with the most redundant payload:")

@@ -64,10 +64,10 @@ import (
 	"time"
 
 	"github.com/netecology/netecology/examples/internal/cli"
-	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/examples/internal/top"
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
+	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/flow/units"
 )
 
@@ -128,14 +128,12 @@ func main() {
 	os.Exit(run(flag.Args(), o, os.Stdin, os.Stdout, os.Stderr))
 }
 
-// parseRate reads a rate in bit/s (units.ParseBitRate; empty means none)
-// and returns bytes per second.
-func parseRate(s string) (float64, error) {
+// parseRate reads a rate in bit/s (units.ParseBitRate; empty means none).
+func parseRate(s string) (units.BitRate, error) {
 	if s == "" {
 		return 0, nil
 	}
-	v, err := units.ParseBitRate(s)
-	return v.BytesPerSecond(), err
+	return units.ParseBitRate(s)
 }
 
 // parseLoss reads a loss probability: a fraction, or a percentage with
@@ -202,7 +200,7 @@ func target(o *options) (explain.WhatIf, error) {
 	if o.queue < 0 {
 		return explain.WhatIf{}, errors.New("-queue must not be negative")
 	}
-	return explain.WhatIf{RTT: o.rtt, RateBps: rate, Loss: loss, LossKnown: lossKnown, QueueFrames: o.queue, RWnd: rwnd}, nil
+	return explain.WhatIf{RTT: o.rtt, Rate: rate, Loss: loss, LossKnown: lossKnown, QueueFrames: o.queue, RWnd: rwnd}, nil
 }
 
 // output is what the table and the end of the -json document show.
@@ -337,7 +335,7 @@ type ended struct {
 type connRow struct {
 	cap    int
 	id     int
-	lost   float64
+	lost   time.Duration
 	row    explain.Row
 	server string
 	x      *explain.Conn
@@ -357,8 +355,8 @@ func newPass(o options, at explain.WhatIf, caps []*capture) *pass {
 				return a.lost > b.lost
 			}
 		case "duration":
-			if a.row.DurationS != b.row.DurationS {
-				return a.row.DurationS > b.row.DurationS
+			if a.row.Duration != b.row.Duration {
+				return a.row.Duration > b.row.Duration
 			}
 		}
 		return a.cap < b.cap || a.cap == b.cap && a.id < b.id
@@ -665,13 +663,13 @@ const width = 120
 // did not keep), then the totals.
 func rowTable(w io.Writer, out output, o options, at explain.WhatIf) error {
 	rows := slices.Clone(out.Subjects)
-	lost := func(r explain.Row) float64 { return findings.TimeLost(&r.Budget) }
+	lost := func(r explain.Row) float64 { return findings.TimeLost(&r.Budget).Seconds() }
 	if o.by == "proto" {
 		switch o.sortBy {
 		case "lost":
 			slices.SortStableFunc(rows, func(a, b explain.Row) int { return cmp.Compare(lost(b), lost(a)) })
 		case "duration":
-			slices.SortStableFunc(rows, func(a, b explain.Row) int { return cmp.Compare(b.DurationS, a.DurationS) })
+			slices.SortStableFunc(rows, func(a, b explain.Row) int { return cmp.Compare(b.Duration, a.Duration) })
 		}
 	}
 	shown := rows
@@ -692,11 +690,11 @@ func rowTable(w io.Writer, out output, o options, at explain.WhatIf) error {
 		if o.by == "proto" {
 			second = fmt.Sprint(r.Conns)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.3f\t%.3f\t%d\t%s\t%s\t%s\t%s\t%s\t", r.Label, second, r.DurationS, lost(r), r.Turns,
-			orDash(r.RTTms, "%.1f"), orDash(r.MeanSegment, "%.0f"), orDash(100*r.SmallShare, "%.0f%%"),
+		fmt.Fprintf(tw, "%s\t%s\t%.3f\t%.3f\t%d\t%s\t%s\t%s\t%s\t%s\t", r.Label, second, r.Duration.Seconds(), lost(r), r.Turns,
+			orDash(units.Ms(r.RTT), "%.1f"), orDash(r.MeanSegment, "%.0f"), orDash(100*r.SmallShare, "%.0f%%"),
 			orDash(r.AcksPerSegment, "%.2f"), r.Limit)
 		if r.Projected != nil {
-			fmt.Fprintf(tw, "%.3f\t", r.Projected.DurationS)
+			fmt.Fprintf(tw, "%.3f\t", r.Projected.Duration.Seconds())
 		}
 		fmt.Fprintln(tw)
 	}
@@ -706,10 +704,10 @@ func rowTable(w io.Writer, out output, o options, at explain.WhatIf) error {
 	var n int
 	var d, l float64
 	for _, r := range rows[len(shown):] {
-		n, d, l = n+1, d+r.DurationS, l+lost(r)
+		n, d, l = n+1, d+r.Duration.Seconds(), l+lost(r)
 	}
 	if r := out.SubjectsRest; r != nil {
-		n, d, l = n+r.Conns, d+r.DurationS, l+lost(*r)
+		n, d, l = n+r.Conns, d+r.Duration.Seconds(), l+lost(*r)
 	}
 	if n > 0 {
 		more := "-n 0 shows all"
@@ -725,10 +723,10 @@ func rowTable(w io.Writer, out output, o options, at explain.WhatIf) error {
 	}
 	if count > 1 {
 		fmt.Fprintf(w, "all %d: %.3f s of connection time, %.3f s lost to the network (round trips, windows, loss)\n",
-			count, all.DurationS, out.all.Lost())
+			count, all.Duration.Seconds(), out.all.Lost().Seconds())
 	}
 	if at != (explain.WhatIf{}) {
-		fmt.Fprintf(w, "projected (s) at %s  %.3f\n  round trips paid  %d\n", whatIfName(at), all.Projected.DurationS, all.Projected.RoundTrips)
+		fmt.Fprintf(w, "projected (s) at %s  %.3f\n  round trips paid  %d\n", whatIfName(at), all.Projected.Duration.Seconds(), all.Projected.RoundTrips)
 		projectionNotes(w, all.Projected)
 	}
 	return nil
@@ -757,8 +755,8 @@ func whatIfName(at explain.WhatIf) string {
 	if at.RTT > 0 {
 		parts = append(parts, at.RTT.String())
 	}
-	if at.RateBps > 0 {
-		parts = append(parts, fmt.Sprintf("%.0f kbit/s", at.RateBps*8/1000))
+	if at.Rate > 0 {
+		parts = append(parts, fmt.Sprintf("%.0f kbit/s", float64(at.Rate)/1000))
 	}
 	if at.LossKnown {
 		parts = append(parts, fmt.Sprintf("%g%% loss", 100*at.Loss))
@@ -811,7 +809,7 @@ func columns(w io.Writer, rows []explain.Row, at explain.WhatIf) error {
 	}
 	fmt.Fprintln(tw)
 	line("connections", func(r *explain.Row) float64 { return float64(r.Conns) }, "%.0f")
-	line("duration (s)", func(r *explain.Row) float64 { return r.DurationS }, "%.3f")
+	line("duration (s)", func(r *explain.Row) float64 { return r.Duration.Seconds() }, "%.3f")
 	line("payload bytes", func(r *explain.Row) float64 { return float64(r.Bytes) }, "%.0f")
 	line("data segments", func(r *explain.Row) float64 { return float64(r.Segments) }, "%.0f")
 	line("mean segment (B)", func(r *explain.Row) float64 { return r.MeanSegment }, "%.1f")
@@ -819,20 +817,20 @@ func columns(w io.Writer, rows []explain.Row, at explain.WhatIf) error {
 	line("ACKs per data segment", func(r *explain.Row) float64 { return r.AcksPerSegment }, "%.2f")
 	line("application turns", func(r *explain.Row) float64 { return float64(r.Turns) }, "%.0f")
 	line("round trips paid", func(r *explain.Row) float64 { return float64(r.RoundTrips) }, "%.0f")
-	line("base RTT (ms)", func(r *explain.Row) float64 { return r.RTTms }, "%.1f")
-	line("bottleneck (kbit/s)", func(r *explain.Row) float64 { return r.RateBps * 8 / 1000 }, "%.0f")
-	line("time lost to the network (s)", func(r *explain.Row) float64 { return findings.TimeLost(&r.Budget) }, "%.3f")
-	line("waiting on round trips (s)", func(r *explain.Row) float64 { return r.Budget.WaitingS() }, "%.3f")
-	line("  handshake", func(r *explain.Row) float64 { return r.Budget.HandshakeS }, "%.3f")
-	line("  application turns", func(r *explain.Row) float64 { return r.Budget.RoundTripS }, "%.3f")
-	line("  window / ACK clock", func(r *explain.Row) float64 { return r.Budget.WindowWaitS }, "%.3f")
-	line("client think (s)", func(r *explain.Row) float64 { return r.Budget.ClientThinkS }, "%.3f")
-	line("server think (s)", func(r *explain.Row) float64 { return r.Budget.ServerThinkS }, "%.3f")
-	line("transfer (s)", func(r *explain.Row) float64 { return r.Budget.TransferS }, "%.3f")
-	line("receiver window (s)", func(r *explain.Row) float64 { return r.Budget.ReceiverWindowS + r.Budget.ZeroWindowS }, "%.3f")
-	line("loss recovery + RTO (s)", func(r *explain.Row) float64 { return r.Budget.LossRecoveryS + r.Budget.RTOS }, "%.3f")
-	line("queueing (s)", func(r *explain.Row) float64 { return r.Budget.QueueS() }, "%.3f")
-	line("  behind other traffic", func(r *explain.Row) float64 { return r.Budget.QueueCrossS }, "%.3f")
+	line("base RTT (ms)", func(r *explain.Row) float64 { return units.Ms(r.RTT) }, "%.1f")
+	line("bottleneck (kbit/s)", func(r *explain.Row) float64 { return float64(r.Rate) / 1000 }, "%.0f")
+	line("time lost to the network (s)", func(r *explain.Row) float64 { return findings.TimeLost(&r.Budget).Seconds() }, "%.3f")
+	line("waiting on round trips (s)", func(r *explain.Row) float64 { return r.Budget.Waiting().Seconds() }, "%.3f")
+	line("  handshake", func(r *explain.Row) float64 { return r.Budget.Handshake.Seconds() }, "%.3f")
+	line("  application turns", func(r *explain.Row) float64 { return r.Budget.RoundTrip.Seconds() }, "%.3f")
+	line("  window / ACK clock", func(r *explain.Row) float64 { return r.Budget.WindowWait.Seconds() }, "%.3f")
+	line("client think (s)", func(r *explain.Row) float64 { return r.Budget.ClientThink.Seconds() }, "%.3f")
+	line("server think (s)", func(r *explain.Row) float64 { return r.Budget.ServerThink.Seconds() }, "%.3f")
+	line("transfer (s)", func(r *explain.Row) float64 { return r.Budget.Transfer.Seconds() }, "%.3f")
+	line("receiver window (s)", func(r *explain.Row) float64 { return (r.Budget.ReceiverWindow + r.Budget.ZeroWindow).Seconds() }, "%.3f")
+	line("loss recovery + RTO (s)", func(r *explain.Row) float64 { return (r.Budget.LossRecovery + r.Budget.RTO).Seconds() }, "%.3f")
+	line("queueing (s)", func(r *explain.Row) float64 { return r.Budget.Queue().Seconds() }, "%.3f")
+	line("  behind other traffic", func(r *explain.Row) float64 { return r.Budget.QueueCross.Seconds() }, "%.3f")
 	fmt.Fprint(tw, "limited by\t")
 	for _, r := range rows {
 		fmt.Fprint(tw, r.Limit, "\t")
@@ -844,10 +842,10 @@ func columns(w io.Writer, rows []explain.Row, at explain.WhatIf) error {
 	if at == (explain.WhatIf{}) {
 		return tw.Flush()
 	}
-	line("projected (s) at "+whatIfName(at), func(r *explain.Row) float64 { return r.Projected.DurationS }, "%.3f")
+	line("projected (s) at "+whatIfName(at), func(r *explain.Row) float64 { return r.Projected.Duration.Seconds() }, "%.3f")
 	if ranged(rows) {
-		line("  best case", func(r *explain.Row) float64 { return r.Projected.BestS }, "%.3f")
-		line("  worst case", func(r *explain.Row) float64 { return r.Projected.WorstS }, "%.3f")
+		line("  best case", func(r *explain.Row) float64 { return r.Projected.Best.Seconds() }, "%.3f")
+		line("  worst case", func(r *explain.Row) float64 { return r.Projected.Worst.Seconds() }, "%.3f")
 	}
 	line("  round trips paid", func(r *explain.Row) float64 { return float64(r.Projected.RoundTrips) }, "%.0f")
 	if err := tw.Flush(); err != nil {
@@ -864,7 +862,7 @@ func columns(w io.Writer, rows []explain.Row, at explain.WhatIf) error {
 // ranged reports whether any row's projection has a range.
 func ranged(rows []explain.Row) bool {
 	for _, r := range rows {
-		if p := r.Projected; p != nil && (p.BestS != p.DurationS || p.WorstS != p.DurationS) {
+		if p := r.Projected; p != nil && (p.Best != p.Duration || p.Worst != p.Duration) {
 			return true
 		}
 	}
@@ -874,8 +872,8 @@ func ranged(rows []explain.Row) bool {
 // projectionNotes prints a projection's range, when it has one, and its
 // assumptions.
 func projectionNotes(w io.Writer, p *explain.Projection) {
-	if p.BestS != p.DurationS || p.WorstS != p.DurationS {
-		fmt.Fprintf(w, "  range (s)  %.3f to %.3f\n", p.BestS, p.WorstS)
+	if p.Best != p.Duration || p.Worst != p.Duration {
+		fmt.Fprintf(w, "  range (s)  %.3f to %.3f\n", p.Best.Seconds(), p.Worst.Seconds())
 	}
 	if p.Losses > 0 {
 		fmt.Fprintf(w, "  losses priced  %.1f\n", p.Losses)

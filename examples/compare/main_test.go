@@ -24,10 +24,11 @@ import (
 func lab(name string) string { return filepath.Join(flowtest.RepoRoot(), "testdata", "lab", name) }
 
 func TestParseRate(t *testing.T) {
+	// bytes per second: 2 Mbit/s is 250,000 B/s
 	for in, want := range map[string]float64{"2M": 250000, "512k": 64000, "1G": 125e6, "8000": 1000, "": 0} {
 		got, err := parseRate(in)
 		require.NoError(t, err, in)
-		assert.InDelta(t, want, got, 1e-6, in)
+		assert.InDelta(t, want, got.BytesPerSecond(), 1e-6, in)
 	}
 	for _, bad := range []string{"fast", "-2M", "M"} {
 		_, err := parseRate(bad)
@@ -57,8 +58,8 @@ func TestCompareTwoCapturesJSON(t *testing.T) {
 	assert.Less(t, bulk.RoundTrips, 6)
 	require.NotNil(t, chatty.Projected)
 	// at 10 ms the chatty session shrinks ~10x, the bulk one hardly
-	assert.Less(t, chatty.Projected.DurationS, chatty.DurationS/8)
-	assert.Greater(t, bulk.Projected.DurationS, bulk.DurationS*0.7)
+	assert.Less(t, chatty.Projected.Duration.Seconds(), chatty.Duration.Seconds()/8)
+	assert.Greater(t, bulk.Projected.Duration.Seconds(), bulk.Duration.Seconds()*0.7)
 	assert.Len(t, doc.Captures, 2)
 	assert.True(t, strings.HasPrefix(doc.Conclusion, "wan2m-pg-chatty.pcap took 31.6 s, 9.9× wan2m-http-bulk.pcap's 3.2 s: 204 round trips × 150.9 ms"), doc.Conclusion)
 	assert.Empty(t, doc.Caveats, "the lab captures are complete")
@@ -204,13 +205,13 @@ func TestCompareBounded(t *testing.T) {
 	assert.Equal(t, n-5, d.SubjectsRest.Conns)
 	var dur float64
 	for _, r := range d.Subjects {
-		dur += r.DurationS
+		dur += r.Duration.Seconds()
 	}
 	var all float64
 	for _, x := range c.Conns {
-		all += x.Budget.DurationS
+		all += x.Budget.Duration.Seconds()
 	}
-	assert.InDelta(t, all, dur+d.SubjectsRest.DurationS, 1e-9)
+	assert.InDelta(t, all, dur+d.SubjectsRest.Duration.Seconds(), 1e-9)
 	for i, x := range c.Conns {
 		require.Equal(t, i+1, x.ID, "first-seen order")
 	}
@@ -263,12 +264,12 @@ func TestCompareWhatIfTarget(t *testing.T) {
 	p := e.Conns()[0].ProjectTo(explain.Target{RTT: 50 * time.Millisecond, Rate: 5 * units.Mbps, Loss: 0.01, LossKnown: true, QueueFrames: 1000})
 	// 203 + 204 data segments at 1 %: 4.1 losses, none in bulk phases
 	assert.InDelta(t, 4.07, p.Losses, 0.01)
-	assert.Less(t, p.BestS, p.DurationS)
-	assert.Greater(t, p.WorstS, p.DurationS)
+	assert.Less(t, p.Best.Seconds(), p.Duration.Seconds())
+	assert.Greater(t, p.Worst.Seconds(), p.Duration.Seconds())
 	s := out.String()
 	for _, want := range []string{
-		fmt.Sprintf("projected (s) at 50ms 5000 kbit/s 1%% loss queue 1000  %.3f", p.DurationS),
-		fmt.Sprintf("  range (s)  %.3f to %.3f", p.BestS, p.WorstS),
+		fmt.Sprintf("projected (s) at 50ms 5000 kbit/s 1%% loss queue 1000  %.3f", p.Duration.Seconds()),
+		fmt.Sprintf("  range (s)  %.3f to %.3f", p.Best.Seconds(), p.Worst.Seconds()),
 		"  losses priced  4.1",
 		"  assuming loss given: the observed losses dropped, the target's priced",
 	} {
@@ -282,7 +283,7 @@ func TestCompareWhatIfTarget(t *testing.T) {
 	assert.True(t, doc.WhatIf.LossKnown)
 	assert.Equal(t, 1000, doc.WhatIf.QueueFrames)
 	require.NotNil(t, doc.Subjects[0].Projected)
-	assert.InDelta(t, p.WorstS, doc.Subjects[0].Projected.WorstS, 1e-9)
+	assert.InDelta(t, p.Worst.Seconds(), doc.Subjects[0].Projected.Worst.Seconds(), 1e-9)
 
 	for _, bad := range []options{{loss: "2", sortBy: "lost"}, {queue: -1, sortBy: "lost"}, {rwnd: "x", sortBy: "lost"}, {captureRate: "fast", sortBy: "lost"}} {
 		assert.Equal(t, 2, run([]string{f}, bad, nil, &out, &errOut), "%+v", bad)

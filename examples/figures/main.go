@@ -45,9 +45,9 @@ import (
 	"time"
 
 	"github.com/netecology/netecology/examples/internal/cli"
-	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
+	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/flow/linkq"
 	"github.com/netecology/netecology/flow/series"
 	"github.com/netecology/netecology/flow/units"
@@ -60,7 +60,7 @@ type options struct {
 	conn    int
 	dir     string
 	width   time.Duration
-	rate    float64
+	rate    units.BitRate
 	percent bool
 	lines   bool
 	max     int
@@ -130,7 +130,7 @@ func parseArgs(argv []string, stderr io.Writer) (*args, error) {
 		if err != nil {
 			return nil, err
 		}
-		o.rate = float64(r)
+		o.rate = r
 	}
 	if a.format == "" {
 		a.format = strings.TrimPrefix(strings.ToLower(filepath.Ext(a.out)), ".")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/netecology/netecology/examples/internal/cli"
 	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -69,7 +70,7 @@ func (x *explainer) ConnEnd(c *flow.Conn) { x.order.Add(c.ID, c) }
 
 func (x *explainer) connLine(c *flow.Conn) {
 	fmt.Fprintf(x.w, "conn %d %s -> %s: vantage %s, handshake RTT %.3f ms, data RTT median %.3f ms (%d samples)",
-		c.ID, c.Client, c.Server, c.Vantage, c.RTT.HandshakeMs, c.RTT.MedianMs, c.RTT.Samples)
+		c.ID, c.Client, c.Server, c.Vantage, units.Ms(c.RTT.Handshake), units.Ms(c.RTT.Median), c.RTT.Samples)
 	for _, q := range c.Quality {
 		fmt.Fprintf(x.w, "; %s x%d: %s", q.Issue, q.Count, q.Affects)
 	}

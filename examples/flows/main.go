@@ -56,6 +56,7 @@ import (
 	"github.com/netecology/netecology/examples/internal/cli"
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -66,6 +67,10 @@ type connRecord struct {
 	// flow/explain).
 	Explain *explain.Conn `json:"explain,omitempty"`
 }
+
+// MarshalJSON writes the record with the connection's fields in place (a
+// promoted Conn.MarshalJSON would write those alone).
+func (r connRecord) MarshalJSON() ([]byte, error) { return units.MarshalJSON(r) }
 
 type summaryRecord struct {
 	Type string `json:"type"`
@@ -350,7 +355,7 @@ func tableRow(w io.Writer, c *flow.Conn) error {
 	}
 	u := func(v uint64) string { return fmt.Sprint(v) }
 	_, err := fmt.Fprintf(w, tableFormat, fmt.Sprint(c.ID), c.Client, c.Server, c.First.Format("15:04:05.000"),
-		fmt.Sprintf("%.3f", c.Duration), state, u(c.C2S.Packets), u(c.C2S.WireBytes), u(c.C2S.UniqueBytes),
+		fmt.Sprintf("%.3f", c.Duration.Seconds()), state, u(c.C2S.Packets), u(c.C2S.WireBytes), u(c.C2S.UniqueBytes),
 		u(c.S2C.Packets), u(c.S2C.WireBytes), u(c.S2C.UniqueBytes))
 	return err
 }

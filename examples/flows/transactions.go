@@ -9,10 +9,12 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/netecology/netecology/appproto"
 	"github.com/netecology/netecology/examples/internal/top"
 	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/units"
 )
 
 type txnRecord struct {
@@ -22,6 +24,10 @@ type txnRecord struct {
 	Server string `json:"server"`
 	*appproto.Transaction
 }
+
+// MarshalJSON writes the record with the transaction's fields in place (a
+// promoted Transaction.MarshalJSON would write those alone).
+func (r txnRecord) MarshalJSON() ([]byte, error) { return units.MarshalJSON(r) }
 
 // txSummary is the last JSON line of -transactions -json: the packet
 // accounting and the number of lines before it.
@@ -110,7 +116,7 @@ func runTransactions(names []string, asJSON bool, stdin io.Reader, stdout, stder
 		tw.Flush()
 		if r := out.rest; r.conns > 0 {
 			fmt.Fprintf(w, "... and %d more connections (beyond the first %d by id): %d transactions, %.3f s server time\n",
-				r.conns, maxConnRows, r.transactions, r.serverTime)
+				r.conns, maxConnRows, r.transactions, r.serverTime.Seconds())
 		}
 		fmt.Fprintln(w, "server = first response byte - last request byte (includes one network round trip); transfer = last - first response byte")
 		fmt.Fprintln(w, "incomplete = bytes of the request or response missing (cut by the end of the capture, or lost in a gap)")
@@ -141,7 +147,7 @@ func txRow(w io.Writer, c *flow.Conn, t *appproto.Transaction) {
 	}
 	fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t%s\t %s\n", c.ID, t.ID, t.Proto, what,
 		t.RequestFirst.Format("15:04:05.000000"), t.RequestBytes, t.RequestSegments, t.ResponseBytes,
-		t.ResponseSegments, t.Turns, t.ServerTime*1e3, t.TransferTime*1e3, t.Duration*1e3, status, txText(t))
+		t.ResponseSegments, t.Turns, t.ServerTime.Seconds()*1e3, t.TransferTime.Seconds()*1e3, t.Duration.Seconds()*1e3, status, txText(t))
 }
 
 // connTable writes the connections that carried application data, by id.
@@ -151,7 +157,7 @@ func connTable(w io.Writer, conns []*flow.Conn) {
 	for _, c := range conns {
 		a := c.App
 		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%.2f\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t\n", c.ID, c.Client, c.Server, c.Proto,
-			c.ProtoConfidence, a.Turns, a.Requests, a.Transactions, a.ServerTime, a.TransactionTime, c.Duration)
+			c.ProtoConfidence, a.Turns, a.Requests, a.Transactions, a.ServerTime.Seconds(), a.TransactionTime.Seconds(), c.Duration.Seconds())
 	}
 }
 
@@ -160,6 +166,9 @@ type stmtRecord struct {
 	Type string `json:"type"`
 	*appproto.StatementGroup
 }
+
+// MarshalJSON writes the record with the group's fields in place.
+func (r stmtRecord) MarshalJSON() ([]byte, error) { return units.MarshalJSON(r) }
 
 // stmtTable writes the statement groups, one a line.
 func stmtTable(w io.Writer, stmts []appproto.StatementGroup) {
@@ -178,7 +187,7 @@ func stmtTable(w io.Writer, stmts []appproto.StatementGroup) {
 			text += "…"
 		}
 		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t %s\n", s.Proto, s.Count, s.Turns, s.RequestBytes,
-			s.ResponseBytes, s.Errors, s.Incomplete, s.ServerTime, s.ServerTimeP50*1e3, s.ServerTimeP95*1e3, s.ServerTimeMax*1e3, oneLine(text))
+			s.ResponseBytes, s.Errors, s.Incomplete, s.ServerTime.Seconds(), s.ServerTimeP50.Seconds()*1e3, s.ServerTimeP95.Seconds()*1e3, s.ServerTimeMax.Seconds()*1e3, oneLine(text))
 	}
 	fmt.Fprintln(w, "statements: literals replaced by ?; turns = round trips paid; p50/p95 = nearest-rank server time; most server time first")
 }
@@ -216,7 +225,7 @@ type txPrinter struct {
 	conns *top.Keeper[*flow.Conn]
 	rest  struct {
 		conns, transactions uint64
-		serverTime          float64
+		serverTime          time.Duration
 	}
 }
 

@@ -173,9 +173,9 @@ func TestStatementsLab(t *testing.T) {
 					assert.Equal(t, turns, s.Turns, key)
 					assert.Equal(t, req, s.RequestBytes, key)
 					assert.Equal(t, resp, s.ResponseBytes, key)
-					assert.InDelta(t, rank(0.5), s.ServerTimeP50, 1e-9, key)
-					assert.InDelta(t, rank(0.95), s.ServerTimeP95, 1e-9, key)
-					assert.InDelta(t, times[len(times)-1], s.ServerTimeMax, 1e-9, key)
+					assert.InDelta(t, rank(0.5), s.ServerTimeP50.Seconds(), 1e-9, key)
+					assert.InDelta(t, rank(0.95), s.ServerTimeP95.Seconds(), 1e-9, key)
+					assert.InDelta(t, times[len(times)-1], s.ServerTimeMax.Seconds(), 1e-9, key)
 				}
 			}
 			assert.Equal(t, tc.want, got)

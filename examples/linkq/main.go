@@ -77,22 +77,17 @@ type options struct {
 
 // parseRate reads a rate in bit/s with an optional k, M or G suffix, as
 // the project's other tools do.
-func parseRate(s string) (float64, error) {
-	r, err := units.ParseBitRate(s)
-	return float64(r), err
-}
-
-type rateFlag struct{ v *float64 }
+type rateFlag struct{ v *units.BitRate }
 
 func (r rateFlag) String() string {
 	if r.v == nil {
 		return ""
 	}
-	return strconv.FormatFloat(*r.v, 'g', -1, 64)
+	return strconv.FormatFloat(float64(*r.v), 'g', -1, 64)
 }
 
 func (r rateFlag) Set(s string) error {
-	v, err := parseRate(s)
+	v, err := units.ParseBitRate(s)
 	if err == nil {
 		*r.v = v
 	}
@@ -144,7 +139,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	}
 	if *lineSpeeds != "" {
 		for _, s := range strings.Split(*lineSpeeds, ",") {
-			v, err := parseRate(s)
+			v, err := units.ParseBitRate(s)
 			if err != nil {
 				return nil, fmt.Errorf("-line-speeds: %w", err)
 			}

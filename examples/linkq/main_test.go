@@ -15,6 +15,7 @@ import (
 
 	"github.com/netecology/netecology/flow/flowtest"
 	"github.com/netecology/netecology/flow/linkq"
+	"github.com/netecology/netecology/flow/units"
 )
 
 func runArgs(args ...string) (int, string, string) {
@@ -39,14 +40,6 @@ func TestUsage(t *testing.T) {
 		code, _, stderr := runArgs(args...)
 		assert.Equal(t, 2, code, "%v", args)
 		assert.Contains(t, stderr, "linkq:", "%v", args)
-	}
-}
-
-func TestParseRate(t *testing.T) {
-	for s, want := range map[string]float64{"2M": 2e6, "512k": 512e3, "1.5G": 1.5e9, "64000": 64000} {
-		v, err := parseRate(s)
-		require.NoError(t, err, s)
-		assert.Equal(t, want, v, s)
 	}
 }
 
@@ -218,7 +211,7 @@ func TestFitFigure(t *testing.T) {
 	require.NotEmpty(t, r.Paths)
 	fit := r.Paths[0].Fit
 	assert.InDelta(t, 8.0, fit.SlopeUsPerByte, 0.4)
-	assert.Contains(t, svg, fmt.Sprintf("least squares: %.3f ms + %.4f µs/B", fit.InterceptMs, fit.SlopeUsPerByte))
+	assert.Contains(t, svg, fmt.Sprintf("least squares: %.3f ms + %.4f µs/B", units.Ms(fit.Intercept), fit.SlopeUsPerByte))
 	assert.Empty(t, r.Paths[0].Points, "points only with -points")
 
 	code, _, stderr = runArgs("-mode", "fit", "-no-tcp", "-fig", out, filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "wan2m-pg-chatty.pcap"))
@@ -270,8 +263,8 @@ func TestLabVerdictCSVAndJSON(t *testing.T) {
 	require.Len(t, r.Verdicts, 1)
 	v := r.Verdicts[0]
 	assert.Equal(t, "fail", v.Overall.String())
-	assert.Equal(t, 150.0, v.TargetRTTms)
-	assert.Equal(t, 2e6, v.TargetRateBps)
+	assert.Equal(t, 150.0, units.Ms(v.TargetRTT))
+	assert.Equal(t, 2e6, float64(v.TargetRate))
 	assert.Equal(t, uint64(1), v.Spurious)
 }
 

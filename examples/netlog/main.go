@@ -47,6 +47,7 @@ import (
 	"github.com/netecology/netecology/examples/internal/cli"
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/netlog"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/plot"
 )
 
@@ -214,7 +215,7 @@ func drawFigure(o *options, pk *picker) error {
 	c := pk.conn
 	title := fmt.Sprintf("lifelines of connection %d, %s → %s (%s)", c.ID, c.Client, c.Server, c.Proto)
 	if ev := pk.events; len(ev) > 0 && ev[0].Legs != nil {
-		title += fmt.Sprintf(", legs: client %.3f ms, server %.3f ms", ev[0].Legs.ClientMs, ev[0].Legs.ServerMs)
+		title += fmt.Sprintf(", legs: client %.3f ms, server %.3f ms", units.Ms(ev[0].Legs.Client), units.Ms(ev[0].Legs.Server))
 	} else {
 		title += ", no handshake: far ends not placed"
 	}

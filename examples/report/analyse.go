@@ -7,12 +7,13 @@ import (
 
 	"github.com/netecology/netecology/appproto"
 	"github.com/netecology/netecology/examples/internal/cli"
-	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/examples/internal/top"
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
+	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/flow/linkq"
 	"github.com/netecology/netecology/flow/series"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -39,7 +40,7 @@ type analysis struct {
 	vantage [2]int
 	// rate and rtt are the largest bottleneck rate (bit/s, rounded as a
 	// target) and the smallest base RTT measured, the target's defaults.
-	rate float64
+	rate units.BitRate
 	rtt  time.Duration
 	// whatIf is the duration at other RTTs and rates (second pass).
 	whatIf []findings.WhatIfRow
@@ -62,7 +63,7 @@ type ranked struct {
 // duration and the time they lost to the network.
 type restSums struct {
 	n         int
-	dur, lost float64
+	dur, lost time.Duration
 }
 
 // qualityGroup is one capture-quality issue: the connections that have
@@ -155,7 +156,7 @@ func (a *analysis) first(o *options) (bool, error) {
 	order.Flush()
 	a.summary, a.format = res.Summary, res.Format
 	a.ranked = keep.Sorted()
-	if len(a.ranked) > 0 && a.ranked[0].x.Budget.DurationS > 0 {
+	if len(a.ranked) > 0 && a.ranked[0].x.Budget.Duration > 0 {
 		a.top, a.topFlw = a.ranked[0].x, a.ranked[0].fc
 	}
 	return true, err
@@ -170,7 +171,7 @@ func (a *analysis) add(r ranked, keep *top.Keeper[ranked]) {
 	a.tally.Add(x)
 	if out, dropped := keep.Add(r); dropped {
 		a.rest.n++
-		a.rest.dur += out.x.Budget.DurationS
+		a.rest.dur += out.x.Budget.Duration
 		a.rest.lost += findings.TimeLost(&out.x.Budget)
 	}
 	switch fc.Vantage {
@@ -179,8 +180,8 @@ func (a *analysis) add(r ranked, keep *top.Keeper[ranked]) {
 	case tcpstate.VantageServer:
 		a.vantage[1]++
 	}
-	a.rate = max(a.rate, round3(x.RateBps*8))
-	if rtt := time.Duration(x.RTTms * float64(time.Millisecond)); rtt > 0 && (a.rtt == 0 || rtt < a.rtt) {
+	a.rate = max(a.rate, units.BitRate(round3(float64(x.Rate))))
+	if rtt := x.RTT; rtt > 0 && (a.rtt == 0 || rtt < a.rtt) {
 		a.rtt = rtt
 	}
 	for _, q := range fc.Quality {
@@ -262,7 +263,7 @@ func lostBefore(x, y *explain.Conn) bool {
 	if lx, ly := findings.TimeLost(&x.Budget), findings.TimeLost(&y.Budget); lx != ly {
 		return lx > ly
 	}
-	return x.Budget.DurationS > y.Budget.DurationS
+	return x.Budget.Duration > y.Budget.Duration
 }
 
 // byLost returns the ranked connections' explanations, the first n.

@@ -11,13 +11,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netecology/netecology/flow/findings"
+	"gonum.org/v1/plot/vg"
+
 	"github.com/netecology/netecology/flow/explain"
+	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/flow/linkq"
 	"github.com/netecology/netecology/flow/series"
 	"github.com/netecology/netecology/plot"
 	"github.com/netecology/netecology/tcpstate"
-	"gonum.org/v1/plot/vg"
 )
 
 // dirNames name the directions in the figures.

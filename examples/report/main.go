@@ -59,7 +59,7 @@ import (
 type options struct {
 	out        string
 	targetRTT  time.Duration
-	targetRate float64
+	targetRate units.BitRate
 	top        int
 	workers    int
 	quiet      bool
@@ -119,7 +119,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 		if err != nil {
 			return nil, fmt.Errorf("-target-rate: %w", err)
 		}
-		o.targetRate = float64(v)
+		o.targetRate = v
 	}
 	return o, nil
 }

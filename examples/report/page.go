@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/flow/explain"
+	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/flow/linkq"
 	"github.com/netecology/netecology/flow/units"
 )
@@ -104,7 +104,7 @@ func targetText(tg linkq.Target, o *options) string {
 		return "No target for the network verdict (loss, window, MSS): the captures give no bottleneck rate or RTT to default to; " +
 			"give -target-rate and -target-rtt."
 	}
-	s := fmt.Sprintf("Network verdict against a target of %s at %s RTT", units.BitRate(tg.Rate).String(), findings.Millis(float64(tg.RTT)/1e6))
+	s := fmt.Sprintf("Network verdict against a target of %s at %s RTT", tg.Rate.String(), findings.Millis(tg.RTT))
 	var from []string
 	if o.targetRate == 0 {
 		from = append(from, "the rate is the largest bottleneck measured")
@@ -123,7 +123,7 @@ func captureInfo(a *analysis) captureRow {
 	row := captureRow{File: a.name, Format: string(a.format), Packets: s.Packets, TCPPackets: s.TCPPackets, Conns: uint64(s.Connections)}
 	if a.ser != nil && a.ser.Packets > 0 {
 		row.First = a.ser.First.UTC().Format("2006-01-02 15:04:05.000 UTC")
-		row.Span = findings.Secs(a.ser.Last.Sub(a.ser.First).Seconds())
+		row.Span = findings.Secs(a.ser.Last.Sub(a.ser.First))
 	}
 	var other []string
 	for k, v := range s.Other {
@@ -172,7 +172,7 @@ func verdicts(a *analysis, tg linkq.Target) []verdictBlock {
 	}
 	for _, c := range a.byLost(verdictsShown) {
 		b := verdictBlock{Heading: fmt.Sprintf("%s: %s → %s, %s, %s lost to the network", a.label(c), c.Client, c.Server,
-			findings.Secs(c.Budget.DurationS), findings.Secs(findings.TimeLost(&c.Budget)))}
+			findings.Secs(c.Budget.Duration), findings.Secs(findings.TimeLost(&c.Budget)))}
 		fs := findings.Checks(c)
 		fs = append(fs, findings.FromQueue(c, tg.RTT, tg.Rate)...)
 		if v, ok := lv[c.ID]; ok {
@@ -251,7 +251,7 @@ func budgets(caps []*analysis, top int) budgetChart {
 	}
 	var all []item
 	total := 0
-	var restDur float64 // of the connections not ranked
+	var restDur time.Duration // of the connections not ranked
 	for _, a := range caps {
 		for _, c := range a.byLost(len(a.ranked)) {
 			all = append(all, item{a, c})
@@ -261,22 +261,22 @@ func budgets(caps []*analysis, top int) budgetChart {
 	}
 	var ch budgetChart
 	n := min(len(all), budgetRows, top)
-	var longest float64
+	var longest time.Duration
 	for _, it := range all[:n] {
-		longest = max(longest, it.c.Budget.DurationS)
+		longest = max(longest, it.c.Budget.Duration)
 	}
 	ch.Scale = findings.Secs(longest)
 	used := map[explain.Cause]bool{}
 	for i, it := range all[:n] {
 		b := &it.c.Budget
-		row := budgetRow{Label: it.a.label(it.c), Duration: findings.Secs(b.DurationS), Lost: findings.Secs(findings.TimeLost(b)), Y: i * 26}
+		row := budgetRow{Label: it.a.label(it.c), Duration: findings.Secs(b.Duration), Lost: findings.Secs(findings.TimeLost(b)), Y: i * 26}
 		x := 0.0
 		for _, k := range findings.Causes() {
 			s := b.Part(k)
 			if s <= 0 || longest <= 0 {
 				continue
 			}
-			w := 100 * s / longest
+			w := 100 * s.Seconds() / longest.Seconds()
 			row.Parts = append(row.Parts, budgetPart{Label: findings.CauseLabel(k), Secs: findings.Secs(s), Color: causeColor(k), X: x, W: w})
 			x += w
 			used[k] = true
@@ -291,7 +291,7 @@ func budgets(caps []*analysis, top int) budgetChart {
 	if total > n {
 		d := restDur
 		for _, it := range all[n:] {
-			d += it.c.Budget.DurationS
+			d += it.c.Budget.Duration
 		}
 		ch.More, ch.MoreDur = total-n, findings.Secs(d)
 	}
@@ -327,11 +327,11 @@ type whatIfRow struct {
 var whatIfRTTs = []time.Duration{time.Millisecond, 10 * time.Millisecond, 50 * time.Millisecond, 150 * time.Millisecond, 600 * time.Millisecond}
 
 // whatIfRates are the rates projected to: the target's, 10 and 100
-// Mbit/s (bytes per second).
-func whatIfRates(tg linkq.Target) []float64 {
-	rates := []float64{10e6 / 8, 100e6 / 8}
+// Mbit/s.
+func whatIfRates(tg linkq.Target) []units.BitRate {
+	rates := []units.BitRate{10 * units.Mbps, 100 * units.Mbps}
 	if tg.Rate > 0 {
-		rates = append([]float64{tg.Rate / 8}, rates...)
+		rates = append([]units.BitRate{tg.Rate}, rates...)
 	}
 	return rates
 }
@@ -349,9 +349,9 @@ func whatIf(caps []*analysis) whatIfTable {
 	for i := range cols[0] {
 		row := whatIfRow{Label: cols[0][i].Label}
 		for _, c := range cols {
-			cell := fmt.Sprintf("%s, %d round trips", findings.Secs(c[i].DurationS), c[i].RoundTrips)
-			if x := c[i]; x.BestS != x.DurationS || x.WorstS != x.DurationS {
-				cell += fmt.Sprintf(" (%s to %s)", findings.Secs(x.BestS), findings.Secs(x.WorstS))
+			cell := fmt.Sprintf("%s, %d round trips", findings.Secs(c[i].Duration), c[i].RoundTrips)
+			if x := c[i]; x.Best != x.Duration || x.Worst != x.Duration {
+				cell += fmt.Sprintf(" (%s to %s)", findings.Secs(x.Best), findings.Secs(x.Worst))
 			}
 			row.Cells = append(row.Cells, cell)
 			for _, a := range c[i].Assumptions {
@@ -382,15 +382,15 @@ func connections(caps []*analysis, top int) connTable {
 		for _, c := range shown {
 			r := explain.Summarize("", []*explain.Conn{c}, explain.WhatIf{})
 			t.Rows = append(t.Rows, connRow{Capture: a.name, ID: fmt.Sprint(c.ID), Proto: c.Proto, Client: c.Client.String(),
-				Server: c.Server.String(), Duration: fmt.Sprintf("%.3f", c.Budget.DurationS),
-				Lost: fmt.Sprintf("%.3f", findings.TimeLost(&c.Budget)), Turns: fmt.Sprint(c.Turns), RTT: dash(c.RTTms, "%.1f"),
+				Server: c.Server.String(), Duration: fmt.Sprintf("%.3f", c.Budget.Duration.Seconds()),
+				Lost: fmt.Sprintf("%.3f", findings.TimeLost(&c.Budget).Seconds()), Turns: fmt.Sprint(c.Turns), RTT: dash(units.Ms(c.RTT), "%.1f"),
 				Segment: dash(r.MeanSegment, "%.0f"), Small: dash(100*r.SmallShare, "%.0f%%"), Acks: dash(r.AcksPerSegment, "%.2f"),
 				Limit: c.Limit.String()})
 		}
 		if n := a.tally.Len() - len(shown); n > 0 {
 			d, l := a.rest.dur, a.rest.lost
 			for _, x := range a.byLost(len(a.ranked))[len(shown):] {
-				d, l = d+x.Budget.DurationS, l+findings.TimeLost(&x.Budget)
+				d, l = d+x.Budget.Duration, l+findings.TimeLost(&x.Budget)
 			}
 			t.More = append(t.More, fmt.Sprintf("%s: %d more connections, %s of connection time, %s lost to the network",
 				a.name, n, findings.Secs(d), findings.Secs(l)))
@@ -439,7 +439,7 @@ func transactions(a *analysis) (txTable, bool) {
 			kind += fmt.Sprintf(" → %d", x.Status)
 		}
 		t.Rows = append(t.Rows, txRow{ID: fmt.Sprint(x.ID), Kind: kind, At: fmt.Sprintf("%.3f", x.RequestFirst.Sub(a.top.First).Seconds()),
-			ReqBytes: fmt.Sprint(x.RequestBytes), Wait: fmt.Sprintf("%.1f", x.ServerTime*1000), Transfer: fmt.Sprintf("%.1f", x.TransferTime*1000),
+			ReqBytes: fmt.Sprint(x.RequestBytes), Wait: fmt.Sprintf("%.1f", x.ServerTime.Seconds()*1000), Transfer: fmt.Sprintf("%.1f", x.TransferTime.Seconds()*1000),
 			RespBytes: fmt.Sprint(x.ResponseBytes), Turns: fmt.Sprint(x.Turns), Error: x.Error})
 	}
 	return t, true

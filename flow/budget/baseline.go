@@ -133,8 +133,8 @@ func pathSpec(w explain.WhatIf) PathSpec {
 	if w.RTT > 0 {
 		p.RTT = w.RTT.String()
 	}
-	if w.RateBps > 0 {
-		p.Rate = trimFloat(w.RateBps * 8)
+	if w.Rate > 0 {
+		p.Rate = trimFloat(float64(w.Rate))
 	}
 	return p
 }
@@ -292,7 +292,7 @@ func (p PathSpec) whatIf() (explain.WhatIf, error) {
 		if err != nil {
 			return w, fmt.Errorf("rate %q: %w", p.Rate, err)
 		}
-		w.RateBps = bits.BytesPerSecond()
+		w.Rate = bits
 	}
 	return w, nil
 }
@@ -437,7 +437,7 @@ func (g *grouper) newGroup(where Selector) *group {
 // when Record was given none.
 func (g *grouper) learnPath(c *Checker, ex *explain.Conn) {
 	if g.learn && ex.RTTSamples > 0 {
-		c.paths[g.path] = explain.WhatIf{RTT: time.Duration(math.Round(ex.RTTms * 1e6)), RateBps: ex.RateBps}
+		c.paths[g.path] = explain.WhatIf{RTT: ex.RTT, Rate: ex.Rate}
 		g.learn = false
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/netecology/netecology/flow/budget"
 	"github.com/netecology/netecology/flow/explain"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // Record's figures on the scripted sessions, by arithmetic on the script
@@ -166,7 +167,7 @@ checks:
 }
 
 func TestBaselineFile(t *testing.T) {
-	snap, err := budget.Record(bytes.NewReader(threeSessions(t)), nil, budget.RecordOptions{At: explain.WhatIf{RTT: 150 * time.Millisecond, RateBps: 250000}})
+	snap, err := budget.Record(bytes.NewReader(threeSessions(t)), nil, budget.RecordOptions{At: explain.WhatIf{RTT: 150 * time.Millisecond, Rate: 2 * units.Mbps}})
 	require.NoError(t, err)
 	snap.Trace = "a.pcap"
 	second := *snap

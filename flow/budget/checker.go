@@ -9,7 +9,6 @@ import (
 	"github.com/netecology/netecology/appproto"
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
-	"github.com/netecology/netecology/flow/units"
 )
 
 // DefaultTolerance is how far a time or a size may move beyond its
@@ -198,7 +197,7 @@ func (c *Checker) ConnEnd(conn *flow.Conn) {
 			c.groups.learnPath(c, ex)
 		}
 		for i, p := range c.paths {
-			c.proj[i] = ex.Project(p.RTT, units.BytesPerSecond(p.RateBps))
+			c.proj[i] = ex.Project(p.RTT, p.Rate)
 		}
 	}
 	c.it = item{conn: conn, ex: ex, proj: c.proj}

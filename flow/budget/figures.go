@@ -7,10 +7,12 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/netecology/netecology/appproto"
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // unit is what a figure or an expression measures; it decides which units
@@ -56,6 +58,10 @@ type figure struct {
 	kind  reflect.Kind
 	unit  unit
 	key   string // map key for rootSkipped and rootOther
+	// per is the Go value of one unit of the JSON number for a
+	// time.Duration or units.BitRate field (a nanosecond count per
+	// second or millisecond, 8 bit/s per byte/s); 0 for other fields.
+	per float64
 }
 
 // figureSet is the figures of one scope, by name.
@@ -116,12 +122,17 @@ func buildCaptureFigures() *figureSet {
 var (
 	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
 	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
+	durationType  = reflect.TypeFor[time.Duration]()
+	bitRateType   = reflect.TypeFor[units.BitRate]()
 )
 
 // walk adds the numeric fields of struct type t under prefix: booleans,
 // integers, floats and arrays of them, named by their JSON tags; nested
 // structs by dotted paths, embedded ones in place. Types that marshal
-// themselves (enums by name, times, addresses) are not figures.
+// themselves as text or a JSON value (enums by name, times, addresses)
+// are not figures; a struct that marshals itself does it with
+// units.MarshalJSON, field by field, so its fields are, a duration or
+// rate valued in the unit its name states as in the JSON.
 func walk(s *figureSet, r root, t reflect.Type, prefix string, index []int) {
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -134,7 +145,7 @@ func walk(s *figureSet, r root, t reflect.Type, prefix string, index []int) {
 			continue
 		}
 		ft := f.Type
-		if ft.Implements(textMarshaler) || ft.Implements(jsonMarshaler) {
+		if ft.Implements(textMarshaler) || (ft.Implements(jsonMarshaler) && ft.Kind() != reflect.Struct) {
 			continue
 		}
 		if f.Anonymous && name == "" && ft.Kind() == reflect.Struct {
@@ -154,9 +165,26 @@ func walk(s *figureSet, r root, t reflect.Type, prefix string, index []int) {
 					kind: ft.Elem().Kind(), unit: unitOf(name, ft.Elem().Kind())})
 			}
 		case numeric(ft.Kind()):
-			s.add(&figure{name: full, root: r, index: idx, elem: -1, kind: ft.Kind(), unit: unitOf(name, ft.Kind())})
+			s.add(&figure{name: full, root: r, index: idx, elem: -1, kind: ft.Kind(), unit: unitOf(name, ft.Kind()), per: perUnit(ft, name)})
 		}
 	}
+}
+
+// perUnit returns figure.per for a field of type t named name.
+func perUnit(t reflect.Type, name string) float64 {
+	switch {
+	case t == durationType && strings.HasSuffix(name, "_ms"):
+		return float64(time.Millisecond)
+	case t == durationType && strings.HasSuffix(name, "_us"):
+		return float64(time.Microsecond)
+	case t == durationType:
+		return float64(time.Second)
+	case t == bitRateType && strings.HasSuffix(name, "_bytes_per_s"):
+		return 8
+	case t == bitRateType:
+		return 1
+	}
+	return 0
 }
 
 func numeric(k reflect.Kind) bool {
@@ -254,9 +282,18 @@ func (f *figure) value(it *item, path int) (float64, bool) {
 		}
 		return 0, true
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return float64(v.Int()), true
+		switch f.per {
+		case 0:
+			return float64(v.Int()), true
+		case float64(time.Second):
+			return time.Duration(v.Int()).Seconds(), true // as the JSON writes it
+		}
+		return float64(v.Int()) / f.per, true
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return float64(v.Uint()), true
+	}
+	if f.per != 0 {
+		return v.Float() / f.per, true
 	}
 	return v.Float(), true
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
 	"github.com/netecology/netecology/flow/flowtest"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // numericLeaves lists the paths of the numbers and booleans of a JSON
@@ -38,6 +39,14 @@ func numericLeaves(prefix string, v any, out map[string]bool) {
 	}
 }
 
+// connRecord is the conn record of flows -json.
+type connRecord struct {
+	*flow.Conn
+	Explain *explain.Conn `json:"explain"`
+}
+
+func (r connRecord) MarshalJSON() ([]byte, error) { return units.MarshalJSON(r) }
+
 // The figures of connections are exactly the numeric fields of the conn
 // record of flows -json (flow.Conn with its explain object), as
 // encoding/json writes them, plus projected.* (explain.Projection).
@@ -46,10 +55,7 @@ func TestFiguresAreTheJSONFields(t *testing.T) {
 	ex := explain.New(explain.Options{Keep: true})
 	res, err := flow.AnalyzeFile(name, flow.Config{Consumers: []flow.Consumer{ex}, KeepConns: true})
 	require.NoError(t, err)
-	record := struct {
-		*flow.Conn
-		Explain *explain.Conn `json:"explain"`
-	}{res.Conns[0], ex.Conns()[0]}
+	record := connRecord{res.Conns[0], ex.Conns()[0]}
 	b, err := json.Marshal(record)
 	require.NoError(t, err)
 	var doc map[string]any

@@ -47,7 +47,7 @@ checks:
 		ex, err := explain.AnalyzeFile(lab(tc.file), explain.Options{})
 		require.NoError(t, err)
 		require.Len(t, ex.Conns, 1)
-		assert.Equal(t, ex.Conns[0].Project(150*time.Millisecond, 0).DurationS, r.Measured)
+		assert.Equal(t, ex.Conns[0].Project(150*time.Millisecond, 0).Duration.Seconds(), r.Measured)
 		assert.InEpsilon(t, tc.at150s, r.Measured, 0.10)
 		assert.Equal(t, "150ms", r.At)
 		if !tc.pass {

@@ -219,8 +219,8 @@ func pathString(w explain.WhatIf) string {
 	if w.RTT > 0 {
 		parts = append(parts, w.RTT.String())
 	}
-	if w.RateBps > 0 {
-		parts = append(parts, fmt.Sprintf("%.0f kbit/s", w.RateBps*8/1000))
+	if w.Rate > 0 {
+		parts = append(parts, fmt.Sprintf("%.0f kbit/s", float64(w.Rate)/1000))
 	}
 	return strings.Join(parts, " ")
 }

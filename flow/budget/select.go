@@ -7,9 +7,10 @@ import (
 	"strconv"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/netecology/netecology/appproto"
 	"github.com/netecology/netecology/flow"
-	"go.yaml.in/yaml/v3"
 )
 
 // Scope is what a check's items are: the capture's connections, their

@@ -251,7 +251,7 @@ func (d nodes) parsePath(n *yaml.Node, path string) (explain.WhatIf, error) {
 			if err != nil {
 				return w, d.errf(f.v, p, "want a rate in bit/s such as 2M, 512k or 64000: %q", s)
 			}
-			w.RateBps = bits.BytesPerSecond()
+			w.Rate = bits
 		}
 	}
 	if w == (explain.WhatIf{}) {

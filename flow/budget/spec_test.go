@@ -118,7 +118,7 @@ checks:
 	require.Len(t, y.Checks, 3)
 	require.Len(t, j.Checks, 3)
 	assert.Equal(t, 150*time.Millisecond, y.At.RTT)
-	assert.Equal(t, 250000.0, y.At.RateBps) // 2 Mbit/s in bytes per second
+	assert.Equal(t, 250000.0, y.At.Rate.BytesPerSecond()) // 2 Mbit/s in bytes per second
 	assert.Equal(t, y.At, j.At)
 	for i := range y.Checks {
 		a, b := y.Checks[i], j.Checks[i]

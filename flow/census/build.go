@@ -6,25 +6,27 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/netecology/netecology/flow/units"
 )
 
 // Report returns the census so far; call it after flow's Analyzer was
 // closed. It may be called more than once.
 func (c *Census) Report() *Report {
 	cfg := &c.cfg
-	r := &Report{RateBps: cfg.Rate, Local: slices.Clone(cfg.Local), Start: c.start, End: c.end}
+	r := &Report{Rate: cfg.Rate, Local: slices.Clone(cfg.Local), Start: c.start, End: c.end}
 	if r.Local == nil {
 		r.Local = []netip.Prefix{}
 	}
 	if c.hasTime {
-		r.DurationS = c.end.Sub(c.start).Seconds()
+		r.Duration = c.end.Sub(c.start)
 	}
-	r.IntervalS = float64(c.bins.width()) / 1e6
-	r.Total = c.traffic(c.total, r.DurationS)
+	r.Interval = time.Duration(c.bins.width()) * time.Microsecond
+	r.Total = c.traffic(c.total, r.Duration.Seconds())
 	r.Intervals = make([]Interval, len(c.bins.b))
 	w := c.bins.width()
 	for j, b := range c.bins.b {
-		r.Intervals[j] = Interval{Start: time.UnixMicro((c.bins.first + int64(j)) * w).UTC(), Traffic: c.traffic(b, r.IntervalS)}
+		r.Intervals[j] = Interval{Start: time.UnixMicro((c.bins.first + int64(j)) * w).UTC(), Traffic: c.traffic(b, float64(w)/1e6)}
 	}
 	all := c.allBytes()
 	r.Hosts = c.top(&c.hosts, cfg.MaxHosts, all)
@@ -57,10 +59,10 @@ func (c *Census) traffic(counts [numDirs]Count, secs float64) Traffic {
 		u := t.Dir(d)
 		u.Packets, u.Bytes = counts[d].Packets, counts[d].Bytes
 		if secs > 0 {
-			u.Bps = float64(u.Bytes) * 8 / secs
+			u.Rate = units.BitRate(float64(u.Bytes) * 8 / secs)
 		}
 		if c.cfg.Rate > 0 {
-			u.Pct = 100 * u.Bps / c.cfg.Rate
+			u.Pct = 100 * float64(u.Rate) / float64(c.cfg.Rate)
 		}
 	}
 	return t
@@ -221,11 +223,11 @@ func (c *Census) icmpReport(all uint64) ICMP {
 		p := Pinger{Host: e.key.Addr(), Pings: e.pkts, Bytes: e.count, Error: e.err,
 			First: time.UnixMicro(e.first).UTC(), Last: time.UnixMicro(e.last).UTC(), ShareOfCapture: share(e.count, all)}
 		if span := p.Last.Sub(p.First).Seconds(); span > 0 {
-			p.Bps = float64(p.Bytes) * 8 / span
+			p.Rate = units.BitRate(float64(p.Bytes) * 8 / span)
 			p.PingsPerS = float64(p.Pings) / span
 		}
 		if c.cfg.Rate > 0 {
-			p.Pct = 100 * p.Bps / c.cfg.Rate
+			p.Pct = 100 * float64(p.Rate) / float64(c.cfg.Rate)
 		}
 		r.Pingers = append(r.Pingers, p)
 	}

@@ -161,7 +161,7 @@ func TestMixedCapture(t *testing.T) {
 	assert.Equal(t, uint64(150), rep.Summary.Packets)
 	assert.Equal(t, t0, rep.Start)
 	assert.Equal(t, t0.Add(9800*time.Millisecond), rep.End) // the last big request, i=49
-	assert.InDelta(t, 9.8, rep.DurationS, 1e-9)
+	assert.Equal(t, 9800*time.Millisecond, rep.Duration)
 
 	// Directions, Local 10.77.0.0/24.
 	// out: HTTP client 586 B (SYN 54, ACK 54, request 154, 4 ACKs 216,
@@ -179,7 +179,7 @@ func TestMixedCapture(t *testing.T) {
 	assert.Equal(t, use(1, 70), uc(rep.Total.Transit))
 	// unknown: ARP 42, IPX 2×78, LLDP 60.
 	assert.Equal(t, use(4, 42+156+60), uc(rep.Total.Unknown))
-	assert.InDelta(t, 77196*8/9.8, rep.Total.Out.Bps, 1e-6)
+	assert.InDelta(t, 77196*8/9.8, float64(rep.Total.Out.Rate), 1e-6)
 	assert.InDelta(t, 100*77196*8/9.8/2e6, rep.Total.Out.Pct, 1e-9)
 
 	// Intervals of 5 s from 10:00:00.
@@ -194,7 +194,7 @@ func TestMixedCapture(t *testing.T) {
 	assert.Equal(t, use(1, 66), uc(i0.Internal))
 	assert.Equal(t, use(1, 70), uc(i0.Transit))
 	assert.Equal(t, use(1, 42), uc(i0.Unknown))
-	assert.InDelta(t, 39346*8/5.0, i0.Out.Bps, 1e-6)
+	assert.InDelta(t, 39346*8/5.0, float64(i0.Out.Rate), 1e-6)
 	assert.InDelta(t, 100*39346*8/5.0/2e6, i0.Out.Pct, 1e-9)
 	// [5,10): big requests i=25..49 and 20 replies, the print job, IPX, LLDP.
 	assert.Equal(t, use(25, 25*1514), uc(i1.Out))
@@ -274,7 +274,7 @@ func TestMixedCapture(t *testing.T) {
 	assert.Equal(t, [2]uint64{50, 136260}, [2]uint64{pg.Pings, pg.Bytes})
 	assert.Equal(t, t0, pg.First)
 	assert.Equal(t, t0.Add(9800*time.Millisecond), pg.Last)
-	assert.InDelta(t, 136260*8/9.8, pg.Bps, 1e-6)
+	assert.InDelta(t, 136260*8/9.8, float64(pg.Rate), 1e-6)
 	assert.InDelta(t, 100*136260*8/9.8/2e6, pg.Pct, 1e-9)
 	assert.InDelta(t, 50/9.8, pg.PingsPerS, 1e-9)
 
@@ -348,7 +348,7 @@ func TestForkerEquivalence(t *testing.T) {
 				assert.False(t, one.Hosts.Exact)
 				assert.False(t, one.Subnets.Exact)
 				// 10 s in at most 3 bins of 100 ms doubled: 6.4 s.
-				assert.InDelta(t, 6.4, one.IntervalS, 1e-9)
+				assert.Equal(t, 6400*time.Millisecond, one.Interval)
 			}
 		})
 	}

@@ -3,6 +3,8 @@ package census
 import (
 	"net/netip"
 	"time"
+
+	"github.com/netecology/netecology/flow/units"
 )
 
 // Defaults for a zero Config.
@@ -33,9 +35,9 @@ type Config struct {
 	// multiples of it since the Unix epoch (5-minute intervals on :00,
 	// :05...), in whole microseconds. Zero means DefaultInterval.
 	Interval time.Duration
-	// Rate is the link's rate in bit/s that percentages are of; zero
-	// leaves them out.
-	Rate float64
+	// Rate is the link's rate that percentages are of; zero leaves them
+	// out.
+	Rate units.BitRate
 	// TopN is how many rows the top lists hold (hosts, subnets,
 	// services, big pingers, connections by redundancy). Zero means
 	// DefaultTopN.
@@ -52,7 +54,7 @@ type Config struct {
 	MaxHosts, MaxSubnets, MaxPingers int
 	// MaxIntervals is the most intervals kept; a capture longer than
 	// MaxIntervals intervals is binned in intervals doubled as often as
-	// needed (Report.IntervalS says which). Zero means
+	// needed (Report.Interval says which). Zero means
 	// DefaultMaxIntervals.
 	MaxIntervals int
 	// BigPing is the echo payload, in bytes, above which an ICMP or

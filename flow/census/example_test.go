@@ -36,12 +36,12 @@ func ExampleAnalyze() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Printf("%.2f s\n", rep.DurationS)
+	fmt.Printf("%.2f s\n", rep.Duration.Seconds())
 	for _, d := range []struct {
 		name string
 		u    census.Use
 	}{{"in", rep.Total.In}, {"out", rep.Total.Out}} {
-		fmt.Printf("%-3s %2d packets %5d bytes %6.1f kbit/s %4.1f%% of 2 Mbit/s\n", d.name, d.u.Packets, d.u.Bytes, d.u.Bps/1e3, d.u.Pct)
+		fmt.Printf("%-3s %2d packets %5d bytes %6.1f kbit/s %4.1f%% of 2 Mbit/s\n", d.name, d.u.Packets, d.u.Bytes, float64(d.u.Rate)/1e3, d.u.Pct)
 	}
 	top := rep.Hosts.BySent[0]
 	fmt.Printf("top sender %s: %d bytes in %d packets\n", top.Prefix.Addr(), top.SentBytes, top.SentPackets)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // Report is the census of one capture. Bytes are frame lengths on the
@@ -13,20 +14,20 @@ import (
 // never in map order.
 type Report struct {
 	// Start and End are the first and last packets' timestamps;
-	// DurationS is End - Start in seconds.
-	Start     time.Time `json:"start"`
-	End       time.Time `json:"end"`
-	DurationS float64   `json:"duration_s"`
-	// IntervalS is the length of the intervals in seconds: Config.Interval,
-	// doubled as often as MaxIntervals required.
-	IntervalS float64 `json:"interval_s"`
-	// RateBps is Config.Rate; Local is Config.Local.
-	RateBps float64        `json:"rate_bps"`
-	Local   []netip.Prefix `json:"local"`
-	// Total is the whole capture per direction, its rates over DurationS.
+	// Duration is End - Start.
+	Start    time.Time     `json:"start"`
+	End      time.Time     `json:"end"`
+	Duration time.Duration `json:"duration_s"`
+	// Interval is the length of the intervals: Config.Interval, doubled
+	// as often as MaxIntervals required.
+	Interval time.Duration `json:"interval_s"`
+	// Rate is Config.Rate; Local is Config.Local.
+	Rate  units.BitRate  `json:"rate_bps"`
+	Local []netip.Prefix `json:"local"`
+	// Total is the whole capture per direction, its rates over Duration.
 	Total Traffic `json:"total"`
 	// Intervals are contiguous from the first interval with traffic to
-	// the last, their rates over IntervalS. Packets whose timestamp flow
+	// the last, their rates over Interval. Packets whose timestamp flow
 	// could not use (flow.SkipTimestamp) are in Total only.
 	Intervals []Interval `json:"intervals"`
 	// Hosts and Subnets are the top talkers.
@@ -50,15 +51,26 @@ type Report struct {
 	Summary *flow.Summary `json:"summary,omitempty"`
 }
 
+// MarshalJSON writes the report with its durations in seconds.
+func (r Report) MarshalJSON() ([]byte, error) { return units.MarshalJSON(r) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *Report) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, r) }
+
 // Use is the traffic of one direction: packets, frame bytes, the mean
-// rate in bit/s and that rate in percent of Config.Rate (zero without a
-// rate).
+// rate and that rate in percent of Config.Rate (zero without a rate).
 type Use struct {
-	Packets uint64  `json:"packets"`
-	Bytes   uint64  `json:"bytes"`
-	Bps     float64 `json:"bps"`
-	Pct     float64 `json:"pct"`
+	Packets uint64        `json:"packets"`
+	Bytes   uint64        `json:"bytes"`
+	Rate    units.BitRate `json:"bps"`
+	Pct     float64       `json:"pct"`
 }
+
+// MarshalJSON writes the use with its rate in bit/s.
+func (u Use) MarshalJSON() ([]byte, error) { return units.MarshalJSON(u) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (u *Use) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, u) }
 
 // Traffic is traffic per direction of the link (see Dir).
 type Traffic struct {
@@ -91,7 +103,7 @@ func (t *Traffic) Sum() Use {
 		x := t.Dir(d)
 		u.Packets += x.Packets
 		u.Bytes += x.Bytes
-		u.Bps += x.Bps
+		u.Rate += x.Rate
 		u.Pct += x.Pct
 	}
 	return u
@@ -218,21 +230,27 @@ type ICMP struct {
 
 // Pinger is a host sending big pings: Pings big echo requests, Bytes of
 // big requests and replies to them between First and Last, their mean
-// rate in bit/s over that span and its percent of Config.Rate, and the
+// rate over that span and its percent of Config.Rate, and the
 // requests per second.
 type Pinger struct {
-	Host      netip.Addr `json:"host"`
-	Pings     uint64     `json:"pings"`
-	Bytes     uint64     `json:"bytes"`
-	Error     uint64     `json:"error"`
-	First     time.Time  `json:"first"`
-	Last      time.Time  `json:"last"`
-	Bps       float64    `json:"bps"`
-	Pct       float64    `json:"pct"`
-	PingsPerS float64    `json:"pings_per_s"`
+	Host      netip.Addr    `json:"host"`
+	Pings     uint64        `json:"pings"`
+	Bytes     uint64        `json:"bytes"`
+	Error     uint64        `json:"error"`
+	First     time.Time     `json:"first"`
+	Last      time.Time     `json:"last"`
+	Rate      units.BitRate `json:"bps"`
+	Pct       float64       `json:"pct"`
+	PingsPerS float64       `json:"pings_per_s"`
 	// ShareOfCapture is Bytes over all the capture's bytes.
 	ShareOfCapture float64 `json:"share_of_capture"`
 }
+
+// MarshalJSON writes the pinger with its rate in bit/s.
+func (p Pinger) MarshalJSON() ([]byte, error) { return units.MarshalJSON(p) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (p *Pinger) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, p) }
 
 // RedundancyReport is the padding and repeats of all TCP payload, and the
 // top connections by redundant bytes.

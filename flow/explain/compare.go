@@ -7,23 +7,28 @@ import (
 	"github.com/netecology/netecology/flow/units"
 )
 
-// WhatIf is a network to project onto: base RTT and bottleneck rate in
-// bytes per second, and what Target holds beyond them (the loss rate when
+// WhatIf is a network to project onto: base RTT and bottleneck rate
+// (JSON: bytes per second), and what Target holds beyond them (the loss rate when
 // LossKnown, the queue limit in frames, the receive window in bytes). A
 // zero field keeps the observed value; a zero WhatIf projects nothing.
 type WhatIf struct {
 	RTT         time.Duration `json:"rtt_ns"`
-	RateBps     float64       `json:"rate_bytes_per_s"`
+	Rate        units.BitRate `json:"rate_bytes_per_s"`
 	Loss        float64       `json:"loss,omitempty"`
 	LossKnown   bool          `json:"loss_known,omitempty"`
 	QueueFrames int           `json:"queue_frames,omitempty"`
 	RWnd        int           `json:"rwnd_bytes,omitempty"`
 }
 
+// MarshalJSON writes the network with its rate in bytes per second.
+func (w WhatIf) MarshalJSON() ([]byte, error) { return units.MarshalJSON(w) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (w *WhatIf) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, w) }
+
 // Target returns the network w names.
 func (w WhatIf) Target() Target {
-	return Target{RTT: w.RTT, Rate: units.BytesPerSecond(w.RateBps), Loss: w.Loss, LossKnown: w.LossKnown,
-		QueueFrames: w.QueueFrames, RWnd: w.RWnd}
+	return Target(w)
 }
 
 // Row sums up one connection or a group of connections (a capture, a
@@ -33,8 +38,8 @@ func (w WhatIf) Target() Target {
 type Row struct {
 	Label string `json:"label"`
 	Conns int    `json:"conns"`
-	// DurationS is the summed connection duration.
-	DurationS float64 `json:"duration_s"`
+	// Duration is the summed connection duration.
+	Duration time.Duration `json:"duration_s"`
 	// Bytes and Segments count payload bytes and data segments, both
 	// directions; MeanSegment is Bytes / Segments.
 	Bytes       uint64  `json:"bytes"`
@@ -48,10 +53,10 @@ type Row struct {
 	// response round trips paid.
 	Turns      int `json:"turns"`
 	RoundTrips int `json:"round_trips"`
-	// RTTms is the smallest base RTT of the connections; RateBps the
-	// largest bottleneck rate estimate (0: unknown).
-	RTTms   float64 `json:"rtt_ms"`
-	RateBps float64 `json:"rate_bytes_per_s"`
+	// RTT is the smallest base RTT of the connections; Rate the largest
+	// bottleneck rate estimate (0: unknown).
+	RTT  time.Duration `json:"rtt_ms"`
+	Rate units.BitRate `json:"rate_bytes_per_s"`
 	// Budget adds up the connections' budgets.
 	Budget Budget `json:"budget"`
 	// Limit is the most common limit among the connections, weighted by
@@ -61,30 +66,36 @@ type Row struct {
 	Projected *Projection `json:"projected,omitempty"`
 }
 
+// MarshalJSON writes the row with its durations and rate in the units their names state.
+func (r Row) MarshalJSON() ([]byte, error) { return units.MarshalJSON(r) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *Row) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, r) }
+
 // Add adds projection o to p: durations, bounds, round trips, losses and
 // budget parts summed, assumptions joined in first-seen order; the RTT and
 // rate stay p's unless zero.
 func (p *Projection) Add(o Projection) {
-	p.DurationS += o.DurationS
-	p.BestS += o.BestS
-	p.WorstS += o.WorstS
+	p.Duration += o.Duration
+	p.Best += o.Best
+	p.Worst += o.Worst
 	p.Losses += o.Losses
 	p.RoundTrips += o.RoundTrips
 	p.SlowStartRounds += o.SlowStartRounds
 	for k := Cause(0); k < numCauses; k++ {
 		*p.Budget.part(k) += o.Budget.Part(k)
 	}
-	p.Budget.DurationS += o.Budget.DurationS
+	p.Budget.Duration += o.Budget.Duration
 	for _, a := range o.Assumptions {
 		if !slices.Contains(p.Assumptions, a) {
 			p.Assumptions = append(p.Assumptions, a)
 		}
 	}
-	if p.RTTms == 0 {
-		p.RTTms = o.RTTms
+	if p.RTT == 0 {
+		p.RTT = o.RTT
 	}
-	if p.RateBps == 0 {
-		p.RateBps = o.RateBps
+	if p.Rate == 0 {
+		p.Rate = o.Rate
 	}
 }
 
@@ -94,29 +105,29 @@ func Summarize(label string, conns []*Conn, at WhatIf) Row {
 	r := Row{Label: label, Conns: len(conns)}
 	var adv uint64
 	var small uint64
-	weight := map[Limit]float64{}
+	weight := map[Limit]time.Duration{}
 	var proj *Projection
 	if at != (WhatIf{}) {
-		proj = &Projection{RTTms: units.Ms(at.RTT), RateBps: at.RateBps}
+		proj = &Projection{RTT: at.RTT, Rate: at.Rate}
 	}
 	for _, c := range conns {
 		b := &c.Budget
-		r.DurationS += b.DurationS
+		r.Duration += b.Duration
 		for k := Cause(0); k < numCauses; k++ {
 			*r.Budget.part(k) += b.Part(k)
 		}
-		r.Budget.DurationS += b.DurationS
+		r.Budget.Duration += b.Duration
 		r.Bytes += c.SegmentsC2S.Bytes + c.SegmentsS2C.Bytes
 		r.Segments += c.SegmentsC2S.Segments + c.SegmentsS2C.Segments
 		small += c.SegmentsC2S.Small + c.SegmentsS2C.Small
 		adv += c.AcksC2S.Advances + c.AcksS2C.Advances
 		r.Turns += c.Turns
 		r.RoundTrips += c.Model.RoundTrips
-		if c.RTTms > 0 && (r.RTTms == 0 || c.RTTms < r.RTTms) {
-			r.RTTms = c.RTTms
+		if c.RTT > 0 && (r.RTT == 0 || c.RTT < r.RTT) {
+			r.RTT = c.RTT
 		}
-		r.RateBps = max(r.RateBps, c.RateBps)
-		weight[c.Limit] += b.DurationS
+		r.Rate = max(r.Rate, c.Rate)
+		weight[c.Limit] += b.Duration
 		if proj != nil {
 			proj.Add(c.ProjectTo(at.Target()))
 		}
@@ -126,7 +137,7 @@ func Summarize(label string, conns []*Conn, at WhatIf) Row {
 		r.SmallShare = float64(small) / float64(r.Segments)
 		r.AcksPerSegment = float64(adv) / float64(r.Segments)
 	}
-	best := -1.0
+	best := time.Duration(-1)
 	for l := LimitUnknown; l <= LimitLoss; l++ {
 		if w, ok := weight[l]; ok && w > best {
 			best, r.Limit = w, l

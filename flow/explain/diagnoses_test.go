@@ -158,8 +158,8 @@ func TestDiagnosesMatchTsharkEvidence(t *testing.T) {
 			t.Errorf("%s: no connection %s -> %s", d.Capture, d.Client, d.Server)
 			continue
 		}
-		if math.Abs(c.Budget.DurationS-d.DurationS) > 1e-3 {
-			t.Errorf("%s: duration %.6f s, tshark's first to last frame %.6f s", d.Capture, c.Budget.DurationS, d.DurationS)
+		if math.Abs(c.Budget.Duration.Seconds()-d.DurationS) > 1e-3 {
+			t.Errorf("%s: duration %.6f s, tshark's first to last frame %.6f s", d.Capture, c.Budget.Duration.Seconds(), d.DurationS)
 		}
 		sc.d = d
 		if e := d.Limit; e != nil {
@@ -227,7 +227,7 @@ func (sc *scorecard) cause(b *explain.Budget, e expectCause) {
 	for _, p := range e.Parts {
 		c, ok := causeByName[p]
 		require.True(sc.t, ok, "%s: unknown cause %q", sc.d.Capture, p)
-		got += b.Part(c)
+		got += b.Part(c).Seconds()
 	}
 	field := strings.Join(e.Parts, "+")
 	switch {

@@ -21,7 +21,7 @@
 //
 //	rep, err := explain.AnalyzeFile("session.pcap", explain.Options{})
 //	for _, c := range rep.Conns {
-//		fmt.Println(c.Limit, c.Budget.RoundTripS, c.Project(10*time.Millisecond, 0).DurationS)
+//		fmt.Println(c.Limit, c.Budget.RoundTrip, c.Project(10*time.Millisecond, 0).Duration)
 //	}
 //
 // Per connection (Conn): the ACK behaviour of each direction's data
@@ -213,7 +213,7 @@
 //     tail-drops once and costs the regrowth. Without it the observed
 //     losses are priced at RTT'.
 //
-// A projection gives a range (BestS, WorstS: no random loss and the
+// A projection gives a range (Best, Worst: no random loss and the
 // expected losses plus two standard deviations; without a loss rate the
 // observed losses gone and kept) and its assumptions in words.
 //

@@ -14,6 +14,7 @@ import (
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
 	"github.com/netecology/netecology/flow/flowtest"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -28,17 +29,17 @@ func TestMidPathTNS(t *testing.T) {
 	assert.Equal(t, tcpstate.VantageMiddle, c.Vantage)
 	// the legs: the smallest samples, 51.283 ms (a request's data->ACK,
 	// rtt.c2s.data.min_ms) and 59.153 ms (an answer's, rtt.s2c.data.min_ms)
-	assert.InDelta(t, 51.283, c.Legs.ToServerMs, 0.001)
-	assert.InDelta(t, 59.153, c.Legs.ToClientMs, 0.001)
+	assert.InDelta(t, 51.283, units.Ms(c.Legs.ToServer), 0.001)
+	assert.InDelta(t, 59.153, units.Ms(c.Legs.ToClient), 0.001)
 	assert.Equal(t, explain.LimitRoundTrip, c.Limit)
 	assert.Equal(t, 144, c.Turns)
 	assert.Equal(t, 145, c.Model.RoundTrips, "144 queries and the FIN exchange")
-	assert.InDelta(t, 16.292031, c.Budget.DurationS, 1e-6)
-	assert.Less(t, c.Budget.ClientThinkS, 0.05*c.Budget.DurationS, "client think %.3f s", c.Budget.ClientThinkS)
+	assert.InDelta(t, 16.292031, c.Budget.Duration.Seconds(), 1e-6)
+	assert.Less(t, c.Budget.ClientThink.Seconds(), 0.05*c.Budget.Duration.Seconds(), "client think %.3f s", c.Budget.ClientThink.Seconds())
 	// projected to its own 113 ms round trip (the handshake's), it takes
 	// the 16.3 s it took
 	p := c.Project(113444*time.Microsecond, 0)
-	assert.InDelta(t, 16.292031, p.DurationS, 0.1*16.292031, "projected %.3f s", p.DurationS)
+	assert.InDelta(t, 16.292031, p.Duration.Seconds(), 0.1*16.292031, "projected %.3f s", p.Duration.Seconds())
 }
 
 // TestSmallSegmentsAgainstEffectiveMSS: a download from a server whose
@@ -91,10 +92,10 @@ func smallInBulk(s explain.SegmentStats) float64 {
 // (groundtruth.json events.zero_window.paused_s) stalls that long.
 func TestZeroWindowStall(t *testing.T) {
 	c := one(t, filepath.Join(flowtest.CorpusDir(t, "public"), "tcpedge", "cs_tcp_zerowindowdead.pcapng"))
-	assert.InDelta(t, 23.731553, c.Budget.DurationS, 1e-6)
+	assert.InDelta(t, 23.731553, c.Budget.Duration.Seconds(), 1e-6)
 	// all of it after the one data segment (the client's zero window came
 	// 29 us after it; the tail is judged by the window at its end)
-	assert.InDelta(t, 23.731553, c.Budget.ZeroWindowS, 1e-6)
+	assert.InDelta(t, 23.731553, c.Budget.ZeroWindow.Seconds(), 1e-6)
 	assert.Equal(t, explain.LimitReceiverWindow, c.Limit)
 	require.NotEmpty(t, c.Stalls)
 	assert.Equal(t, explain.CauseZeroWindow, c.Stalls[0].Cause)
@@ -119,7 +120,7 @@ func TestZeroWindowStall(t *testing.T) {
 		}
 		c := one(t, filepath.Join(labDir("events"), f.File))
 		want := f.Events.ZeroWindow.PausedS
-		assert.InDelta(t, want, c.Budget.ZeroWindowS, 0.05*want)
+		assert.InDelta(t, want, c.Budget.ZeroWindow.Seconds(), 0.05*want)
 		assert.Equal(t, explain.LimitReceiverWindow, c.Limit)
 	}
 }
@@ -133,7 +134,7 @@ func TestRefusedIsNoSlowSession(t *testing.T) {
 	assert.Equal(t, explain.LimitNone, c.Limit)
 	assert.Equal(t, "none", c.Proto)
 	assert.Equal(t, "no_payload", c.ProtoSource)
-	assert.InDelta(t, 0.001316, c.Budget.HandshakeS, 1e-9)
+	assert.InDelta(t, 0.001316, c.Budget.Handshake.Seconds(), 1e-9)
 }
 
 // resendCauses returns tcpstate's cause for every retransmission with
@@ -169,14 +170,14 @@ func TestBlackoutIsRTOBackoff(t *testing.T) {
 	}
 	c := one(t, chatty)
 	want := 16.765376 - 5.035026
-	assert.InDelta(t, want, c.Budget.RTOS, 0.05*want)
-	assert.GreaterOrEqual(t, c.Budget.RTOS, 8.0, "at least the blackout")
+	assert.InDelta(t, want, c.Budget.RTO.Seconds(), 0.05*want)
+	assert.GreaterOrEqual(t, c.Budget.RTO.Seconds(), 8.0, "at least the blackout")
 	assert.GreaterOrEqual(t, c.Model.RTOs, 6)
-	assert.Less(t, c.Budget.LossRecoveryS, 0.1, "no fast recovery")
+	assert.Less(t, c.Budget.LossRecovery.Seconds(), 0.1, "no fast recovery")
 
 	bulk := one(t, filepath.Join(labDir("events"), "wan2m-http-bulk-blackout.pcap.gz"))
 	want = 15.772536 - 1.233222
-	assert.InDelta(t, want, bulk.Budget.RTOS, 0.05*want)
+	assert.InDelta(t, want, bulk.Budget.RTO.Seconds(), 0.05*want)
 	assert.Equal(t, explain.LimitLoss, bulk.Limit)
 	causes = resendCauses(t, filepath.Join(labDir("events"), "wan2m-http-bulk-blackout.pcap.gz"), tcpstate.ServerToClient)
 	require.NotEmpty(t, causes)
@@ -211,13 +212,13 @@ func TestScriptedRTOBackoffThenReset(t *testing.T) {
 	b.Packet(s2c, flowtest.Seg{Seq: end, SetSeq: true, Flags: tcpstate.RST | tcpstate.ACK})
 	c := explainBytes(t, b.Bytes())
 	assert.Equal(t, len(gaps), c.Model.RTOs)
-	assert.InDelta(t, total+15.56, c.Budget.RTOS, 1e-9)
-	assert.Less(t, c.Budget.ServerThinkS, 0.01)
+	assert.InDelta(t, total+15.56, c.Budget.RTO.Seconds(), 1e-9)
+	assert.Less(t, c.Budget.ServerThink.Seconds(), 0.01)
 	assert.Equal(t, explain.LimitLoss, c.Limit)
 	assert.Equal(t, tcpstate.EndingResetByServer, c.Ending)
 	require.NotEmpty(t, c.Stalls)
 	assert.Equal(t, explain.CauseRTO, c.Stalls[0].Cause)
-	assert.InDelta(t, 15.56, c.Stalls[0].DurationS, 1e-9)
+	assert.InDelta(t, 15.56, c.Stalls[0].Duration.Seconds(), 1e-9)
 }
 
 // TestDuplicatesLikeClean: testdata/lab/span holds each session twice:
@@ -250,11 +251,11 @@ func TestDuplicatesLikeClean(t *testing.T) {
 		assert.Equal(t, clean.AcksS2C.DataSegments, dup.AcksS2C.DataSegments, x.name)
 		assert.Equal(t, clean.SegmentsS2C.SmallShare, dup.SegmentsS2C.SmallShare, x.name)
 		// the copies add at most their 50 us each way to the duration
-		d := clean.Budget.DurationS
+		d := clean.Budget.Duration.Seconds()
 		for gi, v := range budgetGroups(clean.Budget) {
 			assert.InDelta(t, v, budgetGroups(dup.Budget)[gi], 0.01*d, "%s %s", x.name, groupNames[gi])
 		}
-		assert.Zero(t, dup.Budget.LossRecoveryS+dup.Budget.RTOS, x.name)
+		assert.Zero(t, dup.Budget.LossRecovery.Seconds()+dup.Budget.RTO.Seconds(), x.name)
 	}
 }
 

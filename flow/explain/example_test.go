@@ -20,13 +20,13 @@ func Example() {
 	}
 	c := rep.Conns[0]
 	b := c.Budget
-	fmt.Printf("%s: %d turns, base RTT %.0f ms, limited by %s\n", c.Proto, c.Turns, c.RTTms, c.Limit)
+	fmt.Printf("%s: %d turns, base RTT %.0f ms, limited by %s\n", c.Proto, c.Turns, units.Ms(c.RTT), c.Limit)
 	fmt.Printf("duration %.1f s: turns %.1f s, handshake %.2f s, think %.1f s\n",
-		b.DurationS, b.RoundTripS, b.HandshakeS, b.ThinkS())
+		b.Duration.Seconds(), b.RoundTrip.Seconds(), b.Handshake.Seconds(), b.Think().Seconds())
 	fmt.Printf("server ACKs per client segment %.2f (%s), client segments below MSS %.0f%%\n",
 		c.AcksC2S.AcksPerSegment, c.AcksC2S.Verdict, 100*c.SegmentsC2S.SmallShare)
 	p := c.Project(10*time.Millisecond, 0)
-	fmt.Printf("at 10 ms: %.1f s, %d round trips\n", p.DurationS, p.RoundTrips)
+	fmt.Printf("at 10 ms: %.1f s, %d round trips\n", p.Duration.Seconds(), p.RoundTrips)
 	// Output:
 	// postgres: 204 turns, base RTT 151 ms, limited by round_trip_bound
 	// duration 31.6 s: turns 30.8 s, handshake 0.15 s, think 0.7 s
@@ -48,7 +48,7 @@ func ExampleSummarize() {
 	}
 	for _, r := range rows {
 		fmt.Printf("%-22s %5.1f s  mean segment %4.0f B  %3d round trips  %-16s  at 10 ms: %.1f s\n",
-			r.Label, r.DurationS, r.MeanSegment, r.RoundTrips, r.Limit, r.Projected.DurationS)
+			r.Label, r.Duration.Seconds(), r.MeanSegment, r.RoundTrips, r.Limit, r.Projected.Duration.Seconds())
 	}
 	// Output:
 	// wan2m-pg-chatty.pcap    31.6 s  mean segment  228 B  204 round trips  round_trip_bound  at 10 ms: 2.7 s
@@ -69,7 +69,7 @@ func ExampleConn_ProjectTo() {
 	c := rep.Conns[0]
 	p := c.ProjectTo(explain.Target{RTT: 600 * time.Millisecond, Rate: 2 * units.Mbps, LossKnown: true, QueueFrames: 1000})
 	fmt.Printf("on the LAN %.2f s; at 600 ms %.1f s: %d round trips, %d of them slow start\n",
-		c.Budget.DurationS, p.DurationS, p.RoundTrips, p.SlowStartRounds)
+		c.Budget.Duration.Seconds(), p.Duration.Seconds(), p.RoundTrips, p.SlowStartRounds)
 	for _, a := range p.Assumptions {
 		fmt.Println("assuming", a)
 	}

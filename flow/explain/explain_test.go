@@ -84,10 +84,10 @@ func TestBudgetAddsUpOnEveryLabCapture(t *testing.T) {
 			require.Len(t, cs, len(fcs), f)
 			for i, c := range cs {
 				b := c.Budget
-				assert.InDelta(t, fcs[i].Duration, b.DurationS, 1e-6, "%s conn %d duration", f, c.ID)
-				assert.InDelta(t, b.DurationS, b.Sum(), 0.01*b.DurationS+1e-9, "%s conn %d: parts %+v", f, c.ID, b)
+				assert.InDelta(t, fcs[i].Duration.Seconds(), b.Duration.Seconds(), 1e-6, "%s conn %d duration", f, c.ID)
+				assert.InDelta(t, b.Duration.Seconds(), b.Sum().Seconds(), 0.01*b.Duration.Seconds()+1e-9, "%s conn %d: parts %+v", f, c.ID, b)
 				for cause := explain.CauseTransfer; cause <= explain.CauseRTO; cause++ {
-					assert.GreaterOrEqual(t, b.Part(cause), -1e-9, "%s %s", f, cause)
+					assert.GreaterOrEqual(t, b.Part(cause), time.Duration(0), "%s %s", f, cause)
 				}
 				n++
 			}
@@ -119,9 +119,9 @@ func TestChattyIsRoundTripBound(t *testing.T) {
 			assert.Equal(t, f.Measured.Requests, c.Turns, name)
 			assert.Greater(t, c.Evidence.RoundTripShare, 0.75, name)
 			base := g.Profiles[f.Profile].BaseRTTms
-			assert.InDelta(t, base, c.RTTms, 3, "%s base RTT", name)
+			assert.InDelta(t, base, units.Ms(c.RTT), 3, "%s base RTT", name)
 			// time waiting on round trips ~ turns x RTT
-			assert.InDelta(t, float64(c.Turns)*base/1000, c.Budget.RoundTripS, 0.05*c.Budget.RoundTripS, name)
+			assert.InDelta(t, float64(c.Turns)*base/1000, c.Budget.RoundTrip.Seconds(), 0.05*c.Budget.RoundTrip.Seconds(), name)
 		}
 	}
 	// each FETCH answer is one message in a 1448-byte and a ~700-byte
@@ -161,7 +161,7 @@ func TestBulkIsBandwidthBoundWithDelayedAcks(t *testing.T) {
 			assert.InDelta(t, f.Measured.C2S.PureAcks, a.Advances, 0.02*float64(f.Measured.C2S.PureAcks)+3, name)
 			assert.Positive(t, a.Covered[1], name) // ACKs covering two segments
 			rate := g.Profiles[f.Profile].RateKbit * 1000 / 8
-			assert.InDelta(t, rate, c.RateBps, 0.03*rate, "%s bottleneck rate", name)
+			assert.InDelta(t, rate, c.Rate.BytesPerSecond(), 0.03*rate, "%s bottleneck rate", name)
 			s := c.SegmentsS2C
 			assert.Equal(t, 1448, s.MSS, name)
 			assert.Less(t, s.NonFinalSmallShare, 0.02, name)
@@ -188,20 +188,20 @@ func TestLossIsPricedOnLossyCaptures(t *testing.T) {
 		// retransmissions as tshark counts them (tcpstate's labels)
 		assert.EqualValues(t, f.Measured.C2S.Retrans, c.AcksC2S.Retransmissions, f.Name)
 		assert.EqualValues(t, f.Measured.S2C.Retrans, c.AcksS2C.Retransmissions, f.Name)
-		lossTime := c.Budget.LossRecoveryS + c.Budget.RTOS
+		lossTime := c.Budget.LossRecovery.Seconds() + c.Budget.RTO.Seconds()
 		if f.Measured.C2S.Retrans+f.Measured.S2C.Retrans == 0 {
 			assert.Zero(t, lossTime, f.Name)
 			continue
 		}
 		assert.Positive(t, lossTime, f.Name)
-		assert.Less(t, lossTime, 0.1*c.Budget.DurationS, f.Name)
+		assert.Less(t, lossTime, 0.1*c.Budget.Duration.Seconds(), f.Name)
 	}
 	// a lost request or answer in a chatty session waits for a timeout
 	for _, f := range g.Files {
 		if f.Name == "wan2m-loss-pg-chatty" {
 			c := one(t, filepath.Join(dir, f.File))
 			assert.Positive(t, c.Model.RTOs, f.Name)
-			assert.Greater(t, c.Budget.RTOS, 0.3, f.Name)
+			assert.Greater(t, c.Budget.RTO.Seconds(), 0.3, f.Name)
 		}
 	}
 }
@@ -303,10 +303,10 @@ func whatIfPairs(t *testing.T, name, dir string, workloads []string, want int) {
 					pr := g.Profiles[to]
 					rtt := pr.BaseRTTms + 148*8/pr.RateKbit
 					p := a.Project(time.Duration(rtt*float64(time.Millisecond)), 0)
-					want := b.Budget.DurationS
-					errPct := 100 * (p.DurationS - want) / want
+					want := b.Budget.Duration.Seconds()
+					errPct := 100 * (p.Duration.Seconds() - want) / want
 					table.WriteString(strings.Join([]string{s.name, w, from + "->" + to,
-						ftoa(want), ftoa(p.DurationS), ftoa(errPct) + "%"}, "\t") + "\n")
+						ftoa(want), ftoa(p.Duration.Seconds()), ftoa(errPct) + "%"}, "\t") + "\n")
 					assert.Less(t, math.Abs(errPct), 10.0, "%s %s -> %s", w, from, to)
 					checked++
 				}
@@ -325,31 +325,31 @@ func ftoa(f float64) string {
 func TestProjectionScalesRoundTripsAndRate(t *testing.T) {
 	c := one(t, filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "wan2m-pg-chatty.pcap"))
 	same := c.Project(0, 0)
-	assert.InDelta(t, c.Budget.DurationS, same.DurationS, 1e-9, "projecting to the observed RTT and rate changes nothing")
+	assert.InDelta(t, c.Budget.Duration.Seconds(), same.Duration.Seconds(), 1e-9, "projecting to the observed RTT and rate changes nothing")
 	fast := c.Project(time.Millisecond, 0)
 	// think times stay; the turns shrink by 150x
-	assert.InDelta(t, c.Budget.ThinkS(), fast.Budget.ThinkS(), 1e-9)
-	assert.InDelta(t, c.Budget.RoundTripS*1/c.RTTms, fast.Budget.RoundTripS, 1e-9)
-	assert.Less(t, fast.DurationS, c.Budget.DurationS/10)
+	assert.InDelta(t, c.Budget.Think().Seconds(), fast.Budget.Think().Seconds(), 1e-9)
+	assert.InDelta(t, c.Budget.RoundTrip.Seconds()*1/units.Ms(c.RTT), fast.Budget.RoundTrip.Seconds(), 1e-9)
+	assert.Less(t, fast.Duration.Seconds(), c.Budget.Duration.Seconds()/10)
 	assert.Equal(t, c.Model.RoundTrips+1, fast.RoundTrips)
 
 	bulk := one(t, filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "wan2m-http-bulk.pcap"))
-	half := bulk.Project(0, units.BytesPerSecond(bulk.RateBps/2))
-	assert.InDelta(t, 2*bulk.Budget.TransferS, half.Budget.TransferS, 1e-9, "transfer doubles at half the rate")
+	half := bulk.Project(0, units.BytesPerSecond(bulk.Rate.BytesPerSecond()/2))
+	assert.InDelta(t, 2*bulk.Budget.Transfer.Seconds(), half.Budget.Transfer.Seconds(), 1e-9, "transfer doubles at half the rate")
 	// a longer RTT costs slow-start rounds for a bulk transfer
 	far := bulk.Project(500*time.Millisecond, 0)
 	assert.Greater(t, far.SlowStartRounds, 0)
-	assert.Greater(t, far.Budget.WindowWaitS, bulk.Budget.WindowWaitS)
+	assert.Greater(t, far.Budget.WindowWait.Seconds(), bulk.Budget.WindowWait.Seconds())
 }
 
 func TestStallsAreBoundedAndSorted(t *testing.T) {
 	c := one(t, filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "wan2m-pg-chatty.pcap"))
 	require.Len(t, c.Stalls, explain.DefaultTopStalls)
 	for i := 1; i < len(c.Stalls); i++ {
-		assert.GreaterOrEqual(t, c.Stalls[i-1].DurationS, c.Stalls[i].DurationS)
+		assert.GreaterOrEqual(t, c.Stalls[i-1].Duration.Seconds(), c.Stalls[i].Duration.Seconds())
 	}
 	for _, s := range c.Stalls {
-		assert.InDelta(t, s.End.Sub(s.Start).Seconds(), s.DurationS, 1e-9)
+		assert.InDelta(t, s.End.Sub(s.Start).Seconds(), s.Duration.Seconds(), 1e-9)
 		assert.NotEqual(t, explain.CauseTransfer, s.Cause)
 	}
 }
@@ -379,12 +379,12 @@ func TestBudgetAddsUpOnPublicCaptures(t *testing.T) {
 		}
 		for _, c := range rep.Conns {
 			b := c.Budget
-			assert.InDelta(t, b.DurationS, b.Sum(), 0.01*b.DurationS+1e-6, "%s conn %d: %+v", f, c.ID, b)
+			assert.InDelta(t, b.Duration.Seconds(), b.Sum().Seconds(), 0.01*b.Duration.Seconds()+1e-6, "%s conn %d: %+v", f, c.ID, b)
 			for k := explain.CauseTransfer; k <= explain.CauseRTO; k++ {
-				assert.GreaterOrEqual(t, b.Part(k), -1e-9, "%s conn %d %s", f, c.ID, k)
+				assert.GreaterOrEqual(t, b.Part(k), time.Duration(0), "%s conn %d %s", f, c.ID, k)
 			}
 			p := c.Project(100*time.Millisecond, 1*units.Mbps) // 125000 bytes/s
-			assert.False(t, math.IsNaN(p.DurationS) || p.DurationS < 0, "%s conn %d projection %+v", f, c.ID, p)
+			assert.False(t, math.IsNaN(p.Duration.Seconds()) || p.Duration.Seconds() < 0, "%s conn %d projection %+v", f, c.ID, p)
 			n++
 		}
 	}
@@ -413,7 +413,7 @@ func TestByProtocolComparesTNSWithHTTP(t *testing.T) {
 	assert.Less(t, h.SmallShare, 0.02)
 	// priced at 150 ms, every one of the TNS session's turns costs a round trip
 	require.NotNil(t, r.Projected)
-	assert.Greater(t, r.Projected.DurationS, float64(r.RoundTrips)*0.150)
+	assert.Greater(t, r.Projected.Duration.Seconds(), float64(r.RoundTrips)*0.150)
 	assert.Equal(t, explain.LimitRoundTrip, rows[2].Limit)
 }
 
@@ -442,9 +442,9 @@ func TestWhatIfMatchesOtherRates(t *testing.T) {
 			rate     float64
 		}{{a, b, "2M->512k", g.Profiles["wan512"].RateKbit * 1000 / 8}, {b, a, "512k->2M", g.Profiles["wan2m"].RateKbit * 1000 / 8}} {
 			p := x.from.Project(0, units.BytesPerSecond(x.rate))
-			want := x.to.Budget.DurationS
-			errPct := 100 * (p.DurationS - want) / want
-			table.WriteString(strings.Join([]string{w, x.name, ftoa(want), ftoa(p.DurationS), ftoa(errPct) + "%"}, "\t") + "\n")
+			want := x.to.Budget.Duration.Seconds()
+			errPct := 100 * (p.Duration.Seconds() - want) / want
+			table.WriteString(strings.Join([]string{w, x.name, ftoa(want), ftoa(p.Duration.Seconds()), ftoa(errPct) + "%"}, "\t") + "\n")
 			assert.Less(t, math.Abs(errPct), 10.0, "%s %s", w, x.name)
 		}
 	}

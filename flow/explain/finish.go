@@ -15,17 +15,20 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 	cs.resolvePending(true)
 	out := &Conn{ID: fc.ID, Client: fc.Client, Server: fc.Server,
 		First: time.Unix(0, cs.first).UTC(), Last: time.Unix(0, cs.last).UTC(),
-		Vantage: cs.legs.Vantage, Ending: cs.ending, RTTms: units.Ms(cs.base), RTTSamples: cs.nsamples, Turns: cs.turns}
+		Vantage: cs.legs.Vantage, Ending: cs.ending, RTT: cs.base, RTTSamples: cs.nsamples, Turns: cs.turns}
 	l := &cs.legs
-	out.Legs = Legs{ToServerMs: units.Ms(cs.legOf(tcpstate.ServerToClient)), ToClientMs: units.Ms(cs.legOf(tcpstate.ClientToServer)),
+	out.Legs = Legs{ToServer: cs.legOf(tcpstate.ServerToClient), ToClient: cs.legOf(tcpstate.ClientToServer),
 		ServerFrom: l.ServerFrom, ClientFrom: l.ClientFrom}
-	out.RTTms = out.Legs.ToServerMs + out.Legs.ToClientMs
+	out.RTT = out.Legs.ToServer + out.Legs.ToClient
 	out.Proto, out.ProtoSource = protoOf(fc, cs.opts.Registry)
 	if cs.d[0].bytes+cs.d[1].bytes == 0 {
 		out.Proto, out.ProtoSource = "none", "no_payload"
 	}
-	out.RateBps, out.RateFrom = cs.rate()
-	cs.budget(&out.Budget)
+	rate, from := cs.rate()
+	out.Rate, out.RateFrom = units.BytesPerSecond(rate), from
+	var bs budgetS
+	cs.budget(&bs)
+	out.Budget = bs.budget()
 	for d := range 2 {
 		cs.finishDir(tcpstate.Dir(d))
 	}
@@ -42,8 +45,8 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 	if iw := cs.initialWindow(); iw > 0 {
 		out.Model.InitialWindow = iw
 	}
-	out.Queue = cs.q.result(time.Duration(out.RTTms*float64(time.Millisecond)), out.RateBps)
-	out.Limit, out.Evidence = limit(out)
+	out.Queue = cs.q.result(out.RTT, rate)
+	out.Limit, out.Evidence = limit(out, &bs)
 	if out.SegmentsC2S.Bytes+out.SegmentsS2C.Bytes == 0 {
 		out.Limit = LimitNone
 	}
@@ -99,7 +102,7 @@ func (cs *connState) rate() (float64, RateSource) {
 // budget fills b from the sums by cause, the tail after the last event,
 // and the splits that need each direction's rate (the crossings, the
 // gaps before data segments after the bottleneck).
-func (cs *connState) budget(b *Budget) {
+func (cs *connState) budget(b *budgetS) {
 	b.DurationS = time.Duration(cs.last - cs.first).Seconds()
 	cs.tail()
 	for c := Cause(0); c < numCauses; c++ {
@@ -184,9 +187,9 @@ func carrier(a *AckStats) AckCarrier {
 	return CarrierMixed
 }
 
-// limit names the group of causes with the largest share of the duration.
-func limit(c *Conn) (Limit, Evidence) {
-	b := &c.Budget
+// limit names the group of causes with the largest share of the
+// duration, budget b of c in seconds.
+func limit(c *Conn, b *budgetS) (Limit, Evidence) {
 	var e Evidence
 	if b.DurationS <= 0 {
 		return LimitUnknown, e
@@ -199,10 +202,10 @@ func limit(c *Conn) (Limit, Evidence) {
 	e.ReceiverShare = (b.ReceiverWindowS + b.ZeroWindowS) / d
 	e.TransferShare = b.TransferS / d
 	e.LossShare = (b.LossRecoveryS + b.RTOS) / d
-	if c.RateBps > 0 {
-		e.Utilisation = float64(c.SegmentsC2S.Bytes+c.SegmentsS2C.Bytes) / d / c.RateBps
+	if c.Rate > 0 {
+		e.Utilisation = float64(c.SegmentsC2S.Bytes+c.SegmentsS2C.Bytes) / d / c.Rate.BytesPerSecond()
 	}
-	e.TurnsTimesRTTS = float64(c.Turns) * c.RTTms / 1000
+	e.TurnsTimesRTT = time.Duration(c.Turns) * c.RTT
 	best, l := -1.0, LimitUnknown
 	for _, x := range []struct {
 		s float64

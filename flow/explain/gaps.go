@@ -267,22 +267,22 @@ func (cs *connState) stall(start, end int64, gap time.Duration, c Cause, idx uin
 	if gap <= 0 || cs.base > 0 && gap < cs.base/2 {
 		return
 	}
-	st := Stall{Start: time.Unix(0, start).UTC(), End: time.Unix(0, end).UTC(), DurationS: gap.Seconds(), Cause: c, Packet: idx}
+	st := Stall{Start: time.Unix(0, start).UTC(), End: time.Unix(0, end).UTC(), Duration: gap, Cause: c, Packet: idx}
 	k := cs.opts.TopStalls
 	if cs.stalls == nil {
 		cs.stalls = make([]Stall, 0, k)
 	}
-	if len(cs.stalls) == k && cs.stalls[k-1].DurationS >= st.DurationS {
+	if len(cs.stalls) == k && cs.stalls[k-1].Duration >= st.Duration {
 		return
 	}
 	if len(cs.stalls) == k {
 		cs.stalls = cs.stalls[:k-1]
 	}
-	i, _ := slices.BinarySearchFunc(cs.stalls, st.DurationS, func(x Stall, v float64) int {
-		if x.DurationS > v {
+	i, _ := slices.BinarySearchFunc(cs.stalls, st.Duration, func(x Stall, v time.Duration) int {
+		if x.Duration > v {
 			return -1
 		}
-		if x.DurationS < v {
+		if x.Duration < v {
 			return 1
 		}
 		return 0

@@ -47,20 +47,20 @@ type Target struct {
 // Projection is a connection's duration projected to another base RTT and
 // bottleneck rate.
 type Projection struct {
-	// RTTms and RateBps are the RTT and rate projected to.
-	RTTms   float64 `json:"rtt_ms"`
-	RateBps float64 `json:"rate_bytes_per_s"`
-	// DurationS is the projected duration (the expected case); Budget its
+	// RTT and Rate are the RTT and rate projected to.
+	RTT  time.Duration `json:"rtt_ms"`
+	Rate units.BitRate `json:"rate_bytes_per_s"`
+	// Duration is the projected duration (the expected case); Budget its
 	// parts.
-	DurationS float64 `json:"duration_s"`
-	Budget    Budget  `json:"budget"`
-	// BestS and WorstS bound the duration for what the projection cannot
+	Duration time.Duration `json:"duration_s"`
+	Budget   Budget        `json:"budget"`
+	// Best and Worst bound the duration for what the projection cannot
 	// know: with a known loss rate, no random loss at all and the
 	// expected losses plus two standard deviations (Poisson); without
-	// one, the observed losses gone and kept. Both equal DurationS when
+	// one, the observed losses gone and kept. Both equal Duration when
 	// nothing is uncertain.
-	BestS  float64 `json:"best_s"`
-	WorstS float64 `json:"worst_s"`
+	Best  time.Duration `json:"best_s"`
+	Worst time.Duration `json:"worst_s"`
 	// RoundTrips counts the round trips the session pays at that RTT:
 	// handshake, application turns and slow-start rounds whose window
 	// does not fill the path.
@@ -74,6 +74,13 @@ type Projection struct {
 	// Assumptions says what the projection took for granted, in words.
 	Assumptions []string `json:"assumptions"`
 }
+
+// MarshalJSON writes the projection with its durations and rate in the
+// units their names state.
+func (p Projection) MarshalJSON() ([]byte, error) { return units.MarshalJSON(p) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (p *Projection) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, p) }
 
 // Project returns the connection's duration projected to base round-trip
 // time rtt and bottleneck rate (zero keeps the observed value): ProjectTo
@@ -108,8 +115,8 @@ func (c *Conn) Project(rtt time.Duration, rate units.BitRate) Projection {
 // the queue costs the regrowth once.
 func (c *Conn) ProjectTo(t Target) Projection {
 	k := newScales(c, t)
-	b := c.Budget
-	p := Projection{RTTms: k.r2 * 1000, RateBps: k.R2}
+	b := secondsOf(&c.Budget)
+	p := projS{RTTms: k.r2 * 1000, RateBps: k.R2}
 	q := &p.Budget
 	synRTO := c.scaleParts(q, k)
 	dst := replayNet{rtt: k.r2, rate: k.R2, rwnd: t.RWnd, queue: t.QueueFrames}
@@ -150,7 +157,7 @@ func (c *Conn) ProjectTo(t Target) Projection {
 	if b.HandshakeS > 0 {
 		p.RoundTrips++
 	}
-	return p
+	return p.projection()
 }
 
 // scales are a projection's RTTs (s), rates (bytes/s) and their ratios:
@@ -160,7 +167,7 @@ type scales struct {
 }
 
 func newScales(c *Conn, t Target) scales {
-	k := scales{r: c.RTTms / 1000, r2: t.RTT.Seconds(), R: c.RateBps, R2: float64(t.Rate) / 8, kRTT: 1, kRate: 1}
+	k := scales{r: c.RTT.Seconds(), r2: t.RTT.Seconds(), R: c.Rate.BytesPerSecond(), R2: float64(t.Rate) / 8, kRTT: 1, kRate: 1}
 	if k.r2 <= 0 {
 		k.r2 = k.r
 	}
@@ -178,8 +185,8 @@ func newScales(c *Conn, t Target) scales {
 
 // scaleParts prices the parts that do not need a replay into q and returns
 // the wait of a resent SYN or SYN/ACK found in the handshake.
-func (c *Conn) scaleParts(q *Budget, k scales) (synRTO float64) {
-	b := &c.Budget
+func (c *Conn) scaleParts(q *budgetS, k scales) (synRTO float64) {
+	b := secondsOf(&c.Budget)
 	if b.HandshakeS > 0 {
 		// one round trip, and what the hosts took beyond it; a second or
 		// more beyond it is a SYN or SYN/ACK resent on the initial
@@ -211,8 +218,8 @@ func (c *Conn) scaleParts(q *Budget, k scales) (synRTO float64) {
 // priceLoss prices the losses into p's budget: the target's when t gives
 // its loss rate (returning two standard deviations of their cost), else
 // the observed ones at the target's RTT (with a resent SYN's wait, synRTO).
-func (c *Conn) priceLoss(p *Projection, t Target, dst replayNet, k scales, synRTO float64) (spread float64) {
-	q, b := &p.Budget, &c.Budget
+func (c *Conn) priceLoss(p *projS, t Target, dst replayNet, k scales, synRTO float64) (spread float64) {
+	q, b := &p.Budget, secondsOf(&c.Budget)
 	if !t.LossKnown {
 		q.LossRecoveryS = b.LossRecoveryS * k.kRTT
 		q.RTOS = b.RTOS*(rtoMin+k.r2)/(rtoMin+k.r) + synRTO
@@ -321,7 +328,7 @@ func (m *Model) replay(n replayNet) replayed {
 			continue
 		}
 		wire := float64(ph.WireBytes) / float64(ph.Segments)
-		if ph.IdleBeforeS > rtoMin+n.rtt {
+		if ph.IdleBefore.Seconds() > rtoMin+n.rtt {
 			w[k] = iw
 		}
 		cap := max(1, int(float64(n.rwnd)/max(wire-66, 1)))

@@ -160,9 +160,9 @@ func (cs *connState) queueNow(d tcpstate.Dir, t int64) (time.Duration, bool) {
 // result returns the connection's Queue figures at base RTT base and rate
 // bytesPerSec.
 func (q *connQueue) result(base time.Duration, bytesPerSec float64) Queue {
-	out := Queue{Samples: q.samples, MaxDelayMs: units.Ms(q.max)}
+	out := Queue{Samples: q.samples, MaxDelay: q.max}
 	if q.samples > 0 {
-		out.LoadedRTTms = units.Ms(base + q.max)
+		out.LoadedRTT = base + q.max
 	}
 	out.MaxBytes = q.max.Seconds() * bytesPerSec
 	return out
@@ -198,17 +198,17 @@ type QueueCheck struct {
 //
 // A check is left out when its figures are unknown (no rate, no samples).
 func QueueChecks(c *Conn, target WhatIf) []QueueCheck {
-	rtt, rate := target.RTT.Seconds(), target.RateBps
+	rtt, rate := target.RTT.Seconds(), target.Rate.BytesPerSecond()
 	if rtt <= 0 {
-		rtt = c.RTTms / 1000
+		rtt = c.RTT.Seconds()
 	}
 	if rate <= 0 {
-		rate = c.RateBps
+		rate = c.Rate.BytesPerSecond()
 	}
 	var out []QueueCheck
 	if c.Queue.Samples > 0 && rate > 0 && rtt > 0 {
 		bdp := rate * rtt
-		lost := c.Model.RTOs > 0 || c.Budget.LossRecoveryS > 0
+		lost := c.Model.RTOs > 0 || c.Budget.LossRecovery > 0
 		q := QueueCheck{Name: "queue_too_small", Pass: !lost || c.Queue.MaxBytes >= bdp, Measured: c.Queue.MaxBytes, Limit: bdp,
 			Detail: fmt.Sprintf("largest queue %.0f B against the target's %.0f B (rate x RTT); loss seen: %v", c.Queue.MaxBytes, bdp, lost)}
 		if !q.Pass {
@@ -218,8 +218,9 @@ func QueueChecks(c *Conn, target WhatIf) []QueueCheck {
 	}
 	if c.Queue.Samples > 0 && rtt > 0 {
 		half := rtt * 1000 / 2
-		q := QueueCheck{Name: "bufferbloat", Pass: c.Queue.MaxDelayMs <= half, Measured: c.Queue.MaxDelayMs, Limit: half,
-			Detail: fmt.Sprintf("largest queueing delay %.1f ms against half the target RTT, %.1f ms", c.Queue.MaxDelayMs, half)}
+		delay := units.Ms(c.Queue.MaxDelay)
+		q := QueueCheck{Name: "bufferbloat", Pass: delay <= half, Measured: delay, Limit: half,
+			Detail: fmt.Sprintf("largest queueing delay %.1f ms against half the target RTT, %.1f ms", delay, half)}
 		if !q.Pass {
 			q.Action = "shorten the bottleneck queue: active queue management (fq_codel, CAKE) or a smaller buffer"
 		}

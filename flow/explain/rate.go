@@ -290,7 +290,7 @@ func (cs *connState) farGap(d tcpstate.Dir, c Cause, gap time.Duration, wire int
 // splitGaps splits direction d's kept gaps with its rate sigma:
 // serialization of the segment ending each gap is transfer; a gap up to
 // 1.5 times that is all transfer (jitter).
-func (cs *connState) splitGaps(b *Budget, d tcpstate.Dir, sigma float64) {
+func (cs *connState) splitGaps(b *budgetS, d tcpstate.Dir, sigma float64) {
 	h := cs.gh[d]
 	if h == nil {
 		return

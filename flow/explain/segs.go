@@ -301,8 +301,8 @@ func (cs *connState) endRun() {
 	if len(cs.phases) < cs.opts.MaxPhases {
 		ph := Phase{FromServer: r.dir == tcpstate.ServerToClient, Segments: r.segs,
 			Bytes: r.bytes, WireBytes: r.wire, Flights: r.flights, FirstFlight: r.firstFlight,
-			DurationS: time.Duration(r.lastT - r.firstT).Seconds(), IdleBeforeS: float64(r.idleUs) / 1e6}
-		ph.Utilisation, ph.Limit = cs.phaseLimit(r, ph.DurationS)
+			Duration: time.Duration(r.lastT - r.firstT), IdleBefore: time.Duration(r.idleUs) * time.Microsecond}
+		ph.Utilisation, ph.Limit = cs.phaseLimit(r, ph.Duration.Seconds())
 		cs.phases = append(cs.phases, ph)
 	} else {
 		cs.dropped++

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -259,83 +260,96 @@ type SegmentStats struct {
 }
 
 // Budget splits a connection's duration (first to last packet) into the
-// time spent on each Cause. The parts add up to DurationS.
+// time spent on each Cause. The parts add up to Duration (up to a
+// nanosecond a part: they are computed in seconds, at the estimated rate).
 type Budget struct {
-	DurationS       float64 `json:"duration_s"`
-	TransferS       float64 `json:"transfer_s"`
-	HandshakeS      float64 `json:"handshake_s"`
-	ClientThinkS    float64 `json:"client_think_s"`
-	ServerThinkS    float64 `json:"server_think_s"`
-	RoundTripS      float64 `json:"round_trip_s"`
-	WindowWaitS     float64 `json:"window_wait_s"`
-	ReceiverWindowS float64 `json:"receiver_window_s"`
-	ZeroWindowS     float64 `json:"zero_window_s"`
-	LossRecoveryS   float64 `json:"loss_recovery_s"`
-	RTOS            float64 `json:"rto_s"`
-	QueueSelfS      float64 `json:"queue_self_s"`
-	QueueCrossS     float64 `json:"queue_cross_s"`
+	Duration       time.Duration `json:"duration_s"`
+	Transfer       time.Duration `json:"transfer_s"`
+	Handshake      time.Duration `json:"handshake_s"`
+	ClientThink    time.Duration `json:"client_think_s"`
+	ServerThink    time.Duration `json:"server_think_s"`
+	RoundTrip      time.Duration `json:"round_trip_s"`
+	WindowWait     time.Duration `json:"window_wait_s"`
+	ReceiverWindow time.Duration `json:"receiver_window_s"`
+	ZeroWindow     time.Duration `json:"zero_window_s"`
+	LossRecovery   time.Duration `json:"loss_recovery_s"`
+	RTO            time.Duration `json:"rto_s"`
+	QueueSelf      time.Duration `json:"queue_self_s"`
+	QueueCross     time.Duration `json:"queue_cross_s"`
 }
 
-// Part returns the seconds the budget attributes to cause c.
-func (b *Budget) Part(c Cause) float64 { return *b.part(c) }
+// MarshalJSON writes the budget in seconds.
+func (b Budget) MarshalJSON() ([]byte, error) { return units.MarshalJSON(b) }
 
-func (b *Budget) part(c Cause) *float64 {
+// UnmarshalJSON reads what MarshalJSON writes.
+func (b *Budget) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, b) }
+
+// Part returns the time the budget attributes to cause c.
+func (b *Budget) Part(c Cause) time.Duration { return *b.part(c) }
+
+func (b *Budget) part(c Cause) *time.Duration {
 	switch c {
 	case CauseHandshake:
-		return &b.HandshakeS
+		return &b.Handshake
 	case CauseClientThink:
-		return &b.ClientThinkS
+		return &b.ClientThink
 	case CauseServerThink:
-		return &b.ServerThinkS
+		return &b.ServerThink
 	case CauseRoundTrip:
-		return &b.RoundTripS
+		return &b.RoundTrip
 	case CauseWindowWait:
-		return &b.WindowWaitS
+		return &b.WindowWait
 	case CauseReceiverWindow:
-		return &b.ReceiverWindowS
+		return &b.ReceiverWindow
 	case CauseZeroWindow:
-		return &b.ZeroWindowS
+		return &b.ZeroWindow
 	case CauseLossRecovery:
-		return &b.LossRecoveryS
+		return &b.LossRecovery
 	case CauseRTO:
-		return &b.RTOS
+		return &b.RTO
 	case CauseQueueSelf:
-		return &b.QueueSelfS
+		return &b.QueueSelf
 	case CauseQueueCross:
-		return &b.QueueCrossS
+		return &b.QueueCross
 	}
-	return &b.TransferS
+	return &b.Transfer
 }
 
-// Sum returns the sum of the parts (equal to DurationS up to rounding).
-func (b *Budget) Sum() float64 {
-	s := 0.0
+// Sum returns the sum of the parts (equal to Duration up to rounding).
+func (b *Budget) Sum() time.Duration {
+	var s time.Duration
 	for c := Cause(0); c < numCauses; c++ {
 		s += b.Part(c)
 	}
 	return s
 }
 
-// WaitingS returns the time spent waiting on round trips: handshake,
+// Waiting returns the time spent waiting on round trips: handshake,
 // application turns and window waits.
-func (b *Budget) WaitingS() float64 { return b.HandshakeS + b.RoundTripS + b.WindowWaitS }
+func (b *Budget) Waiting() time.Duration { return b.Handshake + b.RoundTrip + b.WindowWait }
 
-// QueueS returns the time spent in bottleneck queues, the connection's
+// Queue returns the time spent in bottleneck queues, the connection's
 // own and other traffic's.
-func (b *Budget) QueueS() float64 { return b.QueueSelfS + b.QueueCrossS }
+func (b *Budget) Queue() time.Duration { return b.QueueSelf + b.QueueCross }
 
-// ThinkS returns the client's and server's think time together.
-func (b *Budget) ThinkS() float64 { return b.ClientThinkS + b.ServerThinkS }
+// Think returns the client's and server's think time together.
+func (b *Budget) Think() time.Duration { return b.ClientThink + b.ServerThink }
 
 // Stall is one long stretch of a connection's time with its cause.
 type Stall struct {
-	Start     time.Time `json:"start"`
-	End       time.Time `json:"end"`
-	DurationS float64   `json:"duration_s"`
-	Cause     Cause     `json:"cause"`
+	Start    time.Time     `json:"start"`
+	End      time.Time     `json:"end"`
+	Duration time.Duration `json:"duration_s"`
+	Cause    Cause         `json:"cause"`
 	// Packet is the capture index of the packet that ended the stall.
 	Packet uint64 `json:"packet"`
 }
+
+// MarshalJSON writes the stall with its duration in seconds.
+func (s Stall) MarshalJSON() ([]byte, error) { return units.MarshalJSON(s) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *Stall) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, s) }
 
 // Phase is one bulk phase as the what-if model replays it.
 type Phase struct {
@@ -348,20 +362,27 @@ type Phase struct {
 	// in the first one (0 when the phase was one burst).
 	Flights     int `json:"flights"`
 	FirstFlight int `json:"first_flight"`
-	// DurationS is the time from the phase's first segment to its last;
+	// Duration is the time from the phase's first segment to its last;
 	// Utilisation the share of it the bottleneck was busy with the
 	// phase's bytes (at the rate estimated when the phase ended).
-	DurationS   float64 `json:"duration_s"`
-	Utilisation float64 `json:"utilisation"`
-	// IdleBeforeS is the time from the direction's previous data segment
-	// to the phase's first (0: the direction's first data): the idle time
-	// after which a sender restarts slow start (RFC 5681 section 4.1).
-	IdleBeforeS float64 `json:"idle_before_s"`
+	Duration    time.Duration `json:"duration_s"`
+	Utilisation float64       `json:"utilisation"`
+	// IdleBefore is the time from the direction's previous data segment
+	// to the phase's first (0: the direction's first data), in whole
+	// microseconds: the idle time after which a sender restarts slow
+	// start (RFC 5681 section 4.1).
+	IdleBefore time.Duration `json:"idle_before_s"`
 	// Limit is what limited this transfer: bandwidth when the phase kept
 	// the bottleneck at least 80 % busy, else the cause of most of the
 	// time between its segments.
 	Limit Limit `json:"limit"`
 }
+
+// MarshalJSON writes the phase with its durations in seconds.
+func (ph Phase) MarshalJSON() ([]byte, error) { return units.MarshalJSON(ph) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (ph *Phase) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, ph) }
 
 // Model holds what the what-if projection replays beyond the Budget.
 type Model struct {
@@ -384,18 +405,23 @@ type Model struct {
 }
 
 // Legs is where the capture point sits on the path (tcpstate.Legs): the
-// base round trip from the capture point to each end and back, in
-// milliseconds, and what the connection's own estimate of each rests on
+// base round trip from the capture point to each end and back, and what the connection's own estimate of each rests on
 // ("handshake", "data_ack", "timestamps", "none"). A leg is the smaller
 // of the connection's own and the smallest the other connections between
 // the same hosts measured so far: a connection opened into a full queue
 // times the queue in its handshake, the others saw the path empty.
 type Legs struct {
-	ToServerMs float64            `json:"to_server_ms"`
-	ToClientMs float64            `json:"to_client_ms"`
+	ToServer   time.Duration      `json:"to_server_ms"`
+	ToClient   time.Duration      `json:"to_client_ms"`
 	ServerFrom tcpstate.LegSource `json:"server_from"`
 	ClientFrom tcpstate.LegSource `json:"client_from"`
 }
+
+// MarshalJSON writes the legs in milliseconds.
+func (l Legs) MarshalJSON() ([]byte, error) { return units.MarshalJSON(l) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (l *Legs) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, l) }
 
 // Queue is what the connection's round trips under load show of the
 // bottleneck queue: the delay above the base RTT of the samples that hold
@@ -404,16 +430,22 @@ type Legs struct {
 type Queue struct {
 	// Samples counts them.
 	Samples int `json:"samples"`
-	// MaxDelayMs is the largest queueing delay: the most, over the
+	// MaxDelay is the largest queueing delay: the most, over the
 	// connection, of the smallest of four consecutive samples less the
-	// base leg (robust to one delayed ACK); LoadedRTTms the base RTT plus
+	// base leg (robust to one delayed ACK); LoadedRTT the base RTT plus
 	// it.
-	MaxDelayMs  float64 `json:"max_delay_ms"`
-	LoadedRTTms float64 `json:"loaded_rtt_ms"`
-	// MaxBytes is the largest queue in bytes: MaxDelayMs at the
+	MaxDelay  time.Duration `json:"max_delay_ms"`
+	LoadedRTT time.Duration `json:"loaded_rtt_ms"`
+	// MaxBytes is the largest queue in bytes: MaxDelay at the
 	// bottleneck rate (0 when the rate is unknown).
 	MaxBytes float64 `json:"max_bytes"`
 }
+
+// MarshalJSON writes the queue with its delays in milliseconds.
+func (q Queue) MarshalJSON() ([]byte, error) { return units.MarshalJSON(q) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (q *Queue) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, q) }
 
 // RateSource says which side of the capture measured the bottleneck
 // rate.
@@ -463,9 +495,15 @@ type Evidence struct {
 	// Utilisation is the payload rate (both directions) over the
 	// estimated bottleneck rate; 0 when the rate is unknown.
 	Utilisation float64 `json:"utilisation"`
-	// TurnsTimesRTTS is application turns times the base RTT.
-	TurnsTimesRTTS float64 `json:"turns_x_rtt_s"`
+	// TurnsTimesRTT is application turns times the base RTT.
+	TurnsTimesRTT time.Duration `json:"turns_x_rtt_s"`
 }
+
+// MarshalJSON writes the evidence with its duration in seconds.
+func (e Evidence) MarshalJSON() ([]byte, error) { return units.MarshalJSON(e) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (e *Evidence) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, e) }
 
 // Conn is the explanation of one TCP connection.
 type Conn struct {
@@ -491,16 +529,16 @@ type Conn struct {
 	// Ending is how the connection ended (refused, reset and by whom,
 	// closed...; tcpstate.Ending).
 	Ending tcpstate.Ending `json:"ending"`
-	// RTTms is the base round-trip time in milliseconds: the two legs
-	// together (0: none); RTTSamples counts the connection's round-trip
-	// samples tcpstate took (data->ACK and timestamp echoes).
-	RTTms      float64 `json:"rtt_ms"`
-	RTTSamples int     `json:"rtt_samples"`
-	// RateBps is the estimated bottleneck rate in bytes per second of the
-	// direction that carried the most data, and RateFrom how it was
-	// measured (0, "unknown": neither side of the capture allowed it).
-	RateBps  float64    `json:"rate_bytes_per_s"`
-	RateFrom RateSource `json:"rate_from"`
+	// RTT is the base round-trip time: the two legs together (0: none);
+	// RTTSamples counts the connection's round-trip samples tcpstate took
+	// (data->ACK and timestamp echoes).
+	RTT        time.Duration `json:"rtt_ms"`
+	RTTSamples int           `json:"rtt_samples"`
+	// Rate is the estimated bottleneck rate of the direction that
+	// carried the most data (JSON: bytes per second), and RateFrom how it
+	// was measured (0, "unknown": neither side of the capture allowed it).
+	Rate     units.BitRate `json:"rate_bytes_per_s"`
+	RateFrom RateSource    `json:"rate_from"`
 	// Turns counts client application turns: client data after server
 	// data (or the first data); from package appproto when it framed the
 	// connection.
@@ -526,3 +564,9 @@ type Conn struct {
 	// none).
 	Caveats []Caveat `json:"caveats"`
 }
+
+// MarshalJSON writes the explanation with its durations and rate in the units their names state.
+func (c Conn) MarshalJSON() ([]byte, error) { return units.MarshalJSON(c) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (c *Conn) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, c) }

@@ -16,6 +16,7 @@ import (
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/explain"
 	"github.com/netecology/netecology/flow/flowtest"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -60,8 +61,8 @@ func loadVantageTruth(t *testing.T, sub string) *vantageTruth {
 // agree on: round trips (handshake and turns), client think, server think,
 // transfer, window (congestion, receiver, zero), loss and RTO, queueing.
 func budgetGroups(b explain.Budget) [7]float64 {
-	return [7]float64{b.HandshakeS + b.RoundTripS, b.ClientThinkS, b.ServerThinkS, b.TransferS,
-		b.WindowWaitS + b.ReceiverWindowS + b.ZeroWindowS, b.LossRecoveryS + b.RTOS, b.QueueSelfS + b.QueueCrossS}
+	return [7]float64{b.Handshake.Seconds() + b.RoundTrip.Seconds(), b.ClientThink.Seconds(), b.ServerThink.Seconds(), b.Transfer.Seconds(),
+		b.WindowWait.Seconds() + b.ReceiverWindow.Seconds() + b.ZeroWindow.Seconds(), b.LossRecovery.Seconds() + b.RTO.Seconds(), b.QueueSelf.Seconds() + b.QueueCross.Seconds()}
 }
 
 var groupNames = [7]string{"round trips", "client think", "server think", "transfer", "window", "loss", "queueing"}
@@ -111,8 +112,8 @@ func TestVantagesAgree(t *testing.T) {
 		wantC, wantS := expectedLeg(f.ToClientMs, toClient), expectedLeg(f.ToServerMs, toServer)
 		for _, c := range rep.Conns {
 			assert.Equal(t, wantVantage[p], c.Vantage, "%s conn %d", f.Name, c.ID)
-			assert.InDelta(t, wantC, c.Legs.ToClientMs, max(0.02*wantC, 0.3), "%s conn %d leg to the client", f.Name, c.ID)
-			assert.InDelta(t, wantS, c.Legs.ToServerMs, max(0.02*wantS, 0.3), "%s conn %d leg to the server", f.Name, c.ID)
+			assert.InDelta(t, wantC, units.Ms(c.Legs.ToClient), max(0.02*wantC, 0.3), "%s conn %d leg to the client", f.Name, c.ID)
+			assert.InDelta(t, wantS, units.Ms(c.Legs.ToServer), max(0.02*wantS, 0.3), "%s conn %d leg to the server", f.Name, c.ID)
 		}
 	}
 	require.Len(t, sessions, 6)
@@ -122,13 +123,13 @@ func TestVantagesAgree(t *testing.T) {
 		require.Len(t, reps[2].Conns, len(reps[0].Conns), name)
 		for k := range reps[0].Conns {
 			cs := [3]*explain.Conn{reps[0].Conns[k], reps[1].Conns[k], reps[2].Conns[k]}
-			dur := cs[0].Budget.DurationS
+			dur := cs[0].Budget.Duration.Seconds()
 			for i := 1; i < 3; i++ {
 				assert.Equal(t, cs[0].Server.Port(), cs[i].Server.Port(), "%s conn %d", name, k+1)
 				assert.Equal(t, cs[0].Turns, cs[i].Turns, "%s conn %d turns", name, k+1)
 				assert.Equal(t, cs[0].Model.RoundTrips, cs[i].Model.RoundTrips, "%s conn %d round trips paid", name, k+1)
 				assert.Equal(t, cs[0].Limit, cs[i].Limit, "%s conn %d limit", name, k+1)
-				assert.InDelta(t, dur, cs[i].Budget.DurationS, 0.05*dur, "%s conn %d duration", name, k+1)
+				assert.InDelta(t, dur, cs[i].Budget.Duration.Seconds(), 0.05*dur, "%s conn %d duration", name, k+1)
 			}
 			table.WriteString(name)
 			for gi := range groupNames {
@@ -166,8 +167,8 @@ func TestProjectionFromAnyVantage(t *testing.T) {
 			require.NoError(t, err)
 			require.Len(t, rep.Conns, len(geo.Conns), w)
 			for k, c := range rep.Conns {
-				want := geo.Conns[k].Budget.DurationS
-				got := c.Project(rtt, 0).DurationS
+				want := geo.Conns[k].Budget.Duration.Seconds()
+				got := c.Project(rtt, 0).Duration.Seconds()
 				errPct := 100 * (got - want) / want
 				table.WriteString(strings.Join([]string{w, p, c.Proto, ftoa(want), ftoa(got), ftoa(errPct) + "%"}, "\t") + "\n")
 				assert.Less(t, math.Abs(errPct), 10.0, "%s from the %s, conn %d", w, p, k+1)
@@ -194,9 +195,9 @@ func TestBulkQueueMatchesEmulator(t *testing.T) {
 			c := rep.Conns[0] // the download (the first connection of mixed and flood)
 			require.Equal(t, uint16(80), c.Server.Port(), f.Name)
 			want := f.Queue.S2C.MaxDelayMs
-			assert.InDelta(t, want, c.Queue.MaxDelayMs, 0.1*want, "%s", f.Name)
-			assert.InDelta(t, c.RTTms+c.Queue.MaxDelayMs, c.Queue.LoadedRTTms, 1e-5, "%s", f.Name)
-			assert.InDelta(t, c.Queue.MaxDelayMs/1000*c.RateBps, c.Queue.MaxBytes, 1e-6, "%s", f.Name)
+			assert.InDelta(t, want, units.Ms(c.Queue.MaxDelay), 0.1*want, "%s", f.Name)
+			assert.InDelta(t, units.Ms(c.RTT)+units.Ms(c.Queue.MaxDelay), units.Ms(c.Queue.LoadedRTT), 1e-5, "%s", f.Name)
+			assert.InDelta(t, units.Ms(c.Queue.MaxDelay)/1000*c.Rate.BytesPerSecond(), c.Queue.MaxBytes, 1e-6, "%s", f.Name)
 			n++
 		}
 	}
@@ -265,10 +266,10 @@ func TestMixedChattyCrossTraffic(t *testing.T) {
 		a := alone.Conns[0]
 		require.Equal(t, 43, a.Turns)
 		// the download's queue reached 316 ms while the queries ran
-		assert.Greater(t, chatty.Budget.QueueCrossS, 0.3, p)
-		assert.Zero(t, a.Budget.QueueCrossS, p)
-		assert.InDelta(t, a.Budget.ServerThinkS, chatty.Budget.ServerThinkS, 0.1*a.Budget.ServerThinkS,
-			"%s: server think %.3f s mixed, %.3f s alone", p, chatty.Budget.ServerThinkS, a.Budget.ServerThinkS)
-		t.Logf("%s: queue_cross %.3f s; server think %.3f s mixed, %.3f s alone", p, chatty.Budget.QueueCrossS, chatty.Budget.ServerThinkS, a.Budget.ServerThinkS)
+		assert.Greater(t, chatty.Budget.QueueCross.Seconds(), 0.3, p)
+		assert.Zero(t, a.Budget.QueueCross.Seconds(), p)
+		assert.InDelta(t, a.Budget.ServerThink.Seconds(), chatty.Budget.ServerThink.Seconds(), 0.1*a.Budget.ServerThink.Seconds(),
+			"%s: server think %.3f s mixed, %.3f s alone", p, chatty.Budget.ServerThink.Seconds(), a.Budget.ServerThink.Seconds())
+		t.Logf("%s: queue_cross %.3f s; server think %.3f s mixed, %.3f s alone", p, chatty.Budget.QueueCross.Seconds(), chatty.Budget.ServerThink.Seconds(), a.Budget.ServerThink.Seconds())
 	}
 }

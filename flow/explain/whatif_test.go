@@ -95,24 +95,24 @@ func TestWhatIfLab(t *testing.T) {
 					sb, _ := json.Marshal(a.Stalls)
 					t.Logf("projected %s\nmeasured %s\nmodel %s\nstalls %s", pb, bb, ab, sb)
 				}
-				want := b.Budget.DurationS
-				e := 100 * (p.DurationS - want) / want
+				want := b.Budget.Duration.Seconds()
+				e := 100 * (p.Duration.Seconds() - want) / want
 				// the model's own error: the same projection with the
 				// hosts' think time the target's capture measured in
 				// place of the source's (what the hosts spent differs
 				// from run to run: see thinkTable)
-				sub := p.DurationS - p.Budget.ThinkS() + b.Budget.ThinkS()
+				sub := p.Duration.Seconds() - p.Budget.Think().Seconds() + b.Budget.Think().Seconds()
 				e2 := 100 * (sub - want) / want
 				raw, model = append(raw, e), append(model, e2)
 				if pr.Loss > 0 {
 					// into the lossy link: is the measured duration, with
 					// the target's think, within the projection's range?
 					lossy++
-					if lo, hi := p.BestS-p.Budget.ThinkS()+b.Budget.ThinkS(), p.WorstS-p.Budget.ThinkS()+b.Budget.ThinkS(); want >= lo*0.98 && want <= hi*1.02 {
+					if lo, hi := p.Best.Seconds()-p.Budget.Think().Seconds()+b.Budget.Think().Seconds(), p.Worst.Seconds()-p.Budget.Think().Seconds()+b.Budget.Think().Seconds(); want >= lo*0.98 && want <= hi*1.02 {
 						inRange++
 					}
 				}
-				fmt.Fprintf(&table, "%s\t%s->%s\t%.3f\t%.3f\t%+.1f%%\t%.3f\t%+.1f%%\n", w, from, to, want, p.DurationS, e, sub, e2)
+				fmt.Fprintf(&table, "%s\t%s->%s\t%.3f\t%.3f\t%+.1f%%\t%.3f\t%+.1f%%\n", w, from, to, want, p.Duration.Seconds(), e, sub, e2)
 				if (w == "http-bulk-s" || w == "pg-bulk") && to == "geo" {
 					// bulk downloads onto the 600 ms path
 					assert.Less(t, math.Abs(e), 10.0, "%s %s -> geo", w, from)
@@ -181,8 +181,8 @@ func thinkTable(conns map[string]*explain.Conn) string {
 		fmt.Fprintf(&b, "%s", w)
 		for _, p := range whatIfProfiles {
 			c := conns[p+"-"+w]
-			fmt.Fprintf(&b, "\t%s %.3f + %.3f (%.2f ms/turn)", p, c.Budget.ClientThinkS, c.Budget.ServerThinkS,
-				1000*c.Budget.ThinkS()/float64(max(c.Model.RoundTrips, 1)))
+			fmt.Fprintf(&b, "\t%s %.3f + %.3f (%.2f ms/turn)", p, c.Budget.ClientThink.Seconds(), c.Budget.ServerThink.Seconds(),
+				1000*c.Budget.Think().Seconds()/float64(max(c.Model.RoundTrips, 1)))
 		}
 		b.WriteString("\n")
 	}

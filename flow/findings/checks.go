@@ -59,27 +59,27 @@ func Checks(c *explain.Conn) []Finding {
 
 func roundTrips(c *explain.Conn) Finding {
 	b := &c.Budget
-	rt := b.RoundTripS + b.HandshakeS
-	share := Share(rt, b.DurationS)
+	rt := b.RoundTrip + b.Handshake
+	share := Share(rt.Seconds(), b.Duration.Seconds())
 	f := Finding{Check: "round_trips",
 		Tests: "the share of the connection's time spent in application turns that each waited one round trip " +
 			"(a request, then nothing until the first byte of its answer) and in the handshake",
 		Model: budgetModel + "; fail above half of the duration with 10 turns or more, warn above a quarter",
 		Figures: []Figure{{"turns", fmt.Sprint(c.Turns)}, {"round trips paid", fmt.Sprint(c.Model.RoundTrips)},
-			{"base RTT", Millis(c.RTTms)}, {"handshake + turns", Secs(rt)}, {"duration", Secs(b.DurationS)},
+			{"base RTT", Millis(c.RTT)}, {"handshake + turns", Secs(rt)}, {"duration", Secs(b.Duration)},
 			{"share", pct(share)}},
 	}
 	f.Message = fmt.Sprintf("the handshake and %d turns that each waited a round trip took %s, %s of the %s",
-		c.Model.RoundTrips, Secs(rt), pct(share), Secs(b.DurationS))
+		c.Model.RoundTrips, Secs(rt), pct(share), Secs(b.Duration))
 	switch {
 	case share >= 0.5 && c.Turns >= 10:
 		f.Level = linkq.Fail
 		f.Action = "make fewer round trips: batch the requests (array fetch, pipelining, one statement for many rows, " +
 			"a stored procedure); each turn costs one RTT however fast the link"
-		if c.RTTms > 10 {
+		if c.RTT > 10*time.Millisecond {
 			p := c.Project(10*time.Millisecond, 0)
-			f.Action += fmt.Sprintf(": at %s RTT (a LAN) this session takes %s, at %s %s", Millis(p.RTTms), Secs(p.DurationS),
-				Millis(c.RTTms), Secs(b.DurationS))
+			f.Action += fmt.Sprintf(": at %s RTT (a LAN) this session takes %s, at %s %s", Millis(p.RTT), Secs(p.Duration),
+				Millis(c.RTT), Secs(b.Duration))
 		}
 	case share >= 0.25:
 		f.Level = linkq.Warning
@@ -155,19 +155,19 @@ func acks(c *explain.Conn) Finding {
 
 func think(c *explain.Conn) Finding {
 	b := &c.Budget
-	share := Share(b.ThinkS(), b.DurationS)
+	share := Share(b.Think().Seconds(), b.Duration.Seconds())
 	f := Finding{Check: "think",
 		Tests: "the share of the connection's time the ends spent with all they needed and sent nothing: the client " +
 			"between an answer and its next request, the server between a request and its answer beyond one round trip",
 		Model:   budgetModel + "; warn when think time is half of the duration or more: no network change helps it",
-		Figures: []Figure{{"client think", Secs(b.ClientThinkS)}, {"server think", Secs(b.ServerThinkS)}, {"share", pct(share)}},
+		Figures: []Figure{{"client think", Secs(b.ClientThink)}, {"server think", Secs(b.ServerThink)}, {"share", pct(share)}},
 	}
-	f.Message = fmt.Sprintf("think time %s of the %s (client %s, server %s)", pct(share), Secs(b.DurationS),
-		Secs(b.ClientThinkS), Secs(b.ServerThinkS))
+	f.Message = fmt.Sprintf("think time %s of the %s (client %s, server %s)", pct(share), Secs(b.Duration),
+		Secs(b.ClientThink), Secs(b.ServerThink))
 	if share >= 0.5 {
 		f.Level = linkq.Warning
 		who := "client"
-		if b.ServerThinkS > b.ClientThinkS {
+		if b.ServerThink > b.ClientThink {
 			who = "server"
 		}
 		f.Action = fmt.Sprintf("look at the %s's own work (query or processing time): the network is not what makes this slow", who)
@@ -179,22 +179,20 @@ func think(c *explain.Conn) Finding {
 
 // whatIf reports the duration at a tenth and at twice the RTT.
 func whatIf(c *explain.Conn) (Finding, bool) {
-	if c.RTTms <= 0 {
+	if c.RTT <= 0 {
 		return Finding{}, false
 	}
-	lo := c.Project(durMs(c.RTTms/10), 0)
-	hi := c.Project(durMs(c.RTTms*2), 0)
+	lo := c.Project(c.RTT/10, 0)
+	hi := c.Project(c.RTT*2, 0)
 	return Finding{Check: "what_if", Level: linkq.Info,
-		Message: fmt.Sprintf("at %s RTT it would take %s, at %s %s (%s as captured at %s)", Millis(lo.RTTms), Secs(lo.DurationS),
-			Millis(hi.RTTms), Secs(hi.DurationS), Secs(c.Budget.DurationS), Millis(c.RTTms)),
+		Message: fmt.Sprintf("at %s RTT it would take %s, at %s %s (%s as captured at %s)", Millis(lo.RTT), Secs(lo.Duration),
+			Millis(hi.RTT), Secs(hi.Duration), Secs(c.Budget.Duration), Millis(c.RTT)),
 		Tests: "how the duration depends on the round-trip time",
 		Model: "explain's projection (NPAD's symptom scaling on the time budget): think times stay, the handshake, turns, " +
 			"receiver-window stalls and loss recovery scale with the RTT, slow start is replayed, transfer keeps the rate",
-		Figures: []Figure{{"RTT / 10", Secs(lo.DurationS)}, {"RTT × 2", Secs(hi.DurationS)}, {"round trips at RTT / 10", fmt.Sprint(lo.RoundTrips)}},
+		Figures: []Figure{{"RTT / 10", Secs(lo.Duration)}, {"RTT × 2", Secs(hi.Duration)}, {"round trips at RTT / 10", fmt.Sprint(lo.RoundTrips)}},
 	}, true
 }
-
-func durMs(ms float64) time.Duration { return time.Duration(ms * 1e6) }
 
 // FromVerdict returns linkq's verdict on one connection as findings, with
 // what each check tests (linkq.AboutCheck).
@@ -209,7 +207,7 @@ func FromVerdict(v linkq.Verdict) []Finding {
 		f := Finding{Conn: v.Conn, Check: name, Level: ck.Level, Message: ck.Message, Action: ck.Action,
 			Tests: about.Tests, Model: about.Model,
 			Figures: []Figure{{"measured", trim(ck.Measured)}, {"limit", trim(ck.Limit)},
-				{"target", fmt.Sprintf("%s at %s", units.BitRate(v.TargetRateBps).String(), Millis(v.TargetRTTms))},
+				{"target", fmt.Sprintf("%s at %s", v.TargetRate.String(), Millis(v.TargetRTT))},
 				{"MSS used", fmt.Sprintf("%d B", v.MSS)}, {"Mathis C", fmt.Sprintf("%.2f", v.C)}}}
 		out = append(out, f)
 	}
@@ -218,14 +216,14 @@ func FromVerdict(v linkq.Verdict) []Finding {
 
 // FromQueue returns explain's queue-space checks of one connection
 // (explain.QueueChecks: a queue too small for the target's rate x RTT,
-// and bufferbloat) against a target rate in bit/s at a round-trip time;
-// zero keeps the connection's own.
-func FromQueue(c *explain.Conn, rtt time.Duration, rateBits float64) []Finding {
+// and bufferbloat) against a target rate at a round-trip time; zero
+// keeps the connection's own.
+func FromQueue(c *explain.Conn, rtt time.Duration, rate units.BitRate) []Finding {
 	var out []Finding
-	for _, q := range explain.QueueChecks(c, explain.WhatIf{RTT: rtt, RateBps: rateBits / 8}) {
+	for _, q := range explain.QueueChecks(c, explain.WhatIf{RTT: rtt, Rate: rate}) {
 		f := Finding{Conn: c.ID, Check: q.Name, Level: linkq.Pass, Message: q.Detail, Action: q.Action,
 			Figures: []Figure{{"measured", trim(q.Measured)}, {"limit", trim(q.Limit)},
-				{"queue samples", fmt.Sprint(c.Queue.Samples)}, {"loaded RTT", Millis(c.Queue.LoadedRTTms)}}}
+				{"queue samples", fmt.Sprint(c.Queue.Samples)}, {"loaded RTT", Millis(c.Queue.LoadedRTT)}}}
 		if !q.Pass {
 			f.Level = linkq.Fail
 		}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/netecology/netecology/flow/explain"
 	"github.com/netecology/netecology/flow/linkq"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // Causes returns the causes of a time budget in explain's order, as far
@@ -71,10 +72,10 @@ func Lost(c explain.Cause) bool {
 	return true
 }
 
-// TimeLost returns the seconds of a budget that the network cost: every
+// TimeLost returns the time of a budget that the network cost: every
 // part but transfer and think time.
-func TimeLost(b *explain.Budget) float64 {
-	s := 0.0
+func TimeLost(b *explain.Budget) time.Duration {
+	var s time.Duration
 	for _, c := range Causes() {
 		if Lost(c) {
 			s += b.Part(c)
@@ -106,8 +107,9 @@ func LimitPhrase(l explain.Limit) string {
 	return strings.ReplaceAll(l.String(), "_", " ")
 }
 
-// Secs formats seconds for a sentence: 30.8 s, 0.452 s, 1.2 ms.
-func Secs(s float64) string {
+// Secs formats a duration for a sentence: 30.8 s, 0.452 s, 1.2 ms.
+func Secs(d time.Duration) string {
+	s := d.Seconds()
 	switch a := math.Abs(s); {
 	case a == 0:
 		return "0 s"
@@ -121,17 +123,19 @@ func Secs(s float64) string {
 	return fmt.Sprintf("%.0f s", s)
 }
 
-// Millis formats a round-trip time given in milliseconds.
-func Millis(ms float64) string {
+// Millis formats a round-trip time in milliseconds: 150.9 ms, 1.25 ms.
+func Millis(d time.Duration) string {
+	ms := units.Ms(d)
 	if ms < 10 {
 		return fmt.Sprintf("%.2f ms", ms)
 	}
 	return fmt.Sprintf("%.1f ms", ms)
 }
 
-// Rate formats bytes per second as bit/s with an SI prefix.
-func Rate(bytesPerSec float64) string {
-	bps := bytesPerSec * 8
+// Rate formats a rate in bit/s with an SI prefix and three significant
+// digits: 2 Mbit/s, 512 kbit/s.
+func Rate(r units.BitRate) string {
+	bps := float64(r)
 	switch {
 	case bps >= 1e9:
 		return fmt.Sprintf("%.3g Gbit/s", bps/1e9)
@@ -149,39 +153,39 @@ func Rate(bytesPerSec float64) string {
 // each is acknowledged".
 func Conclusion(c *explain.Conn) string {
 	b := &c.Budget
-	d := b.DurationS
+	d := b.Duration
 	var s string
 	switch c.Limit.String() {
 	case "round_trip_bound":
 		n := c.Model.RoundTrips
-		paid, rt := float64(n)*c.RTTms/1000, b.RoundTripS+b.HandshakeS
-		if math.Abs(paid-rt) <= 0.1*rt {
-			s = fmt.Sprintf("%d round trips × %s = %s of the %s", n, Millis(c.RTTms), Secs(paid), Secs(d))
+		paid, rt := time.Duration(n)*c.RTT, b.RoundTrip+b.Handshake
+		if math.Abs(float64(paid-rt)) <= 0.1*float64(rt) {
+			s = fmt.Sprintf("%d round trips × %s = %s of the %s", n, Millis(c.RTT), Secs(paid), Secs(d))
 		} else { // the turns waited longer than the base RTT
-			s = fmt.Sprintf("%d round trips took %s of the %s (base RTT %s)", n, Secs(rt), Secs(d), Millis(c.RTTms))
+			s = fmt.Sprintf("%d round trips took %s of the %s (base RTT %s)", n, Secs(rt), Secs(d), Millis(c.RTT))
 		}
 		// explain counts queueing into the round trips' share: say how much
 		// of it waited in a queue, and behind whom
-		if q := b.QueueS(); q > 0.1*d {
+		if q := b.Queue(); 10*q > d {
 			who := "its own data"
-			if b.QueueCrossS > b.QueueSelfS {
+			if b.QueueCross > b.QueueSelf {
 				who = "other connections between the same hosts"
 			}
 			s += fmt.Sprintf(", and %s more in the bottleneck's queue behind %s (queueing up to %s above the base RTT)",
-				Secs(q), who, Millis(c.Queue.MaxDelayMs))
+				Secs(q), who, Millis(c.Queue.MaxDelay))
 		}
 	case "bandwidth":
-		s = fmt.Sprintf("transfer at the bottleneck (%s) took %s of the %s", Rate(c.RateBps), Secs(b.TransferS), Secs(d))
+		s = fmt.Sprintf("transfer at the bottleneck (%s) took %s of the %s", Rate(c.Rate), Secs(b.Transfer), Secs(d))
 	case "application":
 		s = fmt.Sprintf("the ends' think time took %s of the %s (client %s, server %s): the network did not set the pace",
-			Secs(b.ThinkS()), Secs(d), Secs(b.ClientThinkS), Secs(b.ServerThinkS))
+			Secs(b.Think()), Secs(d), Secs(b.ClientThink), Secs(b.ServerThink))
 	case "congestion_window":
-		s = fmt.Sprintf("waiting for ACKs to open the window took %s of the %s at %s RTT", Secs(b.WindowWaitS), Secs(d), Millis(c.RTTms))
+		s = fmt.Sprintf("waiting for ACKs to open the window took %s of the %s at %s RTT", Secs(b.WindowWait), Secs(d), Millis(c.RTT))
 	case "receiver_window":
-		s = fmt.Sprintf("the receiver's window held the sender back %s of the %s", Secs(b.ReceiverWindowS+b.ZeroWindowS), Secs(d))
+		s = fmt.Sprintf("the receiver's window held the sender back %s of the %s", Secs(b.ReceiverWindow+b.ZeroWindow), Secs(d))
 	case "loss":
 		s = fmt.Sprintf("loss recovery and timeouts took %s of the %s (%d retransmissions)",
-			Secs(b.LossRecoveryS+b.RTOS), Secs(d), c.AcksC2S.Retransmissions+c.AcksS2C.Retransmissions)
+			Secs(b.LossRecovery+b.RTO), Secs(d), c.AcksC2S.Retransmissions+c.AcksS2C.Retransmissions)
 	case "unknown":
 		return fmt.Sprintf("too little traffic to tell what limited it (%s, %d data segments)", Secs(d),
 			c.SegmentsC2S.Segments+c.SegmentsS2C.Segments)
@@ -257,7 +261,7 @@ func Compare(la string, a []*explain.Conn, lb string, b []*explain.Conn) string 
 // (per segment, and how many one ACK covered at most), then turns and
 // round trips. names name the directions.
 func FlowNotes(c *explain.Conn, names [2]string) []string {
-	out := []string{fmt.Sprintf("whole connection, %s:", Secs(c.Budget.DurationS))}
+	out := []string{fmt.Sprintf("whole connection, %s:", Secs(c.Budget.Duration))}
 	for d, x := range [2]struct {
 		seg  explain.SegmentStats
 		acks explain.AckStats
@@ -276,8 +280,8 @@ func FlowNotes(c *explain.Conn, names [2]string) []string {
 		out = append(out, line)
 	}
 	out = append(out, fmt.Sprintf("%d turns, %d round trips paid: %s", c.Turns, c.Model.RoundTrips,
-		Secs(c.Budget.RoundTripS+c.Budget.HandshakeS)))
-	line := fmt.Sprintf("base RTT %s; limited by %s", Millis(c.RTTms), LimitPhrase(c.Limit))
+		Secs(c.Budget.RoundTrip+c.Budget.Handshake)))
+	line := fmt.Sprintf("base RTT %s; limited by %s", Millis(c.RTT), LimitPhrase(c.Limit))
 	return append(out, line)
 }
 
@@ -303,19 +307,19 @@ func upTo(n int) string {
 type WhatIfRow struct {
 	// Label says what changed: "as captured", "RTT 10 ms", ...
 	Label      string
-	RTTms      float64
-	RateBps    float64
-	DurationS  float64
+	RTT        time.Duration
+	Rate       units.BitRate
+	Duration   time.Duration
 	RoundTrips int
-	// BestS and WorstS bound a projection (explain.Projection; both
-	// DurationS as captured); Assumptions are its assumptions.
-	BestS, WorstS float64
-	Assumptions   []string
+	// Best and Worst bound a projection (explain.Projection; both
+	// Duration as captured); Assumptions are its assumptions.
+	Best, Worst time.Duration
+	Assumptions []string
 }
 
 // WhatIfs projects conns to each RTT (at the observed rate) and to each
 // rate (at the observed RTT), after a first row as captured.
-func WhatIfs(conns []*explain.Conn, rtts []time.Duration, rates []float64) []WhatIfRow {
+func WhatIfs(conns []*explain.Conn, rtts []time.Duration, rates []units.BitRate) []WhatIfRow {
 	w := NewWhatIfTally(rtts, rates)
 	for _, c := range conns {
 		w.Add(c)
@@ -332,15 +336,15 @@ type WhatIfTally struct {
 
 // NewWhatIfTally returns the tally of the rows WhatIfs gives for rtts and
 // rates.
-func NewWhatIfTally(rtts []time.Duration, rates []float64) *WhatIfTally {
+func NewWhatIfTally(rtts []time.Duration, rates []units.BitRate) *WhatIfTally {
 	w := &WhatIfTally{labels: []string{"as captured"}, tallies: []*Tally{NewTally(explain.WhatIf{})}}
 	for _, rtt := range rtts {
-		w.labels = append(w.labels, "RTT "+Millis(float64(rtt)/1e6))
+		w.labels = append(w.labels, "RTT "+Millis(rtt))
 		w.tallies = append(w.tallies, NewTally(explain.WhatIf{RTT: rtt}))
 	}
 	for _, r := range rates {
 		w.labels = append(w.labels, "rate "+Rate(r))
-		w.tallies = append(w.tallies, NewTally(explain.WhatIf{RateBps: r}))
+		w.tallies = append(w.tallies, NewTally(explain.WhatIf{Rate: r}))
 	}
 	return w
 }
@@ -355,13 +359,13 @@ func (w *WhatIfTally) Add(c *explain.Conn) {
 // Rows returns the rows of WhatIfs.
 func (w *WhatIfTally) Rows() []WhatIfRow {
 	now := w.tallies[0].Row("")
-	out := []WhatIfRow{{Label: w.labels[0], RTTms: now.RTTms, RateBps: now.RateBps, DurationS: now.DurationS, RoundTrips: now.RoundTrips,
-		BestS: now.DurationS, WorstS: now.DurationS}}
+	out := []WhatIfRow{{Label: w.labels[0], RTT: now.RTT, Rate: now.Rate, Duration: now.Duration, RoundTrips: now.RoundTrips,
+		Best: now.Duration, Worst: now.Duration}}
 	for i, t := range w.tallies[1:] {
 		r := t.Row("")
-		out = append(out, WhatIfRow{Label: w.labels[i+1], RTTms: r.Projected.RTTms, RateBps: r.Projected.RateBps,
-			DurationS: r.Projected.DurationS, RoundTrips: r.Projected.RoundTrips,
-			BestS: r.Projected.BestS, WorstS: r.Projected.WorstS, Assumptions: r.Projected.Assumptions})
+		out = append(out, WhatIfRow{Label: w.labels[i+1], RTT: r.Projected.RTT, Rate: r.Projected.Rate,
+			Duration: r.Projected.Duration, RoundTrips: r.Projected.RoundTrips,
+			Best: r.Projected.Best, Worst: r.Projected.Worst, Assumptions: r.Projected.Assumptions})
 	}
 	return out
 }
@@ -384,10 +388,10 @@ func Echoes(r *linkq.Report) string {
 	if p == nil {
 		return s
 	}
-	s += fmt.Sprintf("; RTT %.1f to %.1f ms", p.RTTMinMs, p.RTTMaxMs)
+	s += fmt.Sprintf("; RTT %.1f to %.1f ms", units.Ms(p.RTTMin), units.Ms(p.RTTMax))
 	if f := p.Fit; f.OK && f.SlopeUsPerByte > 0 {
 		s += fmt.Sprintf("; RTT = %.1f ms + %.2f µs per byte: a fixed delay of %.1f ms and the serialization of a %s link each way, "+
-			"RMS %.3f ms", f.InterceptMs, f.SlopeUsPerByte, f.InterceptMs, Rate(16/(f.SlopeUsPerByte/1e6)/8), f.RMSms)
+			"RMS %.3f ms", units.Ms(f.Intercept), f.SlopeUsPerByte, units.Ms(f.Intercept), Rate(units.BitRate(16/(f.SlopeUsPerByte/1e6))), units.Ms(f.RMSResid))
 	}
 	return s
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/flow/flowtest"
 	"github.com/netecology/netecology/flow/linkq"
+	"github.com/netecology/netecology/flow/units"
 )
 
 func conn(t *testing.T, name string) *explain.Conn {
@@ -45,8 +46,8 @@ func TestConclusion(t *testing.T) {
 
 	// Time lost to the network: everything but transfer and think time.
 	b := &chatty.Budget
-	assert.InDelta(t, b.DurationS-b.TransferS-b.ClientThinkS-b.ServerThinkS, findings.TimeLost(b), 1e-9)
-	assert.InDelta(t, 30.9, findings.TimeLost(b), 0.05, "the handshake and 204 turns")
+	assert.InDelta(t, b.Duration.Seconds()-b.Transfer.Seconds()-b.ClientThink.Seconds()-b.ServerThink.Seconds(), findings.TimeLost(b).Seconds(), 1e-9)
+	assert.InDelta(t, 30.9, findings.TimeLost(b).Seconds(), 0.05, "the handshake and 204 turns")
 }
 
 // Every cause of the budget is walked and named; the parts add up.
@@ -54,11 +55,11 @@ func TestCauses(t *testing.T) {
 	c := conn(t, "wan2m-http-bulk.pcap")
 	sum := 0.0
 	for _, k := range findings.Causes() {
-		sum += c.Budget.Part(k)
+		sum += c.Budget.Part(k).Seconds()
 		assert.NotContains(t, findings.CauseLabel(k), "_", "a label of its own")
 	}
 	assert.Len(t, findings.Causes(), 12, "explain's twelve causes today")
-	assert.InDelta(t, c.Budget.DurationS, sum, 1e-6)
+	assert.InDelta(t, c.Budget.Duration.Seconds(), sum, 1e-6)
 }
 
 // The verdict lines of the chatty session fail on round trips and say
@@ -106,12 +107,12 @@ func TestFlowNotes(t *testing.T) {
 // A what-if table: as captured, at 10 ms (the lab's rtt10 capture of the
 // same session took 2.71 s, README), at twice the rate.
 func TestWhatIfs(t *testing.T) {
-	rows := findings.WhatIfs([]*explain.Conn{conn(t, "wan2m-pg-chatty.pcap")}, []time.Duration{10 * time.Millisecond}, []float64{500e3})
+	rows := findings.WhatIfs([]*explain.Conn{conn(t, "wan2m-pg-chatty.pcap")}, []time.Duration{10 * time.Millisecond}, []units.BitRate{4 * units.Mbps}) // 500,000 bytes/s
 	require.Len(t, rows, 3)
 	assert.Equal(t, "as captured", rows[0].Label)
-	assert.InDelta(t, 31.63, rows[0].DurationS, 0.01)
+	assert.InDelta(t, 31.63, rows[0].Duration.Seconds(), 0.01)
 	assert.Equal(t, "RTT 10.0 ms", rows[1].Label)
-	assert.InDelta(t, 2.71, rows[1].DurationS, 0.1*2.71)
+	assert.InDelta(t, 2.71, rows[1].Duration.Seconds(), 0.1*2.71)
 	assert.Equal(t, "rate 4 Mbit/s", rows[2].Label)
 }
 
@@ -176,8 +177,8 @@ func TestConclusionQueueBehindOthers(t *testing.T) {
 		}
 	}
 	require.NotNil(t, c)
-	require.Greater(t, c.Budget.QueueCrossS, 0.1*c.Budget.DurationS)
+	require.Greater(t, c.Budget.QueueCross.Seconds(), 0.1*c.Budget.Duration.Seconds())
 	s := findings.Conclusion(c)
 	assert.Contains(t, s, "more in the bottleneck's queue behind other connections between the same hosts", s)
-	assert.Contains(t, s, findings.Secs(c.Budget.QueueS()), s)
+	assert.Contains(t, s, findings.Secs(c.Budget.Queue()), s)
 }

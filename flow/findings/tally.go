@@ -2,6 +2,7 @@ package findings
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/netecology/netecology/flow/explain"
 )
@@ -21,9 +22,9 @@ type Tally struct {
 	sum explain.Conn // the sums so far, as one connection
 	// weight is each limit's summed duration (Summarize's weights and
 	// Capture's byLimit alike).
-	weight map[explain.Limit]float64
+	weight map[explain.Limit]time.Duration
 	proj   explain.Projection
-	lost   float64
+	lost   time.Duration
 	worst  *explain.Conn
 	first  *explain.Conn
 }
@@ -31,8 +32,8 @@ type Tally struct {
 // NewTally returns an empty tally that projects onto at (none when at is
 // zero), as Summarize(label, conns, at) does.
 func NewTally(at explain.WhatIf) *Tally {
-	t := &Tally{at: at, weight: map[explain.Limit]float64{}}
-	t.proj = explain.Projection{RTTms: float64(at.RTT) / 1e6, RateBps: at.RateBps}
+	t := &Tally{at: at, weight: map[explain.Limit]time.Duration{}}
+	t.proj = explain.Projection{RTT: at.RTT, Rate: at.Rate}
 	return t
 }
 
@@ -48,8 +49,8 @@ func (t *Tally) Add(c *explain.Conn) {
 	s.SegmentsC2S.Bytes, s.SegmentsC2S.Segments = r.Bytes, r.Segments
 	s.SegmentsC2S.Small += c.SegmentsC2S.Small + c.SegmentsS2C.Small
 	s.AcksC2S.Advances += c.AcksC2S.Advances + c.AcksS2C.Advances
-	s.Turns, s.Model.RoundTrips, s.RTTms, s.RateBps = r.Turns, r.RoundTrips, r.RTTms, r.RateBps
-	t.weight[c.Limit] += c.Budget.DurationS
+	s.Turns, s.Model.RoundTrips, s.RTT, s.Rate = r.Turns, r.RoundTrips, r.RTT, r.Rate
+	t.weight[c.Limit] += c.Budget.Duration
 	if t.at != (explain.WhatIf{}) {
 		t.proj.Add(c.ProjectTo(t.at.Target()))
 	}
@@ -69,7 +70,7 @@ func (t *Tally) Row(label string) explain.Row {
 	r := explain.Summarize(label, []*explain.Conn{&t.sum}, explain.WhatIf{})
 	r.Conns = t.n
 	r.Limit = explain.LimitUnknown
-	best := -1.0
+	best := time.Duration(-1)
 	for l := explain.LimitUnknown; l <= explain.LimitLoss; l++ {
 		if w, ok := t.weight[l]; ok && w > best {
 			best, r.Limit = w, l
@@ -82,9 +83,8 @@ func (t *Tally) Row(label string) explain.Row {
 	return r
 }
 
-// Lost returns the seconds the group lost to the network (TimeLost
-// summed).
-func (t *Tally) Lost() float64 { return t.lost }
+// Lost returns the time the group lost to the network (TimeLost summed).
+func (t *Tally) Lost() time.Duration { return t.lost }
 
 // Capture returns the sentence of Capture for the connections added.
 func (t *Tally) Capture() string {
@@ -102,7 +102,7 @@ func (t *Tally) Capture() string {
 	}
 	return fmt.Sprintf("%d connections, %s of connection time, %s of it lost to the network; most of it (%s) in connections limited by %s; "+
 		"the connection that lost most, #%d %s: %s",
-		t.n, Secs(t.sum.Budget.DurationS), Secs(t.lost), Secs(t.weight[top]), LimitPhrase(top), t.worst.ID, t.worst.Proto, Conclusion(t.worst))
+		t.n, Secs(t.sum.Budget.Duration), Secs(t.lost), Secs(t.weight[top]), LimitPhrase(top), t.worst.ID, t.worst.Proto, Conclusion(t.worst))
 }
 
 // CompareTallies returns the sentence of Compare for two tallies.
@@ -110,12 +110,12 @@ func CompareTallies(la string, a *Tally, lb string, b *Tally) string {
 	ra, rb := a.Row(la), b.Row(lb)
 	slow, fast := ra, rb
 	st, ft := a, b
-	if rb.DurationS > ra.DurationS {
+	if rb.Duration > ra.Duration {
 		slow, fast, st, ft = rb, ra, b, a
 	}
-	s := fmt.Sprintf("%s took %s", slow.Label, Secs(slow.DurationS))
-	if fast.DurationS > 0 {
-		s += fmt.Sprintf(", %.1f× %s's %s", slow.DurationS/fast.DurationS, fast.Label, Secs(fast.DurationS))
+	s := fmt.Sprintf("%s took %s", slow.Label, Secs(slow.Duration))
+	if fast.Duration > 0 {
+		s += fmt.Sprintf(", %.1f× %s's %s", float64(slow.Duration)/float64(fast.Duration), fast.Label, Secs(fast.Duration))
 	}
 	if st.n > 0 {
 		s += ": " + st.Capture()

@@ -13,6 +13,7 @@ import (
 	"github.com/netecology/netecology/flow/explain"
 	"github.com/netecology/netecology/flow/findings"
 	"github.com/netecology/netecology/flow/flowtest"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // A Tally fed the connections one by one gives explain.Summarize's row to
@@ -33,7 +34,7 @@ func TestTallyIsSummarize(t *testing.T) {
 		if filepath.Base(name) == "ppp_example_http_mix.pcap" {
 			require.Len(t, conns, 66)
 		}
-		for _, at := range []explain.WhatIf{{}, {RTT: 10 * time.Millisecond}, {RTT: 150 * time.Millisecond, RateBps: 250000}} {
+		for _, at := range []explain.WhatIf{{}, {RTT: 10 * time.Millisecond}, {RTT: 150 * time.Millisecond, Rate: 2 * units.Mbps}} {
 			all := findings.NewTally(at)
 			byProto := map[string]*findings.Tally{}
 			for _, c := range conns {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/flowtest"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -33,7 +34,7 @@ func ExampleBuilder() {
 	c := res.Conns[0]
 	fmt.Println(b.Len(), "packets;", c.Client, "->", c.Server, c.ClientOptions.MSS)
 	fmt.Println("s2c unique bytes:", c.S2C.UniqueBytes, "lost segments:", c.S2C.LostSegments)
-	fmt.Printf("handshake RTT: %.0f ms\n", c.RTT.HandshakeMs)
+	fmt.Printf("handshake RTT: %.0f ms\n", units.Ms(c.RTT.Handshake))
 	// Output:
 	// 6 packets; 10.0.0.1:40000 -> 10.0.0.2:5432 1460
 	// s2c unique bytes: 1000 lost segments: 1

@@ -16,6 +16,7 @@ import (
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/flowtest"
 	"github.com/netecology/netecology/flow/linkq"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // groundTruth is the part of the lab's groundtruth.json the tests use.
@@ -113,7 +114,7 @@ func checkSweep(t *testing.T, lf labFile) {
 	}
 	require.NotNil(t, fit, "ground truth has no echo fit")
 
-	rep, err := linkq.AnalyzeFile(lf.path, linkq.Config{Fit: linkq.FitConfig{LineSpeeds: []float64{rate}}})
+	rep, err := linkq.AnalyzeFile(lf.path, linkq.Config{Fit: linkq.FitConfig{LineSpeeds: []units.BitRate{units.BitRate(rate)}}})
 	require.NoError(t, err)
 	e := rep.Echo
 	assert.Equal(t, uint64(f.Emulator.C2S.RxFrames), e.Requests)
@@ -128,11 +129,11 @@ func checkSweep(t *testing.T, lf labFile) {
 	for name, l := range map[string]linkq.Line{"fit": p.Fit, "robust": p.Robust, "min_fit": p.MinFit} {
 		require.True(t, l.OK, name)
 		assert.InEpsilon(t, wantSlope, l.SlopeUsPerByte, 0.05, "%s slope", name)
-		assert.InDelta(t, wantIcptIP, l.InterceptMs, 1, "%s intercept", name)
+		assert.InDelta(t, wantIcptIP, units.Ms(l.Intercept), 1, "%s intercept", name)
 	}
 	t.Logf("%s: slope %.4f µs/B (link %.4f), intercept %.4f ms (link %.4f), rms %.3f ms; min-fit %.4f µs/B %.4f ms rms %.3f",
-		filepath.Base(lf.path), p.Fit.SlopeUsPerByte, wantSlope, p.Fit.InterceptMs, wantIcptIP, p.Fit.RMSms,
-		p.MinFit.SlopeUsPerByte, p.MinFit.InterceptMs, p.MinFit.RMSms)
+		filepath.Base(lf.path), p.Fit.SlopeUsPerByte, wantSlope, units.Ms(p.Fit.Intercept), wantIcptIP, units.Ms(p.Fit.RMSResid),
+		p.MinFit.SlopeUsPerByte, units.Ms(p.MinFit.Intercept), units.Ms(p.MinFit.RMSResid))
 
 	// Over echo data lengths, the least-squares line is the one the lab
 	// computed from the same capture, and the intercept moves to N = 0.
@@ -141,8 +142,8 @@ func checkSweep(t *testing.T, lf labFile) {
 	require.Len(t, rep.Paths, 1)
 	l := rep.Paths[0].Fit
 	assert.InDelta(t, fit.SlopeUsPerByte, l.SlopeUsPerByte, 0.0005)
-	assert.InDelta(t, fit.InterceptMs, l.InterceptMs, 0.0005)
-	assert.InDelta(t, wantIcptPayload, l.InterceptMs, 1)
+	assert.InDelta(t, fit.InterceptMs, units.Ms(l.Intercept), 0.0005)
+	assert.InDelta(t, wantIcptPayload, units.Ms(l.Intercept), 1)
 	assert.InDelta(t, p.Fit.SlopeUsPerByte, l.SlopeUsPerByte, 1e-6, "the slope does not depend on the size basis")
 }
 
@@ -219,8 +220,8 @@ func TestLabLinkUse(t *testing.T) {
 			for i, b := range pu.Bins {
 				ab += b.BytesAB
 				ba += b.BytesBA
-				assert.InDelta(t, float64(b.BytesAB)*8, b.BpsAB, 1e-6)
-				assert.InDelta(t, 100*b.BpsBA/2e6, b.PctBA, 1e-9)
+				assert.InDelta(t, float64(b.BytesAB)*8, float64(b.RateAB), 1e-6)
+				assert.InDelta(t, 100*float64(b.RateBA)/2e6, b.PctBA, 1e-9)
 				if i > 0 {
 					assert.Equal(t, time.Second, b.Start.Sub(pu.Bins[i-1].Start))
 				}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -119,9 +120,9 @@ func (c DuplexConfig) maxSlots() int {
 type DuplexReport struct {
 	// A is the sender of the pair's first data frame (the first by
 	// capture index).
-	A      netip.Addr `json:"a"`
-	B      netip.Addr `json:"b"`
-	SlotMs float64    `json:"slot_ms"`
+	A    netip.Addr    `json:"a"`
+	B    netip.Addr    `json:"b"`
+	Slot time.Duration `json:"slot_ms"`
 	// TwoWaySlots and OneWaySlots count the slots of each class.
 	TwoWaySlots uint64 `json:"two_way_slots"`
 	OneWaySlots uint64 `json:"one_way_slots"`
@@ -144,6 +145,12 @@ type DuplexReport struct {
 	// Check is the verdict, as a connection's verdict repeats it.
 	Check Check `json:"check"`
 }
+
+// MarshalJSON writes the report with its slot in milliseconds.
+func (r DuplexReport) MarshalJSON() ([]byte, error) { return units.MarshalJSON(r) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *DuplexReport) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, r) }
 
 // slotRec is what one slot of a pair held: data frames by direction (0:
 // from the pair's lower address) and the losses placed in it.
@@ -401,7 +408,7 @@ func (d *duplexAcc) report(p *duplexPair) DuplexReport {
 	if p.a == b {
 		b = p.key[0]
 	}
-	r := DuplexReport{A: p.a, B: b, SlotMs: float64(d.slotNs) / 1e6, Test: DuplexTestName, PValue: 1,
+	r := DuplexReport{A: p.a, B: b, Slot: time.Duration(d.slotNs), Test: DuplexTestName, PValue: 1,
 		Unplaced: p.unplaced, Unjudged: p.unjudged}
 	for _, x := range p.recs {
 		frames, lost := uint64(x.n[0])+uint64(x.n[1]), uint64(x.lost)

@@ -18,6 +18,7 @@ import (
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/flowtest"
 	"github.com/netecology/netecology/flow/linkq"
+	"github.com/netecology/netecology/flow/units"
 	"github.com/netecology/netecology/tcpstate"
 )
 
@@ -166,7 +167,7 @@ func TestDuplexFlagsTwoWayLoss(t *testing.T) {
 		assert.Equal(t, linkq.DuplexAction, d.Check.Action)
 		assert.Less(t, d.PValue, 1e-6)
 		assert.Equal(t, linkq.DuplexTestName, d.Test)
-		assert.InDelta(t, 10.0, d.SlotMs, 1e-12)
+		assert.InDelta(t, 10.0, units.Ms(d.Slot), 1e-12)
 		// the connection's verdict carries the check
 		require.Len(t, rep.Verdicts, 1)
 		var dx *linkq.Check

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/netecology/netecology/flow/linkq"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // linkRTT is the RTT of an echo of an IP packet of size bytes over a
@@ -22,7 +23,7 @@ func linkRTT(fixed time.Duration, rate float64, size int) time.Duration {
 }
 
 func TestEchoICMPFitExact(t *testing.T) {
-	a := linkq.New(linkq.Config{Fit: linkq.FitConfig{LineSpeeds: []float64{1e6}}})
+	a := linkq.New(linkq.Config{Fit: linkq.FitConfig{LineSpeeds: []units.BitRate{1e6}}})
 	at := time.Duration(0)
 	for i := range 50 {
 		n := (i * 37) % 1400 // shuffled sizes
@@ -46,8 +47,8 @@ func TestEchoICMPFitExact(t *testing.T) {
 		require.True(t, l.OK)
 		assert.InDelta(t, 16.0, l.SlopeUsPerByte, 0.01)
 		assert.InDelta(t, 16e-6/8, l.SlopeSPerBit, 1e-9)
-		assert.InDelta(t, 20.224, l.InterceptMs, 0.005)
-		assert.Less(t, l.RMSms, 0.001) // durations are whole nanoseconds
+		assert.InDelta(t, 20.224, units.Ms(l.Intercept), 0.005)
+		assert.Less(t, units.Ms(l.RMSResid), 0.001) // durations are whole nanoseconds
 	}
 	assert.InDelta(t, 16.0, p.EstimatedSlopeUsPerByte, 1e-9)
 	assert.Equal(t, 28, p.SizeMin)
@@ -123,7 +124,7 @@ func TestEchoAccounting(t *testing.T) {
 	assert.Equal(t, uint64(1), e.Malformed)
 	require.Len(t, r.Paths, 1)
 	assert.Equal(t, 2, r.Paths[0].Samples)
-	assert.InDelta(t, 100, r.Paths[0].RTTMinMs, 1e-9)
+	assert.InDelta(t, 100, units.Ms(r.Paths[0].RTTMin), 1e-9)
 	assert.Equal(t, &linkq.PathEchoes{Requests: 7, Matched: 2, Lost: 1, Late: 1, Corrupted: 2, Errored: 1}, r.Paths[0].Echoes)
 }
 
@@ -163,7 +164,7 @@ func TestEchoUDP(t *testing.T) {
 	assert.Equal(t, 4, p.UDP)
 	got := make([]float64, len(p.Points))
 	for i, pt := range p.Points {
-		got[i] = pt.RTTms
+		got[i] = units.Ms(pt.RTT)
 	}
 	assert.Equal(t, []float64{50, 60, 59, 70}, got)
 }
@@ -189,32 +190,32 @@ func TestFitRobustToOutliers(t *testing.T) {
 	var pts []linkq.Point
 	for i := range 100 {
 		size := 40 + 14*i
-		rtt := 50 + 0.01*float64(size)
+		rtt := 50*time.Millisecond + 10*time.Microsecond*time.Duration(size)
 		if i%10 == 3 {
-			rtt += 80 // one sample in ten queued behind a burst
+			rtt += 80 * time.Millisecond // one sample in ten queued behind a burst
 		}
-		pts = append(pts, linkq.Point{Size: size, RTTms: rtt})
+		pts = append(pts, linkq.Point{Size: size, RTT: rtt})
 	}
 	ols := linkq.OLS(pts)
 	ts := linkq.TheilSen(pts)
 	require.True(t, ols.OK)
 	require.True(t, ts.OK)
 	assert.InDelta(t, 10.0, ts.SlopeUsPerByte, 1e-9)
-	assert.InDelta(t, 50.0, ts.InterceptMs, 1e-9)
-	assert.InDelta(t, 80.0, ts.MaxResidMs, 1e-9) // the outliers are 80 ms off
+	assert.InDelta(t, 50.0, units.Ms(ts.Intercept), 1e-9)
+	assert.InDelta(t, 80.0, units.Ms(ts.MaxResid), 1e-9) // the outliers are 80 ms off
 	// Least squares is pulled by the outliers: its intercept rises by
 	// about their mean, 8 ms.
-	assert.Greater(t, math.Abs(ols.InterceptMs-50), 5.0)
+	assert.Greater(t, math.Abs(units.Ms(ols.Intercept)-50), 5.0)
 	assert.False(t, linkq.OLS(pts[:1]).OK)
-	assert.False(t, linkq.TheilSen([]linkq.Point{{100, 1}, {100, 2}}).OK)
+	assert.False(t, linkq.TheilSen([]linkq.Point{{100, 1 * time.Millisecond}, {100, 2 * time.Millisecond}}).OK)
 }
 
 func TestEstimatedSlope(t *testing.T) {
 	// Meek et al.'s case: two 56 kbit/s access lines and a fast backbone:
 	// 16·(2/56000) s/byte = 571.4 µs/byte.
-	assert.InDelta(t, 571.43e-6, linkq.EstimatedSlope([]float64{56000, 56000}), 1e-8)
-	assert.InDelta(t, 8e-6, linkq.EstimatedSlope([]float64{2e6}), 1e-15)
-	assert.Zero(t, linkq.EstimatedSlope([]float64{0, -1, math.Inf(1)}))
+	assert.InDelta(t, 571.43e-6, linkq.EstimatedSlope([]units.BitRate{56000, 56000}), 1e-8)
+	assert.InDelta(t, 8e-6, linkq.EstimatedSlope([]units.BitRate{2e6}), 1e-15)
+	assert.Zero(t, linkq.EstimatedSlope([]units.BitRate{0, -1, units.BitRate(math.Inf(1))}))
 }
 
 // TestEchoAllLost: a host that never answers still has its path, with
@@ -231,7 +232,7 @@ func TestEchoAllLost(t *testing.T) {
 	assert.Equal(t, hostB, r.Paths[0].Dst)
 	assert.Zero(t, r.Paths[0].Samples)
 	assert.Equal(t, &linkq.PathEchoes{Requests: 3, Lost: 3}, r.Paths[0].Echoes)
-	assert.Zero(t, r.Paths[0].RTTMinMs)
+	assert.Zero(t, units.Ms(r.Paths[0].RTTMin))
 	assert.Equal(t, &linkq.PathEchoes{Requests: 1, Matched: 1}, r.Paths[1].Echoes)
 	assert.Equal(t, uint64(3), r.Echo.Lost)
 	b, err := json.Marshal(r)
@@ -269,10 +270,10 @@ func TestIPv6ThroughFlow(t *testing.T) {
 	p := rep.Paths[0]
 	assert.Equal(t, 1, p.ICMPv6)
 	assert.Equal(t, 1, p.UDP)
-	assert.Equal(t, []linkq.Point{{148, 10}, {348, 12}}, p.Points)
+	assert.Equal(t, []linkq.Point{{148, 10 * ms}, {348, 12 * ms}}, p.Points)
 	// Two points: the line through them is exact.
 	assert.InDelta(t, 10, p.Fit.SlopeUsPerByte, 1e-9)
-	assert.InDelta(t, 10-148*0.010, p.Fit.InterceptMs, 1e-9) // 10 µs/byte = 0.010 ms/byte
+	assert.InDelta(t, 10-148*0.010, units.Ms(p.Fit.Intercept), 1e-9) // 10 µs/byte = 0.010 ms/byte
 }
 
 // TestEchoRepeatedData: a UDP echo tool sending equal data each time; one
@@ -299,6 +300,6 @@ func TestEchoRepeatedData(t *testing.T) {
 	assert.Equal(t, uint64(2), e.Lost)
 	assert.Zero(t, e.Late+e.DuplicateRequests)
 	require.Len(t, r.Paths, 1)
-	assert.InDelta(t, 40, r.Paths[0].RTTMaxMs, 1e-9)
+	assert.InDelta(t, 40, units.Ms(r.Paths[0].RTTMax), 1e-9)
 	assert.Equal(t, &linkq.PathEchoes{Requests: 12, Matched: 10, Lost: 2}, r.Paths[0].Echoes)
 }

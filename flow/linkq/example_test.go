@@ -7,6 +7,7 @@ import (
 
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/linkq"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // Fit RTT against packet size from echoes in a capture: ten pings of
@@ -26,7 +27,7 @@ func ExampleAnalyze() {
 		pkts, at = append(pkts, rep), append(at, time.Duration(i)*time.Second+linkRTT(30*time.Millisecond, 1e6, len(rep)))
 	}
 	rep, err := linkq.Analyze(bytes.NewReader(rawPcap(pkts, at)), linkq.Config{
-		Fit: linkq.FitConfig{LineSpeeds: []float64{1e6}},
+		Fit: linkq.FitConfig{LineSpeeds: []units.BitRate{1e6}},
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -35,7 +36,7 @@ func ExampleAnalyze() {
 	fmt.Printf("%d requests, %d matched, %d lost\n", rep.Echo.Requests, rep.Echo.Matched, rep.Echo.Lost)
 	for _, p := range rep.Paths {
 		fmt.Printf("%s %s -> %s: %d samples, intercept %.3f ms, slope %.2f µs/byte (estimated %.2f), rms %.3f ms\n",
-			p.Source, p.Src, p.Dst, p.Samples, p.Fit.InterceptMs, p.Fit.SlopeUsPerByte, p.EstimatedSlopeUsPerByte, p.Fit.RMSms)
+			p.Source, p.Src, p.Dst, p.Samples, units.Ms(p.Fit.Intercept), p.Fit.SlopeUsPerByte, p.EstimatedSlopeUsPerByte, units.Ms(p.Fit.RMSResid))
 	}
 	// Output:
 	// 10 requests, 9 matched, 1 lost
@@ -74,9 +75,9 @@ func ExampleNew() {
 	fmt.Println(res.Summary.Packets, "packets;", rep.Echo.Matched, "UDP echoes matched")
 	for _, p := range rep.Paths {
 		for _, pt := range p.Points {
-			fmt.Printf("%d bytes: %.1f ms\n", pt.Size, pt.RTTms)
+			fmt.Printf("%d bytes: %.1f ms\n", pt.Size, units.Ms(pt.RTT))
 		}
-		fmt.Printf("intercept %.1f ms, slope %.1f µs/byte\n", p.Fit.InterceptMs, p.Fit.SlopeUsPerByte)
+		fmt.Printf("intercept %.1f ms, slope %.1f µs/byte\n", units.Ms(p.Fit.Intercept), p.Fit.SlopeUsPerByte)
 	}
 	// Output:
 	// 6 packets; 3 UDP echoes matched

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/netecology/netecology/flow/linkq"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // Meek et al.'s Figure 3 from echoes: the smallest echo RTT per interval,
@@ -45,7 +46,7 @@ func TestEchoMinRTT(t *testing.T) {
 	for i := 1; i < len(s); i++ {
 		assert.False(t, s[i].Time.Before(s[i-1].Time))
 	}
-	assert.InDelta(t, p.Points[0].RTTms, float64(s[0].RTT)/1e6, 1e-6)
+	assert.InDelta(t, units.Ms(p.Points[0].RTT), float64(s[0].RTT)/1e6, 1e-6)
 
 	// A capture of days fits: the interval doubles to keep at most
 	// DefaultMinBins of them.

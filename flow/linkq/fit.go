@@ -6,14 +6,22 @@ import (
 	"math/bits"
 	"slices"
 	"time"
+
+	"github.com/netecology/netecology/flow/units"
 )
 
 // Point is one RTT sample placed for a fit: the packet size in bytes (see
-// SizeBasis) and the round-trip time in milliseconds.
+// SizeBasis) and the round-trip time.
 type Point struct {
-	Size  int     `json:"size"`
-	RTTms float64 `json:"rtt_ms"`
+	Size int           `json:"size"`
+	RTT  time.Duration `json:"rtt_ms"`
 }
+
+// MarshalJSON writes the point with its RTT in milliseconds.
+func (p Point) MarshalJSON() ([]byte, error) { return units.MarshalJSON(p) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (p *Point) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, p) }
 
 // Points is a list of points, as PathFit.Points holds them. It implements
 // gonum's plotter.XYer (x the size, y the RTT in milliseconds), which
@@ -24,7 +32,7 @@ type Points []Point
 func (ps Points) Len() int { return len(ps) }
 
 // XY returns point i's size in bytes and RTT in milliseconds.
-func (ps Points) XY(i int) (size, rttMs float64) { return float64(ps[i].Size), ps[i].RTTms }
+func (ps Points) XY(i int) (size, rttMs float64) { return float64(ps[i].Size), units.Ms(ps[i].RTT) }
 
 // Line is a straight line RTT = Intercept + Slope·size fitted to points,
 // in the units of Meek et al.'s Table 1.
@@ -34,9 +42,9 @@ type Line struct {
 	// OK is false when the points do not determine a line (fewer than
 	// two distinct sizes); the other fields are then zero.
 	OK bool `json:"ok"`
-	// InterceptMs is the RTT at size 0: the fixed delay (propagation,
+	// Intercept is the RTT at size 0: the fixed delay (propagation,
 	// switching) of the path.
-	InterceptMs float64 `json:"intercept_ms"`
+	Intercept time.Duration `json:"intercept_ms"`
 	// SlopeUsPerByte is the RTT added per byte of packet, in
 	// microseconds: the serialization delay of the round trip.
 	SlopeUsPerByte float64 `json:"slope_us_per_byte"`
@@ -44,15 +52,28 @@ type Line struct {
 	// the rate (bit/s) of a single link that would produce it in one
 	// direction, halved: see EstimatedSlope.
 	SlopeSPerBit float64 `json:"slope_s_per_bit"`
-	// RMSms is the root mean square of the residuals (divided by N), in
-	// milliseconds: Meek et al.'s single number for a link's consistency.
-	RMSms float64 `json:"rms_ms"`
-	// MaxResidMs is the largest absolute residual, in milliseconds.
-	MaxResidMs float64 `json:"max_resid_ms"`
+	// RMSResid is the root mean square of the residuals (divided by N): Meek
+	// et al.'s single number for a link's consistency.
+	RMSResid time.Duration `json:"rms_ms"`
+	// MaxResid is the largest absolute residual.
+	MaxResid time.Duration `json:"max_resid_ms"`
 }
 
-// At returns the line's RTT in milliseconds at size bytes.
-func (l Line) At(size float64) float64 { return l.InterceptMs + l.SlopeUsPerByte/1000*size }
+// MarshalJSON writes the line with its durations in milliseconds.
+func (l Line) MarshalJSON() ([]byte, error) { return units.MarshalJSON(l) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (l *Line) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, l) }
+
+// At returns the line's RTT at size bytes.
+func (l Line) At(size float64) time.Duration {
+	return msDuration(units.Ms(l.Intercept) + l.SlopeUsPerByte/1000*size)
+}
+
+// msDuration returns ms milliseconds to the nearest nanosecond.
+func msDuration(ms float64) time.Duration {
+	return time.Duration(math.Round(ms * float64(time.Millisecond)))
+}
 
 // NamedLine is a fitted line with the name a figure's legend gives it.
 type NamedLine struct {
@@ -67,39 +88,40 @@ type NamedLines []NamedLine
 func (ls NamedLines) Len() int { return len(ls) }
 
 // FitLine returns line i's name, intercept (ms), slope (µs per byte) and
-// RMS residual (ms).
+// RMS residual (ms): the axes' units of plot.EchoFit.
 func (ls NamedLines) FitLine(i int) (name string, interceptMs, slopeUsPerByte, rmsMs float64) {
 	l := &ls[i]
-	return l.Name, l.Line.InterceptMs, l.Line.SlopeUsPerByte, l.Line.RMSms
+	return l.Name, units.Ms(l.Line.Intercept), l.Line.SlopeUsPerByte, units.Ms(l.Line.RMSResid)
 }
 
-func makeLine(n int, a, bMsPerByte float64) Line {
-	return Line{N: n, OK: true, InterceptMs: a, SlopeUsPerByte: bMsPerByte * 1000, SlopeSPerBit: bMsPerByte / 1000 / 8}
+func makeLine(n int, aMs, bMsPerByte float64) Line {
+	return Line{N: n, OK: true, Intercept: msDuration(aMs), SlopeUsPerByte: bMsPerByte * 1000, SlopeSPerBit: bMsPerByte / 1000 / 8}
 }
 
-// residuals fills RMSms and MaxResidMs of l over pts.
-func (l *Line) residuals(pts []Point) {
+// residuals fills RMSResid and MaxResid of l over pts, from the fitted
+// intercept icptMs (l.Intercept is it rounded to the nanosecond).
+func (l *Line) residuals(pts []Point, icptMs float64) {
 	var ss, mx float64
 	for _, p := range pts {
-		r := p.RTTms - l.At(float64(p.Size))
+		r := units.Ms(p.RTT) - (icptMs + l.SlopeUsPerByte/1000*float64(p.Size))
 		ss += r * r
 		mx = max(mx, math.Abs(r))
 	}
 	if len(pts) > 0 {
-		l.RMSms = math.Sqrt(ss / float64(len(pts)))
+		l.RMSResid = msDuration(math.Sqrt(ss / float64(len(pts))))
 	}
-	l.MaxResidMs = mx
+	l.MaxResid = msDuration(mx)
 }
 
 // OLS fits a line to pts by ordinary least squares.
 func OLS(pts []Point) Line {
 	var acc olsAcc
 	for _, p := range pts {
-		acc.add(p.Size, time.Duration(math.Round(p.RTTms*float64(time.Millisecond))))
+		acc.add(p.Size, p.RTT)
 	}
-	l := acc.line()
+	l, icpt := acc.line()
 	if l.OK {
-		l.residuals(pts)
+		l.residuals(pts, icpt)
 	}
 	return l
 }
@@ -157,14 +179,15 @@ func (a *olsAcc) merge(b *olsAcc) {
 	a.syy.add(b.syy)
 }
 
-// line returns the fitted line with its RMS residual; MaxResidMs is left
+// line returns the fitted line with its RMS residual, and its intercept
+// in milliseconds before rounding to the nanosecond; MaxResid is left
 // zero. With n samples and the sums S, the co-moments times n are
 // Cxx = n·Sxx − Sx², Cxy = n·Sxy − Sx·Sy, Cyy = n·Syy − Sy²; the slope is
 // Cxy/Cxx, the intercept (Sy·Cxx − Sx·Cxy)/(n·Cxx) and the residual sum
 // of squares (Cyy·Cxx − Cxy²)/(n·Cxx), all computed exactly.
-func (a *olsAcc) line() Line {
+func (a *olsAcc) line() (l Line, icptMs float64) {
 	if a.n < 2 {
-		return Line{N: a.n}
+		return Line{N: a.n}, 0
 	}
 	n := big.NewInt(int64(a.n))
 	sx, sy := new(big.Int).SetUint64(a.sx), a.sy.int()
@@ -174,7 +197,7 @@ func (a *olsAcc) line() Line {
 	}
 	cxx, cxy, cyy := co(a.sxx.int(), sx, sx), co(a.sxy.int(), sx, sy), co(a.syy.int(), sy, sy)
 	if cxx.Sign() <= 0 {
-		return Line{N: a.n}
+		return Line{N: a.n}, 0
 	}
 	ratio := func(num, den *big.Int) float64 {
 		f, _ := new(big.Rat).SetFrac(num, den).Float64()
@@ -184,9 +207,9 @@ func (a *olsAcc) line() Line {
 	den := new(big.Int).Mul(n, cxx)
 	icpt := ratio(new(big.Int).Sub(new(big.Int).Mul(sy, cxx), new(big.Int).Mul(sx, cxy)), den)
 	sse := ratio(new(big.Int).Sub(new(big.Int).Mul(cyy, cxx), new(big.Int).Mul(cxy, cxy)), den) // ns²
-	l := makeLine(a.n, icpt/1e6, b/1e6)
-	l.RMSms = math.Sqrt(max(sse, 0)/float64(a.n)) / 1e6
-	return l
+	l = makeLine(a.n, icpt/1e6, b/1e6)
+	l.RMSResid = msDuration(math.Sqrt(max(sse, 0)/float64(a.n)) / 1e6)
+	return l, icpt / 1e6
 }
 
 // theilSenMax bounds the points Theil–Sen uses: it looks at every pair, so
@@ -213,7 +236,7 @@ func TheilSen(pts []Point) Line {
 		for j := i + 1; j < len(use); j++ {
 			dx := float64(use[j].Size - use[i].Size)
 			if dx != 0 {
-				slopes = append(slopes, (use[j].RTTms-use[i].RTTms)/dx)
+				slopes = append(slopes, (units.Ms(use[j].RTT)-units.Ms(use[i].RTT))/dx)
 			}
 		}
 	}
@@ -223,10 +246,11 @@ func TheilSen(pts []Point) Line {
 	b := median(slopes)
 	icpt := make([]float64, len(use))
 	for i, p := range use {
-		icpt[i] = p.RTTms - b*float64(p.Size)
+		icpt[i] = units.Ms(p.RTT) - b*float64(p.Size)
 	}
-	l := makeLine(len(pts), median(icpt), b)
-	l.residuals(pts)
+	a := median(icpt)
+	l := makeLine(len(pts), a, b)
+	l.residuals(pts, a)
 	return l
 }
 
@@ -247,14 +271,20 @@ type Bin struct {
 	Lo    int `json:"lo"`
 	Hi    int `json:"hi"`
 	Count int `json:"count"`
-	// MinRTTms is the smallest RTT in the bin and MinSize the size of the
+	// MinRTT is the smallest RTT in the bin and MinSize the size of the
 	// sample that had it.
-	MinRTTms float64 `json:"min_rtt_ms"`
-	MinSize  int     `json:"min_size"`
+	MinRTT  time.Duration `json:"min_rtt_ms"`
+	MinSize int           `json:"min_size"`
 }
 
+// MarshalJSON writes the bin with its RTT in milliseconds.
+func (b Bin) MarshalJSON() ([]byte, error) { return units.MarshalJSON(b) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (b *Bin) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, b) }
+
 // EstimatedSlope returns the RTT slope (seconds per byte) that a path
-// whose packets cross store-and-forward links of the given rates (bit/s)
+// whose packets cross store-and-forward links of the given rates
 // in each direction would show, links much faster than these neglected:
 // an echo of S bytes is serialized once per link on the way out and once
 // per link on the way back, so RTT(S) = fixed + 2·Σ 8·S/rate_i, and the
@@ -262,11 +292,11 @@ type Bin struct {
 // two access lines A and B that is 16·(1/rateA + 1/rateB); for a single
 // bottleneck link of rate r (the lab's emulated WAN), 16/r. Rates that are
 // not positive are ignored; with none it returns 0.
-func EstimatedSlope(lineSpeeds []float64) float64 {
+func EstimatedSlope(lineSpeeds []units.BitRate) float64 {
 	var s float64
 	for _, r := range lineSpeeds {
-		if r > 0 && !math.IsInf(r, 0) {
-			s += 16 / r
+		if r > 0 && !math.IsInf(float64(r), 0) {
+			s += 16 / float64(r)
 		}
 	}
 	return s

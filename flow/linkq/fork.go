@@ -139,7 +139,7 @@ func (p *pathAcc) merge(q *pathAcc, limit int) {
 	p.rttMin, p.rttMax = min(p.rttMin, q.rttMin), max(p.rttMax, q.rttMax)
 	for len(p.bins) < len(q.bins) {
 		p.bins = append(p.bins, q.bins[len(p.bins)])
-		p.bins[len(p.bins)-1].Count, p.bins[len(p.bins)-1].MinRTTms = 0, 0
+		p.bins[len(p.bins)-1].Count, p.bins[len(p.bins)-1].MinRTT = 0, 0
 		p.binIdx = append(p.binIdx, 0)
 	}
 	for j, b := range q.bins {
@@ -147,8 +147,8 @@ func (p *pathAcc) merge(q *pathAcc, limit int) {
 			continue
 		}
 		x := &p.bins[j]
-		if x.Count == 0 || b.MinRTTms < x.MinRTTms || b.MinRTTms == x.MinRTTms && q.binIdx[j] < p.binIdx[j] {
-			x.MinRTTms, x.MinSize, p.binIdx[j] = b.MinRTTms, b.MinSize, q.binIdx[j]
+		if x.Count == 0 || b.MinRTT < x.MinRTT || b.MinRTT == x.MinRTT && q.binIdx[j] < p.binIdx[j] {
+			x.MinRTT, x.MinSize, p.binIdx[j] = b.MinRTT, b.MinSize, q.binIdx[j]
 		}
 		x.Count += b.Count
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/netecology/netecology/flow/series"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // Source says where RTT samples came from.
@@ -90,11 +91,11 @@ type FitConfig struct {
 	// samples of further paths are counted in Report.DroppedPaths. Zero
 	// means DefaultMaxPaths.
 	MaxPaths int
-	// LineSpeeds are the rates in bit/s of the store-and-forward links a
+	// LineSpeeds are the rates of the store-and-forward links a
 	// packet crosses in each direction (for Meek et al., the access lines
 	// at both ends); they give PathFit.EstimatedSlopeUsPerByte. See
 	// EstimatedSlope.
-	LineSpeeds []float64
+	LineSpeeds []units.BitRate
 }
 
 func (c FitConfig) binWidth() int {
@@ -136,10 +137,10 @@ type PathFit struct {
 	Echoes  *PathEchoes `json:"echoes,omitempty"`
 	SizeMin int         `json:"size_min"`
 	SizeMax int         `json:"size_max"`
-	// RTTMinMs and RTTMaxMs bound the samples' RTTs.
-	RTTMinMs float64 `json:"rtt_min_ms"`
-	RTTMaxMs float64 `json:"rtt_max_ms"`
-	// Fit is the least-squares line over every sample (MaxResidMs over
+	// RTTMin and RTTMax bound the samples' RTTs.
+	RTTMin time.Duration `json:"rtt_min_ms"`
+	RTTMax time.Duration `json:"rtt_max_ms"`
+	// Fit is the least-squares line over every sample (MaxResid over
 	// the kept points only when some were dropped).
 	Fit Line `json:"fit"`
 	// Robust is the Theil–Sen line over the kept points.
@@ -163,6 +164,12 @@ type PathFit struct {
 	PointTimes []time.Time `json:"point_times,omitempty"`
 }
 
+// MarshalJSON writes the fit with its RTTs in milliseconds.
+func (f PathFit) MarshalJSON() ([]byte, error) { return units.MarshalJSON(f) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (f *PathFit) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, f) }
+
 // RTTSamples returns the kept points as RTT samples over time, dated by
 // the packet that ended them, all of direction ClientToServer (the
 // requester's): an RTT figure's marks.
@@ -170,7 +177,7 @@ func (p *PathFit) RTTSamples() series.RTTSamples {
 	out := make(series.RTTSamples, 0, len(p.Points))
 	for i, pt := range p.Points {
 		if i < len(p.PointTimes) {
-			out = append(out, series.RTTSample{Time: p.PointTimes[i], RTT: time.Duration(pt.RTTms * float64(time.Millisecond))})
+			out = append(out, series.RTTSample{Time: p.PointTimes[i], RTT: pt.RTT})
 		}
 	}
 	return out
@@ -232,8 +239,8 @@ type pathAcc struct {
 	dropped int
 	sizeMin int
 	sizeMax int
-	rttMin  float64
-	rttMax  float64
+	rttMin  time.Duration
+	rttMax  time.Duration
 }
 
 // pathSet holds the paths in first-seen order.
@@ -264,7 +271,7 @@ func (s *pathSet) slot(k pathKey, index uint64) int {
 	}
 	i := len(s.paths)
 	s.index[k] = i
-	s.paths = append(s.paths, &pathAcc{key: k, first: index, sizeMin: math.MaxInt, rttMin: math.Inf(1)})
+	s.paths = append(s.paths, &pathAcc{key: k, first: index, sizeMin: math.MaxInt, rttMin: math.MaxInt64})
 	return i
 }
 
@@ -284,12 +291,11 @@ func (s *pathSet) addAt(i int, kind EchoKind, size int, rtt time.Duration, at ti
 	if p.key.src == SourceEcho {
 		s.echoMin.Add(at, rtt)
 	}
-	ms := float64(rtt) / float64(time.Millisecond)
 	size = min(max(size, 0), maxBinSize)
 	p.kinds[kind]++
 	p.ols.add(size, rtt)
 	p.sizeMin, p.sizeMax = min(p.sizeMin, size), max(p.sizeMax, size)
-	p.rttMin, p.rttMax = min(p.rttMin, ms), max(p.rttMax, ms)
+	p.rttMin, p.rttMax = min(p.rttMin, rtt), max(p.rttMax, rtt)
 	w := s.cfg.binWidth()
 	b := size / w
 	for len(p.bins) <= b {
@@ -298,12 +304,12 @@ func (s *pathSet) addAt(i int, kind EchoKind, size int, rtt time.Duration, at ti
 		p.binIdx = append(p.binIdx, 0)
 	}
 	bin := &p.bins[b]
-	if bin.Count == 0 || ms < bin.MinRTTms {
-		bin.MinRTTms, bin.MinSize, p.binIdx[b] = ms, size, index
+	if bin.Count == 0 || rtt < bin.MinRTT {
+		bin.MinRTT, bin.MinSize, p.binIdx[b] = rtt, size, index
 	}
 	bin.Count++
 	if len(p.points) < s.cfg.maxPoints() {
-		p.points = append(p.points, Point{Size: size, RTTms: ms})
+		p.points = append(p.points, Point{Size: size, RTT: rtt})
 		p.times = append(p.times, at)
 		p.index = append(p.index, index)
 	} else {
@@ -330,19 +336,20 @@ func (s *pathSet) fits() []PathFit {
 			Points: p.points, PointsDropped: p.dropped, PointTimes: p.times,
 		}
 		if p.ols.n > 0 {
-			f.SizeMin, f.SizeMax, f.RTTMinMs, f.RTTMaxMs = p.sizeMin, p.sizeMax, p.rttMin, p.rttMax
+			f.SizeMin, f.SizeMax, f.RTTMin, f.RTTMax = p.sizeMin, p.sizeMax, p.rttMin, p.rttMax
 		}
 		if p.key.src == SourceEcho {
 			e := p.echo
 			f.Echoes = &e
 		}
-		f.Fit = p.ols.line()
+		var icpt float64
+		f.Fit, icpt = p.ols.line()
 		if f.Fit.OK {
 			ml := f.Fit
-			ml.residuals(p.points)
-			f.Fit.MaxResidMs = ml.MaxResidMs
+			ml.residuals(p.points, icpt)
+			f.Fit.MaxResid = ml.MaxResid
 			if p.dropped == 0 {
-				f.Fit.RMSms = ml.RMSms // same value, computed directly
+				f.Fit.RMSResid = ml.RMSResid // same value, computed directly
 			}
 		}
 		f.Robust = TheilSen(p.points)
@@ -350,7 +357,7 @@ func (s *pathSet) fits() []PathFit {
 		for _, b := range p.bins {
 			if b.Count > 0 {
 				f.Bins = append(f.Bins, b)
-				mins = append(mins, Point{Size: b.MinSize, RTTms: b.MinRTTms})
+				mins = append(mins, Point{Size: b.MinSize, RTT: b.MinRTT})
 			}
 		}
 		f.MinFit = OLS(mins)

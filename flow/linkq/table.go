@@ -138,10 +138,10 @@ func echoCell(f func(*PathEchoes) int) func(pathRow) string {
 // fitLineColumns are the columns of a line: intercept, slopes, residual.
 func fitLineColumns(l func(pathRow) Line) []column[pathRow] {
 	return []column[pathRow]{
-		{"intercept_ms", func(r pathRow) string { x := l(r); return lineCell(x, f3, x.InterceptMs) }},
+		{"intercept_ms", func(r pathRow) string { x := l(r); return lineCell(x, f3, units.Ms(x.Intercept)) }},
 		{"slope_us_per_byte", func(r pathRow) string { x := l(r); return lineCell(x, f4, x.SlopeUsPerByte) }},
 		{"slope_s_per_bit", func(r pathRow) string { x := l(r); return lineCell(x, g4, x.SlopeSPerBit) }},
-		{"rms_ms", func(r pathRow) string { x := l(r); return lineCell(x, f3, x.RMSms) }},
+		{"rms_ms", func(r pathRow) string { x := l(r); return lineCell(x, f3, units.Ms(x.RMSResid)) }},
 	}
 }
 
@@ -287,8 +287,8 @@ func UseTable(reps []FileReport) Table {
 			a, b := pu.A.String(), pu.B.String()
 			for _, x := range pu.Bins {
 				rows = append(rows,
-					useRow{r.File, x.Start, a, b, x.BytesAB, x.PacketsAB, x.BpsAB, x.PctAB},
-					useRow{r.File, x.Start, b, a, x.BytesBA, x.PacketsBA, x.BpsBA, x.PctBA})
+					useRow{r.File, x.Start, a, b, x.BytesAB, x.PacketsAB, float64(x.RateAB), x.PctAB},
+					useRow{r.File, x.Start, b, a, x.BytesBA, x.PacketsBA, float64(x.RateBA), x.PctBA})
 			}
 		}
 	}
@@ -352,7 +352,7 @@ func WriteVerdicts(w io.Writer, reps []FileReport, rtt time.Duration) error {
 		}
 		for _, v := range r.Verdicts {
 			ew.printf("%s conn %d %s -> %s (data %s), target %s at %s: %s\n", r.File, v.Conn, v.Client, v.Server,
-				v.DataDir, units.BitRate(v.TargetRateBps).String(), rtt, strings.ToUpper(v.Overall.String()))
+				v.DataDir, v.TargetRate.String(), rtt, strings.ToUpper(v.Overall.String()))
 			for _, c := range v.Checks {
 				ew.printf("  %-7s %-11s %s\n", c.Level, c.Name, c.Message)
 				if c.Action != "" {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/netecology/netecology/flow/flowtest"
 	"github.com/netecology/netecology/flow/linkq"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // committed returns the path of a lab capture committed in testdata/lab.
@@ -52,7 +53,7 @@ func column(t *testing.T, tb linkq.Table, name string) []string {
 // the slope is the same and the intercept 150.4249 - 28·0.0080027 =
 // 150.201 ms. The slope 2 Mbit/s predicts is 16/rate = 8 µs/B.
 func TestFitTables(t *testing.T) {
-	cfg := linkq.Config{NoTCPSamples: true, Fit: linkq.FitConfig{LineSpeeds: []float64{2e6}}}
+	cfg := linkq.Config{NoTCPSamples: true, Fit: linkq.FitConfig{LineSpeeds: []units.BitRate{2e6}}}
 	reps := []linkq.FileReport{analyzeFile(t, committed("wan2m-ping-sweep.pcap"), cfg)}
 	tb := linkq.FitTable(reps)
 	require.Len(t, tb.Rows, 1)
@@ -250,7 +251,7 @@ func TestFigurePath(t *testing.T) {
 	for i := range pts.Len() {
 		size, rtt := pts.XY(i)
 		lo, hi = min(lo, size), max(hi, size)
-		assert.InDelta(t, p.Fit.At(size), rtt, 1.2, "within the lab's largest residual (1.1208 ms)")
+		assert.InDelta(t, units.Ms(p.Fit.At(size)), rtt, 1.2, "within the lab's largest residual (1.1208 ms)")
 	}
 	assert.Equal(t, [2]float64{28, 1500}, [2]float64{lo, hi})
 	lines := p.Lines()
@@ -258,7 +259,7 @@ func TestFigurePath(t *testing.T) {
 	for i, want := range []linkq.Line{p.Fit, p.MinFit, p.Robust} {
 		name, icpt, slope, rms := lines.FitLine(i)
 		assert.Equal(t, []string{"least squares", "through per-bin minima", "Theil–Sen"}[i], name)
-		assert.Equal(t, [3]float64{want.InterceptMs, want.SlopeUsPerByte, want.RMSms}, [3]float64{icpt, slope, rms})
+		assert.Equal(t, [3]float64{units.Ms(want.Intercept), want.SlopeUsPerByte, units.Ms(want.RMSResid)}, [3]float64{icpt, slope, rms})
 	}
 	assert.InDelta(t, 8.0027, lines[0].Line.SlopeUsPerByte, 5e-5)
 

@@ -90,7 +90,7 @@ func TestTCPRTTKarn(t *testing.T) {
 	assert.Equal(t, 4, tcpPath.Samples)
 	got := make([]linkq.Point, len(tcpPath.Points))
 	copy(got, tcpPath.Points)
-	assert.Equal(t, []linkq.Point{{152, 41}, {552, 45}, {1052, 50}, {252, 50}}, got) // IP sizes: payload + 20 + 32
+	assert.Equal(t, []linkq.Point{{152, 41 * ms}, {552, 45 * ms}, {1052, 50 * ms}, {252, 50 * ms}}, got) // IP sizes: payload + 20 + 32
 	require.Len(t, r.Verdicts, 1)
 	v := r.Verdicts[0]
 	assert.Equal(t, "c2s", v.DataDir)
@@ -221,5 +221,5 @@ func TestTCPRTTFromTcpstate(t *testing.T) {
 	r := a.Report()
 	assert.Equal(t, uint64(1), r.TCP.RTTSamples)
 	require.Len(t, r.Paths, 1)
-	assert.Equal(t, []linkq.Point{{540, 29}}, r.Paths[0].Points, "IP size 500 + 20 + 20, 29 ms as tcpstate said")
+	assert.Equal(t, []linkq.Point{{540, 29 * ms}}, r.Paths[0].Points, "IP size 500 + 20 + 20, 29 ms as tcpstate said")
 }

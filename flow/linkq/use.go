@@ -6,6 +6,7 @@ import (
 
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/series"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // Defaults for a zero UseConfig.
@@ -21,9 +22,9 @@ type UseConfig struct {
 	// since the Unix epoch (so 5-minute bins start on :00, :05...). Zero
 	// means DefaultInterval.
 	Interval time.Duration
-	// Rate is the committed (CIR) or line rate in bit/s that percentages
-	// are of; zero leaves them out.
-	Rate float64
+	// Rate is the committed (CIR) or line rate that percentages are of;
+	// zero leaves them out.
+	Rate units.BitRate
 	// MaxPairs is the most host pairs tracked; packets of further pairs
 	// are counted in UseReport.DroppedPackets. Zero means DefaultMaxPairs.
 	MaxPairs int
@@ -49,14 +50,20 @@ type UseBin struct {
 	BytesBA   uint64    `json:"bytes_ba"`
 	PacketsAB uint64    `json:"packets_ab"`
 	PacketsBA uint64    `json:"packets_ba"`
-	// BpsAB and BpsBA are the mean rates over the whole interval, bit/s.
-	BpsAB float64 `json:"bps_ab"`
-	BpsBA float64 `json:"bps_ba"`
+	// RateAB and RateBA are the mean rates over the whole interval.
+	RateAB units.BitRate `json:"bps_ab"`
+	RateBA units.BitRate `json:"bps_ba"`
 	// PctAB and PctBA are those rates in percent of UseConfig.Rate (zero
 	// when no rate was given).
 	PctAB float64 `json:"pct_ab"`
 	PctBA float64 `json:"pct_ba"`
 }
+
+// MarshalJSON writes the bin with its rates in bit/s.
+func (b UseBin) MarshalJSON() ([]byte, error) { return units.MarshalJSON(b) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (b *UseBin) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, b) }
 
 // PairUse is the link use of one host pair. A is the sender of the pair's
 // first packet. Bins are contiguous from the first interval with traffic
@@ -69,12 +76,18 @@ type PairUse struct {
 
 // UseReport is the link use of a capture.
 type UseReport struct {
-	IntervalS float64   `json:"interval_s"`
-	RateBps   float64   `json:"rate_bps"`
-	Pairs     []PairUse `json:"pairs"`
+	Interval time.Duration `json:"interval_s"`
+	Rate     units.BitRate `json:"rate_bps"`
+	Pairs    []PairUse     `json:"pairs"`
 	// DroppedPackets counts packets beyond MaxPairs or MaxBins.
 	DroppedPackets uint64 `json:"dropped_packets"`
 }
+
+// MarshalJSON writes the report with its interval in seconds.
+func (r UseReport) MarshalJSON() ([]byte, error) { return units.MarshalJSON(r) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *UseReport) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, r) }
 
 type pairAcc struct {
 	a, b  netip.Addr
@@ -163,16 +176,16 @@ func floorDiv(a, b int64) int64 {
 
 func (u *useAcc) report() UseReport {
 	iv := u.cfg.interval()
-	r := UseReport{IntervalS: iv.Seconds(), RateBps: u.cfg.Rate, DroppedPackets: u.dropped, Pairs: []PairUse{}}
+	r := UseReport{Interval: iv, Rate: u.cfg.Rate, DroppedPackets: u.dropped, Pairs: []PairUse{}}
 	for _, pa := range u.pairs {
 		pu := PairUse{A: pa.a, B: pa.b, Bins: make([]UseBin, len(pa.bins))}
 		for j, b := range pa.bins {
 			b.Start = time.Unix(0, (pa.first+int64(j))*int64(iv)).UTC()
-			b.BpsAB = float64(b.BytesAB) * 8 / iv.Seconds()
-			b.BpsBA = float64(b.BytesBA) * 8 / iv.Seconds()
+			b.RateAB = units.BitRate(float64(b.BytesAB) * 8 / iv.Seconds())
+			b.RateBA = units.BitRate(float64(b.BytesBA) * 8 / iv.Seconds())
 			if u.cfg.Rate > 0 {
-				b.PctAB = 100 * b.BpsAB / u.cfg.Rate
-				b.PctBA = 100 * b.BpsBA / u.cfg.Rate
+				b.PctAB = 100 * float64(b.RateAB) / float64(u.cfg.Rate)
+				b.PctBA = 100 * float64(b.RateBA) / float64(u.cfg.Rate)
 			}
 			pu.Bins[j] = b
 		}
@@ -199,7 +212,7 @@ func (p PairBins) String() string { return p.A.String() + " ↔ " + p.B.String()
 // is the report's.
 func (u UseReport) OnGrid() []PairBins {
 	var start time.Time
-	iv := time.Duration(u.IntervalS * float64(time.Second))
+	iv := u.Interval
 	for _, p := range u.Pairs {
 		if len(p.Bins) > 0 && (start.IsZero() || p.Bins[0].Start.Before(start)) {
 			start = p.Bins[0].Start

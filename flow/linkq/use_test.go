@@ -24,7 +24,7 @@ func TestLinkUseBins(t *testing.T) {
 	}
 	a.Packet(info(-30*time.Second, hostA, hostB, 17, pay))
 	u := a.Report().Use
-	assert.Equal(t, 60.0, u.IntervalS)
+	assert.Equal(t, 60.0, u.Interval.Seconds())
 	require.Len(t, u.Pairs, 1)
 	p := u.Pairs[0]
 	assert.Equal(t, hostA, p.A)
@@ -33,7 +33,7 @@ func TestLinkUseBins(t *testing.T) {
 	assert.Equal(t, uint64(1000), p.Bins[0].BytesAB)
 	assert.Equal(t, uint64(480000), p.Bins[1].BytesAB)
 	assert.Equal(t, uint64(480), p.Bins[1].PacketsAB)
-	assert.InDelta(t, 64000, p.Bins[1].BpsAB, 1e-9)
+	assert.InDelta(t, 64000, float64(p.Bins[1].RateAB), 1e-9)
 	assert.InDelta(t, 100, p.Bins[1].PctAB, 1e-9)
 	assert.Zero(t, p.Bins[2].BytesAB+p.Bins[2].BytesBA)
 	assert.Equal(t, uint64(120000), p.Bins[3].BytesBA)
@@ -54,5 +54,5 @@ func TestLinkUseLimits(t *testing.T) {
 	require.Len(t, u.Pairs, 1)
 	assert.Len(t, u.Pairs[0].Bins, 10)
 	assert.Equal(t, linkq.DefaultInterval, 5*time.Minute)
-	assert.Equal(t, 300.0, linkq.New(linkq.Config{}).Report().Use.IntervalS)
+	assert.Equal(t, 300.0, linkq.New(linkq.Config{}).Report().Use.Interval.Seconds())
 }

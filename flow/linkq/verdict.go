@@ -24,14 +24,14 @@ var (
 )
 
 // MathisMaxLoss returns the largest loss rate at which a TCP flow with
-// segments of mss bytes can reach rate (bit/s) at the round-trip time rtt:
+// segments of mss bytes can reach rate at the round-trip time rtt:
 // p ≤ (C·MSS/(RTT·rate))², rate in bytes per second. It returns 0 for
 // non-positive arguments.
-func MathisMaxLoss(mss int, rtt time.Duration, rate, c float64) float64 {
+func MathisMaxLoss(mss int, rtt time.Duration, rate units.BitRate, c float64) float64 {
 	if mss <= 0 || rtt <= 0 || rate <= 0 || c <= 0 {
 		return 0
 	}
-	x := c * float64(mss) / (rtt.Seconds() * rate / 8)
+	x := c * float64(mss) / (rtt.Seconds() * rate.BytesPerSecond())
 	return x * x
 }
 
@@ -42,8 +42,8 @@ type Target struct {
 	// RTT is the round-trip time of the full path the application will
 	// use (the capture may have been taken on a short section of it).
 	RTT time.Duration
-	// Rate is the data rate the application needs, in bit/s.
-	Rate float64
+	// Rate is the data rate the application needs.
+	Rate units.BitRate
 	// C is the Mathis constant; zero means MathisC.
 	C float64
 }
@@ -105,11 +105,11 @@ type Verdict struct {
 	Server netip.AddrPort `json:"server"`
 	// DataDir is "c2s" or "s2c".
 	DataDir string `json:"data_dir"`
-	// TargetRTTms, TargetRateBps and C are the target judged against
+	// TargetRTT, TargetRate and C are the target judged against
 	// and the Mathis constant used.
-	TargetRTTms   float64 `json:"target_rtt_ms"`
-	TargetRateBps float64 `json:"target_rate_bps"`
-	C             float64 `json:"c"`
+	TargetRTT  time.Duration `json:"target_rtt_ms"`
+	TargetRate units.BitRate `json:"target_rate_bps"`
+	C          float64       `json:"c"`
 	// DataSegments and Retransmitted count the data direction's segments
 	// (see TCPStats); Spurious those retransmissions tcpstate showed
 	// unneeded (D-SACK or timestamps: the original had arrived); LossRate
@@ -137,6 +137,12 @@ type Verdict struct {
 	Checks  []Check `json:"checks"`
 }
 
+// MarshalJSON writes the verdict with its target RTT in milliseconds.
+func (v Verdict) MarshalJSON() ([]byte, error) { return units.MarshalJSON(v) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (v *Verdict) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, v) }
+
 // ethernetMSS is the MSS a 1500-byte MTU gives over IPv4 (1500 - 20 - 20);
 // IPv6 takes 20 bytes more.
 const ethernetMSS = 1460
@@ -150,7 +156,7 @@ func verdict(c *flow.Conn, tc *tcpConn, tg Target) Verdict {
 	}
 	d := &tc.dirs[dd]
 	v := Verdict{Conn: c.ID, Client: c.Client, Server: c.Server, DataDir: "c2s",
-		TargetRTTms: float64(tg.RTT) / float64(time.Millisecond), TargetRateBps: tg.Rate, C: tg.c(),
+		TargetRTT: tg.RTT, TargetRate: tg.Rate, C: tg.c(),
 		DataSegments: d.data, Retransmitted: d.retx, MaxSegment: d.maxSeg}
 	snd, rcvOpt := c.ClientOptions, c.ServerOptions
 	if dd == 1 {
@@ -237,7 +243,7 @@ func (v *Verdict) checkLoss(c *flow.Conn, tc *tcpConn, dd int, tg Target) {
 // v.NeededWindow and v.MaxWindow (-1 when the scale or the window is
 // unknown).
 func (v *Verdict) checkWindow(midstream bool, rcv *tcpDir, tg Target) {
-	v.NeededWindow = int64(math.Ceil(tg.Rate / 8 * tg.RTT.Seconds()))
+	v.NeededWindow = int64(math.Ceil(tg.Rate.BytesPerSecond() * tg.RTT.Seconds()))
 	ck := Check{Name: "window", Limit: float64(v.NeededWindow)}
 	switch {
 	case midstream && rcv.maxWin > 0:
@@ -299,8 +305,8 @@ func (v *Verdict) checkRate(d *tcpDir, tg Target) {
 		return
 	}
 	r := float64(d.payload) * 8 / span
-	v.Checks = append(v.Checks, Check{Name: "rate", Level: Info, Measured: r, Limit: tg.Rate,
-		Message: fmt.Sprintf("data direction carried %d payload bytes in %.3f s: %s (target %s)", d.payload, span, rateString(r), rateString(tg.Rate))})
+	v.Checks = append(v.Checks, Check{Name: "rate", Level: Info, Measured: r, Limit: float64(tg.Rate),
+		Message: fmt.Sprintf("data direction carried %d payload bytes in %.3f s: %s (target %s)", d.payload, span, rateString(r), rateString(float64(tg.Rate)))})
 }
 
 // st returns tcpstate's counters of direction k (0 = c2s) of c.
@@ -327,14 +333,14 @@ func lossCheck(dir string, data, retx, spur uint64, rate, maxLoss float64, mss i
 	case rate <= maxLoss:
 		ck.Level = Pass
 		ck.Message = fmt.Sprintf("%s is within the %.3f%% that %s at %s allows with MSS %d",
-			what, 100*maxLoss, rateString(tg.Rate), tg.RTT, mss)
+			what, 100*maxLoss, rateString(float64(tg.Rate)), tg.RTT, mss)
 		if n := 1 / maxLoss; float64(data) < n {
 			ck.Message += fmt.Sprintf(" (only %d segments seen; %.0f are needed to resolve that rate)", data, math.Ceil(n))
 		}
 	default:
 		ck.Level = Fail
 		ck.Message = fmt.Sprintf("%s exceeds the %.3f%% that %s at %s allows with MSS %d",
-			what, 100*maxLoss, rateString(tg.Rate), tg.RTT, mss)
+			what, 100*maxLoss, rateString(float64(tg.Rate)), tg.RTT, mss)
 		ck.Action = fmt.Sprintf("find and fix the loss on this path section: it must stay below %.4f%% (1 in %.0f segments); "+
 			"at %.3f%% (%d lost) the model allows only %s at %s",
 			100*maxLoss, math.Ceil(1/maxLoss), 100*rate, lost, rateString(mathisRate(mss, tg.RTT, rate, c)), tg.RTT)

@@ -15,6 +15,7 @@ import (
 	"github.com/netecology/netecology/flow"
 	"github.com/netecology/netecology/flow/flowtest"
 	"github.com/netecology/netecology/flow/netlog"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // tsharkCounts is one capture's entry in testdata/golden/netlog/counts.json
@@ -243,8 +244,8 @@ func TestLegsLabVantage(t *testing.T) {
 		}))
 		require.NoError(t, err, f.File)
 		require.NotNil(t, legs, "%s: connection 1 has legs", f.File)
-		assert.InDelta(t, *f.ToClient, legs.ClientMs, 1, "%s: client leg", f.File)
-		assert.InDelta(t, *f.ToServer, legs.ServerMs, 1, "%s: server leg", f.File)
+		assert.InDelta(t, *f.ToClient, units.Ms(legs.Client), 1, "%s: client leg", f.File)
+		assert.InDelta(t, *f.ToServer, units.Ms(legs.Server), 1, "%s: server leg", f.File)
 		n++
 	}
 	assert.NotZero(t, n)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+
+	"github.com/netecology/netecology/flow/units"
 )
 
 // Name is what happened: the event's NL.EVNT.
@@ -39,7 +41,7 @@ const (
 	ZeroWindow
 	// RTO: the sender's retransmission timer expired (RFC 6298): a
 	// retransmission whose cause tcpstate judges a timeout, logged just
-	// before it; Event.WaitMs is the sender's silence before it.
+	// before it; Event.Wait is the sender's silence before it.
 	RTO
 	// FIN and RST: a segment with FIN, and one with RST.
 	FIN
@@ -156,15 +158,21 @@ func (c *Component) UnmarshalText(b []byte) error {
 }
 
 // Legs are the one-way times between the capture point and each end of
-// a connection, in milliseconds, from tcpstate's handshake split: half of
+// a connection (JSON and ULM: milliseconds), from tcpstate's handshake split: half of
 // SYN→SYN/ACK (capture point to server and back) and half of SYN/ACK→ACK
 // (to the client and back). They place the far ends' events on a
 // lifeline: a segment a side sent was sent one leg before the capture
 // saw it, and arrived at the other side that side's leg after.
 type Legs struct {
-	ClientMs float64 `json:"client_ms"`
-	ServerMs float64 `json:"server_ms"`
+	Client time.Duration `json:"client_ms"`
+	Server time.Duration `json:"server_ms"`
 }
+
+// MarshalJSON writes the legs in milliseconds.
+func (l Legs) MarshalJSON() ([]byte, error) { return units.MarshalJSON(l) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (l *Legs) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, l) }
 
 // Event is one critical point of a connection, seen at the capture
 // point. Fields that do not apply to the event are zero (and left out of
@@ -198,9 +206,9 @@ type Event struct {
 	Label string `json:"label,omitempty"`
 	Cause string `json:"cause,omitempty"`
 	Orig  uint64 `json:"orig,omitempty"`
-	// WaitMs is, for an RTO, the time since the sender's previous
+	// Wait is, for an RTO, the time since the sender's previous
 	// segment with data, SYN or FIN.
-	WaitMs float64 `json:"wait_ms,omitempty"`
+	Wait time.Duration `json:"wait_ms,omitempty"`
 	// Txn, Proto, Kind, Verb, Bytes and Status describe a request or
 	// response: the transaction's ID, the protocol, the kind and verb of
 	// the request's first message (appproto.Transaction's), the request's
@@ -217,17 +225,23 @@ type Event struct {
 	Legs *Legs `json:"legs,omitempty"`
 }
 
+// MarshalJSON writes the event with its durations in milliseconds.
+func (e Event) MarshalJSON() ([]byte, error) { return units.MarshalJSON(e) }
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (e *Event) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, e) }
+
 // Sent returns when the event's sender acted, by the legs: the capture
 // time less the sender's leg; ok is false without legs.
 func (e *Event) Sent() (at time.Time, ok bool) {
 	if e.Legs == nil {
 		return time.Time{}, false
 	}
-	leg := e.Legs.ClientMs
+	leg := e.Legs.Client
 	if e.Component == Server {
-		leg = e.Legs.ServerMs
+		leg = e.Legs.Server
 	}
-	return e.Time.Add(-msDuration(leg)), true
+	return e.Time.Add(-leg), true
 }
 
 // Arrived returns when what the event's sender sent reached the other
@@ -236,11 +250,9 @@ func (e *Event) Arrived() (at time.Time, ok bool) {
 	if e.Legs == nil {
 		return time.Time{}, false
 	}
-	leg := e.Legs.ServerMs
+	leg := e.Legs.Server
 	if e.Component == Server {
-		leg = e.Legs.ClientMs
+		leg = e.Legs.Client
 	}
-	return e.Time.Add(msDuration(leg)), true
+	return e.Time.Add(leg), true
 }
-
-func msDuration(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }

@@ -162,7 +162,7 @@ func (l *Logger) Packet(p *flow.PacketInfo) {
 		if an.Cause == tcpstate.CauseTimeout {
 			e := ev(RTO, Warning)
 			if last := cl.lastSend[p.Dir]; !last.IsZero() {
-				e.WaitMs = float64(p.Time.Sub(last)) / float64(time.Millisecond)
+				e.Wait = p.Time.Sub(last)
 			}
 			l.add(cl, e)
 		}
@@ -263,8 +263,8 @@ func (l *Logger) ConnEnd(c *flow.Conn) {
 // finish sets the legs, adds the Truncated event and sorts the events.
 func (cl *connLog) finish(c *flow.Conn) {
 	var legs *Legs
-	if r := c.RTT; r.SynToSynAckMs > 0 && r.SynAckToAckMs > 0 {
-		legs = &Legs{ClientMs: r.SynAckToAckMs / 2, ServerMs: r.SynToSynAckMs / 2}
+	if r := c.RTT; r.SynToSynAck > 0 && r.SynAckToAck > 0 {
+		legs = &Legs{Client: r.SynAckToAck / 2, Server: r.SynToSynAck / 2}
 	}
 	for i := range cl.events {
 		cl.events[i].Legs = legs

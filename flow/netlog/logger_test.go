@@ -99,7 +99,7 @@ func logBytesF(f *testing.F) [][]netlog.Event { return logBytes(f, scripted(), 1
 func TestScriptedEvents(t *testing.T) {
 	blocks := logBytes(t, scripted(), 1)
 	require.Len(t, blocks, 1)
-	legs := &netlog.Legs{ClientMs: 0.1, ServerMs: 5}
+	legs := &netlog.Legs{Client: 100 * time.Microsecond, Server: 5 * time.Millisecond}
 	c, s := netlog.Client, netlog.Server
 	ev := func(n netlog.Name, at float64, comp netlog.Component, pkt uint64, length int) netlog.Event {
 		e := netlog.Event{Time: ms(at), Host: client.Addr(), Name: n, Conn: 1, Component: comp, Src: client, Dst: server,
@@ -115,7 +115,7 @@ func TestScriptedEvents(t *testing.T) {
 	}
 	warn := func(e netlog.Event) netlog.Event { e.Level = netlog.Warning; return e }
 	rto := warn(ev(netlog.RTO, 300, c, 9, 200))
-	rto.WaitMs = 250
+	rto.Wait = 250 * time.Millisecond
 	retx := warn(ev(netlog.Retransmission, 300, c, 9, 200))
 	retx.Label, retx.Cause, retx.Orig = "retransmission", "timeout", 8
 	want := []netlog.Event{
@@ -189,7 +189,7 @@ func TestScriptedLifelines(t *testing.T) {
 // handshake line, and without legs a transaction keeps to the capture
 // point's row.
 func TestLifelinesHandshakeChoice(t *testing.T) {
-	legs := &netlog.Legs{ClientMs: 1, ServerMs: 10}
+	legs := &netlog.Legs{Client: time.Millisecond, Server: 10 * time.Millisecond}
 	syn1 := netlog.Event{Name: netlog.SYN, Time: ms(0), Component: netlog.Client, Legs: legs}
 	syn2 := netlog.Event{Name: netlog.SYN, Time: ms(1000), Component: netlog.Client, Legs: legs}
 	synack := netlog.Event{Name: netlog.SYNACK, Time: ms(1020), Component: netlog.Server, Legs: legs}

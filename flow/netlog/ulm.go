@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/netecology/netecology/flow"
+	"github.com/netecology/netecology/flow/units"
 )
 
 // DefaultProg is the PROG field of a ULMWriter given none.
@@ -87,7 +89,7 @@ func AppendULM(b []byte, e *Event, prog string) []byte {
 	b = appendOpt(b, fLabel, e.Label)
 	b = appendOpt(b, fCause, e.Cause)
 	b = appendUint(b, fOrig, e.Orig)
-	b = appendFloat(b, fWait, e.WaitMs, false)
+	b = appendFloat(b, fWait, units.Ms(e.Wait), false)
 	b = appendInt(b, fTxn, int64(e.Txn), false)
 	b = appendOpt(b, fProto, e.Proto)
 	b = appendOpt(b, fKind, e.Kind)
@@ -96,8 +98,8 @@ func AppendULM(b []byte, e *Event, prog string) []byte {
 	b = appendInt(b, fStatus, int64(e.Status), false)
 	b = appendUint(b, fDropped, e.Dropped)
 	if e.Legs != nil {
-		b = appendFloat(b, fLegC, e.Legs.ClientMs, true)
-		b = appendFloat(b, fLegS, e.Legs.ServerMs, true)
+		b = appendFloat(b, fLegC, units.Ms(e.Legs.Client), true)
+		b = appendFloat(b, fLegS, units.Ms(e.Legs.Server), true)
 	}
 	return b
 }
@@ -353,10 +355,10 @@ func (e *Event) set(f ULMField, prog *string, legs *Legs, have *[2]bool) error {
 	case fVerb:
 		e.Verb = v
 	case fLegC:
-		legs.ClientMs, err = strconv.ParseFloat(v, 64)
+		legs.Client, err = parseMs(v)
 		have[0] = true
 	case fLegS:
-		legs.ServerMs, err = strconv.ParseFloat(v, 64)
+		legs.Server, err = parseMs(v)
 		have[1] = true
 	default:
 		return e.setNumber(f.Name, v)
@@ -397,10 +399,23 @@ func (e *Event) setNumber(name, v string) error {
 		return err
 	case fWait:
 		var err error
-		e.WaitMs, err = strconv.ParseFloat(v, 64)
+		e.Wait, err = parseMs(v)
 		return err
 	}
 	return errors.New("unknown field")
+}
+
+// parseMs reads a duration written in milliseconds, to the nearest
+// nanosecond.
+func parseMs(v string) (time.Duration, error) {
+	ms, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, err
+	}
+	if math.IsNaN(ms) || math.Abs(ms) > float64(math.MaxInt64)/1e6 {
+		return 0, fmt.Errorf("milliseconds %q out of range", v)
+	}
+	return time.Duration(math.Round(ms * float64(time.Millisecond))), nil
 }
 
 // parseDate reads YYYYMMDDhhmmss with an optional fraction of up to nine

@@ -50,7 +50,10 @@ func MarshalJSON(v any) ([]byte, error) {
 	first := true
 	for i := range p {
 		f := &p[i]
-		fv := rv.FieldByIndex(f.index)
+		fv, err := rv.FieldByIndexErr(f.index)
+		if err != nil {
+			continue // in a nil embedded pointer: omitted, as encoding/json does
+		}
 		if (f.omitEmpty && isEmpty(fv)) || (f.omitZero && fv.IsZero()) {
 			continue
 		}
@@ -96,7 +99,7 @@ func UnmarshalJSON(data []byte, v any) error {
 		if !ok {
 			continue
 		}
-		fv := rv.FieldByIndex(f.index)
+		fv := fieldAlloc(rv, f.index)
 		if f.scale == 0 {
 			if err := json.Unmarshal(raw, fv.Addr().Interface()); err != nil {
 				return fmt.Errorf("field %s: %w", f.name, err)
@@ -114,6 +117,21 @@ func UnmarshalJSON(data []byte, v any) error {
 		}
 	}
 	return nil
+}
+
+// fieldAlloc returns the field of struct v at index, allocating the nil
+// embedded pointers on its way, as encoding/json does when it sets one.
+func fieldAlloc(v reflect.Value, index []int) reflect.Value {
+	for i, x := range index {
+		if i > 0 && v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				v.Set(reflect.New(v.Type().Elem()))
+			}
+			v = v.Elem()
+		}
+		v = v.Field(x)
+	}
+	return v
 }
 
 // field is one JSON member of a struct type.
@@ -144,9 +162,10 @@ func planOf(t reflect.Type) []field {
 }
 
 // collect appends t's JSON members in encoding/json's order: fields in
-// declaration order, an untagged embedded struct's fields in its place.
-// (Name conflicts between embedded fields are not resolved: the result
-// types do not have them.)
+// declaration order, an untagged embedded struct's (or exported pointer
+// to struct's) fields in its place. (Name conflicts between embedded
+// fields are not resolved, and an unexported embedded pointer is left
+// out: the result types and the records wrapping them have neither.)
 func collect(t reflect.Type, index []int, p *[]field) {
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
@@ -158,6 +177,12 @@ func collect(t reflect.Type, index []int, p *[]field) {
 		name, opts, _ := strings.Cut(tag, ",")
 		if sf.Anonymous && name == "" && sf.Type.Kind() == reflect.Struct {
 			collect(sf.Type, idx, p)
+			continue
+		}
+		if sf.Anonymous && name == "" && sf.Type.Kind() == reflect.Pointer && sf.Type.Elem().Kind() == reflect.Struct {
+			if sf.IsExported() {
+				collect(sf.Type.Elem(), idx, p)
+			}
 			continue
 		}
 		if !sf.IsExported() {

@@ -130,3 +130,47 @@ func TestMarshalJSONSeconds(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(b), `"duration_s":1.5,"rtt_ms":10.784,`)
 }
+
+// wrapped embeds a pointer to a type with its own MarshalJSON, as a
+// tool's record wraps a library result: the wrapper's record holds the
+// embedded fields in place (nil: none of them), as encoding/json writes
+// the same wrapper around the type without the methods (twinWrapped).
+type wrapped struct {
+	Type string `json:"type"`
+	*Inner
+}
+
+// Inner is inner exported, to be embedded.
+type Inner = inner
+
+func (w wrapped) MarshalJSON() ([]byte, error)     { return units.MarshalJSON(w) }
+func (w *wrapped) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, w) }
+
+type twinWrapped struct {
+	Type string `json:"type"`
+	*TwinInner
+}
+
+// TwinInner holds what Inner holds in the unit its name states.
+type TwinInner struct {
+	Wait float64 `json:"wait_ms"`
+}
+
+func TestMarshalJSONEmbeddedPointer(t *testing.T) {
+	for _, in := range []*inner{nil, {Wait: 1500 * time.Microsecond}} {
+		got, err := json.Marshal(wrapped{Type: "t", Inner: in})
+		require.NoError(t, err)
+		tw := twinWrapped{Type: "t"}
+		if in != nil {
+			tw.TwinInner = &TwinInner{Wait: 1.5} // 1500 µs
+		}
+		want, err := json.Marshal(tw)
+		require.NoError(t, err)
+		assert.Equal(t, string(want), string(got))
+
+		var back wrapped
+		require.NoError(t, json.Unmarshal(got, &back))
+		assert.Equal(t, "t", back.Type)
+		assert.Equal(t, in, back.Inner, "allocated only when its fields are present")
+	}
+}
