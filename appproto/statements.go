@@ -62,6 +62,9 @@ type StatementGroup struct {
 // MarshalJSON writes the group with its durations in seconds.
 func (s StatementGroup) MarshalJSON() ([]byte, error) { return units.MarshalJSON(s) }
 
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (s StatementGroup) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, s) }
+
 // UnmarshalJSON reads what MarshalJSON writes.
 func (s *StatementGroup) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, s) }
 

@@ -264,6 +264,9 @@ type Transaction struct {
 // MarshalJSON writes the transaction with its durations in seconds.
 func (t Transaction) MarshalJSON() ([]byte, error) { return units.MarshalJSON(t) }
 
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (t Transaction) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, t) }
+
 // UnmarshalJSON reads what MarshalJSON writes.
 func (t *Transaction) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, t) }
 
@@ -337,6 +340,9 @@ type Stats struct {
 
 // MarshalJSON writes the counters with its durations in seconds.
 func (s Stats) MarshalJSON() ([]byte, error) { return units.MarshalJSON(s) }
+
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (s Stats) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, s) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
 func (s *Stats) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, s) }

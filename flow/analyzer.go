@@ -216,6 +216,9 @@ type Conn struct {
 // MarshalJSON writes the connection with its duration in seconds.
 func (c Conn) MarshalJSON() ([]byte, error) { return units.MarshalJSON(c) }
 
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (c Conn) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, c) }
+
 // UnmarshalJSON reads what MarshalJSON writes.
 func (c *Conn) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, c) }
 

@@ -29,6 +29,9 @@ type RTTSummary struct {
 // MarshalJSON writes the summary with its durations in milliseconds.
 func (s RTTSummary) MarshalJSON() ([]byte, error) { return units.MarshalJSON(s) }
 
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (s RTTSummary) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, s) }
+
 // UnmarshalJSON reads what MarshalJSON writes.
 func (s *RTTSummary) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, s) }
 
@@ -150,6 +153,9 @@ type RTT struct {
 // MarshalJSON writes the analysis with its durations in milliseconds (it
 // must not be RTTSummary's, promoted).
 func (r RTT) MarshalJSON() ([]byte, error) { return units.MarshalJSON(r) }
+
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (r RTT) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, r) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
 func (r *RTT) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, r) }

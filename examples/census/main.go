@@ -195,6 +195,9 @@ type fileReport struct {
 // promoted Report.MarshalJSON would write those alone).
 func (r fileReport) MarshalJSON() ([]byte, error) { return units.MarshalJSON(r) }
 
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (r fileReport) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, r) }
+
 // analyze makes the census of one capture (a file, "-" or rotated files
 // joined by commas); the report is nil when it could not be read at all.
 func analyze(name string, o *options, stdin io.Reader, stderr io.Writer) (*census.Report, error) {

@@ -72,6 +72,9 @@ type connRecord struct {
 // promoted Conn.MarshalJSON would write those alone).
 func (r connRecord) MarshalJSON() ([]byte, error) { return units.MarshalJSON(r) }
 
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (r connRecord) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, r) }
+
 type summaryRecord struct {
 	Type string `json:"type"`
 	flow.Summary
@@ -264,7 +267,7 @@ func newJSONWriter(w io.Writer) *jsonWriter {
 
 // encodeConn encodes the record of connection c with its explanation x.
 func encodeConn(c *flow.Conn, x *explain.Conn) encoded {
-	b, err := json.Marshal(connRecord{Type: "conn", Conn: c, Explain: x})
+	b, err := connRecord{Type: "conn", Conn: c, Explain: x}.AppendJSON(nil)
 	return encoded{append(b, '\n'), err}
 }
 

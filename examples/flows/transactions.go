@@ -29,6 +29,9 @@ type txnRecord struct {
 // promoted Transaction.MarshalJSON would write those alone).
 func (r txnRecord) MarshalJSON() ([]byte, error) { return units.MarshalJSON(r) }
 
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (r txnRecord) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, r) }
+
 // txSummary is the last JSON line of -transactions -json: the packet
 // accounting and the number of lines before it.
 type txSummary struct {
@@ -169,6 +172,9 @@ type stmtRecord struct {
 
 // MarshalJSON writes the record with the group's fields in place.
 func (r stmtRecord) MarshalJSON() ([]byte, error) { return units.MarshalJSON(r) }
+
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (r stmtRecord) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, r) }
 
 // stmtTable writes the statement groups, one a line.
 func stmtTable(w io.Writer, stmts []appproto.StatementGroup) {

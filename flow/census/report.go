@@ -54,6 +54,9 @@ type Report struct {
 // MarshalJSON writes the report with its durations in seconds.
 func (r Report) MarshalJSON() ([]byte, error) { return units.MarshalJSON(r) }
 
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (r Report) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, r) }
+
 // UnmarshalJSON reads what MarshalJSON writes.
 func (r *Report) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, r) }
 
@@ -68,6 +71,9 @@ type Use struct {
 
 // MarshalJSON writes the use with its rate in bit/s.
 func (u Use) MarshalJSON() ([]byte, error) { return units.MarshalJSON(u) }
+
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (u Use) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, u) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
 func (u *Use) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, u) }
@@ -248,6 +254,9 @@ type Pinger struct {
 
 // MarshalJSON writes the pinger with its rate in bit/s.
 func (p Pinger) MarshalJSON() ([]byte, error) { return units.MarshalJSON(p) }
+
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (p Pinger) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, p) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
 func (p *Pinger) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, p) }

@@ -23,6 +23,9 @@ type WhatIf struct {
 // MarshalJSON writes the network with its rate in bytes per second.
 func (w WhatIf) MarshalJSON() ([]byte, error) { return units.MarshalJSON(w) }
 
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (w WhatIf) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, w) }
+
 // UnmarshalJSON reads what MarshalJSON writes.
 func (w *WhatIf) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, w) }
 
@@ -68,6 +71,9 @@ type Row struct {
 
 // MarshalJSON writes the row with its durations and rate in the units their names state.
 func (r Row) MarshalJSON() ([]byte, error) { return units.MarshalJSON(r) }
+
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (r Row) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, r) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
 func (r *Row) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, r) }

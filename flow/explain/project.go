@@ -79,6 +79,9 @@ type Projection struct {
 // units their names state.
 func (p Projection) MarshalJSON() ([]byte, error) { return units.MarshalJSON(p) }
 
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (p Projection) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, p) }
+
 // UnmarshalJSON reads what MarshalJSON writes.
 func (p *Projection) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, p) }
 

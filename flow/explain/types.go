@@ -281,6 +281,9 @@ type Budget struct {
 // MarshalJSON writes the budget in seconds.
 func (b Budget) MarshalJSON() ([]byte, error) { return units.MarshalJSON(b) }
 
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (b Budget) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, b) }
+
 // UnmarshalJSON reads what MarshalJSON writes.
 func (b *Budget) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, b) }
 
@@ -348,6 +351,9 @@ type Stall struct {
 // MarshalJSON writes the stall with its duration in seconds.
 func (s Stall) MarshalJSON() ([]byte, error) { return units.MarshalJSON(s) }
 
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (s Stall) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, s) }
+
 // UnmarshalJSON reads what MarshalJSON writes.
 func (s *Stall) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, s) }
 
@@ -380,6 +386,9 @@ type Phase struct {
 
 // MarshalJSON writes the phase with its durations in seconds.
 func (ph Phase) MarshalJSON() ([]byte, error) { return units.MarshalJSON(ph) }
+
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (ph Phase) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, ph) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
 func (ph *Phase) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, ph) }
@@ -420,6 +429,9 @@ type Legs struct {
 // MarshalJSON writes the legs in milliseconds.
 func (l Legs) MarshalJSON() ([]byte, error) { return units.MarshalJSON(l) }
 
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (l Legs) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, l) }
+
 // UnmarshalJSON reads what MarshalJSON writes.
 func (l *Legs) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, l) }
 
@@ -443,6 +455,9 @@ type Queue struct {
 
 // MarshalJSON writes the queue with its delays in milliseconds.
 func (q Queue) MarshalJSON() ([]byte, error) { return units.MarshalJSON(q) }
+
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (q Queue) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, q) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
 func (q *Queue) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, q) }
@@ -501,6 +516,9 @@ type Evidence struct {
 
 // MarshalJSON writes the evidence with its duration in seconds.
 func (e Evidence) MarshalJSON() ([]byte, error) { return units.MarshalJSON(e) }
+
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (e Evidence) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, e) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
 func (e *Evidence) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, e) }
@@ -567,6 +585,9 @@ type Conn struct {
 
 // MarshalJSON writes the explanation with its durations and rate in the units their names state.
 func (c Conn) MarshalJSON() ([]byte, error) { return units.MarshalJSON(c) }
+
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (c Conn) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, c) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
 func (c *Conn) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, c) }

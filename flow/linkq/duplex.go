@@ -149,6 +149,9 @@ type DuplexReport struct {
 // MarshalJSON writes the report with its slot in milliseconds.
 func (r DuplexReport) MarshalJSON() ([]byte, error) { return units.MarshalJSON(r) }
 
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (r DuplexReport) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, r) }
+
 // UnmarshalJSON reads what MarshalJSON writes.
 func (r *DuplexReport) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, r) }
 

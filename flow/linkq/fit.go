@@ -20,6 +20,9 @@ type Point struct {
 // MarshalJSON writes the point with its RTT in milliseconds.
 func (p Point) MarshalJSON() ([]byte, error) { return units.MarshalJSON(p) }
 
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (p Point) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, p) }
+
 // UnmarshalJSON reads what MarshalJSON writes.
 func (p *Point) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, p) }
 
@@ -61,6 +64,9 @@ type Line struct {
 
 // MarshalJSON writes the line with its durations in milliseconds.
 func (l Line) MarshalJSON() ([]byte, error) { return units.MarshalJSON(l) }
+
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (l Line) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, l) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
 func (l *Line) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, l) }
@@ -279,6 +285,9 @@ type Bin struct {
 
 // MarshalJSON writes the bin with its RTT in milliseconds.
 func (b Bin) MarshalJSON() ([]byte, error) { return units.MarshalJSON(b) }
+
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (b Bin) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, b) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
 func (b *Bin) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, b) }

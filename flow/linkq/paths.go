@@ -167,6 +167,9 @@ type PathFit struct {
 // MarshalJSON writes the fit with its RTTs in milliseconds.
 func (f PathFit) MarshalJSON() ([]byte, error) { return units.MarshalJSON(f) }
 
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (f PathFit) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, f) }
+
 // UnmarshalJSON reads what MarshalJSON writes.
 func (f *PathFit) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, f) }
 

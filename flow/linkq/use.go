@@ -62,6 +62,9 @@ type UseBin struct {
 // MarshalJSON writes the bin with its rates in bit/s.
 func (b UseBin) MarshalJSON() ([]byte, error) { return units.MarshalJSON(b) }
 
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (b UseBin) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, b) }
+
 // UnmarshalJSON reads what MarshalJSON writes.
 func (b *UseBin) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, b) }
 
@@ -85,6 +88,9 @@ type UseReport struct {
 
 // MarshalJSON writes the report with its interval in seconds.
 func (r UseReport) MarshalJSON() ([]byte, error) { return units.MarshalJSON(r) }
+
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (r UseReport) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, r) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
 func (r *UseReport) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, r) }

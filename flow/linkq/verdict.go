@@ -140,6 +140,9 @@ type Verdict struct {
 // MarshalJSON writes the verdict with its target RTT in milliseconds.
 func (v Verdict) MarshalJSON() ([]byte, error) { return units.MarshalJSON(v) }
 
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (v Verdict) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, v) }
+
 // UnmarshalJSON reads what MarshalJSON writes.
 func (v *Verdict) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, v) }
 

@@ -171,6 +171,9 @@ type Legs struct {
 // MarshalJSON writes the legs in milliseconds.
 func (l Legs) MarshalJSON() ([]byte, error) { return units.MarshalJSON(l) }
 
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (l Legs) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, l) }
+
 // UnmarshalJSON reads what MarshalJSON writes.
 func (l *Legs) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, l) }
 
@@ -227,6 +230,9 @@ type Event struct {
 
 // MarshalJSON writes the event with its durations in milliseconds.
 func (e Event) MarshalJSON() ([]byte, error) { return units.MarshalJSON(e) }
+
+// AppendJSON appends the record MarshalJSON returns to b (units.Appender).
+func (e Event) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, e) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
 func (e *Event) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, e) }

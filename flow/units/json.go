@@ -29,53 +29,42 @@ import (
 //	func (b Budget) MarshalJSON() ([]byte, error)     { return units.MarshalJSON(b) }
 //	func (b *Budget) UnmarshalJSON(data []byte) error { return units.UnmarshalJSON(data, b) }
 //
+// and, for speed inside larger records, AppendJSON (see Appender).
+//
 // A duration is written at the nanosecond resolution time.Duration has.
 
 // MarshalJSON returns the JSON object of struct v (a struct or a pointer
 // to one) with its durations and rates in the units their names state.
-func MarshalJSON(v any) ([]byte, error) {
+func MarshalJSON(v any) ([]byte, error) { return AppendJSON(make([]byte, 0, 256), v) }
+
+// AppendJSON appends what MarshalJSON returns for v to b.
+func AppendJSON(b []byte, v any) ([]byte, error) {
 	rv := reflect.ValueOf(v)
 	for rv.Kind() == reflect.Pointer {
 		if rv.IsNil() {
-			return []byte("null"), nil
+			return append(b, "null"...), nil
 		}
 		rv = rv.Elem()
 	}
 	if rv.Kind() != reflect.Struct {
-		return nil, fmt.Errorf("units.MarshalJSON: %s is not a struct", rv.Type())
+		return b, fmt.Errorf("units.MarshalJSON: %s is not a struct", rv.Type())
 	}
-	p := planOf(rv.Type())
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	first := true
-	for i := range p {
-		f := &p[i]
-		fv, err := rv.FieldByIndexErr(f.index)
-		if err != nil {
-			continue // in a nil embedded pointer: omitted, as encoding/json does
-		}
-		if (f.omitEmpty && isEmpty(fv)) || (f.omitZero && fv.IsZero()) {
-			continue
-		}
-		if !first {
-			buf.WriteByte(',')
-		}
-		first = false
-		buf.Write(f.key)
-		if f.scale != 0 {
-			if err := writeFloat(&buf, fv, f.scale); err != nil {
-				return nil, fmt.Errorf("units.MarshalJSON: field %s: %w", f.name, err)
-			}
-			continue
-		}
-		b, err := json.Marshal(fv.Interface())
-		if err != nil {
-			return nil, fmt.Errorf("units.MarshalJSON: field %s: %w", f.name, err)
-		}
-		buf.Write(b)
+	out, err := encStruct(b, rv)
+	if err != nil {
+		return b, fmt.Errorf("units.MarshalJSON: %w", err)
 	}
-	buf.WriteByte('}')
-	return buf.Bytes(), nil
+	return out, nil
+}
+
+// Appender is implemented by the types that opt in (see MarshalJSON)
+// with a third method,
+//
+//	func (b Budget) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, b) }
+//
+// so that a record nesting them is written into one buffer: the encoder
+// calls AppendJSON where it finds one, MarshalJSON otherwise.
+type Appender interface {
+	AppendJSON(b []byte) ([]byte, error)
 }
 
 // UnmarshalJSON decodes the JSON object data into the struct v points
@@ -223,9 +212,9 @@ func scaleOf(t reflect.Type, name string) float64 {
 	return 0
 }
 
-// writeFloat writes the field's value in its JSON unit with
+// appendScaled appends the field's value in its JSON unit with
 // encoding/json's float format.
-func writeFloat(buf *bytes.Buffer, fv reflect.Value, scale float64) error {
+func appendScaled(b []byte, fv reflect.Value, scale float64) ([]byte, error) {
 	var x float64
 	switch {
 	case fv.Kind() == reflect.Int64 && scale == float64(time.Second):
@@ -238,10 +227,9 @@ func writeFloat(buf *bytes.Buffer, fv reflect.Value, scale float64) error {
 		x = fv.Float() / scale
 	}
 	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return fmt.Errorf("unsupported value %v", x)
+		return b, fmt.Errorf("unsupported value %v", x)
 	}
-	buf.Write(appendJSONFloat(buf.AvailableBuffer(), x))
-	return nil
+	return appendJSONFloat(b, x), nil
 }
 
 // appendJSONFloat appends finite x as encoding/json writes a float64:
