@@ -174,3 +174,54 @@ func TestMarshalJSONEmbeddedPointer(t *testing.T) {
 		assert.Equal(t, in, back.Inner, "allocated only when its fields are present")
 	}
 }
+
+type plainInner struct {
+	A int `json:"a"`
+}
+
+func (p plainInner) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, p) }
+func (p plainInner) MarshalJSON() ([]byte, error)          { return units.MarshalJSON(p) }
+
+type textEnum uint8
+
+func (e textEnum) MarshalText() ([]byte, error) { return []byte([]string{"zero", "one"}[e]), nil }
+
+// kinds holds every kind the encoder formats itself or hands on, with no
+// typed duration or rate: its JSON must be encoding/json's, byte for byte.
+type kinds struct {
+	B     bool              `json:"b"`
+	I8    int8              `json:"i8"`
+	U64   uint64            `json:"u64"`
+	F32   float32           `json:"f32"`
+	F64   float64           `json:"f64"`
+	S     string            `json:"s"`
+	Esc   string            `json:"esc"`
+	Bytes []byte            `json:"bytes"`
+	Nil   []int             `json:"nil"`
+	Empty []int             `json:"empty"`
+	Arr   [3]uint16         `json:"arr"`
+	Map   map[string]int    `json:"map"`
+	Any   any               `json:"any"`
+	Ptr   *int              `json:"ptr"`
+	NilP  *int              `json:"nilp"`
+	Enum  textEnum          `json:"enum"`
+	Enums []textEnum        `json:"enums"`
+	In    plainInner        `json:"in"`
+	InP   *plainInner       `json:"inp"`
+	Ins   []plainInner      `json:"ins"`
+	When  time.Time         `json:"when"`
+	Mix   map[string][]bool `json:"mix,omitempty"`
+}
+
+func TestAppendJSONKinds(t *testing.T) {
+	seven := 7
+	k := kinds{B: true, I8: -5, U64: math.MaxUint64, F32: 0.1, F64: 1e-7, S: "plain", Esc: "tab\t<&> é \u2028 \xff",
+		Bytes: []byte{1, 2, 255}, Empty: []int{}, Arr: [3]uint16{1, 2, 3}, Map: map[string]int{"b": 2, "a": 1},
+		Any: []any{1, "x"}, Ptr: &seven, Enum: 1, Enums: []textEnum{0, 1}, In: plainInner{A: 3},
+		InP: &plainInner{A: 4}, Ins: []plainInner{{1}, {2}}, When: time.Date(2026, 12, 2, 6, 0, 0, 5, time.UTC)}
+	want, err := json.Marshal(k)
+	require.NoError(t, err)
+	got, err := units.AppendJSON([]byte("prefix:"), k)
+	require.NoError(t, err)
+	assert.Equal(t, "prefix:"+string(want), string(got))
+}
