@@ -51,6 +51,9 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 		out.Limit = LimitNone
 	}
 	out.Caveats = caveats(fc, out)
+	if cs.pair != nil {
+		out.Cross = cs.pair.cross(cs)
+	}
 	return out
 }
 

@@ -99,7 +99,9 @@ func (c *Conn) Project(rtt time.Duration, rate units.BitRate) Projection {
 // turns, receiver-window stalls and loss recovery scale with the RTT (the
 // turns at most one RTT per request answered); retransmission timeouts
 // with RTT plus a 200 ms floor; transfer (each exchange's serialization
-// at the bottleneck) and queueing behind other traffic with the rate;
+// at the bottleneck) with the rate; queueing behind other traffic is
+// replayed at the target when the connection lists Cross flows (see
+// crossQueue), else scaled with the rate;
 // queueing behind the connection's own data shrinks with a faster rate and
 // never grows (see the package doc, What-if). Window waits are replayed: each bulk phase is
 // sent in slow-start rounds from the initial window (restarted after an
@@ -145,6 +147,18 @@ func (c *Conn) ProjectTo(t Target) Projection {
 	}
 	if c.RateFrom == RateUnknown {
 		p.Assumptions = append(p.Assumptions, "capture's rate unknown: serialization inside think time stays")
+	}
+	if len(c.Cross) > 0 {
+		// the other connections' queue at the target, replayed, in place
+		// of what they made the connection wait on the captured link
+		// (where it waited behind them, the handshake's time beyond a
+		// round trip was that queue too, not the hosts')
+		if b.QueueCrossS > 0 {
+			q.HandshakeS = min(q.HandshakeS, k.r2)
+		}
+		q.QueueCrossS = 0
+		q.QueueCrossS = c.crossQueue(dst, q.Sum())
+		p.Assumptions = append(p.Assumptions, "cross traffic: the other connections between the hosts replayed at the target, at the same start times")
 	}
 	q.DurationS = q.Sum()
 	p.DurationS = q.DurationS

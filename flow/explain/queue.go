@@ -87,6 +87,12 @@ type pairState struct {
 	refs int
 	q    [2]qRing
 	legs [2]time.Duration
+	// live and ended are the pair's connections, for their cross
+	// traffic (see CrossFlow): the live ones as far as there is room, the
+	// latest ended ones.
+	live   [maxPairConns]*connState
+	ended  [maxPairConns]pairConn
+	nended int
 }
 
 // noteLegs offers a connection's legs to the pair.

@@ -131,6 +131,7 @@ func (e *Explainer) Packet(p *flow.PacketInfo) {
 			cs = new(connState)
 		}
 		cs.init(&e.opts, p.Conn.ID, e.pair(p.Conn.Client.Addr(), p.Conn.Server.Addr()))
+		cs.pair.join(cs)
 		e.live[p.Conn] = cs
 	}
 	cs.add(p.Dir, p.Seg, p.Analysis, p.TCP)

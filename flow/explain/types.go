@@ -581,6 +581,11 @@ type Conn struct {
 	// this explanation, each with the figures it undermines (empty when
 	// none).
 	Caveats []Caveat `json:"caveats"`
+	// Cross lists the other connections between the same hosts that
+	// carried enough to queue at the bottleneck and began before this one
+	// ended (at most four, largest first): the projection replays them at
+	// the target (ProjectTo).
+	Cross []CrossFlow `json:"cross,omitempty"`
 }
 
 // MarshalJSON writes the explanation with its durations and rate in the units their names state.
