@@ -267,7 +267,7 @@ func newJSONWriter(w io.Writer) *jsonWriter {
 
 // encodeConn encodes the record of connection c with its explanation x.
 func encodeConn(c *flow.Conn, x *explain.Conn) encoded {
-	b, err := connRecord{Type: "conn", Conn: c, Explain: x}.AppendJSON(nil)
+	b, err := connRecord{Type: "conn", Conn: c, Explain: x}.AppendJSON(make([]byte, 0, 4096))
 	return encoded{append(b, '\n'), err}
 }
 

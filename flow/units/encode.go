@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strconv"
 	"sync"
+	"time"
 	"unicode/utf8"
 )
 
@@ -25,6 +26,7 @@ var (
 	encoders      sync.Map // reflect.Type -> encFunc
 	appenderType  = reflect.TypeFor[Appender]()
 	marshalerType = reflect.TypeFor[json.Marshaler]()
+	timeType      = reflect.TypeFor[time.Time]()
 	textType      = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
@@ -39,6 +41,12 @@ func encoderOf(t reflect.Type) encFunc {
 
 func newEncoder(t reflect.Type) encFunc {
 	switch {
+	case t == timeType:
+		return encTime
+	case t.Kind() == reflect.Struct && t.Implements(appenderType):
+		// an opted-in result type: its AppendJSON is this encoder's (see
+		// Appender), so its fields are written here, without a call
+		return encStruct
 	case t.Kind() != reflect.Pointer && t.Implements(appenderType):
 		return encAppender
 	case t.Kind() != reflect.Pointer && t.Implements(marshalerType):
@@ -84,11 +92,39 @@ func encJSON(b []byte, v reflect.Value) ([]byte, error) {
 	return append(b, out...), err
 }
 
+// iface returns v as an interface value, by its address where it has one
+// (a pointer fits in the interface: no copy of the value to the heap; a
+// value method is in its pointer's method set).
+func iface(v reflect.Value) any {
+	if v.CanAddr() {
+		return v.Addr().Interface()
+	}
+	return v.Interface()
+}
+
 func encAppender(b []byte, v reflect.Value) ([]byte, error) {
 	if v.Kind() == reflect.Interface && v.IsNil() {
 		return append(b, "null"...), nil
 	}
-	return v.Interface().(Appender).AppendJSON(b)
+	return iface(v).(Appender).AppendJSON(b)
+}
+
+// encTime writes a time as time.Time.MarshalJSON does (RFC 3339 with
+// nanoseconds, quoted), in place; a year outside 0-9999, which JSON's
+// RFC 3339 cannot carry, is refused as MarshalJSON refuses it.
+func encTime(b []byte, v reflect.Value) ([]byte, error) {
+	var t time.Time
+	if p, ok := iface(v).(*time.Time); ok {
+		t = *p
+	} else {
+		t = v.Interface().(time.Time)
+	}
+	if y := t.Year(); y < 0 || y > 9999 {
+		return b, fmt.Errorf("time %v: year outside [0,9999]", t)
+	}
+	b = append(b, '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"'), nil
 }
 
 // encMarshaler appends a Marshaler's output, checked as encoding/json
@@ -97,7 +133,7 @@ func encMarshaler(b []byte, v reflect.Value) ([]byte, error) {
 	if v.Kind() == reflect.Interface && v.IsNil() {
 		return append(b, "null"...), nil
 	}
-	out, err := v.Interface().(json.Marshaler).MarshalJSON()
+	out, err := iface(v).(json.Marshaler).MarshalJSON()
 	if err != nil {
 		return b, err
 	}
@@ -108,7 +144,7 @@ func encMarshaler(b []byte, v reflect.Value) ([]byte, error) {
 }
 
 func encText(b []byte, v reflect.Value) ([]byte, error) {
-	out, err := v.Interface().(encoding.TextMarshaler).MarshalText()
+	out, err := iface(v).(encoding.TextMarshaler).MarshalText()
 	if err != nil {
 		return b, err
 	}

@@ -49,6 +49,13 @@ func AppendJSON(b []byte, v any) ([]byte, error) {
 	if rv.Kind() != reflect.Struct {
 		return b, fmt.Errorf("units.MarshalJSON: %s is not a struct", rv.Type())
 	}
+	if !rv.CanAddr() {
+		// one copy that can be addressed, so that no field below is
+		// copied to the heap to be handed to its methods
+		c := reflect.New(rv.Type()).Elem()
+		c.Set(rv)
+		rv = c
+	}
 	out, err := encStruct(b, rv)
 	if err != nil {
 		return b, fmt.Errorf("units.MarshalJSON: %w", err)
@@ -61,8 +68,9 @@ func AppendJSON(b []byte, v any) ([]byte, error) {
 //
 //	func (b Budget) AppendJSON(dst []byte) ([]byte, error) { return units.AppendJSON(dst, b) }
 //
-// so that a record nesting them is written into one buffer: the encoder
-// calls AppendJSON where it finds one, MarshalJSON otherwise.
+// so that a record nesting them is written into one buffer. The method
+// must be exactly that: where the encoder meets a struct type with
+// AppendJSON it writes the struct's fields itself, without calling it.
 type Appender interface {
 	AppendJSON(b []byte) ([]byte, error)
 }
