@@ -51,9 +51,24 @@ func newEncoder(t reflect.Type) encFunc {
 		return encAppender
 	case t.Kind() != reflect.Pointer && t.Implements(marshalerType):
 		return encMarshaler
+	case t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(marshalerType):
+		// a pointer method: called where the value has an address, as
+		// encoding/json does; elsewhere the value is written by its kind
+		byKind := newKindEncoder(t)
+		return func(b []byte, v reflect.Value) ([]byte, error) {
+			if v.CanAddr() {
+				return encMarshaler(b, v)
+			}
+			return byKind(b, v)
+		}
 	case t.Kind() != reflect.Pointer && t.Implements(textType):
 		return encText
 	}
+	return newKindEncoder(t)
+}
+
+// newKindEncoder returns the encoder of t by its kind alone.
+func newKindEncoder(t reflect.Type) encFunc {
 	switch t.Kind() {
 	case reflect.Bool:
 		return func(b []byte, v reflect.Value) ([]byte, error) { return strconv.AppendBool(b, v.Bool()), nil }

@@ -225,3 +225,23 @@ func TestAppendJSONKinds(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "prefix:"+string(want), string(got))
 }
+
+type ptrMarshaler struct{ N int }
+
+func (p *ptrMarshaler) MarshalJSON() ([]byte, error) { return []byte(`"ptr"`), nil }
+
+// A field whose MarshalJSON has a pointer receiver is written by it where
+// the record can be addressed (AppendJSON copies the record so that it
+// can), as encoding/json writes it for an addressable value.
+func TestAppendJSONPointerMarshaler(t *testing.T) {
+	type rec struct {
+		P  ptrMarshaler   `json:"p"`
+		Ps []ptrMarshaler `json:"ps"`
+	}
+	r := rec{Ps: []ptrMarshaler{{1}}}
+	want, err := json.Marshal(&r)
+	require.NoError(t, err)
+	got, err := units.AppendJSON(nil, r)
+	require.NoError(t, err)
+	assert.Equal(t, string(want), string(got))
+}
