@@ -59,8 +59,12 @@ func TestParallelFloodDeliversAsItGoes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, n, res.Summary.Connections)
 	assert.EqualValues(t, n, root.delivered, "every connection reaches the root")
-	// the bound: the events in flight (3 batches of 256 per shard, and the
-	// one being filled) and the early ends let wait (2 batches' worth)
-	assert.LessOrEqual(t, root.maxLag, int64(2*4*256+2*256), "ended in a shard, not yet delivered")
+	// the bound, whatever the scheduling: per shard the batches that can be
+	// processed and not yet handed back (3 in flight, the free one, the
+	// one being filled: 5 of 256 events, an end each at MaxConns 100), and
+	// the early ends let wait (2 batches' worth) plus the batch that fills
+	// before they are looked at again. Without the unstall the lag was
+	// 10,031; a loaded run once reached 2,925.
+	assert.LessOrEqual(t, root.maxLag, int64(2*5*256+2*256+256), "ended in a shard, not yet delivered")
 	t.Logf("largest lag: %d connections", root.maxLag)
 }
