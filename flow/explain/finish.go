@@ -109,18 +109,18 @@ func (cs *connState) budget(b *budgetS) {
 	b.DurationS = time.Duration(cs.last - cs.first).Seconds()
 	cs.tail()
 	for c := Cause(0); c < numCauses; c++ {
-		*b.part(c) += cs.sum[c].Seconds()
+		b.p[c] += cs.sum[c].Seconds()
 	}
 	for k := range cs.turn {
 		d := tcpstate.Dir(k)
 		acc := &cs.turn[k]
 		rest := acc.rest.Seconds()
 		tr := min(float64(acc.wire)*cs.sigma(d), rest)
-		b.TransferS += tr
-		*b.part(think(d)) += rest - tr
-		b.RoundTripS += acc.rt.Seconds()
-		b.QueueSelfS += acc.qSelf.Seconds()
-		b.QueueCrossS += acc.qCross.Seconds()
+		b.p[CauseTransfer] += tr
+		b.p[think(d)] += rest - tr
+		b.p[CauseRoundTrip] += acc.rt.Seconds()
+		b.p[CauseQueueSelf] += acc.qSelf.Seconds()
+		b.p[CauseQueueCross] += acc.qCross.Seconds()
 	}
 	for k := range cs.gh {
 		cs.splitGaps(b, tcpstate.Dir(k), cs.sigma(tcpstate.Dir(k)))
@@ -200,11 +200,11 @@ func limit(c *Conn, b *budgetS) (Limit, Evidence) {
 	d := b.DurationS
 	e.ApplicationShare = b.ThinkS() / d
 	e.QueueShare = b.QueueS() / d
-	e.RoundTripShare = (b.HandshakeS+b.RoundTripS)/d + e.QueueShare
-	e.WindowShare = b.WindowWaitS / d
-	e.ReceiverShare = (b.ReceiverWindowS + b.ZeroWindowS) / d
-	e.TransferShare = b.TransferS / d
-	e.LossShare = (b.LossRecoveryS + b.RTOS) / d
+	e.RoundTripShare = (b.p[CauseHandshake]+b.p[CauseRoundTrip])/d + e.QueueShare
+	e.WindowShare = b.p[CauseWindowWait] / d
+	e.ReceiverShare = (b.p[CauseReceiverWindow] + b.p[CauseZeroWindow]) / d
+	e.TransferShare = b.p[CauseTransfer] / d
+	e.LossShare = (b.p[CauseLossRecovery] + b.p[CauseRTO]) / d
 	if c.Rate > 0 {
 		e.Utilisation = float64(c.SegmentsC2S.Bytes+c.SegmentsS2C.Bytes) / d / c.Rate.BytesPerSecond()
 	}

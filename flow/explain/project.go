@@ -130,15 +130,15 @@ func (c *Conn) ProjectTo(t Target) Projection {
 	}
 	rep0 := c.Model.replay(replayNet{rtt: k.r, rate: k.R, rwnd: DefaultRWnd})
 	rep1 := c.Model.replay(dst)
-	rest := max(0, b.WindowWaitS-rep0.idle)
-	q.WindowWaitS = rep1.idle + rest*min(1, k.kRTT)
+	rest := max(0, b.p[CauseWindowWait]-rep0.idle)
+	q.p[CauseWindowWait] = rep1.idle + rest*min(1, k.kRTT)
 	spread := c.priceLoss(&p, t, dst, k, synRTO)
 	regrow := float64(rep1.overflows) * regrowIdle(dst, c.meanWire())
 	if rep1.overflows > 0 {
 		// recovered by SACK while the queue keeps the link busy; what
 		// costs is the halved window's regrowth when the queue is
 		// shallower than the path
-		q.LossRecoveryS += regrow
+		q.p[CauseLossRecovery] += regrow
 		p.Losses += float64(rep1.drops)
 		p.Assumptions = append(p.Assumptions, "slow start overflows the queue: tail drops recovered while the queue keeps the link busy")
 	}
@@ -153,25 +153,25 @@ func (c *Conn) ProjectTo(t Target) Projection {
 		// of what they made the connection wait on the captured link
 		// (where it waited behind them, the handshake's time beyond a
 		// round trip was that queue too, not the hosts')
-		if b.QueueCrossS > 0 {
-			q.HandshakeS = min(q.HandshakeS, k.r2)
+		if b.p[CauseQueueCross] > 0 {
+			q.p[CauseHandshake] = min(q.p[CauseHandshake], k.r2)
 		}
-		q.QueueCrossS = 0
-		q.QueueCrossS = c.crossQueue(dst, q.Sum())
+		q.p[CauseQueueCross] = 0
+		q.p[CauseQueueCross] = c.crossQueue(dst, q.Sum())
 		p.Assumptions = append(p.Assumptions, "cross traffic: the other connections between the hosts replayed at the target, at the same start times")
 	}
 	q.DurationS = q.Sum()
 	p.DurationS = q.DurationS
 	p.BestS, p.WorstS = p.DurationS, p.DurationS
 	if t.LossKnown {
-		p.BestS = p.DurationS - (q.LossRecoveryS + q.RTOS) + regrow
+		p.BestS = p.DurationS - (q.p[CauseLossRecovery] + q.p[CauseRTO]) + regrow
 		p.WorstS = p.DurationS + spread
-	} else if lost := q.LossRecoveryS + q.RTOS; lost > 0 {
+	} else if lost := q.p[CauseLossRecovery] + q.p[CauseRTO]; lost > 0 {
 		p.BestS = p.DurationS - lost
 	}
 	p.SlowStartRounds = rep1.rounds
 	p.RoundTrips = c.Model.RoundTrips + rep1.rounds
-	if b.HandshakeS > 0 {
+	if b.p[CauseHandshake] > 0 {
 		p.RoundTrips++
 	}
 	return p.projection()
@@ -204,31 +204,31 @@ func newScales(c *Conn, t Target) scales {
 // the wait of a resent SYN or SYN/ACK found in the handshake.
 func (c *Conn) scaleParts(q *budgetS, k scales) (synRTO float64) {
 	b := secondsOf(&c.Budget)
-	if b.HandshakeS > 0 {
+	if b.p[CauseHandshake] > 0 {
 		// one round trip, and what the hosts took beyond it; a second or
 		// more beyond it is a SYN or SYN/ACK resent on the initial
 		// timeout (1 s, RFC 6298): a loss
-		q.HandshakeS = b.HandshakeS * k.kRTT
-		if b.HandshakeS > k.r {
-			q.HandshakeS = k.r2 + b.HandshakeS - k.r
+		q.p[CauseHandshake] = b.p[CauseHandshake] * k.kRTT
+		if b.p[CauseHandshake] > k.r {
+			q.p[CauseHandshake] = k.r2 + b.p[CauseHandshake] - k.r
 		}
-		if ex := b.HandshakeS - k.r; ex >= synTimeout {
-			q.HandshakeS, synRTO = k.r2, ex
+		if ex := b.p[CauseHandshake] - k.r; ex >= synTimeout {
+			q.p[CauseHandshake], synRTO = k.r2, ex
 		}
 	}
-	q.ClientThinkS = b.ClientThinkS
-	q.ServerThinkS = b.ServerThinkS
-	q.RoundTripS = b.RoundTripS * k.kRTT
+	q.p[CauseClientThink] = b.p[CauseClientThink]
+	q.p[CauseServerThink] = b.p[CauseServerThink]
+	q.p[CauseRoundTrip] = b.p[CauseRoundTrip] * k.kRTT
 	if n := c.Model.RoundTrips; n > 0 && k.kRTT > 1 {
 		// a round trip per request answered; crossings beyond those on a
 		// short path (the hosts' quick reactions) do not grow with the RTT
-		q.RoundTripS = min(q.RoundTripS, max(b.RoundTripS, float64(n)*k.r2))
+		q.p[CauseRoundTrip] = min(q.p[CauseRoundTrip], max(b.p[CauseRoundTrip], float64(n)*k.r2))
 	}
-	q.TransferS = b.TransferS * k.kRate
-	q.QueueSelfS = b.QueueSelfS * min(1, k.kRate)
-	q.QueueCrossS = b.QueueCrossS * k.kRate
-	q.ReceiverWindowS = b.ReceiverWindowS * k.kRTT
-	q.ZeroWindowS = b.ZeroWindowS
+	q.p[CauseTransfer] = b.p[CauseTransfer] * k.kRate
+	q.p[CauseQueueSelf] = b.p[CauseQueueSelf] * min(1, k.kRate)
+	q.p[CauseQueueCross] = b.p[CauseQueueCross] * k.kRate
+	q.p[CauseReceiverWindow] = b.p[CauseReceiverWindow] * k.kRTT
+	q.p[CauseZeroWindow] = b.p[CauseZeroWindow]
 	return synRTO
 }
 
@@ -238,8 +238,8 @@ func (c *Conn) scaleParts(q *budgetS, k scales) (synRTO float64) {
 func (c *Conn) priceLoss(p *projS, t Target, dst replayNet, k scales, synRTO float64) (spread float64) {
 	q, b := &p.Budget, secondsOf(&c.Budget)
 	if !t.LossKnown {
-		q.LossRecoveryS = b.LossRecoveryS * k.kRTT
-		q.RTOS = b.RTOS*(rtoMin+k.r2)/(rtoMin+k.r) + synRTO
+		q.p[CauseLossRecovery] = b.p[CauseLossRecovery] * k.kRTT
+		q.p[CauseRTO] = b.p[CauseRTO]*(rtoMin+k.r2)/(rtoMin+k.r) + synRTO
 		p.Assumptions = append(p.Assumptions, "loss unknown: the observed losses kept, priced at the target's RTT")
 		return 0
 	}
@@ -255,11 +255,11 @@ func (c *Conn) priceLoss(p *projS, t Target, dst replayNet, k scales, synRTO flo
 		bulk, lone = bulk-tails, lone+tails
 	}
 	nb, nl := pl*bulk, pl*lone
-	q.LossRecoveryS = nb * regrowIdle(dst, c.meanWire())
-	q.RTOS = nl * (rtoMin + 2*k.r2)
+	q.p[CauseLossRecovery] = nb * regrowIdle(dst, c.meanWire())
+	q.p[CauseRTO] = nl * (rtoMin + 2*k.r2)
 	p.Losses = nb + nl
 	if n := nb + nl; n > 0 {
-		spread = 2 * math.Sqrt(n) * (q.LossRecoveryS + q.RTOS) / n
+		spread = 2 * math.Sqrt(n) * (q.p[CauseLossRecovery] + q.p[CauseRTO]) / n
 	}
 	p.Assumptions = append(p.Assumptions, "loss given: the observed losses dropped, the target's priced")
 	return spread

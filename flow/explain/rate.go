@@ -303,12 +303,12 @@ func (cs *connState) splitGaps(b *budgetS, d tcpstate.Dir, sigma float64) {
 				continue
 			}
 			if sigma > 0 && binHi(i)*1e-9 <= 1.5*sigma {
-				b.TransferS += g
+				b.p[CauseTransfer] += g
 				continue
 			}
 			tr := min(g, w*sigma)
-			b.TransferS += tr
-			*b.part(c) += g - tr
+			b.p[CauseTransfer] += tr
+			b.p[c] += g - tr
 		}
 	}
 }

@@ -9,28 +9,18 @@ import (
 
 // budgetS is a Budget in float seconds: the budget is built and the
 // what-if model computed in seconds (splits at a rate, scalings), then
-// rounded to the nanosecond once, in budget().
+// rounded to the nanosecond once, in budget(). p holds the parts by
+// Cause.
 type budgetS struct {
-	DurationS       float64
-	TransferS       float64
-	HandshakeS      float64
-	ClientThinkS    float64
-	ServerThinkS    float64
-	RoundTripS      float64
-	WindowWaitS     float64
-	ReceiverWindowS float64
-	ZeroWindowS     float64
-	LossRecoveryS   float64
-	RTOS            float64
-	QueueSelfS      float64
-	QueueCrossS     float64
+	DurationS float64
+	p         [numCauses]float64
 }
 
 // secondsOf returns b in seconds.
 func secondsOf(b *Budget) budgetS {
 	s := budgetS{DurationS: b.Duration.Seconds()}
 	for c := Cause(0); c < numCauses; c++ {
-		*s.part(c) = b.Part(c).Seconds()
+		s.p[c] = b.Part(c).Seconds()
 	}
 	return s
 }
@@ -39,7 +29,7 @@ func secondsOf(b *Budget) budgetS {
 func (s *budgetS) budget() Budget {
 	b := Budget{Duration: roundNs(s.DurationS)}
 	for c := Cause(0); c < numCauses; c++ {
-		*b.part(c) = roundNs(*s.part(c))
+		*b.part(c) = roundNs(s.p[c])
 	}
 	return b
 }
@@ -47,49 +37,18 @@ func (s *budgetS) budget() Budget {
 // roundNs returns s seconds to the nearest nanosecond.
 func roundNs(s float64) time.Duration { return time.Duration(math.Round(s * float64(time.Second))) }
 
-// Part returns the seconds attributed to cause c.
-func (s *budgetS) Part(c Cause) float64 { return *s.part(c) }
-
-func (s *budgetS) part(c Cause) *float64 {
-	switch c {
-	case CauseHandshake:
-		return &s.HandshakeS
-	case CauseClientThink:
-		return &s.ClientThinkS
-	case CauseServerThink:
-		return &s.ServerThinkS
-	case CauseRoundTrip:
-		return &s.RoundTripS
-	case CauseWindowWait:
-		return &s.WindowWaitS
-	case CauseReceiverWindow:
-		return &s.ReceiverWindowS
-	case CauseZeroWindow:
-		return &s.ZeroWindowS
-	case CauseLossRecovery:
-		return &s.LossRecoveryS
-	case CauseRTO:
-		return &s.RTOS
-	case CauseQueueSelf:
-		return &s.QueueSelfS
-	case CauseQueueCross:
-		return &s.QueueCrossS
-	}
-	return &s.TransferS
-}
-
 // Sum returns the sum of the parts.
 func (s *budgetS) Sum() float64 {
 	t := 0.0
-	for c := Cause(0); c < numCauses; c++ {
-		t += s.Part(c)
+	for _, x := range s.p {
+		t += x
 	}
 	return t
 }
 
 // QueueS and ThinkS are Budget.Queue and Budget.Think in seconds.
-func (s *budgetS) QueueS() float64 { return s.QueueSelfS + s.QueueCrossS }
-func (s *budgetS) ThinkS() float64 { return s.ClientThinkS + s.ServerThinkS }
+func (s *budgetS) QueueS() float64 { return s.p[CauseQueueSelf] + s.p[CauseQueueCross] }
+func (s *budgetS) ThinkS() float64 { return s.p[CauseClientThink] + s.p[CauseServerThink] }
 
 // projS is a Projection as the what-if model computes it: seconds,
 // milliseconds and bytes per second.
