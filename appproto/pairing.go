@@ -135,8 +135,11 @@ func (p *pairing) startServer(m *Message) {
 	}
 	o := &p.open[ServerToClient]
 	o.ghost = len(p.q) == 0 && p.over > 0
-	// The response belongs to the oldest request, once it is sent.
-	if len(p.q) > 0 && p.q[0].reqDone {
+	// The response belongs to the oldest request, once it is sent, unless
+	// it began before that request: then it answers one the capture lost
+	// (its bytes reach the pairing late, after a gap in its direction was
+	// given up on), and stays unpaired.
+	if len(p.q) > 0 && p.q[0].reqDone && !m.First.Before(p.q[0].RequestFirst) {
 		tx := &p.q[0]
 		if !tx.respStarted {
 			tx.respStarted, tx.ResponseFirst = true, m.First

@@ -339,12 +339,16 @@ func TestCaptureNetworkDir(t *testing.T) {
 		tcpstate.VantageClient, tcpstate.VantageMiddle, tcpstate.Vantage(9))))
 }
 
-// A transaction whose response is dated before its request (found by the
-// mutation campaign: mutant 397 of an earlier take of
-// testdata/lab/whatif/m20-pg-fetch100.pcap.gz, two bytes flipped, once
-// failed the whole timeline figure; of the captures committed now, mutant
-// 55, of dsl512-pg-fetch100, is the first that does it) is left out of the
-// log and counted; the others stay.
+// A transaction whose response is dated before its request is left out
+// of the log and counted; the others stay. appproto no longer pairs one
+// so (a response begun before the oldest request answers one the capture
+// lost: TestPairingResponseBeforeRequest), but a capture whose clock went
+// backwards can still date them so. The mutation campaign found the case
+// (mutant 397 of an earlier take of whatif/m20-pg-fetch100; of the
+// captures committed now mutant 55, of dsl512-pg-fetch100, whose flipped
+// sequence byte made a 6.4 MB gap and once gave the last answer before it
+// to the COMMIT sent 6 s later): its transactions now reach the log in
+// order, none left out.
 func TestTurnLogDisordered(t *testing.T) {
 	log := series.NewTurnLog(1, 0)
 	c := &flow.Conn{ID: 1}
@@ -368,7 +372,7 @@ func TestTurnLogDisordered(t *testing.T) {
 	res, err := flow.Analyze(bytes.NewReader(m.Data), flow.Config{KeepConns: true, Consumers: []flow.Consumer{mlog}})
 	require.NoError(t, err)
 	require.NotEmpty(t, res.Conns)
-	assert.Positive(t, mlog.Disordered(), m.String())
+	assert.Zero(t, mlog.Disordered(), m.String())
 	for i := range mlog.Turns() {
 		r, f, l := mlog.Turns().Transaction(i)
 		assert.False(t, f.Before(r) || l.Before(f), "turn %d in order", i)
