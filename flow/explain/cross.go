@@ -1,7 +1,9 @@
 package explain
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/netecology/netecology/flow/units"
@@ -98,11 +100,9 @@ func (p *pairState) cross(cs *connState) []CrossFlow {
 	}
 	p.ended[p.nended%maxPairConns] = summary(cs)
 	p.nended++
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].BytesC2S+out[j].BytesS2C > out[j-1].BytesC2S+out[j-1].BytesS2C; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	slices.SortStableFunc(out, func(a, b CrossFlow) int {
+		return cmp.Compare(b.BytesC2S+b.BytesS2C, a.BytesC2S+a.BytesS2C)
+	})
 	return out[:min(len(out), 4)]
 }
 

@@ -47,8 +47,6 @@ func newEncoder(t reflect.Type) encFunc {
 		// an opted-in result type: its AppendJSON is this encoder's (see
 		// Appender), so its fields are written here, without a call
 		return encStruct
-	case t.Kind() != reflect.Pointer && t.Implements(appenderType):
-		return encAppender
 	case t.Kind() != reflect.Pointer && t.Implements(marshalerType):
 		return encMarshaler
 	case t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(marshalerType):
@@ -115,13 +113,6 @@ func iface(v reflect.Value) any {
 		return v.Addr().Interface()
 	}
 	return v.Interface()
-}
-
-func encAppender(b []byte, v reflect.Value) ([]byte, error) {
-	if v.Kind() == reflect.Interface && v.IsNil() {
-		return append(b, "null"...), nil
-	}
-	return iface(v).(Appender).AppendJSON(b)
 }
 
 // encTime writes a time as time.Time.MarshalJSON does (RFC 3339 with
