@@ -45,7 +45,7 @@ func (cs *connState) event(d tcpstate.Dir, s *tcpstate.Segment, t int64, an *tcp
 	g := gapCtx{d: d, s: s, a: cs.evT, t: t, gap: time.Duration(t - cs.evT)}
 	defer func() { cs.evT, cs.evDir, cs.evValid, cs.evData = t, d, true, s.Len > 0 }()
 	if cs.inHandshake() {
-		cs.sum[CauseHandshake] += g.gap
+		cs.handshakeGap(&g)
 		return
 	}
 	if !cs.evValid {
@@ -79,6 +79,21 @@ func (cs *connState) event(d tcpstate.Dir, s *tcpstate.Segment, t int64, an *tcp
 	if c != CauseTransfer {
 		cs.stall(g.a, t, g.gap, c, s.Index)
 	}
+}
+
+// handshakeGap attributes a gap of the handshake: the handshake's, but
+// for what other traffic between the same hosts made it wait in the
+// bottleneck queue beyond the leg (queue_cross, as in a crossing: a
+// connection opened while a download fills the queue).
+func (cs *connState) handshakeGap(g *gapCtx) {
+	var qc time.Duration
+	if leg := cs.legOf(g.d); leg > 0 {
+		if q, self := cs.queueNow(g.d, g.t); !self {
+			qc = max(0, min(q, g.gap-leg))
+		}
+	}
+	cs.sum[CauseQueueCross] += qc
+	cs.sum[CauseHandshake] += g.gap - qc
 }
 
 // lossGap attributes a gap ending in a retransmission, or in data while

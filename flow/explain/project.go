@@ -151,11 +151,6 @@ func (c *Conn) ProjectTo(t Target) Projection {
 	if len(c.Cross) > 0 {
 		// the other connections' queue at the target, replayed, in place
 		// of what they made the connection wait on the captured link
-		// (where it waited behind them, the handshake's time beyond a
-		// round trip was that queue too, not the hosts')
-		if b.p[CauseQueueCross] > 0 {
-			q.p[CauseHandshake] = min(q.p[CauseHandshake], k.r2)
-		}
 		q.p[CauseQueueCross] = 0
 		q.p[CauseQueueCross] = c.crossQueue(dst, q.Sum())
 		p.Assumptions = append(p.Assumptions, "cross traffic: the other connections between the hosts replayed at the target, at the same start times")
