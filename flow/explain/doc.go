@@ -54,7 +54,9 @@
 // think time:
 //
 //   - until the handshake's ACK: handshake (a whole round trip at any
-//     capture point, from the first SYN);
+//     capture point, from the first SYN), but for the queue other
+//     traffic between the same hosts held it in beyond the leg
+//     (queue_cross, as in a crossing below);
 //   - one side's event, then the other's (a crossing: the second side
 //     reacting): the leg to the second side is round trip; then the
 //     serialization of what it waited for is transfer (after the
