@@ -225,6 +225,9 @@ type Conn struct {
 	legsKey legsKey
 	legs    Legs
 	legsOK  bool
+	// closed is set once the connection has closed (see Closed): its
+	// buffers are then trimmed to what they hold (see trim).
+	closed bool
 }
 
 // NewConn returns an empty connection.
@@ -306,7 +309,31 @@ func (c *Conn) Add(d Dir, s *Segment) *Analysis {
 	if a.Resent == 0 && !a.Data.Empty() && !a.Duplicate {
 		c.noteFull(d, a.Data.Len())
 	}
+	if c.closed || s.Flags&(FIN|RST) != 0 && c.Closed() {
+		c.trim()
+	}
 	return a
+}
+
+// trim releases what a closed connection's buffers hold beyond their
+// contents: a closed connection may stay tracked for a while to count
+// its late packets (flow's CloseLinger), and a busy capture holds many.
+// The RTT reservoirs shrink to their samples once, at the close; each
+// direction's list of unacknowledged segments is released once emptied
+// (a late segment allocates it again). Nothing it keeps changes.
+func (c *Conn) trim() {
+	if !c.closed {
+		c.closed = true
+		for d := range c.h {
+			c.h[d].rtt.clip()
+			c.h[d].tsrtt.clip()
+		}
+	}
+	for d := range c.h {
+		if f := &c.h[d]; len(f.segs) == 0 && f.segs != nil {
+			f.segs = nil
+		}
+	}
 }
 
 // noteFull follows the new data of the connection: a segment of d right

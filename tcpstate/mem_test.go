@@ -96,3 +96,93 @@ func TestSamplerMicroseconds(t *testing.T) {
 	// 8 samples: median rank ceil(4)=4 (4 ms), p95 rank ceil(7.6)=8.
 	assert.Equal(t, RTTSummary{Samples: 8, Min: 1234 * time.Microsecond, Median: 4 * time.Millisecond, P95: 72 * time.Minute, Max: 72 * time.Minute}, sum)
 }
+
+// liveBytes returns the heap bytes that stay live per connection after
+// build has fed it, averaged over n connections kept alive.
+func liveBytes(n int, build func(c *Conn, base time.Time)) float64 {
+	keep := make([]*Conn, n)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := range keep {
+		c := NewConn()
+		build(c, t0)
+		keep[i] = c
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(keep)
+	return (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(n)
+}
+
+// bulkConn feeds c a handshake, then 300 full-size segments from the
+// server in flights of 30, the client ACKing every second segment, and,
+// if closed, a FIN each way and the last ACK.
+func bulkConn(c *Conn, t0 time.Time, closed bool) {
+	now := t0
+	seg := func(d Dir, seq, ack Seq, f Flags, n int) {
+		c.Add(d, &Segment{Index: 1, Time: now, Seq: seq, Ack: ack, Flags: f, Len: n, Window: 65535})
+		now = now.Add(100 * time.Microsecond)
+	}
+	var cs, ss Seq = 1000, 5000
+	seg(ClientToServer, cs, 0, SYN, 0)
+	seg(ServerToClient, ss, cs+1, SYN|ACK, 0)
+	cs, ss = cs+1, ss+1
+	seg(ClientToServer, cs, ss, ACK, 0)
+	for range 10 {
+		first := ss
+		for range 30 {
+			seg(ServerToClient, ss, cs, ACK, 1448)
+			ss = ss.Add(1448)
+		}
+		for a := first.Add(2 * 1448); !ss.LessThan(a); a = a.Add(2 * 1448) {
+			seg(ClientToServer, cs, a, ACK, 0)
+		}
+	}
+	if closed {
+		seg(ServerToClient, ss, cs, FIN|ACK, 0)
+		seg(ClientToServer, cs, ss+1, FIN|ACK, 0)
+		seg(ServerToClient, ss+1, cs+1, ACK, 0)
+	}
+}
+
+// TestClosedConnTrimmed checks that a closed connection, which flow keeps
+// for a while to count its late packets (CloseLinger: on a busy capture
+// thousands at once), holds less than an open one with the same history:
+// the emptied list of unacknowledged segments (grown to a 30-segment
+// flight) is released and the RTT reservoir shrinks to its samples
+// (about 150 data→ACK samples in a slice grown to 256); see
+// TestSamplerClipKeepsSamples for what it reports.
+func TestClosedConnTrimmed(t *testing.T) {
+	open := liveBytes(1000, func(c *Conn, t0 time.Time) { bulkConn(c, t0, false) })
+	closed := liveBytes(1000, func(c *Conn, t0 time.Time) { bulkConn(c, t0, true) })
+	t.Logf("bulk connection: open %.0f B, closed %.0f B live", open, closed)
+	// the segment list (32 x 40 B) and the reservoir's slack (106 x 4 B)
+	assert.Less(t, closed, open-1500)
+
+	c := NewConn()
+	bulkConn(c, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), true)
+	assert.Nil(t, c.h[ServerToClient].segs)
+	// shrunk to its samples (rounded up to the allocator's size class)
+	assert.Less(t, cap(c.h[ServerToClient].rtt.keep), 200)
+}
+
+// TestSamplerClipKeepsSamples checks that shrinking a reservoir changes
+// nothing it reports, then or after more samples: two samplers fed the
+// same 6000 samples (past MaxRTTSamples, into the random replacement),
+// one clipped after 100 and after 5000, hold the same samples.
+func TestSamplerClipKeepsSamples(t *testing.T) {
+	var a, b sampler
+	for i := range 6000 {
+		d := time.Duration((i*7919)%10007) * time.Microsecond
+		a.add(d)
+		b.add(d)
+		if i == 100 || i == 5000 {
+			b.clip()
+			assert.Equal(t, a.summary(), b.summary())
+		}
+	}
+	assert.Equal(t, a.keep, b.keep)
+	assert.Equal(t, a.summary(), b.summary())
+}

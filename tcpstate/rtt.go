@@ -83,6 +83,16 @@ func (s *sampler) add(d time.Duration) {
 	}
 }
 
+// clip shrinks the reservoir's storage to the samples it holds.
+func (s *sampler) clip() {
+	if cap(s.keep) > len(s.keep) {
+		s.keep = slices.Clone(s.keep)
+	}
+	if cap(s.wide) > len(s.wide) {
+		s.wide = slices.Clone(s.wide)
+	}
+}
+
 // slot returns where the n-th sample goes in the reservoir: appended
 // while it holds fewer than MaxRTTSamples, else (Algorithm R) a random
 // slot with probability k/n, or -1 for none.
