@@ -122,8 +122,8 @@ func (cs *connState) budget(b *budgetS) {
 		b.p[CauseQueueSelf] += acc.qSelf.Seconds()
 		b.p[CauseQueueCross] += acc.qCross.Seconds()
 	}
-	for k := range cs.gh {
-		cs.splitGaps(b, tcpstate.Dir(k), cs.sigma(tcpstate.Dir(k)))
+	for _, d := range []tcpstate.Dir{tcpstate.ClientToServer, tcpstate.ServerToClient} {
+		cs.splitGaps(b, d, cs.sigma(d))
 	}
 }
 

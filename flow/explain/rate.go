@@ -1,7 +1,9 @@
 package explain
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/netecology/netecology/tcpstate"
@@ -248,13 +250,30 @@ func (cs *connState) moveToTransfer(bucket uint8, extra time.Duration) {
 	cs.sum[CauseTransfer] += extra
 }
 
-// gapHist holds one direction's gaps whose split between transfer and a
-// waiting cause needs the bottleneck rate, known only at the end: the
-// gap before each of its data segments, by the segment's spacing per
-// wire byte.
-type gapHist struct {
-	g [4][nbins]float64 // seconds of gap
-	w [4][nbins]float64 // wire bytes of the segment ending the gap
+// gapHist holds the gaps whose split between transfer and a waiting
+// cause needs the bottleneck rate, known only at the end: the gap before
+// each data segment, by the segment's direction, cause (histIndex) and
+// spacing per wire byte. Its bins are kept sparse, in (direction, cause,
+// bin) order: a connection fills a few of the 2 x 4 x nbins.
+type gapHist struct{ bins []gapBin }
+
+// gapBin is one bin of a gapHist.
+type gapBin struct {
+	key uint32  // (direction * 4 + cause row) * nbins + spacing bin
+	g   float64 // seconds of gap
+	w   float64 // wire bytes of the segments ending the gaps
+}
+
+// add adds a gap of g seconds before a segment of direction d of w wire
+// bytes to row k, spacing bin b.
+func (h *gapHist) add(d tcpstate.Dir, k, b int, g, w float64) {
+	key := uint32((int(d)*4+k)*nbins + b)
+	i, ok := slices.BinarySearchFunc(h.bins, key, func(x gapBin, key uint32) int { return cmp.Compare(x.key, key) })
+	if !ok {
+		h.bins = slices.Insert(h.bins, i, gapBin{key: key})
+	}
+	h.bins[i].g += g
+	h.bins[i].w += w
 }
 
 // histIndex returns the gapHist row of cause c, -1 if it is not split.
@@ -275,40 +294,36 @@ func histIndex(c Cause) int {
 // farGap keeps a gap of length gap before a data segment of d of wire
 // bytes, attributed to c, for the split at the end.
 func (cs *connState) farGap(d tcpstate.Dir, c Cause, gap time.Duration, wire int) {
-	h := cs.gh[d]
-	if h == nil {
-		h = new(gapHist)
-		cs.gh[d] = h
-	}
-	k := histIndex(c)
 	w := float64(max(wire, 1))
-	b := spacingBin(float64(gap) / w)
-	h.g[k][b] += gap.Seconds()
-	h.w[k][b] += w
+	if cs.gh == nil {
+		cs.gh = new(gapHist)
+	}
+	cs.gh.add(d, histIndex(c), spacingBin(float64(gap)/w), gap.Seconds(), w)
 }
 
 // splitGaps splits direction d's kept gaps with its rate sigma:
 // serialization of the segment ending each gap is transfer; a gap up to
 // 1.5 times that is all transfer (jitter).
 func (cs *connState) splitGaps(b *budgetS, d tcpstate.Dir, sigma float64) {
-	h := cs.gh[d]
-	if h == nil {
+	if cs.gh == nil {
 		return
 	}
 	causes := [4]Cause{CauseWindowWait, CauseReceiverWindow, think(d), CauseLossRecovery}
-	for k, c := range causes {
-		for i := range nbins {
-			g, w := h.g[k][i], h.w[k][i]
-			if g == 0 {
-				continue
-			}
-			if sigma > 0 && binHi(i)*1e-9 <= 1.5*sigma {
-				b.p[CauseTransfer] += g
-				continue
-			}
-			tr := min(g, w*sigma)
-			b.p[CauseTransfer] += tr
-			b.p[c] += g - tr
+	for _, x := range cs.gh.bins {
+		if tcpstate.Dir(x.key/(4*nbins)) != d {
+			continue
 		}
+		c, i := causes[x.key/nbins%4], int(x.key%nbins)
+		g, w := x.g, x.w
+		if g == 0 {
+			continue
+		}
+		if sigma > 0 && binHi(i)*1e-9 <= 1.5*sigma {
+			b.p[CauseTransfer] += g
+			continue
+		}
+		tr := min(g, w*sigma)
+		b.p[CauseTransfer] += tr
+		b.p[c] += g - tr
 	}
 }

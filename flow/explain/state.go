@@ -139,7 +139,7 @@ type connState struct {
 	// as the client's)
 	newDir  tcpstate.Dir
 	newSeen bool
-	gh      [2]*gapHist
+	gh      *gapHist // allocated with the first gap kept
 	pre     *preRate // an upstream sender's first flights, until its rate is known
 	small   pendingSmall
 
@@ -158,15 +158,15 @@ type connState struct {
 
 func (cs *connState) init(o *Options, id int, p *pairState) {
 	stalls, phases, gh := cs.stalls[:0], cs.phases[:0], cs.gh
+	if gh != nil {
+		gh.bins = gh.bins[:0]
+	}
 	ends := [2][]endEntry{cs.d[0].ends.e[:0], cs.d[1].ends.e[:0]}
 	sp := [2][2]*spacing{{cs.d[0].dataSp, cs.d[0].ackSp}, {cs.d[1].dataSp, cs.d[1].ackSp}}
 	*cs = connState{opts: o, pair: p, id: int32(id), stalls: stalls, phases: phases, gh: gh}
 	for k := range cs.d {
 		cs.d[k].ends.e = ends[k]
 		cs.d[k].dataSp, cs.d[k].ackSp = sp[k][0].reset(), sp[k][1].reset()
-		if cs.gh[k] != nil {
-			*cs.gh[k] = gapHist{}
-		}
 	}
 }
 
