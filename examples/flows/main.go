@@ -265,11 +265,22 @@ func newJSONWriter(w io.Writer) *jsonWriter {
 	return j
 }
 
-// encodeConn encodes the record of connection c with its explanation x.
+// encodeConn encodes the record of connection c with its explanation x,
+// in a slice of its own length: a record may wait in the reorder window
+// (thousands of them behind a connection still open).
 func encodeConn(c *flow.Conn, x *explain.Conn) encoded {
-	b, err := connRecord{Type: "conn", Conn: c, Explain: x}.AppendJSON(make([]byte, 0, 4096))
-	return encoded{append(b, '\n'), err}
+	scratch := encodeBufs.Get().(*[]byte)
+	b, err := connRecord{Type: "conn", Conn: c, Explain: x}.AppendJSON((*scratch)[:0])
+	out := append(make([]byte, 0, len(b)+1), b...)
+	*scratch = b
+	encodeBufs.Put(scratch)
+	return encoded{append(out, '\n'), err}
 }
+
+// encodeBufs holds the buffers encodeConn encodes into (one per
+// goroutine encoding at once: a parallel pass's forks encode in their
+// shards).
+var encodeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 func (j *jsonWriter) emit(r encoded) {
 	switch {
