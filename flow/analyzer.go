@@ -25,8 +25,10 @@ const (
 // Config bounds an Analyzer. Its zero value is usable.
 type Config struct {
 	// MaxConns is the most connections tracked at once. When a new
-	// connection would exceed it, one is ended and reported (EndEvicted):
-	// the least recently used of those that have shown a single packet or
+	// connection would exceed it, one is ended and reported: the one
+	// that closed longest ago, if any is waiting out CloseLinger
+	// (EndClosed, counted in Summary.LingerCut); else (EndEvicted) the
+	// least recently used of those that have shown a single packet or
 	// were picked up mid-stream, else the least recently used of all.
 	// Zero means DefaultMaxConns.
 	MaxConns int
@@ -245,6 +247,11 @@ type Summary struct {
 	// (eviction thrashes: their later packets start new, mid-stream
 	// connections, so they are reported in pieces).
 	EvictedEstablished uint64 `json:"evicted_established,omitempty"`
+	// LingerCut counts closed connections ended before CloseLinger was
+	// out because MaxConns were tracked: a closed connection makes room
+	// before any open one is evicted (a packet of it that comes later
+	// starts a new, mid-stream connection).
+	LingerCut uint64 `json:"linger_cut,omitempty"`
 	// MaxLive is the most connections tracked at once.
 	MaxLive int `json:"max_live"`
 	// Warnings counts the flaws in the capture's records that the Reader
@@ -496,12 +503,8 @@ func (a *Analyzer) reused(e *entry, src netip.AddrPort, seg *tcpstate.Segment) b
 
 // open starts tracking a new connection.
 func (a *Analyzer) open(key connKey, src, dst netip.AddrPort, seg *tcpstate.Segment, p *Packet) *entry {
-	if v := a.victim(); len(a.table) >= a.cfg.maxConns() && v != nil {
-		a.sum.Evicted++
-		if v.list == &a.strong {
-			a.sum.EvictedEstablished++
-		}
-		a.finish(v, EndEvicted)
+	if len(a.table) >= a.cfg.maxConns() {
+		a.makeRoom()
 	}
 	a.nextID++
 	c := &Conn{ID: a.nextID, FirstPacket: p.Index}
@@ -592,6 +595,30 @@ func (a *Analyzer) expireClosed(now time.Time) {
 			a.closing = a.closing[:k]
 			a.closingHead = 0
 		}
+	}
+}
+
+// makeRoom ends one connection when Config.MaxConns are tracked: the one
+// that closed longest ago (it waits out CloseLinger only for late
+// packets; reported as closed, counted in Summary.LingerCut), else the
+// victim, evicted.
+func (a *Analyzer) makeRoom() {
+	for a.closingHead < len(a.closing) {
+		e := a.closing[a.closingHead].e
+		a.closing[a.closingHead] = closingEntry{}
+		a.closingHead++
+		if !e.ended {
+			a.sum.LingerCut++
+			a.finish(e, EndClosed)
+			return
+		}
+	}
+	if v := a.victim(); v != nil {
+		a.sum.Evicted++
+		if v.list == &a.strong {
+			a.sum.EvictedEstablished++
+		}
+		a.finish(v, EndEvicted)
 	}
 }
 

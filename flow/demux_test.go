@@ -275,3 +275,44 @@ func TestEvictionPrefersWeak(t *testing.T) {
 	assert.Equal(t, uint64(4), res.Summary.Evicted, "6 SYNs through the 2 places left")
 	assert.Zero(t, res.Summary.EvictedEstablished)
 }
+
+// TestClosedMakeRoomFirst: with room for three connections, ten short
+// complete connections one after another (each closed, waiting out the
+// minute's CloseLinger) and one long-lived connection opened first. Each
+// new connection beyond the third ends the one that closed longest ago,
+// reported as closed with all its packets (LingerCut), and never evicts
+// the open one; without closed connections to end, eviction is as before.
+func TestClosedMakeRoomFirst(t *testing.T) {
+	conn := func(port uint16) [][]byte {
+		return [][]byte{
+			ipv4TCP(cli, srv, port, 80, 1000, 0x02, nil),
+			ipv4TCP(srv, cli, 80, port, 5000, 0x12, nil),
+			ipv4TCP(cli, srv, port, 80, 1001, 0x10, nil),
+			ipv4TCP(cli, srv, port, 80, 1001, 0x18, []byte("GET / HTTP/1.0\r\n\r\n")),
+			ipv4TCP(srv, cli, 80, port, 5001, 0x18, []byte("HTTP/1.0 200 OK\r\n\r\nhello")),
+			ipv4TCP(srv, cli, 80, port, 5025, 0x11, nil),
+			ipv4TCP(cli, srv, port, 80, 1019, 0x11, nil),
+		}
+	}
+	pkts := conn(39999)[:5] // opened, request answered, never closed
+	for i := range 10 {
+		pkts = append(pkts, conn(uint16(41000+i))...)
+	}
+	pkts = append(pkts, ipv4TCP(cli, srv, 39999, 80, 1019, 0x18, []byte("more")))
+	var ended []*flow.Conn
+	res := analyzeRaw(t, flow.Config{MaxConns: 3, Consumers: []flow.Consumer{flow.ConnFunc(func(c *flow.Conn) { ended = append(ended, c) })}}, pkts, times(len(pkts)))
+	require.Len(t, ended, 11)
+	for _, c := range ended {
+		if c.ID == 1 {
+			assert.Equal(t, flow.EndOfCapture, c.End)
+			assert.Equal(t, uint64(6), c.C2S.Packets+c.S2C.Packets, "the open connection kept all its packets")
+			continue
+		}
+		assert.Equal(t, flow.EndClosed, c.End, "connection %d", c.ID)
+		assert.Equal(t, uint64(7), c.C2S.Packets+c.S2C.Packets, "connection %d", c.ID)
+	}
+	// 11 connections through 3 places: the 4th to 11th end a closed one
+	assert.Equal(t, uint64(8), res.Summary.LingerCut)
+	assert.Zero(t, res.Summary.Evicted)
+	assert.Equal(t, 3, res.Summary.MaxLive)
+}
