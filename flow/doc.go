@@ -52,8 +52,9 @@
 // idleness.
 //
 // Memory is bounded by the live connections, not by the capture: Config
-// limits how many are tracked (the least recently active is ended and
-// reported when the limit is reached) and ends connections idle for longer
+// limits how many are tracked (at the limit the connection that closed
+// longest ago is ended, else the least recently active is evicted; either
+// is reported) and ends connections idle for longer
 // than a timeout measured in capture time; a connection that has closed
 // (FIN both ways, or RST) is ended once quiet for Config.CloseLinger (one
 // minute by default), so closed connections do not wait for the idle
