@@ -153,7 +153,8 @@ const (
 	// the same four-tuple after the connection had closed.
 	EndPortReuse
 	// EndClosed: the connection had closed (FIN both ways, or RST) and
-	// was then ended by the end of the capture or by idleness.
+	// was then ended by the end of the capture, by idleness, by
+	// Config.CloseLinger, or to make room at Config.MaxConns.
 	EndClosed
 )
 
