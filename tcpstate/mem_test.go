@@ -11,6 +11,19 @@ import (
 // connBytes returns the heap bytes one connection costs after build has fed
 // it, averaged over n connections kept alive.
 func connBytes(n int, build func(c *Conn, base time.Time)) float64 {
+	return heapPerConn(n, false, build)
+}
+
+// liveBytes returns the heap bytes that stay live per connection after
+// build has fed it, averaged over n connections kept alive.
+func liveBytes(n int, build func(c *Conn, base time.Time)) float64 {
+	return heapPerConn(n, true, build)
+}
+
+// heapPerConn feeds n connections with build, keeps them alive and
+// returns the heap bytes per connection: all allocated (TotalAlloc), or
+// with live what stays live after a collection (HeapAlloc).
+func heapPerConn(n int, live bool, build func(c *Conn, base time.Time)) float64 {
 	keep := make([]*Conn, n)
 	runtime.GC()
 	var before, after runtime.MemStats
@@ -21,8 +34,14 @@ func connBytes(n int, build func(c *Conn, base time.Time)) float64 {
 		build(c, t0)
 		keep[i] = c
 	}
+	if live {
+		runtime.GC()
+	}
 	runtime.ReadMemStats(&after)
 	runtime.KeepAlive(keep)
+	if live {
+		return (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(n)
+	}
 	return float64(after.TotalAlloc-before.TotalAlloc) / float64(n)
 }
 
@@ -95,25 +114,6 @@ func TestSamplerMicroseconds(t *testing.T) {
 	sum = s.summary()
 	// 8 samples: median rank ceil(4)=4 (4 ms), p95 rank ceil(7.6)=8.
 	assert.Equal(t, RTTSummary{Samples: 8, Min: 1234 * time.Microsecond, Median: 4 * time.Millisecond, P95: 72 * time.Minute, Max: 72 * time.Minute}, sum)
-}
-
-// liveBytes returns the heap bytes that stay live per connection after
-// build has fed it, averaged over n connections kept alive.
-func liveBytes(n int, build func(c *Conn, base time.Time)) float64 {
-	keep := make([]*Conn, n)
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	runtime.GC()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for i := range keep {
-		c := NewConn()
-		build(c, t0)
-		keep[i] = c
-	}
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	runtime.KeepAlive(keep)
-	return (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(n)
 }
 
 // bulkConn feeds c a handshake, then 300 full-size segments from the
