@@ -226,8 +226,10 @@ type Conn struct {
 	legs    Legs
 	legsOK  bool
 	// closed is set once the connection has closed (see Closed): its
-	// buffers are then trimmed to what they hold (see trim).
-	closed bool
+	// buffers are then trimmed to what they hold (see trim); released
+	// marks each direction's segment list released once.
+	closed   bool
+	released [2]bool
 }
 
 // NewConn returns an empty connection.
@@ -320,7 +322,9 @@ func (c *Conn) Add(d Dir, s *Segment) *Analysis {
 // its late packets (flow's CloseLinger), and a busy capture holds many.
 // The RTT reservoirs shrink to their samples once, at the close; each
 // direction's list of unacknowledged segments is released once emptied
-// (a late segment allocates it again). Nothing it keeps changes.
+// (a late segment allocates it again; it is released once, so a
+// connection that goes on after a RST does not allocate a list per
+// turn). Nothing it keeps changes.
 func (c *Conn) trim() {
 	if !c.closed {
 		c.closed = true
@@ -330,8 +334,8 @@ func (c *Conn) trim() {
 		}
 	}
 	for d := range c.h {
-		if f := &c.h[d]; len(f.segs) == 0 && f.segs != nil {
-			f.segs = nil
+		if f := &c.h[d]; !c.released[d] && len(f.segs) == 0 && f.segs != nil {
+			f.segs, c.released[d] = nil, true
 		}
 	}
 }

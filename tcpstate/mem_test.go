@@ -186,3 +186,33 @@ func TestSamplerClipKeepsSamples(t *testing.T) {
 	assert.Equal(t, a.keep, b.keep)
 	assert.Equal(t, a.summary(), b.summary())
 }
+
+// TestTrimOnceAfterReset: a connection that goes on after a RST (the
+// hosts ignored it) is closed for Closed, so its buffers are trimmed; its
+// emptied segment list is released once, not at every turn, so the turns
+// after it allocate nothing.
+func TestTrimOnceAfterReset(t *testing.T) {
+	c := NewConn()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	seg := func(d Dir, seq, ack Seq, f Flags, n int) {
+		c.Add(d, &Segment{Index: 1, Time: now, Seq: seq, Ack: ack, Flags: f, Len: n, Window: 1000})
+		now = now.Add(time.Millisecond)
+	}
+	var cs, ss Seq = 1000, 5000
+	seg(ClientToServer, cs, 0, SYN, 0)
+	seg(ServerToClient, ss, cs+1, SYN|ACK, 0)
+	cs, ss = cs+1, ss+1
+	seg(ClientToServer, cs, ss, ACK, 0)
+	seg(ClientToServer, cs, ss, RST|ACK, 0)
+	turn := func() {
+		seg(ClientToServer, cs, ss, ACK|PSH, 50)
+		cs = cs.Add(50)
+		seg(ServerToClient, ss, cs, ACK|PSH, 400)
+		ss = ss.Add(400)
+		seg(ClientToServer, cs, ss, ACK, 0)
+	}
+	turn()
+	turn()
+	assert.True(t, c.Closed())
+	assert.Zero(t, testing.AllocsPerRun(100, turn))
+}
