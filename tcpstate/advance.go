@@ -89,7 +89,7 @@ func (f *half) moveNxt(s *Segment, a *Analysis) {
 // largest window), its SACK blocks and its timestamp.
 func (c *Conn) noteHeader(f *half, s *Segment, a *Analysis) {
 	if s.Ack != f.lastAck {
-		f.lastAckIdx = s.Index
+		f.lastAckIdx, f.lastAckMov = s.Index, s.Time.UnixNano()
 	}
 	f.window, f.winIdx = uint32(s.Window), s.Index
 	f.lastAck, f.lastAckT = s.Ack, s.Time

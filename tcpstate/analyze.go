@@ -55,6 +55,7 @@ type half struct {
 	lastAck    Seq // SEG.ACK of the direction's last segment (0: none yet)
 	lastAckT   time.Time
 	lastAckIdx uint64 // segment that last moved lastAck
+	lastAckMov int64  // its capture time, Unix nanoseconds
 	window     uint32 // SEG.WND of the last segment, unscaled
 	winIdx     uint64 // segment that carried window
 	firstAck   bool   // no segment but SYNs sent yet: window is unscaled
@@ -392,19 +393,22 @@ func (c *Conn) cause(f, r *half, s *Segment, ls Labels) Cause {
 	if f.lastSend.IsZero() {
 		return CauseUnknown
 	}
-	// Duplicate ACKs or SACK blocks drive a retransmission only when they
-	// came after the previous transmission of the bytes resent: stale
-	// ones (the receiver's last word before a silence) do not make an RTO
-	// backoff fast.
-	fresh := r.lastIdx > f.lastSent(s.Seq, s.SeqLen())
-	if fresh && ((r.dupAcks >= 1 && r.lastAck == s.Seq) || (r.nsack > 0 && r.lastAck.LessThanEq(s.Seq))) {
-		return CauseFast
-	}
-	idle := s.Time.Sub(f.lastSend)
 	// The sender's round trip: its smoothed data→ACK samples cover only
 	// the capture point to the receiver and back, so take at least the
 	// handshake's full round trip.
 	srtt := max(f.srtt, c.firstRTT)
+	// Duplicate ACKs or SACK blocks drive a retransmission only when they
+	// came after the previous transmission of the bytes resent (stale
+	// ones, the receiver's last word before a silence, do not make an RTO
+	// backoff fast), and when the sender answered them sooner than any
+	// retransmission timer (at least SRTT + 200 ms in practice): a sender
+	// that stays silent longer after them was waiting for its timer (a
+	// SACK recovery that stalled).
+	fresh := r.lastIdx > f.lastSent(s.Seq, s.SeqLen()) && s.Time.Sub(r.lastAckT) < srtt+200*time.Millisecond
+	if fresh && ((r.dupAcks >= 1 && r.lastAck == s.Seq) || (r.nsack > 0 && r.lastAck.LessThanEq(s.Seq))) {
+		return CauseFast
+	}
+	idle := s.Time.Sub(f.lastSend)
 	una, unaOK := f.una(r)
 	tail := s.Seq.Add(s.SeqLen()) == f.sndNxt
 	if tail && !f.inRec && srtt > 0 && idle > 0 {
@@ -414,13 +418,38 @@ func (c *Conn) cause(f, r *half, s *Segment, ls Labels) Cause {
 			return CauseTLP
 		}
 	}
-	if unaOK && s.Seq.LessThanEq(una) && idle >= 200*time.Millisecond {
-		// The first unacknowledged byte again after a silence; below
-		// SND.UNA as the capture saw it when the ACKs were lost after
-		// the capture point (the sender's SND.UNA is older).
+	if unaOK && s.Seq.LessThanEq(una) && f.timerRan(r, s) >= 200*time.Millisecond {
+		// The first unacknowledged byte again after its timer ran 200 ms
+		// or more; below SND.UNA as the capture saw it when the ACKs were
+		// lost after the capture point (the sender's SND.UNA is older).
 		return CauseTimeout
 	}
 	return CauseUnknown
+}
+
+// timerRan returns how long the retransmission timer of the first byte
+// that s resends had run when s was sent, as the capture point saw it: since the
+// later of the receiver's last ACK that moved (an ACK of new data restarts
+// the timer, RFC 6298 5.3) and the byte's last transmission, or, when that
+// is not remembered, the sender's last segment (5.1: the timer runs from
+// a transmission).
+func (f *half) timerRan(r *half, s *Segment) time.Duration {
+	// the timer guards the first byte resent (the oldest outstanding):
+	// later bytes a larger resend repacketizes were sent since
+	start, g := f.lastSend, Span(s.Seq, 1)
+	var last int64
+	for i := range f.segs {
+		if x := &f.segs[i]; x.r.Overlaps(g) && x.t > last {
+			last = x.t
+		}
+	}
+	if last > 0 {
+		start = time.Unix(0, last)
+	}
+	if r.lastAckMov > start.UnixNano() {
+		start = time.Unix(0, r.lastAckMov)
+	}
+	return s.Time.Sub(start)
 }
 
 // lastSent returns the packet index of the latest transmission of the n

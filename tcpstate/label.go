@@ -116,16 +116,19 @@ const (
 	CauseNone Cause = iota
 	// CauseFast: fast retransmit or SACK-driven recovery: the receiver had
 	// sent duplicate ACKs or SACK blocks above the resent data (RFC 5681,
-	// RFC 6675) since the bytes' previous transmission.
+	// RFC 6675) since the bytes' previous transmission, and the sender
+	// answered them sooner than any timer (within SRTT + 200 ms).
 	CauseFast
 	// CauseTLP: a tail-loss probe (RFC 8985): the last segment sent again,
 	// before a retransmission timeout could have expired, with no
 	// duplicate ACK.
 	CauseTLP
 	// CauseTimeout: the retransmission timer expired (RFC 6298): the first
-	// unacknowledged byte sent again after a silence of 200 ms or more,
-	// with no duplicate ACK or SACK since its previous transmission (or
-	// bytes the capture saw acknowledged: the ACKs were lost after it).
+	// unacknowledged byte sent again 200 ms or more after the later of its
+	// previous transmission and the receiver's last ACK that moved (the
+	// timer's start, sections 5.1 and 5.3), not driven by duplicate ACKs
+	// or SACKs as CauseFast is (or bytes the capture saw acknowledged: the
+	// ACKs were lost after it).
 	CauseTimeout
 	// CauseUnknown: none of the above could be told.
 	CauseUnknown

@@ -642,3 +642,77 @@ func TestEnding(t *testing.T) {
 		})
 	}
 }
+
+// TestCauseStalledSACKRecovery: captured at the server, two segments are
+// lost after it; the client's SACK draws a fast retransmit of the first,
+// its partial ACK then asks for the second, and the server sends it only
+// a second later: the SACK recovery stalled and the timer resent it, a
+// timeout though SACK blocks came since its first sending (the pattern of
+// sv_syn_retransmit_with_ts.pcap's frame 239, 0.999 s after frame 238).
+func TestCauseStalledSACKRecovery(t *testing.T) {
+	b := newB()
+	b.Handshake(time.Millisecond, 20*time.Millisecond, flowtest.OptSACKPerm(), flowtest.OptSACKPerm()) // 1-3
+	b.Send(c2s, 100, nil)                                                                              // 4: request
+	b.Advance(time.Millisecond)
+	a := b.Send(s2c, 1000, nil)  // 5: lost after the capture point
+	bb := b.Send(s2c, 1000, nil) // 6: lost too
+	b.Send(s2c, 1000, nil)       // 7
+	end := b.Nxt(s2c)
+	b.Advance(21 * time.Millisecond)
+	b.Packet(c2s, flowtest.Seg{Ack: a, SetAck: true, Opts: flowtest.OptSACK([2]uint32{bb + 1000, end})}) // 8
+	b.Advance(100 * time.Microsecond)
+	b.Packet(s2c, flowtest.Seg{Seq: a, SetSeq: true, Len: 1000}) // 9: fast retransmit
+	b.Advance(21 * time.Millisecond)
+	b.Packet(c2s, flowtest.Seg{Ack: bb, SetAck: true, Opts: flowtest.OptSACK([2]uint32{bb + 1000, end})}) // 10: partial ACK
+	b.Advance(time.Second)
+	b.Packet(s2c, flowtest.Seg{Seq: bb, SetSeq: true, Len: 1000}) // 11: on the timer
+	r := run(t, b)
+	assert.Equal(t, tcpstate.CauseFast, r.an[9].Cause, "answers the SACK at once")
+	assert.Equal(t, tcpstate.CauseTimeout, r.an[11].Cause, "a second after the partial ACK")
+}
+
+// TestCauseAckDrivenAfterRTO: after a timeout resend, the client's ACK of
+// it asks for the next lost segment, 300 ms later, and the server sends
+// that at once: the ACK drove it (recovery after the RTO), not a timer,
+// though the server had been silent 300 ms (the pattern of
+// mlab_ndt_wan_small.pcap's frame 330, 16 µs after the client's frame 329).
+func TestCauseAckDrivenAfterRTO(t *testing.T) {
+	b := newB()
+	b.Handshake(time.Millisecond, 20*time.Millisecond, nil, nil) // 1-3
+	b.Send(c2s, 100, nil)                                        // 4: request
+	b.Advance(time.Millisecond)
+	a := b.Send(s2c, 1000, nil)  // 5: lost after the capture point
+	bb := b.Send(s2c, 1000, nil) // 6: lost too
+	b.Advance(250 * time.Millisecond)
+	b.Packet(s2c, flowtest.Seg{Seq: a, SetSeq: true, Len: 1000}) // 7: timeout
+	b.Advance(300 * time.Millisecond)
+	b.Packet(c2s, flowtest.Seg{Ack: bb, SetAck: true}) // 8: ACKs the resend
+	b.Advance(20 * time.Microsecond)
+	b.Packet(s2c, flowtest.Seg{Seq: bb, SetSeq: true, Len: 1000}) // 9
+	r := run(t, b)
+	assert.Equal(t, tcpstate.CauseTimeout, r.an[7].Cause)
+	assert.NotEqual(t, tcpstate.CauseTimeout, r.an[9].Cause, "20 µs after the ACK that asked for it")
+}
+
+// TestCauseTimerOfFirstByte: the server resends its first unacknowledged
+// segment on a timeout, sends new data 30 ms later, and 228 ms after the
+// resend sends the first byte again in a larger segment (repacketized with
+// the new data): a timeout, since that byte's timer ran 228 ms, though the
+// server's last segment was 198 ms before (the pattern of
+// mlab_ndt_wan_small.pcap's frame 16, 0.228 s after frame 13).
+func TestCauseTimerOfFirstByte(t *testing.T) {
+	b := newB()
+	b.Handshake(time.Millisecond, 14*time.Millisecond, nil, nil) // 1-3
+	b.Send(c2s, 100, nil)                                        // 4: request
+	b.Advance(time.Millisecond)
+	a := b.Send(s2c, 200, nil) // 5: lost after the capture point
+	b.Advance(217 * time.Millisecond)
+	b.Packet(s2c, flowtest.Seg{Seq: a, SetSeq: true, Len: 200}) // 6: timeout
+	b.Advance(30 * time.Millisecond)
+	b.Send(s2c, 1000, nil) // 7: new data
+	b.Advance(198 * time.Millisecond)
+	b.Packet(s2c, flowtest.Seg{Seq: a, SetSeq: true, Len: 1200}) // 8
+	r := run(t, b)
+	assert.Equal(t, tcpstate.CauseTimeout, r.an[6].Cause)
+	assert.Equal(t, tcpstate.CauseTimeout, r.an[8].Cause, "the first byte's timer ran 228 ms")
+}
