@@ -41,7 +41,7 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 
 	out.Stalls = append([]Stall(nil), cs.stalls...)
 	out.Model = Model{RoundTrips: cs.turnN, InitialWindow: defaultIW, Phases: append([]Phase(nil), cs.phases...),
-		PhasesDropped: cs.dropped, RTOs: cs.rtos}
+		PhasesDropped: cs.dropped, RTOs: cs.rtos, SYNTimeouts: cs.synRTO}
 	if iw := cs.initialWindow(); iw > 0 {
 		out.Model.InitialWindow = iw
 	}

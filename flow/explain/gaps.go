@@ -45,7 +45,7 @@ func (cs *connState) event(d tcpstate.Dir, s *tcpstate.Segment, t int64, an *tcp
 	g := gapCtx{d: d, s: s, a: cs.evT, t: t, gap: time.Duration(t - cs.evT)}
 	defer func() { cs.evT, cs.evDir, cs.evValid, cs.evData = t, d, true, s.Len > 0 }()
 	if cs.inHandshake() {
-		cs.handshakeGap(&g)
+		cs.handshakeGap(&g, an)
 		return
 	}
 	if !cs.evValid {
@@ -84,8 +84,18 @@ func (cs *connState) event(d tcpstate.Dir, s *tcpstate.Segment, t int64, an *tcp
 // handshakeGap attributes a gap of the handshake: the handshake's, but
 // for what other traffic between the same hosts made it wait in the
 // bottleneck queue beyond the leg (queue_cross, as in a crossing: a
-// connection opened while a download fills the queue).
-func (cs *connState) handshakeGap(g *gapCtx) {
+// connection opened while a download fills the queue), and for a SYN or
+// SYN/ACK sent again on its timer (tcpstate's timeout: the initial RTO, 1
+// s by RFC 6298, 3 s on older stacks): that wait is a timeout (rto, and
+// Model.SYNTimeouts for the what-if, which keeps it whatever the RTT).
+func (cs *connState) handshakeGap(g *gapCtx, an *tcpstate.Analysis) {
+	if g.s.Flags.Has(tcpstate.SYN) && an.Retransmitted() && an.Cause == tcpstate.CauseTimeout {
+		cs.rtos++
+		cs.synRTO += g.gap
+		cs.sum[CauseRTO] += g.gap
+		cs.stall(g.a, g.t, g.gap, CauseRTO, g.s.Index)
+		return
+	}
 	var qc time.Duration
 	if leg := cs.legOf(g.d); leg > 0 {
 		if q, self := cs.queueNow(g.d, g.t); !self {

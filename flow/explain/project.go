@@ -14,10 +14,6 @@ const rtoMin = 0.2
 // dupThresh is the duplicate ACKs a fast retransmit waits for (RFC 5681).
 const dupThresh = 3.0
 
-// synTimeout is the least wait that makes a long handshake a resent SYN
-// or SYN/ACK: most of the initial timeout of 1 s (RFC 6298 section 2.1).
-const synTimeout = 0.9
-
 // DefaultRWnd is the receive window a projection assumes at the target
 // when Target.RWnd is zero: the largest Linux's autotuning grows to by
 // default (the third field of net.ipv4.tcp_rmem, 6 MB), which no path of
@@ -196,19 +192,15 @@ func newScales(c *Conn, t Target) scales {
 }
 
 // scaleParts prices the parts that do not need a replay into q and returns
-// the wait of a resent SYN or SYN/ACK found in the handshake.
+// the waits on SYN or SYN/ACK timers the handshake paid (Model.SYNTimeouts:
+// the initial RTO, whatever the path's RTT).
 func (c *Conn) scaleParts(q *budgetS, k scales) (synRTO float64) {
 	b := secondsOf(&c.Budget)
 	if b.p[CauseHandshake] > 0 {
-		// one round trip, and what the hosts took beyond it; a second or
-		// more beyond it is a SYN or SYN/ACK resent on the initial
-		// timeout (1 s, RFC 6298): a loss
+		// one round trip, and what the hosts took beyond it
 		q.p[CauseHandshake] = b.p[CauseHandshake] * k.kRTT
 		if b.p[CauseHandshake] > k.r {
 			q.p[CauseHandshake] = k.r2 + b.p[CauseHandshake] - k.r
-		}
-		if ex := b.p[CauseHandshake] - k.r; ex >= synTimeout {
-			q.p[CauseHandshake], synRTO = k.r2, ex
 		}
 	}
 	q.p[CauseClientThink] = b.p[CauseClientThink]
@@ -224,7 +216,7 @@ func (c *Conn) scaleParts(q *budgetS, k scales) (synRTO float64) {
 	q.p[CauseQueueCross] = b.p[CauseQueueCross] * k.kRate
 	q.p[CauseReceiverWindow] = b.p[CauseReceiverWindow] * k.kRTT
 	q.p[CauseZeroWindow] = b.p[CauseZeroWindow]
-	return synRTO
+	return c.Model.SYNTimeouts.Seconds()
 }
 
 // priceLoss prices the losses into p's budget: the target's when t gives
@@ -234,7 +226,7 @@ func (c *Conn) priceLoss(p *projS, t Target, dst replayNet, k scales, synRTO flo
 	q, b := &p.Budget, secondsOf(&c.Budget)
 	if !t.LossKnown {
 		q.p[CauseLossRecovery] = b.p[CauseLossRecovery] * k.kRTT
-		q.p[CauseRTO] = b.p[CauseRTO]*(rtoMin+k.r2)/(rtoMin+k.r) + synRTO
+		q.p[CauseRTO] = max(0, b.p[CauseRTO]-synRTO)*(rtoMin+k.r2)/(rtoMin+k.r) + synRTO
 		p.Assumptions = append(p.Assumptions, "loss unknown: the observed losses kept, priced at the target's RTT")
 		return 0
 	}

@@ -232,8 +232,9 @@ func TestScriptedMissingSynAck(t *testing.T) {
 // answers cannot be told (Karn's rule), so the handshake's round trip is
 // timed from the first SYN (tcpstate's Handshake.RTT, 1.0501 s, an upper
 // bound) and the base RTT is the request's 55 ms; the vantage is judged on
-// the legs from the latest SYN; the whole wait is handshake time in the
-// budget.
+// the legs from the latest SYN. In the budget the second before the SYN's
+// resend is a timeout (rto, counted in the model's rtos and syn_rto_s),
+// the 50.1 ms after it handshake.
 func TestScriptedSynRetransmitted(t *testing.T) {
 	b := newBuilder()
 	b.Packet(c2s, flowtest.Seg{Flags: tcpstate.SYN, Opts: flowtest.OptMSS(1460)})
@@ -251,8 +252,14 @@ func TestScriptedSynRetransmitted(t *testing.T) {
 	assert.Equal(t, tcpstate.VantageClient, c.Vantage, "50 ms to the server, 0.1 ms to the client")
 	assert.InDelta(t, 55.1, units.Ms(c.RTT), 1e-6, "the request's 55 ms to the server, 0.1 ms to the client")
 	assert.Equal(t, 2, c.RTTSamples, "the handshake and the request timed by the answer's ACK")
-	assert.InDelta(t, 1.0501, c.Budget.Handshake.Seconds(), 1e-9)
+	assert.InDelta(t, 0.0501, c.Budget.Handshake.Seconds(), 1e-9)
+	assert.InDelta(t, 1.0, c.Budget.RTO.Seconds(), 1e-9)
+	assert.Equal(t, 1, c.Model.RTOs)
+	assert.Equal(t, time.Second, c.Model.SYNTimeouts)
 	assert.EqualValues(t, 1, c.AcksC2S.Retransmissions, "the SYN sent again")
+	// projected to a path of 10 times the RTT the timer's second stays
+	p := c.ProjectTo(explain.Target{RTT: 551 * time.Millisecond})
+	assert.InDelta(t, 1.0, p.Budget.RTO.Seconds(), 1e-9)
 	assert.InDelta(t, c.Budget.Duration.Seconds(), c.Budget.Sum().Seconds(), 1e-9)
 }
 

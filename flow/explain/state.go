@@ -145,6 +145,7 @@ type connState struct {
 
 	stalls []Stall
 	rtos   int
+	synRTO time.Duration // waits on SYN or SYN/ACK timers (in rtos and sum)
 	q      connQueue
 
 	turns       int

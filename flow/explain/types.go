@@ -409,8 +409,13 @@ type Model struct {
 	// the rest.
 	Phases        []Phase `json:"phases"`
 	PhasesDropped int     `json:"phases_dropped"`
-	// RTOs counts retransmission timeouts.
+	// RTOs counts retransmission timeouts, a SYN or SYN/ACK sent again
+	// on its timer included.
 	RTOs int `json:"rtos"`
+	// SYNTimeouts is the time the handshake waited on SYN or SYN/ACK
+	// timers (part of Budget.RTO): the initial RTO, which does not scale
+	// with the path's RTT (absent when none).
+	SYNTimeouts time.Duration `json:"syn_rto_s,omitempty"`
 }
 
 // Legs is where the capture point sits on the path (tcpstate.Legs): the
