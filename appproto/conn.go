@@ -119,6 +119,10 @@ func (c *Conn) Add(d Dir, s *tcpstate.Segment) {
 	if s.Flags.Has(tcpstate.FIN) {
 		c.fin[d] = true
 	}
+	if s.Flags.Has(tcpstate.ACK) {
+		// what the sender of s had received before it sent s
+		c.rs[d.Reverse()].acked(s.Ack)
+	}
 	c.rs[d].add(s)
 }
 
@@ -171,7 +175,7 @@ func (c *Conn) identify(final bool) {
 func (c *Conn) started(m *Message) { c.pair.start(m) }
 
 // lostBytes passes bytes lost outside any message to pairing.
-func (c *Conn) lostBytes(d Dir, n int64) { c.pair.lost(d, n) }
+func (c *Conn) lostBytes(d Dir, n int64, t time.Time) { c.pair.lost(d, n, t) }
 
 // ended passes a message that framing ended to the handler, then pairing.
 func (c *Conn) ended(m *Message) {

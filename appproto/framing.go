@@ -39,8 +39,9 @@ type messageSink interface {
 	// ended receives the message when it ends, complete.
 	ended(m *Message)
 	// lostBytes receives n bytes of d lost in a gap outside any message
-	// (at a frame boundary, or while the framing is lost).
-	lostBytes(d Dir, n int64)
+	// (at a frame boundary, or while the framing is lost), dated t (the
+	// first captured byte after them, or when the gap was given up on).
+	lostBytes(d Dir, n int64, t time.Time)
 }
 
 // framer is one direction's framing state.
@@ -495,7 +496,7 @@ func (fr *framing) gap(d Dir, n int64, t time.Time, idx uint64, psh bool) {
 		ds.msg.Incomplete = true
 		ds.msg.MissingBytes += n
 	} else {
-		fr.out.lostBytes(d, n)
+		fr.out.lostBytes(d, n, t)
 	}
 	switch ds.mode {
 	case modeUnknown:

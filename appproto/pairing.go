@@ -1,5 +1,7 @@
 package appproto
 
+import "time"
+
 // txn is a transaction being assembled: its state, then its text.
 type txn struct {
 	txnState
@@ -13,6 +15,7 @@ type txnState struct {
 	id          uint64
 	reqDone     bool
 	respStarted bool
+	respLost    bool // its response began in a gap: the capture lost its start
 	reqIdx      uint64
 	respIdx     uint64
 	turnBased   bool   // the request ends the previous transaction (EndsPrevious)
@@ -97,6 +100,11 @@ func (p *pairing) startRequest(m *Message) {
 	if m.Role.Has(EndsPrevious) {
 		p.completeStarted()
 	}
+	// A response whose start the capture lost has ended by the time the
+	// client asks again (one answer at a time; its end was never framed).
+	for len(p.q) > 0 && p.q[0].respLost {
+		p.complete(&p.q[0])
+	}
 	tx := p.find(p.accum)
 	if tx == nil && !p.phantom && (p.over > 0 || len(p.q) >= p.maxPending) {
 		// Too many requests pending: count this one, pair it with its
@@ -144,6 +152,9 @@ func (p *pairing) startServer(m *Message) {
 		if !tx.respStarted {
 			tx.respStarted, tx.ResponseFirst = true, m.First
 		}
+		// a message of a response whose first bytes were lost: it was
+		// seen after all (its start recognised, or what followed it)
+		tx.respLost = false
 		o.txn = tx.id
 	}
 }
@@ -181,15 +192,27 @@ func (p *pairing) endUnpaired(m *Message, ghost bool) {
 	}
 }
 
-// lost accounts for n bytes of d lost in a gap outside any message: they
-// belong to the transaction under way in d, if any (the request being
-// sent; the oldest sent request, whose response is due).
-func (p *pairing) lost(d Dir, n int64) {
+// lost accounts for n bytes of d lost in a gap outside any message, dated
+// t: they belong to the transaction under way in d, if any (the request
+// being sent; the oldest sent request, whose response is due). Their side
+// spoke, though the capture lost what it said: for the turns, as a
+// message would. A response due that had not begun begins with them (at
+// t, the first byte captured after them): the capture lost its start, so
+// no message of it may ever be framed, and the next request ends it (see
+// startRequest).
+func (p *pairing) lost(d Dir, n int64, t time.Time) {
+	if d == ClientToServer && p.last != int(ClientToServer) {
+		p.stats.Turns++
+	}
+	p.last = int(d)
 	var tx *txn
 	if d == ClientToServer {
 		tx = p.find(p.accum)
 	} else if len(p.q) > 0 && p.q[0].reqDone {
 		tx = &p.q[0]
+		if !tx.respStarted {
+			tx.respStarted, tx.respLost, tx.ResponseFirst = true, true, t
+		}
 	}
 	if tx != nil {
 		tx.Incomplete = true
@@ -289,9 +312,13 @@ func (p *pairing) completeStarted() {
 	}
 }
 
-// complete reports tx and removes it from the queue.
+// complete reports tx and removes it from the queue. A response whose
+// start the capture lost is no response seen (Stats.Responses, as tshark
+// counts them), though its transaction is reported, incomplete.
 func (p *pairing) complete(tx *txn) {
-	p.stats.Responses++
+	if !tx.respLost {
+		p.stats.Responses++
+	}
 	p.stats.Transactions++
 	t := &tx.Transaction
 	t.ID = int(p.stats.Transactions)

@@ -184,6 +184,23 @@ func (r *reassembler) drain() {
 	}
 }
 
+// acked tells the reassembler that the receiver acknowledged every byte
+// of the direction before ack: a hole below ack was received but not
+// captured ("previous segment not captured" that the ACK proves lost to
+// the capture), so waiting for it is pointless; the held segments it kept
+// waiting are delivered after a gap now, dated by the first of them, not
+// once MaxHeld bytes have piled up behind it. An ACK more than 2^30 bytes
+// ahead is ignored.
+func (r *reassembler) acked(ack tcpstate.Seq) {
+	if !r.init || len(r.held) == 0 || !r.next.LessThan(ack) || r.next.Size(ack) > 1<<30 {
+		return
+	}
+	for len(r.held) > 0 && r.held[0].seq.LessThanEq(ack) {
+		r.skipTo(r.held[0].seq, r.held[0].t)
+		r.drain()
+	}
+}
+
 // flush delivers every held segment, each after a gap for the bytes
 // missing before it, as of time t (the connection's last packet).
 func (r *reassembler) flush(t time.Time) {
