@@ -106,6 +106,9 @@ func (c *Conn) noteHeader(f *half, s *Segment, a *Analysis) {
 	}
 	f.nsack = min(s.Opts.NSACK, MaxSACKBlocks)
 	copy(f.sack[:], s.Opts.SACK[:f.nsack])
+	if s.Flags.Has(ACK) {
+		a.SACKHole = sackHole(s.Ack, f.sack[:f.nsack])
+	}
 	if s.Opts.HasTimestamps {
 		f.sentTS(s)
 	}
@@ -343,4 +346,21 @@ func (c *Conn) spurious(r *half, s *Segment, a *Analysis) {
 			}
 		}
 	}
+}
+
+// sackHole returns the first hole SACK blocks report above ack: from ack
+// to the lowest left edge above it (a D-SACK block, below ack, reports
+// none); empty when there is none within 2^30 bytes.
+func sackHole(ack Seq, blocks []SACKBlock) Range {
+	var left Seq
+	ok := false
+	for _, b := range blocks {
+		if ack.LessThan(b.Left) && ack.Size(b.Left) <= 1<<30 && (!ok || b.Left.LessThan(left)) {
+			left, ok = b.Left, true
+		}
+	}
+	if !ok {
+		return Range{}
+	}
+	return Range{ack, left}
 }

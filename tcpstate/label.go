@@ -229,6 +229,11 @@ type Analysis struct {
 	// segment's direction after it, minus those the receiver reported
 	// holding in SACK blocks; valid when the segment carries data.
 	InFlight uint32
+	// SACKHole is the first hole the segment's SACK blocks report in the
+	// other direction's data: from SEG.ACK up to the lowest left edge
+	// above it (the bytes the segment's sender is missing); empty when no
+	// block lies above SEG.ACK (or within 2^30 bytes of it).
+	SACKHole Range
 	// Anomaly marks bad input found on the segment.
 	Anomaly Anomaly
 	// Unneeded is the packet index of an earlier retransmission of the

@@ -50,7 +50,12 @@ func (cs *connState) event(d tcpstate.Dir, s *tcpstate.Segment, t int64, an *tcp
 	}
 	if !cs.evValid {
 		// first event of a connection picked up mid-stream: the gap since
-		// its first packet (pure ACKs) is the sender's own.
+		// its first packet (pure ACKs) is the sender's own, or recovery
+		// when its data comes into a hole the receiver reports
+		if cs.d[d].holeOpen && s.Len > 0 {
+			cs.sum[CauseLossRecovery] += g.gap
+			return
+		}
 		cs.sum[think(d)] += g.gap
 		return
 	}

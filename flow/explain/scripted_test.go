@@ -275,3 +275,29 @@ func TestScriptedLoopbackVantage(t *testing.T) {
 	assert.Equal(t, tcpstate.VantageUnknown, c.Vantage)
 	assert.InDelta(t, 0.06, units.Ms(c.RTT), 1e-9, "the handshake's 60 µs")
 }
+
+// A capture that begins inside a loss recovery (cs_tcp_dupack.pcapng's
+// shape): the client's first ACK already SACKs data above a hole the
+// capture never saw, the server's new data draws duplicate ACKs, and the
+// server fast-retransmits the hole's first segment 0.7 ms in. Nothing is
+// labelled "previous segment not captured"; the SACK block (tcpstate's
+// SACKHole) shows the hole, so the time up to the retransmission is loss
+// recovery, not the server's think time.
+func TestScriptedCaptureStartsInRecovery(t *testing.T) {
+	b := newBuilder()
+	b.SetISN(c2s, 1000)
+	b.SetISN(s2c, 5000)
+	b.Step = 100 * time.Microsecond
+	sack := func(right uint32) []byte { return flowtest.OptSACK([2]uint32{7000, right}) }
+	b.Packet(c2s, flowtest.Seg{Ack: 5000, SetAck: true, Opts: sack(8000)}) // the hole 5000-7000
+	for _, seq := range []uint32{8000, 9000, 10000} {
+		b.Packet(s2c, flowtest.Seg{Seq: seq, SetSeq: true, Ack: 1000, SetAck: true, Len: 1000})
+		b.Packet(c2s, flowtest.Seg{Ack: 5000, SetAck: true, Opts: sack(seq + 1000)}) // duplicate ACK
+	}
+	b.Packet(s2c, flowtest.Seg{Seq: 5000, SetSeq: true, Ack: 1000, SetAck: true, Len: 1000}) // fast retransmit
+	b.Packet(c2s, flowtest.Seg{Ack: 6000, SetAck: true, Opts: sack(11000)})
+	c := explainBytes(t, b.Bytes())
+	assert.Equal(t, explain.LimitLoss, c.Limit)
+	assert.InDelta(t, 0.0007, c.Budget.LossRecovery.Seconds(), 1e-9, "from the first ACK to the retransmission")
+	assert.Zero(t, c.Budget.ServerThink)
+}

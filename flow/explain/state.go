@@ -188,6 +188,15 @@ func (cs *connState) add(d tcpstate.Dir, s *tcpstate.Segment, an *tcpstate.Analy
 	if g := an.Data; !g.Empty() && an.Labels.Has(tcpstate.LostSegment) && !ds.holeOpen {
 		ds.holeOpen, ds.holeEnd = true, g.First
 	}
+	// A hole in the other direction's data its receiver reports in SACK
+	// blocks (tcpstate's SACKHole) before the capture has seen any of
+	// that data: the capture began inside a loss recovery, which no label
+	// can show (the lost bytes and the dup ACKs before were not captured).
+	if h := an.SACKHole; !h.Empty() {
+		if od := &cs.d[d.Reverse()]; od.segs == 0 && !od.holeOpen {
+			od.holeOpen, od.holeEnd = true, h.End
+		}
+	}
 	if cs.hs == 1 || cs.hs == 2 {
 		h := tc.Handshake()
 		cs.handshake(d, s, t, &h)
