@@ -11,13 +11,17 @@
 // from the first data seen): retransmitted bytes are dropped, out-of-order
 // segments are copied and held, at most Config.MaxHeld bytes per
 // direction; a hole that is never filled, and payload the capture's snap
-// length cut, become gaps. A gap inside a frame whose length is known is
-// skipped; a gap past a frame boundary loses the framing: parsers that
-// implement Resyncer look for the next plausible header, the others turn
-// the rest of that direction into unknown data. A parser that implements
-// Truncator still counts a message whose header the gap cut (HTTP request
-// and status lines under a short snap length). Stats.Gaps,
-// Stats.GapBytes and Stats.Resyncs count what happened.
+// length cut, become gaps. A hole the other side's ACK covers becomes a
+// gap at that ACK: the bytes reached the receiver, so the capture lost
+// them, and what was held behind them goes on at once. A response whose
+// start a gap lost is the due request's (incomplete; no response seen in
+// Stats.Responses) and ends at the next request. A gap inside a frame
+// whose length is known is skipped; a gap past a frame boundary loses the
+// framing: parsers that implement Resyncer look for the next plausible
+// header, the others turn the rest of that direction into unknown data. A
+// parser that implements Truncator still counts a message whose header the
+// gap cut (HTTP request and status lines under a short snap length).
+// Stats.Gaps, Stats.GapBytes and Stats.Resyncs count what happened.
 //
 // Identification. The first bytes of each direction (up to 2 KiB) are
 // offered to every Protocol of the Registry, which scores them from 0 to
