@@ -3,7 +3,6 @@ package series_test
 import (
 	"bytes"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -364,10 +363,13 @@ func TestTurnLogDisordered(t *testing.T) {
 	assert.True(t, log.Turns()[1].FirstResponse.IsZero())
 	assert.Equal(t, 1, log.Disordered())
 
-	camp := &flowtest.Campaign{Sources: mustLab(t), Seed: 1}
+	// the lab campaign's mutant 55 (seed 1): its flips depend on the seed
+	// and the index alone, so a campaign of its one source makes it again
+	// whatever captures the lab folder holds
+	src := filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "whatif", "dsl512-pg-fetch100.pcap.gz")
+	camp := &flowtest.Campaign{Sources: []string{src}, Seed: 1}
 	m, err := camp.Mutant(55)
 	require.NoError(t, err)
-	require.True(t, strings.HasSuffix(m.Source, "dsl512-pg-fetch100.pcap.gz"), "the campaign's captures changed: %s", m)
 	mlog := series.NewTurnLog(1, 0)
 	res, err := flow.Analyze(bytes.NewReader(m.Data), flow.Config{KeepConns: true, Consumers: []flow.Consumer{mlog}})
 	require.NoError(t, err)
@@ -384,11 +386,4 @@ func TestTurnLogDisordered(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, mlog.Disordered(), plog.Disordered())
 	assert.Equal(t, mlog.Turns(), plog.Turns())
-}
-
-func mustLab(t *testing.T) []string {
-	t.Helper()
-	src, err := flowtest.LabCaptures()
-	require.NoError(t, err)
-	return src
 }
