@@ -31,6 +31,7 @@
 #            dropped), through 5 % Bernoulli loss, and clean, with per-size emulator counters
 #   budget   pg-chatty and http-chatty twice at 10 ms, the same rows by FETCH 15, and 50 extra queries/requests
 #   whatif   nine workloads on six profiles from LAN (0.5 ms, 50 Mbit/s) to geostationary (600 ms)
+#   think    whatif's pg-chatty on its six profiles, captured at the client and the server at once
 #   calib    (not committed) the emulator's accuracy at 10..200 Mbit/s
 #
 # netecology's copy (testdata/lab/make-captures.sh) differs from ../shared/lab's by the
@@ -1128,6 +1129,18 @@ Calibration (\`LAB_SET=calib make-captures.sh /tmp/lab-out/calib\`: http-bulk at
     done
 }
 
+# LAB_SET=think (issue 18): whatif's chatty PostgreSQL session on each of its profiles, captured at
+# the client and at the server at once
+plan_think() {
+    SET_GZ=1
+    SET_DOC="Think time measured at both ends: the chatty PostgreSQL session of the whatif set (200 single-row queries, one per round trip) on each of its six profiles, captured at the client (c0) and at the server (s0) at once. At the server's own interface a query's arrival and its answer's departure have no path between them: their gap is what the server spent, whatever the link; likewise the client's capture times the client. Compare those with the think time an explanation infers from the capture at the other end, and the profiles with each other: a host's think per turn that changes with the path is the hosts', not the model's."
+    local P
+    for P in lan m20 loss1 shallow dsl512 geo; do
+        plan_std "$P-pg-chatty" $P pg-chatty
+        plan_at "$P-pg-chatty" "client server"
+    done
+}
+
 # LAB_SET=calib: the emulator's accuracy at high rates (not committed: LAB_SET=calib make-captures.sh /tmp/lab-out/calib)
 plan_calib() {
     SET_DOC="Calibration of the userspace emulator: the same bulk HTTP download at 10 to 200 Mbit/s, 0.5 ms RTT. Compare emulator lateness with the serialization time of one frame, and the capture's throughput with the rate."
@@ -1144,8 +1157,8 @@ plan() {
     rtt) plan_rtt ;;
     holdout) plan_holdout ;;
     project) plan_project ;;
-    vantage|events|span|sweeps|budget|whatif|calib) "plan_$LAB_SET" ;;
-    *) die "unknown LAB_SET '$LAB_SET' (default, rtt, holdout, project, vantage, events, span, sweeps, budget, whatif or calib)" ;;
+    vantage|events|span|sweeps|budget|whatif|think|calib) "plan_$LAB_SET" ;;
+    *) die "unknown LAB_SET '$LAB_SET' (default, rtt, holdout, project, vantage, events, span, sweeps, budget, whatif, think or calib)" ;;
     esac
     # LAB_ONLY="name ...": take only these captures of the set (the others'
     # files and ground truth in OUTDIR stay as they are)
