@@ -491,42 +491,48 @@ func (fr *framing) gap(d Dir, n int64, t time.Time, idx uint64, psh bool) {
 	if ds.held {
 		fr.endMessage(d) // it ended before the gap
 	}
+	// outside: the gap's bytes belong to no message under way; they go
+	// to pairing as lost unless a message whose header the gap cut takes
+	// them (lose)
+	outside := !ds.open
 	if ds.open {
 		// The message under way misses the gap's bytes.
 		ds.msg.Incomplete = true
 		ds.msg.MissingBytes += n
-	} else {
-		fr.out.lostBytes(d, n, t)
 	}
-	switch ds.mode {
-	case modeUnknown:
+	switch {
+	case ds.mode == modeUnknown:
 		if ds.open {
 			fr.account(d, n, t, idx)
 			if psh {
 				fr.endMessage(d)
 			}
 		}
-		return
-	case modeLost:
+	case ds.mode == modeLost:
 		fr.unknownBytes += int64(len(ds.buf))
 		ds.reset()
-		return
-	}
-	if ds.skip >= n {
+	case ds.skip >= n:
 		// The gap lies inside the current frame.
 		fr.account(d, n, t, idx)
 		ds.skip -= n
 		if ds.skip == 0 {
 			fr.frameDone(d)
 		}
-		return
+	default:
+		if fr.lose(d, n, t, outside) {
+			return
+		}
 	}
-	fr.lose(d, n, t)
+	if outside {
+		fr.out.lostBytes(d, n, t)
+	}
 }
 
 // lose handles a gap of n bytes that reaches past the current frame: the
-// next boundary is lost.
-func (fr *framing) lose(d Dir, n int64, t time.Time) {
+// next boundary is lost. It reports whether a message whose header the
+// gap cut took the bytes (missing from it when charge is set: no message
+// under way had them).
+func (fr *framing) lose(d Dir, n int64, t time.Time, charge bool) (taken bool) {
 	ds := &fr.dirs[d]
 	fr.endMessage(d)
 	ds.skip, ds.fEnd, ds.fUnfr = 0, false, false
@@ -541,17 +547,23 @@ func (fr *framing) lose(d Dir, n int64, t time.Time) {
 			}
 			fr.accountRange(d, ds.marks, 0, len(ds.buf))
 			fr.account(d, n, t, 0)
+			if charge {
+				ds.msg.Incomplete = true
+				ds.msg.MissingBytes += n
+			}
 			fr.endMessage(d)
 			ds.reset()
+			taken = true
 		}
 	}
 	fr.unknownBytes += int64(len(ds.buf))
 	ds.reset()
 	if _, ok := fr.parser.(Resyncer); ok {
 		ds.mode = modeLost
-		return
+		return taken
 	}
 	ds.mode = modeUnknown
+	return taken
 }
 
 // resync looks for a frame boundary in the bytes buffered after a gap.

@@ -97,13 +97,12 @@ func (p *pairing) start(m *Message) {
 
 // startRequest joins m to the request being sent or opens a new one.
 func (p *pairing) startRequest(m *Message) {
-	if m.Role.Has(EndsPrevious) {
+	// A request that ends the previous transaction completes the
+	// responses under way; so does any request after a response whose
+	// start the capture lost (one answer at a time: its end may never be
+	// framed).
+	if m.Role.Has(EndsPrevious) || len(p.q) > 0 && p.q[0].respLost {
 		p.completeStarted()
-	}
-	// A response whose start the capture lost has ended by the time the
-	// client asks again (one answer at a time; its end was never framed).
-	for len(p.q) > 0 && p.q[0].respLost {
-		p.complete(&p.q[0])
 	}
 	tx := p.find(p.accum)
 	if tx == nil && !p.phantom && (p.over > 0 || len(p.q) >= p.maxPending) {
@@ -152,9 +151,6 @@ func (p *pairing) startServer(m *Message) {
 		if !tx.respStarted {
 			tx.respStarted, tx.ResponseFirst = true, m.First
 		}
-		// a message of a response whose first bytes were lost: it was
-		// seen after all (its start recognised, or what followed it)
-		tx.respLost = false
 		o.txn = tx.id
 	}
 }
