@@ -10,11 +10,11 @@ import (
 // lossOf judges segment s for the budget by tcpstate's labels (tshark's
 // rules): a retransmission or an out-of-order segment carrying data is
 // loss recovery, or an RTO wait when tcpstate found it sent on a timeout,
-// as is a FIN sent again on a timeout (a FIN probed sooner, while the
-// peer was slow to answer it, is no loss); a keep-alive is no loss.
+// as is a SYN or FIN sent again on a timeout (a FIN probed sooner, while
+// the peer was slow to answer it, is no loss); a keep-alive is no loss.
 func lossOf(s *tcpstate.Segment, an *tcpstate.Analysis) Cause {
 	switch {
-	case s.Len == 0 && s.Flags.Has(tcpstate.FIN) && an.Retransmitted() && an.Cause == tcpstate.CauseTimeout:
+	case s.Len == 0 && s.Flags&(tcpstate.SYN|tcpstate.FIN) != 0 && an.Retransmitted() && an.Cause == tcpstate.CauseTimeout:
 		return CauseRTO
 	case s.Len == 0 || an.Labels.Has(tcpstate.KeepAlive):
 		return 0
@@ -94,11 +94,9 @@ func (cs *connState) event(d tcpstate.Dir, s *tcpstate.Segment, t int64, an *tcp
 // s by RFC 6298, 3 s on older stacks): that wait is a timeout (rto, and
 // Model.SYNTimeouts for the what-if, which keeps it whatever the RTT).
 func (cs *connState) handshakeGap(g *gapCtx, an *tcpstate.Analysis) {
-	if g.s.Flags.Has(tcpstate.SYN) && an.Retransmitted() && an.Cause == tcpstate.CauseTimeout {
-		cs.rtos++
+	if g.s.Flags.Has(tcpstate.SYN) && lossOf(g.s, an) == CauseRTO {
 		cs.synRTO += g.gap
-		cs.sum[CauseRTO] += g.gap
-		cs.stall(g.a, g.t, g.gap, CauseRTO, g.s.Index)
+		cs.stall(g.a, g.t, g.gap, cs.lossGap(g, CauseRTO), g.s.Index)
 		return
 	}
 	var qc time.Duration

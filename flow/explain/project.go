@@ -119,7 +119,7 @@ func (c *Conn) ProjectTo(t Target) Projection {
 	b := secondsOf(&c.Budget)
 	p := projS{RTTms: k.r2 * 1000, RateBps: k.R2}
 	q := &p.Budget
-	synRTO := c.scaleParts(q, k)
+	c.scaleParts(q, k)
 	dst := replayNet{rtt: k.r2, rate: k.R2, rwnd: t.RWnd, queue: t.QueueFrames}
 	if dst.rwnd <= 0 {
 		dst.rwnd = DefaultRWnd
@@ -128,7 +128,7 @@ func (c *Conn) ProjectTo(t Target) Projection {
 	rep1 := c.Model.replay(dst)
 	rest := max(0, b.p[CauseWindowWait]-rep0.idle)
 	q.p[CauseWindowWait] = rep1.idle + rest*min(1, k.kRTT)
-	spread := c.priceLoss(&p, t, dst, k, synRTO)
+	spread := c.priceLoss(&p, t, dst, k)
 	regrow := float64(rep1.overflows) * regrowIdle(dst, c.meanWire())
 	if rep1.overflows > 0 {
 		// recovered by SACK while the queue keeps the link busy; what
@@ -191,10 +191,8 @@ func newScales(c *Conn, t Target) scales {
 	return k
 }
 
-// scaleParts prices the parts that do not need a replay into q and returns
-// the waits on SYN or SYN/ACK timers the handshake paid (Model.SYNTimeouts:
-// the initial RTO, whatever the path's RTT).
-func (c *Conn) scaleParts(q *budgetS, k scales) (synRTO float64) {
+// scaleParts prices the parts that do not need a replay into q.
+func (c *Conn) scaleParts(q *budgetS, k scales) {
 	b := secondsOf(&c.Budget)
 	if b.p[CauseHandshake] > 0 {
 		// one round trip, and what the hosts took beyond it
@@ -216,17 +214,18 @@ func (c *Conn) scaleParts(q *budgetS, k scales) (synRTO float64) {
 	q.p[CauseQueueCross] = b.p[CauseQueueCross] * k.kRate
 	q.p[CauseReceiverWindow] = b.p[CauseReceiverWindow] * k.kRTT
 	q.p[CauseZeroWindow] = b.p[CauseZeroWindow]
-	return c.Model.SYNTimeouts.Seconds()
 }
 
 // priceLoss prices the losses into p's budget: the target's when t gives
 // its loss rate (returning two standard deviations of their cost), else
-// the observed ones at the target's RTT (with a resent SYN's wait, synRTO).
-func (c *Conn) priceLoss(p *projS, t Target, dst replayNet, k scales, synRTO float64) (spread float64) {
+// the observed ones at the target's RTT, but for the waits on SYN or
+// SYN/ACK timers (Model.SYNTimeouts: the initial RTO, whatever the RTT).
+func (c *Conn) priceLoss(p *projS, t Target, dst replayNet, k scales) (spread float64) {
 	q, b := &p.Budget, secondsOf(&c.Budget)
 	if !t.LossKnown {
+		syn := c.Model.SYNTimeouts.Seconds()
 		q.p[CauseLossRecovery] = b.p[CauseLossRecovery] * k.kRTT
-		q.p[CauseRTO] = max(0, b.p[CauseRTO]-synRTO)*(rtoMin+k.r2)/(rtoMin+k.r) + synRTO
+		q.p[CauseRTO] = max(0, b.p[CauseRTO]-syn)*(rtoMin+k.r2)/(rtoMin+k.r) + syn
 		p.Assumptions = append(p.Assumptions, "loss unknown: the observed losses kept, priced at the target's RTT")
 		return 0
 	}
