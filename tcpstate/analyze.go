@@ -428,28 +428,24 @@ func (c *Conn) cause(f, r *half, s *Segment, ls Labels) Cause {
 }
 
 // timerRan returns how long the retransmission timer of the first byte
-// that s resends had run when s was sent, as the capture point saw it: since the
-// later of the receiver's last ACK that moved (an ACK of new data restarts
-// the timer, RFC 6298 5.3) and the byte's last transmission, or, when that
-// is not remembered, the sender's last segment (5.1: the timer runs from
-// a transmission).
+// that s resends had run when s was sent, as the capture point saw it:
+// since the later of the receiver's last ACK that moved (an ACK of new
+// data restarts the timer, RFC 6298 5.3) and the byte's last
+// transmission, or, when that is not remembered, the sender's last
+// segment (5.1: the timer runs from a transmission).
 func (f *half) timerRan(r *half, s *Segment) time.Duration {
 	// the timer guards the first byte resent (the oldest outstanding):
 	// later bytes a larger resend repacketizes were sent since
-	start, g := f.lastSend, Span(s.Seq, 1)
-	var last int64
+	g, sent := Span(s.Seq, 1), int64(0)
 	for i := range f.segs {
-		if x := &f.segs[i]; x.r.Overlaps(g) && x.t > last {
-			last = x.t
+		if x := &f.segs[i]; x.r.Overlaps(g) {
+			sent = max(sent, x.t)
 		}
 	}
-	if last > 0 {
-		start = time.Unix(0, last)
+	if sent == 0 {
+		sent = f.lastSend.UnixNano()
 	}
-	if r.lastAckMov > start.UnixNano() {
-		start = time.Unix(0, r.lastAckMov)
-	}
-	return s.Time.Sub(start)
+	return time.Duration(s.Time.UnixNano() - max(sent, r.lastAckMov))
 }
 
 // lastSent returns the packet index of the latest transmission of the n
