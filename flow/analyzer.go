@@ -588,14 +588,20 @@ func (a *Analyzer) expireClosed(now time.Time) {
 		default:
 			return
 		}
-		a.closing[a.closingHead] = closingEntry{}
-		a.closingHead++
-		if a.closingHead > 64 && a.closingHead*2 > len(a.closing) {
-			k := copy(a.closing, a.closing[a.closingHead:])
-			clear(a.closing[k:])
-			a.closing = a.closing[:k]
-			a.closingHead = 0
-		}
+		a.popClosing()
+	}
+}
+
+// popClosing drops the head of the closing queue, compacting the queue
+// once more than half of it is spent.
+func (a *Analyzer) popClosing() {
+	a.closing[a.closingHead] = closingEntry{}
+	a.closingHead++
+	if a.closingHead > 64 && a.closingHead*2 > len(a.closing) {
+		k := copy(a.closing, a.closing[a.closingHead:])
+		clear(a.closing[k:])
+		a.closing = a.closing[:k]
+		a.closingHead = 0
 	}
 }
 
@@ -606,8 +612,7 @@ func (a *Analyzer) expireClosed(now time.Time) {
 func (a *Analyzer) makeRoom() {
 	for a.closingHead < len(a.closing) {
 		e := a.closing[a.closingHead].e
-		a.closing[a.closingHead] = closingEntry{}
-		a.closingHead++
+		a.popClosing()
 		if !e.ended {
 			a.sum.LingerCut++
 			a.finish(e, EndClosed)
