@@ -108,7 +108,7 @@ func main() {
 	flag.DurationVar(&o.rtt, "rtt", 0, "project to this base round-trip time (e.g. 150ms)")
 	flag.StringVar(&o.rate, "rate", "", "project to this bottleneck rate in bit/s (e.g. 2M, 512k)")
 	flag.StringVar(&o.captureRate, "capture-rate", "", "the bottleneck rate of the captures' own link in bit/s, when known (e.g. 50M): serialization priced at it")
-	flag.StringVar(&o.loss, "loss", "", "the target's packet loss each way, as a fraction or a percentage (e.g. 0.01 or 1%); 0 for none; unset: the observed losses kept")
+	flag.StringVar(&o.loss, "loss", "", "the target's packet loss each way, as a fraction or a percentage (e.g. 0.01 or 1%), or client-to-server and server-to-client apart (e.g. 2%,0.1%); 0 for none; unset: the observed losses kept")
 	flag.IntVar(&o.queue, "queue", 0, "the target's bottleneck queue limit in frames (0: deep)")
 	flag.StringVar(&o.rwnd, "rwnd", "", "the largest receive window at the target in bytes, with an optional k or M suffix (default: Linux's autotuning maximum, 6M)")
 	flag.StringVar(&o.by, "by", "", "subjects: capture, conn or proto (default: capture for two files, conn for one)")
@@ -189,9 +189,18 @@ func target(o *options) (explain.WhatIf, error) {
 			return explain.WhatIf{}, fmt.Errorf("-capture-rate: %w", err)
 		}
 	}
-	loss, lossKnown, err := parseLoss(o.loss)
-	if err != nil {
+	var w explain.WhatIf
+	c2s, s2c, twoWays := strings.Cut(o.loss, ",")
+	if w.Loss, w.LossKnown, err = parseLoss(c2s); err != nil {
 		return explain.WhatIf{}, err
+	}
+	if twoWays {
+		if w.LossS2C, w.LossS2CKnown, err = parseLoss(s2c); err != nil {
+			return explain.WhatIf{}, err
+		}
+		if !w.LossKnown || !w.LossS2CKnown {
+			return explain.WhatIf{}, fmt.Errorf("-loss %q: want P or P,Q (client to server, server to client)", o.loss)
+		}
 	}
 	rwnd, err := parseBytes(o.rwnd)
 	if err != nil {
@@ -200,7 +209,8 @@ func target(o *options) (explain.WhatIf, error) {
 	if o.queue < 0 {
 		return explain.WhatIf{}, errors.New("-queue must not be negative")
 	}
-	return explain.WhatIf{RTT: o.rtt, Rate: rate, Loss: loss, LossKnown: lossKnown, QueueFrames: o.queue, RWnd: rwnd}, nil
+	w.RTT, w.Rate, w.QueueFrames, w.RWnd = o.rtt, rate, o.queue, rwnd
+	return w, nil
 }
 
 // output is what the table and the end of the -json document show.
@@ -758,7 +768,10 @@ func whatIfName(at explain.WhatIf) string {
 	if at.Rate > 0 {
 		parts = append(parts, fmt.Sprintf("%.0f kbit/s", float64(at.Rate)/1000))
 	}
-	if at.LossKnown {
+	switch {
+	case at.LossKnown && at.LossS2CKnown:
+		parts = append(parts, fmt.Sprintf("%g%%/%g%% loss (c2s/s2c)", 100*at.Loss, 100*at.LossS2C))
+	case at.LossKnown:
 		parts = append(parts, fmt.Sprintf("%g%% loss", 100*at.Loss))
 	}
 	if at.QueueFrames > 0 {

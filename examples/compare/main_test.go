@@ -236,6 +236,22 @@ func TestParseLossAndBytes(t *testing.T) {
 		_, _, err := parseLoss(bad)
 		assert.Error(t, err, bad)
 	}
+	o := options{loss: "2%,0.1%"}
+	w, err := target(&o)
+	require.NoError(t, err)
+	assert.True(t, w.LossKnown && w.LossS2CKnown)
+	assert.InDelta(t, 0.02, w.Loss, 1e-12)
+	assert.InDelta(t, 0.001, w.LossS2C, 1e-12)
+	assert.Equal(t, "2%/0.1% loss (c2s/s2c)", whatIfName(w))
+	w, err = target(&options{loss: "1%"})
+	require.NoError(t, err)
+	assert.True(t, w.LossKnown)
+	assert.False(t, w.LossS2CKnown, "one figure: both ways")
+	assert.Equal(t, "1% loss", whatIfName(w))
+	for _, bad := range []string{"1%,", ",1%", "1%,2", "1%,x"} {
+		_, err := target(&options{loss: bad})
+		assert.Error(t, err, bad)
+	}
 	for in, want := range map[string]int{"65535": 65535, "512k": 512 << 10, "6M": 6 << 20, "": 0} {
 		got, err := parseBytes(in)
 		require.NoError(t, err, in)

@@ -18,6 +18,10 @@ type WhatIf struct {
 	LossKnown   bool          `json:"loss_known,omitempty"`
 	QueueFrames int           `json:"queue_frames,omitempty"`
 	RWnd        int           `json:"rwnd_bytes,omitempty"`
+	// LossS2C and LossS2CKnown: the server-to-client loss when it differs
+	// from Loss (Target.LossS2C).
+	LossS2C      float64 `json:"loss_s2c,omitempty"`
+	LossS2CKnown bool    `json:"loss_s2c_known,omitempty"`
 }
 
 // MarshalJSON writes the network with its rate in bytes per second.

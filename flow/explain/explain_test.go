@@ -44,6 +44,12 @@ type groundTruth struct {
 			Requests       int       `json:"requests"`
 			HandshakeRTTms []float64 `json:"handshake_rtt_ms"`
 		} `json:"measured"`
+		// Emulator is what the lab's link emulator did to the capture's
+		// frames, per direction ("client_to_server", "server_to_client").
+		Emulator map[string]struct {
+			RX   int `json:"rx_frames"`
+			Lost int `json:"lost"`
+		} `json:"emulator"`
 	} `json:"files"`
 }
 

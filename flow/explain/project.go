@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/netecology/netecology/flow/units"
+	"github.com/netecology/netecology/tcpstate"
 )
 
 // rtoMin is the smallest retransmission timeout of Linux (200 ms); a
@@ -38,6 +39,12 @@ type Target struct {
 	// RWnd is the largest receive window at the target in bytes (Linux's
 	// autotuning maximum; compare's -rwnd); zero: DefaultRWnd.
 	RWnd int
+	// LossS2C, when LossS2CKnown is set too, is the loss probability from
+	// server to client, Loss then being the client to server one
+	// (compare's -loss P,Q): paths often lose more one way (a radio
+	// uplink, a congested upstream).
+	LossS2C      float64
+	LossS2CKnown bool
 }
 
 // Projection is a connection's duration projected to another base RTT and
@@ -229,18 +236,22 @@ func (c *Conn) priceLoss(p *projS, t Target, dst replayNet, k scales) (spread fl
 		p.Assumptions = append(p.Assumptions, "loss unknown: the observed losses kept, priced at the target's RTT")
 		return 0
 	}
-	pl := min(max(t.Loss, 0), 1)
-	bulk := float64(c.SegmentsC2S.BulkSegments + c.SegmentsS2C.BulkSegments)
-	lone := max(0, float64(c.SegmentsC2S.Segments+c.SegmentsS2C.Segments)-bulk)
-	// the last segments of each bulk phase are tails: lost, they draw
-	// too few duplicate ACKs for a fast retransmit and wait for a timeout
-	// as a lone segment does (lab loss1-pg-fetch100: both answers whose
-	// last segment was lost waited 0.343 s, frames 369 and 383)
-	if ph := float64(c.SegmentsC2S.BulkPhases + c.SegmentsS2C.BulkPhases); ph > 0 {
-		tails := ph * min(dupThresh, bulk/ph)
-		bulk, lone = bulk-tails, lone+tails
+	var nb, nl float64
+	for d, st := range [2]*SegmentStats{&c.SegmentsC2S, &c.SegmentsS2C} {
+		pl := t.lossOf(tcpstate.Dir(d))
+		bulk := float64(st.BulkSegments)
+		lone := max(0, float64(st.Segments)-bulk)
+		// the last segments of each bulk phase are tails: lost, they draw
+		// too few duplicate ACKs for a fast retransmit and wait for a
+		// timeout as a lone segment does (lab loss1-pg-fetch100: both
+		// answers whose last segment was lost waited 0.343 s, frames 369
+		// and 383)
+		if ph := float64(st.BulkPhases); ph > 0 {
+			tails := ph * min(dupThresh, bulk/ph)
+			bulk, lone = bulk-tails, lone+tails
+		}
+		nb, nl = nb+pl*bulk, nl+pl*lone
 	}
-	nb, nl := pl*bulk, pl*lone
 	q.p[CauseLossRecovery] = nb * regrowIdle(dst, c.meanWire())
 	q.p[CauseRTO] = nl * (rtoMin + 2*k.r2)
 	p.Losses = nb + nl
@@ -249,6 +260,19 @@ func (c *Conn) priceLoss(p *projS, t Target, dst replayNet, k scales) (spread fl
 	}
 	p.Assumptions = append(p.Assumptions, "loss given: the observed losses dropped, the target's priced")
 	return spread
+}
+
+// lossOf returns the target's loss probability in direction d (clamped
+// to 0..1): Loss, or LossS2C from server to client when that is given.
+func (t Target) lossOf(d tcpstate.Dir) float64 {
+	p := t.Loss
+	if d == tcpstate.ServerToClient && t.LossS2CKnown {
+		p = t.LossS2C
+	}
+	if math.IsNaN(p) {
+		return 0
+	}
+	return min(max(p, 0), 1)
 }
 
 // meanWire returns the mean wire size of the connection's bulk segments
