@@ -30,8 +30,9 @@ type Conn struct {
 	maxMessage int64
 	lastT      time.Time
 	closed     bool
-	mss        [2]uint16 // MSS option of each direction's SYN
-	fin        [2]bool   // a FIN was seen in the direction
+	mss        [2]uint16       // MSS option of each direction's SYN
+	fin        [2]bool         // a FIN was seen in the direction
+	finEnd     [2]tcpstate.Seq // the sequence number of the direction's FIN
 }
 
 // NewConn returns the application state of a connection between a client
@@ -117,13 +118,33 @@ func (c *Conn) Add(d Dir, s *tcpstate.Segment) {
 		c.mss[d] = s.Opts.MSS
 	}
 	if s.Flags.Has(tcpstate.FIN) {
-		c.fin[d] = true
+		first := s.Seq
+		if s.Flags.Has(tcpstate.SYN) {
+			first = first.Add(1)
+		}
+		c.fin[d], c.finEnd[d] = true, first.Add(tcpstate.Size(max(0, s.Len)))
 	}
 	if s.Flags.Has(tcpstate.ACK) {
 		// what the sender of s had received before it sent s
 		c.rs[d.Reverse()].acked(s.Ack)
 	}
 	c.rs[d].add(s)
+}
+
+// Done reports whether both byte streams are complete: each direction's
+// FIN seen, every byte before it delivered and none held. A later segment
+// can then only repeat delivered bytes (or carry bytes past a FIN, which
+// are not stream data), so closing the Conn at once gives the figures
+// closing it at the connection's end would, and frees its buffers while
+// the connection waits out its last packets.
+func (c *Conn) Done() bool {
+	for d := range c.rs {
+		r := &c.rs[d]
+		if !c.fin[d] || !r.init || r.next != c.finEnd[d] || len(r.held) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Close ends the connection's analysis: held segments are delivered after

@@ -135,20 +135,14 @@ func (p *parallel) run(sh *shard, in <-chan *batch, free chan<- *batch) {
 // application analysis, on the Analyzer's goroutine; the transactions it
 // completes wait in pending for send.
 func (p *parallel) appAdd(sc *sconn, d tcpstate.Dir, seg *tcpstate.Segment) {
-	if sc.app == nil {
-		p.appOpen(sc)
-	}
-	sc.app.Add(d, seg)
+	sc.appAdd(d, seg, p.appOpen)
 }
 
 // appClose closes the application analysis of an ending connection; the
 // transactions it completes wait in pending for send (the end's event).
 // The shard reads the closed analysis's figures once the end reaches it.
 func (p *parallel) appClose(sc *sconn) {
-	if sc.app == nil {
-		p.appOpen(sc)
-	}
-	sc.app.Close()
+	sc.appEnd(p.appOpen)
 }
 
 func (p *parallel) appOpen(sc *sconn) {

@@ -35,12 +35,62 @@ type event struct {
 // TransactionConsumers (txc): each transaction reaches them with its own
 // connection. In a parallel pass the application analysis (app) belongs
 // to the Analyzer's goroutine, which feeds it and closes it before the
-// connection's end reaches the shard (see parallel.appAdd).
+// connection's end reaches the shard (see parallel.appAdd). Either way it
+// is closed and released as soon as both byte streams are complete
+// (done), so that a closed connection waiting out Config.CloseLinger does
+// not hold its buffers.
 type sconn struct {
 	conn *Conn
 	tcp  *tcpstate.Conn
 	app  *appproto.Conn
+	// done holds the application analysis's figures once both byte
+	// streams are complete (appproto.Conn.Done): it is closed then and
+	// released, and later segments skip it.
+	done *appResult
 	txc  []TransactionConsumer
+}
+
+// appResult is what a connection's report takes from its closed
+// application analysis.
+type appResult struct {
+	proto string
+	conf  float64
+	stats appproto.Stats
+}
+
+// resultOf returns the figures of the closed application analysis a.
+func resultOf(a *appproto.Conn) *appResult {
+	return &appResult{proto: a.Protocol(), conf: a.Confidence(), stats: a.Stats()}
+}
+
+// appAdd feeds segment seg of direction d to sc's application analysis,
+// creating it with newApp at the first; once both streams are complete
+// the analysis is closed (its transactions delivered now) and released.
+func (sc *sconn) appAdd(d tcpstate.Dir, seg *tcpstate.Segment, newApp func(*sconn)) {
+	if sc.done != nil {
+		return
+	}
+	if sc.app == nil {
+		newApp(sc)
+	}
+	sc.app.Add(d, seg)
+	if sc.app.Done() {
+		sc.app.Close()
+		sc.done, sc.app = resultOf(sc.app), nil
+	}
+}
+
+// appEnd closes sc's application analysis, if still open, and returns
+// its figures.
+func (sc *sconn) appEnd(newApp func(*sconn)) *appResult {
+	if sc.done == nil {
+		if sc.app == nil {
+			newApp(sc)
+		}
+		sc.app.Close()
+		sc.done, sc.app = resultOf(sc.app), nil
+	}
+	return sc.done
 }
 
 // Transaction passes t, a transaction of sc, to the TransactionConsumers.
@@ -96,7 +146,7 @@ func (s *shard) handle(ev *event, txs []appproto.Transaction) {
 				sc.Transaction(&txs[i])
 			}
 		} else {
-			sc.app.Add(ev.dir, &ev.seg)
+			sc.appAdd(ev.dir, &ev.seg, s.openApp)
 		}
 		sc.conn.LastPacket = ev.seg.Index
 		in.Conn, in.Dir, in.Seg, in.Analysis, in.TCP = sc.conn, ev.dir, &ev.seg, an, sc.tcp
@@ -109,13 +159,21 @@ func (s *shard) handle(ev *event, txs []appproto.Transaction) {
 // open creates the TCP and application state of a new connection.
 func (s *shard) open(sc *sconn) {
 	sc.tcp = tcpstate.NewConn()
-	var h appproto.Handler
 	if len(s.txc) > 0 {
-		sc.txc, h = s.txc, sc
+		sc.txc = s.txc
 	}
 	if !s.appOut {
-		sc.app = appproto.NewConn(&s.app, sc.conn.Client.Port(), sc.conn.Server.Port(), h)
+		s.openApp(sc)
 	}
+}
+
+// openApp creates sc's application analysis (a shard that runs it).
+func (s *shard) openApp(sc *sconn) {
+	var h appproto.Handler
+	if len(s.txc) > 0 {
+		h = sc
+	}
+	sc.app = appproto.NewConn(&s.app, sc.conn.Client.Port(), sc.conn.Server.Port(), h)
 }
 
 // finish fills the report of an ended connection from its TCP state and
@@ -133,21 +191,21 @@ func (s *shard) finish(sc *sconn, why EndReason, seq uint64, txs []appproto.Tran
 	c.End = why
 	c.C2S, c.S2C = t.Stats[0], t.Stats[1]
 	c.ClientOptions, c.ServerOptions = t.Options[0], t.Options[1]
+	var res *appResult
 	if s.appOut {
 		for i := range txs {
 			sc.Transaction(&txs[i])
 		}
+		res = sc.done // the Analyzer's goroutine ended it (parallel.appClose)
 	} else {
-		sc.app.Close()
+		res = sc.appEnd(s.openApp)
 	}
-	c.Proto = sc.app.Protocol()
-	c.ProtoConfidence = sc.app.Confidence()
-	c.App = sc.app.Stats()
+	c.Proto, c.ProtoConfidence, c.App = res.proto, res.conf, res.stats
 	c.RTT, c.Vantage, c.Quality = t.RTT(), t.Vantage(), t.Quality()
 	if c.Quality == nil {
 		c.Quality = []tcpstate.Quality{}
 	}
-	sc.tcp, sc.app = nil, nil
+	sc.tcp, sc.app, sc.done = nil, nil, nil
 	for _, x := range s.cons {
 		x.ConnEnd(c)
 	}
