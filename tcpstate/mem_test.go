@@ -1,11 +1,14 @@
 package tcpstate
 
 import (
+	"math"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // connBytes returns the heap bytes one connection costs after build has fed
@@ -215,4 +218,46 @@ func TestTrimOnceAfterReset(t *testing.T) {
 	turn()
 	assert.True(t, c.Closed())
 	assert.Zero(t, testing.AllocsPerRun(100, turn))
+}
+
+// TestSamplerPack: a clipped reservoir is packed (the zigzag varints of
+// the differences between samples) and unpacked to the same samples in
+// the same order, from 0 to 2^32-1 µs and back; a closed connection's
+// RTTs, alike (here 150-406 µs), take under two bytes each instead of
+// four, and the summary is the unpacked one's.
+func TestSamplerPack(t *testing.T) {
+	ext := []uint32{0, math.MaxUint32, 0, 1, math.MaxUint32 - 1, 127, 128, 16383, 16384, 7, 7}
+	s := sampler{keep: slices.Clone(ext)}
+	w := pack(ext)
+	require.Equal(t, uint32(len(ext)), w[0])
+	s.keep, s.packed = w, true
+	s.unpack(0)
+	assert.Equal(t, ext, s.keep)
+	// appended one at a time, as late samples are
+	w = pack(nil)
+	for _, v := range ext {
+		w = packAppend(w, v)
+	}
+	s.keep, s.packed = w, true
+	s.unpack(0)
+	assert.Equal(t, ext, s.keep)
+
+	var a, b sampler
+	for i := range 1000 {
+		d := time.Duration(150+(i*37)%257) * time.Microsecond
+		a.add(d)
+		b.add(d)
+	}
+	b.clip()
+	require.True(t, b.packed)
+	assert.Less(t, 4*len(b.keep), 2*1000, "bytes for 1000 samples")
+	// late samples stay packed while the reservoir has room
+	for _, d := range []time.Duration{0, 300 * time.Microsecond, time.Second} {
+		a.add(d)
+		b.add(d)
+	}
+	require.True(t, b.packed)
+	assert.Equal(t, uint32(1003), b.keep[0])
+	assert.Equal(t, a.summary(), b.summary())
+	assert.Equal(t, a.keep, b.keep, "unpacked in order (both sorted by summary)")
 }

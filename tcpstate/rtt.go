@@ -1,6 +1,7 @@
 package tcpstate
 
 import (
+	"encoding/binary"
 	"math"
 	"slices"
 	"time"
@@ -44,6 +45,9 @@ type sampler struct {
 	keep     []uint32 // reservoir in µs, at most MaxRTTSamples
 	wide     []int64  // the reservoir in µs once a sample outgrew keep
 	rnd      uint64
+	// packed: keep holds the reservoir packed, as clip leaves a closed
+	// connection's (see pack); add and summary unpack it.
+	packed bool
 }
 
 // add records one sample; negative samples are dropped (never reported).
@@ -59,6 +63,15 @@ func (s *sampler) add(d time.Duration) {
 		s.max = d
 	}
 	us := d.Microseconds()
+	if s.packed {
+		// a late sample of a closed connection (the ACK of its last FIN):
+		// appended packed while the reservoir has room
+		if int(s.keep[0]) < MaxRTTSamples && us <= math.MaxUint32 {
+			s.keep = packAppend(s.keep, uint32(us))
+			return
+		}
+		s.unpack(8)
+	}
 	if s.wide == nil && us > math.MaxUint32 {
 		s.wide = make([]int64, len(s.keep), max(cap(s.keep), 32))
 		for i, v := range s.keep {
@@ -83,14 +96,98 @@ func (s *sampler) add(d time.Duration) {
 	}
 }
 
-// clip shrinks the reservoir's storage to the samples it holds.
+// clip shrinks the reservoir's storage to the samples it holds, packed
+// when that is smaller.
 func (s *sampler) clip() {
+	if !s.packed && len(s.keep) > 0 {
+		if w := pack(s.keep); len(w) < len(s.keep) {
+			s.keep, s.packed = w, true
+			return
+		}
+	}
 	if cap(s.keep) > len(s.keep) {
 		s.keep = slices.Clone(s.keep)
 	}
 	if cap(s.wide) > len(s.wide) {
 		s.wide = slices.Clone(s.wide)
 	}
+}
+
+// Packed reservoirs (sampler.packed) are words: the count of samples,
+// the last sample, the count of bytes, then the bytes, four a word from
+// the low one, each sample the zigzag varint of its difference from the
+// one before (the first from 0). A connection's RTTs are alike, so most
+// take one or two bytes instead of four.
+const packHeader = 3
+
+// pack returns samples packed.
+func pack(samples []uint32) []uint32 {
+	size, prev := 0, int64(0)
+	for _, v := range samples {
+		size += uvarintLen(zigzag(int64(v) - prev))
+		prev = int64(v)
+	}
+	w := make([]uint32, packHeader, packHeader+(size+3)/4)
+	for _, v := range samples {
+		w = packAppend(w, v)
+	}
+	return w
+}
+
+// packAppend appends sample v to packed w, growing it if need be.
+func packAppend(w []uint32, v uint32) []uint32 {
+	var buf [binary.MaxVarintLen64]byte
+	b := binary.AppendUvarint(buf[:0], zigzag(int64(v)-int64(w[1])))
+	i := int(w[2])
+	if need := packHeader + (i+len(b)+3)/4; need > len(w) {
+		if need > cap(w) {
+			w = append(make([]uint32, 0, need+1), w...)
+		}
+		w = w[:need]
+	}
+	for _, c := range b {
+		w[packHeader+i/4] |= uint32(c) << (8 * (i % 4))
+		i++
+	}
+	w[0]++
+	w[1], w[2] = v, uint32(i)
+	return w
+}
+
+// unpack replaces the packed reservoir with its samples, in their order,
+// with room for spare more.
+func (s *sampler) unpack(spare int) {
+	w := s.keep
+	out := make([]uint32, 0, int(w[0])+spare)
+	i, prev := 0, int64(0)
+	for range w[0] {
+		var z uint64
+		for shift := 0; ; shift += 7 {
+			c := byte(w[packHeader+i/4] >> (8 * (i % 4)))
+			i++
+			z |= uint64(c&0x7f) << shift
+			if c < 0x80 {
+				break
+			}
+		}
+		prev += int64(z>>1) ^ -int64(z&1)
+		out = append(out, uint32(prev))
+	}
+	s.keep, s.packed = out, false
+}
+
+// zigzag maps a signed difference to an unsigned one, small for small
+// magnitudes of either sign.
+func zigzag(v int64) uint64 { return uint64(v<<1) ^ uint64(v>>63) }
+
+// uvarintLen returns the bytes binary.AppendUvarint takes for v.
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
 }
 
 // slot returns where the n-th sample goes in the reservoir: appended
@@ -125,6 +222,9 @@ func (s *sampler) summary() RTTSummary {
 		slices.Sort(s.wide)
 		q = func(p float64) time.Duration { return time.Duration(s.wide[rank(p, len(s.wide))]) * time.Microsecond }
 	} else {
+		if s.packed {
+			s.unpack(0)
+		}
 		slices.Sort(s.keep)
 		q = func(p float64) time.Duration { return time.Duration(s.keep[rank(p, len(s.keep))]) * time.Microsecond }
 	}
