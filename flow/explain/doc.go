@@ -208,9 +208,12 @@
 //     autotuning maximum, DefaultRWnd); a round whose window does not
 //     fill the path leaves the link idle for RTT' minus the window's
 //     serialization time, and once a window fills the path the rest
-//     streams at the rate. The window wait the replay at the observed RTT
-//     does not explain (pacing, the ACK clock) scales down with the RTT
-//     and never up;
+//     streams at the rate; the last flight of a phase, which the window
+//     does not limit, is paced as Linux paces it (twice cwnd x MSS / RTT,
+//     cwnd grown to twice the flight), which on a long path spreads it
+//     over about a quarter of the RTT. The window wait the replay at the
+//     observed RTT does not explain (the ACK clock, other senders'
+//     pacing) scales down with the RTT and never up;
 //   - with the target's loss given (Target.LossKnown), the observed
 //     losses are dropped and the target's priced: a loss in a bulk phase
 //     is repaired while the queue keeps the link busy, and costs the
