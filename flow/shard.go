@@ -75,8 +75,7 @@ func (sc *sconn) appAdd(d tcpstate.Dir, seg *tcpstate.Segment, newApp func(*scon
 	}
 	sc.app.Add(d, seg)
 	if sc.app.Done() {
-		sc.app.Close()
-		sc.done, sc.app = resultOf(sc.app), nil
+		sc.closeApp()
 	}
 }
 
@@ -87,10 +86,15 @@ func (sc *sconn) appEnd(newApp func(*sconn)) *appResult {
 		if sc.app == nil {
 			newApp(sc)
 		}
-		sc.app.Close()
-		sc.done, sc.app = resultOf(sc.app), nil
+		sc.closeApp()
 	}
 	return sc.done
+}
+
+// closeApp closes sc's application analysis and keeps only its figures.
+func (sc *sconn) closeApp() {
+	sc.app.Close()
+	sc.done, sc.app = resultOf(sc.app), nil
 }
 
 // Transaction passes t, a transaction of sc, to the TransactionConsumers.
