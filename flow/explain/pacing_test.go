@@ -62,7 +62,7 @@ func TestPacedSpreadMatchesLab(t *testing.T) {
 					}
 				}
 				seen += max(0, ts[j-1].Sub(ts[i]).Seconds()-ser)
-				model += pacedSpread(replayNet{rtt: c.rtt.Seconds(), rate: rate}, n, wire, 2*n)
+				model += pacedSpread(replayNet{rtt: c.rtt.Seconds(), rate: rate}, n, wire, defaultIW)
 				answers++
 			}
 			i = j

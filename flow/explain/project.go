@@ -113,8 +113,9 @@ func (c *Conn) Project(rtt time.Duration, rate units.BitRate) Projection {
 // leaves the link idle for the rest of the round trip, and a phase's last
 // flight, which the window does not limit, is paced as Linux paces it
 // (pacedSpread). The wait the replay does not explain (ACK clocking,
-// other senders' pacing) scales down with the RTT and never up. With the target's loss known, the observed losses are dropped
-// and the target's priced instead: a loss inside a bulk phase is repaired
+// other senders' pacing) scales down with the RTT and never up. With the
+// target's loss known, the observed losses are dropped and the target's
+// priced instead: a loss inside a bulk phase is repaired
 // by fast recovery while the queue keeps the link busy, and costs only the
 // halved window's regrowth when the queue is too shallow to keep the link
 // busy after halving it (Mathis et al.'s sawtooth, one segment per round
@@ -239,7 +240,7 @@ func (c *Conn) priceLoss(p *projS, t Target, dst replayNet, k scales) (spread fl
 	}
 	var nb, nl float64
 	for d, st := range [2]*SegmentStats{&c.SegmentsC2S, &c.SegmentsS2C} {
-		pl := t.lossOf(tcpstate.Dir(d))
+		pl := t.lossIn(tcpstate.Dir(d))
 		bulk := float64(st.BulkSegments)
 		lone := max(0, float64(st.Segments)-bulk)
 		// the last segments of each bulk phase are tails: lost, they draw
@@ -263,9 +264,9 @@ func (c *Conn) priceLoss(p *projS, t Target, dst replayNet, k scales) (spread fl
 	return spread
 }
 
-// lossOf returns the target's loss probability in direction d (clamped
+// lossIn returns the target's loss probability in direction d (clamped
 // to 0..1): Loss, or LossS2C from server to client when that is given.
-func (t Target) lossOf(d tcpstate.Dir) float64 {
+func (t Target) lossIn(d tcpstate.Dir) float64 {
 	p := t.Loss
 	if d == tcpstate.ServerToClient && t.LossS2CKnown {
 		p = t.LossS2C
@@ -295,19 +296,20 @@ func (c *Conn) meanWire() float64 {
 const pacingSS = 2.0
 
 // pacedSpread returns how much longer than back to back a flight of segs
-// segments of wire bytes takes when Linux paces it at pacingSS times
-// cwnd x MSS / RTT, cwnd segments: a flight the application limits (an
-// answer that fits the window) is spread over about a quarter of the RTT,
-// cwnd growing to twice the flight in slow start (Linux grows it only
-// while the window limits: tcp_is_cwnd_limited). On a long path that
+// segments of wire bytes, which a window of w segments does not limit,
+// takes when Linux paces it at pacingSS times cwnd x MSS / RTT: cwnd is
+// w or, grown in slow start, twice the flight (Linux grows it only while
+// the window limits: tcp_is_cwnd_limited), so an answer is spread over
+// about a quarter of the RTT. On a long path that
 // outlasts the flight's serialization (lab geo-pg-fetch100, 600 ms at 2
 // Mbit/s: answers of nine segments arrive 18 ms apart, frames 31-43, not
 // the 6 ms of the link; m20, 50 ms at 20 Mbit/s: 1.16 ms apart, not 0.6).
-func pacedSpread(n replayNet, segs int, wire float64, cwnd int) float64 {
-	if segs < 2 || cwnd <= 0 {
+func pacedSpread(n replayNet, segs int, wire float64, w int) float64 {
+	if segs < 2 {
 		return 0
 	}
-	paced := wire * n.rtt / (pacingSS * float64(cwnd) * max(wire-66, 1))
+	cwnd := float64(max(w, 2*segs))
+	paced := wire * n.rtt / (pacingSS * cwnd * max(wire-66, 1))
 	return float64(segs-1) * max(0, paced-wire/n.rate)
 }
 
@@ -394,7 +396,7 @@ func (m *Model) replay(n replayNet) replayed {
 			w[k] = min(2*w[k], 1<<20)
 		}
 		if rem <= min(w[k], cap) {
-			out.idle += pacedSpread(n, rem, wire, max(w[k], 2*rem))
+			out.idle += pacedSpread(n, rem, wire, w[k])
 		}
 		if n.queue > 0 && !overflowed[k] {
 			// slow start goes on while the rest streams: the window reaches
