@@ -121,7 +121,7 @@ func (f *half) sentTS(s *Segment) {
 	t := s.Time.UnixNano()
 	if s.Flags.Has(SYN) {
 		if !f.hasSynTS {
-			f.synTS, f.hasSynTS = tsEntry{t: t, val: s.Opts.TSVal}, true
+			f.synTS, f.hasSynTS = tsEntry{t: t, val: s.Opts.TSVal, wire: clampWire(s.WireLen)}, true
 		}
 		return
 	}
@@ -132,7 +132,7 @@ func (f *half) sentTS(s *Segment) {
 		f.ts = new(tsRing)
 	}
 	pure := s.Len == 0 && s.Flags&FIN == 0
-	f.ts.sent(s.Opts.TSVal, t, pure, f.tsGap())
+	f.ts.sent(s.Opts.TSVal, t, clampWire(s.WireLen), pure, f.tsGap())
 }
 
 // tsGap is the least spacing of the TSvals kept: a 24th of the latest
@@ -267,7 +267,7 @@ func (r *half) sample(s *Segment, a *Analysis, g sent, ambiguous bool) {
 		return
 	}
 	a.RTT = d
-	r.rtt.add(d)
+	r.rtt.addFrames(d, clampWire(int(g.wire)), clampWire(s.WireLen))
 	if r.srtt == 0 {
 		r.srtt = d
 	} else {
@@ -308,7 +308,7 @@ func (f *half) echo(r *half, s *Segment, a *Analysis) {
 	}
 	if d := time.Duration(s.Time.UnixNano() - e.t); d > 0 {
 		a.TSRTT, a.TSEchoAck = d, e.ack
-		r.tsrtt.add(d)
+		r.tsrtt.addFrames(d, e.wire, clampWire(s.WireLen))
 		r.lastTS = d
 	}
 }

@@ -28,6 +28,10 @@ type Handshake struct {
 	// SYN's time, and the handshake times a round trip even though the
 	// SYN was repeated.
 	Matched bool
+	// SYNWire, SYNACKWire and ACKWire are the three frames' lengths on
+	// the wire (Segment.WireLen, clamped to 65,535): a bottleneck between
+	// the capture point and an end serialized them inside the legs.
+	SYNWire, SYNACKWire, ACKWire uint16
 }
 
 // Complete reports whether all three segments were seen.
@@ -94,18 +98,21 @@ func (c *Conn) trackHandshake(d Dir, s *Segment) {
 				hs.firstTS, hs.firstHasTS = s.Opts.TSVal, s.Opts.HasTimestamps
 			}
 			hs.SYN, hs.synSeq, hs.Client, hs.HaveSYN = s.Time, s.Seq, d, true
+			hs.SYNWire = clampWire(s.WireLen)
 			hs.lastTS, hs.lastHas = s.Opts.TSVal, s.Opts.HasTimestamps
 			c.hsGen++
 		}
 	case s.Flags.Has(SYN | ACK):
 		if hs.HaveSYN && !hs.HaveSYNACK && d != hs.Client && s.Ack == hs.synSeq.Add(1) {
 			hs.SYNACK, hs.synAckSeq, hs.HaveSYNACK = s.Time, s.Seq, true
+			hs.SYNACKWire = clampWire(s.WireLen)
 			hs.matchSYN(s)
 			c.hsGen++
 		}
 	case s.Flags.Has(ACK):
 		if hs.HaveSYNACK && !hs.HaveACK && d == hs.Client && s.Ack == hs.synAckSeq.Add(1) {
 			hs.ACK, hs.HaveACK = s.Time, true
+			hs.ACKWire = clampWire(s.WireLen)
 			c.hsGen++
 		}
 	}

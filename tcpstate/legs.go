@@ -54,6 +54,15 @@ type Legs struct {
 	ToServer, ToClient time.Duration
 	// ServerFrom and ClientFrom say which sample gave each leg.
 	ServerFrom, ClientFrom LegSource
+	// ServerFrames and ClientFrames are the wire lengths of the two
+	// frames that timed each leg: the one that passed the capture point
+	// toward that end, then its answer coming back (SYN and SYN/ACK for
+	// the handshake's server leg; a data segment and its ACK; a segment
+	// and the one echoing its timestamp). A bottleneck between the capture
+	// point and that end serialized them inside the leg. Zero when the
+	// leg is unknown, or a length unknown (Segment.WireLen 0); clamped
+	// to 65,535 (a merged offload frame never times a smallest leg).
+	ServerFrames, ClientFrames [2]uint16
 	// Vantage is where the split places the capture (see Vantage).
 	Vantage Vantage
 }
@@ -78,14 +87,15 @@ func (l Legs) Known() bool { return l.ServerFrom != LegNone && l.ClientFrom != L
 type leg struct {
 	d   time.Duration
 	src LegSource
+	w   [2]uint16 // the frames that timed it (Legs.ServerFrames)
 }
 
-func (g *leg) offer(d time.Duration, src LegSource) {
+func (g *leg) offer(d time.Duration, src LegSource, w [2]uint16) {
 	if d < 0 || src == LegNone {
 		return
 	}
 	if g.src == LegNone || d < g.d {
-		g.d, g.src = d, src
+		g.d, g.src, g.w = d, src, w
 	}
 }
 
@@ -129,27 +139,28 @@ func (c *Conn) computeLegs() Legs {
 	if !hs.HaveSYN {
 		cl = ClientToServer
 	}
+	toSYNACK := [2]uint16{hs.SYNWire, hs.SYNACKWire}
 	if ok && !hs.Ambiguous() {
-		toward[cl].offer(toServer, LegHandshake)
+		toward[cl].offer(toServer, LegHandshake, toSYNACK)
 	}
 	if ok {
-		toward[cl.Reverse()].offer(toClient, LegHandshake)
+		toward[cl.Reverse()].offer(toClient, LegHandshake, [2]uint16{hs.SYNACKWire, hs.ACKWire})
 	}
 	for d := range c.h {
 		if h := &c.h[d]; h.rtt.n > 0 {
-			toward[d].offer(h.rtt.min, LegData)
+			toward[d].offer(h.rtt.min, LegData, h.rtt.minWire)
 		}
 		if h := &c.h[d]; h.tsrtt.n > 0 {
-			toward[d].offer(h.tsrtt.min, LegTimestamps)
+			toward[d].offer(h.tsrtt.min, LegTimestamps, h.tsrtt.minWire)
 		}
 	}
 	if ok && hs.Ambiguous() && toward[cl].src == LegNone {
 		// Nothing else times the server leg: from the first SYN, an
 		// upper bound.
-		toward[cl].offer(hs.SYNACK.Sub(hs.FirstSYN), LegHandshake)
+		toward[cl].offer(hs.SYNACK.Sub(hs.FirstSYN), LegHandshake, toSYNACK)
 	}
-	l := Legs{ToServer: toward[cl].d, ServerFrom: toward[cl].src,
-		ToClient: toward[cl.Reverse()].d, ClientFrom: toward[cl.Reverse()].src}
+	l := Legs{ToServer: toward[cl].d, ServerFrom: toward[cl].src, ServerFrames: toward[cl].w,
+		ToClient: toward[cl.Reverse()].d, ClientFrom: toward[cl.Reverse()].src, ClientFrames: toward[cl.Reverse()].w}
 	l.Vantage = vantageOf(l)
 	return l
 }

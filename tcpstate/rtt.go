@@ -45,9 +45,21 @@ type sampler struct {
 	keep     []uint32 // reservoir in µs, at most MaxRTTSamples
 	wide     []int64  // the reservoir in µs once a sample outgrew keep
 	rnd      uint64
+	// minWire: the wire lengths of the frames that timed the smallest
+	// sample, the one timed and the one answering it (see addFrames).
+	minWire [2]uint16
 	// packed: keep holds the reservoir packed, as clip leaves a closed
 	// connection's (see pack); add and summary unpack it.
 	packed bool
+}
+
+// addFrames records one sample, timed from a frame of out wire bytes to
+// its answer of back wire bytes, remembered when it is the smallest.
+func (s *sampler) addFrames(d time.Duration, out, back uint16) {
+	if d >= 0 && (s.n == 0 || d < s.min) {
+		s.minWire = [2]uint16{out, back}
+	}
+	s.add(d)
 }
 
 // add records one sample; negative samples are dropped (never reported).
@@ -314,10 +326,16 @@ const tsRingSize = 32
 // tsEntry is a TSval and when it was first seen (Unix nanoseconds), and
 // whether it was first sent on a pure ACK.
 type tsEntry struct {
-	t   int64
-	val uint32
-	ack bool
+	t    int64
+	val  uint32
+	wire uint16 // the frame's wire length, clamped (see clampWire)
+	ack  bool
 }
+
+// clampWire clamps a frame's wire length to the 16 bits kept beside a
+// timing sample (a merged offload frame may be longer; it never times a
+// smallest leg).
+func clampWire(n int) uint16 { return uint16(min(max(n, 0), math.MaxUint16)) }
 
 // tsRing remembers when recent TSvals were first sent, oldest first.
 // Entries older than a TSval echoed are dropped (they will not be echoed
@@ -335,7 +353,7 @@ type tsRing struct {
 
 // sent records the first time val was seen, unless it repeats the last
 // value, is within gap of the newest entry, or the ring is full.
-func (r *tsRing) sent(val uint32, t int64, ack bool, gap time.Duration) {
+func (r *tsRing) sent(val uint32, t int64, wire uint16, ack bool, gap time.Duration) {
 	if r.seen && r.last == val {
 		return
 	}
@@ -346,7 +364,7 @@ func (r *tsRing) sent(val uint32, t int64, ack bool, gap time.Duration) {
 	if r.n > 0 && t-r.e[(r.head+r.n-1)%tsRingSize].t < int64(gap) {
 		return
 	}
-	r.e[(r.head+r.n)%tsRingSize] = tsEntry{t: t, val: val, ack: ack}
+	r.e[(r.head+r.n)%tsRingSize] = tsEntry{t: t, val: val, wire: wire, ack: ack}
 	r.n++
 }
 
