@@ -20,6 +20,14 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 	out.Legs = Legs{ToServer: cs.legOf(tcpstate.ServerToClient), ToClient: cs.legOf(tcpstate.ClientToServer),
 		ServerFrom: l.ServerFrom, ClientFrom: l.ClientFrom}
 	out.RTT = out.Legs.ToServer + out.Legs.ToClient
+	for _, d := range []tcpstate.Dir{tcpstate.ClientToServer, tcpstate.ServerToClient} {
+		ser, n := cs.legFrames(d)
+		out.Legs.Serialization += ser
+		out.Legs.FrameBytes += n
+		if cs.sigma(d) > 0 {
+			out.Legs.HandshakeBytes += int(cs.hsWire[d])
+		}
+	}
 	out.Proto, out.ProtoSource = protoOf(fc, cs.opts.Registry)
 	if cs.d[0].bytes+cs.d[1].bytes == 0 {
 		out.Proto, out.ProtoSource = "none", "no_payload"

@@ -148,7 +148,7 @@ func (cs *connState) crossGap(g *gapCtx) Cause {
 	if 2*r < leg {
 		return cs.book(g, CauseWindowWait)
 	}
-	rt := min(r, leg)
+	rt := min(r, cs.pathLeg(d))
 	var own time.Duration
 	sigma, deferred := cs.sigma(d), false
 	if s.Len > 0 && cs.downstream(d) {
@@ -339,7 +339,7 @@ func (cs *connState) tail() {
 		c = CauseZeroWindow
 		cs.sum[c] += gap
 	case cs.evValid && z != cs.evDir:
-		rt := min(gap, cs.legOf(z))
+		rt := min(gap, cs.pathLeg(z))
 		cs.sum[CauseRoundTrip] += rt
 		cs.sum[think(z)] += gap - rt
 		c = think(z)

@@ -24,7 +24,13 @@ const DefaultRWnd = 6 << 20
 // Target is a network to project a connection onto (Conn.ProjectTo). Its
 // zero value keeps the observed network.
 type Target struct {
-	// RTT is the base round-trip time; zero keeps the observed.
+	// RTT is the base round-trip time as the handshake (or a ping) times
+	// it: the path and the bottleneck's serialization of its two small
+	// frames; zero keeps the observed. Each turn's round trip at the
+	// target is this less the serialization at Rate of the connection's
+	// SYN and SYN/ACK (Legs.HandshakeBytes: those whose direction's
+	// serialization the turns price; without a handshake, two frames of
+	// pingFrame bytes).
 	RTT time.Duration
 	// Rate is the bottleneck rate; zero keeps the observed.
 	Rate units.BitRate
@@ -179,9 +185,21 @@ func (c *Conn) ProjectTo(t Target) Projection {
 
 // scales are a projection's RTTs (s), rates (bytes/s) and their ratios:
 // observed and target.
+//
+// p and p2 are the path's round trip without the serialization of the
+// frames that timed it (observed: the legs' frames, Legs.Serialization;
+// at the target: the handshake's at its rate, see Target.RTT), kPath
+// their ratio: what a turn's round trip scales by.
 type scales struct {
 	r, r2, R, R2, kRTT, kRate float64
+	p, p2, kPath              float64
 }
+
+// pingFrame is the wire length of a SYN with the options Linux sends
+// over IPv4 and Ethernet (MSS, SACK permitted, timestamps, window
+// scale): the frame size a target's RTT is taken to be timed with when
+// the connection's own handshake was not captured.
+const pingFrame = 74
 
 func newScales(c *Conn, t Target) scales {
 	k := scales{r: c.RTT.Seconds(), r2: t.RTT.Seconds(), R: c.Rate.BytesPerSecond(), R2: float64(t.Rate) / 8, kRTT: 1, kRate: 1}
@@ -196,6 +214,19 @@ func newScales(c *Conn, t Target) scales {
 	}
 	if k.R > 0 && k.R2 > 0 {
 		k.kRate = k.R / k.R2
+	}
+	k.p, k.p2, k.kPath = k.r, k.r2, k.kRTT
+	if ser := c.Legs.Serialization.Seconds(); ser > 0 && ser < k.r && k.R2 > 0 {
+		k.p = k.r - ser
+		k.p2 = k.p
+		if t.RTT > 0 {
+			hs := c.Legs.HandshakeBytes
+			if hs <= 0 {
+				hs = 2 * pingFrame
+			}
+			k.p2 = max(0, k.r2-float64(hs)/k.R2)
+		}
+		k.kPath = k.p2 / k.p
 	}
 	return k
 }
@@ -212,11 +243,11 @@ func (c *Conn) scaleParts(q *budgetS, k scales) {
 	}
 	q.p[CauseClientThink] = b.p[CauseClientThink]
 	q.p[CauseServerThink] = b.p[CauseServerThink]
-	q.p[CauseRoundTrip] = b.p[CauseRoundTrip] * k.kRTT
-	if n := c.Model.RoundTrips; n > 0 && k.kRTT > 1 {
+	q.p[CauseRoundTrip] = b.p[CauseRoundTrip] * k.kPath
+	if n := c.Model.RoundTrips; n > 0 && k.kPath > 1 {
 		// a round trip per request answered; crossings beyond those on a
 		// short path (the hosts' quick reactions) do not grow with the RTT
-		q.p[CauseRoundTrip] = min(q.p[CauseRoundTrip], max(b.p[CauseRoundTrip], float64(n)*k.r2))
+		q.p[CauseRoundTrip] = min(q.p[CauseRoundTrip], max(b.p[CauseRoundTrip], float64(n)*k.p2))
 	}
 	q.p[CauseTransfer] = b.p[CauseTransfer] * k.kRate
 	q.p[CauseQueueSelf] = b.p[CauseQueueSelf] * min(1, k.kRate)

@@ -81,12 +81,15 @@ func (r *qRing) now(t int64) (time.Duration, int32, bool) {
 // legs holds the smallest legs its connections have measured (the leg to
 // the sender of each direction's segments; 0: none yet): the same path,
 // so a connection opened into a full queue, whose own handshake timed the
-// queue too, prices its turns with the base legs the others saw.
+// queue too, prices its turns with the base legs the others saw;
+// frames are the wire lengths of the frames that timed each
+// (tcpstate.Legs' frames).
 type pairState struct {
-	key  hostPair
-	refs int
-	q    [2]qRing
-	legs [2]time.Duration
+	key    hostPair
+	refs   int
+	q      [2]qRing
+	legs   [2]time.Duration
+	frames [2][2]uint16
 	// live and ended are the pair's connections, for their cross
 	// traffic (see CrossFlow): the live ones as far as there is room, the
 	// latest ended ones.
@@ -98,10 +101,10 @@ type pairState struct {
 // noteLegs offers a connection's legs to the pair.
 func (p *pairState) noteLegs(l *tcpstate.Legs) {
 	if l.ClientFrom != tcpstate.LegNone && (p.legs[0] == 0 || l.ToClient < p.legs[0]) {
-		p.legs[0] = l.ToClient
+		p.legs[0], p.frames[0] = l.ToClient, l.ClientFrames
 	}
 	if l.ServerFrom != tcpstate.LegNone && (p.legs[1] == 0 || l.ToServer < p.legs[1]) {
-		p.legs[1] = l.ToServer
+		p.legs[1], p.frames[1] = l.ToServer, l.ServerFrames
 	}
 }
 

@@ -52,6 +52,8 @@ func TestScriptedChattyBudget(t *testing.T) {
 	bu := c.Budget
 	base := 0.1001 // SYN to the handshake's ACK: legs of 100 ms to the server, 0.1 ms to the client
 	assert.Equal(t, tcpstate.VantageClient, c.Vantage)
+	// no rate is known (one answer segment a turn), so no serialization
+	// is taken out of the legs
 	assert.Equal(t, explain.Legs{ToServer: 100 * time.Millisecond, ToClient: 100 * time.Microsecond, ServerFrom: tcpstate.LegHandshake, ClientFrom: tcpstate.LegHandshake}, c.Legs)
 	assert.InDelta(t, base*1000, units.Ms(c.RTT), 1e-6)
 	assert.InDelta(t, base+3*0.115+0.001, bu.Duration.Seconds(), 1e-9)

@@ -105,16 +105,16 @@ type pendingSmall struct {
 
 // connState is one live connection's explanation under way.
 type connState struct {
-	opts  *Options
-	pair  *pairState
-	id    int32
-	first int64
-	last  int64
-	n     uint64
-
+	opts   *Options
+	pair   *pairState
+	id     int32
 	hs     int8 // 0 none, 1 SYN seen, 2 SYN/ACK seen, 3 done, -1 no handshake
-	legs   tcpstate.Legs
 	ending tcpstate.Ending
+	first  int64
+	last   int64
+	n      uint64
+
+	legs tcpstate.Legs
 	// base is the connection's own base round trip (its legs together),
 	// nsamples the round-trip samples tcpstate took.
 	base     time.Duration
@@ -139,9 +139,12 @@ type connState struct {
 	// as the client's)
 	newDir  tcpstate.Dir
 	newSeen bool
-	gh      *gapHist // allocated with the first gap kept
-	pre     *preRate // an upstream sender's first flights, until its rate is known
-	small   pendingSmall
+	// the wire bytes of the SYN and of the SYN/ACK answering it, by
+	// direction (Legs.HandshakeBytes)
+	hsWire [2]uint16
+	gh     *gapHist // allocated with the first gap kept
+	pre    *preRate // an upstream sender's first flights, until its rate is known
+	small  pendingSmall
 
 	stalls []Stall
 	rtos   int
@@ -295,6 +298,7 @@ func (cs *connState) handshake(d tcpstate.Dir, s *tcpstate.Segment, t int64, h *
 	case 1:
 		if h.HaveSYNACK {
 			cs.hs = 2
+			cs.hsWire[h.Client], cs.hsWire[h.Client.Reverse()] = h.SYNWire, h.SYNACKWire
 		}
 	case 2:
 		if h.HaveACK {
@@ -316,16 +320,55 @@ func (cs *connState) inHandshake() bool { return cs.hs == 1 || cs.hs == 2 }
 // a capture placed nowhere is taken to be at the client, whose leg is
 // then zero and the server's the whole round trip.
 func (cs *connState) legOf(d tcpstate.Dir) time.Duration {
-	l := cs.legs.ToServer
+	l, _ := cs.legTimed(d)
+	return l
+}
+
+// legTimed returns legOf(d) and the wire lengths of the frames that timed
+// it (tcpstate.Legs' frames): the connection's own, or the pair's.
+func (cs *connState) legTimed(d tcpstate.Dir) (time.Duration, [2]uint16) {
+	l, f := cs.legs.ToServer, cs.legs.ServerFrames
 	if d == tcpstate.ClientToServer {
-		l = cs.legs.ToClient
+		l, f = cs.legs.ToClient, cs.legs.ClientFrames
 	}
 	if cs.pair != nil {
 		if p := cs.pair.legs[d]; p > 0 && p < l {
-			return p
+			return p, cs.pair.frames[d]
 		}
 	}
-	return l
+	return l, f
+}
+
+// legFrames returns the serialization at the bottleneck, at the rates
+// known so far, of the frames that timed legOf(d) (tcpstate.Legs' frames)
+// and crossed the bottleneck inside it, and their wire bytes: the frame
+// going toward d's sender when the capture is before the bottleneck for
+// it, and the answer coming back in d when the capture is after it; each
+// only when its direction's rate is known.
+func (cs *connState) legFrames(d tcpstate.Dir) (time.Duration, int) {
+	_, f := cs.legTimed(d)
+	var sec float64
+	var n int
+	if out := d.Reverse(); !cs.downstream(out) {
+		if sg := cs.sigma(out); sg > 0 {
+			sec, n = sec+float64(f[0])*sg, n+int(f[0])
+		}
+	}
+	if cs.downstream(d) {
+		if sg := cs.sigma(d); sg > 0 {
+			sec, n = sec+float64(f[1])*sg, n+int(f[1])
+		}
+	}
+	return time.Duration(sec * 1e9), n
+}
+
+// pathLeg returns legOf(d) less the serialization of the frames that
+// timed it (legFrames): the path's own time to d's sender and back, the
+// part of a turn that is round trip.
+func (cs *connState) pathLeg(d tcpstate.Dir) time.Duration {
+	l, _ := cs.legTimed(d)
+	ser, _ := cs.legFrames(d)
+	return max(0, l-ser)
 }
 
 // downstream reports whether the capture point is after the bottleneck

@@ -424,11 +424,27 @@ type Model struct {
 // of the connection's own and the smallest the other connections between
 // the same hosts measured so far: a connection opened into a full queue
 // times the queue in its handshake, the others saw the path empty.
+//
+// FrameBytes is the wire bytes of the frames that timed the legs and
+// crossed the bottleneck inside them (at the client, the SYN and the
+// SYN/ACK: tcpstate.Legs' frames), counted where that direction's rate is
+// known, and Serialization their time at the bottleneck's rate. The legs
+// hold it, but the path does not: each turn's round trip is its leg less
+// that time, the turn's own frames being transfer at the same rate.
+// HandshakeBytes is the wire bytes of the SYN and the SYN/ACK answering
+// it, each counted when its direction's rate is known, as the turns'
+// serialization is (0 when neither is, or the handshake was not
+// captured): a projection's target RTT is taken as the handshake times
+// it, and those frames' serialization at the target's rate is taken out
+// of its turns (Target.RTT).
 type Legs struct {
-	ToServer   time.Duration      `json:"to_server_ms"`
-	ToClient   time.Duration      `json:"to_client_ms"`
-	ServerFrom tcpstate.LegSource `json:"server_from"`
-	ClientFrom tcpstate.LegSource `json:"client_from"`
+	ToServer       time.Duration      `json:"to_server_ms"`
+	ToClient       time.Duration      `json:"to_client_ms"`
+	ServerFrom     tcpstate.LegSource `json:"server_from"`
+	ClientFrom     tcpstate.LegSource `json:"client_from"`
+	FrameBytes     int                `json:"frame_bytes,omitempty"`
+	Serialization  time.Duration      `json:"serialization_ms,omitempty"`
+	HandshakeBytes int                `json:"handshake_bytes,omitempty"`
 }
 
 // MarshalJSON writes the legs in milliseconds.

@@ -152,24 +152,29 @@ func TestWhatIfLab(t *testing.T) {
 	// floors of what the model reaches today, on the take of the lab set
 	// committed 2026-12-02 on an idle machine (the bar: 90 %
 	// within 10 %, none over 25 %, median 3 %). With the target's think
-	// time in place the bar holds (250 within 10 %, none over 25 %); as
-	// projected, the seven over 25 % are all onto the LAN, whose sessions
-	// are 40 % think time: the hosts' think differs between captures by a
-	// few tenths of a millisecond a turn (thinkTable: pg-chatty 0.108 s on
-	// the LAN, 0.196 s at m20)
-	assert.GreaterOrEqual(t, rs.within10, 236)
-	assert.LessOrEqual(t, rs.median, 1.65)
-	assert.LessOrEqual(t, rs.over25, 7)
+	// time in place the bar holds (251 within 10 %, none over 25 %); as
+	// projected, the nineteen over 25 % are all onto the LAN, whose
+	// sessions are 40 % think time: the hosts' think differs between
+	// captures by a few tenths of a millisecond a turn (thinkTable:
+	// pg-chatty 0.114 s on the LAN, 0.211 s at m20; TestThinkBothEnds
+	// times the server's at its own interface). Until the turns' round
+	// trips left out the serialization of the frames that timed the legs
+	// (2.3 ms a turn at 512 kbit/s), that bias took think time away on the
+	// slow links and hid part of the difference: 236 within 10 %, 7 over
+	// 25 %, with the target's think 250 and a median of 1.0 %.
+	assert.GreaterOrEqual(t, rs.within10, 226)
+	assert.LessOrEqual(t, rs.median, 1.55)
+	assert.LessOrEqual(t, rs.over25, 19)
 	// with the target's think time in place of the source's
-	assert.GreaterOrEqual(t, ms.within10, 250)
-	assert.LessOrEqual(t, ms.median, 1.05)
+	assert.GreaterOrEqual(t, ms.within10, 251)
+	assert.LessOrEqual(t, ms.median, 0.85)
 	assert.Zero(t, ms.over25)
 	// and with the loss the lossy target's capture drew each way (the
 	// emulator's drops, groundtruth.json) given as -loss P,Q: what is
-	// left is the model's own error (20 misses, three causes; see the
+	// left is the model's own error (19 misses, three causes; see the
 	// README's What-if)
-	assert.GreaterOrEqual(t, ds.within10, 250)
-	assert.LessOrEqual(t, ds.median, 0.75)
+	assert.GreaterOrEqual(t, ds.within10, 251)
+	assert.LessOrEqual(t, ds.median, 0.65)
 	assert.Zero(t, ds.over25)
 	assert.GreaterOrEqual(t, inRange, 44, "of %d into the lossy link", lossy)
 }
