@@ -21,10 +21,11 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 		ServerFrom: l.ServerFrom, ClientFrom: l.ClientFrom}
 	out.RTT = out.Legs.ToServer + out.Legs.ToClient
 	for _, d := range []tcpstate.Dir{tcpstate.ClientToServer, tcpstate.ServerToClient} {
-		ser, n := cs.legFrames(d)
+		sigma := cs.sigma(d)
+		ser, n := cs.legFrames(d, sigma)
 		out.Legs.Serialization += ser
 		out.Legs.FrameBytes += n
-		if cs.sigma(d) > 0 {
+		if sigma > 0 {
 			out.Legs.HandshakeBytes += int(cs.hsWire[d])
 		}
 	}

@@ -148,9 +148,9 @@ func (cs *connState) crossGap(g *gapCtx) Cause {
 	if 2*r < leg {
 		return cs.book(g, CauseWindowWait)
 	}
-	rt := min(r, cs.pathLeg(d))
-	var own time.Duration
 	sigma, deferred := cs.sigma(d), false
+	rt := min(r, cs.pathLeg(d, sigma))
+	var own time.Duration
 	if s.Len > 0 && cs.downstream(d) {
 		own = time.Duration(float64(s.WireLen) * sigma * 1e9)
 		deferred = sigma == 0
@@ -339,7 +339,7 @@ func (cs *connState) tail() {
 		c = CauseZeroWindow
 		cs.sum[c] += gap
 	case cs.evValid && z != cs.evDir:
-		rt := min(gap, cs.pathLeg(z))
+		rt := min(gap, cs.pathLeg(z, cs.sigma(z)))
 		cs.sum[CauseRoundTrip] += rt
 		cs.sum[think(z)] += gap - rt
 		c = think(z)

@@ -344,20 +344,19 @@ func (cs *connState) legTimed(d tcpstate.Dir) (time.Duration, [2]uint16) {
 // and crossed the bottleneck inside it, and their wire bytes: the frame
 // going toward d's sender when the capture is before the bottleneck for
 // it, and the answer coming back in d when the capture is after it; each
-// only when its direction's rate is known.
-func (cs *connState) legFrames(d tcpstate.Dir) (time.Duration, int) {
+// only when its direction's rate is known. sigmaD is cs.sigma(d), which
+// the caller has at hand.
+func (cs *connState) legFrames(d tcpstate.Dir, sigmaD float64) (time.Duration, int) {
 	_, f := cs.legTimed(d)
 	var sec float64
 	var n int
-	if out := d.Reverse(); !cs.downstream(out) {
+	if out := d.Reverse(); f[0] > 0 && !cs.downstream(out) {
 		if sg := cs.sigma(out); sg > 0 {
 			sec, n = sec+float64(f[0])*sg, n+int(f[0])
 		}
 	}
-	if cs.downstream(d) {
-		if sg := cs.sigma(d); sg > 0 {
-			sec, n = sec+float64(f[1])*sg, n+int(f[1])
-		}
+	if sigmaD > 0 && cs.downstream(d) {
+		sec, n = sec+float64(f[1])*sigmaD, n+int(f[1])
 	}
 	return time.Duration(sec * 1e9), n
 }
@@ -365,9 +364,9 @@ func (cs *connState) legFrames(d tcpstate.Dir) (time.Duration, int) {
 // pathLeg returns legOf(d) less the serialization of the frames that
 // timed it (legFrames): the path's own time to d's sender and back, the
 // part of a turn that is round trip.
-func (cs *connState) pathLeg(d tcpstate.Dir) time.Duration {
+func (cs *connState) pathLeg(d tcpstate.Dir, sigmaD float64) time.Duration {
 	l, _ := cs.legTimed(d)
-	ser, _ := cs.legFrames(d)
+	ser, _ := cs.legFrames(d, sigmaD)
 	return max(0, l-ser)
 }
 
