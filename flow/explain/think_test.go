@@ -72,6 +72,10 @@ func hostTimes(t *testing.T, name string, serverSide bool) (total time.Duration,
 // the server's. Within a quarter millisecond a turn on every profile,
 // where the leg's frames' serialization left in the round trip took 0.02
 // to 2.3 ms a turn from the think (dsl512: 0.009 s booked of 0.184 s).
+// The same holds for the client's think, and for both explained from
+// the server's capture, where the client leg's frames were taken from
+// the client's think (at 961d579 dsl512 booked 0.006 s of the client's
+// 0.084 s there, shallow 0.010 s of 0.076 s).
 func TestThinkBothEnds(t *testing.T) {
 	dir := filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "think")
 	g := loadTruth(t, dir)
@@ -91,6 +95,14 @@ func TestThinkBothEnds(t *testing.T) {
 		fmt.Fprintf(&table, "%s\tserver %.4f s (%d turns, %.3f ms each); explained from the client %.4f s (%+.3f ms a turn); leg frames' serialization %.3f ms\tclient %.4f s, explained %.4f s\n",
 			p, server.Seconds(), n, per[p], explained, perTurn, units.Ms(c.Legs.Serialization), client.Seconds(), c.Budget.ClientThink.Seconds())
 		assert.InDelta(t, 0, perTurn, 0.25, "%s: explained server think against the server's own, ms a turn", p)
+		assert.InDelta(t, 0, units.Ms(c.Budget.ClientThink-client)/float64(n), 0.25, "%s: explained client think against the client's own, ms a turn", p)
+		// from the server's capture: its own think, and the client's
+		// beyond the client leg (SYN/ACK and ACK, whose serialization
+		// the client leg holds)
+		s := whatIfSession(t, explainWith(t, filepath.Join(dir, name+"-server.pcap.gz"), explain.Options{Keep: true, CaptureRate: rate}), name)
+		fmt.Fprintf(&table, "\tfrom the server's capture: server %.4f s, client %.4f s\n", s.Budget.ServerThink.Seconds(), s.Budget.ClientThink.Seconds())
+		assert.InDelta(t, 0, units.Ms(s.Budget.ServerThink-server)/float64(n), 0.25, "%s: server think explained at the server, ms a turn", p)
+		assert.InDelta(t, 0, units.Ms(s.Budget.ClientThink-client)/float64(n), 0.25, "%s: client think explained at the server, ms a turn", p)
 	}
 	t.Logf("server and client time per capture:\n%s", table.String())
 	assert.Less(t, per["lan"], 0.25, "the LAN's server time a turn, ms")
