@@ -118,11 +118,8 @@ func (c *Conn) Add(d Dir, s *tcpstate.Segment) {
 		c.mss[d] = s.Opts.MSS
 	}
 	if s.Flags.Has(tcpstate.FIN) {
-		first := s.Seq
-		if s.Flags.Has(tcpstate.SYN) {
-			first = first.Add(1)
-		}
-		c.fin[d], c.finEnd[d] = true, first.Add(tcpstate.Size(max(0, s.Len)))
+		// the FIN's number follows the payload (RFC 9293 section 3.4)
+		c.fin[d], c.finEnd[d] = true, s.Data().End
 	}
 	if s.Flags.Has(tcpstate.ACK) {
 		// what the sender of s had received before it sent s
