@@ -56,20 +56,20 @@ type sampler struct {
 // addFrames records one sample, timed from a frame of out wire bytes to
 // its answer of back wire bytes, remembered when it is the smallest.
 func (s *sampler) addFrames(d time.Duration, out, back uint16) {
-	if d >= 0 && (s.n == 0 || d < s.min) {
+	if s.add(d) {
 		s.minWire = [2]uint16{out, back}
 	}
-	s.add(d)
 }
 
-// add records one sample; negative samples are dropped (never reported).
-func (s *sampler) add(d time.Duration) {
+// add records one sample, reporting whether it is the new smallest;
+// negative samples are dropped (never reported).
+func (s *sampler) add(d time.Duration) (smallest bool) {
 	if d < 0 {
-		return
+		return false
 	}
 	s.n++
 	if s.n == 1 || d < s.min {
-		s.min = d
+		s.min, smallest = d, true
 	}
 	if d > s.max {
 		s.max = d
@@ -80,7 +80,7 @@ func (s *sampler) add(d time.Duration) {
 		// appended packed while the reservoir has room
 		if int(s.keep[0]) < MaxRTTSamples && us <= math.MaxUint32 {
 			s.keep = packAppend(s.keep, uint32(us))
-			return
+			return smallest
 		}
 		s.unpack(8)
 	}
@@ -106,6 +106,7 @@ func (s *sampler) add(d time.Duration) {
 	default:
 		s.keep[j] = uint32(us)
 	}
+	return smallest
 }
 
 // clip shrinks the reservoir's storage to the samples it holds, packed
