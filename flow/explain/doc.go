@@ -58,8 +58,11 @@
 //     traffic between the same hosts held it in beyond the leg
 //     (queue_cross, as in a crossing below);
 //   - one side's event, then the other's (a crossing: the second side
-//     reacting): the leg to the second side is round trip; then the
-//     serialization of what it waited for is transfer (after the
+//     reacting): the leg to the second side is round trip, less the
+//     bottleneck's serialization of the frames that timed the leg
+//     (Legs.Serialization: the SYN and SYN/ACK at the client), which is
+//     not the path's; then the serialization of what it waited for is
+//     transfer (after the
 //     bottleneck: the segment ending the gap at the rate; before it: the
 //     backlog of data the bottleneck was still sending); then queueing:
 //     other traffic's between the same hosts (queue_cross), or the

@@ -22,7 +22,8 @@ func (cs *connState) finish(fc *flow.Conn) *Conn {
 	out.RTT = out.Legs.ToServer + out.Legs.ToClient
 	for _, d := range []tcpstate.Dir{tcpstate.ClientToServer, tcpstate.ServerToClient} {
 		sigma := cs.sigma(d)
-		ser, n := cs.legFrames(d, sigma)
+		_, frames := cs.legTimed(d)
+		ser, n := cs.legFrames(d, frames, sigma)
 		out.Legs.Serialization += ser
 		out.Legs.FrameBytes += n
 		if sigma > 0 {

@@ -130,7 +130,8 @@ func (cs *connState) lossGap(g *gapCtx, loss Cause) Cause {
 
 // crossGap attributes a gap from one side's event to the other's: the
 // reaction of the event's sender to what passed the capture point. The
-// leg from the capture point to that side and back is round trip (an
+// leg from the capture point to that side and back, less the bottleneck's
+// serialization of the frames that timed it (pathOf), is round trip (an
 // application turn); then the serialization of the data the reaction
 // waited for (transfer: the segment ending the gap when the capture is
 // after the bottleneck, split at the end with the rate if it is not known
@@ -143,13 +144,13 @@ func (cs *connState) lossGap(g *gapCtx, loss Cause) Cause {
 // pace.
 func (cs *connState) crossGap(g *gapCtx) Cause {
 	d, s := g.d, g.s
-	leg := cs.legOf(d)
+	leg, frames := cs.legTimed(d)
 	r := g.gap - g.up
 	if 2*r < leg {
 		return cs.book(g, CauseWindowWait)
 	}
 	sigma, deferred := cs.sigma(d), false
-	rt := min(r, cs.pathLeg(d, sigma))
+	rt := min(r, cs.pathOf(d, leg, frames, sigma))
 	var own time.Duration
 	if s.Len > 0 && cs.downstream(d) {
 		own = time.Duration(float64(s.WireLen) * sigma * 1e9)
@@ -322,7 +323,8 @@ func (cs *connState) stall(start, end int64, gap time.Duration, c Cause, idx uin
 // pure ACKs, window updates, keep-alives. During the handshake it is the
 // handshake's; while a receiver advertises a zero window with data
 // waiting, a zero-window stall; else the reaction of the last packet's
-// sender to the last event (its leg, then its think time), or that
+// sender to the last event (its leg less the serialization of the frames
+// that timed it, then its think time), or that
 // sender's own time when it sent the last event too.
 func (cs *connState) tail() {
 	gap := time.Duration(cs.last - cs.evT)
@@ -339,7 +341,8 @@ func (cs *connState) tail() {
 		c = CauseZeroWindow
 		cs.sum[c] += gap
 	case cs.evValid && z != cs.evDir:
-		rt := min(gap, cs.pathLeg(z, cs.sigma(z)))
+		leg, frames := cs.legTimed(z)
+		rt := min(gap, cs.pathOf(z, leg, frames, cs.sigma(z)))
 		cs.sum[CauseRoundTrip] += rt
 		cs.sum[think(z)] += gap - rt
 		c = think(z)

@@ -340,14 +340,13 @@ func (cs *connState) legTimed(d tcpstate.Dir) (time.Duration, [2]uint16) {
 }
 
 // legFrames returns the serialization at the bottleneck, at the rates
-// known so far, of the frames that timed legOf(d) (tcpstate.Legs' frames)
-// and crossed the bottleneck inside it, and their wire bytes: the frame
-// going toward d's sender when the capture is before the bottleneck for
-// it, and the answer coming back in d when the capture is after it; each
-// only when its direction's rate is known. sigmaD is cs.sigma(d), which
-// the caller has at hand.
-func (cs *connState) legFrames(d tcpstate.Dir, sigmaD float64) (time.Duration, int) {
-	_, f := cs.legTimed(d)
+// known so far, of the frames f that timed legOf(d) (legTimed) and
+// crossed the bottleneck inside it, and their wire bytes: the frame going
+// toward d's sender when the capture is before the bottleneck for it, and
+// the answer coming back in d when the capture is after it; each only
+// when its direction's rate is known. sigmaD is cs.sigma(d), which the
+// caller has at hand.
+func (cs *connState) legFrames(d tcpstate.Dir, f [2]uint16, sigmaD float64) (time.Duration, int) {
 	var sec float64
 	var n int
 	if out := d.Reverse(); f[0] > 0 && !cs.downstream(out) {
@@ -361,12 +360,11 @@ func (cs *connState) legFrames(d tcpstate.Dir, sigmaD float64) (time.Duration, i
 	return time.Duration(sec * 1e9), n
 }
 
-// pathLeg returns legOf(d) less the serialization of the frames that
-// timed it (legFrames): the path's own time to d's sender and back, the
-// part of a turn that is round trip.
-func (cs *connState) pathLeg(d tcpstate.Dir, sigmaD float64) time.Duration {
-	l, _ := cs.legTimed(d)
-	ser, _ := cs.legFrames(d, sigmaD)
+// pathOf returns leg l to d's sender and back, timed by frames f
+// (legTimed), less those frames' serialization (legFrames): the path's own
+// time, the part of a turn that is round trip.
+func (cs *connState) pathOf(d tcpstate.Dir, l time.Duration, f [2]uint16, sigmaD float64) time.Duration {
+	ser, _ := cs.legFrames(d, f, sigmaD)
 	return max(0, l-ser)
 }
 
