@@ -129,7 +129,7 @@ func (f *half) sentTS(s *Segment) {
 		return
 	}
 	if f.ts == nil {
-		f.ts = new(tsRing)
+		f.ts = newTSRing()
 	}
 	pure := s.Len == 0 && s.Flags&FIN == 0
 	f.ts.sent(s.Opts.TSVal, t, clampWire(s.WireLen), pure, f.tsGap())

@@ -320,17 +320,20 @@ func (c *Conn) Add(d Dir, s *Segment) *Analysis {
 // trim releases what a closed connection's buffers hold beyond their
 // contents: a closed connection may stay tracked for a while to count
 // its late packets (flow's CloseLinger), and a busy capture holds many.
-// The RTT reservoirs shrink to their samples once, at the close; each
-// direction's list of unacknowledged segments is released once emptied
-// (a late segment allocates it again; it is released once, so a
-// connection that goes on after a RST does not allocate a list per
-// turn). Nothing it keeps changes.
+// The RTT reservoirs and the TSval rings shrink to their contents once,
+// at the close; each direction's list of unacknowledged segments is
+// released once emptied (a late segment allocates it again; it is
+// released once, so a connection that goes on after a RST does not
+// allocate a list per turn). Nothing it keeps changes.
 func (c *Conn) trim() {
 	if !c.closed {
 		c.closed = true
 		for d := range c.h {
 			c.h[d].rtt.clip()
 			c.h[d].tsrtt.clip()
+			if c.h[d].ts != nil {
+				c.h[d].ts.compact()
+			}
 		}
 	}
 	for d := range c.h {

@@ -261,3 +261,96 @@ func TestSamplerPack(t *testing.T) {
 	assert.Equal(t, a.summary(), b.summary())
 	assert.Equal(t, a.keep, b.keep, "unpacked in order (both sorted by summary)")
 }
+
+// TestTSRingCompactKeepsEntries checks that shrinking a TSval ring to its
+// entries changes nothing it reports, then or after more TSvals: two
+// rings fed the same 3000 TSvals and echoes (the ring filling up, echoes
+// of kept values, of dropped ones and of unknown ones), one compacted
+// every 37 steps, give the same answer to every echo and hold the same
+// entries.
+func TestTSRingCompactKeepsEntries(t *testing.T) {
+	a, b := newTSRing(), newTSRing()
+	var compacted, small int
+	for i := range 3000 {
+		val := uint32(i / 2) // every value twice: the repeat is not kept
+		tm := int64(i) * int64(time.Millisecond)
+		gap := time.Duration(i%3) * time.Millisecond
+		a.sent(val, tm, uint16(i), i%5 == 0, gap)
+		b.sent(val, tm, uint16(i), i%5 == 0, gap)
+		if i%7 == 3 { // echo a value some steps back: kept, dropped or never kept
+			echo := uint32(max(0, i/2-(i*31)%40))
+			ea, oka := a.echoed(echo)
+			eb, okb := b.echoed(echo)
+			require.Equal(t, oka, okb, "step %d", i)
+			require.Equal(t, ea, eb, "step %d", i)
+		}
+		if i%37 == 0 {
+			b.compact()
+			compacted++
+			if len(b.e) < tsRingSize {
+				small++
+			}
+			require.Len(t, b.e, b.n, "compacted to its entries")
+		}
+		require.Equal(t, a.n, b.n)
+		for k := range a.n {
+			require.Equal(t, a.at(k), b.at(k), "step %d entry %d", i, k)
+		}
+	}
+	require.Greater(t, small, compacted/2, "compaction shrank the ring on most of its %d calls", compacted)
+}
+
+// tsChattyConn feeds c a chatty connection with RFC 7323 timestamps:
+// each side's TSval its millisecond clock, its TSecr the last TSval it
+// received; 20 turns of a request and an answer, each ACKed at once,
+// then (closed) a FIN each way and the last ACK.
+func tsChattyConn(c *Conn, t0 time.Time, closed bool) {
+	now := t0
+	var lastVal [2]uint32
+	seg := func(d Dir, seq, ack Seq, f Flags, n int) {
+		val := uint32(now.Sub(t0)/time.Millisecond) + 1000*uint32(d+1)
+		c.Add(d, &Segment{Index: 1, Time: now, Seq: seq, Ack: ack, Flags: f, Len: n, Window: 65535,
+			Opts: Options{HasTimestamps: true, TSVal: val, TSEcr: lastVal[d.Reverse()]}})
+		lastVal[d] = val
+		now = now.Add(5 * time.Millisecond)
+	}
+	var cs, ss Seq = 1000, 5000
+	seg(ClientToServer, cs, 0, SYN, 0)
+	seg(ServerToClient, ss, cs+1, SYN|ACK, 0)
+	cs, ss = cs+1, ss+1
+	seg(ClientToServer, cs, ss, ACK, 0)
+	for range 20 {
+		seg(ClientToServer, cs, ss, ACK|PSH, 60)
+		cs = cs.Add(60)
+		seg(ServerToClient, ss, cs, ACK|PSH, 400)
+		ss = ss.Add(400)
+		seg(ClientToServer, cs, ss, ACK, 0)
+	}
+	if closed {
+		seg(ClientToServer, cs, ss, FIN|ACK, 0)
+		seg(ServerToClient, ss, cs+1, FIN|ACK, 0)
+		seg(ClientToServer, cs+1, ss+1, ACK, 0)
+	}
+}
+
+// TestClosedConnCompactsTSRings checks that a closed connection's TSval
+// rings keep only their entries: on a chatty connection with timestamps
+// the echoes leave at most a TSval or two of each direction's 32 slots in
+// use, so closing it gives back most of the two rings (2 x 512 B of
+// entries); the last ACK, after both FINs, grows its ring to two slots.
+func TestClosedConnCompactsTSRings(t *testing.T) {
+	c := NewConn()
+	tsChattyConn(c, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), true)
+	r := c.RTT()
+	require.Greater(t, r.C2S.TS.Samples+r.S2C.TS.Samples, uint64(20), "the echoes time round trips")
+	for d := range c.h {
+		ring := c.h[d].ts
+		require.NotNil(t, ring, "direction %d sent timestamps", d)
+		// its entries, and the last ACK's (sent after the close)
+		assert.LessOrEqual(t, len(ring.e), 2, "direction %d: the ring's storage", d)
+	}
+	open := liveBytes(1000, func(c *Conn, t0 time.Time) { tsChattyConn(c, t0, false) })
+	closed := liveBytes(1000, func(c *Conn, t0 time.Time) { tsChattyConn(c, t0, true) })
+	t.Logf("chatty connection with timestamps: open %.0f B, closed %.0f B live", open, closed)
+	assert.Less(t, closed, open-900)
+}

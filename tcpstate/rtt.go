@@ -340,17 +340,30 @@ func clampWire(n int) uint16 { return uint16(min(max(n, 0), math.MaxUint16)) }
 
 // tsRing remembers when recent TSvals were first sent, oldest first.
 // Entries older than a TSval echoed are dropped (they will not be echoed
-// first any more), and while the ring is full no entry is added, so a
-// TSval is either timed exactly or not at all. New TSvals are kept only
-// when at least gap after the newest kept one (see half.tsGap), so the
-// ring spans a round trip under load.
+// first any more), and while the ring holds tsRingSize entries no entry
+// is added, so a TSval is either timed exactly or not at all. New TSvals
+// are kept only when at least gap after the newest kept one (see
+// half.tsGap), so the ring spans a round trip under load.
+//
+// Its storage e is tsRingSize entries while the connection is open;
+// compact shrinks it to the entries held (at the close: a closed
+// connection waits out flow's linger, and a busy capture holds thousands),
+// and sent doubles it when a late segment adds one to a full storage (the
+// last ACK after the FINs takes two slots, not 32). Either way the
+// entries, their order and what the ring reports are the same.
 type tsRing struct {
-	e    [tsRingSize]tsEntry
+	e    []tsEntry
 	head int // oldest entry
 	n    int // entries used
 	last uint32
 	seen bool
 }
+
+// newTSRing returns an empty ring with its full storage.
+func newTSRing() *tsRing { return &tsRing{e: make([]tsEntry, tsRingSize)} }
+
+// at returns the i-th entry from the oldest.
+func (r *tsRing) at(i int) tsEntry { return r.e[(r.head+i)%len(r.e)] }
 
 // sent records the first time val was seen, unless it repeats the last
 // value, is within gap of the newest entry, or the ring is full.
@@ -362,10 +375,13 @@ func (r *tsRing) sent(val uint32, t int64, wire uint16, ack bool, gap time.Durat
 	if r.n == tsRingSize {
 		return
 	}
-	if r.n > 0 && t-r.e[(r.head+r.n-1)%tsRingSize].t < int64(gap) {
+	if r.n > 0 && t-r.at(r.n-1).t < int64(gap) {
 		return
 	}
-	r.e[(r.head+r.n)%tsRingSize] = tsEntry{t: t, val: val, wire: wire, ack: ack}
+	if r.n == len(r.e) {
+		r.resize(min(tsRingSize, max(2, 2*len(r.e))))
+	}
+	r.e[(r.head+r.n)%len(r.e)] = tsEntry{t: t, val: val, wire: wire, ack: ack}
 	r.n++
 }
 
@@ -373,11 +389,31 @@ func (r *tsRing) sent(val uint32, t int64, wire uint16, ack bool, gap time.Durat
 // the entries before it.
 func (r *tsRing) echoed(val uint32) (tsEntry, bool) {
 	for i := 0; i < r.n; i++ {
-		if e := r.e[(r.head+i)%tsRingSize]; e.val == val {
-			r.head = (r.head + i + 1) % tsRingSize
+		if e := r.at(i); e.val == val {
+			r.head = (r.head + i + 1) % len(r.e)
 			r.n -= i + 1
 			return e, true
 		}
 	}
 	return tsEntry{}, false
+}
+
+// compact shrinks the storage to the entries held (none: no storage).
+func (r *tsRing) compact() {
+	if len(r.e) > r.n {
+		r.resize(r.n)
+	}
+}
+
+// resize moves the entries, oldest first, into new storage of size
+// entries (at least r.n).
+func (r *tsRing) resize(size int) {
+	var e []tsEntry
+	if size > 0 {
+		e = make([]tsEntry, size)
+		for i := range r.n {
+			e[i] = r.at(i)
+		}
+	}
+	r.e, r.head = e, 0
 }
