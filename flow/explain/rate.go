@@ -29,11 +29,23 @@ func binLo(i int) float64 { return math.Exp2(binOrigin + float64(i)/binsPerOc) }
 func binHi(i int) float64 { return binLo(i + 1) }
 
 // spacing is a histogram of nanoseconds per byte between segments (or
-// ACKs), allocated with its first sample.
+// ACKs), allocated with its first sample. Its bins are kept sparse, in
+// bin order, like gapHist's: a direction's spacings fill a few of the
+// nbins (a dense histogram took 1.4 KB, up to four a connection), and
+// last, the bin the latest sample went to, is where the next one usually
+// goes.
 type spacing struct {
-	n     [nbins]uint32
-	sum   [nbins]float64 // the samples' spacing, ns per byte
+	bins  []spacingBinSum
+	last  int
 	total int
+}
+
+// spacingBinSum is one bin of a spacing histogram: its samples and their
+// sum, ns per byte.
+type spacingBinSum struct {
+	sum float64
+	n   uint32
+	bin uint8
 }
 
 // add records one sample, allocating s if needed, and returns s.
@@ -41,17 +53,26 @@ func (s *spacing) add(nsPerByte float64) *spacing {
 	if s == nil {
 		s = new(spacing)
 	}
-	i := spacingBin(nsPerByte)
-	s.n[i]++
-	s.sum[i] += nsPerByte
+	b := uint8(spacingBin(nsPerByte))
+	i := s.last
+	if i >= len(s.bins) || s.bins[i].bin != b {
+		var ok bool
+		i, ok = slices.BinarySearchFunc(s.bins, b, func(x spacingBinSum, b uint8) int { return cmp.Compare(x.bin, b) })
+		if !ok {
+			s.bins = slices.Insert(s.bins, i, spacingBinSum{bin: b})
+		}
+		s.last = i
+	}
+	s.bins[i].n++
+	s.bins[i].sum += nsPerByte
 	s.total++
 	return s
 }
 
-// reset empties s for reuse (nil stays nil).
+// reset empties s for reuse, keeping its bins' storage (nil stays nil).
 func (s *spacing) reset() *spacing {
 	if s != nil {
-		*s = spacing{}
+		*s = spacing{bins: s.bins[:0]}
 	}
 	return s
 }
@@ -64,10 +85,10 @@ func (s *spacing) quantile(want func(n int) int) float64 {
 		return 0
 	}
 	w, n := want(s.total), 0
-	for i, c := range s.n {
-		n += int(c)
+	for _, b := range s.bins {
+		n += int(b.n)
 		if n >= w {
-			return s.sum[i] / float64(c) * 1e-9
+			return b.sum / float64(b.n) * 1e-9
 		}
 	}
 	return 0
