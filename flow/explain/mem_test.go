@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/netecology/netecology/tcpstate"
 )
@@ -99,4 +100,46 @@ func TestMemPerConn(t *testing.T) {
 		t.Logf("%s: explain %.0f B, tcpstate %.0f B", x.name, both-tcp, tcp)
 		assert.LessOrEqual(t, both-tcp, x.limit, x.name)
 	}
+}
+
+// TestClosedConnReleasesEnds checks that a closed connection's emptied
+// lists of unacknowledged segments are released (flow keeps a closed
+// connection for its late packets, and a busy capture holds thousands
+// of them): a bulk connection of 40 segments in flights of 20 keeps its
+// list between flights while open and lets both go once closed by a FIN
+// each way and acknowledged; a late resent FIN then allocates nothing.
+func TestClosedConnReleasesEnds(t *testing.T) {
+	opts := Options{}
+	opts.norm()
+	f := &feeder{tc: tcpstate.NewConn(), cs: new(connState), now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	f.cs.init(&opts, 1, nil)
+	c2s, s2c := tcpstate.ClientToServer, tcpstate.ServerToClient
+	var cs, ss tcpstate.Seq = 1000, 5000
+	f.seg(c2s, cs, 0, tcpstate.SYN, 0, 0)
+	f.seg(s2c, ss, cs+1, tcpstate.SYN|tcpstate.ACK, 0, 50*time.Millisecond)
+	cs, ss = cs+1, ss+1
+	f.seg(c2s, cs, ss, tcpstate.ACK, 0, time.Millisecond)
+	f.seg(c2s, cs, ss, tcpstate.ACK|tcpstate.PSH, 50, time.Millisecond)
+	cs = cs.Add(50)
+	for range 2 {
+		for range 20 {
+			f.seg(s2c, ss, cs, tcpstate.ACK, 1448, 100*time.Microsecond)
+			ss = ss.Add(1448)
+		}
+		require.Equal(t, 20, f.cs.d[s2c].ends.n, "a flight of 20 unacknowledged")
+		f.seg(c2s, cs, ss, tcpstate.ACK, 0, 50*time.Millisecond)
+	}
+	require.NotNil(t, f.cs.d[s2c].ends.e, "open: the list stays for the next flight")
+	f.seg(s2c, ss, cs, tcpstate.FIN|tcpstate.ACK, 0, time.Millisecond)
+	f.seg(c2s, cs, ss+1, tcpstate.FIN|tcpstate.ACK, 0, 50*time.Millisecond)
+	f.seg(s2c, ss+1, cs+1, tcpstate.ACK, 0, 50*time.Millisecond)
+	require.True(t, f.tc.Closed())
+	for d := range f.cs.d {
+		assert.Nil(t, f.cs.d[d].ends.e, "direction %d: released once closed and emptied", d)
+	}
+	budget := f.cs.sum
+	// a late resend of the FIN changes nothing and allocates nothing
+	allocs := testing.AllocsPerRun(10, func() { f.seg(s2c, ss, cs+1, tcpstate.FIN|tcpstate.ACK, 0, 0) })
+	assert.Zero(t, allocs)
+	assert.Equal(t, budget[CauseTransfer], f.cs.sum[CauseTransfer])
 }

@@ -158,6 +158,9 @@ type connState struct {
 	run     runState
 	phases  []Phase
 	dropped int
+	// endsReleased: the direction's emptied list of unacknowledged
+	// segments was released once closed (trimClosed)
+	endsReleased [2]bool
 }
 
 func (cs *connState) init(o *Options, id int, p *pairState) {
@@ -214,6 +217,22 @@ func (cs *connState) add(d tcpstate.Dir, s *tcpstate.Segment, an *tcpstate.Analy
 	cs.queueSample(d, s, an, t)
 	if cs.pre != nil {
 		cs.resolvePending(false)
+	}
+	if tc.Closed() {
+		cs.trimClosed()
+	}
+}
+
+// trimClosed releases, once per direction, the emptied list of
+// unacknowledged segments of a closed connection (as tcpstate's trim
+// does its own): flow keeps a closed connection for its late packets
+// (CloseLinger), and a busy capture holds thousands. A late segment
+// allocates the list again; nothing the state reports changes.
+func (cs *connState) trimClosed() {
+	for k := range cs.d {
+		if r := &cs.d[k].ends; r.n == 0 && r.e != nil && !cs.endsReleased[k] {
+			r.e, r.head, cs.endsReleased[k] = nil, 0, true
+		}
 	}
 }
 
