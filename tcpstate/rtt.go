@@ -363,7 +363,18 @@ type tsRing struct {
 func newTSRing() *tsRing { return &tsRing{e: make([]tsEntry, tsRingSize)} }
 
 // at returns the i-th entry from the oldest.
-func (r *tsRing) at(i int) tsEntry { return r.e[(r.head+i)%len(r.e)] }
+func (r *tsRing) at(i int) tsEntry { return r.e[r.slot(i)] }
+
+// slot is the index in r.e of the i-th entry from the oldest, for i up
+// to len(r.e) (which wraps to head): the storage's length varies, so a
+// subtraction rather than a modulo by a variable on the per-packet path.
+func (r *tsRing) slot(i int) int {
+	j := r.head + i
+	if j >= len(r.e) {
+		j -= len(r.e)
+	}
+	return j
+}
 
 // sent records the first time val was seen, unless it repeats the last
 // value, is within gap of the newest entry, or the ring is full.
@@ -381,7 +392,7 @@ func (r *tsRing) sent(val uint32, t int64, wire uint16, ack bool, gap time.Durat
 	if r.n == len(r.e) {
 		r.resize(min(tsRingSize, max(2, 2*len(r.e))))
 	}
-	r.e[(r.head+r.n)%len(r.e)] = tsEntry{t: t, val: val, wire: wire, ack: ack}
+	r.e[r.slot(r.n)] = tsEntry{t: t, val: val, wire: wire, ack: ack}
 	r.n++
 }
 
@@ -390,7 +401,7 @@ func (r *tsRing) sent(val uint32, t int64, wire uint16, ack bool, gap time.Durat
 func (r *tsRing) echoed(val uint32) (tsEntry, bool) {
 	for i := 0; i < r.n; i++ {
 		if e := r.at(i); e.val == val {
-			r.head = (r.head + i + 1) % len(r.e)
+			r.head = r.slot(i + 1)
 			r.n -= i + 1
 			return e, true
 		}
