@@ -42,6 +42,17 @@ func (r *endRing) push(x endEntry) {
 	r.n++
 }
 
+// releaseEnds lets go of the storage of the direction's emptied ring of
+// unacknowledged segments, once: a closed connection's (flow keeps it for
+// its late packets, and a busy capture holds thousands), as tcpstate
+// does its own list. A later push allocates it again and keeps it, so a
+// connection that goes on after a RST does not allocate a ring per turn.
+func (ds *dirState) releaseEnds() {
+	if r := &ds.ends; r.n == 0 && r.e != nil && !ds.endsReleased {
+		r.e, r.head, ds.endsReleased = nil, 0, true
+	}
+}
+
 // popAcked removes the segments ack covers and returns how many (those
 // pushed out included) and their wire bytes.
 func (r *endRing) popAcked(ack tcpstate.Seq) (n int, wire uint64) {

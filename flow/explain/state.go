@@ -18,9 +18,10 @@ type dirState struct {
 	ackValid          bool
 	ackHigh           tcpstate.Seq // receiver's highest ACK of this direction
 	// ends holds the data segments not yet acknowledged, oldest first.
-	ends     endRing
-	holeOpen bool
-	holeEnd  tcpstate.Seq
+	ends         endRing
+	holeOpen     bool
+	endsReleased bool // ends' emptied storage was released (releaseEnds)
+	holeEnd      tcpstate.Seq
 	// mss is the direction's effective MSS (tcpstate.Conn.EffectiveMSS)
 	// after the latest packet, and mssFrom what it rests on.
 	mss     int
@@ -158,9 +159,6 @@ type connState struct {
 	run     runState
 	phases  []Phase
 	dropped int
-	// endsReleased: the direction's emptied list of unacknowledged
-	// segments was released once closed (trimClosed)
-	endsReleased [2]bool
 }
 
 func (cs *connState) init(o *Options, id int, p *pairState) {
@@ -219,19 +217,8 @@ func (cs *connState) add(d tcpstate.Dir, s *tcpstate.Segment, an *tcpstate.Analy
 		cs.resolvePending(false)
 	}
 	if tc.Closed() {
-		cs.trimClosed()
-	}
-}
-
-// trimClosed releases, once per direction, the emptied list of
-// unacknowledged segments of a closed connection (as tcpstate's trim
-// does its own): flow keeps a closed connection for its late packets
-// (CloseLinger), and a busy capture holds thousands. A late segment
-// allocates the list again; nothing the state reports changes.
-func (cs *connState) trimClosed() {
-	for k := range cs.d {
-		if r := &cs.d[k].ends; r.n == 0 && r.e != nil && !cs.endsReleased[k] {
-			r.e, r.head, cs.endsReleased[k] = nil, 0, true
+		for k := range cs.d {
+			cs.d[k].releaseEnds()
 		}
 	}
 }
