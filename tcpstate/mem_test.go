@@ -82,11 +82,7 @@ func chattyConn(c *Conn, t0 time.Time, turns int) {
 		ts++
 		now = now.Add(10 * time.Millisecond)
 	}
-	var cs, ss Seq = 1000, 5000
-	seg(ClientToServer, cs, 0, SYN, 0)
-	seg(ServerToClient, ss, cs+1, SYN|ACK, 0)
-	cs, ss = cs+1, ss+1
-	seg(ClientToServer, cs, ss, ACK, 0)
+	cs, ss := handshakeWith(seg)
 	for range turns {
 		seg(ClientToServer, cs, ss, ACK|PSH, 50)
 		cs = cs.Add(50)
@@ -128,11 +124,7 @@ func bulkConn(c *Conn, t0 time.Time, closed bool) {
 		c.Add(d, &Segment{Index: 1, Time: now, Seq: seq, Ack: ack, Flags: f, Len: n, Window: 65535})
 		now = now.Add(100 * time.Microsecond)
 	}
-	var cs, ss Seq = 1000, 5000
-	seg(ClientToServer, cs, 0, SYN, 0)
-	seg(ServerToClient, ss, cs+1, SYN|ACK, 0)
-	cs, ss = cs+1, ss+1
-	seg(ClientToServer, cs, ss, ACK, 0)
+	cs, ss := handshakeWith(seg)
 	for range 10 {
 		first := ss
 		for range 30 {
@@ -201,11 +193,7 @@ func TestTrimOnceAfterReset(t *testing.T) {
 		c.Add(d, &Segment{Index: 1, Time: now, Seq: seq, Ack: ack, Flags: f, Len: n, Window: 1000})
 		now = now.Add(time.Millisecond)
 	}
-	var cs, ss Seq = 1000, 5000
-	seg(ClientToServer, cs, 0, SYN, 0)
-	seg(ServerToClient, ss, cs+1, SYN|ACK, 0)
-	cs, ss = cs+1, ss+1
-	seg(ClientToServer, cs, ss, ACK, 0)
+	cs, ss := handshakeWith(seg)
 	seg(ClientToServer, cs, ss, RST|ACK, 0)
 	turn := func() {
 		seg(ClientToServer, cs, ss, ACK|PSH, 50)
@@ -314,11 +302,7 @@ func tsChattyConn(c *Conn, t0 time.Time, closed bool) {
 		lastVal[d] = val
 		now = now.Add(5 * time.Millisecond)
 	}
-	var cs, ss Seq = 1000, 5000
-	seg(ClientToServer, cs, 0, SYN, 0)
-	seg(ServerToClient, ss, cs+1, SYN|ACK, 0)
-	cs, ss = cs+1, ss+1
-	seg(ClientToServer, cs, ss, ACK, 0)
+	cs, ss := handshakeWith(seg)
 	for range 20 {
 		seg(ClientToServer, cs, ss, ACK|PSH, 60)
 		cs = cs.Add(60)
@@ -353,4 +337,16 @@ func TestClosedConnCompactsTSRings(t *testing.T) {
 	closed := liveBytes(1000, func(c *Conn, t0 time.Time) { tsChattyConn(c, t0, true) })
 	t.Logf("chatty connection with timestamps: open %.0f B, closed %.0f B live", open, closed)
 	assert.Less(t, closed, open-900)
+}
+
+// handshakeWith feeds a handshake through seg, the script's way of adding
+// a segment, and returns the client's and the server's next sequence
+// numbers.
+func handshakeWith(seg func(d Dir, seq, ack Seq, f Flags, n int)) (cs, ss Seq) {
+	cs, ss = 1000, 5000
+	seg(ClientToServer, cs, 0, SYN, 0)
+	seg(ServerToClient, ss, cs+1, SYN|ACK, 0)
+	cs, ss = cs+1, ss+1
+	seg(ClientToServer, cs, ss, ACK, 0)
+	return cs, ss
 }
