@@ -109,6 +109,7 @@ client_task() {
     pg-fetch)  psql -X -q -v FETCH_COUNT="$FETCH" -d "$pgconn" -c "$BULK_SQL" >/dev/null ;;
     pg-chatty) psql -X -q -d "$pgconn" -f "$WORK/chatty.sql" >/dev/null ;;
     pg-chatty-n) head -n "$1" "$WORK/chatty.sql" | psql -X -q -d "$pgconn" >/dev/null ;;
+    pg-chatty-idle) psql -X -q -d "$pgconn" -f "$WORK/chatty-idle.sql" >/dev/null ;;
     my-bulk)   "${my[@]}" -e "$BULK_SQL" >/dev/null ;;
     my-chatty) "${my[@]}" <"$WORK/chatty.sql" >/dev/null ;;
     http-bulk) "${cu[@]}" "http://$S_IP/rows.csv" "http://$S_IP/blob.bin" >/dev/null ;;
@@ -754,11 +755,13 @@ make_workload_files() {
     # NCHATTY pseudo-random order ids, identical for SQL and HTTP chatty sessions
     "$PY" -c "print('\n'.join(str(k*7919 % $NROWS_TABLE + 1) for k in range(1, $NCHATTY + 1)))" >"$WORK/chatty.ids"
     sed 's/.*/SELECT * FROM orders WHERE order_id = &;/' "$WORK/chatty.ids" >"$WORK/chatty.sql"
+    # the same queries, the client pausing 49 ms after each answer (psql's \! runs sleep in a shell)
+    awk '{ print; print "\\! sleep 0.049" }' "$WORK/chatty.sql" >"$WORK/chatty-idle.sql"
     # 50 more ids (k = NCHATTY+1 .. NCHATTY+50) for the *-plus50 budget sessions
     "$PY" -c "print('\n'.join(str(k*7919 % $NROWS_TABLE + 1) for k in range($NCHATTY + 1, $NCHATTY + 51)))" >"$WORK/extra50.ids"
     sed 's/.*/SELECT * FROM orders WHERE order_id = &;/' "$WORK/extra50.ids" >"$WORK/extra50.sql"
     cat "$WORK/chatty.ids" "$WORK/extra50.ids" >"$WORK/rows.ids"
-    chmod a+r "$WORK/chatty.ids" "$WORK/chatty.sql" "$WORK/extra50.ids" "$WORK/extra50.sql" "$WORK/rows.ids"
+    chmod a+r "$WORK/chatty.ids" "$WORK/chatty.sql" "$WORK/chatty-idle.sql" "$WORK/extra50.ids" "$WORK/extra50.sql" "$WORK/rows.ids"
 }
 
 start_udp_echo() {   # RFC 862 echo over UDP on port 7 in the server namespace
@@ -928,6 +931,8 @@ TASK_DESC[pg-fetch]="psql with FETCH_COUNT=15: the same 3000 rows through a curs
 TASK_EXPECT[pg-fetch]="~209 turns; each FETCH answer is ~2.1 KB (one 1448-B + one ~700-B segment) and is ACKed at once; time ~= turns x (RTT + serialization of one answer), the link idle for the rest of each turn"
 TASK_DESC[pg-chatty]="psql: 200 single-row queries, one per round trip (chatty)"
 TASK_EXPECT[pg-chatty]="~204 turns of ~50 B requests and ~410 B responses; many small segments; session time ~= 204 x RTT"
+TASK_DESC[pg-chatty-idle]="psql: the 200 single-row queries of pg-chatty, the client pausing 49 ms (sleep in a shell) after each answer"
+TASK_EXPECT[pg-chatty-idle]="~204 turns as pg-chatty; the server idles ~50 ms before each query, as it does on a 50 ms path, while the path is the LAN's"
 TASK_DESC[http-bulk]="curl: rows.csv (the same 3000 rows as CSV, 278 KB) + blob.bin (300 KiB) over one keep-alive HTTP/1.1 connection"
 TASK_EXPECT[http-bulk]="2 requests; 405 full-size segments; throughput ~= link rate after slow start; the client ACKs every 1-2 segments; queueing inflates RTT"
 TASK_DESC[http-chatty]="curl: 200 sequential GETs of one-row CSV files over one keep-alive connection"
@@ -1133,12 +1138,15 @@ Calibration (\`LAB_SET=calib make-captures.sh /tmp/lab-out/calib\`: http-bulk at
 # the client and at the server at once
 plan_think() {
     SET_GZ=1
-    SET_DOC="Think time measured at both ends: the chatty PostgreSQL session of the whatif set (200 single-row queries, one per round trip) on each of its six profiles, captured at the client (c0) and at the server (s0) at once. At the server's own interface a query's arrival and its answer's departure have no path between them: their gap is what the server spent, whatever the link; likewise the client's capture times the client. Compare those with the think time an explanation infers from the capture at the other end, and the profiles with each other: a host's think per turn that changes with the path is the hosts', not the model's."
+    SET_DOC="Think time measured at both ends: the chatty PostgreSQL session of the whatif set (200 single-row queries, one per round trip) on each of its six profiles, captured at the client (c0) and at the server (s0) at once. At the server's own interface a query's arrival and its answer's departure have no path between them: their gap is what the server spent, whatever the link; likewise the client's capture times the client. Compare those with the think time an explanation infers from the capture at the other end, and the profiles with each other: a host's think per turn that changes with the path is the hosts', not the model's. lan-pg-chatty-idle50 is the LAN session again with the client pausing 49 ms after each answer (psql runs sleep in a shell): the server then idles between queries about as long as on the 50 ms paths, on the LAN's path. Its server time per turn tells whether a host's think follows the path or the idle time before each query."
     local P
     for P in lan m20 loss1 shallow dsl512 geo; do
         plan_std "$P-pg-chatty" $P pg-chatty
         plan_at "$P-pg-chatty" "client server"
     done
+    # the LAN with the idle time of a 50 ms path: the client pauses after each answer
+    plan_std lan-pg-chatty-idle50 lan pg-chatty-idle
+    plan_at lan-pg-chatty-idle50 "client server"
 }
 
 # LAB_SET=calib: the emulator's accuracy at high rates (not committed: LAB_SET=calib make-captures.sh /tmp/lab-out/calib)
