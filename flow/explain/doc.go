@@ -239,9 +239,15 @@
 // TestWhatIfLab's table shows where it stops: the hosts' own think time
 // differs from capture to capture by a few tenths of a millisecond a
 // turn, which decides a chatty session projected onto a LAN (the same
-// 200 queries: 0.108 s of think on the LAN, 0.196 s at 50 ms and 20
-// Mbit/s); with the target capture's think time in place, 245 of the 270
-// projections are within 10 % and none is over 25 %.
+// 200 queries: 0.114 s of think on the LAN, 0.211 s at 50 ms and 20
+// Mbit/s); with the target capture's think time in place, 251 of the 270
+// projections are within 10 % and none is over 25 %. That think follows
+// the idle time before each turn, not the path (TestThinkFollowsIdle: the
+// LAN with the client pausing 50 ms a turn has its server spend what it
+// spends on a 50 ms path), and a capture shows its hosts at one idle time
+// only: a projection keeps the think as captured and, where think is a
+// tenth of the projected time or more and the RTT changes more than
+// twofold, names that in its Assumptions.
 //
 // # Attribution
 //

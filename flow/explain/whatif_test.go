@@ -78,7 +78,7 @@ func TestWhatIfLab(t *testing.T) {
 	}
 	var table strings.Builder
 	var raw, model, drawn []float64
-	lossy, inRange := 0, 0
+	lossy, inRange, thinkNamed := 0, 0, 0
 	for _, w := range whatIfWorkloads {
 		for _, from := range whatIfProfiles {
 			for _, to := range whatIfProfiles {
@@ -134,6 +134,24 @@ func TestWhatIfLab(t *testing.T) {
 					}
 				}
 				fmt.Fprintf(&table, "%s\t%s->%s\t%.3f\t%.3f\t%+.1f%%\t%.3f\t%+.1f%%\t%+.1f%%\n", w, from, to, want, p.Duration.Seconds(), e, sub, e2, drawn[len(drawn)-1])
+				if k := hsRTT[to+"-"+w] / hsRTT[from+"-"+w]; k > 0.6 && k < 1.6 {
+					// a target of about the same RTT: the think carried
+					// is the one the target's hosts would have
+					for _, s := range p.Assumptions {
+						assert.NotContains(t, s, "think time as captured", "%s %s -> %s", w, from, to)
+					}
+				}
+				if math.Abs(e) > 25 {
+					// every raw miss over 25 % is one where the hosts'
+					// think, carried from another idle time, is off
+					// (TestThinkFollowsIdle): the projection says so
+					named := false
+					for _, s := range p.Assumptions {
+						named = named || strings.HasPrefix(s, "think time as captured")
+					}
+					assert.True(t, named, "%s %s -> %s (%+.1f %%): the think assumption in %q", w, from, to, e, p.Assumptions)
+					thinkNamed++
+				}
 				if (w == "http-bulk-s" || w == "pg-bulk") && to == "geo" {
 					// bulk downloads onto the 600 ms path
 					assert.Less(t, math.Abs(e), 10.0, "%s %s -> geo", w, from)
@@ -146,6 +164,7 @@ func TestWhatIfLab(t *testing.T) {
 	t.Logf("projections: %s", rs)
 	t.Logf("with the target's think time: %s", ms)
 	t.Logf("with the target's think time and, into the lossy link, the loss its capture drew each way: %s", ds)
+	t.Logf("over 25 %% raw, all naming the think they carry: %d", thinkNamed)
 	t.Logf("into the lossy link: %d of %d within the projection's range (2 %% slack), the target's think time in place", inRange, lossy)
 	t.Logf("think time per capture (s), client + server:\n%s", thinkTable(conns))
 	require.Len(t, raw, 270)
