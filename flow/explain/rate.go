@@ -56,17 +56,25 @@ func (s *spacing) add(nsPerByte float64) *spacing {
 	b := uint8(spacingBin(nsPerByte))
 	i := s.last
 	if i >= len(s.bins) || s.bins[i].bin != b {
-		var ok bool
-		i, ok = slices.BinarySearchFunc(s.bins, b, func(x spacingBinSum, b uint8) int { return cmp.Compare(x.bin, b) })
-		if !ok {
-			s.bins = slices.Insert(s.bins, i, spacingBinSum{bin: b})
-		}
+		s.bins, i = sparseBin(s.bins, b, func(x spacingBinSum) uint8 { return x.bin }, spacingBinSum{bin: b})
 		s.last = i
 	}
 	s.bins[i].n++
 	s.bins[i].sum += nsPerByte
 	s.total++
 	return s
+}
+
+// sparseBin returns the index of the bin of key k in bins, kept sorted
+// by key (keyOf), and bins with empty (the bin of k with nothing in it)
+// inserted there when none has k. The sparse histograms (spacing,
+// gapHist) hold the few bins a connection fills this way.
+func sparseBin[B any, K cmp.Ordered](bins []B, k K, keyOf func(B) K, empty B) ([]B, int) {
+	i, ok := slices.BinarySearchFunc(bins, k, func(x B, k K) int { return cmp.Compare(keyOf(x), k) })
+	if !ok {
+		bins = slices.Insert(bins, i, empty)
+	}
+	return bins, i
 }
 
 // reset empties s for reuse, keeping its bins' storage (nil stays nil).
@@ -289,10 +297,8 @@ type gapBin struct {
 // bytes to row k, spacing bin b.
 func (h *gapHist) add(d tcpstate.Dir, k, b int, g, w float64) {
 	key := uint32((int(d)*4+k)*nbins + b)
-	i, ok := slices.BinarySearchFunc(h.bins, key, func(x gapBin, key uint32) int { return cmp.Compare(x.key, key) })
-	if !ok {
-		h.bins = slices.Insert(h.bins, i, gapBin{key: key})
-	}
+	var i int
+	h.bins, i = sparseBin(h.bins, key, func(x gapBin) uint32 { return x.key }, gapBin{key: key})
 	h.bins[i].g += g
 	h.bins[i].w += w
 }
