@@ -61,15 +61,17 @@ func TestMemPerConn(t *testing.T) {
 		s.Opts.HasMSS, s.Opts.MSS, s.Opts.HasTimestamps, s.Opts.TSVal = true, 1460, true, 7
 		c.Add(ClientToServer, s)
 	})
-	chatty := connBytes(2000, func(c *Conn, t0 time.Time) { chattyConn(c, t0, 10) })
+	chatty := connBytes(2000, func(c *Conn, t0 time.Time) { chattyConn(c, t0, 10, false) })
 	t.Logf("tcpstate.Conn: SYN-only %.0f B, chatty (10 turns) %.0f B", syn, chatty)
 	assert.LessOrEqual(t, syn, 3300.0)
 	assert.LessOrEqual(t, chatty, 5200.0)
 }
 
 // chattyConn feeds c a handshake and turns request/response exchanges
-// with timestamps.
-func chattyConn(c *Conn, t0 time.Time, turns int) {
+// with timestamps (each segment's TSecr the TSval before it), the
+// request ACKing the last answer; then the last answer's ACK, and if
+// closed a FIN each way and the last ACK.
+func chattyConn(c *Conn, t0 time.Time, turns int, closed bool) {
 	now := t0
 	ts := uint32(100)
 	seg := func(d Dir, seq, ack Seq, f Flags, n int) {
@@ -90,6 +92,11 @@ func chattyConn(c *Conn, t0 time.Time, turns int) {
 		ss = ss.Add(400)
 	}
 	seg(ClientToServer, cs, ss, ACK, 0)
+	if closed {
+		seg(ClientToServer, cs, ss, FIN|ACK, 0)
+		seg(ServerToClient, ss, cs+1, FIN|ACK, 0)
+		seg(ClientToServer, cs+1, ss+1, ACK, 0)
+	}
 }
 
 // TestSamplerMicroseconds checks the reservoir kept in whole microseconds
@@ -288,35 +295,6 @@ func TestTSRingCompactKeepsEntries(t *testing.T) {
 	require.Greater(t, small, compacted/2, "compaction shrank the ring on most of its %d calls", compacted)
 }
 
-// tsChattyConn feeds c a chatty connection with RFC 7323 timestamps:
-// each side's TSval its millisecond clock, its TSecr the last TSval it
-// received; 20 turns of a request and an answer, each ACKed at once,
-// then (closed) a FIN each way and the last ACK.
-func tsChattyConn(c *Conn, t0 time.Time, closed bool) {
-	now := t0
-	var lastVal [2]uint32
-	seg := func(d Dir, seq, ack Seq, f Flags, n int) {
-		val := uint32(now.Sub(t0)/time.Millisecond) + 1000*uint32(d+1)
-		c.Add(d, &Segment{Index: 1, Time: now, Seq: seq, Ack: ack, Flags: f, Len: n, Window: 65535,
-			Opts: Options{HasTimestamps: true, TSVal: val, TSEcr: lastVal[d.Reverse()]}})
-		lastVal[d] = val
-		now = now.Add(5 * time.Millisecond)
-	}
-	cs, ss := handshakeWith(seg)
-	for range 20 {
-		seg(ClientToServer, cs, ss, ACK|PSH, 60)
-		cs = cs.Add(60)
-		seg(ServerToClient, ss, cs, ACK|PSH, 400)
-		ss = ss.Add(400)
-		seg(ClientToServer, cs, ss, ACK, 0)
-	}
-	if closed {
-		seg(ClientToServer, cs, ss, FIN|ACK, 0)
-		seg(ServerToClient, ss, cs+1, FIN|ACK, 0)
-		seg(ClientToServer, cs+1, ss+1, ACK, 0)
-	}
-}
-
 // TestClosedConnCompactsTSRings checks that a closed connection's TSval
 // rings keep only their entries: on a chatty connection with timestamps
 // the echoes leave at most a TSval or two of each direction's 32 slots in
@@ -324,7 +302,7 @@ func tsChattyConn(c *Conn, t0 time.Time, closed bool) {
 // entries); the last ACK, after both FINs, grows its ring to two slots.
 func TestClosedConnCompactsTSRings(t *testing.T) {
 	c := NewConn()
-	tsChattyConn(c, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), true)
+	chattyConn(c, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 20, true)
 	r := c.RTT()
 	require.Greater(t, r.C2S.TS.Samples+r.S2C.TS.Samples, uint64(20), "the echoes time round trips")
 	for d := range c.h {
@@ -333,8 +311,8 @@ func TestClosedConnCompactsTSRings(t *testing.T) {
 		// its entries, and the last ACK's (sent after the close)
 		assert.LessOrEqual(t, len(ring.e), 2, "direction %d: the ring's storage", d)
 	}
-	open := liveBytes(1000, func(c *Conn, t0 time.Time) { tsChattyConn(c, t0, false) })
-	closed := liveBytes(1000, func(c *Conn, t0 time.Time) { tsChattyConn(c, t0, true) })
+	open := liveBytes(1000, func(c *Conn, t0 time.Time) { chattyConn(c, t0, 20, false) })
+	closed := liveBytes(1000, func(c *Conn, t0 time.Time) { chattyConn(c, t0, 20, true) })
 	t.Logf("chatty connection with timestamps: open %.0f B, closed %.0f B live", open, closed)
 	assert.Less(t, closed, open-900)
 }

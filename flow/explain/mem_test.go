@@ -39,24 +39,33 @@ func (f *feeder) seg(d tcpstate.Dir, seq, ack tcpstate.Seq, fl tcpstate.Flags, n
 
 var payload = make([]byte, 1500)
 
+// start sets f up at the scripts' start time with a new tcpstate.Conn
+// and, when opts is set, explanation state of connection id.
+func (f *feeder) start(opts *Options, id int) {
+	f.tc = tcpstate.NewConn()
+	if opts != nil {
+		f.cs = new(connState)
+		f.cs.init(opts, id, nil)
+	}
+	f.now = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+}
+
 // heapPerConn returns the heap bytes one connection's state takes after
 // script (tcpstate's, and explain's when explain is set), averaged over n
 // connections kept alive.
 func heapPerConn(n int, explain bool, script func(f *feeder)) float64 {
-	opts := Options{}
-	opts.norm()
+	var opts *Options
+	if explain {
+		opts = &Options{}
+		opts.norm()
+	}
 	feeders := make([]feeder, n)
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for i := range feeders {
 		f := &feeders[i]
-		f.tc = tcpstate.NewConn()
-		if explain {
-			f.cs = new(connState)
-			f.cs.init(&opts, i+1, nil)
-		}
-		f.now = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		f.start(opts, i+1)
 		script(f)
 	}
 	runtime.ReadMemStats(&after)
@@ -123,8 +132,8 @@ func TestClosedConnReleasesEnds(t *testing.T) {
 	opts := Options{}
 	opts.norm()
 	newFeeder := func() *feeder {
-		f := &feeder{tc: tcpstate.NewConn(), cs: new(connState), now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-		f.cs.init(&opts, 1, nil)
+		f := new(feeder)
+		f.start(&opts, 1)
 		return f
 	}
 	c2s, s2c := tcpstate.ClientToServer, tcpstate.ServerToClient
