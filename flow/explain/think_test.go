@@ -51,7 +51,9 @@ func hostTimes(t *testing.T, name string, serverSide bool) (total time.Duration,
 
 // TestThinkBothEnds: testdata/lab/think holds the whatif set's chatty
 // PostgreSQL session (200 single-row queries) on each of its six
-// profiles, captured at the client and at the server at once. At the
+// profiles, and on the LAN with the client pausing 49 ms a turn
+// (lan-pg-chatty-idle50), captured at the client and at the server at
+// once. At the
 // server's own interface a query's last segment and its answer's first
 // have no path between them: the server's time, measured here from the
 // packets alone (hostTimes).
@@ -82,8 +84,14 @@ func TestThinkBothEnds(t *testing.T) {
 	g := loadTruth(t, dir)
 	var table strings.Builder
 	per := map[string]float64{}
+	captures := make([][2]string, 0, len(whatIfProfiles)+1) // name, profile
 	for _, p := range whatIfProfiles {
-		name := p + "-pg-chatty"
+		captures = append(captures, [2]string{p + "-pg-chatty", p})
+	}
+	// and the LAN's session with the client pausing (TestThinkFollowsIdle)
+	captures = append(captures, [2]string{"lan-pg-chatty-idle50", "lan"})
+	for _, x := range captures {
+		name, p := x[0], x[1]
 		clientFile := filepath.Join(dir, name+"-client.pcap.gz")
 		server, n := hostTimes(t, filepath.Join(dir, name+"-server.pcap.gz"), true)
 		client, _ := hostTimes(t, clientFile, false)
@@ -91,24 +99,24 @@ func TestThinkBothEnds(t *testing.T) {
 		rate := units.BitRate(g.Profiles[p].RateKbit) * units.Kbps
 		c := whatIfSession(t, explainWith(t, clientFile, explain.Options{Keep: true, CaptureRate: rate}), name)
 		explained := c.Budget.ServerThink.Seconds()
-		per[p] = units.Ms(server) / float64(n)
+		per[name] = units.Ms(server) / float64(n)
 		perTurn := (explained - server.Seconds()) * 1000 / float64(n)
 		fmt.Fprintf(&table, "%s\tserver %.4f s (%d turns, %.3f ms each); explained from the client %.4f s (%+.3f ms a turn); leg frames' serialization %.3f ms\tclient %.4f s, explained %.4f s\n",
-			p, server.Seconds(), n, per[p], explained, perTurn, units.Ms(c.Legs.Serialization), client.Seconds(), c.Budget.ClientThink.Seconds())
-		assert.InDelta(t, 0, perTurn, 0.25, "%s: explained server think against the server's own, ms a turn", p)
-		assert.InDelta(t, 0, units.Ms(c.Budget.ClientThink-client)/float64(n), 0.25, "%s: explained client think against the client's own, ms a turn", p)
+			name, server.Seconds(), n, per[name], explained, perTurn, units.Ms(c.Legs.Serialization), client.Seconds(), c.Budget.ClientThink.Seconds())
+		assert.InDelta(t, 0, perTurn, 0.25, "%s: explained server think against the server's own, ms a turn", name)
+		assert.InDelta(t, 0, units.Ms(c.Budget.ClientThink-client)/float64(n), 0.25, "%s: explained client think against the client's own, ms a turn", name)
 		// from the server's capture: its own think, and the client's
 		// beyond the client leg (SYN/ACK and ACK, whose serialization
 		// the client leg holds)
 		s := whatIfSession(t, explainWith(t, filepath.Join(dir, name+"-server.pcap.gz"), explain.Options{Keep: true, CaptureRate: rate}), name)
 		fmt.Fprintf(&table, "\tfrom the server's capture: server %.4f s, client %.4f s\n", s.Budget.ServerThink.Seconds(), s.Budget.ClientThink.Seconds())
-		assert.InDelta(t, 0, units.Ms(s.Budget.ServerThink-server)/float64(n), 0.25, "%s: server think explained at the server, ms a turn", p)
-		assert.InDelta(t, 0, units.Ms(s.Budget.ClientThink-client)/float64(n), 0.25, "%s: client think explained at the server, ms a turn", p)
+		assert.InDelta(t, 0, units.Ms(s.Budget.ServerThink-server)/float64(n), 0.25, "%s: server think explained at the server, ms a turn", name)
+		assert.InDelta(t, 0, units.Ms(s.Budget.ClientThink-client)/float64(n), 0.25, "%s: client think explained at the server, ms a turn", name)
 	}
 	t.Logf("server and client time per capture:\n%s", table.String())
-	assert.Less(t, per["lan"], 0.25, "the LAN's server time a turn, ms")
+	assert.Less(t, per["lan-pg-chatty"], 0.25, "the LAN's server time a turn, ms")
 	for _, p := range []string{"m20", "loss1", "shallow", "dsl512", "geo"} {
-		assert.Greater(t, per[p], 2*per["lan"], "%s: the server's time a turn, ms, against the LAN's", p)
+		assert.Greater(t, per[p+"-pg-chatty"], 2*per["lan-pg-chatty"], "%s: the server's time a turn, ms, against the LAN's", p)
 	}
 }
 
@@ -126,12 +134,11 @@ func TestThinkBothEnds(t *testing.T) {
 // it, which is why a projection cannot carry think from one path to
 // another exactly: a capture shows its hosts at one idle time only.
 //
-// The explanation of the paused session books the pauses as the
-// client's think and the server's turns as the server's, as on every
-// other profile (TestThinkBothEnds).
+// TestThinkBothEnds checks that the explanation of the paused session
+// books the pauses as the client's think and the server's turns as the
+// server's, as on every other profile.
 func TestThinkFollowsIdle(t *testing.T) {
 	dir := filepath.Join(flowtest.RepoRoot(), "testdata", "lab", "think")
-	g := loadTruth(t, dir)
 	per := map[string]float64{}
 	for _, name := range []string{"lan-pg-chatty", "lan-pg-chatty-idle50", "m20-pg-chatty", "loss1-pg-chatty"} {
 		server, n := hostTimes(t, filepath.Join(dir, name+"-server.pcap.gz"), true)
@@ -144,18 +151,8 @@ func TestThinkFollowsIdle(t *testing.T) {
 	for _, p := range []string{"m20-pg-chatty", "loss1-pg-chatty"} {
 		assert.InEpsilon(t, per[p], idle, 0.4, "the LAN with 50 ms pauses against %s, ms a turn", p)
 	}
-
-	name := "lan-pg-chatty-idle50"
-	clientFile := filepath.Join(dir, name+"-client.pcap.gz")
-	server, n := hostTimes(t, filepath.Join(dir, name+"-server.pcap.gz"), true)
-	client, _ := hostTimes(t, clientFile, false)
-	rate := units.BitRate(g.Profiles["lan"].RateKbit) * units.Kbps
-	c := whatIfSession(t, explainWith(t, clientFile, explain.Options{Keep: true, CaptureRate: rate}), name)
-	t.Logf("%s: server %.4f s, explained %.4f s; client %.4f s, explained %.4f s", name,
-		server.Seconds(), c.Budget.ServerThink.Seconds(), client.Seconds(), c.Budget.ClientThink.Seconds())
+	client, _ := hostTimes(t, filepath.Join(dir, "lan-pg-chatty-idle50-client.pcap.gz"), false)
 	assert.Greater(t, client.Seconds(), 200*0.049, "the client's pauses")
-	assert.InDelta(t, 0, units.Ms(c.Budget.ServerThink-server)/float64(n), 0.25, "explained server think against the server's own, ms a turn")
-	assert.InDelta(t, 0, units.Ms(c.Budget.ClientThink-client)/float64(n), 0.25, "explained client think against the client's own, ms a turn")
 }
 
 // frameThink computes a client capture's server think from the frames
